@@ -1,0 +1,33 @@
+/* A string→string map (Kubernetes labels, annotations, labelsToApply).
+ * Kept as an array sorted by key so that lookups during selector evaluation
+ * are a binary search with no allocation, and output is in key order. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "macro.h"
+
+typedef struct LabelPair {
+        char *key;
+        char *value;
+} LabelPair;
+
+typedef struct Labels {
+        LabelPair *pairs;
+        size_t n;
+        size_t alloc;
+} Labels;
+
+#define LABELS_INIT {}
+
+/* Sets key to value (copies both), replacing an existing value. */
+int labels_set(Labels *l, const char *key, const char *value);
+/* Sets key only if absent; returns 0 if set or already present. */
+int labels_set_default(Labels *l, const char *key, const char *value);
+const char *labels_get(const Labels *l, const char *key) _pure_;
+bool labels_has(const Labels *l, const char *key) _pure_;
+int labels_remove(Labels *l, const char *key);
+int labels_copy(Labels *dst, const Labels *src);
+bool labels_equal(const Labels *a, const Labels *b) _pure_;
+void labels_done(Labels *l);

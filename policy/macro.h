@@ -1,0 +1,66 @@
+/* Small helpers every module uses: automatic cleanup, ownership transfer,
+ * array sizes. Kept tiny on purpose; anything bigger gets its own module. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _pure_ __attribute__((pure))
+#define _warn_unused_result_ __attribute__((warn_unused_result))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Take ownership of a pointer: returns it and leaves NULL behind, so the
+ * cleanup attribute on the source variable does nothing. */
+#define steal_ptr(p)                      \
+        ({                                \
+                typeof(p) _stolen_ = (p); \
+                (p) = NULL;               \
+                _stolen_;                 \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* Generates type_freep() for use with _cleanup_(). The destructor must
+ * accept NULL. */
+#define DEFINE_CLEANUP_FUNC(type, func)               \
+        static inline void func##p(type **p) {        \
+                if (*p)                               \
+                        func(*p);                     \
+        }
+
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static inline bool isempty(const char *s) {
+        return !s || !*s;
+}
+
+/* Like strdup() but NULL-safe: returns NULL for NULL, and sets *ok false on
+ * allocation failure so callers can tell the two apart. */
+char *strdup_or_null(const char *s, bool *ok);
+
+/* malloc wrappers that check multiplication overflow. */
+static inline void *new_array(size_t n, size_t size) {
+        if (size && n > (size_t)-1 / size)
+                return NULL;
+        return calloc(n ? n : 1, size);
+}
+
+void *grow_array(void *p, size_t *alloc, size_t need, size_t size);
