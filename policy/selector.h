@@ -1,0 +1,55 @@
+/* Calico label selectors (calico-api.md §3): parse once into a compiled tree,
+ * then evaluate against label maps without allocating. Accepts what Calico's Go
+ * parser accepts, except NUL bytes and parentheses nested deeper than 512. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "labels.h"
+#include "macro.h"
+
+/* Labels longer than this are rejected, as in Calico. */
+#define SELECTOR_LABEL_MAX 512
+/* Nesting bound for parentheses. Calico has none; we need one so that the
+ * recursive parser and evaluator have bounded stack use. 512 is more than any
+ * selector that fits Calico's 1024-character field limit can reach. */
+#define SELECTOR_DEPTH_MAX 512
+
+typedef struct Selector Selector;
+
+typedef struct SelectorError {
+        size_t column;          /* 1-based byte column; length + 1 means "at the end" */
+        char message[160];
+} SelectorError;
+
+/* Returns 0, -EINVAL (reterr filled, if given) or -ENOMEM. *ret is only
+ * written on success. Empty or blank text is the match-everything selector. */
+int selector_parse(const char *text, Selector **ret, SelectorError *reterr);
+/* Same, for text that need not be NUL-terminated. A NUL byte anywhere in the
+ * first len bytes is a syntax error (a C string could not carry it). */
+int selector_parse_len(const char *text, size_t len, Selector **ret, SelectorError *reterr);
+
+Selector *selector_free(Selector *s);
+DEFINE_CLEANUP_FUNC(Selector, selector_free)
+
+/* Returns the value of key, or NULL if the key is absent. */
+typedef const char *(*LabelLookup)(const void *ctx, const char *key);
+
+bool selector_eval(const Selector *s, const Labels *labels);
+bool selector_eval_lookup(const Selector *s, LabelLookup lookup, const void *ctx);
+
+/* Canonical form (Calico's String()), malloc'd; NULL only on allocation failure. */
+char *selector_to_string(const Selector *s);
+/* True for the empty selector and a bare all(). */
+bool selector_is_all(const Selector *s);
+
+/* The distinct label keys the selector mentions, sorted bytewise. The array
+ * belongs to the selector. */
+const char *const *selector_keys(const Selector *s, size_t *ret_n);
+
+/* Validation rule E2 looks at tokens, not the parse tree: *ret_only_global is
+ * true iff text is exactly one token before the end and it is global().
+ * Returns -EINVAL only if text does not tokenize; text that tokenizes but
+ * would not parse (e.g. "has (a)") returns 0 with *ret_only_global false. */
+int selector_tokens_global_only(const char *text, bool *ret_only_global);
