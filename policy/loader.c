@@ -61,9 +61,12 @@ static int add_list(const char *file, Node *doc, ResourceList *out, ParseError *
 }
 
 /* Decoding takes ownership of what it decodes, leaving NULL behind. */
-static int add_document(const char *file, Node **docp, ResourceList *out, ParseError *reterr) {
+int resources_from_document(const char *file, Node **docp, ResourceList *out, bool *ret_whole, ParseError *reterr) {
         Node *doc = *docp;
         const Node *kind;
+
+        if (ret_whole)
+                *ret_whole = false;
 
         if (node_is_null(doc))
                 return 0;
@@ -78,6 +81,8 @@ static int add_document(const char *file, Node **docp, ResourceList *out, ParseE
         kind = node_map_get(doc, "kind");
         if (kind && kind->type == NODE_SCALAR && kind_from_list_name(kind->text))
                 return add_list(file, doc, out, reterr);
+        if (ret_whole)
+                *ret_whole = true;
         return add_one(file, docp, out, reterr);
 }
 
@@ -90,7 +95,7 @@ int resources_parse(const char *file, const char *data, size_t len, ResourceList
         if (r < 0)
                 return r;
         for (size_t i = 0; i < docs.n; i++) {
-                r = add_document(file, &docs.docs[i].root, &out, reterr);
+                r = resources_from_document(file, &docs.docs[i].root, &out, NULL, reterr);
                 if (r < 0)
                         return r;
         }

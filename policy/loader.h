@@ -14,6 +14,10 @@ typedef struct ResourceList {
 
 #define RESOURCE_LIST_INIT {}
 
+/* One parsed document: takes what it decodes out of *doc (leaving NULL
+ * where a whole document was taken). *ret_whole says whether the document
+ * was exactly one resource (not a list), which matters for editing files. */
+int resources_from_document(const char *file, Node **doc, ResourceList *out, bool *ret_whole, ParseError *reterr);
 int resources_parse(const char *file, const char *data, size_t len, ResourceList *ret, ParseError *reterr);
 int resource_list_add(ResourceList *l, Resource *r); /* takes ownership on success */
 void resource_list_done(ResourceList *l);

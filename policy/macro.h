@@ -64,3 +64,10 @@ static inline void *new_array(size_t n, size_t size) {
 }
 
 void *grow_array(void *p, size_t *alloc, size_t need, size_t size);
+
+static inline void *mfree_ptr(void *p) {
+        free(p);
+        return NULL;
+}
+
+#define _fallthrough_ __attribute__((fallthrough))

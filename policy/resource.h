@@ -263,3 +263,5 @@ Node *resource_encode_list(const KindInfo *k, Resource *const *items, size_t n, 
 
 /* Go's strconv.FormatFloat(f, 'g'-like, -1) as encoding/json prints floats. */
 void format_go_float(double v, char buf[static 32]);
+/* strconv.FormatFloat(v, 'g', -1, 32 or 64), as fmt's %v prints floats. */
+void format_go_g(double v, bool float32, char buf[static 32]);

@@ -395,14 +395,64 @@ static size_t path_push_index(Decoder *d, size_t i) {
 
 static int decode_struct(Decoder *d, const StructDesc *desc, const Node *n, void *out);
 
-/* Strings: quoted scalars, and plain ones too (YAML users write `node: 123`
- * or `version: 1.0` for label values; Calico's YAML→JSON step, which knows
- * the target type, turns such scalars into strings). */
+/* strconv.FormatFloat(v, 'g', -1, bits), which is also what fmt's %v
+ * prints: the shortest digits that identify the value at that width;
+ * exponent form when the decimal exponent is < -4 or >= 6 (Go's threshold
+ * for shortest 'g'), else plain digits. */
+void format_go_g(double v, bool float32, char buf[static 32]) {
+        char digits[32];
+        int prec, exp10;
+
+        if (v == 0) {
+                snprintf(buf, 32, "%s0", signbit(v) ? "-" : "");
+                return;
+        }
+        if (isinf(v) || isnan(v)) {
+                snprintf(buf, 32, "%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+                return;
+        }
+        if (float32)
+                v = (float)v;
+        for (prec = 0; prec < 17; prec++) {
+                snprintf(digits, sizeof(digits), "%.*e", prec, v);
+                if (float32 ? strtof(digits, NULL) == (float)v : strtod(digits, NULL) == v)
+                        break;
+        }
+        exp10 = atoi(strchr(digits, 'e') + 1);
+        if (exp10 < -4 || exp10 >= 6) {
+                snprintf(buf, 32, "%s", digits);
+                return;
+        }
+        snprintf(buf, 32, "%.*f", prec - exp10 > 0 ? prec - exp10 : 0, v);
+}
+
+/* Strings. sigs.k8s.io/yaml, knowing the target is a string, turns plain
+ * YAML numbers and booleans into text before decoding: `node: 123` is
+ * "123", `0x10` is "16", `yes` is "true", `1e3` is "1000". */
 static int decode_string(Decoder *d, const Node *n, char **out) {
+        char buf[32];
+        const char *text = n->text;
+        int64_t i;
+        double x;
+        bool b;
+
         if (n->type != NODE_SCALAR)
                 return decode_error(d, n, "expected a string, got %s", node_kind_name(n));
+        if (!n->quoted) {
+                if (node_is_null(n))
+                        text = "";
+                else if (node_get_bool(n, &b) == 0)
+                        text = b ? "true" : "false";
+                else if (node_get_int64(n, &i) == 0 && !strpbrk(n->text, ".eE") && !strstr(n->text, "inf")) {
+                        snprintf(buf, sizeof(buf), "%" PRId64, i);
+                        text = buf;
+                } else if (node_get_double(n, &x) == 0) {
+                        format_go_g(x, true, buf);
+                        text = buf;
+                }
+        }
         free(*out);
-        *out = strdup(n->text);
+        *out = strdup(text);
         return *out ? 0 : -ENOMEM;
 }
 
@@ -432,10 +482,10 @@ static int decode_labels(Decoder *d, const Node *n, Labels *out) {
                 const Node *v = n->entries[i].value;
                 size_t old = path_push_key(d, n->entries[i].key->text);
                 int r = 0;
-                if (v->type != NODE_SCALAR)
-                        r = decode_error(d, v, "expected a string, got %s", node_kind_name(v));
-                else
-                        r = labels_set(out, n->entries[i].key->text, node_is_null(v) ? "" : v->text);
+                _cleanup_free_ char *value = NULL;
+                r = decode_string(d, v, &value);
+                if (r >= 0)
+                        r = labels_set(out, n->entries[i].key->text, value);
                 strbuf_truncate(&d->path, old);
                 if (r < 0)
                         return r;
@@ -984,7 +1034,12 @@ static int encode_field(const FieldDesc *f, const void *base, Node **ret) {
                 n = encode_ports(p);
                 break;
         case F_STRUCT:
+                /* Calico v3.32 tags rule sides omitzero: empty ones are left out. */
                 n = encode_struct(f->sub, p);
+                if (n && n->n == 0 && !f->always) {
+                        node_free(n);
+                        return 0;
+                }
                 break;
         case F_OPT_STRUCT:
                 if (!*(void *const *)p)

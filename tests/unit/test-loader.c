@@ -267,7 +267,7 @@ static void test_encode(void) {
         resource_list_done(&l);
 }
 
-/* Rules print source/destination even when empty; strings that look like
+/* Empty rule sides are left out (omitzero in v3.32); strings that look like
  * other types are quoted; floats as Go prints them. */
 static void test_encode_rules(void) {
         ResourceList l = RESOURCE_LIST_INIT;
@@ -290,7 +290,6 @@ static void test_encode_rules(void) {
                      "    destination:\n"
                      "      ports:\n"
                      "      - \"1:2\"\n"
-                     "    source: {}\n"
                      "  order: 100.5\n"
                      "  selector: '!has(x) && a == ''b'''\n");
         strbuf_done(&b);
@@ -314,6 +313,26 @@ static void test_float_format(void) {
         ASSERT_STREQ(buf, "1e-7");
         format_go_float(-2.5, buf);
         ASSERT_STREQ(buf, "-2.5");
+}
+
+/* Plain numbers and booleans given for strings become text, as
+ * sigs.k8s.io/yaml converts them knowing the target type. */
+static void test_string_coercion(void) {
+        ResourceList l = RESOURCE_LIST_INIT;
+        ASSERT_OK(load("apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: a\n"
+                       "  labels: {a: 1, b: yes, c: 0x10, d: 1e3, e: 1.5, f: 1234567.0, g: ~, h: '007'}\n"
+                       "spec: {node: 123, interfaceName: eth0}\n", &l, NULL));
+        const Labels *lb = &l.v[0]->meta.labels;
+        ASSERT_STREQ(labels_get(lb, "a"), "1");
+        ASSERT_STREQ(labels_get(lb, "b"), "true");
+        ASSERT_STREQ(labels_get(lb, "c"), "16");
+        ASSERT_STREQ(labels_get(lb, "d"), "1000");
+        ASSERT_STREQ(labels_get(lb, "e"), "1.5");
+        ASSERT_STREQ(labels_get(lb, "f"), "1.234567e+06");
+        ASSERT_STREQ(labels_get(lb, "g"), "");
+        ASSERT_STREQ(labels_get(lb, "h"), "007");
+        ASSERT_STREQ(l.v[0]->spec.hep.node, "123");
+        resource_list_done(&l);
 }
 
 /* Timestamps are normalised to UTC seconds, as metav1.Time prints them. */
@@ -343,6 +362,7 @@ int main(void) {
         RUN(test_encode);
         RUN(test_encode_rules);
         RUN(test_float_format);
+        RUN(test_string_coercion);
         RUN(test_timestamp);
         return 0;
 }

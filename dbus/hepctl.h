@@ -1,0 +1,34 @@
+/* hepctl: shared pieces of the command-line client. Each command lives in
+ * its own file (hepctl-crud.c, hepctl-get.c, ...); hepctl.c parses the
+ * command word and the options common to all. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "datastore.h"
+#include "loader.h"
+
+typedef struct HepctlOptions {
+        const char *datastore; /* "dir:PATH" */
+        const char *config;    /* hostendpoint.conf */
+} HepctlOptions;
+
+/* Exit codes are calicoctl's: 0, or 1 on any error. */
+#define HEPCTL_OK 0
+#define HEPCTL_FAIL 1
+
+int hepctl_open_datastore(const HepctlOptions *o, Datastore **ret);
+/* Loads -f input as calicoctl does; on failure prints the error and
+ * returns -EINVAL. skip_empty: no resources is not an error. */
+int hepctl_load_input(const char *file, bool recursive, ResourceList *ret);
+void hepctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints stderr warnings about datastore files that cannot be used. */
+void hepctl_report_problems(Datastore *ds);
+
+int hepctl_create(const HepctlOptions *o, int argc, char **argv);
+int hepctl_apply(const HepctlOptions *o, int argc, char **argv);
+int hepctl_replace(const HepctlOptions *o, int argc, char **argv);
+int hepctl_delete(const HepctlOptions *o, int argc, char **argv);
+int hepctl_validate(const HepctlOptions *o, int argc, char **argv);
+int hepctl_patch(const HepctlOptions *o, int argc, char **argv);
+int hepctl_get(const HepctlOptions *o, int argc, char **argv);

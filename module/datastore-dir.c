@@ -1,0 +1,775 @@
+/* The directory datastore: every .yaml/.yml/.json file under PATH. Files
+ * are re-read only when their identity, size or mtime changed. hepctl's
+ * writes take an flock on the directory, write a temporary dot-file and
+ * rename it into place, so readers (and the daemon's inotify watch) only
+ * ever see whole files. A resource hepctl creates gets a file of its own;
+ * one in a hand-written file is rewritten in place only when it is a whole
+ * document there, so its neighbours are left byte for byte. */
+#include "datastore.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fileio.h"
+#include "parse.h"
+#include "strbuf.h"
+
+typedef struct FileState {
+        char *path;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+        bool seen;
+        ResourceList res;
+        bool *whole; /* per resource: it is its document, not a list item */
+        size_t n_docs; /* non-empty documents in the file */
+        char *problem;
+} FileState;
+
+struct Datastore {
+        char *spec;
+        char *path;
+        FileState *files;
+        size_t n_files, alloc_files;
+        StoreEntry *entries;
+        size_t n_entries, alloc_entries;
+        StoreProblem *problems;
+        size_t n_problems, alloc_problems;
+};
+
+static void file_state_done(FileState *f) {
+        free(f->path);
+        resource_list_done(&f->res);
+        free(f->whole);
+        free(f->problem);
+        *f = (FileState) {};
+}
+
+static void store_clear_view(Datastore *ds) {
+        free(ds->entries);
+        ds->entries = NULL;
+        ds->n_entries = ds->alloc_entries = 0;
+        for (size_t i = 0; i < ds->n_problems; i++) {
+                free(ds->problems[i].file);
+                free(ds->problems[i].message);
+        }
+        free(ds->problems);
+        ds->problems = NULL;
+        ds->n_problems = ds->alloc_problems = 0;
+}
+
+Datastore *datastore_free(Datastore *ds) {
+        if (!ds)
+                return NULL;
+        store_clear_view(ds);
+        for (size_t i = 0; i < ds->n_files; i++)
+                file_state_done(&ds->files[i]);
+        free(ds->files);
+        free(ds->spec);
+        free(ds->path);
+        free(ds);
+        return NULL;
+}
+
+int datastore_open(const char *spec, Datastore **ret, char **ret_error) {
+        _cleanup_(datastore_freep) Datastore *ds = NULL;
+        struct stat st;
+
+        if (strncmp(spec, "dir:", 4) != 0 || !spec[4]) {
+                if (asprintf(ret_error, "unsupported datastore '%s' (expected dir:PATH)", spec) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        if (stat(spec + 4, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                int r = errno ? -errno : -ENOTDIR;
+                if (asprintf(ret_error, "datastore directory '%s' cannot be used: %s", spec + 4,
+                             S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory") < 0)
+                        *ret_error = NULL;
+                return r < 0 ? r : -ENOTDIR;
+        }
+        ds = calloc(1, sizeof(Datastore));
+        if (!ds)
+                return -ENOMEM;
+        ds->spec = strdup(spec);
+        ds->path = strdup(spec + 4);
+        if (!ds->spec || !ds->path)
+                return -ENOMEM;
+        /* "dir:/a/b/" and "dir:/a/b" are the same store. */
+        size_t n = strlen(ds->path);
+        while (n > 1 && ds->path[n - 1] == '/')
+                ds->path[--n] = 0;
+        *ret = steal_ptr(ds);
+        return 0;
+}
+
+const char *datastore_spec(const Datastore *ds) {
+        return ds->spec;
+}
+
+const char *datastore_path(const Datastore *ds) {
+        return ds->path;
+}
+
+/* ---- derived metadata ---- */
+
+static uint64_t fnv1a(const char *s, uint64_t h) {
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+/* resourceVersion: a digest of the stored content, so any change — by
+ * hepctl or by hand — gives a new version and stale updates are caught. */
+static int compute_resource_version(const Resource *r, char **ret) {
+        _cleanup_(node_freep) Node *n = resource_encode(r);
+        StrBuf b = STRBUF_INIT;
+        uint64_t h;
+
+        if (!n)
+                return -ENOMEM;
+        node_emit_json(n, &b, false);
+        if (!strbuf_ok(&b))
+                return -ENOMEM;
+        h = fnv1a(strbuf_str(&b), 14695981039346656037ULL);
+        strbuf_done(&b);
+        /* Decimal, like etcd's revisions, within JSON's exact integer range. */
+        if (asprintf(ret, "%" PRIu64, h >> 11) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static void format_uuid(const uint8_t b[16], char out[37]) {
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static int random_uuid(char **ret) {
+        uint8_t b[16];
+        char s[37];
+
+        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+                return -errno;
+        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+        format_uuid(b, s);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* A hand-written resource has no stored uid; derive a stable one from its
+ * identity so that it does not change from one read to the next. */
+static int derived_uuid(const Resource *r, char **ret) {
+        uint64_t h1 = fnv1a(kind_info(r->kind)->name, 14695981039346656037ULL);
+        uint64_t h2;
+        uint8_t b[16];
+        char s[37];
+
+        h1 = fnv1a(r->meta.namespace ? r->meta.namespace : "", h1);
+        h1 = fnv1a(r->meta.name ? r->meta.name : "", h1);
+        h2 = fnv1a("hostendpoint", h1);
+        memcpy(b, &h1, 8);
+        memcpy(b + 8, &h2, 8);
+        b[6] = (uint8_t)((b[6] & 0x0f) | 0x50); /* name-based */
+        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+        format_uuid(b, s);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int format_time(time_t t, char **ret) {
+        struct tm tm;
+        char buf[32];
+
+        gmtime_r(&t, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int fill_derived_metadata(Resource *r, time_t mtime) {
+        int k;
+
+        free(r->meta.resource_version);
+        r->meta.resource_version = NULL;
+        k = compute_resource_version(r, &r->meta.resource_version);
+        if (k >= 0 && isempty(r->meta.uid)) {
+                free(r->meta.uid);
+                r->meta.uid = NULL;
+                k = derived_uuid(r, &r->meta.uid);
+        }
+        if (k >= 0 && isempty(r->meta.creation_timestamp))
+                k = format_time(mtime, &r->meta.creation_timestamp);
+        return k;
+}
+
+/* ---- reading ---- */
+
+static int set_problem(char **problem, const ParseError *e) {
+        free(*problem);
+        *problem = parse_error_format(e);
+        return *problem ? 0 : -ENOMEM;
+}
+
+/* Reads one file. If it cannot be used (unreadable, malformed, invalid),
+ * the resources it had before stay as they were and the error is kept:
+ * bad input never loosens what is enforced. */
+static int load_file(FileState *f, time_t mtime) {
+        _cleanup_(document_list_done) DocumentList docs = DOCUMENT_LIST_INIT;
+        _cleanup_(resource_list_done) ResourceList res = RESOURCE_LIST_INIT;
+        _cleanup_free_ char *data = NULL;
+        _cleanup_free_ bool *whole = NULL;
+        ParseError e = PARSE_ERROR_INIT;
+        size_t len, n_docs = 0;
+        int r;
+
+        r = read_file_limited(f->path, HEP_MAX_FILE_SIZE, &data, &len, &e);
+        if (r >= 0)
+                r = parse_documents(f->path, data, len, &docs, &e);
+        for (size_t i = 0; r >= 0 && i < docs.n; i++) {
+                size_t before = res.n;
+                bool w;
+
+                if (node_is_null(docs.docs[i].root))
+                        continue;
+                n_docs++;
+                r = resources_from_document(f->path, &docs.docs[i].root, &res, &w, &e);
+                if (r < 0)
+                        break;
+                bool *nw = realloc(whole, res.n * sizeof(bool) + 1);
+                if (!nw) {
+                        r = -ENOMEM;
+                        break;
+                }
+                whole = nw;
+                for (size_t j = before; j < res.n; j++)
+                        whole[j] = w && res.n - before == 1;
+        }
+        for (size_t i = 0; r >= 0 && i < res.n; i++) {
+                r = resource_check(res.v[i], &e);
+                if (r >= 0)
+                        r = fill_derived_metadata(res.v[i], mtime);
+        }
+        if (r < 0 && r != -ENOMEM) {
+                if (!e.message)
+                        parse_error_set(&e, f->path, 0, 0, NULL, "%s", strerror(-r));
+                r = set_problem(&f->problem, &e);
+                parse_error_done(&e);
+                return r;
+        }
+        parse_error_done(&e);
+        if (r < 0)
+                return r;
+        resource_list_done(&f->res);
+        free(f->whole);
+        f->res = res;
+        res = (ResourceList) RESOURCE_LIST_INIT;
+        f->whole = steal_ptr(whole);
+        f->n_docs = n_docs;
+        f->problem = mfree_ptr(f->problem);
+        return 0;
+}
+
+static FileState *store_find_file(Datastore *ds, const char *path) {
+        for (size_t i = 0; i < ds->n_files; i++)
+                if (streq(ds->files[i].path, path))
+                        return &ds->files[i];
+        return NULL;
+}
+
+static int store_add_problem(Datastore *ds, const char *file, const char *fmt, ...) _printf_(3, 4);
+static int store_add_problem(Datastore *ds, const char *file, const char *fmt, ...) {
+        StoreProblem *p = grow_array(ds->problems, &ds->alloc_problems, ds->n_problems + 1, sizeof(StoreProblem));
+        StrBuf b = STRBUF_INIT;
+        va_list ap;
+
+        if (!p)
+                return -ENOMEM;
+        ds->problems = p;
+        va_start(ap, fmt);
+        strbuf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        p[ds->n_problems].file = strdup(file);
+        p[ds->n_problems].message = strbuf_steal(&b);
+        if (!p[ds->n_problems].file || !p[ds->n_problems].message) {
+                free(p[ds->n_problems].file);
+                free(p[ds->n_problems].message);
+                return -ENOMEM;
+        }
+        ds->n_problems++;
+        return 0;
+}
+
+static bool same_identity(const Resource *a, ResourceKind kind, const char *ns, const char *name) {
+        return a->kind == kind && streq_ptr(a->meta.name, name) &&
+               streq(a->meta.namespace ? a->meta.namespace : "", ns ? ns : "");
+}
+
+/* Rebuilds entries and problems from the per-file states. Files are in
+ * sorted order, so the first definition of a duplicate is the one kept. */
+static int store_rebuild_view(Datastore *ds) {
+        store_clear_view(ds);
+        for (size_t i = 0; i < ds->n_files; i++) {
+                FileState *f = &ds->files[i];
+                int r;
+
+                if (f->problem) {
+                        r = store_add_problem(ds, f->path, "%s", f->problem);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t j = 0; j < f->res.n; j++) {
+                        Resource *res = f->res.v[j];
+                        const StoreEntry *dup = datastore_find(ds, res->kind, res->meta.namespace, res->meta.name);
+                        if (dup) {
+                                _cleanup_free_ char *id = resource_identifier(res);
+                                r = store_add_problem(ds, f->path,
+                                                      "%s: %s is defined in both '%s' and '%s'; the one in '%s' is used",
+                                                      f->path, id ? id : "resource", dup->file, f->path, dup->file);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        StoreEntry *e = grow_array(ds->entries, &ds->alloc_entries, ds->n_entries + 1,
+                                                   sizeof(StoreEntry));
+                        if (!e)
+                                return -ENOMEM;
+                        ds->entries = e;
+                        e[ds->n_entries++] = (StoreEntry) {
+                                .res = res,
+                                .file = f->path,
+                                .editable = f->whole[j],
+                        };
+                }
+        }
+        return 0;
+}
+
+static int compare_files(const void *a, const void *b) {
+        return strcmp(((const FileState *)a)->path, ((const FileState *)b)->path);
+}
+
+int datastore_refresh(Datastore *ds) {
+        char **paths = NULL;
+        size_t n = 0;
+        bool changed = false;
+        int r;
+
+        r = list_resource_files(ds->path, true, &paths, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ds->n_files; i++)
+                ds->files[i].seen = false;
+
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                FileState *f = store_find_file(ds, paths[i]);
+                struct stat st;
+
+                if (stat(paths[i], &st) < 0)
+                        continue;
+                if (!f) {
+                        f = grow_array(ds->files, &ds->alloc_files, ds->n_files + 1, sizeof(FileState));
+                        if (!f) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        ds->files = f;
+                        f = &ds->files[ds->n_files++];
+                        *f = (FileState) { .path = steal_ptr(paths[i]) };
+                } else if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+                           f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+                        f->seen = true;
+                        continue;
+                }
+                f->seen = true;
+                f->dev = st.st_dev;
+                f->ino = st.st_ino;
+                f->size = st.st_size;
+                f->mtime = st.st_mtim;
+                r = load_file(f, st.st_mtim.tv_sec);
+                changed = true;
+        }
+        strv_free_n(paths, n);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ds->n_files;) {
+                if (ds->files[i].seen) {
+                        i++;
+                        continue;
+                }
+                file_state_done(&ds->files[i]);
+                ds->files[i] = ds->files[--ds->n_files];
+                changed = true;
+        }
+        qsort(ds->files, ds->n_files, sizeof(FileState), compare_files);
+        r = store_rebuild_view(ds);
+        if (r < 0)
+                return r;
+        return changed;
+}
+
+void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n) {
+        *ret = ds->entries;
+        *ret_n = ds->n_entries;
+}
+
+void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n) {
+        *ret = ds->problems;
+        *ret_n = ds->n_problems;
+}
+
+const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name) {
+        for (size_t i = 0; i < ds->n_entries; i++)
+                if (same_identity(ds->entries[i].res, kind, ns, name))
+                        return &ds->entries[i];
+        return NULL;
+}
+
+/* ---- writing ---- */
+
+typedef struct StoreLock {
+        int fd;
+} StoreLock;
+
+static int store_lock(Datastore *ds, StoreLock *l) {
+        l->fd = open(ds->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (l->fd < 0)
+                return -errno;
+        if (flock(l->fd, LOCK_EX) < 0) {
+                int r = -errno;
+                close(l->fd);
+                l->fd = -1;
+                return r;
+        }
+        return 0;
+}
+
+static void store_unlock(StoreLock *l) {
+        if (l->fd >= 0)
+                close(l->fd); /* releases the flock */
+        l->fd = -1;
+}
+
+/* Writes data to path atomically: a temporary dot-file (ignored by
+ * readers) in the same directory, fsync, rename, fsync the directory. */
+static int write_atomic(const char *path, const char *data, size_t len) {
+        _cleanup_free_ char *dir = strdup(path), *tmp = NULL;
+        char *slash;
+        int fd, r = 0;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash)
+                *slash = 0;
+        if (asprintf(&tmp, "%s/.hepctl-XXXXXX", slash ? dir : ".") < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t off = 0; off < len && r == 0;) {
+                ssize_t n = write(fd, data + off, len - off);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        off += (size_t)n;
+        }
+        if (r == 0 && fchmod(fd, 0644) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void)fsync(fd);
+                close(fd);
+        }
+        return 0;
+}
+
+static int resource_to_yaml(const Resource *r, char **ret) {
+        _cleanup_(resource_freep) Resource *c = resource_copy(r);
+        _cleanup_(node_freep) Node *n = NULL;
+        StrBuf b = STRBUF_INIT;
+
+        if (!c)
+                return -ENOMEM;
+        /* resourceVersion is derived from content, never stored. */
+        free(c->meta.resource_version);
+        c->meta.resource_version = NULL;
+        n = resource_encode(c);
+        if (!n)
+                return -ENOMEM;
+        node_emit_yaml(n, &b);
+        *ret = strbuf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int new_file_path(Datastore *ds, const Resource *r, char **ret) {
+        _cleanup_free_ char *lower = strdup(kind_info(r->kind)->name);
+
+        if (!lower)
+                return -ENOMEM;
+        for (char *p = lower; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+        for (unsigned i = 1; i < 1000; i++) {
+                char *p;
+                int k;
+
+                if (i == 1)
+                        k = asprintf(&p, "%s/%s-%s%s%s.yaml", ds->path, lower, r->meta.namespace ? r->meta.namespace : "",
+                                     r->meta.namespace ? "." : "", r->meta.name);
+                else
+                        k = asprintf(&p, "%s/%s-%s%s%s-%u.yaml", ds->path, lower,
+                                     r->meta.namespace ? r->meta.namespace : "", r->meta.namespace ? "." : "",
+                                     r->meta.name, i);
+                if (k < 0)
+                        return -ENOMEM;
+                if (access(p, F_OK) < 0 && errno == ENOENT) {
+                        *ret = p;
+                        return 0;
+                }
+                free(p);
+        }
+        return -EEXIST;
+}
+
+static int error_text(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int error_text(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+
+        if (!ret_error)
+                return 0;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return 0;
+}
+
+/* Re-reads the file holding e and returns its bytes and the byte range of
+ * the document that is exactly e's resource. */
+static int locate_document(const StoreEntry *e, char **ret_data, size_t *ret_len, size_t *ret_start,
+                           size_t *ret_end) {
+        _cleanup_(document_list_done) DocumentList docs = DOCUMENT_LIST_INIT;
+        _cleanup_free_ char *data = NULL;
+        ParseError err = PARSE_ERROR_INIT;
+        size_t len;
+        int r;
+
+        r = read_file_limited(e->file, HEP_MAX_FILE_SIZE, &data, &len, &err);
+        if (r >= 0)
+                r = parse_documents(e->file, data, len, &docs, &err);
+        parse_error_done(&err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < docs.n; i++) {
+                const Node *root = docs.docs[i].root, *meta = node_map_get(root, "metadata");
+                const Node *kind = node_map_get(root, "kind"), *name = node_map_get(meta, "name");
+                const Node *ns = node_map_get(meta, "namespace");
+                if (!kind || !name || kind->type != NODE_SCALAR || name->type != NODE_SCALAR)
+                        continue;
+                if (!streq(kind->text, kind_info(e->res->kind)->name) || !streq(name->text, e->res->meta.name) ||
+                    !streq(ns && ns->type == NODE_SCALAR ? ns->text : "",
+                           e->res->meta.namespace ? e->res->meta.namespace : ""))
+                        continue;
+                *ret_start = parse_char_to_byte_offset(data, len, docs.docs[i].start_index);
+                *ret_end = parse_char_to_byte_offset(data, len, docs.docs[i].end_index);
+                *ret_len = len;
+                *ret_data = steal_ptr(data);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static size_t file_resource_count(Datastore *ds, const char *file) {
+        const FileState *f = store_find_file(ds, file);
+
+        return f ? f->res.n : 0;
+}
+
+/* Replaces (text != NULL) or removes e's definition. */
+static int rewrite_entry(Datastore *ds, const StoreEntry *e, const char *text, char **ret_error) {
+        _cleanup_free_ char *data = NULL;
+        size_t len, start, end;
+        StrBuf b = STRBUF_INIT;
+        int r;
+
+        if (!e->editable) {
+                _cleanup_free_ char *id = resource_identifier(e->res);
+                error_text(ret_error,
+                           "%s is defined in '%s' inside a list with other resources; edit that file by hand",
+                           id ? id : "resource", e->file);
+                return -EMEDIUMTYPE;
+        }
+        if (file_resource_count(ds, e->file) == 1) {
+                if (!text)
+                        return unlink(e->file) < 0 ? -errno : 0;
+                return write_atomic(e->file, text, strlen(text));
+        }
+        /* A hand-written file with several documents: splice ours only. */
+        r = locate_document(e, &data, &len, &start, &end);
+        if (r < 0) {
+                error_text(ret_error, "cannot find the document to edit in '%s'; edit that file by hand", e->file);
+                return -EMEDIUMTYPE;
+        }
+        strbuf_append_len(&b, data, start);
+        if (text)
+                strbuf_append(&b, text);
+        strbuf_append_len(&b, data + end, len - end);
+        if (!strbuf_ok(&b))
+                return -ENOMEM;
+        r = write_atomic(e->file, strbuf_str(&b), b.len);
+        strbuf_done(&b);
+        return r;
+}
+
+/* After a write: re-read and hand back the stored copy. */
+static int store_result(Datastore *ds, ResourceKind kind, const char *ns, const char *name, Resource **ret) {
+        const StoreEntry *e;
+        int r = datastore_refresh(ds);
+
+        if (r < 0)
+                return r;
+        if (!ret)
+                return 0;
+        e = datastore_find(ds, kind, ns, name);
+        if (!e)
+                return -EIO;
+        *ret = resource_copy(e->res);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **ret_error) {
+        _cleanup_(resource_freep) Resource *c = NULL;
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        StoreLock l;
+        int k;
+
+        k = store_lock(ds, &l);
+        if (k < 0)
+                return k;
+        k = datastore_refresh(ds);
+        if (k >= 0 && datastore_find(ds, r->kind, r->meta.namespace, r->meta.name))
+                k = -EEXIST;
+        if (k >= 0) {
+                c = resource_copy(r);
+                k = c ? 0 : -ENOMEM;
+        }
+        if (k >= 0 && isempty(c->meta.uid)) {
+                free(c->meta.uid);
+                c->meta.uid = NULL;
+                k = random_uuid(&c->meta.uid);
+        }
+        if (k >= 0 && isempty(c->meta.creation_timestamp)) {
+                free(c->meta.creation_timestamp);
+                c->meta.creation_timestamp = NULL;
+                k = format_time(time(NULL), &c->meta.creation_timestamp);
+        }
+        if (k >= 0)
+                k = resource_to_yaml(c, &text);
+        if (k >= 0)
+                k = new_file_path(ds, c, &path);
+        if (k >= 0)
+                k = write_atomic(path, text, strlen(text));
+        if (k >= 0)
+                k = store_result(ds, r->kind, r->meta.namespace, r->meta.name, ret);
+        store_unlock(&l);
+        if (k < 0 && k != -EEXIST && ret_error && !*ret_error)
+                error_text(ret_error, "cannot write to '%s': %s", ds->path, strerror(-k));
+        return k;
+}
+
+int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **ret_error) {
+        _cleanup_(resource_freep) Resource *c = NULL;
+        _cleanup_free_ char *text = NULL;
+        const StoreEntry *e = NULL;
+        StoreLock l;
+        int k;
+
+        k = store_lock(ds, &l);
+        if (k < 0)
+                return k;
+        k = datastore_refresh(ds);
+        if (k >= 0) {
+                e = datastore_find(ds, r->kind, r->meta.namespace, r->meta.name);
+                if (!e)
+                        k = -ENOENT;
+                else if (!isempty(r->meta.resource_version) &&
+                         !streq(r->meta.resource_version, e->res->meta.resource_version))
+                        k = -ESTALE;
+        }
+        if (k >= 0) {
+                c = resource_copy(r);
+                k = c ? 0 : -ENOMEM;
+        }
+        /* uid and creationTimestamp are the stored ones, whatever the input says. */
+        if (k >= 0) {
+                free(c->meta.uid);
+                free(c->meta.creation_timestamp);
+                c->meta.uid = strdup(e->res->meta.uid);
+                c->meta.creation_timestamp = strdup(e->res->meta.creation_timestamp);
+                if (!c->meta.uid || !c->meta.creation_timestamp)
+                        k = -ENOMEM;
+        }
+        if (k >= 0)
+                k = resource_to_yaml(c, &text);
+        if (k >= 0)
+                k = rewrite_entry(ds, e, text, ret_error);
+        if (k >= 0)
+                k = store_result(ds, r->kind, r->meta.namespace, r->meta.name, ret);
+        store_unlock(&l);
+        return k;
+}
+
+int datastore_delete(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
+                     Resource **ret, char **ret_error) {
+        _cleanup_(resource_freep) Resource *old = NULL;
+        const StoreEntry *e = NULL;
+        StoreLock l;
+        int k;
+
+        k = store_lock(ds, &l);
+        if (k < 0)
+                return k;
+        k = datastore_refresh(ds);
+        if (k >= 0) {
+                e = datastore_find(ds, kind, ns, name);
+                if (!e)
+                        k = -ENOENT;
+                else if (!isempty(rv) && !streq(rv, e->res->meta.resource_version))
+                        k = -ESTALE;
+        }
+        if (k >= 0) {
+                old = resource_copy(e->res);
+                k = old ? 0 : -ENOMEM;
+        }
+        if (k >= 0)
+                k = rewrite_entry(ds, e, NULL, ret_error);
+        if (k >= 0)
+                k = store_result(ds, kind, ns, name, NULL);
+        store_unlock(&l);
+        if (k >= 0 && ret)
+                *ret = steal_ptr(old);
+        return k;
+}

@@ -1,0 +1,54 @@
+/* Where resources live. Today one kind: a directory of YAML/JSON files
+ * ("dir:PATH"). The store answers with Calico's datastore semantics —
+ * create fails if the resource exists, update checks resourceVersion —
+ * so the client layer above it behaves as libcalico-go does. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "loader.h"
+#include "resource.h"
+
+typedef struct Datastore Datastore;
+
+/* A resource as stored, and where it is defined. */
+typedef struct StoreEntry {
+        Resource *res;    /* with uid, creationTimestamp and resourceVersion */
+        const char *file; /* borrowed from the store */
+        bool editable;    /* the whole of its document: can be rewritten in place */
+} StoreEntry;
+
+/* A file that could not be used, with its positioned error. Its resources
+ * are left out of the snapshot (the daemon keeps what it had). */
+typedef struct StoreProblem {
+        char *file;
+        char *message; /* "file:line:col: path: message" */
+} StoreProblem;
+
+int datastore_open(const char *spec, Datastore **ret, char **ret_error);
+Datastore *datastore_free(Datastore *ds);
+DEFINE_CLEANUP_FUNC(Datastore, datastore_free)
+const char *datastore_spec(const Datastore *ds);
+const char *datastore_path(const Datastore *ds);
+
+/* Re-reads the files that changed since the last call (all, the first
+ * time). Returns >0 if anything changed, 0 if not, <0 if the directory
+ * itself cannot be read. */
+int datastore_refresh(Datastore *ds);
+/* The current view: every resource of every readable file. Duplicates
+ * (the same kind/namespace/name in two places) are problems, and neither
+ * copy is used. Borrowed; valid until the next refresh or write. */
+void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n);
+void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n);
+const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name);
+
+/* Writes. Each locks the store (serialising hepctl invocations), re-reads
+ * it, applies the change atomically (temporary file + rename) and returns
+ * the stored resource. Errors: -EEXIST, -ENOENT, -ESTALE (resourceVersion
+ * mismatch), -EMEDIUMTYPE (defined in a hand-written list: *ret_error says
+ * which file to edit), other -errno for I/O. */
+int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
+int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
+int datastore_delete(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
+                     Resource **ret, char **ret_error);

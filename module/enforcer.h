@@ -1,0 +1,25 @@
+/* Turns "what the datastore says" plus "what interfaces exist" into rules
+ * in the kernel: calculation, compilation, and a commit through the nft
+ * backend that sends only what changed. Keeps the last calculation so the
+ * daemon (and D-Bus) can say what is enforced where and why. */
+#pragma once
+
+#include "calc.h"
+#include "datastore.h"
+#include "links.h"
+#include "nft.h"
+
+typedef struct Enforcer Enforcer;
+
+int enforcer_new(Datastore *ds, const char *nodename, Enforcer **ret);
+Enforcer *enforcer_free(Enforcer *e);
+DEFINE_CLEANUP_FUNC(Enforcer, enforcer_free)
+
+/* Recomputes from the datastore's current entries (call datastore_refresh
+ * first) and the given interfaces, and commits the difference. On failure
+ * the kernel keeps its previous rules and *ret_error says why. */
+int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, char **ret_error);
+/* The ruleset that would be committed, without committing it. */
+int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ruleset **ret);
+const Calc *enforcer_calc(const Enforcer *e);
+NftBackend *enforcer_backend(Enforcer *e);

@@ -1,0 +1,91 @@
+/* libnftables backend; see nft.h. */
+#include "nft.h"
+
+#include <nftables/libnftables.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct NftBackend {
+        struct nft_ctx *ctx;
+        Ruleset *committed;
+};
+
+int nft_backend_new(NftBackend **ret) {
+        NftBackend *b = calloc(1, sizeof(NftBackend));
+
+        if (!b)
+                return -ENOMEM;
+        b->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!b->ctx) {
+                free(b);
+                return -ENOMEM;
+        }
+        /* Errors come back as text in a buffer, not on our stderr. */
+        nft_ctx_buffer_output(b->ctx);
+        nft_ctx_buffer_error(b->ctx);
+        *ret = b;
+        return 0;
+}
+
+NftBackend *nft_backend_free(NftBackend *b) {
+        if (!b)
+                return NULL;
+        ruleset_free(b->committed);
+        nft_ctx_free(b->ctx);
+        free(b);
+        return NULL;
+}
+
+void nft_backend_reset(NftBackend *b) {
+        b->committed = ruleset_free(b->committed);
+}
+
+const Ruleset *nft_backend_committed(const NftBackend *b) {
+        return b->committed;
+}
+
+static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
+        const char *err;
+
+        if (nft_run_cmd_from_buffer(b->ctx, cmds) == 0)
+                return 0;
+        err = nft_ctx_get_error_buffer(b->ctx);
+        if (ret_error)
+                *ret_error = strdup(err && *err ? err : "nftables transaction failed");
+        return -EIO;
+}
+
+int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
+        StrBuf cmds = STRBUF_INIT;
+        int r;
+
+        if (b->committed)
+                ruleset_commands_diff(b->committed, rs, &cmds);
+        else
+                ruleset_commands_replace(rs, &cmds);
+        if (!strbuf_ok(&cmds))
+                return -ENOMEM;
+        r = cmds.len ? run_buffer(b, strbuf_str(&cmds), ret_error) : 0;
+        strbuf_done(&cmds);
+        if (r < 0) {
+                /* The kernel kept its old rules; resync in full next time. */
+                nft_backend_reset(b);
+                return r;
+        }
+        ruleset_free(b->committed);
+        b->committed = rs;
+        return 0;
+}
+
+int nft_backend_query_json(NftBackend *b, const char *cmd, char **ret, char **ret_error) {
+        unsigned flags = nft_ctx_output_get_flags(b->ctx);
+        int r;
+
+        nft_ctx_output_set_flags(b->ctx, flags | NFT_CTX_OUTPUT_JSON);
+        r = run_buffer(b, cmd, ret_error);
+        nft_ctx_output_set_flags(b->ctx, flags);
+        if (r < 0)
+                return r;
+        *ret = strdup(nft_ctx_get_output_buffer(b->ctx));
+        return *ret ? 0 : -ENOMEM;
+}

@@ -1,0 +1,26 @@
+/* The nftables backend: commits rulesets to the kernel through libnftables
+ * (never an `nft` process). The first commit replaces our table in one
+ * transaction; later ones send only the difference to what was last
+ * committed. A failed commit changes nothing in the kernel, keeps the last
+ * committed ruleset as the reference, and reports the kernel's text. */
+#pragma once
+
+#include "ruleset.h"
+
+typedef struct NftBackend NftBackend;
+
+/* One libnftables context for the backend's life: each opens a netlink
+ * socket, and libnftables exit()s on out-of-memory, so make few. */
+int nft_backend_new(NftBackend **ret);
+NftBackend *nft_backend_free(NftBackend *b);
+DEFINE_CLEANUP_FUNC(NftBackend, nft_backend_free)
+
+/* Takes ownership of rs on success. On failure *ret_error (if given) holds
+ * libnftables' error text; the next commit is a full replace. */
+int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error);
+/* Forget what was committed, so the next commit replaces the table. */
+void nft_backend_reset(NftBackend *b);
+const Ruleset *nft_backend_committed(const NftBackend *b);
+/* Runs a read-only command (e.g. "list chain inet hostendpoint X") with
+ * JSON output; *ret is the output text. */
+int nft_backend_query_json(NftBackend *b, const char *cmd, char **ret, char **ret_error);

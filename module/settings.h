@@ -1,0 +1,19 @@
+/* hostendpoint.conf: the daemon's own settings (datastore, node name, bus,
+ * log level), one "key = value" per line, '#' comments. Policy knobs live
+ * in a FelixConfiguration resource instead, as in Calico. */
+#pragma once
+
+#include "error.h"
+
+#define HEP_DEFAULT_CONFIG "/etc/hostendpoint/hostendpoint.conf"
+
+typedef struct Config {
+        char *datastore;
+        char *nodename;
+        char *bus;
+        char *log_level;
+} Config;
+
+/* A missing file is not an error when missing_ok (the default path). */
+int config_load(const char *path, bool missing_ok, Config *ret, ParseError *reterr);
+void config_done(Config *c);

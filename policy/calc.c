@@ -1,0 +1,847 @@
+/* The policy calculation; see calc.h. Felix references: interface matching
+ * is endpoint_mgr.go resolveHostEndpoints (lowest HEP name wins, name and
+ * IP matches equal, a named HEP never falls back to IP); policy order is
+ * policy_sorter.go (tier order, then policy order with none = last, then
+ * name); flavours are tierInfoToProtoTierInfo; labels are
+ * label_inheritance_index.go (own labels win, then profiles in order). */
+#include "calc.h"
+
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check.h"
+#include "strbuf.h"
+
+const char *endpoint_state_to_string(EndpointState s) {
+        switch (s) {
+        case ENDPOINT_ENFORCED:
+                return "enforced";
+        case ENDPOINT_WAITING:
+                return "waiting";
+        case ENDPOINT_INACTIVE:
+                return "inactive";
+        case ENDPOINT_ERROR:
+                return "error";
+        case ENDPOINT_REMOTE:
+                return "remote";
+        case _ENDPOINT_STATE_MAX:
+        case _ENDPOINT_STATE_INVALID:
+                break;
+        }
+        return "unknown";
+}
+
+uint8_t protocol_number(const Protocol *p) {
+        static const struct {
+                const char *name;
+                uint8_t number;
+        } names[] = {
+                { "TCP", IPPROTO_TCP },   { "UDP", IPPROTO_UDP },   { "ICMP", IPPROTO_ICMP },
+                { "ICMPv6", IPPROTO_ICMPV6 }, { "SCTP", IPPROTO_SCTP }, { "UDPLite", IPPROTO_UDPLITE },
+        };
+
+        if (!p->set)
+                return 0;
+        if (p->is_number)
+                return p->number;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(names[i].name, p->name))
+                        return names[i].number;
+        /* Felix's own (v1) form is lower case; accept it for failsafes. */
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strcasecmp(names[i].name, p->name) == 0)
+                        return names[i].number;
+        return 0;
+}
+
+/* ---- freeing ---- */
+
+static void policy_order_done(PolicyOrder *o) {
+        for (size_t i = 0; i < o->n_tiers; i++)
+                free(o->tiers[i].policies);
+        free(o->tiers);
+        *o = (PolicyOrder) {};
+}
+
+static void endpoint_done(Endpoint *e) {
+        free(e->reason);
+        labels_done(&e->labels);
+        for (size_t i = 0; i < e->n_ifnames; i++)
+                free(e->ifnames[i]);
+        free(e->ifnames);
+        free(e->ifindexes);
+        free(e->profiles);
+        free(e->ips);
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++)
+                        policy_order_done(&e->order[f][d]);
+}
+
+Calc *calc_free(Calc *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                endpoint_done(&c->endpoints[i]);
+        free(c->endpoints);
+        free(c->failsafe_in);
+        free(c->failsafe_out);
+        for (size_t i = 0; i < c->n_warnings; i++)
+                free(c->warnings[i]);
+        free(c->warnings);
+        free((void *)c->profiles_by_name);
+        free(c->nodename);
+        free(c);
+        return NULL;
+}
+
+static int calc_warn(Calc *c, const char *fmt, ...) _printf_(2, 3);
+static int calc_warn(Calc *c, const char *fmt, ...) {
+        char **v = realloc(c->warnings, (c->n_warnings + 1) * sizeof(char *));
+        StrBuf b = STRBUF_INIT;
+        va_list ap;
+
+        if (!v)
+                return -ENOMEM;
+        c->warnings = v;
+        va_start(ap, fmt);
+        strbuf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        v[c->n_warnings] = strbuf_steal(&b);
+        if (!v[c->n_warnings])
+                return -ENOMEM;
+        c->n_warnings++;
+        return 0;
+}
+
+static int set_reason(Endpoint *e, EndpointState state, const char *fmt, ...) _printf_(3, 4);
+static int set_reason(Endpoint *e, EndpointState state, const char *fmt, ...) {
+        StrBuf b = STRBUF_INIT;
+        va_list ap;
+
+        e->state = state;
+        va_start(ap, fmt);
+        strbuf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        free(e->reason);
+        e->reason = strbuf_steal(&b);
+        return e->reason ? 0 : -ENOMEM;
+}
+
+/* ---- profiles and labels ---- */
+
+static int compare_resource_names(const void *a, const void *b) {
+        return strcmp((*(const Resource *const *)a)->meta.name, (*(const Resource *const *)b)->meta.name);
+}
+
+static const Resource *find_profile(const Calc *c, const char *name) {
+        size_t lo = 0, hi = c->n_profiles;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int k = strcmp(c->profiles_by_name[mid]->meta.name, name);
+                if (k == 0)
+                        return c->profiles_by_name[mid];
+                if (k < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+static bool is_default_allow(const char *name) {
+        return streq(name, "projectcalico-default-allow");
+}
+
+/* Own labels, then each profile's labelsToApply in list order; the first
+ * definition of a key wins. */
+static int endpoint_resolve_labels_and_profiles(Calc *c, Endpoint *e) {
+        const HostEndpointSpec *s = &e->hep->spec.hep;
+        int r = labels_copy(&e->labels, &e->hep->meta.labels);
+
+        if (r < 0)
+                return r;
+        e->profiles = new_array(s->profiles.n, sizeof(EndpointProfile));
+        if (!e->profiles)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->profiles.n; i++) {
+                const Resource *p = find_profile(c, s->profiles.v[i]);
+                e->profiles[e->n_profiles++] = (EndpointProfile) { s->profiles.v[i], p };
+                if (!p)
+                        continue;
+                for (size_t j = 0; j < p->spec.profile.labels_to_apply.n; j++) {
+                        const LabelPair *lp = &p->spec.profile.labels_to_apply.pairs[j];
+                        r = labels_set_default(&e->labels, lp->key, lp->value);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int endpoint_parse_ips(Endpoint *e) {
+        const StrList *l = &e->hep->spec.hep.expected_ips;
+
+        e->ips = new_array(l->n, sizeof(IPAddr));
+        if (!e->ips)
+                return -ENOMEM;
+        /* Unparseable entries are dropped, as Felix's processor does. */
+        for (size_t i = 0; i < l->n; i++)
+                if (ipaddr_parse_go(l->v[i], &e->ips[e->n_ips]))
+                        e->n_ips++;
+        return 0;
+}
+
+/* ---- FelixConfiguration ---- */
+
+static const Resource *find_felix_config(Resource *const *res, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (res[i]->kind == KIND_FELIX_CONFIGURATION && streq_ptr(res[i]->meta.name, name))
+                        return res[i];
+        return NULL;
+}
+
+/* Felix's defaults (config_params.go). */
+static const FailsafePort default_failsafe_in[] = {
+        { IPPROTO_TCP, 22 }, { IPPROTO_UDP, 68 }, { IPPROTO_TCP, 179 }, { IPPROTO_TCP, 2379 }, { IPPROTO_TCP, 2380 },
+        { IPPROTO_TCP, 5473 }, { IPPROTO_TCP, 6443 }, { IPPROTO_TCP, 6666 }, { IPPROTO_TCP, 6667 },
+};
+static const FailsafePort default_failsafe_out[] = {
+        { IPPROTO_UDP, 53 }, { IPPROTO_UDP, 67 }, { IPPROTO_TCP, 179 }, { IPPROTO_TCP, 2379 }, { IPPROTO_TCP, 2380 },
+        { IPPROTO_TCP, 5473 }, { IPPROTO_TCP, 6443 }, { IPPROTO_TCP, 6666 }, { IPPROTO_TCP, 6667 },
+};
+
+static int failsafe_from_config(Calc *c, const char *which, const ProtoPortList *l, const FailsafePort *defaults,
+                                size_t n_defaults, FailsafePort **ret, size_t *ret_n) {
+        FailsafePort *v;
+        size_t n = 0;
+
+        if (!l || !l->set) {
+                v = new_array(n_defaults, sizeof(FailsafePort));
+                if (!v)
+                        return -ENOMEM;
+                memcpy(v, defaults, n_defaults * sizeof(FailsafePort));
+                *ret = v;
+                *ret_n = n_defaults;
+                return 0;
+        }
+        v = new_array(l->n, sizeof(FailsafePort));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                const ProtoPort *p = &l->v[i];
+                /* Felix's port-list parser: tcp (also when empty) or udp only. */
+                uint8_t proto = isempty(p->protocol) || strcasecmp(p->protocol, "tcp") == 0 ? IPPROTO_TCP
+                                : strcasecmp(p->protocol, "udp") == 0                     ? IPPROTO_UDP
+                                                                                          : 0;
+                FailsafePort fp = { .protocol = proto, .port = p->port };
+                bool masked;
+
+                if (!proto) {
+                        calc_warn(c, "FelixConfiguration: %s entry '%s:%u' has an unsupported protocol (tcp or udp), ignoring",
+                                  which, p->protocol, p->port);
+                        continue;
+                }
+                if (!isempty(p->net)) {
+                        if (ipnet_parse_go(p->net, &fp.net, &masked) < 0) {
+                                IPAddr a;
+                                if (!ipaddr_parse_go(p->net, &a)) {
+                                        calc_warn(c, "FelixConfiguration: %s entry has an invalid net '%s', ignoring",
+                                                  which, p->net);
+                                        continue;
+                                }
+                                fp.net = (IPNet) { a, a.family == AF_INET ? 32 : 128 };
+                        }
+                        fp.has_net = true;
+                }
+                v[n++] = fp;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+typedef struct Exclusions {
+        char **names;
+        size_t n_names;
+        regex_t *regexes;
+        size_t n_regexes;
+} Exclusions;
+
+static void exclusions_done(Exclusions *x) {
+        for (size_t i = 0; i < x->n_names; i++)
+                free(x->names[i]);
+        free(x->names);
+        for (size_t i = 0; i < x->n_regexes; i++)
+                regfree(&x->regexes[i]);
+        free(x->regexes);
+}
+
+/* interfaceExclude: comma-separated names, or /regex/ (Felix's
+ * iface-list-regexp); default kube-ipvs0. */
+static int exclusions_parse(Calc *c, const char *spec, Exclusions *x) {
+        _cleanup_free_ char *copy = strdup(spec ? spec : "kube-ipvs0");
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                size_t len = strlen(t);
+                if (len >= 3 && t[0] == '/' && t[len - 1] == '/') {
+                        regex_t *v = realloc(x->regexes, (x->n_regexes + 1) * sizeof(regex_t));
+                        if (!v)
+                                return -ENOMEM;
+                        x->regexes = v;
+                        t[len - 1] = 0;
+                        if (regcomp(&x->regexes[x->n_regexes], t + 1, REG_EXTENDED | REG_NOSUB) != 0) {
+                                calc_warn(c, "FelixConfiguration: interfaceExclude pattern '%s/' is not a valid regex, ignoring", t);
+                                continue;
+                        }
+                        x->n_regexes++;
+                } else {
+                        char **v = realloc(x->names, (x->n_names + 1) * sizeof(char *));
+                        if (!v)
+                                return -ENOMEM;
+                        x->names = v;
+                        x->names[x->n_names] = strdup(t);
+                        if (!x->names[x->n_names])
+                                return -ENOMEM;
+                        x->n_names++;
+                }
+        }
+        return 0;
+}
+
+static bool exclusions_match(const Exclusions *x, const char *ifname) {
+        for (size_t i = 0; i < x->n_names; i++)
+                if (streq(x->names[i], ifname))
+                        return true;
+        for (size_t i = 0; i < x->n_regexes; i++)
+                if (regexec(&x->regexes[i], ifname, 0, NULL, 0) == 0)
+                        return true;
+        return false;
+}
+
+static int calc_felix_config(Calc *c, Resource *const *res, size_t n, Exclusions *x) {
+        _cleanup_free_ char *node_name = NULL;
+        const Resource *def = find_felix_config(res, n, "default"), *node;
+        const ProtoPortList *in = NULL, *out = NULL;
+        const char *exclude = NULL;
+        int r;
+
+        if (asprintf(&node_name, "node.%s", c->nodename) < 0)
+                return -ENOMEM;
+        node = find_felix_config(res, n, node_name);
+        /* A node's own configuration overrides the default field by field. */
+        const Resource *layers[] = { def, node };
+        for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
+                if (!layers[i])
+                        continue;
+                const FelixConfigurationSpec *s = &layers[i]->spec.felix;
+                if (s->failsafe_inbound_host_ports.set)
+                        in = &s->failsafe_inbound_host_ports;
+                if (s->failsafe_outbound_host_ports.set)
+                        out = &s->failsafe_outbound_host_ports;
+                if (s->interface_exclude)
+                        exclude = s->interface_exclude;
+        }
+        r = failsafe_from_config(c, "failsafeInboundHostPorts", in, default_failsafe_in,
+                                 ELEMENTSOF(default_failsafe_in), &c->failsafe_in, &c->n_failsafe_in);
+        if (r >= 0)
+                r = failsafe_from_config(c, "failsafeOutboundHostPorts", out, default_failsafe_out,
+                                         ELEMENTSOF(default_failsafe_out), &c->failsafe_out, &c->n_failsafe_out);
+        if (r >= 0)
+                r = exclusions_parse(c, exclude, x);
+        return r;
+}
+
+/* ---- interfaces ---- */
+
+static int endpoint_bind(Endpoint *e, const char *ifname, int ifindex) {
+        char **v = realloc(e->ifnames, (e->n_ifnames + 1) * sizeof(char *));
+
+        if (!v)
+                return -ENOMEM;
+        e->ifnames = v;
+        e->ifnames[e->n_ifnames] = strdup(ifname);
+        if (!e->ifnames[e->n_ifnames])
+                return -ENOMEM;
+        e->n_ifnames++;
+        if (ifindex > 0) {
+                int *w = realloc(e->ifindexes, (e->n_ifindexes + 1) * sizeof(int));
+                if (!w)
+                        return -ENOMEM;
+                e->ifindexes = w;
+                e->ifindexes[e->n_ifindexes++] = ifindex;
+        }
+        return 0;
+}
+
+static bool interface_has_ip(const HostInterface *i, const Endpoint *e) {
+        for (size_t a = 0; a < i->n_addrs; a++)
+                for (size_t b = 0; b < e->n_ips; b++)
+                        if (ipaddr_compare(&i->addrs[a], &e->ips[b]) == 0)
+                                return true;
+        return false;
+}
+
+static bool endpoint_is_local_specific(const Endpoint *e) {
+        return e->state != ENDPOINT_REMOTE && !e->wildcard;
+}
+
+/* Does endpoint e claim an interface named ifname (iface: NULL if it does
+ * not exist)? By name; or, for a HEP without interfaceName, by address. */
+static bool endpoint_claims(const Endpoint *e, const char *ifname, const HostInterface *iface) {
+        const char *want = e->hep->spec.hep.interface_name;
+
+        if (!isempty(want))
+                return streq(want, ifname);
+        return iface && interface_has_ip(iface, e);
+}
+
+/* Endpoints are sorted by name, so the first claimant is the winner. */
+static int bind_interface(Calc *c, const char *ifname, const HostInterface *iface) {
+        Endpoint *winner = NULL;
+        int r;
+
+        for (size_t i = 0; i < c->n_endpoints; i++) {
+                Endpoint *e = &c->endpoints[i];
+                if (!endpoint_is_local_specific(e) || !endpoint_claims(e, ifname, iface))
+                        continue;
+                if (!winner) {
+                        winner = e;
+                        r = endpoint_bind(e, ifname, iface ? iface->ifindex : 0);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (e->n_ifnames == 0) {
+                        r = set_reason(e, ENDPOINT_INACTIVE, "interface %s is held by '%s'", ifname, winner->name);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static bool interface_exists(const HostInterface *ifaces, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(ifaces[i].name, name))
+                        return true;
+        return false;
+}
+
+static int calc_bind_interfaces(Calc *c, const HostInterface *ifaces, size_t n_ifaces, const Exclusions *x) {
+        int r;
+
+        for (size_t i = 0; i < n_ifaces; i++) {
+                if (exclusions_match(x, ifaces[i].name))
+                        continue;
+                r = bind_interface(c, ifaces[i].name, &ifaces[i]);
+                if (r < 0)
+                        return r;
+        }
+        /* Named HEPs whose interface is not there yet are enforced by name
+         * from the start, so a hot-plugged interface is never unfiltered. */
+        for (size_t i = 0; i < c->n_endpoints; i++) {
+                Endpoint *e = &c->endpoints[i];
+                const char *want = e->hep->spec.hep.interface_name;
+                if (!endpoint_is_local_specific(e) || isempty(want))
+                        continue;
+                if (exclusions_match(x, want)) {
+                        r = set_reason(e, ENDPOINT_ERROR, "interface %s is excluded by FelixConfiguration interfaceExclude",
+                                       want);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (interface_exists(ifaces, n_ifaces, want))
+                        continue;
+                bool done = false;
+                for (size_t j = 0; j < e->n_ifnames; j++)
+                        done = done || streq(e->ifnames[j], want);
+                if (!done && e->state != ENDPOINT_INACTIVE) {
+                        r = bind_interface(c, want, NULL);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int calc_states(Calc *c, const HostInterface *ifaces, size_t n_ifaces) {
+        Endpoint *first_wildcard = NULL;
+        int r = 0;
+
+        for (size_t i = 0; i < c->n_endpoints && r >= 0; i++) {
+                Endpoint *e = &c->endpoints[i];
+                const char *want = e->hep->spec.hep.interface_name;
+
+                if (e->state == ENDPOINT_REMOTE || e->state == ENDPOINT_ERROR)
+                        continue;
+                if (e->wildcard) {
+                        if (!first_wildcard) {
+                                first_wildcard = e;
+                                c->wildcard = e;
+                                r = set_reason(e, ENDPOINT_ENFORCED, "all interfaces without a host endpoint of their own");
+                        } else
+                                r = set_reason(e, ENDPOINT_INACTIVE, "interface * is held by '%s'", first_wildcard->name);
+                        continue;
+                }
+                if (e->n_ifindexes > 0) {
+                        StrBuf b = STRBUF_INIT;
+                        for (size_t j = 0; j < e->n_ifnames; j++)
+                                strbuf_printf(&b, "%s%s", j ? ", " : "", e->ifnames[j]);
+                        r = set_reason(e, ENDPOINT_ENFORCED, "enforced on %s", strbuf_str(&b));
+                        strbuf_done(&b);
+                } else if (e->n_ifnames > 0)
+                        r = set_reason(e, ENDPOINT_WAITING,
+                                       "interface %s does not exist yet; enforced by name from its first packet", want);
+                else if (e->state == ENDPOINT_INACTIVE)
+                        continue;
+                else if (isempty(want)) {
+                        StrBuf b = STRBUF_INIT;
+                        for (size_t j = 0; j < e->hep->spec.hep.expected_ips.n; j++)
+                                strbuf_printf(&b, "%s%s", j ? ", " : "", e->hep->spec.hep.expected_ips.v[j]);
+                        r = set_reason(e, ENDPOINT_WAITING, "no interface has %s %s",
+                                       e->hep->spec.hep.expected_ips.n > 1 ? "any of" : "the address", strbuf_str(&b));
+                        strbuf_done(&b);
+                }
+        }
+        (void)ifaces;
+        (void)n_ifaces;
+        return r;
+}
+
+/* ---- policies ---- */
+
+typedef struct PolicyInfo {
+        const Resource *res;
+        Selector *selector;
+        const Resource *tier;
+        double tier_order; /* missing tier: +inf, sorted last */
+        bool tier_deny;
+        Resource *builtin_tier;
+} PolicyInfo;
+
+static const Resource *find_tier(Resource *const *res, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (res[i]->kind == KIND_TIER && streq_ptr(res[i]->meta.name, name))
+                        return res[i];
+        return NULL;
+}
+
+static int compare_policies(const void *a, const void *b) {
+        const PolicyInfo *x = a, *y = b;
+        const OptFloat *ox = &x->res->spec.policy.order, *oy = &y->res->spec.policy.order;
+        int k;
+
+        if (x->tier_order != y->tier_order)
+                return x->tier_order < y->tier_order ? -1 : 1;
+        k = strcmp(x->res->spec.policy.tier, y->res->spec.policy.tier);
+        if (k)
+                return k;
+        if (ox->set != oy->set)
+                return ox->set ? -1 : 1;
+        if (ox->set && ox->v != oy->v)
+                return ox->v < oy->v ? -1 : 1;
+        return strcmp(x->res->meta.name, y->res->meta.name);
+}
+
+static bool has_type(const PolicySpec *s, const char *type) {
+        for (size_t i = 0; i < s->types.n; i++)
+                if (streq(s->types.v[i], type))
+                        return true;
+        return false;
+}
+
+static int order_append(PolicyOrder *o, const PolicyInfo *p, bool end_of_tier_drop) {
+        TierPolicies *t = o->n_tiers ? &o->tiers[o->n_tiers - 1] : NULL;
+        const Resource **v;
+
+        if (!t || !streq(t->tier_name, p->res->spec.policy.tier)) {
+                t = realloc(o->tiers, (o->n_tiers + 1) * sizeof(TierPolicies));
+                if (!t)
+                        return -ENOMEM;
+                o->tiers = t;
+                t = &o->tiers[o->n_tiers++];
+                *t = (TierPolicies) {
+                        .tier = p->tier,
+                        .tier_name = p->res->spec.policy.tier,
+                        .end_of_tier_drop = end_of_tier_drop,
+                };
+        }
+        v = realloc(t->policies, (t->n_policies + 1) * sizeof(const Resource *));
+        if (!v)
+                return -ENOMEM;
+        t->policies = v;
+        v[t->n_policies++] = p->res;
+        return 0;
+}
+
+/* Felix's flavour split: doNotTrack → untracked; else preDNAT (ingress
+ * only); else normal, and forward too with applyOnForward. Untracked and
+ * pre-DNAT tiers pass at their end instead of dropping. */
+static int endpoint_add_policy(Calc *c, Endpoint *e, const PolicyInfo *p) {
+        const PolicySpec *s = &p->res->spec.policy;
+        bool ingress = has_type(s, "Ingress"), egress = has_type(s, "Egress");
+        int r = 0;
+
+        if (s->do_not_track) {
+                if (e->wildcard)
+                        return calc_warn(c, "GlobalNetworkPolicy(%s): doNotTrack policy is not applied to the '*' host endpoint '%s', ignoring",
+                                         p->res->meta.name, e->name);
+                if (ingress)
+                        r = order_append(&e->order[FLAVOUR_UNTRACKED][DIRECTION_INGRESS], p, false);
+                if (r >= 0 && egress)
+                        r = order_append(&e->order[FLAVOUR_UNTRACKED][DIRECTION_EGRESS], p, false);
+                return r;
+        }
+        if (s->pre_dnat)
+                return ingress ? order_append(&e->order[FLAVOUR_PREDNAT][DIRECTION_INGRESS], p, false) : 0;
+        if (ingress)
+                r = order_append(&e->order[FLAVOUR_NORMAL][DIRECTION_INGRESS], p, p->tier_deny);
+        if (r >= 0 && egress)
+                r = order_append(&e->order[FLAVOUR_NORMAL][DIRECTION_EGRESS], p, p->tier_deny);
+        if (r >= 0 && s->apply_on_forward && ingress)
+                r = order_append(&e->order[FLAVOUR_FORWARD][DIRECTION_INGRESS], p, p->tier_deny);
+        if (r >= 0 && s->apply_on_forward && egress)
+                r = order_append(&e->order[FLAVOUR_FORWARD][DIRECTION_EGRESS], p, p->tier_deny);
+        return r;
+}
+
+static const char *label_lookup(const void *ctx, const char *key) {
+        return labels_get(ctx, key);
+}
+
+static bool endpoint_gets_policy(const Endpoint *e) {
+        return e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING;
+}
+
+static int calc_policies(Calc *c, Resource *const *res, size_t n) {
+        PolicyInfo *pol = new_array(n, sizeof(PolicyInfo));
+        size_t n_pol = 0;
+        int r = 0;
+
+        if (!pol)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const Resource *p = res[i];
+                const PolicySpec *s = &p->spec.policy;
+                SelectorError se;
+
+                /* Only GlobalNetworkPolicy can select a host endpoint; one
+                 * restricted to namespaces or service accounts never does. */
+                if (p->kind != KIND_GLOBAL_NETWORK_POLICY || !isempty(s->namespace_selector) ||
+                    !isempty(s->service_account_selector))
+                        continue;
+                PolicyInfo *pi = &pol[n_pol];
+                *pi = (PolicyInfo) { .res = p };
+                r = selector_parse(s->selector ? s->selector : "", &pi->selector, &se);
+                if (r == -EINVAL) {
+                        r = calc_warn(c, "GlobalNetworkPolicy(%s): selector does not parse, ignoring", p->meta.name);
+                        continue;
+                }
+                const char *tier = isempty(s->tier) ? "default" : s->tier;
+                const BuiltinTier *bt = builtin_tier_find(tier);
+                pi->tier = find_tier(res, n, tier);
+                if (pi->tier && pi->tier->spec.tier.order.set)
+                        pi->tier_order = pi->tier->spec.tier.order.v;
+                else if (pi->tier)
+                        pi->tier_order = 1e6;
+                else if (bt)
+                        pi->tier_order = bt->order;
+                else
+                        pi->tier_order = __builtin_inf();
+                const char *action = pi->tier ? pi->tier->spec.tier.default_action : bt ? bt->default_action : NULL;
+                pi->tier_deny = !action || !streq(action, "Pass");
+                n_pol++;
+        }
+        if (r >= 0)
+                qsort(pol, n_pol, sizeof(PolicyInfo), compare_policies);
+        for (size_t i = 0; i < c->n_endpoints && r >= 0; i++) {
+                Endpoint *e = &c->endpoints[i];
+                if (!endpoint_gets_policy(e))
+                        continue;
+                for (size_t j = 0; j < n_pol && r >= 0; j++)
+                        if (pol[j].selector && selector_eval_lookup(pol[j].selector, label_lookup, &e->labels))
+                                r = endpoint_add_policy(c, e, &pol[j]);
+        }
+        for (size_t i = 0; i < n_pol; i++)
+                selector_free(pol[i].selector);
+        free(pol);
+        return r;
+}
+
+/* ---- the whole calculation ---- */
+
+static int compare_endpoints(const void *a, const void *b) {
+        return strcmp(((const Endpoint *)a)->name, ((const Endpoint *)b)->name);
+}
+
+static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
+        size_t count = 0;
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                count += res[i]->kind == KIND_HOST_ENDPOINT;
+        c->endpoints = new_array(count, sizeof(Endpoint));
+        if (!c->endpoints)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (res[i]->kind != KIND_HOST_ENDPOINT)
+                        continue;
+                Endpoint *e = &c->endpoints[c->n_endpoints++];
+                *e = (Endpoint) { .hep = res[i], .name = res[i]->meta.name };
+                e->wildcard = streq_ptr(res[i]->spec.hep.interface_name, "*");
+                r = endpoint_resolve_labels_and_profiles(c, e);
+                if (r >= 0)
+                        r = endpoint_parse_ips(e);
+                if (r >= 0 && !streq_ptr(res[i]->spec.hep.node, c->nodename))
+                        r = set_reason(e, ENDPOINT_REMOTE, "belongs to node '%s'", res[i]->spec.hep.node);
+                if (r < 0)
+                        return r;
+        }
+        qsort(c->endpoints, c->n_endpoints, sizeof(Endpoint), compare_endpoints);
+        return 0;
+}
+
+static int calc_profile_warnings(Calc *c) {
+        for (size_t i = 0; i < c->n_endpoints; i++) {
+                const Endpoint *e = &c->endpoints[i];
+                if (!endpoint_gets_policy(e))
+                        continue;
+                for (size_t j = 0; j < e->n_profiles; j++)
+                        if (!e->profiles[j].profile && !is_default_allow(e->profiles[j].name)) {
+                                int r = calc_warn(c, "HostEndpoint(%s): profile '%s' does not exist, denying all traffic it would decide",
+                                                  e->name, e->profiles[j].name);
+                                if (r < 0)
+                                        return r;
+                        }
+        }
+        return 0;
+}
+
+int calc_run(Resource *const *resources, size_t n_resources, const char *nodename, const HostInterface *ifaces,
+             size_t n_ifaces, Calc **ret) {
+        _cleanup_(calc_freep) Calc *c = calloc(1, sizeof(Calc));
+        Exclusions x = {};
+        const Resource **profiles;
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->nodename = strdup(nodename);
+        profiles = new_array(n_resources, sizeof(Resource *));
+        if (!c->nodename || !profiles) {
+                free(profiles);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_resources; i++)
+                if (resources[i]->kind == KIND_PROFILE)
+                        profiles[c->n_profiles++] = resources[i];
+        qsort(profiles, c->n_profiles, sizeof(Resource *), compare_resource_names);
+        c->profiles_by_name = profiles;
+        c->resources = resources;
+        c->n_resources = n_resources;
+
+        r = calc_endpoints(c, resources, n_resources);
+        if (r >= 0)
+                r = calc_felix_config(c, resources, n_resources, &x);
+        if (r >= 0)
+                r = calc_bind_interfaces(c, ifaces, n_ifaces, &x);
+        if (r >= 0)
+                r = calc_states(c, ifaces, n_ifaces);
+        if (r >= 0)
+                r = calc_policies(c, resources, n_resources);
+        if (r >= 0)
+                r = calc_profile_warnings(c);
+        exclusions_done(&x);
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(c);
+        return 0;
+}
+
+const Endpoint *calc_find_endpoint(const Calc *c, const char *name) {
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                if (streq(c->endpoints[i].name, name))
+                        return &c->endpoints[i];
+        return NULL;
+}
+
+const Endpoint *calc_endpoint_for_interface(const Calc *c, const char *ifname) {
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                for (size_t j = 0; j < c->endpoints[i].n_ifnames; j++)
+                        if (streq(c->endpoints[i].ifnames[j], ifname))
+                                return &c->endpoints[i];
+        return c->wildcard;
+}
+
+/* ---- selector resolution ---- */
+
+static int compare_ipaddrs(const void *a, const void *b) {
+        return ipaddr_compare(a, b);
+}
+
+int calc_selector_ips(const Calc *c, const Selector *sel, IPAddr **ret, size_t *ret_n) {
+        IPAddr *v = NULL;
+        size_t n = 0, alloc = 0, k = 0;
+
+        for (size_t i = 0; i < c->n_endpoints; i++) {
+                const Endpoint *e = &c->endpoints[i];
+                if (e->n_ips == 0 || !selector_eval_lookup(sel, label_lookup, &e->labels))
+                        continue;
+                IPAddr *w = grow_array(v, &alloc, n + e->n_ips, sizeof(IPAddr));
+                if (!w) {
+                        free(v);
+                        return -ENOMEM;
+                }
+                v = w;
+                memcpy(v + n, e->ips, e->n_ips * sizeof(IPAddr));
+                n += e->n_ips;
+        }
+        if (n)
+                qsort(v, n, sizeof(IPAddr), compare_ipaddrs);
+        for (size_t i = 0; i < n; i++)
+                if (k == 0 || ipaddr_compare(&v[k - 1], &v[i]) != 0)
+                        v[k++] = v[i];
+        *ret = v;
+        *ret_n = k;
+        return 0;
+}
+
+int calc_named_port_members(const Calc *c, const Selector *sel, const char *port_name, uint8_t protocol,
+                            NamedPortMember **ret, size_t *ret_n) {
+        NamedPortMember *v = NULL;
+        size_t n = 0, alloc = 0;
+
+        for (size_t i = 0; i < c->n_endpoints; i++) {
+                const Endpoint *e = &c->endpoints[i];
+                const HostEndpointSpec *s = &e->hep->spec.hep;
+                if (e->n_ips == 0 || !selector_eval_lookup(sel, label_lookup, &e->labels))
+                        continue;
+                for (size_t p = 0; p < s->ports.n; p++) {
+                        const EndpointPort *ep = &s->ports.v[p];
+                        uint8_t proto = protocol_number(&ep->protocol);
+                        if (!streq_ptr(ep->name, port_name) || (protocol && proto != protocol) || !proto)
+                                continue;
+                        for (size_t a = 0; a < e->n_ips; a++) {
+                                NamedPortMember *w = grow_array(v, &alloc, n + 1, sizeof(NamedPortMember));
+                                if (!w) {
+                                        free(v);
+                                        return -ENOMEM;
+                                }
+                                v = w;
+                                v[n++] = (NamedPortMember) { e->ips[a], proto, ep->port };
+                        }
+                }
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,147 @@
+/* The policy calculation, as Felix's calculation graph does it, with no
+ * I/O: given every resource, this node's name and the host's interfaces,
+ * decide which HostEndpoint each interface uses (and why each HEP is or is
+ * not enforced), which policies apply to each endpoint in which order for
+ * each flavour and direction, its profiles, the failsafe ports, and which
+ * IPs a selector stands for. compile.c turns the result into nftables. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ipaddr.h"
+#include "labels.h"
+#include "resource.h"
+#include "selector.h"
+
+/* One interface of the host, as the link tracker sees it. */
+typedef struct HostInterface {
+        char *name;
+        int ifindex;
+        bool oper_up;
+        IPAddr *addrs;
+        size_t n_addrs;
+} HostInterface;
+
+typedef enum EndpointState {
+        ENDPOINT_ENFORCED, /* bound to at least one interface that exists */
+        ENDPOINT_WAITING,  /* enforced by name, or waiting for its address: no interface yet */
+        ENDPOINT_INACTIVE, /* another HEP holds its interface */
+        ENDPOINT_ERROR,    /* cannot be enforced (excluded interface, ...) */
+        ENDPOINT_REMOTE,   /* belongs to another node; only feeds selector IP sets */
+        _ENDPOINT_STATE_MAX,
+        _ENDPOINT_STATE_INVALID = -EINVAL,
+} EndpointState;
+
+const char *endpoint_state_to_string(EndpointState s);
+
+/* The four policy flavours of Felix, each its own set of chains. */
+typedef enum Flavour {
+        FLAVOUR_NORMAL,
+        FLAVOUR_FORWARD,   /* applyOnForward */
+        FLAVOUR_PREDNAT,   /* ingress only */
+        FLAVOUR_UNTRACKED, /* doNotTrack */
+        _FLAVOUR_MAX,
+        _FLAVOUR_INVALID = -EINVAL,
+} Flavour;
+
+typedef enum Direction {
+        DIRECTION_INGRESS, /* arriving through the interface: the policies' ingress rules */
+        DIRECTION_EGRESS,
+        _DIRECTION_MAX,
+        _DIRECTION_INVALID = -EINVAL,
+} Direction;
+
+/* Policies of one tier that apply to an endpoint, in evaluation order. */
+typedef struct TierPolicies {
+        const Resource *tier; /* NULL: a tier that does not exist (ordered last) */
+        const char *tier_name;
+        bool end_of_tier_drop; /* the tier's defaultAction is Deny */
+        const Resource **policies;
+        size_t n_policies;
+} TierPolicies;
+
+typedef struct PolicyOrder {
+        TierPolicies *tiers;
+        size_t n_tiers;
+} PolicyOrder;
+
+typedef struct EndpointProfile {
+        const char *name;
+        const Resource *profile; /* NULL: the profile does not exist (deny-all) */
+} EndpointProfile;
+
+typedef struct Endpoint {
+        const Resource *hep;
+        const char *name;
+        EndpointState state;
+        char *reason;
+        bool wildcard; /* interfaceName "*" */
+        Labels labels; /* own labels, then profiles' labelsToApply */
+        /* Interface names the kernel dispatches to this endpoint: existing
+         * interfaces it won, and for a named HEP its name even before the
+         * interface exists (fail-closed). Empty for "*" (the fallback). */
+        char **ifnames;
+        size_t n_ifnames;
+        /* ifindexes of existing interfaces it is bound to */
+        int *ifindexes;
+        size_t n_ifindexes;
+        EndpointProfile *profiles;
+        size_t n_profiles;
+        PolicyOrder order[_FLAVOUR_MAX][_DIRECTION_MAX];
+        IPAddr *ips; /* expectedIPs that parse */
+        size_t n_ips;
+} Endpoint;
+
+typedef struct FailsafePort {
+        uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+        uint16_t port;
+        bool has_net;
+        IPNet net;
+} FailsafePort;
+
+typedef struct Calc {
+        char *nodename;
+        Endpoint *endpoints; /* every HEP, sorted by name */
+        size_t n_endpoints;
+        const Endpoint *wildcard; /* the "*" HEP in force here, or NULL */
+        FailsafePort *failsafe_in, *failsafe_out;
+        size_t n_failsafe_in, n_failsafe_out;
+        /* Things a user should know (missing profile, bad failsafe entry):
+         * "HostEndpoint(x): profile 'p' does not exist, denying all" */
+        char **warnings;
+        size_t n_warnings;
+        /* Borrowed input, for selector resolution. */
+        Resource *const *resources;
+        size_t n_resources;
+        const Resource *const *profiles_by_name; /* sorted */
+        size_t n_profiles;
+} Calc;
+
+/* resources stay owned by the caller and must outlive the Calc. */
+int calc_run(Resource *const *resources, size_t n_resources, const char *nodename, const HostInterface *ifaces,
+             size_t n_ifaces, Calc **ret);
+Calc *calc_free(Calc *c);
+DEFINE_CLEANUP_FUNC(Calc, calc_free)
+
+const Endpoint *calc_find_endpoint(const Calc *c, const char *name);
+/* The endpoint an interface's traffic is policed by: its own, or the "*"
+ * fallback, or NULL. */
+const Endpoint *calc_endpoint_for_interface(const Calc *c, const char *ifname);
+
+/* The addresses of every HostEndpoint (all nodes) whose effective labels
+ * sel selects, sorted and unique. For named ports, the (address, protocol,
+ * port) triples of endpoints sel selects that have a port of that name and,
+ * unless protocol is 0, that protocol. */
+typedef struct NamedPortMember {
+        IPAddr addr;
+        uint8_t protocol;
+        uint16_t port;
+} NamedPortMember;
+
+int calc_selector_ips(const Calc *c, const Selector *sel, IPAddr **ret, size_t *ret_n);
+int calc_named_port_members(const Calc *c, const Selector *sel, const char *port_name, uint8_t protocol,
+                            NamedPortMember **ret, size_t *ret_n);
+
+/* Protocol number for a rule protocol (name or number); 0 if unknown. */
+uint8_t protocol_number(const Protocol *p);

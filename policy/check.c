@@ -1,0 +1,61 @@
+/* Defaulting and positioned validation; see check.h. */
+#include "check.h"
+
+#include "loader.h"
+#include "validate.h"
+
+#define TIER_LABEL "projectcalico.org/tier"
+
+int resource_apply_defaults(Resource *r) {
+        PolicySpec *p = &r->spec.policy;
+        int k;
+
+        if (r->kind == KIND_TIER)
+                return tier_spec_default(&r->spec.tier);
+        if (r->kind != KIND_GLOBAL_NETWORK_POLICY && r->kind != KIND_NETWORK_POLICY)
+                return 0;
+        if (isempty(p->tier)) {
+                free(p->tier);
+                p->tier = strdup("default");
+                if (!p->tier)
+                        return -ENOMEM;
+        }
+        k = policy_spec_default_types(p);
+        if (k < 0)
+                return k;
+        return labels_set(&r->meta.labels, TIER_LABEL, p->tier);
+}
+
+int resource_check(Resource *r, ParseError *reterr) {
+        _cleanup_(validation_errors_done) ValidationErrors errs = {};
+        _cleanup_free_ char *text = NULL;
+        int k;
+
+        k = resource_apply_defaults(r);
+        if (k < 0)
+                return k;
+        k = resource_validate(r, &errs);
+        if (k != -EINVAL)
+                return k;
+        text = validation_errors_format(&errs);
+        if (!text)
+                return -ENOMEM;
+        return resource_error_at(r, errs.n ? errs.v[0].path : NULL, reterr, "%s", text);
+}
+
+static const BuiltinTier builtin_tiers[] = {
+        { "kube-admin", 1000, "Pass" },
+        { "default", 1e6, "Deny" },
+        { "kube-baseline", 1e7, "Pass" },
+};
+
+const BuiltinTier *builtin_tier(size_t i) {
+        return i < ELEMENTSOF(builtin_tiers) ? &builtin_tiers[i] : NULL;
+}
+
+const BuiltinTier *builtin_tier_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(builtin_tiers); i++)
+                if (streq_ptr(builtin_tiers[i].name, name))
+                        return &builtin_tiers[i];
+        return NULL;
+}

@@ -1,0 +1,867 @@
+/* The calculation compiled to nftables, the way Felix renders it for
+ * iptables (felix/rules: static.go, endpoints.go, policy.go, dispatch.go)
+ * but in nftables' own terms: verdict maps dispatch on interface names (one
+ * lookup per packet), sets hold selector IPs and named ports, and each
+ * policy and profile is one chain shared by every endpoint that uses it.
+ *
+ * Where a packet's verdict is decided:
+ *   base chain (hook) → dispatch map → endpoint chain ep-*.<HEP> →
+ *   per tier: policy chains pol-in/out.<GNP> → profiles pro-in/out.<name>.
+ * Policy chains speak through three packet-mark bits, as Felix's do:
+ * Allow sets ACCEPT, Deny sets DROP, Pass sets PASS, then return; the
+ * endpoint chain acts on them and counts its verdicts. */
+#include "compile.h"
+
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+#define MARK_ACCEPT "0x00010000"
+#define MARK_PASS "0x00020000"
+#define MARK_DROP "0x00040000"
+#define CLEAR_ALL "meta mark set meta mark & 0xfff8ffff"
+#define CLEAR_PASS_DROP "meta mark set meta mark & 0xfff9ffff"
+#define IF_ACCEPT "meta mark & " MARK_ACCEPT " != 0"
+#define IF_DROP "meta mark & " MARK_DROP " != 0"
+#define IF_NOT_PASSED "meta mark & " MARK_PASS " == 0"
+#define SET_ACCEPT "meta mark set meta mark | " MARK_ACCEPT
+#define LOG_PREFIX "calico-packet: "
+/* IPv6 neighbour discovery and MLD always pass (our decision 10). */
+#define ALLOW_ND "icmpv6 type { 130, 131, 132, 133, 135, 136 } accept"
+
+static const char *const flavour_chain_prefix[_FLAVOUR_MAX][_DIRECTION_MAX] = {
+        [FLAVOUR_NORMAL] = { "ep-in", "ep-out" },
+        [FLAVOUR_FORWARD] = { "ep-fwd-in", "ep-fwd-out" },
+        [FLAVOUR_PREDNAT] = { "ep-prednat", NULL },
+        [FLAVOUR_UNTRACKED] = { "ep-raw-in", "ep-raw-out" },
+};
+
+static const char *const flavour_map[_FLAVOUR_MAX][_DIRECTION_MAX] = {
+        [FLAVOUR_NORMAL] = { "disp-in", "disp-out" },
+        [FLAVOUR_FORWARD] = { "disp-fwd-in", "disp-fwd-out" },
+        [FLAVOUR_PREDNAT] = { "disp-prednat", NULL },
+        [FLAVOUR_UNTRACKED] = { "disp-raw-in", "disp-raw-out" },
+};
+
+typedef struct Compiler {
+        const Calc *calc;
+        Ruleset *rs;
+} Compiler;
+
+/* ---- names ---- */
+
+static uint64_t hash_str(const char *s) {
+        uint64_t h = 14695981039346656037ULL;
+
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+/* prefix.name, shortened with a hash when it would be too long for the
+ * kernel (object names are at most 255 bytes). */
+static char *object_name(const char *prefix, const char *name) {
+        char *r;
+
+        if (strlen(prefix) + strlen(name) + 1 <= 200) {
+                if (asprintf(&r, "%s.%s", prefix, name) < 0)
+                        return NULL;
+        } else if (asprintf(&r, "%s.%.150s~%016" PRIx64, prefix, name, hash_str(name)) < 0)
+                return NULL;
+        return r;
+}
+
+/* ---- sets for selectors and named ports ---- */
+
+static const char *proto_name(uint8_t p) {
+        switch (p) {
+        case IPPROTO_TCP:
+                return "tcp";
+        case IPPROTO_UDP:
+                return "udp";
+        case IPPROTO_SCTP:
+                return "sctp";
+        default:
+                return NULL;
+        }
+}
+
+static void format_proto(uint8_t p, char buf[static 8]) {
+        const char *n = proto_name(p);
+
+        if (n)
+                snprintf(buf, 8, "%s", n);
+        else
+                snprintf(buf, 8, "%u", p);
+}
+
+/* The sets a selector resolves to: "sel4-<hash>" and "sel6-<hash>". */
+static int selector_sets(Compiler *k, const Selector *sel, char ret4[static 32], char ret6[static 32]) {
+        _cleanup_free_ char *canon = selector_to_string(sel);
+        _cleanup_free_ IPAddr *ips = NULL;
+        size_t n;
+        uint64_t h;
+        int r;
+
+        if (!canon)
+                return -ENOMEM;
+        h = hash_str(canon);
+        snprintf(ret4, 32, "sel4-%016" PRIx64, h);
+        snprintf(ret6, 32, "sel6-%016" PRIx64, h);
+        if (ruleset_find_set(k->rs, ret4))
+                return 0;
+        NftSet *s4 = ruleset_add_set(k->rs, ret4, "type ipv4_addr;", false);
+        NftSet *s6 = ruleset_add_set(k->rs, ret6, "type ipv6_addr;", false);
+        if (!s4 || !s6)
+                return -ENOMEM;
+        r = calc_selector_ips(k->calc, sel, &ips, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                char buf[IPADDR_STRLEN];
+                ipaddr_format(&ips[i], buf);
+                r = set_add_element(ips[i].family == AF_INET ? s4 : s6, buf);
+        }
+        return r;
+}
+
+static int named_port_sets(Compiler *k, const Selector *sel, const char *port, uint8_t proto, char ret4[static 32],
+                           char ret6[static 32]) {
+        _cleanup_free_ char *canon = selector_to_string(sel), *key = NULL;
+        _cleanup_free_ NamedPortMember *m = NULL;
+        size_t n;
+        uint64_t h;
+        int r;
+
+        if (!canon || asprintf(&key, "%s\n%s\n%u", canon, port, proto) < 0)
+                return -ENOMEM;
+        h = hash_str(key);
+        snprintf(ret4, 32, "port4-%016" PRIx64, h);
+        snprintf(ret6, 32, "port6-%016" PRIx64, h);
+        if (ruleset_find_set(k->rs, ret4))
+                return 0;
+        if (!ruleset_add_set(k->rs, ret4, "type ipv4_addr . inet_proto . inet_service;", false) ||
+            !ruleset_add_set(k->rs, ret6, "type ipv6_addr . inet_proto . inet_service;", false))
+                return -ENOMEM;
+        NftSet *s4 = ruleset_find_set(k->rs, ret4), *s6 = ruleset_find_set(k->rs, ret6);
+        r = calc_named_port_members(k->calc, sel, port, proto, &m, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                char addr[IPADDR_STRLEN], p[8], elem[IPADDR_STRLEN + 24];
+                ipaddr_format(&m[i].addr, addr);
+                format_proto(m[i].protocol, p);
+                snprintf(elem, sizeof(elem), "%s . %s . %u", addr, p, m[i].port);
+                r = set_add_element(m[i].addr.family == AF_INET ? s4 : s6, elem);
+        }
+        return r;
+}
+
+/* ---- one API rule → nft rules ---- */
+
+typedef struct Side {
+        const EntityRule *e;
+        const char *dir; /* "saddr" / "daddr" */
+        const char *port_dir; /* "sport" / "dport" */
+        Selector *sel;      /* effective positive selector: (selector) && !(notSelector), or NULL */
+        Selector *not_sel;  /* only when there is no positive selector */
+        bool matches_nothing; /* a selector that can only ever select pods */
+} Side;
+
+static void side_done(Side *s) {
+        selector_free(s->sel);
+        selector_free(s->not_sel);
+}
+
+static int parse_sel(const char *text, Selector **ret) {
+        SelectorError e;
+
+        return selector_parse(text, ret, &e);
+}
+
+/* Felix folds selector and notSelector into one positive selector; a
+ * namespaceSelector other than global() or service-account/service matches
+ * only pods, which are never on this host's endpoints. */
+static int side_init(Side *s, const EntityRule *e, bool source) {
+        _cleanup_free_ char *text = NULL;
+        bool ns_global = false;
+
+        *s = (Side) { .e = e, .dir = source ? "saddr" : "daddr", .port_dir = source ? "sport" : "dport" };
+        if (!isempty(e->namespace_selector)) {
+                bool only_global = false;
+                if (selector_tokens_global_only(e->namespace_selector, &only_global) < 0 || !only_global) {
+                        s->matches_nothing = true;
+                        return 0;
+                }
+                ns_global = true;
+        }
+        if (e->service_accounts || e->services) {
+                s->matches_nothing = true;
+                return 0;
+        }
+        if (!isempty(e->selector) && !isempty(e->not_selector)) {
+                if (asprintf(&text, "(%s) && !(%s)", e->selector, e->not_selector) < 0)
+                        return -ENOMEM;
+        } else if (!isempty(e->selector))
+                text = strdup(e->selector);
+        else if (ns_global)
+                text = strdup("all()");
+        else if (!isempty(e->not_selector))
+                return parse_sel(e->not_selector, &s->not_sel);
+        else
+                return 0;
+        if (!text)
+                return -ENOMEM;
+        return parse_sel(text, &s->sel);
+}
+
+/* The alternatives for one side's ports: numeric ports (with the side's
+ * selector set), or one named-port set each (already filtered by it). */
+typedef struct Alt {
+        StrBuf text;
+} Alt;
+
+static void append_addr_match(StrBuf *b, int family, const char *dir, const char *op, const char *set) {
+        strbuf_printf(b, " %s %s %s@%s", family == 4 ? "ip" : "ip6", dir, op, set);
+}
+
+static void append_port_list(StrBuf *b, const PortList *l, const char *port_dir, bool negate) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                n += l->v[i].kind != PORT_NAMED;
+        if (n == 0)
+                return;
+        strbuf_printf(b, " th %s %s%s", port_dir, negate ? "!= " : "", n > 1 ? "{ " : "");
+        for (size_t i = 0, j = 0; i < l->n; i++) {
+                const Port *p = &l->v[i];
+                if (p->kind == PORT_NAMED)
+                        continue;
+                strbuf_printf(b, "%s%u", j++ ? ", " : "", p->min);
+                if (p->kind == PORT_RANGE && p->max != p->min)
+                        strbuf_printf(b, "-%u", p->max);
+        }
+        if (n > 1)
+                strbuf_append(b, " }");
+}
+
+static void append_nets(StrBuf *b, const StrList *nets, int family, const char *dir, bool negate) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < nets->n; i++)
+                n += (strchr(nets->v[i], ':') ? 6 : 4) == family;
+        if (n == 0)
+                return;
+        strbuf_printf(b, " %s %s %s%s", family == 4 ? "ip" : "ip6", dir, negate ? "!= " : "", n > 1 ? "{ " : "");
+        for (size_t i = 0, j = 0; i < nets->n; i++)
+                if ((strchr(nets->v[i], ':') ? 6 : 4) == family)
+                        strbuf_printf(b, "%s%s", j++ ? ", " : "", nets->v[i]);
+        if (n > 1)
+                strbuf_append(b, " }");
+}
+
+static bool nets_have_family(const StrList *nets, int family) {
+        for (size_t i = 0; i < nets->n; i++)
+                if ((strchr(nets->v[i], ':') ? 6 : 4) == family)
+                        return true;
+        return false;
+}
+
+/* Builds the alternatives of one side for one family, appending to alts. */
+static int side_alternatives(Compiler *k, Side *s, int family, uint8_t proto, StrBuf *common, Alt *alts,
+                             size_t *n_alts) {
+        const EntityRule *e = s->e;
+        char s4[32], s6[32];
+        bool has_numeric = false, has_named = false;
+        int r;
+
+        for (size_t i = 0; i < e->ports.n; i++) {
+                has_named = has_named || e->ports.v[i].kind == PORT_NAMED;
+                has_numeric = has_numeric || e->ports.v[i].kind != PORT_NAMED;
+        }
+        /* Conditions every alternative shares: nets, negations. */
+        append_nets(common, &e->nets, family, s->dir, false);
+        append_nets(common, &e->not_nets, family, s->dir, true);
+        append_port_list(common, &e->not_ports, s->port_dir, true);
+        if (s->not_sel) {
+                r = selector_sets(k, s->not_sel, s4, s6);
+                if (r < 0)
+                        return r;
+                append_addr_match(common, family, s->dir, "!= ", family == 4 ? s4 : s6);
+        }
+        for (size_t i = 0; i < e->not_ports.n; i++) {
+                const Port *p = &e->not_ports.v[i];
+                _cleanup_(selector_freep) Selector *all = NULL;
+                if (p->kind != PORT_NAMED)
+                        continue;
+                if (!s->sel && (r = parse_sel("all()", &all)) < 0)
+                        return r;
+                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, s4, s6);
+                if (r < 0)
+                        return r;
+                strbuf_printf(common, " %s %s . meta l4proto . th %s != @%s", family == 4 ? "ip" : "ip6", s->dir,
+                              s->port_dir, family == 4 ? s4 : s6);
+        }
+
+        if (!has_named || has_numeric) {
+                Alt *a = &alts[(*n_alts)++];
+                if (s->sel) {
+                        r = selector_sets(k, s->sel, s4, s6);
+                        if (r < 0)
+                                return r;
+                        append_addr_match(&a->text, family, s->dir, "", family == 4 ? s4 : s6);
+                }
+                append_port_list(&a->text, &e->ports, s->port_dir, false);
+        }
+        for (size_t i = 0; i < e->ports.n; i++) {
+                const Port *p = &e->ports.v[i];
+                _cleanup_(selector_freep) Selector *all = NULL;
+                if (p->kind != PORT_NAMED)
+                        continue;
+                if (!s->sel && (r = parse_sel("all()", &all)) < 0)
+                        return r;
+                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, s4, s6);
+                if (r < 0)
+                        return r;
+                Alt *a = &alts[(*n_alts)++];
+                strbuf_printf(&a->text, " %s %s . meta l4proto . th %s @%s", family == 4 ? "ip" : "ip6", s->dir,
+                              s->port_dir, family == 4 ? s4 : s6);
+        }
+        return 0;
+}
+
+static void append_icmp(StrBuf *b, const ICMPFields *f, int family, bool negate) {
+        const char *kw = family == 4 ? "icmp" : "icmpv6";
+
+        if (!f || !f->type.set)
+                return;
+        if (!negate) {
+                strbuf_printf(b, " %s type %" PRId64, kw, f->type.v);
+                if (f->code.set)
+                        strbuf_printf(b, " %s code %" PRId64, kw, f->code.v);
+        } else if (f->code.set)
+                strbuf_printf(b, " %s type . %s code != { %" PRId64 " . %" PRId64 " }", kw, kw, f->type.v, f->code.v);
+        else
+                strbuf_printf(b, " %s type != %" PRId64, kw, f->type.v);
+}
+
+/* The families a rule can match at all (Felix's FilterRuleToIPVersion and
+ * filterNets: a positive list entirely of the other family skips it). */
+static bool rule_applies_to_family(const Rule *rule, int family) {
+        uint8_t p = protocol_number(&rule->protocol);
+        const EntityRule *sides[] = { &rule->source, &rule->destination };
+
+        if (rule->ip_version.set && rule->ip_version.v != family)
+                return false;
+        if ((p == IPPROTO_ICMP && family != 4) || (p == IPPROTO_ICMPV6 && family != 6))
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(sides); i++) {
+                if (sides[i]->nets.n && !nets_have_family(&sides[i]->nets, family))
+                        return false;
+                if (sides[i]->not_nets.n && !nets_have_family(&sides[i]->not_nets, family))
+                        return false;
+        }
+        return true;
+}
+
+static const char *action_statement(const char *action) {
+        if (streq(action, "Allow"))
+                return "meta mark set meta mark | " MARK_ACCEPT " return";
+        if (streq(action, "Deny"))
+                return "meta mark set meta mark | " MARK_DROP " return";
+        if (streq(action, "Pass"))
+                return "meta mark set meta mark | " MARK_PASS " return";
+        if (streq(action, "Log"))
+                return "log prefix \"" LOG_PREFIX "\" level info";
+        return NULL;
+}
+
+static int compile_rule_family(Compiler *k, NftChain *chain, const Rule *rule, int family, Side *src, Side *dst) {
+        uint8_t proto = protocol_number(&rule->protocol), not_proto = protocol_number(&rule->not_protocol);
+        Alt src_alts[64] = {}, dst_alts[64] = {};
+        size_t n_src = 0, n_dst = 0;
+        StrBuf common = STRBUF_INIT;
+        int r;
+
+        if (rule->source.ports.n + 1 > ELEMENTSOF(src_alts) || rule->destination.ports.n + 1 > ELEMENTSOF(dst_alts))
+                return -E2BIG;
+        /* Rules that name a family only through sets need it spelled out. */
+        if (!rule_applies_to_family(rule, family == 4 ? 6 : 4))
+                strbuf_printf(&common, " meta nfproto %s", family == 4 ? "ipv4" : "ipv6");
+        if (rule->protocol.set)
+                strbuf_printf(&common, " meta l4proto %u", proto);
+        if (rule->not_protocol.set)
+                strbuf_printf(&common, " meta l4proto != %u", not_proto);
+        append_icmp(&common, rule->icmp, family, false);
+        append_icmp(&common, rule->not_icmp, family, true);
+        r = side_alternatives(k, src, family, proto, &common, src_alts, &n_src);
+        if (r >= 0)
+                r = side_alternatives(k, dst, family, proto, &common, dst_alts, &n_dst);
+        /* Alternatives are ORed: one nft rule per combination. */
+        for (size_t i = 0; r >= 0 && i < n_src; i++)
+                for (size_t j = 0; r >= 0 && j < n_dst; j++) {
+                        StrBuf b = STRBUF_INIT;
+                        strbuf_append(&b, strbuf_str(&common));
+                        strbuf_append(&b, strbuf_str(&src_alts[i].text));
+                        strbuf_append(&b, strbuf_str(&dst_alts[j].text));
+                        strbuf_printf(&b, " %s", action_statement(rule->action));
+                        r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
+                        strbuf_done(&b);
+                }
+        for (size_t i = 0; i < ELEMENTSOF(src_alts); i++) {
+                strbuf_done(&src_alts[i].text);
+                strbuf_done(&dst_alts[i].text);
+        }
+        strbuf_done(&common);
+        return r;
+}
+
+static bool has_named_port(const PortList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].kind == PORT_NAMED)
+                        return true;
+        return false;
+}
+
+/* Whether the rule needs one nft rule per IP family (sets, nets and ICMP
+ * are typed by family), or one rule serves both. */
+static bool rule_is_family_specific(const Rule *rule, const Side *src, const Side *dst) {
+        uint8_t p = protocol_number(&rule->protocol);
+        const EntityRule *sides[] = { &rule->source, &rule->destination };
+
+        if (src->sel || src->not_sel || dst->sel || dst->not_sel || rule->icmp || rule->not_icmp ||
+            rule->ip_version.set || p == IPPROTO_ICMP || p == IPPROTO_ICMPV6)
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(sides); i++)
+                if (sides[i]->nets.n || sides[i]->not_nets.n || has_named_port(&sides[i]->ports) ||
+                    has_named_port(&sides[i]->not_ports))
+                        return true;
+        return false;
+}
+
+static int compile_rule(Compiler *k, NftChain *chain, const Rule *rule) {
+        Side src, dst;
+        int r;
+
+        /* L7 (http) matches are enforced only by a pod's sidecar; on a host
+         * endpoint such an Allow can never be honoured exactly, so it is
+         * left out (fail closed) rather than widened to L4. */
+        if (rule->http || !action_statement(rule->action))
+                return 0;
+        r = side_init(&src, &rule->source, true);
+        if (r >= 0)
+                r = side_init(&dst, &rule->destination, false);
+        if (r >= 0 && !src.matches_nothing && !dst.matches_nothing) {
+                if (!rule_is_family_specific(rule, &src, &dst))
+                        r = compile_rule_family(k, chain, rule, 0, &src, &dst);
+                else
+                        for (int family = 4; r >= 0 && family <= 6; family += 2)
+                                if (rule_applies_to_family(rule, family))
+                                        r = compile_rule_family(k, chain, rule, family, &src, &dst);
+        }
+        side_done(&src);
+        side_done(&dst);
+        return r;
+}
+
+/* Chains of rules shared by every endpoint that uses them. */
+static int rules_chain(Compiler *k, const char *prefix, const char *name, const RuleList *rules, char **ret_name) {
+        _cleanup_free_ char *cname = object_name(prefix, name);
+        NftChain *c;
+        int r = 0;
+
+        if (!cname)
+                return -ENOMEM;
+        if (!ruleset_find_chain(k->rs, cname)) {
+                c = ruleset_add_chain(k->rs, cname, NULL);
+                if (!c)
+                        return -ENOMEM;
+                for (size_t i = 0; r >= 0 && rules && i < rules->n; i++)
+                        r = compile_rule(k, c, &rules->v[i]);
+        }
+        *ret_name = steal_ptr(cname);
+        return r;
+}
+
+static int policy_chain(Compiler *k, const Resource *p, Direction d, char **ret) {
+        return rules_chain(k, d == DIRECTION_INGRESS ? "pol-in" : "pol-out", p->meta.name,
+                           d == DIRECTION_INGRESS ? &p->spec.policy.ingress : &p->spec.policy.egress, ret);
+}
+
+static int profile_chain(Compiler *k, const EndpointProfile *p, Direction d, char **ret) {
+        static Rule allow = { .action = (char *)"Allow" };
+        static const RuleList allow_all = { &allow, 1 };
+        const RuleList *rules;
+
+        /* The built-in projectcalico-default-allow: one Allow each way. */
+        if (!p->profile)
+                rules = &allow_all;
+        else
+                rules = d == DIRECTION_INGRESS ? &p->profile->spec.profile.ingress : &p->profile->spec.profile.egress;
+        return rules_chain(k, d == DIRECTION_INGRESS ? "pro-in" : "pro-out", p->name, rules, ret);
+}
+
+/* ---- endpoint chains ---- */
+
+typedef enum EndpointVerdict {
+        VERDICT_ACCEPT, /* normal chains: accept here */
+        VERDICT_RETURN, /* other flavours: leave the accept bit for the base chain */
+} EndpointVerdict;
+
+static int add_tiers(Compiler *k, NftChain *c, const PolicyOrder *o, Direction d, EndpointVerdict v) {
+        const char *on_accept = v == VERDICT_ACCEPT ? IF_ACCEPT " counter accept" : IF_ACCEPT " counter return";
+        int r = 0;
+
+        for (size_t t = 0; r >= 0 && t < o->n_tiers; t++) {
+                const TierPolicies *tier = &o->tiers[t];
+                r = chain_add_rule(c, "meta mark set meta mark & 0xfffdffff"); /* start of tier: clear pass */
+                for (size_t p = 0; r >= 0 && p < tier->n_policies; p++) {
+                        _cleanup_free_ char *pc = NULL;
+                        r = policy_chain(k, tier->policies[p], d, &pc);
+                        if (r >= 0)
+                                r = chain_add_rulef(c, IF_NOT_PASSED " jump %s", pc);
+                        if (r >= 0)
+                                r = chain_add_rule(c, on_accept);
+                        if (r >= 0)
+                                r = chain_add_rule(c, IF_DROP " counter drop");
+                }
+                /* A policy applied but none decided: the tier's end drops. */
+                if (r >= 0 && tier->end_of_tier_drop)
+                        r = chain_add_rule(c, IF_NOT_PASSED " counter drop");
+        }
+        return r;
+}
+
+static int add_profiles(Compiler *k, NftChain *c, const Endpoint *e, Direction d) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
+                _cleanup_free_ char *pc = NULL;
+                const EndpointProfile *p = &e->profiles[i];
+                if (!p->profile && !streq(p->name, "projectcalico-default-allow")) {
+                        /* A missing profile is deny-all, as in Felix. */
+                        r = chain_add_rule(c, "counter drop");
+                        break;
+                }
+                r = profile_chain(k, p, d, &pc);
+                if (r >= 0)
+                        r = chain_add_rulef(c, "jump %s", pc);
+                if (r >= 0)
+                        r = chain_add_rule(c, IF_ACCEPT " counter accept");
+                if (r >= 0)
+                        r = chain_add_rule(c, IF_DROP " counter drop");
+        }
+        return r;
+}
+
+static bool order_empty(const PolicyOrder *o) {
+        return o->n_tiers == 0;
+}
+
+static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d, char **ret) {
+        _cleanup_free_ char *name = object_name(flavour_chain_prefix[f][d], e->name);
+        const PolicyOrder *o = &e->order[f][d];
+        bool in = d == DIRECTION_INGRESS;
+        NftChain *c;
+        int r = 0;
+
+        if (!name)
+                return -ENOMEM;
+        c = ruleset_add_chain(k->rs, name, NULL);
+        if (!c)
+                return -ENOMEM;
+        switch (f) {
+        case FLAVOUR_NORMAL:
+                r = chain_add_rule(c, "ct state established,related counter accept");
+                if (r >= 0)
+                        r = chain_add_rule(c, "ct state invalid counter drop");
+                if (r >= 0)
+                        r = chain_add_rule(c, ALLOW_ND);
+                if (r >= 0)
+                        r = chain_add_rule(c, in ? "jump failsafe-in" : "jump failsafe-out");
+                if (r >= 0)
+                        r = chain_add_rule(c, CLEAR_ALL);
+                if (r >= 0)
+                        r = add_tiers(k, c, o, d, VERDICT_ACCEPT);
+                if (r >= 0)
+                        r = add_profiles(k, c, e, d);
+                /* "Drop if no profiles matched" */
+                if (r >= 0)
+                        r = chain_add_rule(c, "counter drop");
+                break;
+        case FLAVOUR_FORWARD:
+                /* No failsafes and no profiles for forwarded traffic. */
+                r = chain_add_rule(c, "ct state established,related counter accept");
+                if (r >= 0)
+                        r = chain_add_rule(c, "ct state invalid counter drop");
+                if (r >= 0)
+                        r = chain_add_rule(c, CLEAR_ALL);
+                if (r >= 0 && order_empty(o))
+                        r = chain_add_rule(c, SET_ACCEPT " return"); /* allowed by default */
+                else if (r >= 0)
+                        r = add_tiers(k, c, o, d, VERDICT_RETURN);
+                break;
+        case FLAVOUR_PREDNAT:
+                r = chain_add_rule(c, "ct state established,related counter accept");
+                if (r >= 0)
+                        r = chain_add_rule(c, "ct state invalid counter drop");
+                _fallthrough_;
+        case FLAVOUR_UNTRACKED:
+                /* Tiers here pass at their end; unmatched traffic goes on
+                 * to the later stages. */
+                if (r >= 0)
+                        r = chain_add_rule(c, ALLOW_ND);
+                if (r >= 0)
+                        r = chain_add_rule(c, f == FLAVOUR_PREDNAT ? "jump failsafe-in"
+                                                 : in                ? "jump raw-failsafe-in"
+                                                                     : "jump raw-failsafe-out");
+                if (r >= 0)
+                        r = chain_add_rule(c, CLEAR_ALL);
+                if (r >= 0)
+                        r = add_tiers(k, c, o, d, VERDICT_RETURN);
+                break;
+        case _FLAVOUR_MAX:
+        case _FLAVOUR_INVALID:
+                return -EINVAL;
+        }
+        *ret = steal_ptr(name);
+        return r;
+}
+
+/* Which flavour chains an endpoint gets: normal and forward always (as
+ * Felix: every bound interface has them); pre-DNAT and untracked only when
+ * such policy applies, to keep the per-packet cost of those hooks low. */
+static bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction d) {
+        if (!flavour_chain_prefix[f][d])
+                return false;
+        if (f == FLAVOUR_NORMAL || f == FLAVOUR_FORWARD)
+                return true;
+        return !order_empty(&e->order[f][d]);
+}
+
+static int compile_endpoint(Compiler *k, const Endpoint *e) {
+        int r = 0;
+
+        for (int f = 0; r >= 0 && f < _FLAVOUR_MAX; f++)
+                for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++) {
+                        _cleanup_free_ char *chain = NULL;
+                        if (!endpoint_has_flavour(e, (Flavour)f, (Direction)d))
+                                continue;
+                        r = endpoint_chain(k, e, (Flavour)f, (Direction)d, &chain);
+                        if (r < 0)
+                                break;
+                        NftSet *map = ruleset_find_set(k->rs, flavour_map[f][d]);
+                        for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
+                                _cleanup_free_ char *elem = NULL;
+                                if (asprintf(&elem, "\"%s\" : jump %s", e->ifnames[i], chain) < 0)
+                                        return -ENOMEM;
+                                r = set_add_element(map, elem);
+                        }
+                }
+        return r;
+}
+
+/* ---- static parts ---- */
+
+static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *ports, size_t n, bool inbound,
+                          const FailsafePort *reverse, size_t n_reverse) {
+        NftChain *c = ruleset_add_chain(k->rs, name, NULL);
+        const char *peer = inbound ? "saddr" : "daddr";
+        int r = 0;
+
+        if (!c)
+                return -ENOMEM;
+        for (int pass = 0; pass < 2; pass++) {
+                const FailsafePort *v = pass == 0 ? ports : reverse;
+                size_t m = pass == 0 ? n : n_reverse;
+                const char *port_dir = pass == 0 ? "dport" : "sport";
+                StrBuf plain = STRBUF_INIT;
+                size_t n_plain = 0;
+
+                for (size_t i = 0; r >= 0 && i < m; i++) {
+                        char p[8], net[IPNET_STRLEN];
+                        format_proto(v[i].protocol, p);
+                        if (!v[i].has_net) {
+                                strbuf_printf(&plain, "%s%s . %u", n_plain++ ? ", " : "", p, v[i].port);
+                                continue;
+                        }
+                        ipnet_format(&v[i].net, net);
+                        /* Replies (sport) come from the peer: the net is on the other side. */
+                        r = chain_add_rulef(c, "%s %s %s meta l4proto %s th %s %u accept",
+                                            v[i].net.addr.family == AF_INET ? "ip" : "ip6",
+                                            pass == 0 ? peer : (inbound ? "saddr" : "daddr"), net, p, port_dir,
+                                            v[i].port);
+                }
+                if (r >= 0 && n_plain)
+                        r = chain_add_rulef(c, "meta l4proto . th %s { %s } accept", port_dir, strbuf_str(&plain));
+                strbuf_done(&plain);
+        }
+        return r;
+}
+
+static int compile_failsafes(Compiler *k) {
+        const Calc *c = k->calc;
+        int r;
+
+        r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0);
+        if (r >= 0)
+                r = failsafe_chain(k, "failsafe-out", c->failsafe_out, c->n_failsafe_out, false, NULL, 0);
+        /* In the raw table there is no conntrack yet: also let replies to
+         * the other direction's failsafe connections through. */
+        if (r >= 0)
+                r = failsafe_chain(k, "raw-failsafe-in", c->failsafe_in, c->n_failsafe_in, true, c->failsafe_out,
+                                   c->n_failsafe_out);
+        if (r >= 0)
+                r = failsafe_chain(k, "raw-failsafe-out", c->failsafe_out, c->n_failsafe_out, false, c->failsafe_in,
+                                   c->n_failsafe_in);
+        return r;
+}
+
+static int compile_maps(Compiler *k) {
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++)
+                        if (flavour_map[f][d] && !ruleset_add_set(k->rs, flavour_map[f][d], "type ifname : verdict;", true))
+                                return -ENOMEM;
+        /* Interfaces with a host endpoint of their own: the "*" fallback
+         * applies to every other one. */
+        if (!ruleset_add_set(k->rs, "own-ifnames", "type ifname;", false))
+                return -ENOMEM;
+        for (size_t i = 0; i < k->calc->n_endpoints; i++) {
+                const Endpoint *e = &k->calc->endpoints[i];
+                for (size_t j = 0; j < e->n_ifnames; j++) {
+                        _cleanup_free_ char *q = NULL;
+                        if (asprintf(&q, "\"%s\"", e->ifnames[j]) < 0 ||
+                            set_add_element(ruleset_find_set(k->rs, "own-ifnames"), q) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* The rule that sends traffic of interfaces without their own endpoint to
+ * the "*" endpoint's chain, if there is one with that flavour. */
+static int add_wildcard(Compiler *k, NftChain *base, Flavour f, Direction d, const char *guard) {
+        _cleanup_free_ char *name = NULL;
+        const Endpoint *w = k->calc->wildcard;
+
+        if (!w || !endpoint_has_flavour(w, f, d))
+                return 0;
+        name = object_name(flavour_chain_prefix[f][d], w->name);
+        if (!name)
+                return -ENOMEM;
+        return chain_add_rulef(base, "%s%s != @own-ifnames jump %s", guard,
+                               d == DIRECTION_INGRESS ? "iifname" : "oifname", name);
+}
+
+static int base_chain(Compiler *k, const char *name, const char *hook, NftChain **ret) {
+        *ret = ruleset_add_chain(k->rs, name, hook);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The hooks, as Felix's static chains (felix/rules/static.go). */
+static int compile_base_chains(Compiler *k) {
+        NftChain *c;
+        int r;
+
+        /* raw: untracked (doNotTrack) policy; an Allow skips conntrack. */
+        r = base_chain(k, "raw-prerouting", "type filter hook prerouting priority raw; policy accept;", &c);
+        if (r >= 0)
+                r = chain_add_rule(c, CLEAR_ALL);
+        if (r >= 0)
+                r = chain_add_rule(c, "iifname vmap @disp-raw-in");
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " notrack accept");
+        if (r >= 0)
+                r = base_chain(k, "raw-output", "type filter hook output priority raw; policy accept;", &c);
+        if (r >= 0)
+                r = chain_add_rule(c, CLEAR_ALL);
+        if (r >= 0)
+                r = chain_add_rule(c, "oifname vmap @disp-raw-out");
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " notrack accept");
+
+        /* Before DNAT: pre-DNAT policy sees only new flows. */
+        if (r >= 0)
+                r = base_chain(k, "prednat", "type filter hook prerouting priority mangle; policy accept;", &c);
+        if (r >= 0)
+                r = chain_add_rule(c, "ct state established,related accept");
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " accept");
+        if (r >= 0)
+                r = chain_add_rule(c, "iifname vmap @disp-prednat");
+        if (r >= 0)
+                r = add_wildcard(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "");
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " accept");
+
+        /* Traffic for the host. Normal endpoint chains always end in a
+         * verdict, so only interfaces without a map entry get past it. */
+        if (r >= 0)
+                r = base_chain(k, "input", "type filter hook input priority filter; policy accept;", &c);
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " accept");
+        if (r >= 0)
+                r = chain_add_rule(c, CLEAR_ALL);
+        if (r >= 0)
+                r = chain_add_rule(c, "iifname vmap @disp-in");
+        if (r >= 0)
+                r = add_wildcard(k, c, FLAVOUR_NORMAL, DIRECTION_INGRESS, "");
+
+        /* Forwarded: the ingress interface's forward policy (unless raw or
+         * pre-DNAT policy accepted it), then the egress interface's. */
+        if (r >= 0)
+                r = base_chain(k, "forward", "type filter hook forward priority filter; policy accept;", &c);
+        if (r >= 0)
+                r = chain_add_rule(c, CLEAR_PASS_DROP);
+        if (r >= 0)
+                r = chain_add_rule(c, "meta mark & " MARK_ACCEPT " == 0 iifname vmap @disp-fwd-in");
+        if (r >= 0)
+                r = add_wildcard(k, c, FLAVOUR_FORWARD, DIRECTION_INGRESS, "meta mark & " MARK_ACCEPT " == 0 ");
+        if (r >= 0)
+                r = chain_add_rule(c, "oifname vmap @disp-fwd-out");
+        if (r >= 0)
+                r = add_wildcard(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "");
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " accept");
+
+        /* Traffic from the host. */
+        if (r >= 0)
+                r = base_chain(k, "output", "type filter hook output priority filter; policy accept;", &c);
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " accept");
+        if (r >= 0)
+                r = chain_add_rule(c, CLEAR_ALL);
+        if (r >= 0)
+                r = chain_add_rule(c, "oifname vmap @disp-out");
+        if (r >= 0)
+                r = add_wildcard(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "");
+        return r;
+}
+
+int ruleset_compile(const Calc *calc, Ruleset **ret) {
+        _cleanup_(ruleset_freep) Ruleset *rs = ruleset_new();
+        Compiler k = { .calc = calc };
+        int r;
+
+        if (!rs)
+                return -ENOMEM;
+        k.rs = rs;
+        r = compile_base_chains(&k);
+        if (r >= 0)
+                r = compile_maps(&k);
+        if (r >= 0)
+                r = compile_failsafes(&k);
+        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if ((e->n_ifnames > 0 || e == calc->wildcard) &&
+                    (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING))
+                        r = compile_endpoint(&k, e);
+        }
+        if (r < 0)
+                return r;
+        ruleset_finish(rs);
+        *ret = steal_ptr(rs);
+        return 0;
+}

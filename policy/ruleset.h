@@ -1,0 +1,70 @@
+/* The kernel ruleset as data: the chains, sets and verdict maps of our one
+ * table, `inet hostendpoint`, with rules as nft statements. The compiler
+ * (compile.c) produces it; this module prints it (a readable block for
+ * `hepctl ruleset`, or commands for libnftables) and computes the commands
+ * that turn one ruleset into another, so that a re-commit sends only what
+ * changed, in one transaction. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "macro.h"
+#include "strbuf.h"
+
+#define HEP_TABLE_FAMILY "inet"
+#define HEP_TABLE_NAME "hostendpoint"
+
+typedef struct NftChain {
+        char *name;
+        char *hook;  /* base chains: "type filter hook input priority filter; policy accept;", else NULL */
+        char **rules;
+        size_t n_rules, alloc_rules;
+} NftChain;
+
+typedef struct NftSet {
+        char *name;
+        char *type; /* "type ipv4_addr;" or "type ifname : verdict;" (then it is a map) */
+        bool is_map;
+        char **elements; /* sorted, unique after ruleset_finish() */
+        size_t n_elements, alloc_elements;
+} NftSet;
+
+/* Arrays of pointers: a chain or set keeps its address while others are
+ * added, so builders can hold on to it. */
+typedef struct Ruleset {
+        NftChain **chains;
+        size_t n_chains, alloc_chains;
+        NftSet **sets;
+        size_t n_sets, alloc_sets;
+} Ruleset;
+
+#define RULESET_INIT {}
+
+Ruleset *ruleset_new(void);
+Ruleset *ruleset_free(Ruleset *rs);
+DEFINE_CLEANUP_FUNC(Ruleset, ruleset_free)
+
+/* Building. Names must be unique; lookups are by name. */
+NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook);
+NftChain *ruleset_find_chain(const Ruleset *rs, const char *name);
+int chain_add_rule(NftChain *c, const char *rule);
+int chain_add_rulef(NftChain *c, const char *fmt, ...) _printf_(2, 3);
+NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map);
+NftSet *ruleset_find_set(const Ruleset *rs, const char *name);
+int set_add_element(NftSet *s, const char *element);
+/* Sorts and de-duplicates set elements; call once building is done. */
+void ruleset_finish(Ruleset *rs);
+
+size_t ruleset_count_rules(const Ruleset *rs);
+
+/* "table inet hostendpoint { ... }" as nft prints a table. */
+void ruleset_print(const Ruleset *rs, StrBuf *out);
+/* The commands that replace whatever table exists with rs in one
+ * transaction: the table is never flushed first, so there is no instant
+ * without policy. */
+void ruleset_commands_replace(const Ruleset *rs, StrBuf *out);
+/* The commands that turn old into new: new chains and sets first, element
+ * additions and removals, changed chains flushed and refilled, then
+ * deletions of what is no longer referenced. Empty if nothing changed. */
+void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out);

@@ -1,0 +1,221 @@
+#!/bin/bash
+# hepctl as a user runs it, on a temporary directory datastore: the
+# calicoctl commands and messages, metadata, conflicts, hand-written files,
+# selectors, and bad input that must leave the datastore untouched.
+. "$(dirname "$0")/lib.sh"
+
+DS="$T/resources.d"
+mkdir -p "$DS"
+export HEP_DATASTORE="dir:$DS"
+EX="$SRCDIR/packaging/examples"
+h() { run "$HEPCTL" --datastore "dir:$DS" "$@"; }
+
+# --- create, get, the shipped examples ---
+h create -f "$EX"
+expect_rc 0 "create the shipped examples"
+expect_out "Successfully created 5 resource(s)" "mixed kinds are counted without a kind"
+
+h create -f "$EX/hostendpoint.yaml"
+expect_rc 1 "creating an existing resource fails"
+expect_err "failed to create 'HostEndpoint' resource: [resource already exists: HostEndpoint(some.name) with error: <nil>]" "already-exists message"
+
+h create -f "$EX/hostendpoint.yaml" --skip-exists
+expect_rc 0 "--skip-exists"
+expect_out "Successfully created 1 'HostEndpoint' resource(s)" "--skip-exists counts the resource"
+
+h get heps
+expect_rc 0 "get heps"
+expect_out "$(printf 'NAME        NODE     \nsome.name   myhost   ')" "ps table, padded like calicoctl"
+
+h get hostendpoints -o wide
+expect_out "$(printf 'NAME        NODE     INTERFACE   IPS                       PROFILES            \nsome.name   myhost   eth0        192.168.0.1,192.168.0.2   profile1,profile2   ')" "wide table"
+
+h get HEP -o custom-columns=NAME,IPS
+expect_out "$(printf 'NAME        IPS                       \nsome.name   192.168.0.1,192.168.0.2   ')" "custom columns, alias in capitals"
+
+h get hep -o custom-columns=NAME,COLOUR
+expect_rc 1 "unknown custom column"
+expect_err "unknown heading COLOUR, valid values are: NAME, NODE, INTERFACE, IPS, PROFILES" "unknown heading message"
+
+h get hep some.name -o yaml
+expect_rc 0 "get one as yaml"
+expect_out_contains "kind: HostEndpoint" "a single object, not a list"
+expect_out_contains "  uid: " "uid set on create"
+expect_out_contains "  creationTimestamp: \"20" "creationTimestamp quoted like calicoctl"
+expect_out_contains "  resourceVersion: \"" "resourceVersion set"
+UID1=$(printf '%s\n' "$OUT" | sed -n 's/^  uid: //p')
+RV1=$(printf '%s\n' "$OUT" | sed -n 's/^  resourceVersion: "\(.*\)"/\1/p')
+printf '%s\n' "$OUT" > "$T/stored.yaml"
+
+h get hep -o json
+expect_out_contains '"kind": "HostEndpointList"' "listing as json is a List"
+expect_out_contains '"items": [' "with items"
+
+h get profiles
+expect_out "$(printf 'NAME                          \nprofile1                      \nprofile2                      \nprojectcalico-default-allow   ')" "the built-in default-allow profile is listed last"
+
+h get tiers
+expect_out "$(printf 'NAME            ORDER   \nkube-admin      1000    \ndefault         1e+06   \nkube-baseline   1e+07   ')" "built-in tiers, sorted by order, %v floats"
+
+h get gnp allow-some-port -o yaml
+expect_out_contains "projectcalico.org/tier: default" "tier label added"
+expect_out_contains "  tier: default" "tier defaulted"
+
+h get widgets
+expect_rc 1 "unknown kind"
+expect_err "failed to get resources: resource type 'widgets' is not supported" "unknown kind message"
+
+h get hep nothere
+expect_rc 1 "missing name"
+expect_err "resource does not exist: HostEndpoint(nothere) with error: <nil>" "missing name message"
+
+# --- selectors ---
+h get heps -l "role == 'server'"
+expect_rc 0 "selector on a label the profile applies"
+expect_out_contains "some.name" "labelsToApply counts for host endpoints"
+
+h get heps -l "type == 'production' && role == 'db'"
+expect_out "$(printf 'NAME   NODE   ')" "a selector that picks nothing prints the header only"
+
+h get heps -l "type == 'production' &&"
+expect_rc 1 "bad selector"
+expect_err_contains "column" "the error points at a column"
+
+# --- apply, replace, conflicts ---
+sed 's/type: production/type: staging/' "$EX/hostendpoint.yaml" > "$T/hep2.yaml"
+h apply -f "$T/hep2.yaml"
+expect_rc 0 "apply updates"
+expect_out "Successfully applied 1 'HostEndpoint' resource(s)" "apply message"
+h get hep some.name -o yaml
+expect_out_contains "type: staging" "the update is stored"
+expect_out_contains "  uid: $UID1" "uid preserved by apply"
+
+h replace -f "$T/stored.yaml"
+expect_rc 1 "replace with a stale resourceVersion"
+expect_err "hit error: update conflict: HostEndpoint(some.name)" "update conflict message"
+expect_out "Partial success: replaced the first 1 out of 1 'HostEndpoint' resources:" "calicoctl's replace quirk"
+
+h create -f "$T/stored.yaml"
+expect_rc 1 "create with a resourceVersion"
+expect_err_contains "error with field Metadata.ResourceVersion = '$RV1' (field must not be set for a Create request)" "resourceVersion on create"
+
+# --- validation, and nothing written when it fails ---
+cat > "$T/bad.yaml" <<'Y'
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata:
+  name: bad
+spec:
+  node: myhost
+Y
+before=$(ls "$DS" | sort; cat "$DS"/* | md5sum)
+h create -f "$T/bad.yaml"
+expect_rc 1 "invalid resource refused"
+expect_err "failed to create 'HostEndpoint' resource: [$T/bad.yaml:5:1: spec: error with field InterfaceName = '' (no interface or expected IPs have been specified)]" "calicoctl's words with file:line:col"
+expect_true '[ "$before" = "$(ls "$DS" | sort; cat "$DS"/* | md5sum)" ]' "a failed create writes nothing"
+
+h validate -f "$T/bad.yaml"
+expect_rc 1 "validate rejects"
+expect_err_contains "failed to validate 'HostEndpoint' resource: [" "validate message"
+h validate -f "$EX"
+expect_rc 0 "validate the examples"
+expect_out "Successfully validated 5 resource(s)" "validate success message"
+
+printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: x}\nspec: {node: n, interfaceName: eth0, colour: red}\n' > "$T/unknown.yaml"
+h create -f "$T/unknown.yaml"
+expect_rc 1 "unknown field"
+expect_err "$T/unknown.yaml:4:38: spec.colour: field in document is not recognized or is in the wrong location: colour" "unknown field names file:line:col and path"
+
+: > "$T/empty.yaml"
+h create -f "$T/empty.yaml"
+expect_rc 1 "empty file"
+expect_err "no resources specified in file $T/empty.yaml" "empty file message"
+h create -f "$T/empty.yaml" --skip-empty
+expect_rc 0 "--skip-empty"
+expect_out "No resources specified" "--skip-empty message"
+
+h create -f "$T/missing.yaml"
+expect_rc 1 "missing file"
+expect_err_contains "failed to execute command: $T/missing.yaml: cannot open: No such file or directory" "missing file message"
+
+printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: y}\nspec: {node: n, interfaceName: "*"}\n' | "$HEPCTL" --datastore "dir:$DS" create -f - > "$T/out" 2>&1
+RC=$?
+expect_rc 0 "create from stdin"
+
+# --- hand-written files ---
+cat > "$DS/hand.yaml" <<'Y'
+# written by hand: two profiles and a list
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata:
+  name: hand-a
+spec:
+  labelsToApply: {zone: a}
+---
+# keep this comment
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata:
+  name: hand-b
+spec: {}
+---
+apiVersion: projectcalico.org/v3
+kind: ProfileList
+items:
+- apiVersion: projectcalico.org/v3
+  kind: Profile
+  metadata: {name: hand-c}
+- apiVersion: projectcalico.org/v3
+  kind: Profile
+  metadata: {name: hand-d}
+Y
+cp "$DS/hand.yaml" "$T/hand.orig"
+printf 'apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: hand-a}\nspec: {labelsToApply: {zone: b}}\n' > "$T/hand-a.yaml"
+h apply -f "$T/hand-a.yaml"
+expect_rc 0 "update a resource in a hand-written file"
+expect_true 'grep -q "zone: b" "$DS/hand.yaml"' "updated in place"
+expect_true '[ "$(sed -n "/keep this comment/,\$p" "$DS/hand.yaml")" = "$(sed -n "/keep this comment/,\$p" "$T/hand.orig")" ]' "the other documents are untouched byte for byte"
+expect_true '[ "$(ls "$DS" | grep -c "^profile-hand-a")" = 0 ]' "no second copy created"
+
+printf 'apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: hand-c}\nspec: {}\n' > "$T/hand-c.yaml"
+h apply -f "$T/hand-c.yaml"
+expect_rc 1 "a resource inside a list cannot be edited"
+expect_err_contains "Profile(hand-c) is defined in '$DS/hand.yaml' inside a list with other resources; edit that file by hand" "says which file to edit"
+
+h delete profile hand-b
+expect_rc 0 "delete from a hand-written file"
+expect_true '! grep -q "name: hand-b" "$DS/hand.yaml" && grep -q "name: hand-a" "$DS/hand.yaml"' "only that document removed"
+
+cp "$DS/profile-profile1.yaml" "$DS/zz-duplicate.yaml"
+h get profiles
+expect_err_contains "Profile(profile1) is defined in both '$DS/profile-profile1.yaml' and '$DS/zz-duplicate.yaml'" "duplicates name both files"
+rm "$DS/zz-duplicate.yaml"
+
+# --- patch and delete ---
+h patch hep some.name -p '{"metadata":{"labels":{"extra":"yes"}}}'
+expect_rc 0 "patch"
+expect_out "Successfully patched 1 'HostEndpoint' resource" "patch message"
+h get hep some.name -o yaml
+expect_out_contains 'extra: "yes"' "labels merged"
+expect_out_contains "type: staging" "existing labels kept"
+
+h delete hep some.name nothere
+expect_rc 1 "delete one that exists and one that does not"
+expect_out "Successfully deleted 1 'HostEndpoint' resource(s)" "delete success line"
+expect_err "Failed to delete 'HostEndpoint' resource: resource does not exist: HostEndpoint(nothere) with error: <nil>" "delete failure line"
+h delete hep nothere --skip-not-exists
+expect_rc 0 "--skip-not-exists"
+
+h delete profile projectcalico-default-allow
+expect_rc 1 "the built-in profile cannot be deleted"
+expect_err_contains "cannot be deleted" "built-in profile message"
+
+h delete -f "$EX/policy.yaml"
+expect_rc 0 "delete -f"
+expect_out "Successfully deleted 1 'GlobalNetworkPolicy' resource(s)" "delete -f message"
+
+h --help
+expect_rc 0 "--help"
+expect_out_contains "Usage:" "usage text"
+h get --help
+expect_out_contains "--selector" "per-command help"

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Installs what is needed, builds hostendpoint twice (warnings as errors;
+# then with AddressSanitizer + UndefinedBehaviorSanitizer) and runs every
+# test in both builds. Ends with one line: "N passed, N failed, N skipped".
+# Usage (as root, from anywhere): tools/run-tests.sh
+set -u
+cd "$(dirname "$0")/.."
+tools/install-deps.sh || exit 1
+
+status=0
+build() { # dir, meson options...
+        dir=$1
+        shift
+        if [ ! -d "$dir" ]; then
+                meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+        fi
+        ninja -C "$dir" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; return 1; }
+}
+
+# Tests share the kernel (namespaces, nftables): one suite at a time.
+run_suite() { # dir, label
+        echo "== $2"
+        meson test -C "$1" --print-errorlogs --num-processes 1 || status=1
+}
+
+if build build-ci -Dwerror_all=true -Dbuildtype=debugoptimized; then
+        run_suite build-ci "tests (gcc, -Werror)"
+else
+        echo "build-ci failed to build"
+        status=1
+fi
+if build build-asan -Dwerror_all=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+        -Dc_args=-fno-sanitize-recover=all; then
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                run_suite build-asan "tests (ASan+UBSan)"
+else
+        echo "build-asan failed to build"
+        status=1
+fi
+
+python3 - build-ci build-asan <<'PY'
+import json, os, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for d in sys.argv[1:]:
+    path = os.path.join(d, "meson-logs", "testlog.json")
+    if not os.path.exists(path):
+        counts["failed"] += 1          # a build that could not run its tests
+        continue
+    for line in open(path):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            counts["passed"] += 1
+        elif r == "SKIP":
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
+print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
+sys.exit(1 if counts["failed"] else 0)
+PY
+rc=$?
+[ "$status" -eq 0 ] || rc=1
+exit $rc
