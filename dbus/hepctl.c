@@ -27,6 +27,7 @@ static const Command commands[] = {
         { "get", hepctl_get, "Show resources; -l SELECTOR shows which a selector picks" },
         { "patch", hepctl_patch, "Patch a resource with a JSON merge document" },
         { "validate", hepctl_validate, "Check resources offline, as Calico would" },
+        { "ruleset", hepctl_ruleset, "Print the nftables ruleset this node would enforce" },
 };
 
 static void usage(FILE *f) {

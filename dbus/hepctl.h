@@ -32,3 +32,4 @@ int hepctl_delete(const HepctlOptions *o, int argc, char **argv);
 int hepctl_validate(const HepctlOptions *o, int argc, char **argv);
 int hepctl_patch(const HepctlOptions *o, int argc, char **argv);
 int hepctl_get(const HepctlOptions *o, int argc, char **argv);
+int hepctl_ruleset(const HepctlOptions *o, int argc, char **argv);

@@ -12,6 +12,13 @@ int resource_apply_defaults(Resource *r) {
 
         if (r->kind == KIND_TIER)
                 return tier_spec_default(&r->spec.tier);
+        /* calicoctl puts a NetworkPolicy without one in "default". */
+        if (r->kind == KIND_NETWORK_POLICY && isempty(r->meta.namespace)) {
+                free(r->meta.namespace);
+                r->meta.namespace = strdup("default");
+                if (!r->meta.namespace)
+                        return -ENOMEM;
+        }
         if (r->kind != KIND_GLOBAL_NETWORK_POLICY && r->kind != KIND_NETWORK_POLICY)
                 return 0;
         if (isempty(p->tier)) {

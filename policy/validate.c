@@ -561,7 +561,11 @@ static size_t rune_count(const char *s) {
         const unsigned char *p = (const unsigned char *)str(s);
 
         while (*p) {
-                size_t len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+                size_t len = *p < 0x80           ? 1
+                             : (*p & 0xe0) == 0xc0 ? 2
+                             : (*p & 0xf0) == 0xe0 ? 3
+                             : (*p & 0xf8) == 0xf0 ? 4
+                                                   : 0;
                 size_t i;
 
                 for (i = 1; i < len; i++)
@@ -1008,7 +1012,8 @@ static void scan_nets(Validator *v, const Rule *rule, const StrList *nets, const
                 v6 = v6 || net.addr.family == AF_INET6;
                 /* R7: negating everything matches nothing. */
                 if (negated && ipnet_is_catch_all(n))
-                        report(v, sub, field, n, "catch-all CIDR in negation creates logical contradiction (matches no traffic)");
+                        report(v, sub, field, n,
+                               "catch-all CIDR in negation creates logical contradiction (matches no traffic)");
         }
         if (rule->ip_version.set && ((v4 && rule->ip_version.v != 4) || (v6 && rule->ip_version.v != 6))) {
                 /* Calico prints the source nets here whichever list it was. */
@@ -1063,7 +1068,8 @@ static void check_rule_struct(Validator *v, const Rule *r) {
         if (r->http && r->protocol.set && !protocol_is(&r->protocol, "TCP")) {
                 val = (StrBuf) STRBUF_INIT;
                 go_protocol(&val, &r->protocol);
-                report_buf(v, "protocol", "Protocol", &val, "rules that specify HTTP fields must set protocol to TCP or empty");
+                report_buf(v, "protocol", "Protocol", &val,
+                           "rules that specify HTTP fields must set protocol to TCP or empty");
         }
 
         /* R3: icmp needs the protocol *name* ICMP or ICMPv6. */
@@ -1106,7 +1112,8 @@ static void check_rule_struct(Validator *v, const Rule *r) {
         if (r->destination.services && r->destination.ports.n) {
                 val = (StrBuf) STRBUF_INIT;
                 go_ports(&val, &r->destination.ports);
-                report_buf(v, "destination.ports", "Destination.Ports", &val, "cannot specify ports with a service selector");
+                report_buf(v, "destination.ports", "Destination.Ports", &val,
+                           "cannot specify ports with a service selector");
         }
         if (r->destination.services && r->destination.not_ports.n) {
                 val = (StrBuf) STRBUF_INIT;
@@ -1247,7 +1254,8 @@ static void check_policy_rule_placement(Validator *v, const PolicySpec *s, bool 
                         snprintf(sub, sizeof(sub), "egress[%zu].http", i);
                         val = (StrBuf) STRBUF_INIT;
                         go_http(&val, r->http);
-                        report_buf(v, sub, "HTTP", &val, global ? "not allowed in egress rules" : "not allowed in egress rule");
+                        report_buf(v, sub, "HTTP", &val,
+                                   global ? "not allowed in egress rules" : "not allowed in egress rule");
                 }
         }
         for (size_t i = 0; i < s->ingress.n; i++) {
@@ -1302,7 +1310,8 @@ static void check_gnp_struct(Validator *v, const PolicySpec *s) {
                         StrBuf val = STRBUF_INIT;
 
                         go_strlist(&val, &s->types);
-                        report_buf(v, "types", "PolicySpec.Types", &val, "PreDNAT PolicySpec cannot have 'egress' Type");
+                        report_buf(v, "types", "PolicySpec.Types", &val,
+                                   "PreDNAT PolicySpec cannot have 'egress' Type");
                 }
         /* G4 */
         if (!s->apply_on_forward && (s->do_not_track || s->pre_dnat))
@@ -1627,7 +1636,8 @@ static void crd_tier(Validator *v, const Resource *r) {
         if (streq(name, "kube-admin") && !streq(action, "Pass"))
                 report(v, "spec.defaultAction", "Tier", NULL, "The 'kube-admin' tier must have default action 'Pass'");
         if (streq(name, "kube-baseline") && !streq(action, "Pass"))
-                report(v, "spec.defaultAction", "Tier", NULL, "The 'kube-baseline' tier must have default action 'Pass'");
+                report(v, "spec.defaultAction", "Tier", NULL,
+                       "The 'kube-baseline' tier must have default action 'Pass'");
         if (streq(name, "default") && !streq(action, "Deny"))
                 report(v, "spec.defaultAction", "Tier", NULL, "The 'default' tier must have default action 'Deny'");
 }
@@ -1728,7 +1738,8 @@ static const FelixField felix_fields[] = {
         INT_RANGE("bpfExtToServiceConnmark", "BPFExtToServiceConnmark", "gte", 0, "lte", 4294967295LL),
         INT_RANGE("bpfKubeProxyHealthzPort", "BPFKubeProxyHealthzPort", "gte", 0, "lte", 65535),
         INT_RANGE("bpfMapSizeConntrackCleanupQueue", "BPFMapSizeConntrackCleanupQueue", "gte", 1, NULL, 0),
-        RULE_OF("bpfForceTrackPacketsFromIfaces", "BPFForceTrackPacketsFromIfaces", FELIX_IFACE_FILTERS, "ifaceFilterSlice"),
+        RULE_OF("bpfForceTrackPacketsFromIfaces", "BPFForceTrackPacketsFromIfaces", FELIX_IFACE_FILTERS,
+                "ifaceFilterSlice"),
         RULE_OF("bpfDisableGROForIfaces", "BPFDisableGROForIfaces", FELIX_REGEXP, "regexp"),
         RULE_OF("bpfExcludeCIDRsFromNAT", "BPFExcludeCIDRsFromNAT", FELIX_CIDRS, "cidrs"),
         ONE_OF_PTR("bpfAttachType", "BPFAttachType", "TC TCX"),
@@ -1917,7 +1928,8 @@ static bool go_regexp_valid(const char *re) {
                                         if (!q[1])
                                                 return false;
                                         q++;
-                                } else if (q[0] == '-' && q[1] && q[1] != ']' && q > p + 1 && q[-1] > q[1] && q[-1] != '\\')
+                                } else if (q[0] == '-' && q[1] && q[1] != ']' && q > p + 1 && q[-1] > q[1] &&
+                                           q[-1] != '\\')
                                         return false;
                         }
                         if (*q != ']')
@@ -1928,7 +1940,8 @@ static bool go_regexp_valid(const char *re) {
                 case '\\':
                         if (!p[1])
                                 return false;
-                        if ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= '1' && p[1] <= '9')) {
+                        if ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
+                            (p[1] >= '1' && p[1] <= '9')) {
                                 if (!strchr("afnrtvdDsSwWbBAzpPxQE", p[1]))
                                         return false;
                                 if ((p[1] == 'b' || p[1] == 'B' || p[1] == 'A' || p[1] == 'z')) {
@@ -1966,12 +1979,10 @@ static void felix_report_tag(Validator *v, const FelixField *f, const char *valu
         report_tag(v, f->json, f->go, value, f->tag);
 }
 
-/* A string list field: its items, or false if it is not a list. */
-static bool felix_strings(const Node *n, StrList *ret) {
+/* A list of scalars (anything else would not have decoded). */
+static bool node_is_scalar_list(const Node *n) {
         if (!n || n->type != NODE_SEQ)
                 return false;
-        ret->v = NULL;
-        ret->n = 0;
         for (size_t i = 0; i < n->n; i++)
                 if (n->items[i]->type != NODE_SCALAR)
                         return false;
@@ -2055,10 +2066,9 @@ static void felix_int(Validator *v, const FelixField *f, const Node *n) {
 }
 
 static void felix_list(Validator *v, const FelixField *f, const Node *n) {
-        StrList unused;
         StrBuf val = STRBUF_INIT;
 
-        if (!felix_strings(n, &unused))
+        if (!node_is_scalar_list(n))
                 return;
         for (size_t i = 0; i < n->n; i++) {
                 const char *s = str(scalar_text(n->items[i]));
@@ -2222,7 +2232,8 @@ static void check_felix_struct(Validator *v, const Node *o) {
         } addrs[] = {
                 { "natOutgoingAddress", "NATOutgoingAddress", "is not a valid IPv4 address", AF_INET },
                 { "deviceRouteSourceAddress", "DeviceRouteSourceAddress", "is not a valid IPv4 address", AF_INET },
-                { "deviceRouteSourceAddressIPv6", "DeviceRouteSourceAddressIPv6", "is not a valid IPv6 address", AF_INET6 },
+                { "deviceRouteSourceAddressIPv6", "DeviceRouteSourceAddressIPv6", "is not a valid IPv6 address",
+                  AF_INET6 },
         };
 
         if (ports && ports->type == NODE_SEQ) {
@@ -2299,7 +2310,8 @@ static void check_felix_struct(Validator *v, const Node *o) {
 
                 node_min_max(range, &lo, &hi);
                 snprintf(val, sizeof(val), "&{%lld %lld}", (long long)lo, (long long)hi);
-                report(v, "routeTableRange", "RouteTableRange", val, "cannot be set when `RouteTableRanges` is also set");
+                report(v, "routeTableRange", "RouteTableRange", val,
+                       "cannot be set when `RouteTableRanges` is also set");
         }
         if (ranges && ranges->type == NODE_SEQ) {
                 StrBuf val = STRBUF_INIT;
@@ -2376,7 +2388,8 @@ static const FelixCrd felix_crd[] = {
         CI("iptablesMangleAllowAction", "Accept Return", "^(?i)(Accept|Return)?$"),
         ENUM("istioAmbientMode", "Enabled Disabled"),
         CI("logSeverityFile", "Trace Debug Info Warning Error Fatal", "^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
-        CI("logSeverityScreen", "Trace Debug Info Warning Error Fatal", "^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
+        CI("logSeverityScreen", "Trace Debug Info Warning Error Fatal",
+           "^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
         CI("logSeveritySys", "Trace Debug Info Warning Error Fatal", "^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
         ENUM("natOutgoingExclusions", "IPPoolsOnly IPPoolsAndHostIPs"),
         CI("nftablesFilterAllowAction", "Accept Return", "^(?i)(Accept|Return)?$"),
@@ -2498,7 +2511,8 @@ static bool check_namespace_scope(Validator *v, const Resource *r, const KindInf
 
         if (k->namespaced || isempty(r->meta.namespace))
                 return false;
-        strbuf_printf(&reason, "namespace should not be specified for a non-namespaced resource. %s is not a namespaced resource",
+        strbuf_printf(&reason,
+                      "namespace should not be specified for a non-namespaced resource. %s is not a namespaced resource",
                       k->name);
         if (!strbuf_ok(&reason)) {
                 strbuf_done(&reason);
@@ -2510,6 +2524,17 @@ static bool check_namespace_scope(Validator *v, const Resource *r, const KindInf
         return true;
 }
 
+/* 0, -EINVAL if errors were added since `before`, or -ENOMEM (also when
+ * the path buffer could not grow, as the paths would then be wrong). */
+static int validator_finish(Validator *v, size_t before) {
+        if (!strbuf_ok(&v->path))
+                v->error = -ENOMEM;
+        strbuf_done(&v->path);
+        if (v->error < 0)
+                return v->error;
+        return v->out->n > before ? -EINVAL : 0;
+}
+
 int resource_validate(const Resource *r, ValidationErrors *ret) {
         Validator v = { .out = ret };
         const KindInfo *k = kind_info(r->kind);
@@ -2517,10 +2542,8 @@ int resource_validate(const Resource *r, ValidationErrors *ret) {
 
         if (!k)
                 return -EINVAL;
-        if (check_namespace_scope(&v, r, k)) {
-                strbuf_done(&v.path);
-                return v.error < 0 ? v.error : -EINVAL;
-        }
+        if (check_namespace_scope(&v, r, k))
+                return validator_finish(&v, before);
 
         switch (r->kind) {
         case KIND_HOST_ENDPOINT:
@@ -2548,7 +2571,7 @@ int resource_validate(const Resource *r, ValidationErrors *ret) {
                 break;
         case _KIND_MAX:
         case _KIND_INVALID:
-                strbuf_done(&v.path);
+                validator_finish(&v, before);
                 return -EINVAL;
         }
 
@@ -2558,24 +2581,19 @@ int resource_validate(const Resource *r, ValidationErrors *ret) {
                 report(&v, "metadata.namespace", "Metadata.Namespace", NULL,
                        "namespace is not specified on namespaced resource");
 
-        strbuf_done(&v.path);
-        if (v.error < 0)
-                return v.error;
-        return ret->n > before ? -EINVAL : 0;
+        return validator_finish(&v, before);
 }
 
 int proto_port_validate(const ProtoPort *p, const char *path, ValidationErrors *ret) {
         Validator v = { .out = ret };
         const char *proto = str(p->protocol);
+        size_t before = ret->n;
 
         if (!streq(proto, "TCP") && !streq(proto, "UDP") && !streq(proto, "SCTP")) {
                 path_push(&v, str(path));
                 report(&v, "protocol", "ProtoPort.Protocol", proto, "protocol must be 'TCP' or 'UDP' or 'SCTP'.");
         }
-        strbuf_done(&v.path);
-        if (v.error < 0)
-                return v.error;
-        return ret->n ? -EINVAL : 0;
+        return validator_finish(&v, before);
 }
 
 /* ---- defaulting ---- */

@@ -14,6 +14,7 @@
                 fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, __func__); \
                 fprintf(stderr, __VA_ARGS__);                           \
                 fputc('\n', stderr);                                    \
+                fflush(stdout);                                         \
                 abort();                                                \
         } while (0)
 
@@ -74,5 +75,6 @@
 #define RUN(t)                                                          \
         do {                                                            \
                 t();                                                    \
-                printf("ok - %s\n", #t);                                \
+                printf("ok - %s\n", #t);                         \
+                fflush(stdout);                                \
         } while (0)
