@@ -143,9 +143,15 @@ static int run_oneshot(Datastore *ds, const char *nodename) {
                 log_line(3, "Cannot read datastore '%s': %s", datastore_spec(ds), strerror(-r));
                 return r;
         }
+        /* One shot has no earlier view of a broken file to keep in force,
+         * so it commits nothing rather than enforce without that file. */
         datastore_problems(ds, &p, &n_p);
         for (size_t i = 0; i < n_p; i++)
-                log_line(4, "%s, ignoring that file", p[i].message);
+                log_line(3, "%s", p[i].message);
+        if (n_p > 0) {
+                log_line(3, "Not committing: %zu datastore file(s) cannot be used; previous rules left in place", n_p);
+                return -EINVAL;
+        }
         r = links_enumerate(&ifaces);
         if (r < 0) {
                 log_line(3, "Cannot list network interfaces: %s", strerror(-r));

@@ -111,7 +111,10 @@ Y
 before=$(ls "$DS" | sort; cat "$DS"/* | md5sum)
 h create -f "$T/bad.yaml"
 expect_rc 1 "invalid resource refused"
-expect_err "failed to create 'HostEndpoint' resource: [$T/bad.yaml:5:1: spec: error with field InterfaceName = '' (no interface or expected IPs have been specified)]" "calicoctl's words with file:line:col"
+expect_err "failed to create 'HostEndpoint' resource: [$T/bad.yaml:6:3: spec.interfaceName: error with the following fields:
+-  InterfaceName = '' (no interface or expected IPs have been specified)
+-  spec (at least one of interfaceName or expectedIPs must be specified)
+]" "calicoctl's words (Go validator, then the CRD rule), with file:line:col"
 expect_true '[ "$before" = "$(ls "$DS" | sort; cat "$DS"/* | md5sum)" ]' "a failed create writes nothing"
 
 h validate -f "$T/bad.yaml"

@@ -31,6 +31,9 @@
 # - A UDP server bound to the wildcard answers from the primary address of the
 #   subnet; on an interface with several addresses in one subnet, pass ADDR
 #   to serve_udp so the reply comes from the address the probe used.
+# - expect_blocked cannot tell a drop from a server that is not there (that
+#   one fails fast, with a RST or port unreachable): next to each
+#   expect_blocked, keep an expect_pass to the same server as a control.
 
 declare -p CLEANUP_HOOKS >/dev/null 2>&1 || { echo "lib-netns.sh must be sourced after lib.sh" >&2; exit 2; }
 
@@ -372,11 +375,17 @@ server_stop() {
 
 # ----------------------------------------------------------------- probes
 
+# _netns_probe_ok FROM: sets _FULL and checks PROBE_TIMEOUT; 1 with PROBE_ERR set otherwise.
+_netns_probe_ok() {
+        [[ $PROBE_TIMEOUT =~ ^[0-9]+(\.[0-9]+)?$ ]] || { PROBE_ERR="bad PROBE_TIMEOUT '$PROBE_TIMEOUT'"; return 1; }
+        _netns_known "$1" 2>"$T/.probe.$BASHPID" || { PROBE_ERR=$(<"$T/.probe.$BASHPID"); return 1; }
+}
+
 # _netns_probe_tcp FROM ADDR PORT [SRCPORT]: connects, reads the server's line.
 _netns_probe_tcp() {
         PROBE_OUT= PROBE_ERR=
         [ $# -ge 3 ] || { PROBE_ERR="usage: probe_tcp FROM_NS ADDR PORT"; return 2; }
-        _netns_known "$1" 2>"$T/.probe.$BASHPID" || { PROBE_ERR=$(<"$T/.probe.$BASHPID"); return 2; }
+        _netns_probe_ok "$1" || return 2
         local full=$_FULL fam=TCP4 opts rc
         _netns_is_v6 "$2" && fam=TCP6
         _netns_sockaddr "$2" "$3"
@@ -395,7 +404,7 @@ _netns_probe_tcp() {
 _netns_probe_udp() {
         PROBE_OUT= PROBE_ERR=
         [ $# -ge 3 ] || { PROBE_ERR="usage: probe_udp FROM_NS ADDR PORT"; return 2; }
-        _netns_known "$1" 2>"$T/.probe.$BASHPID" || { PROBE_ERR=$(<"$T/.probe.$BASHPID"); return 2; }
+        _netns_probe_ok "$1" || return 2
         local full=$_FULL fam=UDP4 opts payload rc
         _netns_is_v6 "$2" && fam=UDP6
         _netns_sockaddr "$2" "$3"
@@ -428,7 +437,7 @@ probe_udp_from_port() { [ $# -eq 4 ] || { PROBE_ERR="usage: probe_udp_from_port 
 probe_ping() {
         PROBE_OUT= PROBE_ERR=
         [ $# -eq 2 ] || { PROBE_ERR="usage: probe_ping FROM_NS ADDR"; return 2; }
-        _netns_known "$1" 2>"$T/.probe.$BASHPID" || { PROBE_ERR=$(<"$T/.probe.$BASHPID"); return 2; }
+        _netns_probe_ok "$1" || return 2
         local rc
         PROBE_OUT=$(timeout -s KILL 5 ip netns exec "$_FULL" \
                 ping -n -q -c 1 -W "$PROBE_TIMEOUT" "$2" 2>"$T/.probe.$BASHPID" </dev/null)

@@ -1,0 +1,335 @@
+#!/bin/bash
+# Enforcement with real packets: hostendpointd --oneshot commits the
+# ruleset in the "host" namespace; TCP, UDP and ICMP over IPv4 and IPv6 from
+# the peers show what passes and what is dropped, one Calico behaviour per
+# scenario.
+#
+#   +------------------+  eth0  +----------------------------+  eth1  +------------------+
+#   | hep-<pid>-peer   |--------| hep-<pid>-host             |--------| hep-<pid>-far    |
+#   | 10.77.0.2        |  veth  | 10.77.0.1     10.79.0.1    |  veth  | 10.79.0.2        |
+#   | fd77::2          |        | fd77::1       fd79::1      |        | fd79::2          |
+#   | tcp 9000 9002    |        | tcp 22 1234 8080 8081      |        | tcp 9000 9002    |
+#   | udp 9001         |        | udp 5000; forwards         |        |                  |
+#   +------------------+        +----------------------------+        +------------------+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-netns.sh"
+netns_require
+
+HOSTENDPOINTD="$BUILDDIR/module/hostendpointd"
+DS="$T/ds"
+
+topo_two_hosts
+netns_add far
+veth_add host eth1 far eth1
+addr_add host eth1 10.79.0.1/24
+addr_add host eth1 fd79::1/64
+addr_add far eth1 10.79.0.2/24
+addr_add far eth1 fd79::2/64
+netns_exec host sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+netns_exec peer ip route add 10.79.0.0/24 via 10.77.0.1
+netns_exec peer ip -6 route add fd79::/64 via fd77::1
+netns_exec far ip route add 10.77.0.0/24 via 10.79.0.1
+netns_exec far ip -6 route add fd77::/64 via fd79::1
+
+for p in 22 1234 8080 8081; do serve_tcp host "$p"; done
+serve_udp host 5000
+for p in 9000 9002; do serve_tcp peer "$p"; serve_tcp far "$p"; done
+serve_udp peer 9001
+
+# enforce YAML: replaces the datastore with these resources and commits.
+enforce() {
+        rm -rf "$DS"
+        mkdir -p "$DS"
+        cat > "$DS/resources.yaml"
+        run netns_exec host "$HOSTENDPOINTD" --oneshot --datastore "dir:$DS" --nodename node1
+        CHECKS=$((CHECKS + 1))
+        if [ "$RC" -eq 0 ]; then pass "oneshot commit"; else fail "oneshot commit failed: $ERR"; fi
+}
+
+HEP_ETH0='
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: host-eth0, labels: {role: server}}
+spec:
+  node: node1
+  interfaceName: eth0
+  expectedIPs: [10.77.0.1, "fd77::1"]
+  ports: [{name: web, protocol: TCP, port: 1234}]'
+
+echo "# no host endpoint: nothing is filtered"
+enforce </dev/null
+expect_pass "tcp 8080 without any HEP" probe_tcp peer 10.77.0.1 8080
+expect_pass "udp 5000 without any HEP" probe_udp peer 10.77.0.1 5000
+
+echo "# a HEP with no policy and no profile: deny, except failsafe and established"
+enforce <<<"$HEP_ETH0"
+expect_blocked "tcp 8080 denied by default" probe_tcp peer 10.77.0.1 8080
+expect_blocked "tcp 8080 over IPv6 denied" probe_tcp peer fd77::1 8080
+expect_blocked "udp 5000 denied" probe_udp peer 10.77.0.1 5000
+expect_blocked "ping denied" probe_ping peer 10.77.0.1
+expect_pass "failsafe tcp 22 inbound" probe_tcp peer 10.77.0.1 22
+expect_pass "failsafe tcp 22 over IPv6" probe_tcp peer fd77::1 22
+expect_blocked "host cannot reach out either (egress denied)" probe_tcp host 10.77.0.2 9000
+expect_pass "other interfaces are untouched" probe_tcp far 10.79.0.1 8080
+expect_golden enforce-default-deny host
+
+echo "# profiles: after policies, in order; egress allowed lets replies in (established)"
+enforce <<EOF
+$HEP_ETH0
+  profiles: [allow-web, out-all]
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: allow-web}
+spec:
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: out-all}
+spec:
+  egress: [{action: Allow}]
+EOF
+expect_pass "profile allows tcp 8080" probe_tcp peer 10.77.0.1 8080
+expect_pass "profile allows tcp 8080 over IPv6" probe_tcp peer fd77::1 8080
+expect_blocked "tcp 8081 not allowed" probe_tcp peer 10.77.0.1 8081
+expect_pass "egress allowed, and the reply comes back as established" probe_tcp host 10.77.0.2 9000
+
+echo "# a profile that does not exist is deny-all"
+enforce <<EOF
+$HEP_ETH0
+  profiles: [no-such-profile]
+EOF
+expect_blocked "missing profile denies" probe_tcp peer 10.77.0.1 8080
+expect_true 'echo "$ERR" | grep -q "profile .no-such-profile. does not exist"' "the missing profile is reported"
+
+echo "# GlobalNetworkPolicy by selector, ingress and egress"
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web}
+spec:
+  selector: role == 'server'
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}}
+  - {action: Allow, protocol: UDP, destination: {ports: [5000]}}
+  egress:
+  - {action: Deny, protocol: TCP, destination: {ports: [9002]}}
+  - {action: Allow}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: not-me}
+spec:
+  selector: role == 'other'
+  ingress: [{action: Allow}]
+EOF
+expect_pass "GNP allows tcp 8080" probe_tcp peer 10.77.0.1 8080
+expect_pass "GNP allows udp 5000" probe_udp peer 10.77.0.1 5000
+expect_pass "GNP allows udp 5000 over IPv6" probe_udp peer fd77::1 5000
+expect_blocked "end of tier drops tcp 8081" probe_tcp peer 10.77.0.1 8081
+expect_pass "egress allowed to 9000" probe_tcp host 10.77.0.2 9000
+expect_blocked "egress denied to 9002" probe_tcp host 10.77.0.2 9002
+
+echo "# order and Pass: Pass skips the rest of its tier; the next tier decides"
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: first}
+spec: {order: 10}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: first.pass-8080}
+spec: {tier: first, order: 1, ingress: [{action: Pass, protocol: TCP, destination: {ports: [8080]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: first.deny-8080}
+spec: {tier: first, order: 2, ingress: [{action: Deny, protocol: TCP, destination: {ports: [8080]}}, {action: Allow, protocol: TCP, destination: {ports: [1234]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: a-deny-8081}
+spec: {order: 1, ingress: [{action: Deny, protocol: TCP, destination: {ports: [8081]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: b-allow}
+spec: {order: 2, ingress: [{action: Log, protocol: TCP}, {action: Allow, protocol: TCP}]}
+EOF
+expect_pass "Pass skips the deny later in its tier; the default tier allows" probe_tcp peer 10.77.0.1 8080
+expect_pass "an Allow in the first tier is final" probe_tcp peer 10.77.0.1 1234
+expect_blocked "lower order first: deny 8081 before allow" probe_tcp peer 10.77.0.1 8081
+expect_blocked "a tier that applied but did not decide drops (udp 5000)" probe_udp peer 10.77.0.1 5000
+run "$BUILDDIR/dbus/hepctl" --datastore "dir:$DS" ruleset --node node1 --no-interfaces
+expect_out_contains 'log prefix "calico-packet: " level info' "Log is rendered, and evaluation continues (8080 passed after it)"
+
+echo "# named ports and nets"
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: named}
+spec:
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [web]}}
+  - {action: Allow, protocol: TCP, source: {nets: [10.77.0.2/32]}, destination: {ports: [8080]}}
+  - {action: Allow, protocol: TCP, source: {notNets: [10.77.0.0/30]}, destination: {ports: [8081]}}
+EOF
+expect_pass "named port 'web' is tcp 1234 on the HEP's IPs" probe_tcp peer 10.77.0.1 1234
+expect_pass "named port over IPv6" probe_tcp peer fd77::1 1234
+expect_pass "nets: source 10.77.0.2/32 allowed" probe_tcp peer 10.77.0.1 8080
+expect_blocked "nets are IPv4 only, so the IPv6 peer is not allowed" probe_tcp peer fd77::1 8080
+expect_blocked "notNets excludes the peer" probe_tcp peer 10.77.0.1 8081
+
+echo "# selectors resolve to the expectedIPs of HEPs of all nodes"
+REMOTE='
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: peer-on-node2, labels: {role: ROLE}}
+spec: {node: node2, interfaceName: eth0, expectedIPs: [10.77.0.2, "fd77::2"]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: from-clients}
+spec:
+  selector: role == "server"
+  ingress: [{action: Allow, protocol: TCP, source: {selector: role == "client"}, destination: {ports: [8080]}},
+            {action: Allow, protocol: TCP, source: {notSelector: role == "client"}, destination: {ports: [8081]}}]'
+enforce <<<"$HEP_ETH0${REMOTE//ROLE/client}"
+expect_pass "source selector matches another node's HEP" probe_tcp peer 10.77.0.1 8080
+expect_pass "and its IPv6 address" probe_tcp peer fd77::1 8080
+expect_blocked "notSelector excludes it" probe_tcp peer 10.77.0.1 8081
+enforce <<<"$HEP_ETH0${REMOTE//ROLE/other}"
+expect_blocked "relabelled: no longer selected" probe_tcp peer 10.77.0.1 8080
+expect_pass "now outside the notSelector" probe_tcp peer 10.77.0.1 8081
+
+echo "# pre-DNAT policy sees the original port; normal policy the translated one"
+netns_exec host nft -f - <<'NFT'
+table ip hep-test-nat {
+        chain pre { type nat hook prerouting priority dstnat; policy accept;
+                tcp dport 9090 dnat to 10.77.0.1:8080
+                tcp dport 9091 dnat to 10.77.0.1:8080
+        }
+}
+NFT
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: pre}
+spec: {preDNAT: true, applyOnForward: true, ingress: [{action: Deny, protocol: TCP, destination: {ports: [9090]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: normal}
+spec: {ingress: [{action: Deny, protocol: TCP, destination: {ports: [9091]}}, {action: Allow, protocol: TCP, destination: {ports: [8080]}}]}
+EOF
+expect_blocked "pre-DNAT deny on the original port 9090" probe_tcp peer 10.77.0.1 9090
+expect_pass "normal policy never sees port 9091 (it sees 8080 and allows)" probe_tcp peer 10.77.0.1 9091
+expect_pass "direct 8080 allowed" probe_tcp peer 10.77.0.1 8080
+
+echo "# applyOnForward: only such policy applies to forwarded traffic"
+enforce <<EOF
+$HEP_ETH0
+EOF
+expect_pass "forwarded traffic is not blocked by a HEP without forward policy" probe_tcp peer 10.79.0.2 9000
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: fwd}
+spec: {applyOnForward: true, ingress: [{action: Deny, protocol: TCP, destination: {ports: [9000]}}, {action: Allow}]}
+EOF
+expect_blocked "forward policy denies 9000 peer->far" probe_tcp peer 10.79.0.2 9000
+expect_blocked "and over IPv6" probe_tcp peer fd79::2 9000
+expect_pass "forward policy allows 9002" probe_tcp peer 10.79.0.2 9002
+expect_pass "the same policy also allows traffic to the host itself" probe_tcp peer 10.77.0.1 8080
+
+echo "# doNotTrack: untracked Allow skips conntrack and normal policy"
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: untracked}
+spec:
+  doNotTrack: true
+  applyOnForward: true
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}, {action: Deny, protocol: TCP, destination: {ports: [22]}}]
+  egress: [{action: Allow, protocol: TCP, source: {ports: [8080]}}]
+EOF
+expect_pass "untracked allow passes although normal policy would deny" probe_tcp peer 10.77.0.1 8080
+expect_blocked "normal default deny still applies to 8081" probe_tcp peer 10.77.0.1 8081
+expect_pass "failsafe ports beat untracked deny" probe_tcp peer 10.77.0.1 22
+
+echo "# \"*\": the fallback for interfaces without a HEP of their own"
+enforce <<EOF
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: all}
+spec: {node: node1, interfaceName: "*"}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: own-eth1}
+spec: {node: node1, interfaceName: eth1, profiles: [projectcalico-default-allow]}
+EOF
+expect_blocked "eth0 gets the '*' policy (deny)" probe_tcp peer 10.77.0.1 8080
+expect_pass "eth1 has its own HEP (allow-all profile)" probe_tcp far 10.79.0.1 8080
+
+echo "# name and IP matches are equal: the lowest HEP name wins"
+TIE='
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: b-named}
+spec: {node: node1, interfaceName: eth0, profiles: [projectcalico-default-allow]}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: NAME}
+spec: {node: node1, expectedIPs: [10.77.0.1]}'
+enforce <<<"${TIE//NAME/a-by-ip}"
+expect_blocked "a-by-ip (deny) wins eth0 over b-named" probe_tcp peer 10.77.0.1 8080
+expect_true 'echo "$ERR" | grep -q "b-named.: inactive: interface eth0 is held by .a-by-ip."' "the loser says why"
+enforce <<<"${TIE//NAME/c-by-ip}"
+expect_pass "b-named (allow) wins over c-by-ip" probe_tcp peer 10.77.0.1 8080
+
+echo "# a HEP for an interface that does not exist yet blocks it from its first packet"
+enforce <<EOF
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: later}
+spec: {node: node1, interfaceName: eth2}
+EOF
+expect_true 'echo "$ERR" | grep -q "later.: waiting: interface eth2 does not exist yet"' "waiting, enforced by name"
+netns_add late
+veth_add host eth2 late eth2
+addr_add host eth2 10.80.0.1/24
+addr_add late eth2 10.80.0.2/24
+expect_blocked "first connection on the new interface is blocked" probe_tcp late 10.80.0.1 8080
+expect_blocked "first ping on the new interface is blocked" probe_ping late 10.80.0.1
+expect_pass "failsafe still works there" probe_tcp late 10.80.0.1 22
+
+echo "# a failed commit leaves the previous rules in place"
+enforce <<<"$HEP_ETH0"
+sed -i 's/interfaceName: eth0/interfaceName: eth0\n  profiles: [projectcalico-default-allow]/' "$DS/resources.yaml"
+# Without CAP_NET_ADMIN the kernel refuses the transaction.
+run netns_exec host setpriv --bounding-set=-net_admin --inh-caps=-net_admin \
+        "$HOSTENDPOINTD" --oneshot --datastore "dir:$DS" --nodename node1
+expect_rc 1 "the commit is refused"
+expect_err_contains "Cannot commit the ruleset, previous rules left in place" "one clear line"
+expect_blocked "the previous (deny) rules are still enforced" probe_tcp peer 10.77.0.1 8080
+run netns_exec host "$HOSTENDPOINTD" --oneshot --datastore "dir:$T/nonexistent" --nodename node1
+expect_rc 1 "an unreadable datastore is an error"
+expect_err_contains "datastore directory" "says which datastore"
+expect_blocked "rules unchanged" probe_tcp peer 10.77.0.1 8080

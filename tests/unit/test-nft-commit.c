@@ -1,0 +1,166 @@
+/* The nftables backend against the real kernel, in a network namespace of
+ * the test's own (unshare(CLONE_NEWNET): it disappears with the process).
+ * A re-commit after a policy edit must touch only that policy's chain; a
+ * new host endpoint only adds its chains and map entries; what is in the
+ * kernel must equal the ruleset we computed. Skips (77) without root. */
+#include <sched.h>
+#include <unistd.h>
+
+#include "tests.h"
+#include "calc.h"
+#include "check.h"
+#include "compile.h"
+#include "loader.h"
+#include "nft.h"
+#include "parse.h"
+
+static ResourceList load(const char *yaml) {
+        ResourceList l = RESOURCE_LIST_INIT;
+        ParseError e = PARSE_ERROR_INIT;
+
+        ASSERT_OK(resources_parse("t.yaml", yaml, strlen(yaml), &l, &e));
+        for (size_t i = 0; i < l.n; i++)
+                ASSERT_OK(resource_check(l.v[i], &e));
+        return l;
+}
+
+static Ruleset *compile(const char *yaml) {
+        ResourceList l = load(yaml);
+        Calc *c = NULL;
+        Ruleset *rs = NULL;
+
+        ASSERT_OK(calc_run(l.v, l.n, "node1", NULL, 0, &c));
+        ASSERT_OK(ruleset_compile(c, &rs));
+        calc_free(c);
+        resource_list_done(&l);
+        return rs;
+}
+
+/* The kernel's rule handles of one chain, as "h1,h2,...". */
+static char *chain_handles(NftBackend *b, const char *chain) {
+        _cleanup_free_ char *json = NULL, *err = NULL, *cmd = NULL;
+        DocumentList docs = DOCUMENT_LIST_INIT;
+        ParseError e = PARSE_ERROR_INIT;
+        StrBuf out = STRBUF_INIT;
+
+        ASSERT_TRUE(asprintf(&cmd, "list chain inet hostendpoint %s", chain) > 0);
+        ASSERT_OK(nft_backend_query_json(b, cmd, &json, &err));
+        ASSERT_OK(parse_documents("nft.json", json, strlen(json), &docs, &e));
+        const Node *items = node_map_get(docs.docs[0].root, "nftables");
+        ASSERT_NOT_NULL(items);
+        for (size_t i = 0; i < items->n; i++) {
+                const Node *rule = node_map_get(items->items[i], "rule");
+                if (rule)
+                        strbuf_printf(&out, "%s,", node_map_get(rule, "handle")->text);
+        }
+        document_list_done(&docs);
+        return strbuf_steal(&out);
+}
+
+#define BASE                                                                                                   \
+        "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h, labels: {role: web}}\n" \
+        "spec: {node: node1, interfaceName: eth0}\n"                                                            \
+        "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: other}\n"           \
+        "spec: {ingress: [{action: Allow, protocol: UDP}]}\n"
+#define POLICY(port)                                                                                     \
+        "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: web}\n"       \
+        "spec: {selector: \"role == 'web'\", ingress: [{action: Allow, protocol: TCP, destination: {ports: [" port "]}}]}\n"
+
+/* Editing one policy re-sends only its chain; the endpoint chain and the
+ * other policy keep their kernel rule handles (they were not touched). */
+static void test_policy_edit_is_minimal(void) {
+        _cleanup_(nft_backend_freep) NftBackend *b = NULL;
+        Ruleset *a = compile(BASE POLICY("80")), *c = compile(BASE POLICY("8080"));
+        StrBuf diff = STRBUF_INIT;
+        char *err = NULL;
+
+        ASSERT_OK(nft_backend_new(&b));
+        ASSERT_OK(nft_backend_commit(b, a, &err));
+        char *ep_before = chain_handles(b, "ep-in.h"), *other_before = chain_handles(b, "pol-in.other");
+        char *web_before = chain_handles(b, "pol-in.web");
+
+        ruleset_commands_diff(a, c, &diff);
+        ASSERT_STREQ(strbuf_str(&diff), "flush chain inet hostendpoint pol-in.web\n"
+                                        "add rule inet hostendpoint pol-in.web meta l4proto 6 th dport 8080 "
+                                        "meta mark set meta mark | 0x00010000 return\n");
+        strbuf_done(&diff);
+        ASSERT_OK(nft_backend_commit(b, c, &err));
+
+        char *ep_after = chain_handles(b, "ep-in.h"), *other_after = chain_handles(b, "pol-in.other");
+        char *web_after = chain_handles(b, "pol-in.web");
+        ASSERT_STREQ(ep_after, ep_before);
+        ASSERT_STREQ(other_after, other_before);
+        ASSERT_FALSE(streq(web_after, web_before));
+        free(ep_before), free(ep_after), free(other_before), free(other_after), free(web_before), free(web_after);
+}
+
+/* A new host endpoint adds its chains and map elements, nothing else. */
+static void test_new_endpoint_adds_only(void) {
+        _cleanup_(nft_backend_freep) NftBackend *b = NULL;
+        Ruleset *a = compile(BASE), *c = compile(BASE "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                                                    "metadata: {name: h2}\nspec: {node: node1, interfaceName: eth7}\n");
+        StrBuf diff = STRBUF_INIT;
+        char *err = NULL;
+
+        ASSERT_OK(nft_backend_new(&b));
+        ASSERT_OK(nft_backend_commit(b, a, &err));
+        ruleset_commands_diff(a, c, &diff);
+        ASSERT_FALSE(strstr(strbuf_str(&diff), "flush chain"));
+        ASSERT_FALSE(strstr(strbuf_str(&diff), "delete"));
+        ASSERT_CONTAINS(strbuf_str(&diff), "add element inet hostendpoint disp-in { \"eth7\" : jump ep-in.h2 }");
+        ASSERT_CONTAINS(strbuf_str(&diff), "add chain inet hostendpoint ep-in.h2");
+        strbuf_done(&diff);
+        ASSERT_OK(nft_backend_commit(b, c, &err));
+
+        /* And back: removing it deletes exactly what it added. */
+        Ruleset *d = compile(BASE);
+        ASSERT_OK(nft_backend_commit(b, d, &err));
+        char *json = NULL;
+        ASSERT_OK(nft_backend_query_json(b, "list table inet hostendpoint", &json, &err));
+        ASSERT_FALSE(strstr(json, "eth7"));
+        ASSERT_FALSE(strstr(json, "ep-in.h2"));
+        free(json);
+}
+
+/* Committing the same ruleset again sends nothing. */
+static void test_idempotent(void) {
+        _cleanup_(nft_backend_freep) NftBackend *b = NULL;
+        Ruleset *a = compile(BASE), *c = compile(BASE);
+        StrBuf diff = STRBUF_INIT;
+        char *err = NULL;
+
+        ASSERT_OK(nft_backend_new(&b));
+        ASSERT_OK(nft_backend_commit(b, a, &err));
+        ruleset_commands_diff(a, c, &diff);
+        ASSERT_EQ(diff.len, 0);
+        strbuf_done(&diff);
+        ASSERT_OK(nft_backend_commit(b, c, &err));
+}
+
+/* The first commit replaces a table left by an earlier run in one
+ * transaction (no flush first), whatever it contained. */
+static void test_replace_existing(void) {
+        _cleanup_(nft_backend_freep) NftBackend *b = NULL, *b2 = NULL;
+        char *err = NULL, *json = NULL;
+
+        ASSERT_OK(nft_backend_new(&b));
+        ASSERT_OK(nft_backend_commit(b, compile(BASE POLICY("80")), &err));
+        ASSERT_OK(nft_backend_new(&b2)); /* a restarted daemon */
+        ASSERT_OK(nft_backend_commit(b2, compile(BASE), &err));
+        ASSERT_OK(nft_backend_query_json(b2, "list table inet hostendpoint", &json, &err));
+        ASSERT_FALSE(strstr(json, "pol-in.web"));
+        ASSERT_TRUE(strstr(json, "pol-in.other"));
+        free(json);
+}
+
+int main(void) {
+        if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
+                printf("skipping: needs root and network namespaces\n");
+                return 77;
+        }
+        RUN(test_policy_edit_is_minimal);
+        RUN(test_new_endpoint_adds_only);
+        RUN(test_idempotent);
+        RUN(test_replace_existing);
+        return 0;
+}
