@@ -333,7 +333,7 @@ int client_list(Datastore *ds, ResourceKind kind, const char *ns, ResourceList *
                                 if (k < 0)
                                         return k;
                         }
-        qsort(ret->v + first, ret->n - first, sizeof(Resource *), kind == KIND_TIER ? compare_tiers : compare_by_name);
+        qsort_safe(ret->v + first, ret->n - first, sizeof(Resource *), kind == KIND_TIER ? compare_tiers : compare_by_name);
         /* The etcd backend appends the default-allow profile to every list. */
         if (kind == KIND_PROFILE) {
                 k = list_add_owned(ret, default_allow_new());

@@ -415,7 +415,7 @@ int datastore_refresh(Datastore *ds) {
                 ds->files[i] = ds->files[--ds->n_files];
                 changed = true;
         }
-        qsort(ds->files, ds->n_files, sizeof(FileState), compare_files);
+        qsort_safe(ds->files, ds->n_files, sizeof(FileState), compare_files);
         r = store_rebuild_view(ds);
         if (r < 0)
                 return r;

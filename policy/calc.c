@@ -662,7 +662,7 @@ static int calc_policies(Calc *c, Resource *const *res, size_t n) {
                 n_pol++;
         }
         if (r >= 0)
-                qsort(pol, n_pol, sizeof(PolicyInfo), compare_policies);
+                qsort_safe(pol, n_pol, sizeof(PolicyInfo), compare_policies);
         for (size_t i = 0; i < c->n_endpoints && r >= 0; i++) {
                 Endpoint *e = &c->endpoints[i];
                 if (!endpoint_gets_policy(e))
@@ -706,7 +706,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 if (r < 0)
                         return r;
         }
-        qsort(c->endpoints, c->n_endpoints, sizeof(Endpoint), compare_endpoints);
+        qsort_safe(c->endpoints, c->n_endpoints, sizeof(Endpoint), compare_endpoints);
         return 0;
 }
 
@@ -744,7 +744,7 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
         for (size_t i = 0; i < n_resources; i++)
                 if (resources[i]->kind == KIND_PROFILE)
                         profiles[c->n_profiles++] = resources[i];
-        qsort(profiles, c->n_profiles, sizeof(Resource *), compare_resource_names);
+        qsort_safe(profiles, c->n_profiles, sizeof(Resource *), compare_resource_names);
         c->profiles_by_name = profiles;
         c->resources = resources;
         c->n_resources = n_resources;
@@ -806,7 +806,7 @@ int calc_selector_ips(const Calc *c, const Selector *sel, IPAddr **ret, size_t *
                 n += e->n_ips;
         }
         if (n)
-                qsort(v, n, sizeof(IPAddr), compare_ipaddrs);
+                qsort_safe(v, n, sizeof(IPAddr), compare_ipaddrs);
         for (size_t i = 0; i < n; i++)
                 if (k == 0 || ipaddr_compare(&v[k - 1], &v[i]) != 0)
                         v[k++] = v[i];

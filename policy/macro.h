@@ -71,3 +71,9 @@ static inline void *mfree_ptr(void *p) {
 }
 
 #define _fallthrough_ __attribute__((fallthrough))
+
+/* qsort() with n == 0 and base == NULL is undefined; this is not. */
+static inline void qsort_safe(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+        if (n > 1)
+                qsort(base, n, size, cmp);
+}

@@ -145,7 +145,7 @@ void ruleset_finish(Ruleset *rs) {
                 NftSet *s = rs->sets[i];
                 size_t k = 0;
 
-                qsort(s->elements, s->n_elements, sizeof(char *), compare_strings);
+                qsort_safe(s->elements, s->n_elements, sizeof(char *), compare_strings);
                 for (size_t j = 0; j < s->n_elements; j++) {
                         if (k > 0 && streq(s->elements[k - 1], s->elements[j])) {
                                 free(s->elements[j]);

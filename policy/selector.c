@@ -559,7 +559,7 @@ static size_t set_normalize(const char **v, size_t n) {
         size_t out = 0;
 
         if (n > 1)
-                qsort(v, n, sizeof(*v), compare_strings);
+                qsort_safe(v, n, sizeof(*v), compare_strings);
         for (size_t i = 0; i < n; i++)
                 if (out == 0 || !streq(v[out - 1], v[i]))
                         v[out++] = v[i];
