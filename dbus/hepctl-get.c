@@ -136,22 +136,28 @@ static size_t utf8_width(const char *s) {
 
 static void table_print(Table *t) {
         size_t rows = t->n_cells / t->n_cols;
+        size_t *width = new_array(t->n_cols, sizeof(size_t));
 
+        if (!width)
+                return;
+        for (size_t c = 0; c < t->n_cols; c++) {
+                width[c] = 5;
+                for (size_t k = 0; k < rows; k++) {
+                        size_t w = utf8_width(t->cells[k * t->n_cols + c]) + 3;
+                        if (w > width[c])
+                                width[c] = w;
+                }
+        }
         for (size_t r = 0; r < rows; r++) {
                 for (size_t c = 0; c < t->n_cols; c++) {
-                        size_t width = 5;
-                        for (size_t k = 0; k < rows; k++) {
-                                size_t w = utf8_width(t->cells[k * t->n_cols + c]) + 3;
-                                if (w > width)
-                                        width = w;
-                        }
                         const char *cell = t->cells[r * t->n_cols + c];
                         fputs(cell, stdout);
-                        for (size_t p = utf8_width(cell); p < width; p++)
+                        for (size_t p = utf8_width(cell); p < width[c]; p++)
                                 fputc(' ', stdout);
                 }
                 fputc('\n', stdout);
         }
+        free(width);
         fputc('\n', stdout);
         for (size_t i = 0; i < t->n_cells; i++)
                 free(t->cells[i]);

@@ -288,7 +288,7 @@ static int compare_tiers(const void *a, const void *b) {
 }
 
 static int list_add_copy(ResourceList *l, const Resource *r) {
-        Resource *c = resource_copy(r);
+        Resource *c = resource_copy_full(r, false);
         int k;
 
         if (!c)

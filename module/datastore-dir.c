@@ -41,8 +41,8 @@ typedef struct FileState {
 struct Datastore {
         char *spec;
         char *path;
-        FileState *files;
-        size_t n_files, alloc_files;
+        FileState *files; /* sorted by path after each refresh */
+        size_t n_files, alloc_files, n_sorted_files;
         StoreEntry *entries;
         size_t n_entries, alloc_entries;
         StoreProblem *problems;
@@ -283,11 +283,14 @@ static int load_file(FileState *f, time_t mtime) {
         return 0;
 }
 
+static int compare_file_path(const void *key, const void *f) {
+        return strcmp(key, ((const FileState *)f)->path);
+}
+
+/* Files are kept sorted by path (as of the last refresh): a binary search. */
 static FileState *store_find_file(Datastore *ds, const char *path) {
-        for (size_t i = 0; i < ds->n_files; i++)
-                if (streq(ds->files[i].path, path))
-                        return &ds->files[i];
-        return NULL;
+        return ds->n_sorted_files ? bsearch(path, ds->files, ds->n_sorted_files, sizeof(FileState), compare_file_path)
+                                  : NULL;
 }
 
 static int store_add_problem(Datastore *ds, const char *file, const char *fmt, ...) _printf_(3, 4);
@@ -313,48 +316,69 @@ static int store_add_problem(Datastore *ds, const char *file, const char *fmt, .
         return 0;
 }
 
-static bool same_identity(const Resource *a, ResourceKind kind, const char *ns, const char *name) {
-        return a->kind == kind && streq_ptr(a->meta.name, name) &&
-               streq(a->meta.namespace ? a->meta.namespace : "", ns ? ns : "");
+static int compare_identity(const Resource *a, const Resource *b) {
+        int k = (int)a->kind - (int)b->kind;
+
+        if (k)
+                return k;
+        k = strcmp(a->meta.namespace ? a->meta.namespace : "", b->meta.namespace ? b->meta.namespace : "");
+        return k ? k : strcmp(a->meta.name ? a->meta.name : "", b->meta.name ? b->meta.name : "");
 }
 
-/* Rebuilds entries and problems from the per-file states. Files are in
- * sorted order, so the first definition of a duplicate is the one kept. */
+/* By identity, then by file order, so the first definition sorts first. */
+static int compare_entries(const void *a, const void *b) {
+        const StoreEntry *x = a, *y = b;
+        int k = compare_identity(x->res, y->res);
+
+        if (k)
+                return k;
+        k = strcmp(x->file, y->file);
+        return k ? k : (x->order > y->order) - (x->order < y->order);
+}
+
+/* Rebuilds entries (sorted by identity, for binary search) and problems
+ * from the per-file states. Of a duplicate, the first definition in file
+ * order is kept and the others are reported. */
 static int store_rebuild_view(Datastore *ds) {
+        size_t total = 0, k = 0;
+        int r;
+
         store_clear_view(ds);
         for (size_t i = 0; i < ds->n_files; i++) {
-                FileState *f = &ds->files[i];
-                int r;
-
-                if (f->problem) {
-                        r = store_add_problem(ds, f->path, "%s", f->problem);
+                total += ds->files[i].res.n;
+                if (ds->files[i].problem) {
+                        r = store_add_problem(ds, ds->files[i].path, "%s", ds->files[i].problem);
                         if (r < 0)
                                 return r;
                 }
-                for (size_t j = 0; j < f->res.n; j++) {
-                        Resource *res = f->res.v[j];
-                        const StoreEntry *dup = datastore_find(ds, res->kind, res->meta.namespace, res->meta.name);
-                        if (dup) {
-                                _cleanup_free_ char *id = resource_identifier(res);
-                                r = store_add_problem(ds, f->path,
-                                                      "%s: %s is defined in both '%s' and '%s'; the one in '%s' is used",
-                                                      f->path, id ? id : "resource", dup->file, f->path, dup->file);
-                                if (r < 0)
-                                        return r;
-                                continue;
-                        }
-                        StoreEntry *e = grow_array(ds->entries, &ds->alloc_entries, ds->n_entries + 1,
-                                                   sizeof(StoreEntry));
-                        if (!e)
-                                return -ENOMEM;
-                        ds->entries = e;
-                        e[ds->n_entries++] = (StoreEntry) {
-                                .res = res,
-                                .file = f->path,
-                                .editable = f->whole[j],
-                        };
-                }
         }
+        ds->entries = new_array(total, sizeof(StoreEntry));
+        if (!ds->entries)
+                return -ENOMEM;
+        ds->alloc_entries = total;
+        for (size_t i = 0; i < ds->n_files; i++)
+                for (size_t j = 0; j < ds->files[i].res.n; j++)
+                        ds->entries[ds->n_entries++] = (StoreEntry) {
+                                .res = ds->files[i].res.v[j],
+                                .file = ds->files[i].path,
+                                .editable = ds->files[i].whole[j],
+                                .order = j,
+                        };
+        qsort_safe(ds->entries, ds->n_entries, sizeof(StoreEntry), compare_entries);
+        for (size_t i = 0; i < ds->n_entries; i++) {
+                const StoreEntry *e = &ds->entries[i];
+                if (k > 0 && compare_identity(ds->entries[k - 1].res, e->res) == 0) {
+                        _cleanup_free_ char *id = resource_identifier(e->res);
+                        r = store_add_problem(ds, e->file, "%s: %s is defined in both '%s' and '%s'; the one in '%s' is used",
+                                              e->file, id ? id : "resource", ds->entries[k - 1].file, e->file,
+                                              ds->entries[k - 1].file);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                ds->entries[k++] = *e;
+        }
+        ds->n_entries = k;
         return 0;
 }
 
@@ -416,6 +440,7 @@ int datastore_refresh(Datastore *ds) {
                 changed = true;
         }
         qsort_safe(ds->files, ds->n_files, sizeof(FileState), compare_files);
+        ds->n_sorted_files = ds->n_files;
         r = store_rebuild_view(ds);
         if (r < 0)
                 return r;
@@ -433,9 +458,19 @@ void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n) 
 }
 
 const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name) {
-        for (size_t i = 0; i < ds->n_entries; i++)
-                if (same_identity(ds->entries[i].res, kind, ns, name))
-                        return &ds->entries[i];
+        Resource key = { .kind = kind, .meta = { .name = (char *)name, .namespace = (char *)ns } };
+        size_t lo = 0, hi = ds->n_entries;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int k = compare_identity(ds->entries[mid].res, &key);
+                if (k == 0)
+                        return &ds->entries[mid];
+                if (k < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
         return NULL;
 }
 

@@ -17,6 +17,7 @@ typedef struct StoreEntry {
         Resource *res;    /* with uid, creationTimestamp and resourceVersion */
         const char *file; /* borrowed from the store */
         bool editable;    /* the whole of its document: can be rewritten in place */
+        size_t order;     /* position within its file */
 } StoreEntry;
 
 /* A file that could not be used, with its positioned error. Its resources

@@ -61,7 +61,7 @@ static int take_snapshot(Enforcer *e, Resource ***ret, size_t *ret_n) {
         if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                v[i] = resource_copy(entries[i].res);
+                v[i] = resource_copy_full(entries[i].res, false);
                 if (!v[i]) {
                         snapshot_free(v, i);
                         return -ENOMEM;

@@ -113,7 +113,10 @@ static int walk(const char *dir, bool recursive, PathList *out) {
                         r = -ENOMEM;
                         goto next;
                 }
-                if (stat(p, &st) < 0)
+                /* d_type saves a stat per file; links and unknown types are stat'ed. */
+                if (e->d_type == DT_DIR || e->d_type == DT_REG)
+                        st.st_mode = e->d_type == DT_DIR ? S_IFDIR : S_IFREG;
+                else if (stat(p, &st) < 0)
                         goto next; /* vanished or dangling link */
                 if (S_ISDIR(st.st_mode)) {
                         if (recursive)

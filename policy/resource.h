@@ -227,6 +227,8 @@ Resource *resource_new(ResourceKind kind);
 Resource *resource_free(Resource *r);
 DEFINE_CLEANUP_FUNC(Resource, resource_free)
 Resource *resource_copy(const Resource *r);
+/* Without the source document: for copies that never report positions. */
+Resource *resource_copy_full(const Resource *r, bool with_source);
 /* Field-by-field equality of metadata name/labels/annotations and spec
  * (ignores uid, resourceVersion, creationTimestamp and source). */
 bool resource_spec_equal(const Resource *a, const Resource *b);

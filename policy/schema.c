@@ -1132,25 +1132,151 @@ Node *resource_encode_list(const KindInfo *k, Resource *const *items, size_t n_i
 
 /* ---- copy and compare, through the canonical tree ---- */
 
-Resource *resource_copy(const Resource *r) {
-        _cleanup_(node_freep) Node *n = resource_encode(r);
-        _cleanup_(resource_freep) Resource *c = NULL;
-        ParseError err = PARSE_ERROR_INIT;
+/* ---- deep copy, field by field from the same tables ---- */
 
-        if (!n)
-                return NULL;
-        if (resource_decode(r->file, &n, &c, &err) < 0) {
-                parse_error_done(&err);
-                return NULL;
+static int struct_copy(const StructDesc *d, const void *src, void *dst);
+
+static int strdup_field(char **dst, const char *src) {
+        *dst = NULL;
+        if (!src)
+                return 0;
+        *dst = strdup(src);
+        return *dst ? 0 : -ENOMEM;
+}
+
+static int strlist_copy(StrList *dst, const StrList *src) {
+        *dst = (StrList) {};
+        if (src->n == 0)
+                return 0;
+        dst->v = new_array(src->n, sizeof(char *));
+        if (!dst->v)
+                return -ENOMEM;
+        for (size_t i = 0; i < src->n; i++) {
+                if (strdup_field(&dst->v[i], src->v[i]) < 0)
+                        return -ENOMEM;
+                dst->n++;
         }
-        /* The copy's source is the canonical tree, not the user's file. */
-        c->source = node_free(c->source);
-        if (r->source) {
+        return 0;
+}
+
+static int array_copy(const StructDesc *sub, GenericArray *dst, const GenericArray *src) {
+        *dst = (GenericArray) {};
+        if (src->n == 0)
+                return 0;
+        dst->v = new_array(src->n, sub->size);
+        if (!dst->v)
+                return -ENOMEM;
+        for (size_t i = 0; i < src->n; i++) {
+                int r = struct_copy(sub, (const char *)src->v + i * sub->size, (char *)dst->v + i * sub->size);
+                dst->n++; /* counted even on failure so that freeing covers it */
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int field_copy(const FieldDesc *f, const void *src_base, void *dst_base) {
+        const void *src = (const char *)src_base + f->offset;
+        void *dst = (char *)dst_base + f->offset;
+
+        switch (f->type) {
+        case F_STRING:
+        case F_TIMESTAMP:
+                return strdup_field(dst, *(char *const *)src);
+        case F_STRLIST:
+                return strlist_copy(dst, src);
+        case F_LABELS:
+                *(Labels *)dst = (Labels) LABELS_INIT;
+                return labels_copy(dst, src);
+        case F_BOOL:
+                *(bool *)dst = *(const bool *)src;
+                return 0;
+        case F_OPT_INT:
+                *(OptInt *)dst = *(const OptInt *)src;
+                return 0;
+        case F_OPT_FLOAT:
+                *(OptFloat *)dst = *(const OptFloat *)src;
+                return 0;
+        case F_UINT16:
+                *(uint16_t *)dst = *(const uint16_t *)src;
+                return 0;
+        case F_PROTOCOL:
+                *(Protocol *)dst = *(const Protocol *)src;
+                return strdup_field(&((Protocol *)dst)->name, ((const Protocol *)src)->name);
+        case F_PORTS: {
+                const PortList *s = src;
+                PortList *d = dst;
+                *d = (PortList) {};
+                if (s->n == 0)
+                        return 0;
+                d->v = new_array(s->n, sizeof(Port));
+                if (!d->v)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->n; i++) {
+                        d->v[i] = s->v[i];
+                        d->n++;
+                        if (strdup_field(&d->v[i].name, s->v[i].name) < 0)
+                                return -ENOMEM;
+                }
+                return 0;
+        }
+        case F_STRUCT:
+                return struct_copy(f->sub, src, dst);
+        case F_OPT_STRUCT:
+                *(void **)dst = NULL;
+                if (!*(void *const *)src)
+                        return 0;
+                *(void **)dst = calloc(1, f->sub->size);
+                if (!*(void **)dst)
+                        return -ENOMEM;
+                return struct_copy(f->sub, *(void *const *)src, *(void **)dst);
+        case F_ARRAY:
+                return array_copy(f->sub, dst, src);
+        case F_OPT_ARRAY:
+                ((GenericOptArray *)dst)->set = ((const GenericOptArray *)src)->set;
+                return array_copy(f->sub, (GenericArray *)&((GenericOptArray *)dst)->v,
+                                  (const GenericArray *)&((const GenericOptArray *)src)->v);
+        case F_IGNORED:
+        case _F_MAX:
+        case _F_INVALID:
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static int struct_copy(const StructDesc *d, const void *src, void *dst) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < d->n_fields; i++)
+                r = field_copy(&d->fields[i], src, dst);
+        if (r >= 0 && d->other_names) {
+                Node *const *o = (Node *const *)((const char *)src + d->other_offset);
+                Node **t = (Node **)((char *)dst + d->other_offset);
+                *t = *o ? node_copy(*o) : NULL;
+                if (*o && !*t)
+                        r = -ENOMEM;
+        }
+        return r;
+}
+
+Resource *resource_copy_full(const Resource *r, bool with_source) {
+        _cleanup_(resource_freep) Resource *c = resource_new(r->kind);
+
+        if (!c)
+                return NULL;
+        if (struct_copy(&meta_desc, &r->meta, &c->meta) < 0 ||
+            struct_copy(spec_desc(r->kind), &r->spec, &c->spec) < 0 || strdup_field(&c->file, r->file) < 0)
+                return NULL;
+        if (with_source && r->source) {
                 c->source = node_copy(r->source);
                 if (!c->source)
                         return NULL;
         }
         return steal_ptr(c);
+}
+
+Resource *resource_copy(const Resource *r) {
+        return resource_copy_full(r, true);
 }
 
 static bool node_equal(const Node *a, const Node *b) {
