@@ -49,8 +49,8 @@ Enforcer *enforcer_free(Enforcer *e) {
         return NULL;
 }
 
-/* A private copy of the datastore's view, so the calculation stays valid
- * whatever the datastore does next. */
+/* References to the datastore's resources (never changed once loaded),
+ * so the calculation stays valid whatever the datastore does next. */
 static int take_snapshot(Enforcer *e, Resource ***ret, size_t *ret_n) {
         const StoreEntry *entries;
         Resource **v;
@@ -60,13 +60,8 @@ static int take_snapshot(Enforcer *e, Resource ***ret, size_t *ret_n) {
         v = new_array(n, sizeof(Resource *));
         if (!v)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                v[i] = resource_copy_full(entries[i].res, false);
-                if (!v[i]) {
-                        snapshot_free(v, i);
-                        return -ENOMEM;
-                }
-        }
+        for (size_t i = 0; i < n; i++)
+                v[i] = resource_ref(entries[i].res);
         *ret = v;
         *ret_n = n;
         return 0;

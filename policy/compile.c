@@ -28,10 +28,11 @@
 #define IF_ACCEPT "meta mark & " MARK_ACCEPT " != 0"
 #define IF_DROP "meta mark & " MARK_DROP " != 0"
 #define IF_NOT_PASSED "meta mark & " MARK_PASS " == 0"
+#define IF_UNDECIDED "meta mark & 0x00070000 == 0"
 #define SET_ACCEPT "meta mark set meta mark | " MARK_ACCEPT
 #define LOG_PREFIX "calico-packet: "
 /* IPv6 neighbour discovery and MLD always pass (our decision 10). */
-#define ALLOW_ND "icmpv6 type { 130, 131, 132, 133, 135, 136 } accept"
+#define ALLOW_ND "icmpv6 type @nd-types accept"
 
 static const char *const flavour_chain_prefix[_FLAVOUR_MAX][_DIRECTION_MAX] = {
         [FLAVOUR_NORMAL] = { "ep-in", "ep-out" },
@@ -47,9 +48,23 @@ static const char *const flavour_map[_FLAVOUR_MAX][_DIRECTION_MAX] = {
         [FLAVOUR_UNTRACKED] = { "disp-raw-in", "disp-raw-out" },
 };
 
+/* A selector as rules use it, parsed once per compilation however many
+ * rules mention it, with the names of the sets it resolves to. */
+typedef struct ParsedSelector {
+        char *text;
+        Selector *sel;
+        char *canon;
+        uint64_t hash;
+        bool sets_built;
+        char set4[32], set6[32];
+} ParsedSelector;
+
 typedef struct Compiler {
         const Calc *calc;
         Ruleset *rs;
+        StrMap selectors; /* text → ParsedSelector */
+        ParsedSelector **all_selectors;
+        size_t n_selectors, alloc_selectors;
 } Compiler;
 
 /* ---- names ---- */
@@ -101,26 +116,33 @@ static void format_proto(uint8_t p, char buf[static 8]) {
                 snprintf(buf, 8, "%u", p);
 }
 
-/* The sets a selector resolves to: "sel4-<hash>" and "sel6-<hash>". */
-static int selector_sets(Compiler *k, const Selector *sel, char ret4[static 32], char ret6[static 32]) {
-        _cleanup_free_ char *canon = selector_to_string(sel);
+static bool set_is_empty(Compiler *k, const char *name) {
+        const NftSet *s = ruleset_find_set(k->rs, name);
+
+        return !s || s->n_elements == 0;
+}
+
+/* The sets a selector resolves to: "sel4-<hash>" and "sel6-<hash>", named
+ * after its canonical form, filled once per compilation. */
+static int selector_sets(Compiler *k, ParsedSelector *p, char ret4[static 32], char ret6[static 32]) {
         _cleanup_free_ IPAddr *ips = NULL;
         size_t n;
-        uint64_t h;
         int r;
 
-        if (!canon)
-                return -ENOMEM;
-        h = hash_str(canon);
-        snprintf(ret4, 32, "sel4-%016" PRIx64, h);
-        snprintf(ret6, 32, "sel6-%016" PRIx64, h);
+        if (!p->sets_built) {
+                snprintf(p->set4, sizeof(p->set4), "sel4-%016" PRIx64, p->hash);
+                snprintf(p->set6, sizeof(p->set6), "sel6-%016" PRIx64, p->hash);
+                p->sets_built = true;
+        }
+        memcpy(ret4, p->set4, 32);
+        memcpy(ret6, p->set6, 32);
         if (ruleset_find_set(k->rs, ret4))
                 return 0;
         NftSet *s4 = ruleset_add_set(k->rs, ret4, "type ipv4_addr;", false);
         NftSet *s6 = ruleset_add_set(k->rs, ret6, "type ipv6_addr;", false);
         if (!s4 || !s6)
                 return -ENOMEM;
-        r = calc_selector_ips(k->calc, sel, &ips, &n);
+        r = calc_selector_ips(k->calc, p->sel, &ips, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 char buf[IPADDR_STRLEN];
                 ipaddr_format(&ips[i], buf);
@@ -129,15 +151,16 @@ static int selector_sets(Compiler *k, const Selector *sel, char ret4[static 32],
         return r;
 }
 
-static int named_port_sets(Compiler *k, const Selector *sel, const char *port, uint8_t proto, char ret4[static 32],
+static int named_port_sets(Compiler *k, ParsedSelector *p, const char *port, uint8_t proto, char ret4[static 32],
                            char ret6[static 32]) {
-        _cleanup_free_ char *canon = selector_to_string(sel), *key = NULL;
+        _cleanup_free_ char *key = NULL;
         _cleanup_free_ NamedPortMember *m = NULL;
+        const Selector *sel = p->sel;
         size_t n;
         uint64_t h;
         int r;
 
-        if (!canon || asprintf(&key, "%s\n%s\n%u", canon, port, proto) < 0)
+        if (asprintf(&key, "%s\n%s\n%u", p->canon, port, proto) < 0)
                 return -ENOMEM;
         h = hash_str(key);
         snprintf(ret4, 32, "port4-%016" PRIx64, h);
@@ -150,10 +173,10 @@ static int named_port_sets(Compiler *k, const Selector *sel, const char *port, u
         NftSet *s4 = ruleset_find_set(k->rs, ret4), *s6 = ruleset_find_set(k->rs, ret6);
         r = calc_named_port_members(k->calc, sel, port, proto, &m, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                char addr[IPADDR_STRLEN], p[8], elem[IPADDR_STRLEN + 24];
+                char addr[IPADDR_STRLEN], proto_text[8], elem[IPADDR_STRLEN + 24];
                 ipaddr_format(&m[i].addr, addr);
-                format_proto(m[i].protocol, p);
-                snprintf(elem, sizeof(elem), "%s . %s . %u", addr, p, m[i].port);
+                format_proto(m[i].protocol, proto_text);
+                snprintf(elem, sizeof(elem), "%s . %s . %u", addr, proto_text, m[i].port);
                 r = set_add_element(m[i].addr.family == AF_INET ? s4 : s6, elem);
         }
         return r;
@@ -165,26 +188,63 @@ typedef struct Side {
         const EntityRule *e;
         const char *dir; /* "saddr" / "daddr" */
         const char *port_dir; /* "sport" / "dport" */
-        Selector *sel;      /* effective positive selector: (selector) && !(notSelector), or NULL */
-        Selector *not_sel;  /* only when there is no positive selector */
-        bool matches_nothing; /* a selector that can only ever select pods */
+        ParsedSelector *sel;     /* effective positive selector: (selector) && !(notSelector), or NULL */
+        ParsedSelector *not_sel; /* only when there is no positive selector */
+        bool matches_nothing;    /* a selector that can only ever select pods */
 } Side;
 
-static void side_done(Side *s) {
-        selector_free(s->sel);
-        selector_free(s->not_sel);
+static void parsed_selector_free(ParsedSelector *p) {
+        if (!p)
+                return;
+        free(p->text);
+        selector_free(p->sel);
+        free(p->canon);
+        free(p);
 }
 
-static int parse_sel(const char *text, Selector **ret) {
+/* Parses text once per compilation; later calls return the same object. */
+static int parse_sel(Compiler *k, const char *text, ParsedSelector **ret) {
+        ParsedSelector *p = strmap_get(&k->selectors, text), **v;
         SelectorError e;
+        int r;
 
-        return selector_parse(text, ret, &e);
+        if (p) {
+                *ret = p;
+                return 0;
+        }
+        v = grow_array(k->all_selectors, &k->alloc_selectors, k->n_selectors + 1, sizeof(ParsedSelector *));
+        p = calloc(1, sizeof(ParsedSelector));
+        if (!v || !p) {
+                free(p);
+                return -ENOMEM;
+        }
+        k->all_selectors = v;
+        p->text = strdup(text);
+        if (!p->text) {
+                free(p);
+                return -ENOMEM;
+        }
+        r = selector_parse(text, &p->sel, &e);
+        if (r >= 0) {
+                p->canon = selector_to_string(p->sel);
+                r = p->canon ? 0 : -ENOMEM;
+        }
+        if (r >= 0)
+                r = strmap_put(&k->selectors, p->text, p);
+        if (r < 0) {
+                parsed_selector_free(p);
+                return r;
+        }
+        p->hash = hash_str(p->canon);
+        k->all_selectors[k->n_selectors++] = p;
+        *ret = p;
+        return 0;
 }
 
 /* Felix folds selector and notSelector into one positive selector; a
  * namespaceSelector other than global() or service-account/service matches
  * only pods, which are never on this host's endpoints. */
-static int side_init(Side *s, const EntityRule *e, bool source) {
+static int side_init(Compiler *k, Side *s, const EntityRule *e, bool source) {
         _cleanup_free_ char *text = NULL;
         bool ns_global = false;
 
@@ -209,12 +269,12 @@ static int side_init(Side *s, const EntityRule *e, bool source) {
         else if (ns_global)
                 text = strdup("all()");
         else if (!isempty(e->not_selector))
-                return parse_sel(e->not_selector, &s->not_sel);
+                return parse_sel(k, e->not_selector, &s->not_sel);
         else
                 return 0;
         if (!text)
                 return -ENOMEM;
-        return parse_sel(text, &s->sel);
+        return parse_sel(k, text, &s->sel);
 }
 
 /* The alternatives for one side's ports: numeric ports (with the side's
@@ -227,39 +287,113 @@ static void append_addr_match(StrBuf *b, int family, const char *dir, const char
         strbuf_printf(b, " %s %s %s@%s", family == 4 ? "ip" : "ip6", dir, op, set);
 }
 
-static void append_port_list(StrBuf *b, const PortList *l, const char *port_dir, bool negate) {
-        size_t n = 0;
+/* A named set for a literal list, named after its content so that every
+ * rule with the same list shares it. Named, not anonymous: the kernel binds
+ * each anonymous set by walking the whole transaction, which makes a large
+ * commit quadratic. */
+static int list_set(Compiler *k, const char *prefix, const char *type, char **elems, size_t n, char ret[static 40]) {
+        uint64_t h = 14695981039346656037ULL;
+        NftSet *s;
 
-        for (size_t i = 0; i < l->n; i++)
-                n += l->v[i].kind != PORT_NAMED;
-        if (n == 0)
-                return;
-        strbuf_printf(b, " th %s %s%s", port_dir, negate ? "!= " : "", n > 1 ? "{ " : "");
-        for (size_t i = 0, j = 0; i < l->n; i++) {
-                const Port *p = &l->v[i];
-                if (p->kind == PORT_NAMED)
-                        continue;
-                strbuf_printf(b, "%s%u", j++ ? ", " : "", p->min);
-                if (p->kind == PORT_RANGE && p->max != p->min)
-                        strbuf_printf(b, "-%u", p->max);
+        h ^= hash_str(type);
+        for (size_t i = 0; i < n; i++) {
+                h = (h ^ hash_str(elems[i])) * 1099511628211ULL;
         }
-        if (n > 1)
-                strbuf_append(b, " }");
+        snprintf(ret, 40, "%s-%016" PRIx64, prefix, h);
+        if (ruleset_find_set(k->rs, ret))
+                return 0;
+        s = ruleset_add_set(k->rs, ret, type, false);
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (set_add_element(s, elems[i]) < 0)
+                        return -ENOMEM;
+        return 0;
 }
 
-static void append_nets(StrBuf *b, const StrList *nets, int family, const char *dir, bool negate) {
+/* "80" or "1000-2000" */
+static char *port_text(const Port *p) {
+        char *t;
+
+        if (p->kind == PORT_RANGE && p->max != p->min) {
+                if (asprintf(&t, "%u-%u", p->min, p->max) < 0)
+                        return NULL;
+        } else if (asprintf(&t, "%u", p->min) < 0)
+                return NULL;
+        return t;
+}
+
+/* Matches one of a list: inline for one value, else a named set. */
+static int append_list_match(Compiler *k, StrBuf *b, const char *expr, bool negate, const char *set_prefix,
+                             const char *set_type, char **elems, size_t n) {
+        char name[40];
+        int r;
+
+        if (n == 0)
+                return 0;
+        if (n == 1) {
+                strbuf_printf(b, " %s %s%s", expr, negate ? "!= " : "", elems[0]);
+                return 0;
+        }
+        r = list_set(k, set_prefix, set_type, elems, n, name);
+        if (r < 0)
+                return r;
+        strbuf_printf(b, " %s %s@%s", expr, negate ? "!= " : "", name);
+        return 0;
+}
+
+static void strv_free_count(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+static int append_port_list(Compiler *k, StrBuf *b, const PortList *l, const char *port_dir, bool negate) {
+        char **v, expr[16];
+        size_t n = 0;
+        int r = 0;
+
+        /* The common case, one port: no list to build. */
+        if (l->n == 1 && l->v[0].kind != PORT_NAMED) {
+                strbuf_printf(b, " th %s %s%u", port_dir, negate ? "!= " : "", l->v[0].min);
+                if (l->v[0].kind == PORT_RANGE && l->v[0].max != l->v[0].min)
+                        strbuf_printf(b, "-%u", l->v[0].max);
+                return 0;
+        }
+        if (l->n == 0)
+                return 0;
+        v = new_array(l->n, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n && r >= 0; i++)
+                if (l->v[i].kind != PORT_NAMED) {
+                        v[n] = port_text(&l->v[i]);
+                        r = v[n++] ? 0 : -ENOMEM;
+                }
+        snprintf(expr, sizeof(expr), "th %s", port_dir);
+        if (r >= 0)
+                r = append_list_match(k, b, expr, negate, "ports", "type inet_service; flags interval;", v, n);
+        strv_free_count(v, n);
+        return r;
+}
+
+static int append_nets(Compiler *k, StrBuf *b, const StrList *nets, int family, const char *dir, bool negate) {
+        char **v, expr[16];
         size_t n = 0;
 
+        if (nets->n == 0)
+                return 0;
+        v = new_array(nets->n, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
         for (size_t i = 0; i < nets->n; i++)
-                n += (strchr(nets->v[i], ':') ? 6 : 4) == family;
-        if (n == 0)
-                return;
-        strbuf_printf(b, " %s %s %s%s", family == 4 ? "ip" : "ip6", dir, negate ? "!= " : "", n > 1 ? "{ " : "");
-        for (size_t i = 0, j = 0; i < nets->n; i++)
                 if ((strchr(nets->v[i], ':') ? 6 : 4) == family)
-                        strbuf_printf(b, "%s%s", j++ ? ", " : "", nets->v[i]);
-        if (n > 1)
-                strbuf_append(b, " }");
+                        v[n++] = nets->v[i];
+        snprintf(expr, sizeof(expr), "%s %s", family == 4 ? "ip" : "ip6", dir);
+        int r = append_list_match(k, b, expr, negate, family == 4 ? "nets4" : "nets6",
+                                  family == 4 ? "type ipv4_addr; flags interval;" : "type ipv6_addr; flags interval;", v, n);
+        free(v);
+        return r;
 }
 
 static bool nets_have_family(const StrList *nets, int family) {
@@ -282,69 +416,97 @@ static int side_alternatives(Compiler *k, Side *s, int family, uint8_t proto, St
                 has_numeric = has_numeric || e->ports.v[i].kind != PORT_NAMED;
         }
         /* Conditions every alternative shares: nets, negations. */
-        append_nets(common, &e->nets, family, s->dir, false);
-        append_nets(common, &e->not_nets, family, s->dir, true);
-        append_port_list(common, &e->not_ports, s->port_dir, true);
+        r = append_nets(k, common, &e->nets, family, s->dir, false);
+        if (r >= 0)
+                r = append_nets(k, common, &e->not_nets, family, s->dir, true);
+        if (r >= 0)
+                r = append_port_list(k, common, &e->not_ports, s->port_dir, true);
+        if (r < 0)
+                return r;
+        /* Against an empty set, a negative match is always true: left out.
+         * A positive one never matches: that alternative is dropped. Most
+         * hosts have addresses of one family only, so this halves the rules. */
         if (s->not_sel) {
                 r = selector_sets(k, s->not_sel, s4, s6);
                 if (r < 0)
                         return r;
-                append_addr_match(common, family, s->dir, "!= ", family == 4 ? s4 : s6);
+                if (!set_is_empty(k, family == 4 ? s4 : s6))
+                        append_addr_match(common, family, s->dir, "!= ", family == 4 ? s4 : s6);
         }
         for (size_t i = 0; i < e->not_ports.n; i++) {
                 const Port *p = &e->not_ports.v[i];
-                _cleanup_(selector_freep) Selector *all = NULL;
+                ParsedSelector *all = NULL;
                 if (p->kind != PORT_NAMED)
                         continue;
-                if (!s->sel && (r = parse_sel("all()", &all)) < 0)
+                if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
                         return r;
                 r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, s4, s6);
                 if (r < 0)
                         return r;
-                strbuf_printf(common, " %s %s . meta l4proto . th %s != @%s", family == 4 ? "ip" : "ip6", s->dir,
-                              s->port_dir, family == 4 ? s4 : s6);
+                if (!set_is_empty(k, family == 4 ? s4 : s6))
+                        strbuf_printf(common, " %s %s . meta l4proto . th %s != @%s", family == 4 ? "ip" : "ip6",
+                                      s->dir, s->port_dir, family == 4 ? s4 : s6);
         }
 
         if (!has_named || has_numeric) {
-                Alt *a = &alts[(*n_alts)++];
+                Alt *a = &alts[*n_alts];
+                *a = (Alt) {};
                 if (s->sel) {
                         r = selector_sets(k, s->sel, s4, s6);
                         if (r < 0)
                                 return r;
+                        if (family && set_is_empty(k, family == 4 ? s4 : s6))
+                                goto named;
                         append_addr_match(&a->text, family, s->dir, "", family == 4 ? s4 : s6);
                 }
-                append_port_list(&a->text, &e->ports, s->port_dir, false);
+                r = append_port_list(k, &a->text, &e->ports, s->port_dir, false);
+                if (r < 0)
+                        return r;
+                (*n_alts)++;
         }
+named:
         for (size_t i = 0; i < e->ports.n; i++) {
                 const Port *p = &e->ports.v[i];
-                _cleanup_(selector_freep) Selector *all = NULL;
+                ParsedSelector *all = NULL;
                 if (p->kind != PORT_NAMED)
                         continue;
-                if (!s->sel && (r = parse_sel("all()", &all)) < 0)
+                if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
                         return r;
                 r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, s4, s6);
                 if (r < 0)
                         return r;
+                if (set_is_empty(k, family == 4 ? s4 : s6))
+                        continue;
                 Alt *a = &alts[(*n_alts)++];
+                *a = (Alt) {};
                 strbuf_printf(&a->text, " %s %s . meta l4proto . th %s @%s", family == 4 ? "ip" : "ip6", s->dir,
                               s->port_dir, family == 4 ? s4 : s6);
         }
         return 0;
 }
 
-static void append_icmp(StrBuf *b, const ICMPFields *f, int family, bool negate) {
+static int append_icmp(Compiler *k, StrBuf *b, const ICMPFields *f, int family, bool negate) {
         const char *kw = family == 4 ? "icmp" : "icmpv6";
+        char elem[32], name[40], *v[] = { elem };
+        int r;
 
         if (!f || !f->type.set)
-                return;
+                return 0;
         if (!negate) {
                 strbuf_printf(b, " %s type %" PRId64, kw, f->type.v);
                 if (f->code.set)
                         strbuf_printf(b, " %s code %" PRId64, kw, f->code.v);
-        } else if (f->code.set)
-                strbuf_printf(b, " %s type . %s code != { %" PRId64 " . %" PRId64 " }", kw, kw, f->type.v, f->code.v);
-        else
+        } else if (f->code.set) {
+                /* not (type and code): a lookup of the pair in a set. */
+                snprintf(elem, sizeof(elem), "%" PRId64 " . %" PRId64, f->type.v, f->code.v);
+                r = list_set(k, family == 4 ? "icmp4" : "icmp6",
+                             family == 4 ? "type icmp_type . icmp_code;" : "type icmpv6_type . icmpv6_code;", v, 1, name);
+                if (r < 0)
+                        return r;
+                strbuf_printf(b, " %s type . %s code != @%s", kw, kw, name);
+        } else
                 strbuf_printf(b, " %s type != %" PRId64, kw, f->type.v);
+        return 0;
 }
 
 /* The families a rule can match at all (Felix's FilterRuleToIPVersion and
@@ -380,7 +542,7 @@ static const char *action_statement(const char *action) {
 
 static int compile_rule_family(Compiler *k, NftChain *chain, const Rule *rule, int family, Side *src, Side *dst) {
         uint8_t proto = protocol_number(&rule->protocol), not_proto = protocol_number(&rule->not_protocol);
-        Alt src_alts[64] = {}, dst_alts[64] = {};
+        Alt src_alts[64], dst_alts[64];
         size_t n_src = 0, n_dst = 0;
         StrBuf common = STRBUF_INIT;
         int r;
@@ -394,9 +556,11 @@ static int compile_rule_family(Compiler *k, NftChain *chain, const Rule *rule, i
                 strbuf_printf(&common, " meta l4proto %u", proto);
         if (rule->not_protocol.set)
                 strbuf_printf(&common, " meta l4proto != %u", not_proto);
-        append_icmp(&common, rule->icmp, family, false);
-        append_icmp(&common, rule->not_icmp, family, true);
-        r = side_alternatives(k, src, family, proto, &common, src_alts, &n_src);
+        r = append_icmp(k, &common, rule->icmp, family, false);
+        if (r >= 0)
+                r = append_icmp(k, &common, rule->not_icmp, family, true);
+        if (r >= 0)
+                r = side_alternatives(k, src, family, proto, &common, src_alts, &n_src);
         if (r >= 0)
                 r = side_alternatives(k, dst, family, proto, &common, dst_alts, &n_dst);
         /* Alternatives are ORed: one nft rule per combination. */
@@ -410,10 +574,10 @@ static int compile_rule_family(Compiler *k, NftChain *chain, const Rule *rule, i
                         r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
                         strbuf_done(&b);
                 }
-        for (size_t i = 0; i < ELEMENTSOF(src_alts); i++) {
+        for (size_t i = 0; i < n_src; i++)
                 strbuf_done(&src_alts[i].text);
+        for (size_t i = 0; i < n_dst; i++)
                 strbuf_done(&dst_alts[i].text);
-        }
         strbuf_done(&common);
         return r;
 }
@@ -450,9 +614,9 @@ static int compile_rule(Compiler *k, NftChain *chain, const Rule *rule) {
          * left out (fail closed) rather than widened to L4. */
         if (rule->http || !action_statement(rule->action))
                 return 0;
-        r = side_init(&src, &rule->source, true);
+        r = side_init(k, &src, &rule->source, true);
         if (r >= 0)
-                r = side_init(&dst, &rule->destination, false);
+                r = side_init(k, &dst, &rule->destination, false);
         if (r >= 0 && !src.matches_nothing && !dst.matches_nothing) {
                 if (!rule_is_family_specific(rule, &src, &dst))
                         r = compile_rule_family(k, chain, rule, 0, &src, &dst);
@@ -461,8 +625,6 @@ static int compile_rule(Compiler *k, NftChain *chain, const Rule *rule) {
                                 if (rule_applies_to_family(rule, family))
                                         r = compile_rule_family(k, chain, rule, family, &src, &dst);
         }
-        side_done(&src);
-        side_done(&dst);
         return r;
 }
 
@@ -510,8 +672,10 @@ typedef enum EndpointVerdict {
         VERDICT_RETURN, /* other flavours: leave the accept bit for the base chain */
 } EndpointVerdict;
 
+/* Each policy runs only while no verdict (and no Pass) has been reached in
+ * its tier; the verdict is acted on once, at the end of the tier. Same
+ * semantics as Felix's return-after-each-policy, a third of the rules. */
 static int add_tiers(Compiler *k, NftChain *c, const PolicyOrder *o, Direction d, EndpointVerdict v) {
-        const char *on_accept = v == VERDICT_ACCEPT ? IF_ACCEPT " counter accept" : IF_ACCEPT " counter return";
         int r = 0;
 
         for (size_t t = 0; r >= 0 && t < o->n_tiers; t++) {
@@ -521,12 +685,12 @@ static int add_tiers(Compiler *k, NftChain *c, const PolicyOrder *o, Direction d
                         _cleanup_free_ char *pc = NULL;
                         r = policy_chain(k, tier->policies[p], d, &pc);
                         if (r >= 0)
-                                r = chain_add_rulef(c, IF_NOT_PASSED " jump %s", pc);
-                        if (r >= 0)
-                                r = chain_add_rule(c, on_accept);
-                        if (r >= 0)
-                                r = chain_add_rule(c, IF_DROP " counter drop");
+                                r = chain_add_rulef(c, IF_UNDECIDED " jump %s", pc);
                 }
+                if (r >= 0)
+                        r = chain_add_rule(c, v == VERDICT_ACCEPT ? IF_ACCEPT " counter accept" : IF_ACCEPT " counter return");
+                if (r >= 0)
+                        r = chain_add_rule(c, IF_DROP " counter drop");
                 /* A policy applied but none decided: the tier's end drops. */
                 if (r >= 0 && tier->end_of_tier_drop)
                         r = chain_add_rule(c, IF_NOT_PASSED " counter drop");
@@ -542,14 +706,15 @@ static int add_profiles(Compiler *k, NftChain *c, const Endpoint *e, Direction d
                 const EndpointProfile *p = &e->profiles[i];
                 if (!p->profile && !streq(p->name, "projectcalico-default-allow")) {
                         /* A missing profile is deny-all, as in Felix. */
-                        r = chain_add_rule(c, "counter drop");
-                        break;
+                        r = chain_add_rule(c, IF_UNDECIDED " counter drop");
+                        continue;
                 }
                 r = profile_chain(k, p, d, &pc);
                 if (r >= 0)
-                        r = chain_add_rulef(c, "jump %s", pc);
-                if (r >= 0)
-                        r = chain_add_rule(c, IF_ACCEPT " counter accept");
+                        r = chain_add_rulef(c, IF_UNDECIDED " jump %s", pc);
+        }
+        if (r >= 0 && e->n_profiles) {
+                r = chain_add_rule(c, IF_ACCEPT " counter accept");
                 if (r >= 0)
                         r = chain_add_rule(c, IF_DROP " counter drop");
         }
@@ -673,18 +838,23 @@ static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *por
 
         if (!c)
                 return -ENOMEM;
-        for (int pass = 0; pass < 2; pass++) {
+        for (int pass = 0; r >= 0 && pass < 2; pass++) {
                 const FailsafePort *v = pass == 0 ? ports : reverse;
                 size_t m = pass == 0 ? n : n_reverse;
                 const char *port_dir = pass == 0 ? "dport" : "sport";
-                StrBuf plain = STRBUF_INIT;
+                char **plain = new_array(m, sizeof(char *)), expr[32];
                 size_t n_plain = 0;
 
+                if (!plain)
+                        return -ENOMEM;
                 for (size_t i = 0; r >= 0 && i < m; i++) {
                         char p[8], net[IPNET_STRLEN];
                         format_proto(v[i].protocol, p);
                         if (!v[i].has_net) {
-                                strbuf_printf(&plain, "%s%s . %u", n_plain++ ? ", " : "", p, v[i].port);
+                                if (asprintf(&plain[n_plain], "%s . %u", p, v[i].port) < 0)
+                                        r = -ENOMEM;
+                                else
+                                        n_plain++;
                                 continue;
                         }
                         ipnet_format(&v[i].net, net);
@@ -694,9 +864,14 @@ static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *por
                                             pass == 0 ? peer : (inbound ? "saddr" : "daddr"), net, p, port_dir,
                                             v[i].port);
                 }
-                if (r >= 0 && n_plain)
-                        r = chain_add_rulef(c, "meta l4proto . th %s { %s } accept", port_dir, strbuf_str(&plain));
-                strbuf_done(&plain);
+                if (r >= 0 && n_plain) {
+                        char set[40];
+                        snprintf(expr, sizeof(expr), "meta l4proto . th %s", port_dir);
+                        r = list_set(k, "failsafe", "type inet_proto . inet_service;", plain, n_plain, set);
+                        if (r >= 0)
+                                r = chain_add_rulef(c, "%s @%s accept", expr, set);
+                }
+                strv_free_count(plain, n_plain);
         }
         return r;
 }
@@ -724,6 +899,16 @@ static int compile_maps(Compiler *k) {
                 for (int d = 0; d < _DIRECTION_MAX; d++)
                         if (flavour_map[f][d] && !ruleset_add_set(k->rs, flavour_map[f][d], "type ifname : verdict;", true))
                                 return -ENOMEM;
+        /* IPv6 neighbour discovery and MLD, which always pass. */
+        NftSet *nd = ruleset_add_set(k->rs, "nd-types", "type icmpv6_type;", false);
+        if (!nd)
+                return -ENOMEM;
+        for (int t = 130; t <= 136; t++) {
+                char num[8];
+                snprintf(num, sizeof(num), "%d", t);
+                if (t != 134 && set_add_element(nd, num) < 0) /* 134: router advertisements do not */
+                        return -ENOMEM;
+        }
         /* Interfaces with a host endpoint of their own: the "*" fallback
          * applies to every other one. */
         if (!ruleset_add_set(k->rs, "own-ifnames", "type ifname;", false))
@@ -859,6 +1044,10 @@ int ruleset_compile(const Calc *calc, Ruleset **ret) {
                     (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING))
                         r = compile_endpoint(&k, e);
         }
+        for (size_t i = 0; i < k.n_selectors; i++)
+                parsed_selector_free(k.all_selectors[i]);
+        free(k.all_selectors);
+        strmap_done(&k.selectors);
         if (r < 0)
                 return r;
         ruleset_finish(rs);

@@ -221,10 +221,15 @@ typedef struct Resource {
          * user and the resource's own document node (owned). */
         char *file;
         Node *source;
+        /* Resources are not changed once loaded; a reference keeps one
+         * alive for whoever still computes with it (the enforcer). */
+        unsigned n_ref;
 } Resource;
 
 Resource *resource_new(ResourceKind kind);
+/* Drops a reference; frees on the last. */
 Resource *resource_free(Resource *r);
+Resource *resource_ref(Resource *r);
 DEFINE_CLEANUP_FUNC(Resource, resource_free)
 Resource *resource_copy(const Resource *r);
 /* Without the source document: for copies that never report positions. */

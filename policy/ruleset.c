@@ -35,15 +35,14 @@ Ruleset *ruleset_free(Ruleset *rs) {
         }
         free(rs->chains);
         free(rs->sets);
+        strmap_done(&rs->chain_index);
+        strmap_done(&rs->set_index);
         free(rs);
         return NULL;
 }
 
 NftChain *ruleset_find_chain(const Ruleset *rs, const char *name) {
-        for (size_t i = 0; i < rs->n_chains; i++)
-                if (streq(rs->chains[i]->name, name))
-                        return rs->chains[i];
-        return NULL;
+        return strmap_get(&rs->chain_index, name);
 }
 
 NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
@@ -58,6 +57,12 @@ NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
                 return NULL;
         *c = (NftChain) { .name = strdup(name), .hook = hook ? strdup(hook) : NULL };
         if (!c->name || (hook && !c->hook)) {
+                free(c->name);
+                free(c->hook);
+                free(c);
+                return NULL;
+        }
+        if (strmap_put(&rs->chain_index, c->name, c) < 0) {
                 free(c->name);
                 free(c->hook);
                 free(c);
@@ -96,10 +101,7 @@ int chain_add_rulef(NftChain *c, const char *fmt, ...) {
 }
 
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name) {
-        for (size_t i = 0; i < rs->n_sets; i++)
-                if (streq(rs->sets[i]->name, name))
-                        return rs->sets[i];
-        return NULL;
+        return strmap_get(&rs->set_index, name);
 }
 
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map) {
@@ -114,6 +116,12 @@ NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is
                 return NULL;
         *s = (NftSet) { .name = strdup(name), .type = strdup(type), .is_map = is_map };
         if (!s->name || !s->type) {
+                free(s->name);
+                free(s->type);
+                free(s);
+                return NULL;
+        }
+        if (strmap_put(&rs->set_index, s->name, s) < 0) {
                 free(s->name);
                 free(s->type);
                 free(s);

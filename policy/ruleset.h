@@ -11,6 +11,7 @@
 
 #include "macro.h"
 #include "strbuf.h"
+#include "strmap.h"
 
 #define HEP_TABLE_FAMILY "inet"
 #define HEP_TABLE_NAME "hostendpoint"
@@ -37,6 +38,7 @@ typedef struct Ruleset {
         size_t n_chains, alloc_chains;
         NftSet **sets;
         size_t n_sets, alloc_sets;
+        StrMap chain_index, set_index; /* by name */
 } Ruleset;
 
 #define RULESET_INIT {}

@@ -342,13 +342,21 @@ static void struct_done(const StructDesc *d, void *p) {
 Resource *resource_new(ResourceKind kind) {
         Resource *r = calloc(1, sizeof(Resource));
 
-        if (r)
+        if (r) {
                 r->kind = kind;
+                r->n_ref = 1;
+        }
+        return r;
+}
+
+Resource *resource_ref(Resource *r) {
+        if (r)
+                r->n_ref++;
         return r;
 }
 
 Resource *resource_free(Resource *r) {
-        if (!r)
+        if (!r || --r->n_ref > 0)
                 return NULL;
         struct_done(&meta_desc, &r->meta);
         if (spec_desc(r->kind))

@@ -43,16 +43,22 @@ void strbuf_vprintf(StrBuf *b, const char *fmt, va_list ap) {
         va_list aq;
         int n;
 
+        /* Format straight into the spare room; only if it did not fit,
+         * grow and format again. Most appends fit the first time. */
+        if (!strbuf_reserve(b, 64))
+                return;
         va_copy(aq, ap);
-        n = vsnprintf(NULL, 0, fmt, aq);
+        n = vsnprintf(b->data + b->len, b->alloc - b->len, fmt, aq);
         va_end(aq);
         if (n < 0) {
                 b->failed = true;
                 return;
         }
-        if (!strbuf_reserve(b, (size_t)n))
-                return;
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        if ((size_t)n >= b->alloc - b->len) {
+                if (!strbuf_reserve(b, (size_t)n))
+                        return;
+                vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        }
         b->len += (size_t)n;
 }
 

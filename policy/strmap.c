@@ -1,0 +1,76 @@
+/* String-keyed hash map; see strmap.h. */
+#include "strmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t strmap_hash(const char *s) {
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+static int strmap_grow(StrMap *m) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        StrMapEntry *slots = new_array(cap, sizeof(StrMapEntry));
+
+        if (!slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->cap; i++) {
+                if (!m->slots[i].key)
+                        continue;
+                size_t j = strmap_hash(m->slots[i].key) & (cap - 1);
+                while (slots[j].key)
+                        j = (j + 1) & (cap - 1);
+                slots[j] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
+        return 0;
+}
+
+int strmap_put(StrMap *m, const char *key, void *value) {
+        size_t j;
+
+        /* Keep the load factor under 1/2 so probes stay short. */
+        if ((m->n + 1) * 2 > m->cap) {
+                int r = strmap_grow(m);
+                if (r < 0)
+                        return r;
+        }
+        j = strmap_hash(key) & (m->cap - 1);
+        while (m->slots[j].key) {
+                if (streq(m->slots[j].key, key)) {
+                        m->slots[j] = (StrMapEntry) { key, value };
+                        return 0;
+                }
+                j = (j + 1) & (m->cap - 1);
+        }
+        m->slots[j] = (StrMapEntry) { key, value };
+        m->n++;
+        return 0;
+}
+
+void *strmap_get(const StrMap *m, const char *key) {
+        size_t j;
+
+        if (!m->cap)
+                return NULL;
+        j = strmap_hash(key) & (m->cap - 1);
+        while (m->slots[j].key) {
+                if (streq(m->slots[j].key, key))
+                        return m->slots[j].value;
+                j = (j + 1) & (m->cap - 1);
+        }
+        return NULL;
+}
+
+void strmap_done(StrMap *m) {
+        free(m->slots);
+        *m = (StrMap) STRMAP_INIT;
+}

@@ -1,0 +1,27 @@
+/* A hash map from strings to pointers (open addressing, linear probing).
+ * Keys are borrowed: they must outlive their entry (they are usually the
+ * name field of the object stored). No removal: maps are rebuilt. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+typedef struct StrMapEntry {
+        const char *key;
+        void *value;
+} StrMapEntry;
+
+typedef struct StrMap {
+        StrMapEntry *slots;
+        size_t n, cap;
+} StrMap;
+
+#define STRMAP_INIT {}
+
+uint64_t strmap_hash(const char *s) _pure_;
+/* Inserts or replaces. */
+int strmap_put(StrMap *m, const char *key, void *value);
+void *strmap_get(const StrMap *m, const char *key) _pure_;
+void strmap_done(StrMap *m);
