@@ -97,9 +97,9 @@ int hepctl_ruleset(const HepctlOptions *go, int argc, char **argv) {
                 return HEPCTL_FAIL;
         for (size_t i = 0; i < n; i++)
                 res[i] = e[i].res;
-        r = calc_run(res, n, node, ifaces.v, ifaces.n, &calc);
+        r = calc_run(res, n, node, ifaces.v, ifaces.n, NULL, &calc);
         if (r >= 0)
-                r = ruleset_compile(calc, &rs);
+                r = ruleset_compile(calc, NULL, &rs);
         if (r < 0) {
                 hepctl_error("cannot compute the ruleset: %s", strerror(-r));
                 return HEPCTL_FAIL;

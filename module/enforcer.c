@@ -10,6 +10,8 @@ struct Enforcer {
         Datastore *ds; /* borrowed */
         char *nodename;
         NftBackend *nft;
+        CalcCache *calc_cache;     /* what the next calculation can reuse */
+        CompileCache *compile_cache;
         Calc *calc;
         Resource **snapshot; /* the resources calc borrows */
         size_t n_snapshot;
@@ -28,6 +30,10 @@ int enforcer_new(Datastore *ds, const char *nodename, Enforcer **ret) {
         r = nft_backend_new(&e->nft);
         if (r < 0)
                 return r;
+        e->calc_cache = calc_cache_new();
+        e->compile_cache = compile_cache_new();
+        if (!e->calc_cache || !e->compile_cache)
+                return -ENOMEM;
         *ret = steal_ptr(e);
         return 0;
 }
@@ -43,6 +49,8 @@ Enforcer *enforcer_free(Enforcer *e) {
                 return NULL;
         calc_free(e->calc);
         snapshot_free(e->snapshot, e->n_snapshot);
+        compile_cache_free(e->compile_cache);
+        calc_cache_free(e->calc_cache);
         nft_backend_free(e->nft);
         free(e->nodename);
         free(e);
@@ -77,9 +85,9 @@ static int compute(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ca
         r = take_snapshot(e, &snap, &n);
         if (r < 0)
                 return r;
-        r = calc_run(snap, n, e->nodename, ifaces, n_ifaces, &c);
+        r = calc_run(snap, n, e->nodename, ifaces, n_ifaces, e->calc_cache, &c);
         if (r >= 0)
-                r = ruleset_compile(c, ret_rs);
+                r = ruleset_compile(c, e->compile_cache, ret_rs);
         if (r < 0) {
                 calc_free(c);
                 snapshot_free(snap, n);

@@ -124,7 +124,7 @@ static void log_state(const Calc *c) {
                 if (e->state == ENDPOINT_REMOTE)
                         continue;
                 log_line(e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s': %s: %s", e->name,
-                         endpoint_state_to_string(e->state), e->reason ? e->reason : "");
+                         endpoint_state_to_string(e->state), endpoint_reason(e) ? endpoint_reason(e) : "");
         }
         for (size_t i = 0; i < c->n_warnings; i++)
                 log_line(4, "%s", c->warnings[i]);

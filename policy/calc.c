@@ -67,15 +67,39 @@ static void policy_order_done(PolicyOrder *o) {
         *o = (PolicyOrder) {};
 }
 
+static EndpointInfo *endpoint_info_unref(EndpointInfo *i) {
+        if (!i || --i->n_ref > 0)
+                return NULL;
+        resource_free(i->hep);
+        for (size_t j = 0; j < i->n_profiles; j++)
+                resource_free(i->profiles[j]);
+        free(i->profiles);
+        labels_done(&i->labels);
+        free(i->ips);
+        free(i->remote_reason);
+        for (size_t j = 0; j < i->n_matched; j++)
+                resource_free(i->matched[j]);
+        free(i->matched);
+        free(i);
+        return NULL;
+}
+
+static void cached_policy_free(CachedPolicy *p) {
+        if (!p)
+                return;
+        resource_free(p->res);
+        selector_free(p->selector);
+        free(p);
+}
+
 static void endpoint_done(Endpoint *e) {
         free(e->reason);
-        labels_done(&e->labels);
+        endpoint_info_unref(e->info);
         for (size_t i = 0; i < e->n_ifnames; i++)
                 free(e->ifnames[i]);
         free(e->ifnames);
         free(e->ifindexes);
         free(e->profiles);
-        free(e->ips);
         for (int f = 0; f < _FLAVOUR_MAX; f++)
                 for (int d = 0; d < _DIRECTION_MAX; d++)
                         policy_order_done(&e->order[f][d]);
@@ -87,6 +111,9 @@ Calc *calc_free(Calc *c) {
         for (size_t i = 0; i < c->n_endpoints; i++)
                 endpoint_done(&c->endpoints[i]);
         free(c->endpoints);
+        strmap_done(&c->by_name);
+        if (c->own_cache)
+                calc_cache_free(c->cache);
         free(c->failsafe_in);
         free(c->failsafe_out);
         for (size_t i = 0; i < c->n_warnings; i++)
@@ -137,14 +164,14 @@ static int compare_resource_names(const void *a, const void *b) {
         return strcmp((*(const Resource *const *)a)->meta.name, (*(const Resource *const *)b)->meta.name);
 }
 
-static const Resource *find_profile(const Calc *c, const char *name) {
+static Resource *find_profile(const Calc *c, const char *name) {
         size_t lo = 0, hi = c->n_profiles;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 int k = strcmp(c->profiles_by_name[mid]->meta.name, name);
                 if (k == 0)
-                        return c->profiles_by_name[mid];
+                        return (Resource *)c->profiles_by_name[mid];
                 if (k < 0)
                         lo = mid + 1;
                 else
@@ -157,43 +184,105 @@ static bool is_default_allow(const char *name) {
         return streq(name, "projectcalico-default-allow");
 }
 
-/* Own labels, then each profile's labelsToApply in list order; the first
- * definition of a key wins. */
-static int endpoint_resolve_labels_and_profiles(Calc *c, Endpoint *e) {
-        const HostEndpointSpec *s = &e->hep->spec.hep;
-        int r = labels_copy(&e->labels, &e->hep->meta.labels);
+/* ---- endpoint information, cached across runs ---- */
 
-        if (r < 0)
-                return r;
-        e->profiles = new_array(s->profiles.n, sizeof(EndpointProfile));
-        if (!e->profiles)
+CalcCache *calc_cache_new(void) {
+        return calloc(1, sizeof(CalcCache));
+}
+
+static void cache_clear_changed(CalcCache *c) {
+        for (size_t i = 0; i < c->n_changed; i++)
+                free(c->changed[i]);
+        free(c->changed);
+        c->changed = NULL;
+        c->n_changed = 0;
+}
+
+CalcCache *calc_cache_free(CalcCache *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n_infos; i++)
+                endpoint_info_unref(c->infos[i]);
+        free(c->infos);
+        strmap_done(&c->by_name);
+        cache_clear_changed(c);
+        for (size_t i = 0; i < c->n_policies; i++)
+                cached_policy_free(c->policy_list[i]);
+        free(c->policy_list);
+        strmap_done(&c->policies);
+        free(c);
+        return NULL;
+}
+
+static int cache_note_changed(CalcCache *c, const char *name) {
+        char **v = realloc(c->changed, (c->n_changed + 1) * sizeof(char *));
+
+        if (!v)
                 return -ENOMEM;
-        for (size_t i = 0; i < s->profiles.n; i++) {
-                const Resource *p = find_profile(c, s->profiles.v[i]);
-                e->profiles[e->n_profiles++] = (EndpointProfile) { s->profiles.v[i], p };
-                if (!p)
-                        continue;
-                for (size_t j = 0; j < p->spec.profile.labels_to_apply.n; j++) {
-                        const LabelPair *lp = &p->spec.profile.labels_to_apply.pairs[j];
-                        r = labels_set_default(&e->labels, lp->key, lp->value);
-                        if (r < 0)
-                                return r;
-                }
-        }
+        c->changed = v;
+        v[c->n_changed] = strdup(name);
+        if (!v[c->n_changed])
+                return -ENOMEM;
+        c->n_changed++;
         return 0;
 }
 
-static int endpoint_parse_ips(Endpoint *e) {
-        const StrList *l = &e->hep->spec.hep.expected_ips;
+/* Own labels, then each profile's labelsToApply in list order; the first
+ * definition of a key wins. Unparseable expectedIPs are dropped, as
+ * Felix's processor does. */
+static int endpoint_info_new(Calc *c, Resource *hep, Resource **profiles, EndpointInfo **ret) {
+        const HostEndpointSpec *s = &hep->spec.hep;
+        EndpointInfo *i = calloc(1, sizeof(EndpointInfo));
+        int r;
 
-        e->ips = new_array(l->n, sizeof(IPAddr));
-        if (!e->ips)
+        if (!i)
                 return -ENOMEM;
-        /* Unparseable entries are dropped, as Felix's processor does. */
-        for (size_t i = 0; i < l->n; i++)
-                if (ipaddr_parse_go(l->v[i], &e->ips[e->n_ips]))
-                        e->n_ips++;
+        i->n_ref = 1;
+        i->generation = c->cache->generation;
+        i->hep = resource_ref(hep);
+        i->profiles = new_array(s->profiles.n, sizeof(Resource *));
+        i->ips = new_array(s->expected_ips.n, sizeof(IPAddr));
+        if (!i->profiles || !i->ips) {
+                endpoint_info_unref(i);
+                return -ENOMEM;
+        }
+        r = labels_copy(&i->labels, &hep->meta.labels);
+        for (size_t j = 0; r >= 0 && j < s->profiles.n; j++) {
+                Resource *p = profiles[j];
+                i->profiles[i->n_profiles++] = resource_ref(p);
+                for (size_t k = 0; p && r >= 0 && k < p->spec.profile.labels_to_apply.n; k++) {
+                        const LabelPair *lp = &p->spec.profile.labels_to_apply.pairs[k];
+                        r = labels_set_default(&i->labels, lp->key, lp->value);
+                }
+        }
+        for (size_t j = 0; j < s->expected_ips.n; j++)
+                if (ipaddr_parse_go(s->expected_ips.v[j], &i->ips[i->n_ips]))
+                        i->n_ips++;
+        if (r >= 0 && !streq_ptr(s->node, c->nodename) &&
+            asprintf(&i->remote_reason, "belongs to node '%s'", s->node ? s->node : "") < 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                endpoint_info_unref(i);
+                return r;
+        }
+        *ret = i;
         return 0;
+}
+
+/* The cached information is still right when it was made from the very
+ * same HEP and profile objects (and for the same node). */
+static bool endpoint_info_current(const Calc *c, const EndpointInfo *i, const Resource *hep,
+                                  Resource *const *profiles) {
+        if (i->hep != hep || i->n_profiles != hep->spec.hep.profiles.n)
+                return false;
+        for (size_t j = 0; j < i->n_profiles; j++)
+                if (i->profiles[j] != profiles[j])
+                        return false;
+        return !i->remote_reason == streq_ptr(hep->spec.hep.node, c->nodename);
+}
+
+const char *endpoint_reason(const Endpoint *e) {
+        return e->reason ? e->reason : e->info->remote_reason;
 }
 
 /* ---- FelixConfiguration ---- */
@@ -404,13 +493,14 @@ static bool endpoint_claims(const Endpoint *e, const char *ifname, const HostInt
 }
 
 /* Endpoints are sorted by name, so the first claimant is the winner. */
-static int bind_interface(Calc *c, const char *ifname, const HostInterface *iface) {
+/* local: this node's HEPs other than "*", in name order. */
+static int bind_interface(Endpoint **local, size_t n_local, const char *ifname, const HostInterface *iface) {
         Endpoint *winner = NULL;
         int r;
 
-        for (size_t i = 0; i < c->n_endpoints; i++) {
-                Endpoint *e = &c->endpoints[i];
-                if (!endpoint_is_local_specific(e) || !endpoint_claims(e, ifname, iface))
+        for (size_t i = 0; i < n_local; i++) {
+                Endpoint *e = local[i];
+                if (!endpoint_claims(e, ifname, iface))
                         continue;
                 if (!winner) {
                         winner = e;
@@ -436,21 +526,28 @@ static bool interface_exists(const HostInterface *ifaces, size_t n, const char *
 }
 
 static int calc_bind_interfaces(Calc *c, const HostInterface *ifaces, size_t n_ifaces, const Exclusions *x) {
+        _cleanup_free_ Endpoint **local = new_array(c->n_endpoints, sizeof(Endpoint *));
+        size_t n_local = 0;
         int r;
 
+        if (!local)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                if (endpoint_is_local_specific(&c->endpoints[i]))
+                        local[n_local++] = &c->endpoints[i];
         for (size_t i = 0; i < n_ifaces; i++) {
                 if (exclusions_match(x, ifaces[i].name))
                         continue;
-                r = bind_interface(c, ifaces[i].name, &ifaces[i]);
+                r = bind_interface(local, n_local, ifaces[i].name, &ifaces[i]);
                 if (r < 0)
                         return r;
         }
         /* Named HEPs whose interface is not there yet are enforced by name
          * from the start, so a hot-plugged interface is never unfiltered. */
-        for (size_t i = 0; i < c->n_endpoints; i++) {
-                Endpoint *e = &c->endpoints[i];
+        for (size_t i = 0; i < n_local; i++) {
+                Endpoint *e = local[i];
                 const char *want = e->hep->spec.hep.interface_name;
-                if (!endpoint_is_local_specific(e) || isempty(want))
+                if (isempty(want))
                         continue;
                 if (exclusions_match(x, want)) {
                         r = set_reason(e, ENDPOINT_ERROR, "interface %s is excluded by FelixConfiguration interfaceExclude",
@@ -465,7 +562,7 @@ static int calc_bind_interfaces(Calc *c, const HostInterface *ifaces, size_t n_i
                 for (size_t j = 0; j < e->n_ifnames; j++)
                         done = done || streq(e->ifnames[j], want);
                 if (!done && e->state != ENDPOINT_INACTIVE) {
-                        r = bind_interface(c, want, NULL);
+                        r = bind_interface(local, n_local, want, NULL);
                         if (r < 0)
                                 return r;
                 }
@@ -521,19 +618,12 @@ static int calc_states(Calc *c, const HostInterface *ifaces, size_t n_ifaces) {
 
 typedef struct PolicyInfo {
         const Resource *res;
-        Selector *selector;
+        const Selector *selector;
+        bool changed; /* new or modified since the previous run */
         const Resource *tier;
         double tier_order; /* missing tier: +inf, sorted last */
         bool tier_deny;
-        Resource *builtin_tier;
 } PolicyInfo;
-
-static const Resource *find_tier(Resource *const *res, size_t n, const char *name) {
-        for (size_t i = 0; i < n; i++)
-                if (res[i]->kind == KIND_TIER && streq_ptr(res[i]->meta.name, name))
-                        return res[i];
-        return NULL;
-}
 
 static int compare_policies(const void *a, const void *b) {
         const PolicyInfo *x = a, *y = b;
@@ -622,33 +712,141 @@ static bool endpoint_gets_policy(const Endpoint *e) {
         return e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING;
 }
 
-static int calc_policies(Calc *c, Resource *const *res, size_t n) {
-        PolicyInfo *pol = new_array(n, sizeof(PolicyInfo));
-        size_t n_pol = 0;
+/* The parsed selectors of this run's policies: reused when the policy
+ * object is the one seen before, parsed otherwise. */
+static int cache_policies(Calc *c, Resource *const *res, size_t n) {
+        CalcCache *cache = c->cache;
+        StrMap next = STRMAP_INIT;
+        CachedPolicy **list = new_array(n, sizeof(CachedPolicy *));
+        size_t n_list = 0;
         int r = 0;
 
-        if (!pol)
+        if (!list)
                 return -ENOMEM;
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                const Resource *p = res[i];
-                const PolicySpec *s = &p->spec.policy;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                Resource *p = res[i];
+                CachedPolicy *cp;
                 SelectorError se;
 
-                /* Only GlobalNetworkPolicy can select a host endpoint; one
-                 * restricted to namespaces or service accounts never does. */
-                if (p->kind != KIND_GLOBAL_NETWORK_POLICY || !isempty(s->namespace_selector) ||
-                    !isempty(s->service_account_selector))
+                if (p->kind != KIND_GLOBAL_NETWORK_POLICY)
                         continue;
-                PolicyInfo *pi = &pol[n_pol];
-                *pi = (PolicyInfo) { .res = p };
-                r = selector_parse(s->selector ? s->selector : "", &pi->selector, &se);
-                if (r == -EINVAL) {
-                        r = calc_warn(c, "GlobalNetworkPolicy(%s): selector does not parse, ignoring", p->meta.name);
+                cp = strmap_get(&cache->policies, p->meta.name);
+                if (cp && cp->res == p) {
+                        /* moved to the new list; the old list must not free it */
+                        strmap_put(&cache->policies, p->meta.name, NULL);
+                } else {
+                        cp = calloc(1, sizeof(CachedPolicy));
+                        if (!cp) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        cp->res = resource_ref(p);
+                        cp->generation = cache->generation;
+                        if (selector_parse(p->spec.policy.selector ? p->spec.policy.selector : "", &cp->selector, &se) == -ENOMEM)
+                                r = -ENOMEM;
+                }
+                list[n_list++] = cp;
+                if (r >= 0)
+                        r = strmap_put(&next, p->meta.name, cp);
+        }
+        /* Free what was not carried over: its slot in the old map is set. */
+        for (size_t i = 0; i < cache->n_policies; i++) {
+                CachedPolicy *old = cache->policy_list[i];
+                if (strmap_get(&cache->policies, old->res->meta.name) == old)
+                        cached_policy_free(old);
+        }
+        free(cache->policy_list);
+        strmap_done(&cache->policies);
+        cache->policy_list = list;
+        cache->n_policies = n_list;
+        cache->policies = next;
+        return r;
+}
+
+static int compare_pointers(const void *a, const void *b) {
+        uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+        return (x > y) - (x < y);
+}
+
+static bool matched_before(const EndpointInfo *i, const Resource *p) {
+        return bsearch(&p, i->matched, i->n_matched, sizeof(Resource *), compare_pointers) != NULL;
+}
+
+/* Which of this run's policies select the endpoint. If the endpoint's
+ * labels are unchanged since the last run, only policies that are new or
+ * changed are evaluated; the others keep their previous answer. */
+static int endpoint_match_policies(Calc *c, Endpoint *e, PolicyInfo *pol, size_t n_pol, const PolicyInfo **ret,
+                                   size_t *ret_n) {
+        EndpointInfo *info = e->info;
+        bool incremental = info->matched_gen + 1 == c->cache->generation;
+        Resource **matched = new_array(n_pol, sizeof(Resource *));
+        size_t n = 0;
+
+        if (!matched)
+                return -ENOMEM;
+        for (size_t j = 0; j < n_pol; j++) {
+                bool m;
+                if (!pol[j].selector)
+                        continue;
+                if (incremental && !pol[j].changed)
+                        m = matched_before(info, pol[j].res);
+                else
+                        m = selector_eval_lookup(pol[j].selector, label_lookup, e->labels);
+                if (m) {
+                        ret[n] = &pol[j];
+                        matched[n++] = resource_ref((Resource *)pol[j].res);
+                }
+        }
+        for (size_t j = 0; j < info->n_matched; j++)
+                resource_free(info->matched[j]);
+        free(info->matched);
+        qsort_safe(matched, n, sizeof(Resource *), compare_pointers);
+        info->matched = matched;
+        info->n_matched = n;
+        info->matched_gen = c->cache->generation;
+        *ret_n = n;
+        return 0;
+}
+
+static int calc_policies(Calc *c, Resource *const *res, size_t n) {
+        PolicyInfo *pol = NULL;
+        const PolicyInfo **matches = NULL;
+        StrMap tiers = STRMAP_INIT;
+        size_t n_pol = 0;
+        int r;
+
+        r = cache_policies(c, res, n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (res[i]->kind == KIND_TIER)
+                        r = strmap_put(&tiers, res[i]->meta.name, res[i]);
+        pol = new_array(c->cache->n_policies, sizeof(PolicyInfo));
+        matches = new_array(c->cache->n_policies, sizeof(PolicyInfo *));
+        if (!pol || !matches)
+                r = -ENOMEM;
+        for (size_t i = 0; i < c->cache->n_policies && r >= 0; i++) {
+                const CachedPolicy *cp = c->cache->policy_list[i];
+                const PolicySpec *s = &cp->res->spec.policy;
+
+                /* One restricted to namespaces or service accounts never
+                 * selects a host endpoint. */
+                if (!isempty(s->namespace_selector) || !isempty(s->service_account_selector))
+                        continue;
+                if (!cp->selector) {
+                        r = calc_warn(c, "GlobalNetworkPolicy(%s): selector does not parse, ignoring", cp->res->meta.name);
                         continue;
                 }
+                PolicyInfo *pi = &pol[n_pol++];
+                *pi = (PolicyInfo) {
+                        .res = cp->res,
+                        .selector = cp->selector,
+                        .changed = cp->generation == c->cache->generation,
+                };
                 const char *tier = isempty(s->tier) ? "default" : s->tier;
                 const BuiltinTier *bt = builtin_tier_find(tier);
-                pi->tier = find_tier(res, n, tier);
+                pi->tier = strmap_get(&tiers, tier);
                 if (pi->tier && pi->tier->spec.tier.order.set)
                         pi->tier_order = pi->tier->spec.tier.order.v;
                 else if (pi->tier)
@@ -659,20 +857,20 @@ static int calc_policies(Calc *c, Resource *const *res, size_t n) {
                         pi->tier_order = __builtin_inf();
                 const char *action = pi->tier ? pi->tier->spec.tier.default_action : bt ? bt->default_action : NULL;
                 pi->tier_deny = !action || !streq(action, "Pass");
-                n_pol++;
         }
         if (r >= 0)
                 qsort_safe(pol, n_pol, sizeof(PolicyInfo), compare_policies);
         for (size_t i = 0; i < c->n_endpoints && r >= 0; i++) {
                 Endpoint *e = &c->endpoints[i];
+                size_t n_match;
                 if (!endpoint_gets_policy(e))
                         continue;
-                for (size_t j = 0; j < n_pol && r >= 0; j++)
-                        if (pol[j].selector && selector_eval_lookup(pol[j].selector, label_lookup, &e->labels))
-                                r = endpoint_add_policy(c, e, &pol[j]);
+                r = endpoint_match_policies(c, e, pol, n_pol, matches, &n_match);
+                for (size_t j = 0; j < n_match && r >= 0; j++)
+                        r = endpoint_add_policy(c, e, matches[j]);
         }
-        for (size_t i = 0; i < n_pol; i++)
-                selector_free(pol[i].selector);
+        strmap_done(&tiers);
+        free(matches);
         free(pol);
         return r;
 }
@@ -683,30 +881,109 @@ static int compare_endpoints(const void *a, const void *b) {
         return strcmp(((const Endpoint *)a)->name, ((const Endpoint *)b)->name);
 }
 
-static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
-        size_t count = 0;
-        int r;
+static bool endpoints_sorted(const Endpoint *v, size_t n) {
+        for (size_t i = 1; i < n; i++)
+                if (strcmp(v[i - 1].name, v[i].name) > 0)
+                        return false;
+        return true;
+}
 
+/* One Endpoint per HEP, its information taken from the cache when the HEP
+ * and its profiles are unchanged. Records in the cache which HEPs changed. */
+static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
+        CalcCache *cache = c->cache;
+        StrMap seen = STRMAP_INIT;
+        EndpointInfo **infos;
+        size_t count = 0, n_infos = 0;
+        Resource *stack_profiles[16];
+        int r = 0;
+
+        cache->generation++;
+        cache_clear_changed(cache);
         for (size_t i = 0; i < n; i++)
                 count += res[i]->kind == KIND_HOST_ENDPOINT;
         c->endpoints = new_array(count, sizeof(Endpoint));
-        if (!c->endpoints)
+        infos = new_array(count, sizeof(EndpointInfo *));
+        if (!c->endpoints || !infos) {
+                free(infos);
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                if (res[i]->kind != KIND_HOST_ENDPOINT)
-                        continue;
-                Endpoint *e = &c->endpoints[c->n_endpoints++];
-                *e = (Endpoint) { .hep = res[i], .name = res[i]->meta.name };
-                e->wildcard = streq_ptr(res[i]->spec.hep.interface_name, "*");
-                r = endpoint_resolve_labels_and_profiles(c, e);
-                if (r >= 0)
-                        r = endpoint_parse_ips(e);
-                if (r >= 0 && !streq_ptr(res[i]->spec.hep.node, c->nodename))
-                        r = set_reason(e, ENDPOINT_REMOTE, "belongs to node '%s'", res[i]->spec.hep.node);
-                if (r < 0)
-                        return r;
         }
-        qsort_safe(c->endpoints, c->n_endpoints, sizeof(Endpoint), compare_endpoints);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                Resource *hep = res[i];
+                const StrList *pnames = &hep->spec.hep.profiles;
+                Resource **profiles = pnames->n <= ELEMENTSOF(stack_profiles) ? stack_profiles
+                                                                              : new_array(pnames->n, sizeof(Resource *));
+                EndpointInfo *info;
+
+                if (hep->kind != KIND_HOST_ENDPOINT)
+                        continue;
+                if (!profiles) {
+                        r = -ENOMEM;
+                        break;
+                }
+                for (size_t j = 0; j < pnames->n; j++)
+                        profiles[j] = find_profile(c, pnames->v[j]);
+                /* References: one for the new cache array, one for the Endpoint. */
+                info = strmap_get(&cache->by_name, hep->meta.name);
+                if (!info || !endpoint_info_current(c, info, hep, profiles)) {
+                        r = endpoint_info_new(c, hep, profiles, &info);
+                        if (r >= 0 && !cache->changed_all)
+                                r = cache_note_changed(cache, hep->meta.name);
+                } else
+                        info->n_ref++;
+                if (profiles != stack_profiles)
+                        free(profiles);
+                if (r < 0)
+                        break;
+                infos[n_infos++] = info;
+                info->n_ref++;
+                Endpoint *e = &c->endpoints[c->n_endpoints++];
+                *e = (Endpoint) {
+                        .info = info,
+                        .hep = hep,
+                        .name = hep->meta.name,
+                        .wildcard = streq_ptr(hep->spec.hep.interface_name, "*"),
+                        .labels = &info->labels,
+                        .ips = info->ips,
+                        .n_ips = info->n_ips,
+                        .state = info->remote_reason ? ENDPOINT_REMOTE : ENDPOINT_ENFORCED,
+                };
+                r = strmap_put(&seen, hep->meta.name, info);
+        }
+        /* HEPs that are gone changed too; then the cache keeps this run's. */
+        for (size_t i = 0; r >= 0 && i < cache->n_infos; i++)
+                if (!strmap_get(&seen, cache->infos[i]->hep->meta.name) && !cache->changed_all)
+                        r = cache_note_changed(cache, cache->infos[i]->hep->meta.name);
+        for (size_t i = 0; i < cache->n_infos; i++)
+                endpoint_info_unref(cache->infos[i]);
+        free(cache->infos);
+        strmap_done(&cache->by_name);
+        cache->infos = infos;
+        cache->n_infos = n_infos;
+        cache->by_name = seen;
+        cache->changed_all = false;
+        if (r < 0)
+                return r;
+        if (!endpoints_sorted(c->endpoints, c->n_endpoints))
+                qsort_safe(c->endpoints, c->n_endpoints, sizeof(Endpoint), compare_endpoints);
+        for (size_t i = 0; r >= 0 && i < c->n_endpoints; i++)
+                r = strmap_put(&c->by_name, c->endpoints[i].name, &c->endpoints[i]);
+        return r;
+}
+
+/* Profiles as the endpoint names them, for the chains of local endpoints. */
+static int calc_endpoint_profiles(Calc *c) {
+        for (size_t i = 0; i < c->n_endpoints; i++) {
+                Endpoint *e = &c->endpoints[i];
+                const StrList *pn = &e->hep->spec.hep.profiles;
+                if (e->state == ENDPOINT_REMOTE || pn->n == 0)
+                        continue;
+                e->profiles = new_array(pn->n, sizeof(EndpointProfile));
+                if (!e->profiles)
+                        return -ENOMEM;
+                for (size_t j = 0; j < pn->n; j++)
+                        e->profiles[e->n_profiles++] = (EndpointProfile) { pn->v[j], e->info->profiles[j] };
+        }
         return 0;
 }
 
@@ -727,7 +1004,7 @@ static int calc_profile_warnings(Calc *c) {
 }
 
 int calc_run(Resource *const *resources, size_t n_resources, const char *nodename, const HostInterface *ifaces,
-             size_t n_ifaces, Calc **ret) {
+             size_t n_ifaces, CalcCache *cache, Calc **ret) {
         _cleanup_(calc_freep) Calc *c = calloc(1, sizeof(Calc));
         Exclusions x = {};
         const Resource **profiles;
@@ -735,6 +1012,15 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
 
         if (!c)
                 return -ENOMEM;
+        c->cache = cache;
+        if (!cache) {
+                c->cache = calc_cache_new();
+                c->own_cache = true;
+                if (!c->cache)
+                        return -ENOMEM;
+        }
+        if (c->cache->n_infos == 0)
+                c->cache->changed_all = true;
         c->nodename = strdup(nodename);
         profiles = new_array(n_resources, sizeof(Resource *));
         if (!c->nodename || !profiles) {
@@ -750,6 +1036,8 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
         c->n_resources = n_resources;
 
         r = calc_endpoints(c, resources, n_resources);
+        if (r >= 0)
+                r = calc_endpoint_profiles(c);
         if (r >= 0)
                 r = calc_felix_config(c, resources, n_resources, &x);
         if (r >= 0)
@@ -768,10 +1056,7 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
 }
 
 const Endpoint *calc_find_endpoint(const Calc *c, const char *name) {
-        for (size_t i = 0; i < c->n_endpoints; i++)
-                if (streq(c->endpoints[i].name, name))
-                        return &c->endpoints[i];
-        return NULL;
+        return strmap_get(&c->by_name, name);
 }
 
 const Endpoint *calc_endpoint_for_interface(const Calc *c, const char *ifname) {
@@ -794,7 +1079,7 @@ int calc_selector_ips(const Calc *c, const Selector *sel, IPAddr **ret, size_t *
 
         for (size_t i = 0; i < c->n_endpoints; i++) {
                 const Endpoint *e = &c->endpoints[i];
-                if (e->n_ips == 0 || !selector_eval_lookup(sel, label_lookup, &e->labels))
+                if (e->n_ips == 0 || !selector_eval_lookup(sel, label_lookup, e->labels))
                         continue;
                 IPAddr *w = grow_array(v, &alloc, n + e->n_ips, sizeof(IPAddr));
                 if (!w) {
@@ -823,7 +1108,7 @@ int calc_named_port_members(const Calc *c, const Selector *sel, const char *port
         for (size_t i = 0; i < c->n_endpoints; i++) {
                 const Endpoint *e = &c->endpoints[i];
                 const HostEndpointSpec *s = &e->hep->spec.hep;
-                if (e->n_ips == 0 || !selector_eval_lookup(sel, label_lookup, &e->labels))
+                if (e->n_ips == 0 || !selector_eval_lookup(sel, label_lookup, e->labels))
                         continue;
                 for (size_t p = 0; p < s->ports.n; p++) {
                         const EndpointPort *ep = &s->ports.v[p];

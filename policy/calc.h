@@ -13,6 +13,7 @@
 #include "labels.h"
 #include "resource.h"
 #include "selector.h"
+#include "strmap.h"
 
 /* One interface of the host, as the link tracker sees it. */
 typedef struct HostInterface {
@@ -71,13 +72,64 @@ typedef struct EndpointProfile {
         const Resource *profile; /* NULL: the profile does not exist (deny-all) */
 } EndpointProfile;
 
+/* What an endpoint is, whatever the interfaces and policies: its effective
+ * labels and its addresses. Computed once and shared between calculations
+ * for as long as the HEP and its profiles are the same objects (resources
+ * never change once loaded), so a run recomputes only what changed. */
+typedef struct EndpointInfo {
+        unsigned n_ref;
+        uint64_t generation; /* the run of the CalcCache that made it */
+        Resource *hep;       /* referenced */
+        Resource **profiles; /* referenced; NULL where the profile is missing */
+        size_t n_profiles;
+        Labels labels;       /* own labels, then profiles' labelsToApply */
+        IPAddr *ips;         /* expectedIPs that parse */
+        size_t n_ips;
+        char *remote_reason; /* "belongs to node 'x'", for another node's HEP */
+        /* The policies whose selector matched these labels in the run
+         * matched_gen (referenced): a run in which neither changed reuses
+         * the answer instead of evaluating every selector again. */
+        Resource **matched;
+        size_t n_matched;
+        uint64_t matched_gen;
+} EndpointInfo;
+
+/* A GlobalNetworkPolicy's parsed selector, kept while the policy object is
+ * the same. generation: the run in which this object was first seen. */
+typedef struct CachedPolicy {
+        Resource *res; /* referenced */
+        Selector *selector; /* NULL: does not parse */
+        uint64_t generation;
+} CachedPolicy;
+
+/* Kept by the caller from one calculation to the next. */
+typedef struct CalcCache {
+        StrMap by_name; /* HEP name → EndpointInfo */
+        EndpointInfo **infos;
+        size_t n_infos;
+        uint64_t generation;
+        /* HEP names whose labels or addresses may have changed in the last
+         * run (added, changed, removed), for incremental selector sets. */
+        char **changed;
+        size_t n_changed;
+        bool changed_all; /* the first run: everything is new */
+        StrMap policies; /* GNP name → CachedPolicy */
+        CachedPolicy **policy_list;
+        size_t n_policies;
+} CalcCache;
+
+CalcCache *calc_cache_new(void);
+CalcCache *calc_cache_free(CalcCache *c);
+DEFINE_CLEANUP_FUNC(CalcCache, calc_cache_free)
+
 typedef struct Endpoint {
+        EndpointInfo *info; /* referenced */
         const Resource *hep;
         const char *name;
         EndpointState state;
-        char *reason;
+        char *reason; /* NULL for another node's HEP: see endpoint_reason() */
         bool wildcard; /* interfaceName "*" */
-        Labels labels; /* own labels, then profiles' labelsToApply */
+        const Labels *labels; /* info->labels */
         /* Interface names the kernel dispatches to this endpoint: existing
          * interfaces it won, and for a named HEP its name even before the
          * interface exists (fail-closed). Empty for "*" (the fallback). */
@@ -89,9 +141,11 @@ typedef struct Endpoint {
         EndpointProfile *profiles;
         size_t n_profiles;
         PolicyOrder order[_FLAVOUR_MAX][_DIRECTION_MAX];
-        IPAddr *ips; /* expectedIPs that parse */
+        const IPAddr *ips; /* info->ips */
         size_t n_ips;
 } Endpoint;
+
+const char *endpoint_reason(const Endpoint *e);
 
 typedef struct FailsafePort {
         uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
@@ -104,6 +158,9 @@ typedef struct Calc {
         char *nodename;
         Endpoint *endpoints; /* every HEP, sorted by name */
         size_t n_endpoints;
+        StrMap by_name;      /* name → Endpoint */
+        CalcCache *cache;    /* borrowed from the caller, or owned (own_cache) */
+        bool own_cache;
         const Endpoint *wildcard; /* the "*" HEP in force here, or NULL */
         FailsafePort *failsafe_in, *failsafe_out;
         size_t n_failsafe_in, n_failsafe_out;
@@ -118,9 +175,10 @@ typedef struct Calc {
         size_t n_profiles;
 } Calc;
 
-/* resources stay owned by the caller and must outlive the Calc. */
+/* resources stay owned by the caller and must outlive the Calc. cache
+ * (optional) carries endpoint computations from the previous run. */
 int calc_run(Resource *const *resources, size_t n_resources, const char *nodename, const HostInterface *ifaces,
-             size_t n_ifaces, Calc **ret);
+             size_t n_ifaces, CalcCache *cache, Calc **ret);
 Calc *calc_free(Calc *c);
 DEFINE_CLEANUP_FUNC(Calc, calc_free)
 

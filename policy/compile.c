@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "setcache.h"
 #include "strbuf.h"
 
 #define MARK_ACCEPT "0x00010000"
@@ -59,9 +60,48 @@ typedef struct ParsedSelector {
         char set4[32], set6[32];
 } ParsedSelector;
 
+/* A set a rules chain refers to, recorded when the chain is compiled so
+ * that a later compilation can reuse the chain: it puts the same sets in
+ * place and checks that none became empty or non-empty (an empty set can
+ * remove rules; compile_rule_family). */
+typedef enum SetDepKind {
+        DEP_SELECTOR,
+        DEP_NAMED_PORT,
+        DEP_LIST,
+        _DEP_KIND_MAX,
+        _DEP_KIND_INVALID = -EINVAL,
+} SetDepKind;
+
+typedef struct SetDep {
+        SetDepKind kind;
+        char *selector; /* DEP_SELECTOR, DEP_NAMED_PORT: the selector text */
+        char *port;     /* DEP_NAMED_PORT */
+        uint8_t proto;
+        NftSet *list;   /* DEP_LIST: the set itself (immutable, shared) */
+        bool empty4, empty6;
+} SetDep;
+
+typedef struct CachedChain {
+        const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
+        NftChain *chain;
+        SetDep *deps;
+        size_t n_deps, alloc_deps;
+        uint64_t used;
+} CachedChain;
+
+struct CompileCache {
+        SetCache *sets;
+        StrMap chains; /* chain name → CachedChain */
+        CachedChain **list;
+        size_t n, alloc;
+        uint64_t generation;
+};
+
 typedef struct Compiler {
         const Calc *calc;
         Ruleset *rs;
+        CompileCache *cache;
+        CachedChain *recording; /* the chain being compiled: its set dependencies */
         StrMap selectors; /* text → ParsedSelector */
         ParsedSelector **all_selectors;
         size_t n_selectors, alloc_selectors;
@@ -124,62 +164,48 @@ static bool set_is_empty(Compiler *k, const char *name) {
 
 /* The sets a selector resolves to: "sel4-<hash>" and "sel6-<hash>", named
  * after its canonical form, filled once per compilation. */
-static int selector_sets(Compiler *k, ParsedSelector *p, char ret4[static 32], char ret6[static 32]) {
-        _cleanup_free_ IPAddr *ips = NULL;
-        size_t n;
-        int r;
+static int record_dep(Compiler *k, SetDepKind kind, const char *selector, const char *port, uint8_t proto,
+                      NftSet *list, const char *name4, const char *name6) {
+        CachedChain *cc = k->recording;
+        SetDep *d;
 
-        if (!p->sets_built) {
-                snprintf(p->set4, sizeof(p->set4), "sel4-%016" PRIx64, p->hash);
-                snprintf(p->set6, sizeof(p->set6), "sel6-%016" PRIx64, p->hash);
-                p->sets_built = true;
-        }
-        memcpy(ret4, p->set4, 32);
-        memcpy(ret6, p->set6, 32);
-        if (ruleset_find_set(k->rs, ret4))
+        if (!cc)
                 return 0;
-        NftSet *s4 = ruleset_add_set(k->rs, ret4, "type ipv4_addr;", false);
-        NftSet *s6 = ruleset_add_set(k->rs, ret6, "type ipv6_addr;", false);
-        if (!s4 || !s6)
+        d = grow_array(cc->deps, &cc->alloc_deps, cc->n_deps + 1, sizeof(SetDep));
+        if (!d)
                 return -ENOMEM;
-        r = calc_selector_ips(k->calc, p->sel, &ips, &n);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                char buf[IPADDR_STRLEN];
-                ipaddr_format(&ips[i], buf);
-                r = set_add_element(ips[i].family == AF_INET ? s4 : s6, buf);
-        }
-        return r;
+        cc->deps = d;
+        d = &cc->deps[cc->n_deps];
+        *d = (SetDep) {
+                .kind = kind,
+                .selector = selector ? strdup(selector) : NULL,
+                .port = port ? strdup(port) : NULL,
+                .proto = proto,
+                .list = nft_set_ref(list),
+                .empty4 = name4 && set_is_empty(k, name4),
+                .empty6 = name6 && set_is_empty(k, name6),
+        };
+        cc->n_deps++;
+        if ((selector && !d->selector) || (port && !d->port))
+                return -ENOMEM;
+        return 0;
+}
+
+static int selector_sets(Compiler *k, ParsedSelector *p, char ret4[static 32], char ret6[static 32]) {
+        int r = set_cache_selector(k->cache->sets, k->calc, k->rs, p->canon, p->sel, ret4, ret6);
+
+        if (r < 0)
+                return r;
+        return record_dep(k, DEP_SELECTOR, p->text, NULL, 0, NULL, ret4, ret6);
 }
 
 static int named_port_sets(Compiler *k, ParsedSelector *p, const char *port, uint8_t proto, char ret4[static 32],
                            char ret6[static 32]) {
-        _cleanup_free_ char *key = NULL;
-        _cleanup_free_ NamedPortMember *m = NULL;
-        const Selector *sel = p->sel;
-        size_t n;
-        uint64_t h;
-        int r;
+        int r = set_cache_named_port(k->cache->sets, k->calc, k->rs, p->canon, p->sel, port, proto, ret4, ret6);
 
-        if (asprintf(&key, "%s\n%s\n%u", p->canon, port, proto) < 0)
-                return -ENOMEM;
-        h = hash_str(key);
-        snprintf(ret4, 32, "port4-%016" PRIx64, h);
-        snprintf(ret6, 32, "port6-%016" PRIx64, h);
-        if (ruleset_find_set(k->rs, ret4))
-                return 0;
-        if (!ruleset_add_set(k->rs, ret4, "type ipv4_addr . inet_proto . inet_service;", false) ||
-            !ruleset_add_set(k->rs, ret6, "type ipv6_addr . inet_proto . inet_service;", false))
-                return -ENOMEM;
-        NftSet *s4 = ruleset_find_set(k->rs, ret4), *s6 = ruleset_find_set(k->rs, ret6);
-        r = calc_named_port_members(k->calc, sel, port, proto, &m, &n);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                char addr[IPADDR_STRLEN], proto_text[8], elem[IPADDR_STRLEN + 24];
-                ipaddr_format(&m[i].addr, addr);
-                format_proto(m[i].protocol, proto_text);
-                snprintf(elem, sizeof(elem), "%s . %s . %u", addr, proto_text, m[i].port);
-                r = set_add_element(m[i].addr.family == AF_INET ? s4 : s6, elem);
-        }
-        return r;
+        if (r < 0)
+                return r;
+        return record_dep(k, DEP_NAMED_PORT, p->text, port, proto, NULL, ret4, ret6);
 }
 
 /* ---- one API rule → nft rules ---- */
@@ -300,15 +326,16 @@ static int list_set(Compiler *k, const char *prefix, const char *type, char **el
                 h = (h ^ hash_str(elems[i])) * 1099511628211ULL;
         }
         snprintf(ret, 40, "%s-%016" PRIx64, prefix, h);
-        if (ruleset_find_set(k->rs, ret))
-                return 0;
-        s = ruleset_add_set(k->rs, ret, type, false);
-        if (!s)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (set_add_element(s, elems[i]) < 0)
+        s = ruleset_find_set(k->rs, ret);
+        if (!s) {
+                s = ruleset_add_set(k->rs, ret, type, false);
+                if (!s)
                         return -ENOMEM;
-        return 0;
+                for (size_t i = 0; i < n; i++)
+                        if (set_add_element(s, elems[i]) < 0)
+                                return -ENOMEM;
+        }
+        return record_dep(k, DEP_LIST, NULL, NULL, 0, s, NULL, NULL);
 }
 
 /* "80" or "1000-2000" */
@@ -629,26 +656,128 @@ static int compile_rule(Compiler *k, NftChain *chain, const Rule *rule) {
 }
 
 /* Chains of rules shared by every endpoint that uses them. */
-static int rules_chain(Compiler *k, const char *prefix, const char *name, const RuleList *rules, char **ret_name) {
+static void cached_chain_clear(CachedChain *cc) {
+        for (size_t i = 0; i < cc->n_deps; i++) {
+                free(cc->deps[i].selector);
+                free(cc->deps[i].port);
+                nft_set_unref(cc->deps[i].list);
+        }
+        free(cc->deps);
+        cc->deps = NULL;
+        cc->n_deps = cc->alloc_deps = 0;
+        nft_chain_unref(cc->chain);
+        cc->chain = NULL;
+        resource_free((Resource *)cc->res);
+        cc->res = NULL;
+}
+
+/* Puts a cached chain's sets into this ruleset; true if each is as empty
+ * (or not) as when the chain was compiled, so the chain is still right. */
+static int deps_still_hold(Compiler *k, const CachedChain *cc) {
+        for (size_t i = 0; i < cc->n_deps; i++) {
+                const SetDep *d = &cc->deps[i];
+                ParsedSelector *p;
+                char s4[32], s6[32];
+                int r;
+
+                switch (d->kind) {
+                case DEP_LIST:
+                        if (!ruleset_find_set(k->rs, d->list->name) && ruleset_add_shared_set(k->rs, d->list) < 0)
+                                return -ENOMEM;
+                        continue;
+                case DEP_SELECTOR:
+                case DEP_NAMED_PORT:
+                        r = parse_sel(k, d->selector, &p);
+                        if (r >= 0)
+                                r = d->kind == DEP_SELECTOR
+                                            ? set_cache_selector(k->cache->sets, k->calc, k->rs, p->canon, p->sel, s4, s6)
+                                            : set_cache_named_port(k->cache->sets, k->calc, k->rs, p->canon, p->sel,
+                                                                   d->port, d->proto, s4, s6);
+                        if (r < 0)
+                                return r;
+                        if (set_is_empty(k, s4) != d->empty4 || set_is_empty(k, s6) != d->empty6)
+                                return 0;
+                        continue;
+                case _DEP_KIND_MAX:
+                case _DEP_KIND_INVALID:
+                        break;
+                }
+                return 0;
+        }
+        return 1;
+}
+
+static CachedChain *cache_chain_entry(Compiler *k, const char *cname) {
+        CachedChain *cc = strmap_get(&k->cache->chains, cname), **v;
+
+        if (cc)
+                return cc;
+        v = grow_array(k->cache->list, &k->cache->alloc, k->cache->n + 1, sizeof(CachedChain *));
+        cc = calloc(1, sizeof(CachedChain));
+        if (!v || !cc) {
+                free(cc);
+                if (v)
+                        k->cache->list = v;
+                return NULL;
+        }
+        k->cache->list = v;
+        k->cache->list[k->cache->n++] = cc;
+        return cc;
+}
+
+/* A chain of rules from a policy or profile. Reused from the previous
+ * compilation when it was compiled from the same object and its sets did
+ * not become empty or non-empty; compiled otherwise. */
+static int rules_chain(Compiler *k, const char *prefix, const char *name, const Resource *res,
+                       const RuleList *rules, char **ret_name) {
         _cleanup_free_ char *cname = object_name(prefix, name);
+        CachedChain *cc;
         NftChain *c;
         int r = 0;
 
         if (!cname)
                 return -ENOMEM;
-        if (!ruleset_find_chain(k->rs, cname)) {
-                c = ruleset_add_chain(k->rs, cname, NULL);
-                if (!c)
-                        return -ENOMEM;
-                for (size_t i = 0; r >= 0 && rules && i < rules->n; i++)
-                        r = compile_rule(k, c, &rules->v[i]);
+        if (ruleset_find_chain(k->rs, cname)) {
+                *ret_name = steal_ptr(cname);
+                return 0;
         }
-        *ret_name = steal_ptr(cname);
+        cc = strmap_get(&k->cache->chains, cname);
+        if (cc && cc->chain && cc->res == res) {
+                r = deps_still_hold(k, cc);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        cc->used = k->cache->generation;
+                        r = ruleset_add_shared_chain(k->rs, cc->chain);
+                        if (r >= 0)
+                                *ret_name = steal_ptr(cname);
+                        return r;
+                }
+        }
+        cc = cache_chain_entry(k, cname);
+        if (!cc)
+                return -ENOMEM;
+        cached_chain_clear(cc);
+        c = ruleset_add_chain(k->rs, cname, NULL);
+        if (!c)
+                return -ENOMEM;
+        k->recording = cc;
+        for (size_t i = 0; r >= 0 && rules && i < rules->n; i++)
+                r = compile_rule(k, c, &rules->v[i]);
+        k->recording = NULL;
+        if (r < 0)
+                return r;
+        cc->chain = nft_chain_ref(c);
+        cc->res = resource_ref((Resource *)res);
+        cc->used = k->cache->generation;
+        r = strmap_put(&k->cache->chains, c->name, cc);
+        if (r >= 0)
+                *ret_name = steal_ptr(cname);
         return r;
 }
 
 static int policy_chain(Compiler *k, const Resource *p, Direction d, char **ret) {
-        return rules_chain(k, d == DIRECTION_INGRESS ? "pol-in" : "pol-out", p->meta.name,
+        return rules_chain(k, d == DIRECTION_INGRESS ? "pol-in" : "pol-out", p->meta.name, p,
                            d == DIRECTION_INGRESS ? &p->spec.policy.ingress : &p->spec.policy.egress, ret);
 }
 
@@ -662,7 +791,7 @@ static int profile_chain(Compiler *k, const EndpointProfile *p, Direction d, cha
                 rules = &allow_all;
         else
                 rules = d == DIRECTION_INGRESS ? &p->profile->spec.profile.ingress : &p->profile->spec.profile.egress;
-        return rules_chain(k, d == DIRECTION_INGRESS ? "pro-in" : "pro-out", p->name, rules, ret);
+        return rules_chain(k, d == DIRECTION_INGRESS ? "pro-in" : "pro-out", p->name, p->profile, rules, ret);
 }
 
 /* ---- endpoint chains ---- */
@@ -1025,13 +1154,66 @@ static int compile_base_chains(Compiler *k) {
         return r;
 }
 
-int ruleset_compile(const Calc *calc, Ruleset **ret) {
+CompileCache *compile_cache_new(void) {
+        CompileCache *c = calloc(1, sizeof(CompileCache));
+
+        if (c) {
+                c->sets = set_cache_new();
+                if (!c->sets) {
+                        free(c);
+                        return NULL;
+                }
+        }
+        return c;
+}
+
+CompileCache *compile_cache_free(CompileCache *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n; i++) {
+                cached_chain_clear(c->list[i]);
+                free(c->list[i]);
+        }
+        free(c->list);
+        strmap_done(&c->chains);
+        set_cache_free(c->sets);
+        free(c);
+        return NULL;
+}
+
+/* Forgets chains this compilation did not use. */
+static void compile_cache_sweep(CompileCache *c) {
+        size_t k = 0;
+
+        strmap_done(&c->chains);
+        for (size_t i = 0; i < c->n; i++) {
+                CachedChain *cc = c->list[i];
+                if (cc->used != c->generation || !cc->chain) {
+                        cached_chain_clear(cc);
+                        free(cc);
+                        continue;
+                }
+                c->list[k++] = cc;
+                (void)strmap_put(&c->chains, cc->chain->name, cc);
+        }
+        c->n = k;
+        set_cache_sweep(c->sets);
+        c->generation++;
+}
+
+int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         _cleanup_(ruleset_freep) Ruleset *rs = ruleset_new();
-        Compiler k = { .calc = calc };
+        _cleanup_(compile_cache_freep) CompileCache *own = NULL;
+        Compiler k = { .calc = calc, .cache = cache };
         int r;
 
         if (!rs)
                 return -ENOMEM;
+        if (!cache) {
+                k.cache = own = compile_cache_new();
+                if (!own)
+                        return -ENOMEM;
+        }
         k.rs = rs;
         r = compile_base_chains(&k);
         if (r >= 0)
@@ -1050,6 +1232,7 @@ int ruleset_compile(const Calc *calc, Ruleset **ret) {
         strmap_done(&k.selectors);
         if (r < 0)
                 return r;
+        compile_cache_sweep(k.cache);
         ruleset_finish(rs);
         *ret = steal_ptr(rs);
         return 0;

@@ -4,4 +4,14 @@
 #include "calc.h"
 #include "ruleset.h"
 
-int ruleset_compile(const Calc *calc, Ruleset **ret);
+/* What the compiler keeps from one run to the next: policy and profile
+ * chains and selector sets that did not change are shared, not rebuilt. */
+typedef struct CompileCache CompileCache;
+
+CompileCache *compile_cache_new(void);
+CompileCache *compile_cache_free(CompileCache *c);
+DEFINE_CLEANUP_FUNC(CompileCache, compile_cache_free)
+
+/* cache may be NULL (everything is compiled). It must always be used with
+ * the same CalcCache's calculations, one compilation per calculation. */
+int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret);

@@ -18,21 +18,43 @@ static void strv_free_count(char **v, size_t n) {
         free(v);
 }
 
+NftChain *nft_chain_ref(NftChain *c) {
+        if (c)
+                c->n_ref++;
+        return c;
+}
+
+void nft_chain_unref(NftChain *c) {
+        if (!c || --c->n_ref > 0)
+                return;
+        free(c->name);
+        free(c->hook);
+        strv_free_count(c->rules, c->n_rules);
+        free(c);
+}
+
+NftSet *nft_set_ref(NftSet *s) {
+        if (s)
+                s->n_ref++;
+        return s;
+}
+
+void nft_set_unref(NftSet *s) {
+        if (!s || --s->n_ref > 0)
+                return;
+        free(s->name);
+        free(s->type);
+        strv_free_count(s->elements, s->n_elements);
+        free(s);
+}
+
 Ruleset *ruleset_free(Ruleset *rs) {
         if (!rs)
                 return NULL;
-        for (size_t i = 0; i < rs->n_chains; i++) {
-                free(rs->chains[i]->name);
-                free(rs->chains[i]->hook);
-                strv_free_count(rs->chains[i]->rules, rs->chains[i]->n_rules);
-                free(rs->chains[i]);
-        }
-        for (size_t i = 0; i < rs->n_sets; i++) {
-                free(rs->sets[i]->name);
-                free(rs->sets[i]->type);
-                strv_free_count(rs->sets[i]->elements, rs->sets[i]->n_elements);
-                free(rs->sets[i]);
-        }
+        for (size_t i = 0; i < rs->n_chains; i++)
+                nft_chain_unref(rs->chains[i]);
+        for (size_t i = 0; i < rs->n_sets; i++)
+                nft_set_unref(rs->sets[i]);
         free(rs->chains);
         free(rs->sets);
         strmap_done(&rs->chain_index);
@@ -55,7 +77,7 @@ NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
         c = calloc(1, sizeof(NftChain));
         if (!c)
                 return NULL;
-        *c = (NftChain) { .name = strdup(name), .hook = hook ? strdup(hook) : NULL };
+        *c = (NftChain) { .n_ref = 1, .name = strdup(name), .hook = hook ? strdup(hook) : NULL };
         if (!c->name || (hook && !c->hook)) {
                 free(c->name);
                 free(c->hook);
@@ -70,6 +92,30 @@ NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
         }
         rs->chains[rs->n_chains++] = c;
         return c;
+}
+
+int ruleset_add_shared_chain(Ruleset *rs, NftChain *c) {
+        NftChain **v = grow_array(rs->chains, &rs->alloc_chains, rs->n_chains + 1, sizeof(NftChain *));
+
+        if (!v)
+                return -ENOMEM;
+        rs->chains = v;
+        if (strmap_put(&rs->chain_index, c->name, c) < 0)
+                return -ENOMEM;
+        rs->chains[rs->n_chains++] = nft_chain_ref(c);
+        return 0;
+}
+
+int ruleset_add_shared_set(Ruleset *rs, NftSet *s) {
+        NftSet **v = grow_array(rs->sets, &rs->alloc_sets, rs->n_sets + 1, sizeof(NftSet *));
+
+        if (!v)
+                return -ENOMEM;
+        rs->sets = v;
+        if (strmap_put(&rs->set_index, s->name, s) < 0)
+                return -ENOMEM;
+        rs->sets[rs->n_sets++] = nft_set_ref(s);
+        return 0;
 }
 
 int chain_add_rule(NftChain *c, const char *rule) {
@@ -114,7 +160,7 @@ NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is
         s = calloc(1, sizeof(NftSet));
         if (!s)
                 return NULL;
-        *s = (NftSet) { .name = strdup(name), .type = strdup(type), .is_map = is_map };
+        *s = (NftSet) { .n_ref = 1, .name = strdup(name), .type = strdup(type), .is_map = is_map };
         if (!s->name || !s->type) {
                 free(s->name);
                 free(s->type);
@@ -153,6 +199,9 @@ void ruleset_finish(Ruleset *rs) {
                 NftSet *s = rs->sets[i];
                 size_t k = 0;
 
+                if (s->sorted)
+                        continue;
+                s->sorted = true;
                 qsort_safe(s->elements, s->n_elements, sizeof(char *), compare_strings);
                 for (size_t j = 0; j < s->n_elements; j++) {
                         if (k > 0 && streq(s->elements[k - 1], s->elements[j])) {
@@ -249,6 +298,8 @@ void ruleset_commands_replace(const Ruleset *rs, StrBuf *out) {
 }
 
 static bool chain_equal(const NftChain *a, const NftChain *b) {
+        if (a == b)
+                return true;
         if (!streq_ptr(a->hook, b->hook) || a->n_rules != b->n_rules)
                 return false;
         for (size_t i = 0; i < a->n_rules; i++)
@@ -259,9 +310,13 @@ static bool chain_equal(const NftChain *a, const NftChain *b) {
 
 /* Elements of a that are not in b (both sorted). */
 static size_t set_difference(const NftSet *a, const NftSet *b, char ***ret) {
-        char **v = new_array(a->n_elements, sizeof(char *));
+        char **v;
         size_t n = 0, j = 0;
 
+        *ret = NULL;
+        if (a == b)
+                return 0;
+        v = new_array(a->n_elements, sizeof(char *));
         if (!v) {
                 *ret = NULL;
                 return 0;

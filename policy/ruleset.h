@@ -16,7 +16,12 @@
 #define HEP_TABLE_FAMILY "inet"
 #define HEP_TABLE_NAME "hostendpoint"
 
+/* Chains and sets are reference counted so that a ruleset can share the
+ * unchanged ones with the previous ruleset (compile.c's cache): they are
+ * not modified once a ruleset is finished. Sharing also makes the diff
+ * cheap: the same object is the same content. */
 typedef struct NftChain {
+        unsigned n_ref;
         char *name;
         char *hook;  /* base chains: "type filter hook input priority filter; policy accept;", else NULL */
         char **rules;
@@ -24,6 +29,8 @@ typedef struct NftChain {
 } NftChain;
 
 typedef struct NftSet {
+        unsigned n_ref;
+        bool sorted;
         char *name;
         char *type; /* "type ipv4_addr;" or "type ifname : verdict;" (then it is a map) */
         bool is_map;
@@ -50,6 +57,13 @@ DEFINE_CLEANUP_FUNC(Ruleset, ruleset_free)
 /* Building. Names must be unique; lookups are by name. */
 NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook);
 NftChain *ruleset_find_chain(const Ruleset *rs, const char *name);
+/* Adds an existing (finished) chain or set, shared with its other owners. */
+int ruleset_add_shared_chain(Ruleset *rs, NftChain *c);
+int ruleset_add_shared_set(Ruleset *rs, NftSet *s);
+NftChain *nft_chain_ref(NftChain *c);
+void nft_chain_unref(NftChain *c);
+NftSet *nft_set_ref(NftSet *s);
+void nft_set_unref(NftSet *s);
 int chain_add_rule(NftChain *c, const char *rule);
 int chain_add_rulef(NftChain *c, const char *fmt, ...) _printf_(2, 3);
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map);

@@ -36,7 +36,7 @@ static HostInterface iface(const char *name, int index, const char *addr) {
 
 static Calc *run(ResourceList *l, HostInterface *ifs, size_t n) {
         Calc *c = NULL;
-        ASSERT_OK(calc_run(l->v, l->n, "node1", ifs, n, &c));
+        ASSERT_OK(calc_run(l->v, l->n, "node1", ifs, n, NULL, &c));
         return c;
 }
 
@@ -145,7 +145,7 @@ static void test_remote(void) {
         HostInterface ifs[] = { iface("eth0", 2, NULL) };
         Calc *c = run(&l, ifs, 1);
         ASSERT_EQ(ep(c, "r")->state, ENDPOINT_REMOTE);
-        ASSERT_STREQ(ep(c, "r")->reason, "belongs to node 'node2'");
+        ASSERT_STREQ(endpoint_reason(ep(c, "r")), "belongs to node 'node2'");
         ASSERT_EQ(ep(c, "l")->state, ENDPOINT_ENFORCED);
         Selector *s;
         SelectorError se;
@@ -213,8 +213,8 @@ static void test_profile_labels(void) {
         HostInterface ifs[] = { iface("eth0", 2, NULL) };
         Calc *c = run(&l, ifs, 1);
         const Endpoint *e = ep(c, "h");
-        ASSERT_STREQ(labels_get(&e->labels, "zone"), "own");
-        ASSERT_STREQ(labels_get(&e->labels, "role"), "web");
+        ASSERT_STREQ(labels_get(e->labels, "zone"), "own");
+        ASSERT_STREQ(labels_get(e->labels, "role"), "web");
         ASSERT_EQ(e->order[FLAVOUR_NORMAL][DIRECTION_INGRESS].tiers[0].n_policies, 1);
         ASSERT_STREQ(e->order[FLAVOUR_NORMAL][DIRECTION_INGRESS].tiers[0].policies[0]->meta.name, "sel-role");
         ASSERT_EQ(e->n_profiles, 3);

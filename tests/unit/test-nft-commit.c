@@ -29,8 +29,8 @@ static Ruleset *compile(const char *yaml) {
         Calc *c = NULL;
         Ruleset *rs = NULL;
 
-        ASSERT_OK(calc_run(l.v, l.n, "node1", NULL, 0, &c));
-        ASSERT_OK(ruleset_compile(c, &rs));
+        ASSERT_OK(calc_run(l.v, l.n, "node1", NULL, 0, NULL, &c));
+        ASSERT_OK(ruleset_compile(c, NULL, &rs));
         calc_free(c);
         resource_list_done(&l);
         return rs;

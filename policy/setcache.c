@@ -1,0 +1,320 @@
+/* Selector and named-port sets with incremental membership; see setcache.h. */
+#include "setcache.h"
+
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "strmap.h"
+
+typedef struct CachedSet {
+        char *key; /* canonical selector, plus port and protocol for named ports */
+        bool named_port;
+        char *port;
+        uint8_t proto;
+        char name4[32], name6[32];
+        NftSet *s4, *s6;  /* finished; shared with the rulesets that use them */
+        char **members;   /* endpoint names, sorted */
+        size_t n_members, alloc_members;
+        uint64_t calc_gen; /* the CalcCache generation the members are for */
+        uint64_t used;     /* the compilation that last used it */
+} CachedSet;
+
+struct SetCache {
+        StrMap by_key;
+        CachedSet **list;
+        size_t n, alloc;
+        uint64_t generation;
+};
+
+SetCache *set_cache_new(void) {
+        return calloc(1, sizeof(SetCache));
+}
+
+static void cached_set_free(CachedSet *cs) {
+        free(cs->key);
+        free(cs->port);
+        nft_set_unref(cs->s4);
+        nft_set_unref(cs->s6);
+        for (size_t i = 0; i < cs->n_members; i++)
+                free(cs->members[i]);
+        free(cs->members);
+        free(cs);
+}
+
+SetCache *set_cache_free(SetCache *sc) {
+        if (!sc)
+                return NULL;
+        for (size_t i = 0; i < sc->n; i++)
+                cached_set_free(sc->list[i]);
+        free(sc->list);
+        strmap_done(&sc->by_key);
+        free(sc);
+        return NULL;
+}
+
+void set_cache_sweep(SetCache *sc) {
+        size_t k = 0;
+
+        strmap_done(&sc->by_key);
+        for (size_t i = 0; i < sc->n; i++) {
+                if (sc->list[i]->used != sc->generation) {
+                        cached_set_free(sc->list[i]);
+                        continue;
+                }
+                sc->list[k++] = sc->list[i];
+                /* re-index; on allocation failure the entry is simply not found next time */
+                (void)strmap_put(&sc->by_key, sc->list[k - 1]->key, sc->list[k - 1]);
+        }
+        sc->n = k;
+        sc->generation++;
+}
+
+static const char *label_lookup(const void *ctx, const char *key) {
+        return labels_get(ctx, key);
+}
+
+static bool endpoint_has_port(const Endpoint *e, const char *port, uint8_t proto) {
+        const HostEndpointSpec *s = &e->hep->spec.hep;
+
+        for (size_t i = 0; i < s->ports.n; i++) {
+                uint8_t p = protocol_number(&s->ports.v[i].protocol);
+                if (streq_ptr(s->ports.v[i].name, port) && p && (!proto || p == proto))
+                        return true;
+        }
+        return false;
+}
+
+/* Felix: a HEP contributes its expectedIPs; without them it is no member. */
+static bool is_member(const CachedSet *cs, const Selector *sel, const Endpoint *e) {
+        if (!e || e->n_ips == 0 || !selector_eval_lookup(sel, label_lookup, e->labels))
+                return false;
+        return !cs->named_port || endpoint_has_port(e, cs->port, cs->proto);
+}
+
+static int members_add(CachedSet *cs, size_t at, const char *name) {
+        char **v = grow_array(cs->members, &cs->alloc_members, cs->n_members + 1, sizeof(char *));
+        char *copy = strdup(name);
+
+        if (!v || !copy) {
+                free(copy);
+                if (v)
+                        cs->members = v;
+                return -ENOMEM;
+        }
+        cs->members = v;
+        memmove(&v[at + 1], &v[at], (cs->n_members - at) * sizeof(char *));
+        v[at] = copy;
+        cs->n_members++;
+        return 0;
+}
+
+/* Position of name in the sorted members, or where it would go. */
+static size_t members_find(const CachedSet *cs, const char *name, bool *found) {
+        size_t lo = 0, hi = cs->n_members;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int k = strcmp(cs->members[mid], name);
+                if (k == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (k < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return lo;
+}
+
+static int members_full(CachedSet *cs, const Calc *calc, const Selector *sel) {
+        for (size_t i = 0; i < cs->n_members; i++)
+                free(cs->members[i]);
+        cs->n_members = 0;
+        /* calc's endpoints are sorted by name, so members come out sorted. */
+        for (size_t i = 0; i < calc->n_endpoints; i++)
+                if (is_member(cs, sel, &calc->endpoints[i])) {
+                        int r = members_add(cs, cs->n_members, calc->endpoints[i].name);
+                        if (r < 0)
+                                return r;
+                }
+        return 1;
+}
+
+/* Re-evaluates only the endpoints that changed since the previous
+ * calculation. Returns >0 if the elements must be rebuilt. */
+static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel) {
+        const CalcCache *cc = calc->cache;
+        bool dirty = false;
+
+        for (size_t i = 0; i < cc->n_changed; i++) {
+                const char *name = cc->changed[i];
+                const Endpoint *e = calc_find_endpoint(calc, name);
+                bool found, member = is_member(cs, sel, e);
+                size_t at = members_find(cs, name, &found);
+
+                if (found) {
+                        /* still a member: its addresses or ports may differ */
+                        dirty = true;
+                        if (!member) {
+                                free(cs->members[at]);
+                                memmove(&cs->members[at], &cs->members[at + 1],
+                                        (cs->n_members - at - 1) * sizeof(char *));
+                                cs->n_members--;
+                        }
+                } else if (member) {
+                        int r = members_add(cs, at, name);
+                        if (r < 0)
+                                return r;
+                        dirty = true;
+                }
+        }
+        return dirty;
+}
+
+static void format_proto(uint8_t p, char buf[static 8]) {
+        if (p == IPPROTO_TCP)
+                snprintf(buf, 8, "tcp");
+        else if (p == IPPROTO_UDP)
+                snprintf(buf, 8, "udp");
+        else if (p == IPPROTO_SCTP)
+                snprintf(buf, 8, "sctp");
+        else
+                snprintf(buf, 8, "%u", p);
+}
+
+static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, NftSet *s6) {
+        const HostEndpointSpec *spec = &e->hep->spec.hep;
+        char addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + 32], proto[8];
+        int r = 0;
+
+        for (size_t a = 0; r >= 0 && a < e->n_ips; a++) {
+                NftSet *s = e->ips[a].family == AF_INET ? s4 : s6;
+                ipaddr_format(&e->ips[a], addr);
+                if (!cs->named_port) {
+                        r = set_add_element(s, addr);
+                        continue;
+                }
+                for (size_t p = 0; r >= 0 && p < spec->ports.n; p++) {
+                        const EndpointPort *ep = &spec->ports.v[p];
+                        uint8_t pn = protocol_number(&ep->protocol);
+                        if (!streq_ptr(ep->name, cs->port) || !pn || (cs->proto && pn != cs->proto))
+                                continue;
+                        format_proto(pn, proto);
+                        snprintf(elem, sizeof(elem), "%s . %s . %u", addr, proto, ep->port);
+                        r = set_add_element(s, elem);
+                }
+        }
+        return r;
+}
+
+/* New set objects from the members (the old ones may still be in use by
+ * the committed ruleset). */
+static int rebuild_sets(CachedSet *cs, const Calc *calc) {
+        static const char *const types[2][2] = {
+                { "type ipv4_addr;", "type ipv6_addr;" },
+                { "type ipv4_addr . inet_proto . inet_service;", "type ipv6_addr . inet_proto . inet_service;" },
+        };
+        _cleanup_(ruleset_freep) Ruleset *tmp = ruleset_new();
+        NftSet *s4, *s6;
+        int r = 0;
+
+        if (!tmp)
+                return -ENOMEM;
+        s4 = ruleset_add_set(tmp, cs->name4, types[cs->named_port][0], false);
+        s6 = ruleset_add_set(tmp, cs->name6, types[cs->named_port][1], false);
+        if (!s4 || !s6)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < cs->n_members; i++) {
+                const Endpoint *e = calc_find_endpoint(calc, cs->members[i]);
+                if (e)
+                        r = add_member_elements(cs, e, s4, s6);
+        }
+        if (r < 0)
+                return r;
+        ruleset_finish(tmp);
+        nft_set_unref(cs->s4);
+        nft_set_unref(cs->s6);
+        cs->s4 = nft_set_ref(s4);
+        cs->s6 = nft_set_ref(s6);
+        return 0;
+}
+
+static int cached_set_new(SetCache *sc, const char *key, bool named_port, const char *port, uint8_t proto,
+                          CachedSet **ret) {
+        CachedSet *cs = calloc(1, sizeof(CachedSet));
+        CachedSet **v = grow_array(sc->list, &sc->alloc, sc->n + 1, sizeof(CachedSet *));
+        uint64_t h = strmap_hash(key);
+
+        if (!cs || !v) {
+                free(cs);
+                if (v)
+                        sc->list = v;
+                return -ENOMEM;
+        }
+        sc->list = v;
+        cs->key = strdup(key);
+        cs->port = port ? strdup(port) : NULL;
+        if (!cs->key || (port && !cs->port) || strmap_put(&sc->by_key, cs->key, cs) < 0) {
+                cached_set_free(cs);
+                return -ENOMEM;
+        }
+        cs->named_port = named_port;
+        cs->proto = proto;
+        snprintf(cs->name4, sizeof(cs->name4), "%s4-%016" PRIx64, named_port ? "port" : "sel", h);
+        snprintf(cs->name6, sizeof(cs->name6), "%s6-%016" PRIx64, named_port ? "port" : "sel", h);
+        sc->list[sc->n++] = cs;
+        *ret = cs;
+        return 0;
+}
+
+static int get_sets(SetCache *sc, const Calc *calc, Ruleset *rs, const char *key, const Selector *sel,
+                    bool named_port, const char *port, uint8_t proto, char ret4[static 32], char ret6[static 32]) {
+        uint64_t calc_gen = calc->cache->generation;
+        CachedSet *cs = strmap_get(&sc->by_key, key);
+        int r = 0;
+
+        if (!cs) {
+                r = cached_set_new(sc, key, named_port, port, proto, &cs);
+                if (r >= 0)
+                        r = members_full(cs, calc, sel);
+        } else if (cs->calc_gen == calc_gen) {
+                r = cs->s4 ? 0 : 1;
+        } else if (cs->calc_gen + 1 == calc_gen && !calc->cache->changed_all && cs->s4) {
+                r = members_update(cs, calc, sel);
+        } else
+                r = members_full(cs, calc, sel);
+        if (r > 0)
+                r = rebuild_sets(cs, calc);
+        if (r < 0)
+                return r;
+        cs->calc_gen = calc_gen;
+        cs->used = sc->generation;
+        memcpy(ret4, cs->name4, 32);
+        memcpy(ret6, cs->name6, 32);
+        if (!ruleset_find_set(rs, cs->name4)) {
+                r = ruleset_add_shared_set(rs, cs->s4);
+                if (r >= 0)
+                        r = ruleset_add_shared_set(rs, cs->s6);
+        }
+        return r;
+}
+
+int set_cache_selector(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const Selector *sel,
+                       char ret4[static 32], char ret6[static 32]) {
+        return get_sets(sc, calc, rs, canon, sel, false, NULL, 0, ret4, ret6);
+}
+
+int set_cache_named_port(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const Selector *sel,
+                         const char *port, uint8_t proto, char ret4[static 32], char ret6[static 32]) {
+        _cleanup_free_ char *key = NULL;
+
+        if (asprintf(&key, "%s\n%s\n%u", canon, port, proto) < 0)
+                return -ENOMEM;
+        return get_sets(sc, calc, rs, key, sel, true, port, proto, ret4, ret6);
+}

@@ -1,0 +1,144 @@
+/* The caches that make re-computation incremental (CalcCache,
+ * CompileCache) must never change the answer: after every edit in a long
+ * sequence — labels, addresses, ports, profiles, policies, tiers,
+ * interfaces — the ruleset computed with the caches must be exactly the
+ * one computed from scratch. */
+#include "tests.h"
+#include "calc.h"
+#include "check.h"
+#include "compile.h"
+#include "loader.h"
+
+typedef struct World {
+        ResourceList res;
+        HostInterface ifaces[4];
+        size_t n_ifaces;
+} World;
+
+static Resource *parse_one(const char *yaml) {
+        ResourceList l = RESOURCE_LIST_INIT;
+        ParseError e = PARSE_ERROR_INIT;
+        Resource *r;
+
+        ASSERT_OK(resources_parse("t.yaml", yaml, strlen(yaml), &l, &e));
+        ASSERT_EQ(l.n, 1);
+        ASSERT_OK(resource_check(l.v[0], &e));
+        r = l.v[0];
+        l.n = 0;
+        resource_list_done(&l);
+        return r;
+}
+
+/* Replaces (or adds) the resource of the same kind and name. */
+static void put(World *w, const char *yaml) {
+        Resource *r = parse_one(yaml);
+
+        for (size_t i = 0; i < w->res.n; i++)
+                if (w->res.v[i]->kind == r->kind && streq(w->res.v[i]->meta.name, r->meta.name)) {
+                        resource_free(w->res.v[i]);
+                        w->res.v[i] = r;
+                        return;
+                }
+        ASSERT_OK(resource_list_add(&w->res, r));
+}
+
+static void del(World *w, ResourceKind kind, const char *name) {
+        for (size_t i = 0; i < w->res.n; i++)
+                if (w->res.v[i]->kind == kind && streq(w->res.v[i]->meta.name, name)) {
+                        resource_free(w->res.v[i]);
+                        w->res.v[i] = w->res.v[--w->res.n];
+                        return;
+                }
+        TEST_FAIL("no %s to delete", name);
+}
+
+static char *compute(World *w, CalcCache *cc, CompileCache *kc) {
+        Calc *c = NULL;
+        Ruleset *rs = NULL;
+        StrBuf b = STRBUF_INIT;
+
+        ASSERT_OK(calc_run(w->res.v, w->res.n, "node1", w->ifaces, w->n_ifaces, cc, &c));
+        ASSERT_OK(ruleset_compile(c, kc, &rs));
+        ruleset_print(rs, &b);
+        ruleset_free(rs);
+        calc_free(c);
+        return strbuf_steal(&b);
+}
+
+/* Cached and fresh computations agree. */
+static void check_same(World *w, CalcCache *cc, CompileCache *kc, const char *step) {
+        char *cached = compute(w, cc, kc), *fresh = compute(w, NULL, NULL);
+
+        if (!streq(cached, fresh))
+                TEST_FAIL("after %s the cached ruleset differs:\n--- cached\n%s\n--- fresh\n%s", step, cached, fresh);
+        printf("  same after %s\n", step);
+        free(cached);
+        free(fresh);
+}
+
+#define HEAD "apiVersion: projectcalico.org/v3\n"
+
+static void test_edit_sequence(void) {
+        World w = {};
+        CalcCache *cc = calc_cache_new();
+        CompileCache *kc = compile_cache_new();
+        IPAddr a;
+
+        ASSERT_TRUE(ipaddr_parse_go("10.0.0.1", &a));
+        w.ifaces[0] = (HostInterface) { .name = (char *)"eth0", .ifindex = 2, .oper_up = true, .addrs = &a, .n_addrs = 1 };
+        w.ifaces[1] = (HostInterface) { .name = (char *)"eth1", .ifindex = 3, .oper_up = true };
+        w.n_ifaces = 2;
+
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: local-a, labels: {role: web}}\n"
+                     "spec: {node: node1, interfaceName: eth0, expectedIPs: [10.0.0.1], profiles: [p1], ports: [{name: http, protocol: TCP, port: 80}]}\n");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: local-ip}\nspec: {node: node1, expectedIPs: [10.0.0.1]}\n");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: remote-b, labels: {role: db}}\n"
+                     "spec: {node: node2, interfaceName: eth0, expectedIPs: [10.9.0.2, \"fd00::2\"], ports: [{name: http, protocol: TCP, port: 8080}]}\n");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: remote-c, labels: {role: web}}\n"
+                     "spec: {node: node3, interfaceName: eth0, expectedIPs: [10.9.0.3]}\n");
+        put(&w, HEAD "kind: Profile\nmetadata: {name: p1}\nspec: {labelsToApply: {zone: a}, egress: [{action: Allow}]}\n");
+        put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: web}\n"
+                     "spec: {selector: \"role == 'web'\", ingress: [{action: Allow, protocol: TCP, source: {selector: \"role == 'db'\"}, destination: {ports: [http, 443]}},"
+                     " {action: Deny, source: {notSelector: \"zone == 'a'\", nets: [10.9.0.0/16, 10.8.0.0/16]}}]}\n");
+        put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: db}\nspec: {selector: \"zone == 'a'\", order: 5, egress: [{action: Pass}]}\n");
+        check_same(&w, cc, kc, "the first run");
+        check_same(&w, cc, kc, "a run with no change");
+
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: remote-b, labels: {role: other}}\n"
+                     "spec: {node: node2, interfaceName: eth0, expectedIPs: [10.9.0.2, \"fd00::2\"], ports: [{name: http, protocol: TCP, port: 8080}]}\n");
+        check_same(&w, cc, kc, "a remote HEP relabelled out of a selector");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: remote-b, labels: {role: db}}\n"
+                     "spec: {node: node2, interfaceName: eth0, expectedIPs: [10.9.0.7], ports: [{name: http, protocol: UDP, port: 9}]}\n");
+        check_same(&w, cc, kc, "a member's addresses and named port changed (v6 set now empty)");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: remote-d, labels: {role: db}}\n"
+                     "spec: {node: node4, interfaceName: eth0, expectedIPs: [\"fd00::4\"], ports: [{name: http, protocol: TCP, port: 81}]}\n");
+        check_same(&w, cc, kc, "a HEP added to a selector (v6 set non-empty again)");
+        del(&w, KIND_HOST_ENDPOINT, "remote-c");
+        check_same(&w, cc, kc, "a HEP deleted");
+        put(&w, HEAD "kind: Profile\nmetadata: {name: p1}\nspec: {labelsToApply: {zone: b}, egress: [{action: Allow}]}\n");
+        check_same(&w, cc, kc, "a profile's labelsToApply changed");
+        put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: web}\n"
+                     "spec: {selector: \"role == 'web'\", ingress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]}\n");
+        check_same(&w, cc, kc, "a policy edited");
+        put(&w, HEAD "kind: Tier\nmetadata: {name: early}\nspec: {order: 1}\n");
+        put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: early.x}\nspec: {tier: early, selector: all(), ingress: [{action: Pass}]}\n");
+        check_same(&w, cc, kc, "a tier and a policy in it added");
+        del(&w, KIND_GLOBAL_NETWORK_POLICY, "db");
+        check_same(&w, cc, kc, "a policy deleted");
+        w.ifaces[1].name = (char *)"eth9";
+        check_same(&w, cc, kc, "an interface renamed");
+        w.n_ifaces = 1;
+        check_same(&w, cc, kc, "an interface removed");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: local-a, labels: {role: web}}\n"
+                     "spec: {node: node2, interfaceName: eth0, expectedIPs: [10.0.0.1]}\n");
+        check_same(&w, cc, kc, "a local HEP moved to another node");
+
+        compile_cache_free(kc);
+        calc_cache_free(cc);
+        resource_list_done(&w.res);
+}
+
+int main(void) {
+        RUN(test_edit_sequence);
+        return 0;
+}
