@@ -82,6 +82,7 @@ typedef struct SetDep {
 } SetDep;
 
 typedef struct CachedChain {
+        char *name;          /* the map key: outlives the chains compiled under it */
         const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
         NftChain *chain;
         SetDep *deps;
@@ -714,7 +715,11 @@ static CachedChain *cache_chain_entry(Compiler *k, const char *cname) {
                 return cc;
         v = grow_array(k->cache->list, &k->cache->alloc, k->cache->n + 1, sizeof(CachedChain *));
         cc = calloc(1, sizeof(CachedChain));
-        if (!v || !cc) {
+        if (cc)
+                cc->name = strdup(cname);
+        if (!v || !cc || !cc->name || strmap_put(&k->cache->chains, cc->name, cc) < 0) {
+                if (cc)
+                        free(cc->name);
                 free(cc);
                 if (v)
                         k->cache->list = v;
@@ -770,10 +775,8 @@ static int rules_chain(Compiler *k, const char *prefix, const char *name, const 
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
         cc->used = k->cache->generation;
-        r = strmap_put(&k->cache->chains, c->name, cc);
-        if (r >= 0)
-                *ret_name = steal_ptr(cname);
-        return r;
+        *ret_name = steal_ptr(cname);
+        return 0;
 }
 
 static int policy_chain(Compiler *k, const Resource *p, Direction d, char **ret) {
@@ -1172,6 +1175,7 @@ CompileCache *compile_cache_free(CompileCache *c) {
                 return NULL;
         for (size_t i = 0; i < c->n; i++) {
                 cached_chain_clear(c->list[i]);
+                free(c->list[i]->name);
                 free(c->list[i]);
         }
         free(c->list);
@@ -1190,11 +1194,12 @@ static void compile_cache_sweep(CompileCache *c) {
                 CachedChain *cc = c->list[i];
                 if (cc->used != c->generation || !cc->chain) {
                         cached_chain_clear(cc);
+                        free(cc->name);
                         free(cc);
                         continue;
                 }
                 c->list[k++] = cc;
-                (void)strmap_put(&c->chains, cc->chain->name, cc);
+                (void)strmap_put(&c->chains, cc->name, cc);
         }
         c->n = k;
         set_cache_sweep(c->sets);
