@@ -447,6 +447,11 @@ int datastore_refresh(Datastore *ds) {
         return changed;
 }
 
+void datastore_forget(Datastore *ds) {
+        for (size_t i = 0; i < ds->n_files; i++)
+                ds->files[i].mtime = (struct timespec) {};
+}
+
 void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n) {
         *ret = ds->entries;
         *ret_n = ds->n_entries;

@@ -37,6 +37,8 @@ const char *datastore_path(const Datastore *ds);
  * time). Returns >0 if anything changed, 0 if not, <0 if the directory
  * itself cannot be read. */
 int datastore_refresh(Datastore *ds);
+/* Makes the next refresh re-read every file (SIGHUP). */
+void datastore_forget(Datastore *ds);
 /* The current view: every resource of every readable file. Duplicates
  * (the same kind/namespace/name in two places) are problems, and neither
  * copy is used. Borrowed; valid until the next refresh or write. */

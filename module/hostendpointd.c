@@ -1,19 +1,30 @@
-/* hostendpointd: the reference host for the hostendpoint plugin. This
- * file holds the command line and the --oneshot mode: read the datastore,
- * enumerate this network namespace's interfaces, commit the ruleset once
- * and exit (0, or 1 with the error, the previous rules left in place). */
+/* hostendpointd: the reference host for the hostendpoint plugin, for
+ * machines whose network manager loads no plugins. It loads
+ * hostendpoint.so with dlopen and lends it an epoll loop, a logger
+ * (stderr, journald's "<priority>" format) and the node name; it tells
+ * systemd READY=1 once the first ruleset is committed, reloads on SIGHUP,
+ * and on SIGTERM exits leaving the rules in force. It keeps only
+ * CAP_NET_ADMIN once its sockets are open. --oneshot commits once and exits
+ * without the plugin. */
+#include <cap-ng.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "datastore.h"
 #include "enforcer.h"
 #include "links.h"
+#include "loop.h"
 #include "settings.h"
 
 typedef struct DaemonOptions {
@@ -22,19 +33,37 @@ typedef struct DaemonOptions {
         const char *nodename;
         const char *bus;
         const char *plugin;
+        const char *log_level;
         bool oneshot;
 } DaemonOptions;
+
+static int max_log_priority = 6; /* info */
 
 /* journald's stderr convention: "<priority>message". */
 static void log_line(int prio, const char *fmt, ...) _printf_(2, 3);
 static void log_line(int prio, const char *fmt, ...) {
         va_list ap;
 
+        if (prio > max_log_priority)
+                return;
         fprintf(stderr, "<%d>", prio);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
+}
+
+static int parse_log_level(const char *s) {
+        static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(s, names[i]))
+                        return (int)i;
+        if (streq(s, "error"))
+                return 3;
+        if (streq(s, "warn"))
+                return 4;
+        return -EINVAL;
 }
 
 static void usage(FILE *f) {
@@ -47,15 +76,17 @@ static void usage(FILE *f) {
                 "  -d --datastore=DS     dir:PATH [default: from the settings, else %s]\n"
                 "  -n --nodename=NAME    This node's name [default: the host name, lower-cased]\n"
                 "     --bus=BUS          system|session|none|ADDRESS [default: system]\n"
-                "     --plugin=PATH      The hostendpoint plugin to load\n"
+                "     --plugin=PATH      The hostendpoint plugin to load [default: %s,\n"
+                "                        else hostendpoint.so beside this program]\n"
+                "     --log-level=LEVEL  err, warning, notice, info or debug [default: info]\n"
                 "     --oneshot          Commit the ruleset once and exit\n"
                 "  -h --help             Show this help\n"
                 "     --version          Show the version\n",
-                HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE);
+                HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE, HEP_PLUGIN_PATH);
 }
 
 static int parse_args(int argc, char **argv, DaemonOptions *o) {
-        enum { OPT_BUS = 0x100, OPT_PLUGIN, OPT_ONESHOT, OPT_VERSION };
+        enum { OPT_BUS = 0x100, OPT_PLUGIN, OPT_ONESHOT, OPT_VERSION, OPT_LOG_LEVEL };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "datastore", required_argument, NULL, 'd' },
@@ -63,6 +94,7 @@ static int parse_args(int argc, char **argv, DaemonOptions *o) {
                 { "bus", required_argument, NULL, OPT_BUS },
                 { "plugin", required_argument, NULL, OPT_PLUGIN },
                 { "oneshot", no_argument, NULL, OPT_ONESHOT },
+                { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {}
@@ -88,6 +120,9 @@ static int parse_args(int argc, char **argv, DaemonOptions *o) {
                         break;
                 case OPT_ONESHOT:
                         o->oneshot = true;
+                        break;
+                case OPT_LOG_LEVEL:
+                        o->log_level = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -175,12 +210,194 @@ static int run_oneshot(Datastore *ds, const char *nodename) {
         return 0;
 }
 
+/* ---- the daemon ---- */
+
+typedef struct Daemon {
+        Loop *loop;
+        hep_host host;
+        void *dl;
+        const hep_plugin_ops *ops;
+        hep_plugin *plugin;
+} Daemon;
+
+static void host_log_line(void *host_data, int priority, const char *message) {
+        log_line(priority, "%s", message);
+}
+
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void notify_systemd(const char *state) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t len;
+        int fd;
+
+        if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+                return;
+        len = strlen(path);
+        memcpy(sa.sun_path, path, len);
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = 0;
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        (void)sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+        close(fd);
+}
+
+static void host_ready(void *host_data) {
+        log_line(6, "Ready: the first ruleset is committed");
+        notify_systemd("READY=1\nSTATUS=Enforcing host endpoint policy");
+}
+
+static void on_signal(void *userdata, int signo) {
+        Daemon *d = userdata;
+
+        if (signo == SIGHUP) {
+                d->ops->reload(d->plugin);
+                return;
+        }
+        log_line(6, "Received %s, exiting; the rules stay in force", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        loop_quit(d->loop);
+}
+
+/* One instance per network namespace: an abstract socket name is per
+ * namespace and disappears with the process, even after kill -9. */
+static int claim_instance(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        static const char name[] = "hostendpointd";
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -errno;
+        memcpy(sa.sun_path + 1, name, sizeof(name) - 1);
+        if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof(name))) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd; /* kept open for the daemon's life */
+}
+
+static bool have_net_admin(void) {
+        capng_get_caps_process();
+        return capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN);
+}
+
+/* After the sockets are open, keep CAP_NET_ADMIN (nftables commits) and
+ * nothing else, in every set, and for children too. */
+static int drop_capabilities(void) {
+        capng_clear(CAPNG_SELECT_BOTH);
+        if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_NET_ADMIN) < 0 ||
+            capng_apply(CAPNG_SELECT_BOTH) < 0)
+                return -EPERM;
+        (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        return 0;
+}
+
+/* --plugin, else the installed path, else beside this executable (a
+ * build tree). */
+static void *load_plugin(const char *path, const hep_plugin_ops **ret_ops) {
+        char beside[PATH_MAX];
+        const char *tried = path ? path : HEP_PLUGIN_PATH;
+        void *dl = dlopen(tried, RTLD_NOW | RTLD_LOCAL);
+        hep_plugin_entry_fn entry;
+
+        if (!dl && !path) {
+                ssize_t n = readlink("/proc/self/exe", beside, sizeof(beside) - 32);
+                if (n > 0) {
+                        beside[n] = 0;
+                        char *slash = strrchr(beside, '/');
+                        if (slash) {
+                                strcpy(slash + 1, "hostendpoint.so");
+                                dl = dlopen(beside, RTLD_NOW | RTLD_LOCAL);
+                                if (dl)
+                                        tried = beside;
+                        }
+                }
+        }
+        if (!dl) {
+                fprintf(stderr, "hostendpointd: cannot load the plugin '%s': %s\n", tried, dlerror());
+                return NULL;
+        }
+        entry = (hep_plugin_entry_fn)dlsym(dl, HEP_PLUGIN_ENTRY_SYMBOL);
+        *ret_ops = entry ? entry(HEP_PLUGIN_ABI_VERSION) : NULL;
+        if (!*ret_ops) {
+                fprintf(stderr, "hostendpointd: '%s' is not a hostendpoint plugin for ABI version %d\n", tried,
+                        HEP_PLUGIN_ABI_VERSION);
+                dlclose(dl);
+                return NULL;
+        }
+        return dl;
+}
+
+static int run_daemon(const DaemonOptions *o, const char *datastore, const char *nodename, const char *bus) {
+        static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+        Daemon d = {};
+        int instance_fd, r;
+
+        instance_fd = claim_instance();
+        if (instance_fd < 0) {
+                fprintf(stderr, "hostendpointd: %s\n",
+                        instance_fd == -EADDRINUSE ? "another hostendpointd is already running in this network namespace"
+                                                   : strerror(-instance_fd));
+                return -EEXIST;
+        }
+        d.dl = load_plugin(o->plugin, &d.ops);
+        r = d.dl ? loop_new(&d.loop) : -ENOENT;
+        if (r >= 0)
+                r = loop_add_signals(d.loop, signals, ELEMENTSOF(signals), on_signal, &d);
+        if (r < 0) {
+                if (d.dl)
+                        fprintf(stderr, "hostendpointd: cannot set up the main loop: %s\n", strerror(-r));
+                goto out;
+        }
+        d.host = (hep_host) {
+                .size = sizeof(hep_host),
+                .abi_version = HEP_PLUGIN_ABI_VERSION,
+                .host_data = d.loop,
+                .watch_add = loop_watch_add,
+                .watch_update = loop_watch_update,
+                .watch_remove = loop_watch_remove,
+                .timer_add = loop_timer_add,
+                .timer_rearm = loop_timer_rearm,
+                .timer_remove = loop_timer_remove,
+                .log = host_log_line,
+                .ready = host_ready,
+                .nodename = nodename,
+                .datastore = datastore,
+                .bus = bus,
+        };
+        log_line(6, "Starting hostendpoint %s for node '%s' on %s", d.ops->version, nodename, datastore);
+        r = d.ops->init(&d.host, &d.plugin);
+        if (r < 0) {
+                fprintf(stderr, "hostendpointd: cannot start: %s\n", strerror(-r));
+                goto out;
+        }
+        r = drop_capabilities();
+        if (r < 0) {
+                fprintf(stderr, "hostendpointd: cannot drop capabilities\n");
+                goto out;
+        }
+        r = loop_run(d.loop);
+        notify_systemd("STOPPING=1");
+out:
+        if (d.plugin)
+                d.ops->shutdown(d.plugin);
+        loop_free(d.loop);
+        if (d.dl)
+                dlclose(d.dl);
+        close(instance_fd);
+        return r;
+}
+
 int main(int argc, char **argv) {
         _cleanup_(config_done) Config cfg = {};
         _cleanup_(datastore_freep) Datastore *ds = NULL;
         _cleanup_free_ char *nodename = NULL, *err = NULL;
         ParseError e = PARSE_ERROR_INIT;
         DaemonOptions o = {};
+        const char *spec, *level;
         int r;
 
         if (parse_args(argc, argv, &o) < 0)
@@ -192,6 +409,14 @@ int main(int argc, char **argv) {
                 parse_error_done(&e);
                 return EXIT_FAILURE;
         }
+        level = o.log_level ? o.log_level : cfg.log_level;
+        if (level) {
+                max_log_priority = parse_log_level(level);
+                if (max_log_priority < 0) {
+                        fprintf(stderr, "hostendpointd: unknown log level '%s' (err, warning, notice, info, debug)\n", level);
+                        return EXIT_FAILURE;
+                }
+        }
         nodename = strdup(o.nodename ? o.nodename : cfg.nodename ? cfg.nodename : "");
         if (nodename && !*nodename) {
                 free(nodename);
@@ -201,14 +426,20 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "hostendpointd: cannot determine the node name; use --nodename\n");
                 return EXIT_FAILURE;
         }
-        r = datastore_open(o.datastore ? o.datastore : cfg.datastore ? cfg.datastore : HEP_DEFAULT_DATASTORE, &ds,
-                           &err);
+        spec = o.datastore ? o.datastore : cfg.datastore ? cfg.datastore : HEP_DEFAULT_DATASTORE;
+        r = datastore_open(spec, &ds, &err);
         if (r < 0) {
                 fprintf(stderr, "hostendpointd: %s\n", err ? err : strerror(-r));
                 return EXIT_FAILURE;
         }
         if (o.oneshot)
                 return run_oneshot(ds, nodename) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-        fprintf(stderr, "hostendpointd: only --oneshot is implemented in this build\n");
-        return EXIT_FAILURE;
+        datastore_free(steal_ptr(ds));
+        if (!have_net_admin()) {
+                fprintf(stderr, "hostendpointd: CAP_NET_ADMIN is required to program nftables "
+                                "(run as root, or with AmbientCapabilities=CAP_NET_ADMIN)\n");
+                return EXIT_FAILURE;
+        }
+        r = run_daemon(&o, spec, nodename, o.bus ? o.bus : cfg.bus ? cfg.bus : "system");
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,0 +1,130 @@
+/* hostendpoint plugin ABI: how a network daemon hosts hostendpoint.so.
+ *
+ * The host loads the plugin with dlopen(), looks up HEP_PLUGIN_ENTRY_SYMBOL
+ * and calls it with the ABI version it was built against. The plugin
+ * returns its operations, or NULL if it cannot serve that version.
+ *
+ * The host lends the plugin its main loop (fd watches and timers), a
+ * logger, the node name and, optionally, a D-Bus connection. The plugin
+ * never blocks, never exits the process and never runs a loop of its own:
+ * every I/O source is an fd the host watches and a callback it calls.
+ *
+ * A host that already tracks network interfaces may push link and address
+ * events (link_event, address_event) and set HEP_HOST_TRACKS_LINKS; the
+ * plugin then opens no netlink socket of its own.
+ *
+ * All strings are UTF-8 and owned by the caller; the plugin copies what it
+ * keeps. Structures carry their size, so both sides can grow them. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HEP_PLUGIN_ABI_VERSION 1
+#define HEP_PLUGIN_ENTRY_SYMBOL "hep_plugin_entry"
+
+/* Events an fd is watched for (as poll/epoll: readable, writable). */
+enum {
+        HEP_WATCH_IN = 1u << 0,
+        HEP_WATCH_OUT = 1u << 1,
+        HEP_WATCH_ERR = 1u << 2, /* reported even when not asked for */
+        HEP_WATCH_HUP = 1u << 3, /* reported even when not asked for */
+};
+
+/* Log priorities are syslog's (3 error, 4 warning, 5 notice, 6 info, 7 debug). */
+
+typedef struct hep_watch hep_watch; /* host-defined */
+typedef struct hep_timer hep_timer; /* host-defined */
+typedef struct hep_plugin hep_plugin; /* plugin-defined */
+
+typedef void (*hep_fd_callback)(void *userdata, int fd, uint32_t events);
+typedef void (*hep_timer_callback)(void *userdata);
+
+enum {
+        HEP_HOST_TRACKS_LINKS = 1u << 0, /* the host calls link_event/address_event */
+};
+
+/* What the host lends. Every function is called from the host's loop
+ * thread only; none may call back into the plugin synchronously. */
+typedef struct hep_host {
+        size_t size;          /* sizeof(hep_host) as the host knows it */
+        uint32_t abi_version; /* HEP_PLUGIN_ABI_VERSION */
+        uint32_t flags;       /* HEP_HOST_* */
+        void *host_data;      /* passed back to every function below */
+
+        /* Watch fd for events; *ret identifies the watch. 0 or -errno. */
+        int (*watch_add)(void *host_data, int fd, uint32_t events, hep_fd_callback cb, void *userdata,
+                         hep_watch **ret);
+        int (*watch_update)(void *host_data, hep_watch *w, uint32_t events);
+        void (*watch_remove)(void *host_data, hep_watch *w);
+
+        /* A one-shot timer, usec microseconds from now (0: on the next
+         * loop iteration, after pending fd events). Re-arm to repeat. */
+        int (*timer_add)(void *host_data, uint64_t usec, hep_timer_callback cb, void *userdata, hep_timer **ret);
+        int (*timer_rearm)(void *host_data, hep_timer *t, uint64_t usec);
+        void (*timer_remove)(void *host_data, hep_timer *t);
+
+        /* One line, no trailing newline. */
+        void (*log)(void *host_data, int priority, const char *message);
+
+        /* Called once, after the first ruleset is in the kernel: the host
+         * may now announce readiness (sd_notify READY=1, its bus name). */
+        void (*ready)(void *host_data);
+
+        const char *nodename;     /* this node's name, as Calico's */
+        const char *datastore;    /* "dir:PATH" */
+        const char *bus;          /* "system", "session", "none" or an address; NULL: system */
+        void *dbus_connection;    /* optional DBusConnection* to use instead of opening one */
+} hep_host;
+
+/* Link and address events, for hosts with HEP_HOST_TRACKS_LINKS. */
+typedef struct hep_link {
+        size_t size;
+        int ifindex;
+        const char *name;
+        bool oper_up; /* IFF_RUNNING */
+        bool removed;
+} hep_link;
+
+typedef struct hep_address {
+        size_t size;
+        int ifindex;
+        int family;             /* AF_INET or AF_INET6 */
+        const uint8_t *address; /* 4 or 16 bytes */
+        bool removed;
+} hep_address;
+
+typedef struct hep_plugin_ops {
+        size_t size;
+        uint32_t abi_version;
+        const char *version; /* the plugin's own version string */
+
+        /* Starts the plugin: reads its datastore, learns the interfaces and
+         * commits the first ruleset (calling host->ready when it is in the
+         * kernel; a failure there is retried, not fatal). 0 or -errno, with
+         * the reason logged. The host struct must outlive the plugin. */
+        int (*init)(const hep_host *host, hep_plugin **ret);
+        /* Stops watching and frees everything. The kernel rules stay. */
+        void (*shutdown)(hep_plugin *p);
+        /* Re-reads everything (datastore, interfaces) and re-commits. */
+        int (*reload)(hep_plugin *p);
+        /* Optional (HEP_HOST_TRACKS_LINKS). After the initial dump the host
+         * calls sync_done once, so the plugin knows the inventory is whole. */
+        void (*link_event)(hep_plugin *p, const hep_link *link);
+        void (*address_event)(hep_plugin *p, const hep_address *address);
+        void (*sync_done)(hep_plugin *p);
+} hep_plugin_ops;
+
+typedef const hep_plugin_ops *(*hep_plugin_entry_fn)(uint32_t host_abi_version);
+
+/* The plugin's one exported symbol. */
+const hep_plugin_ops *hep_plugin_entry(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+}
+#endif

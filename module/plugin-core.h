@@ -1,0 +1,58 @@
+/* The plugin's state, shared by its parts: the enforcement loop
+ * (plugin.c) and the D-Bus service (dbus/service.c), which reads it and
+ * is told when it changes. */
+#pragma once
+
+#include <stdint.h>
+
+#include "hostendpoint/plugin.h"
+#include "datastore.h"
+#include "dirwatch.h"
+#include "enforcer.h"
+#include "strmap.h"
+#include "tracker.h"
+
+typedef struct BusService BusService;
+
+struct hep_plugin {
+        const hep_host *host;
+        char *nodename;
+        Datastore *ds;
+        Enforcer *enforcer;
+        LinkTracker *tracker;
+        DirWatch *watch;
+        hep_timer *apply_timer;
+        BusService *bus;
+
+        bool ready;            /* the first ruleset is in the kernel */
+        bool datastore_dirty;
+        uint64_t retry_usec;   /* backoff after a failed commit */
+        uint64_t event_usec;   /* when the first change of this batch arrived */
+        char *commit_error;    /* the last failed commit, until one succeeds */
+        char *last_error;      /* shown as the Manager's LastError */
+        char **problems;       /* datastore files that cannot be used (logged once) */
+        size_t n_problems;
+        char **warned;         /* calculation warnings already logged */
+        size_t n_warned;
+        StrMap states;         /* HEP name → "state: reason" last logged */
+
+        /* statistics */
+        uint64_t commits;
+        uint64_t last_commit_usec;
+        uint64_t last_event_to_commit_usec;
+};
+
+typedef enum PluginChange {
+        PLUGIN_CHANGED_STATE,   /* endpoints, interfaces, what is enforced */
+        PLUGIN_CHANGED_MANAGER, /* readiness, last error */
+        _PLUGIN_CHANGE_MAX,
+        _PLUGIN_CHANGE_INVALID = -EINVAL,
+} PluginChange;
+
+/* Something changed that needs a recomputation (from the bus: Apply, Delete). */
+void plugin_mark_dirty(hep_plugin *p);
+
+/* Implemented by the D-Bus service. */
+int plugin_bus_start(hep_plugin *p);
+void plugin_bus_stop(hep_plugin *p);
+void plugin_notify(hep_plugin *p, PluginChange what);

@@ -1,0 +1,339 @@
+/* hostendpoint.so: the plugin that keeps the kernel's enforcement right as
+ * interfaces, addresses and resources change, inside a host's main loop.
+ *
+ * Every change (netlink batch, datastore file, reload) marks the plugin
+ * dirty and arms a zero-delay timer; when it fires — after the host has
+ * dispatched every pending event — one recomputation commits only what
+ * changed. A failed commit leaves the previous rules in force and is
+ * retried with exponential backoff. The first commit happens before the
+ * host is told the plugin is ready. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "datastore.h"
+#include "dirwatch.h"
+#include "enforcer.h"
+#include "host.h"
+#include "plugin-core.h"
+#include "strmap.h"
+#include "tracker.h"
+
+#define RETRY_MIN_USEC (10ULL * 1000)
+#define RETRY_MAX_USEC (10ULL * 1000 * 1000)
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- logging what changed ---- */
+
+static void states_done(StrMap *m) {
+        for (size_t i = 0; i < m->cap; i++)
+                if (m->slots[i].key) {
+                        free((char *)m->slots[i].key);
+                        free(m->slots[i].value);
+                }
+        strmap_done(m);
+}
+
+/* One line per endpoint whose state or reason changed: the decisions a
+ * user cares about (enforced where, withdrawn, inactive and why). */
+static void log_changes(hep_plugin *p, const Calc *c) {
+        StrMap next = STRMAP_INIT;
+
+        for (size_t i = 0; i < c->n_endpoints; i++) {
+                const Endpoint *e = &c->endpoints[i];
+                _cleanup_free_ char *line = NULL;
+                char *key;
+                const char *before;
+
+                if (e->state == ENDPOINT_REMOTE)
+                        continue;
+                if (asprintf(&line, "%s: %s", endpoint_state_to_string(e->state), endpoint_reason(e)) < 0)
+                        continue;
+                before = strmap_get(&p->states, e->name);
+                if (!before || !streq(before, line))
+                        host_log(p->host, e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s' %s", e->name, line);
+                key = strdup(e->name);
+                if (key && strmap_put(&next, key, line) >= 0)
+                        line = NULL;
+                else
+                        free(key);
+        }
+        /* Endpoints that went away (deleted, or moved to another node). */
+        for (size_t i = 0; i < p->states.cap; i++) {
+                const char *name = p->states.slots[i].key;
+                if (name && !strmap_get(&next, name))
+                        host_log(p->host, 6, "HostEndpoint '%s' withdrawn: no longer a host endpoint of this node", name);
+        }
+        for (size_t i = 0; i < c->n_warnings; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < p->n_warned; j++)
+                        seen = seen || streq(p->warned[j], c->warnings[i]);
+                if (!seen)
+                        host_log(p->host, 4, "%s", c->warnings[i]);
+        }
+        for (size_t j = 0; j < p->n_warned; j++)
+                free(p->warned[j]);
+        free(p->warned);
+        p->warned = new_array(c->n_warnings, sizeof(char *));
+        p->n_warned = 0;
+        for (size_t i = 0; p->warned && i < c->n_warnings; i++)
+                if ((p->warned[p->n_warned] = strdup(c->warnings[i])))
+                        p->n_warned++;
+        states_done(&p->states);
+        p->states = next;
+}
+
+static void set_last_error(hep_plugin *p, const char *msg) {
+        if (streq_ptr(p->last_error, msg))
+                return;
+        free(p->last_error);
+        p->last_error = msg ? strdup(msg) : NULL;
+        plugin_notify(p, PLUGIN_CHANGED_MANAGER);
+}
+
+/* Datastore files that cannot be used: logged once each; their previous
+ * resources stay in force. */
+static void log_problems(hep_plugin *p) {
+        const StoreProblem *probs;
+        size_t n;
+
+        datastore_problems(p->ds, &probs, &n);
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < p->n_problems; j++)
+                        seen = seen || streq(p->problems[j], probs[i].message);
+                if (!seen)
+                        host_log(p->host, 3, "%s, keeping that file's previous resources", probs[i].message);
+        }
+        for (size_t j = 0; j < p->n_problems; j++)
+                free(p->problems[j]);
+        free(p->problems);
+        p->problems = new_array(n, sizeof(char *));
+        p->n_problems = 0;
+        for (size_t i = 0; p->problems && i < n; i++)
+                if ((p->problems[p->n_problems] = strdup(probs[i].message)))
+                        p->n_problems++;
+        set_last_error(p, n ? probs[n - 1].message : p->commit_error);
+}
+
+/* ---- applying ---- */
+
+static void schedule(hep_plugin *p, uint64_t usec) {
+        int r = host_timer_rearm(p->host, p->apply_timer, usec);
+
+        if (r < 0)
+                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+}
+
+static int apply_now(hep_plugin *p) {
+        _cleanup_free_ char *err = NULL;
+        const InterfaceList *ifaces = link_tracker_interfaces(p->tracker);
+        uint64_t start = now_usec();
+        int r;
+
+        if (p->datastore_dirty) {
+                p->datastore_dirty = false;
+                r = datastore_refresh(p->ds);
+                if (r < 0)
+                        host_log(p->host, 3, "Cannot read datastore '%s': %s, keeping the previous resources",
+                                 datastore_spec(p->ds), strerror(-r));
+                log_problems(p);
+        }
+        r = enforcer_apply(p->enforcer, ifaces->v, ifaces->n, &err);
+        if (r < 0) {
+                free(p->commit_error);
+                if (asprintf(&p->commit_error, "Cannot commit the ruleset, previous rules left in place: %s",
+                             err ? err : strerror(-r)) < 0)
+                        p->commit_error = NULL;
+                host_log(p->host, 3, "%s (retrying in %llu ms)", p->commit_error ? p->commit_error : "commit failed",
+                         (unsigned long long)(p->retry_usec / 1000));
+                set_last_error(p, p->commit_error);
+                return r;
+        }
+        p->commits++;
+        p->last_commit_usec = now_usec() - start;
+        if (p->event_usec) {
+                p->last_event_to_commit_usec = now_usec() - p->event_usec;
+                p->event_usec = 0;
+        }
+        host_log(p->host, 7, "Committed in %llu us (event to commit %llu us)",
+                 (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec);
+        if (p->commit_error) {
+                p->commit_error = mfree_ptr(p->commit_error);
+                set_last_error(p, p->n_problems ? p->problems[p->n_problems - 1] : NULL);
+        }
+        log_changes(p, enforcer_calc(p->enforcer));
+        plugin_notify(p, PLUGIN_CHANGED_STATE);
+        if (!p->ready) {
+                p->ready = true;
+                const Ruleset *rs = nft_backend_committed(enforcer_backend(p->enforcer));
+                host_log(p->host, 6, "Enforcing table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps",
+                         rs->n_chains, ruleset_count_rules(rs), rs->n_sets);
+                plugin_notify(p, PLUGIN_CHANGED_MANAGER);
+                if (p->host->ready)
+                        p->host->ready(p->host->host_data);
+        }
+        return 0;
+}
+
+static void on_apply_timer(void *userdata) {
+        hep_plugin *p = userdata;
+
+        if (apply_now(p) < 0) {
+                schedule(p, p->retry_usec);
+                p->retry_usec = p->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : p->retry_usec * 2;
+        } else
+                p->retry_usec = RETRY_MIN_USEC;
+}
+
+void plugin_mark_dirty(hep_plugin *p) {
+        if (!p->event_usec)
+                p->event_usec = now_usec();
+        /* A change cancels any backoff: try at once. */
+        p->retry_usec = RETRY_MIN_USEC;
+        schedule(p, 0);
+}
+
+static void on_links_changed(void *userdata) {
+        plugin_mark_dirty(userdata);
+}
+
+static void on_datastore_changed(void *userdata) {
+        hep_plugin *p = userdata;
+
+        p->datastore_dirty = true;
+        plugin_mark_dirty(p);
+}
+
+/* ---- the ABI ---- */
+
+static void plugin_shutdown(hep_plugin *p) {
+        if (!p)
+                return;
+        plugin_bus_stop(p);
+        host_timer_remove(p->host, p->apply_timer);
+        dir_watch_free(p->watch);
+        link_tracker_free(p->tracker);
+        enforcer_free(p->enforcer);
+        datastore_free(p->ds);
+        states_done(&p->states);
+        for (size_t j = 0; j < p->n_problems; j++)
+                free(p->problems[j]);
+        free(p->problems);
+        for (size_t j = 0; j < p->n_warned; j++)
+                free(p->warned[j]);
+        free(p->warned);
+        free(p->last_error);
+        free(p->commit_error);
+        free(p->nodename);
+        free(p);
+}
+
+static int plugin_init(const hep_host *host, hep_plugin **ret) {
+        hep_plugin *p = calloc(1, sizeof(hep_plugin));
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->host = host;
+        p->retry_usec = RETRY_MIN_USEC;
+        p->nodename = strdup(host->nodename ? host->nodename : "");
+        if (!p->nodename) {
+                plugin_shutdown(p);
+                return -ENOMEM;
+        }
+        r = datastore_open(host->datastore ? host->datastore : HEP_DEFAULT_DATASTORE, &p->ds, &err);
+        if (r < 0) {
+                host_log(host, 3, "%s", err ? err : strerror(-r));
+                plugin_shutdown(p);
+                return r;
+        }
+        r = enforcer_new(p->ds, p->nodename, &p->enforcer);
+        if (r < 0)
+                host_log(host, 3, "Cannot open nftables: %s", strerror(-r));
+        if (r >= 0) {
+                r = link_tracker_new(host, !(host->flags & HEP_HOST_TRACKS_LINKS), on_links_changed, p, &p->tracker);
+                if (r < 0)
+                        host_log(host, 3, "Cannot watch network interfaces: %s", strerror(-r));
+        }
+        if (r >= 0) {
+                r = dir_watch_new(host, datastore_path(p->ds), on_datastore_changed, p, &p->watch);
+                if (r < 0)
+                        host_log(host, 3, "Cannot watch datastore directory '%s': %s", datastore_path(p->ds),
+                                 strerror(-r));
+        }
+        if (r >= 0)
+                r = host_timer_add(host, UINT64_MAX, on_apply_timer, p, &p->apply_timer);
+        if (r >= 0)
+                r = plugin_bus_start(p);
+        if (r < 0) {
+                plugin_shutdown(p);
+                return r;
+        }
+        /* Enumerate and enforce first (unless the host still has to tell
+         * us its interfaces), then readiness. */
+        p->datastore_dirty = true;
+        if (!(host->flags & HEP_HOST_TRACKS_LINKS))
+                on_apply_timer(p);
+        *ret = p;
+        return 0;
+}
+
+static int plugin_reload(hep_plugin *p) {
+        int r;
+
+        host_log(p->host, 6, "Reloading: re-reading the datastore and interfaces, re-committing in full");
+        datastore_forget(p->ds);
+        p->datastore_dirty = true;
+        r = link_tracker_resync(p->tracker);
+        if (r < 0)
+                host_log(p->host, 3, "Cannot re-read interfaces: %s", strerror(-r));
+        /* A full replace also repairs anything changed behind our back. */
+        nft_backend_reset(enforcer_backend(p->enforcer));
+        plugin_mark_dirty(p);
+        return 0;
+}
+
+static void plugin_link_event(hep_plugin *p, const hep_link *l) {
+        int r = link_tracker_set_link(p->tracker, l->ifindex, l->name ? l->name : "", l->oper_up, l->removed);
+
+        if (r < 0)
+                host_log(p->host, 3, "Cannot record link %d: %s", l->ifindex, strerror(-r));
+}
+
+static void plugin_address_event(hep_plugin *p, const hep_address *a) {
+        int r = link_tracker_set_address(p->tracker, a->ifindex, a->family, a->address, a->removed);
+
+        if (r < 0 && r != -ENOENT)
+                host_log(p->host, 3, "Cannot record an address of link %d: %s", a->ifindex, strerror(-r));
+}
+
+static void plugin_sync_done(hep_plugin *p) {
+        on_apply_timer(p);
+}
+
+static const hep_plugin_ops ops = {
+        .size = sizeof(hep_plugin_ops),
+        .abi_version = HEP_PLUGIN_ABI_VERSION,
+        .version = HEP_VERSION,
+        .init = plugin_init,
+        .shutdown = plugin_shutdown,
+        .reload = plugin_reload,
+        .link_event = plugin_link_event,
+        .address_event = plugin_address_event,
+        .sync_done = plugin_sync_done,
+};
+
+/* The one exported symbol (see plugin.map). */
+__attribute__((visibility("default"))) const hep_plugin_ops *hep_plugin_entry(uint32_t host_abi_version) {
+        return host_abi_version == HEP_PLUGIN_ABI_VERSION ? &ops : NULL;
+}
