@@ -39,6 +39,7 @@ struct hep_plugin {
         /* statistics */
         uint64_t commits;
         uint64_t last_commit_usec;
+        uint64_t last_commit_end_usec;
         uint64_t last_event_to_commit_usec;
 };
 

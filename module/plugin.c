@@ -23,6 +23,10 @@
 
 #define RETRY_MIN_USEC (10ULL * 1000)
 #define RETRY_MAX_USEC (10ULL * 1000 * 1000)
+/* A change right after a commit waits until this long after it, so that a
+ * burst of events (hundreds of interfaces at once) costs a few commits; an
+ * isolated change is committed at once. */
+#define BURST_SPACING_USEC (20ULL * 1000)
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -159,7 +163,8 @@ static int apply_now(hep_plugin *p) {
                 return r;
         }
         p->commits++;
-        p->last_commit_usec = now_usec() - start;
+        p->last_commit_end_usec = now_usec();
+        p->last_commit_usec = p->last_commit_end_usec - start;
         if (p->event_usec) {
                 p->last_event_to_commit_usec = now_usec() - p->event_usec;
                 p->event_usec = 0;
@@ -195,11 +200,13 @@ static void on_apply_timer(void *userdata) {
 }
 
 void plugin_mark_dirty(hep_plugin *p) {
+        uint64_t now = now_usec(), next = p->last_commit_end_usec + BURST_SPACING_USEC;
+
         if (!p->event_usec)
-                p->event_usec = now_usec();
-        /* A change cancels any backoff: try at once. */
+                p->event_usec = now;
+        /* A change cancels any backoff. */
         p->retry_usec = RETRY_MIN_USEC;
-        schedule(p, 0);
+        schedule(p, p->last_commit_end_usec && next > now ? next - now : 0);
 }
 
 static void on_links_changed(void *userdata) {

@@ -1,0 +1,216 @@
+#!/bin/bash
+# hostendpointd live: hot-plug by name, by address and through "*";
+# renames, delete and re-add, flapping, a burst of 500 veths; resource files
+# edited, added, removed and broken while it runs; SIGHUP; restarts under
+# traffic; kill -9; capabilities, readiness and a second instance.
+#
+#   +-------------------+  eth0  +-------------------------------+
+#   | hep-<pid>-peer    |--------| hep-<pid>-host: hostendpointd |
+#   | 10.77.0.2 fd77::2 |  veth  | 10.77.0.1  tcp 22 8080 8081   |
+#   +-------------------+        | udp 5000; eth1.. hot-plugged  |
+#                                +-------------------------------+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-netns.sh"
+. "$(dirname "$0")/lib-daemon.sh"
+netns_require
+
+topo_two_hosts
+for p in 22 8080 8081; do serve_tcp host "$p"; done
+serve_udp host 5000
+
+POLICY_8080='apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web}
+spec:
+  selector: has(web)
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+  egress: [{action: Allow}]'
+
+echo "# starting: the first commit happens before readiness"
+put_resource policy.yaml <<<"$POLICY_8080"
+start_daemon
+expect_true 'nft_host list table inet hostendpoint >/dev/null' "the table is there when the daemon says it is ready"
+PID=$DAEMON_PID
+expect_true 'grep -q "^CapEff:\s*0000000000001000$" /proc/$PID/status' "only CAP_NET_ADMIN is effective"
+expect_true 'grep -q "^CapPrm:\s*0000000000001000$" /proc/$PID/status' "only CAP_NET_ADMIN is permitted"
+expect_true 'grep -q "^CapBnd:\s*0000000000001000$" /proc/$PID/status' "the bounding set is CAP_NET_ADMIN only"
+expect_true 'grep -q "^CapAmb:\s*0000000000000000$" /proc/$PID/status' "no ambient capabilities"
+run ip netns exec "$(ns host)" "$HOSTENDPOINTD" --datastore "dir:$DS" --nodename node1 --bus none
+expect_rc 1 "a second instance refuses to start"
+expect_err "hostendpointd: another hostendpointd is already running in this network namespace" "and says why"
+
+echo "# hot-plug by name: the HEP is enforced before the interface exists"
+netns_add h1
+put_resource hep-eth1.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: eth1-hep, labels: {web: ""}}
+spec: {node: node1, interfaceName: eth1}
+EOF
+expect_true 'wait_log "eth1-hep. waiting: interface eth1 does not exist yet"' "waiting for eth1, enforced by name"
+# A sender floods UDP at the host from the moment the link exists; the
+# server must not see a single datagram (udp 5000 is not allowed).
+ip netns exec "$(ns host)" socat -u UDP-RECV:5001,reuseaddr OPEN:"$T/leaked",creat,append &
+RECV=$!
+CLEANUP_HOOKS=("kill $RECV 2>/dev/null" "${CLEANUP_HOOKS[@]}")
+veth_add host eth1 h1 eth1
+addr_add host eth1 10.78.0.1/24
+addr_add h1 eth1 10.78.0.2/24
+for i in $(seq 1 200); do echo "leak $i"; done | ip netns exec "$(ns h1)" socat -u - UDP-SENDTO:10.78.0.1:5001 2>/dev/null
+for i in $(seq 1 20); do ip netns exec "$(ns h1)" socat -u - UDP-SENDTO:10.78.0.1:5001 <<<"leak" 2>/dev/null; done
+expect_blocked "tcp 8081 on the new interface is blocked" probe_tcp h1 10.78.0.1 8081
+expect_pass "its policy allows tcp 8080" probe_tcp h1 10.78.0.1 8080
+kill "$RECV"
+expect_true '[ ! -s "$T/leaked" ]' "not one datagram reached the host on the hot-plugged interface"
+expect_true 'wait_log "eth1-hep. enforced: enforced on eth1"' "logged as enforced once it exists"
+
+echo "# rename away and back"
+ip -n "$(ns host)" link set eth1 down
+ip -n "$(ns host)" link set eth1 name eth1x
+ip -n "$(ns host)" link set eth1x up
+expect_true 'wait_log "eth1-hep. waiting: interface eth1 does not exist yet"' "renamed away: the HEP waits again"
+expect_pass "eth1x is not filtered" probe_tcp h1 10.78.0.1 8081
+ip -n "$(ns host)" link set eth1x down
+ip -n "$(ns host)" link set eth1x name eth1
+ip -n "$(ns host)" link set eth1 up
+wait_operstate host eth1 up
+expect_blocked "renamed back: filtered again" probe_tcp h1 10.78.0.1 8081
+
+echo "# delete and re-add under the same name; link down keeps rules"
+ip -n "$(ns host)" link del eth1
+veth_add host eth1 h1 eth1
+addr_add host eth1 10.78.0.1/24
+addr_add h1 eth1 10.78.0.2/24
+expect_blocked "re-added eth1 is filtered at once" probe_tcp h1 10.78.0.1 8081
+expect_pass "and its policy still allows 8080" probe_tcp h1 10.78.0.1 8080
+for i in 1 2 3 4 5; do ip -n "$(ns host)" link set eth1 down; ip -n "$(ns host)" link set eth1 up; done
+wait_operstate host eth1 up
+expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "after flapping, eth1 is still dispatched to its HEP"
+expect_blocked "and still filtered" probe_tcp h1 10.78.0.1 8081
+
+echo "# hot-plug by expectedIPs: bound when the address appears, withdrawn when it goes"
+put_resource hep-ip.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: by-ip}
+spec: {node: node1, expectedIPs: [10.77.0.1]}
+EOF
+expect_true 'wait_log "by-ip. enforced: enforced on eth0"' "bound to eth0, which has 10.77.0.1"
+expect_blocked "eth0 is now filtered (no policy for by-ip)" probe_tcp peer 10.77.0.1 8080
+expect_pass "failsafe tcp 22 still works" probe_tcp peer 10.77.0.1 22
+ip -n "$(ns host)" addr del 10.77.0.1/24 dev eth0
+expect_true 'wait_log "by-ip. waiting: no interface has the address 10.77.0.1"' "address removed: withdrawn"
+expect_pass "eth0 (IPv6) is unfiltered again" probe_tcp peer fd77::1 8080
+ip -n "$(ns host)" addr add 10.77.0.1/24 dev eth0
+expect_true 'wait_for "nft_host list map inet hostendpoint disp-in | grep -q \"\\\"eth0\\\"\""' "address back: bound again"
+expect_blocked "filtered again" probe_tcp peer fd77::1 8080
+rm "$DS/hep-ip.yaml"
+expect_true 'wait_log "by-ip. withdrawn"' "file removed: the HEP is withdrawn"
+expect_pass "eth0 unfiltered after the file is gone" probe_tcp peer 10.77.0.1 8080
+
+echo "# \"*\" picks up new interfaces"
+put_resource hep-star.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: star}
+spec: {node: node1, interfaceName: "*"}
+EOF
+expect_true 'wait_log "star. enforced"' "the '*' HEP is enforced"
+netns_add h2
+veth_add host eth2 h2 eth2
+addr_add host eth2 10.79.0.1/24
+addr_add h2 eth2 10.79.0.2/24
+expect_blocked "a new interface falls under '*' at once" probe_tcp h2 10.79.0.1 8080
+expect_pass "failsafe on it" probe_tcp h2 10.79.0.1 22
+rm "$DS/hep-star.yaml"
+expect_true 'wait_log "star. withdrawn"' "'*' removed"
+expect_pass "eth2 unfiltered again" probe_tcp h2 10.79.0.1 8080
+
+echo "# resource files edited, broken and fixed while running (applied within 100 ms)"
+before=$(commits)
+start=$(date +%s%N)
+put_resource policy.yaml <<<"${POLICY_8080//8080/8081}"
+wait_commits $((before + 1)) 2
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_true "[ $ms -lt 100 ]" "an edited file is committed within 100 ms ($ms ms)"
+expect_pass "the edit took effect: 8081 allowed" probe_tcp h1 10.78.0.1 8081
+expect_blocked "and 8080 not" probe_tcp h1 10.78.0.1 8080
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: web}\nspec:\n  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}\n' >"$DS/policy.yaml"
+expect_true 'wait_log "policy.yaml:6:1: .*keeping that file.s previous resources"' "a broken file is reported with file:line:col"
+expect_pass "its previous resources stay in force (8081 still allowed)" probe_tcp h1 10.78.0.1 8081
+expect_blocked "and nothing was loosened (8080 still blocked)" probe_tcp h1 10.78.0.1 8080
+put_resource policy.yaml <<<"$POLICY_8080"
+expect_true 'wait_for "probe_tcp h1 10.78.0.1 8080"' "fixed: applied"
+
+echo "# SIGHUP: full re-read and re-commit"
+nft_host flush chain inet hostendpoint ep-in.eth1-hep
+expect_pass "someone flushed our chain behind our back" probe_tcp h1 10.78.0.1 8081
+kill -HUP "$DAEMON_PID"
+expect_true 'wait_log "Reloading"' "SIGHUP is logged"
+expect_true 'wait_for "! probe_tcp h1 10.78.0.1 8081"' "the reload repaired the ruleset"
+
+echo "# restart under continuous traffic: no leak, no allowed flow cut"
+probe_loop() { # allowed-port denied-port: counts outcomes until told to stop
+        local ok=0 bad=0
+        while [ ! -e "$T/stop" ]; do
+                if probe_tcp h1 10.78.0.1 "$1"; then ok=$((ok + 1)); else echo "allowed probe failed" >>"$T/violations"; fi
+                if PROBE_TIMEOUT=0.2 probe_tcp h1 10.78.0.1 "$2"; then echo "denied probe passed" >>"$T/violations"; fi
+        done
+        echo "$ok" >"$T/allowed-count"
+}
+rm -f "$T/stop" "$T/violations"
+probe_loop 8080 8081 &
+LOOP=$!
+sleep 0.5
+stop_daemon TERM
+RC=$DAEMON_RC
+expect_rc 0 "SIGTERM exits 0"
+expect_true 'nft_host list table inet hostendpoint >/dev/null' "the rules stay in force after SIGTERM"
+sleep 0.3
+start_daemon
+sleep 0.5
+touch "$T/stop"
+wait "$LOOP"
+expect_true '[ ! -s "$T/violations" ]' "no probe went the wrong way across the restart ($(cat "$T/allowed-count" 2>/dev/null) allowed flows)"
+
+echo "# kill -9 leaves the rules in force"
+stop_daemon KILL
+expect_blocked "still filtered after kill -9" probe_tcp h1 10.78.0.1 8081
+expect_pass "still allowed after kill -9" probe_tcp h1 10.78.0.1 8080
+start_daemon
+expect_true 'grep -q "Ready" "$DAEMON_LOG"' "it starts again after kill -9 (nothing stale blocks it)"
+
+echo "# readiness is announced to systemd only after the first commit"
+stop_daemon TERM
+nft_host delete table inet hostendpoint
+socat -u UNIX-RECV:"$T/notify" OPEN:"$T/notified",creat &
+NOTIFY=$!
+CLEANUP_HOOKS=("kill $NOTIFY 2>/dev/null" "${CLEANUP_HOOKS[@]}")
+wait_for '[ -S "$T/notify" ]'
+NOTIFY_SOCKET="$T/notify" start_daemon
+wait_for 'grep -q READY=1 "$T/notified"'
+expect_true 'grep -q "^READY=1" "$T/notified"' "READY=1 sent to \$NOTIFY_SOCKET"
+expect_true 'nft_host list map inet hostendpoint disp-in | grep -q eth1' "by then the ruleset is committed"
+
+echo "# without CAP_NET_ADMIN: one clear line"
+run ip netns exec "$(ns host)" setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$HOSTENDPOINTD" --datastore "dir:$DS" --bus none
+expect_rc 1 "refuses to run without CAP_NET_ADMIN"
+expect_err "hostendpointd: CAP_NET_ADMIN is required to program nftables (run as root, or with AmbientCapabilities=CAP_NET_ADMIN)" "one clear line"
+
+echo "# 500 veths created and deleted at once: the final state is exact"
+for i in $(seq 0 499); do
+        printf -- '---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: burst%d}\nspec: {node: node1, expectedIPs: [10.%d.%d.1]}\n' "$i" $((100 + i / 250)) $((i % 250))
+done | put_resource burst.yaml
+wait_for 'grep -q "burst499. waiting" "$DAEMON_LOG"' 10
+netns_add burst
+before=$(commits)
+{
+        for i in $(seq 0 499); do echo "link add b$i type veth peer name c$i netns $(ns burst)"; done
+        for i in $(seq 0 499); do echo "addr add 10.$((100 + i / 250)).$((i % 250)).1/24 dev b$i"; done
+} | ip -n "$(ns host)" -batch -
+expect_true 'wait_for "[ \$(nft_host list map inet hostendpoint disp-in | grep -o \"\\\"b[0-9]*\\\" : jump ep-in.burst\" | wc -l) -eq 500 ]" 20' "all 500 interfaces bound to their HEPs"
+after=$(commits)
+expect_true "[ $((after - before)) -lt 100 ]" "the burst of 1500 netlink events cost $((after - before)) commits"
+for i in $(seq 0 499); do echo "link del b$i"; done | ip -n "$(ns host)" -batch -
+expect_true 'wait_for "! nft_host list map inet hostendpoint disp-in | grep -q \"\\\"b[0-9]\"" 30' "all 500 withdrawn after deletion"
+expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "the others are untouched"
