@@ -224,46 +224,67 @@ static int set_problem(char **problem, const ParseError *e) {
         return *problem ? 0 : -ENOMEM;
 }
 
+typedef struct FileLoad {
+        FileState *f;
+        time_t mtime;
+        ResourceList res;
+        bool *whole;
+        size_t n_docs;
+        ParseError *err;
+} FileLoad;
+
+/* One document at a time: decoded, checked against Calico's rules (with
+ * positions from its tree), then the tree is dropped before the next one
+ * is parsed, so a big file never has all its trees in memory. */
+static int load_document(Document *doc, void *userdata) {
+        FileLoad *l = userdata;
+        size_t before = l->res.n;
+        bool whole;
+        int r;
+
+        if (node_is_null(doc->root))
+                return 0;
+        l->n_docs++;
+        r = resources_from_document(l->f->path, &doc->root, &l->res, &whole, l->err);
+        if (r < 0)
+                return r;
+        bool *w = realloc(l->whole, l->res.n * sizeof(bool) + 1);
+        if (!w)
+                return -ENOMEM;
+        l->whole = w;
+        for (size_t j = before; j < l->res.n; j++) {
+                Resource *res = l->res.v[j];
+                w[j] = whole && l->res.n - before == 1;
+                r = resource_check(res, l->err);
+                if (r >= 0)
+                        r = fill_derived_metadata(res, l->mtime);
+                if (r < 0)
+                        return r;
+                res->source = node_free(res->source);
+        }
+        return 0;
+}
+
 /* Reads one file. If it cannot be used (unreadable, malformed, invalid),
  * the resources it had before stay as they were and the error is kept:
  * bad input never loosens what is enforced. */
 static int load_file(FileState *f, time_t mtime) {
-        _cleanup_(document_list_done) DocumentList docs = DOCUMENT_LIST_INIT;
-        _cleanup_(resource_list_done) ResourceList res = RESOURCE_LIST_INIT;
         _cleanup_free_ char *data = NULL;
-        _cleanup_free_ bool *whole = NULL;
         ParseError e = PARSE_ERROR_INIT;
-        size_t len, n_docs = 0;
+        FileLoad l = { .f = f, .mtime = mtime, .err = &e };
+        size_t len;
         int r;
 
         r = read_file_limited(f->path, HEP_MAX_FILE_SIZE, &data, &len, &e);
         if (r >= 0)
-                r = parse_documents(f->path, data, len, &docs, &e);
-        for (size_t i = 0; r >= 0 && i < docs.n; i++) {
-                size_t before = res.n;
-                bool w;
-
-                if (node_is_null(docs.docs[i].root))
-                        continue;
-                n_docs++;
-                r = resources_from_document(f->path, &docs.docs[i].root, &res, &w, &e);
-                if (r < 0)
-                        break;
-                bool *nw = realloc(whole, res.n * sizeof(bool) + 1);
-                if (!nw) {
-                        r = -ENOMEM;
-                        break;
+                r = parse_documents_foreach(f->path, data, len, load_document, &l, &e);
+        if (r < 0) {
+                resource_list_done(&l.res);
+                free(l.whole);
+                if (r == -ENOMEM) {
+                        parse_error_done(&e);
+                        return r;
                 }
-                whole = nw;
-                for (size_t j = before; j < res.n; j++)
-                        whole[j] = w && res.n - before == 1;
-        }
-        for (size_t i = 0; r >= 0 && i < res.n; i++) {
-                r = resource_check(res.v[i], &e);
-                if (r >= 0)
-                        r = fill_derived_metadata(res.v[i], mtime);
-        }
-        if (r < 0 && r != -ENOMEM) {
                 if (!e.message)
                         parse_error_set(&e, f->path, 0, 0, NULL, "%s", strerror(-r));
                 r = set_problem(&f->problem, &e);
@@ -271,14 +292,11 @@ static int load_file(FileState *f, time_t mtime) {
                 return r;
         }
         parse_error_done(&e);
-        if (r < 0)
-                return r;
         resource_list_done(&f->res);
         free(f->whole);
-        f->res = res;
-        res = (ResourceList) RESOURCE_LIST_INIT;
-        f->whole = steal_ptr(whole);
-        f->n_docs = n_docs;
+        f->res = l.res;
+        f->whole = l.whole;
+        f->n_docs = l.n_docs;
         f->problem = mfree_ptr(f->problem);
         return 0;
 }

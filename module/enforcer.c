@@ -3,10 +3,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compile.h"
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 struct Enforcer {
+        EnforcerTimings timings;
         Datastore *ds; /* borrowed */
         char *nodename;
         NftBackend *nft;
@@ -119,10 +128,13 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         size_t n;
         int r;
 
+        uint64_t t0 = now_usec();
         r = compute(e, ifaces, n_ifaces, &c, &snap, &n, &rs);
         if (r < 0)
                 return r;
+        uint64_t t1 = now_usec();
         r = nft_backend_commit(e->nft, rs, ret_error);
+        e->timings = (EnforcerTimings) { .compute_usec = t1 - t0, .commit_usec = now_usec() - t1 };
         if (r < 0) {
                 calc_free(c);
                 snapshot_free(snap, n);
@@ -139,6 +151,10 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
 
 const Calc *enforcer_calc(const Enforcer *e) {
         return e->calc;
+}
+
+EnforcerTimings enforcer_timings(const Enforcer *e) {
+        return e->timings;
 }
 
 NftBackend *enforcer_backend(Enforcer *e) {

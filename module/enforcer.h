@@ -22,4 +22,12 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
 /* The ruleset that would be committed, without committing it. */
 int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ruleset **ret);
 const Calc *enforcer_calc(const Enforcer *e);
+
+/* How long the last apply took: calculation + compilation, and the
+ * libnftables transaction. */
+typedef struct EnforcerTimings {
+        uint64_t compute_usec;
+        uint64_t commit_usec;
+} EnforcerTimings;
+EnforcerTimings enforcer_timings(const Enforcer *e);
 NftBackend *enforcer_backend(Enforcer *e);

@@ -27,6 +27,8 @@ struct hep_plugin {
         bool ready;            /* the first ruleset is in the kernel */
         bool datastore_dirty;
         uint64_t retry_usec;   /* backoff after a failed commit */
+        double tokens;         /* commits that may happen at once (a token bucket) */
+        uint64_t tokens_usec;  /* when the bucket was last refilled */
         uint64_t event_usec;   /* when the first change of this batch arrived */
         char *commit_error;    /* the last failed commit, until one succeeds */
         char *last_error;      /* shown as the Manager's LastError */

@@ -7,6 +7,7 @@
  * changed. A failed commit leaves the previous rules in force and is
  * retried with exponential backoff. The first commit happens before the
  * host is told the plugin is ready. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,12 @@
 
 #define RETRY_MIN_USEC (10ULL * 1000)
 #define RETRY_MAX_USEC (10ULL * 1000 * 1000)
-/* A change right after a commit waits until this long after it, so that a
- * burst of events (hundreds of interfaces at once) costs a few commits; an
- * isolated change is committed at once. */
-#define BURST_SPACING_USEC (20ULL * 1000)
+/* Commits draw from a bucket of 10 tokens refilled one per 10 ms (Felix
+ * throttles the same way): isolated changes are committed at once, while a
+ * storm of events (hundreds of interfaces at once) is batched into at most
+ * about 100 commits a second. */
+#define COMMIT_TOKENS_MAX 10.0
+#define COMMIT_TOKEN_USEC (10ULL * 1000)
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -130,6 +133,17 @@ static void log_problems(hep_plugin *p) {
 
 /* ---- applying ---- */
 
+static void refill_tokens(hep_plugin *p, uint64_t now) {
+        if (p->tokens_usec)
+                p->tokens += (double)(now - p->tokens_usec) / (double)COMMIT_TOKEN_USEC;
+        else
+                p->tokens = COMMIT_TOKENS_MAX;
+        if (p->tokens > COMMIT_TOKENS_MAX)
+                p->tokens = COMMIT_TOKENS_MAX;
+        p->tokens_usec = now;
+}
+
+
 static void schedule(hep_plugin *p, uint64_t usec) {
         int r = host_timer_rearm(p->host, p->apply_timer, usec);
 
@@ -141,6 +155,7 @@ static int apply_now(hep_plugin *p) {
         _cleanup_free_ char *err = NULL;
         const InterfaceList *ifaces = link_tracker_interfaces(p->tracker);
         uint64_t start = now_usec();
+        bool trim = false;
         int r;
 
         if (p->datastore_dirty) {
@@ -150,6 +165,7 @@ static int apply_now(hep_plugin *p) {
                         host_log(p->host, 3, "Cannot read datastore '%s': %s, keeping the previous resources",
                                  datastore_spec(p->ds), strerror(-r));
                 log_problems(p);
+                trim = r > 0;
         }
         r = enforcer_apply(p->enforcer, ifaces->v, ifaces->n, &err);
         if (r < 0) {
@@ -165,18 +181,26 @@ static int apply_now(hep_plugin *p) {
         p->commits++;
         p->last_commit_end_usec = now_usec();
         p->last_commit_usec = p->last_commit_end_usec - start;
+        refill_tokens(p, p->last_commit_end_usec);
+        p->tokens -= 1.0;
         if (p->event_usec) {
                 p->last_event_to_commit_usec = now_usec() - p->event_usec;
                 p->event_usec = 0;
         }
-        host_log(p->host, 7, "Committed in %llu us (event to commit %llu us)",
-                 (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec);
+        EnforcerTimings t = enforcer_timings(p->enforcer);
+        host_log(p->host, 7, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
+                 (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
+                 (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
         if (p->commit_error) {
                 p->commit_error = mfree_ptr(p->commit_error);
                 set_last_error(p, p->n_problems ? p->problems[p->n_problems - 1] : NULL);
         }
         log_changes(p, enforcer_calc(p->enforcer));
         plugin_notify(p, PLUGIN_CHANGED_STATE);
+        /* Reading files churns the heap (parse trees); give what is free
+         * back to the system rather than keep it resident. */
+        if (trim)
+                malloc_trim(0);
         if (!p->ready) {
                 p->ready = true;
                 const Ruleset *rs = nft_backend_committed(enforcer_backend(p->enforcer));
@@ -200,13 +224,14 @@ static void on_apply_timer(void *userdata) {
 }
 
 void plugin_mark_dirty(hep_plugin *p) {
-        uint64_t now = now_usec(), next = p->last_commit_end_usec + BURST_SPACING_USEC;
+        uint64_t now = now_usec();
 
         if (!p->event_usec)
                 p->event_usec = now;
         /* A change cancels any backoff. */
         p->retry_usec = RETRY_MIN_USEC;
-        schedule(p, p->last_commit_end_usec && next > now ? next - now : 0);
+        refill_tokens(p, now);
+        schedule(p, p->tokens >= 1.0 ? 0 : (uint64_t)((1.0 - p->tokens) * (double)COMMIT_TOKEN_USEC));
 }
 
 static void on_links_changed(void *userdata) {

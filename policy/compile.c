@@ -1225,9 +1225,12 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                 r = compile_maps(&k);
         if (r >= 0)
                 r = compile_failsafes(&k);
+        /* Every endpoint of this node that could be dispatched to gets its
+         * chains, bound or not yet: when its interface or address appears,
+         * only the dispatch maps change (a small, fast commit). */
         for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++) {
                 const Endpoint *e = &calc->endpoints[i];
-                if ((e->n_ifnames > 0 || e == calc->wildcard) &&
+                if ((!e->wildcard || e == calc->wildcard) &&
                     (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING))
                         r = compile_endpoint(&k, e);
         }

@@ -86,19 +86,26 @@ int resources_from_document(const char *file, Node **docp, ResourceList *out, bo
         return add_one(file, docp, out, reterr);
 }
 
+typedef struct ParseContext {
+        const char *file;
+        ResourceList *out;
+        ParseError *err;
+} ParseContext;
+
+static int parse_one_document(Document *doc, void *userdata) {
+        ParseContext *c = userdata;
+
+        return resources_from_document(c->file, &doc->root, c->out, NULL, c->err);
+}
+
 int resources_parse(const char *file, const char *data, size_t len, ResourceList *ret, ParseError *reterr) {
-        _cleanup_(document_list_done) DocumentList docs = DOCUMENT_LIST_INIT;
         _cleanup_(resource_list_done) ResourceList out = RESOURCE_LIST_INIT;
+        ParseContext c = { file, &out, reterr };
         int r;
 
-        r = parse_documents(file, data, len, &docs, reterr);
+        r = parse_documents_foreach(file, data, len, parse_one_document, &c, reterr);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < docs.n; i++) {
-                r = resources_from_document(file, &docs.docs[i].root, &out, NULL, reterr);
-                if (r < 0)
-                        return r;
-        }
         for (size_t i = 0; i < out.n; i++) {
                 r = resource_list_add(ret, out.v[i]);
                 if (r < 0)

@@ -15,6 +15,8 @@ typedef struct Anchor {
 typedef struct Builder {
         const char *file;
         ParseError *err;
+        DocumentCallback cb;
+        void *userdata;
         Node *stack[HEP_MAX_DEPTH + 1];
         Node *pending_key[HEP_MAX_DEPTH + 1]; /* key waiting for its value, per open map */
         char *stack_anchor[HEP_MAX_DEPTH + 1];
@@ -322,7 +324,7 @@ static int documents_add(DocumentList *l, Document d) {
 }
 
 /* Returns >0 when the stream has ended, 0 to go on, <0 on error. */
-static int builder_event(Builder *b, const yaml_event_t *ev, DocumentList *out, Document *doc) {
+static int builder_event(Builder *b, const yaml_event_t *ev, Document *doc) {
         switch (ev->type) {
         case YAML_STREAM_START_EVENT:
         case YAML_NO_EVENT:
@@ -342,9 +344,10 @@ static int builder_event(Builder *b, const yaml_event_t *ev, DocumentList *out, 
                 }
                 doc->root = steal_ptr(b->root);
                 doc->end_index = ev->start_mark.index;
-                r = documents_add(out, *doc);
-                if (r < 0)
-                        doc->root = node_free(doc->root);
+                /* Handed over one by one: a file's documents are never all
+                 * in memory at once. */
+                r = b->cb(doc, b->userdata);
+                doc->root = node_free(doc->root);
                 return r;
         }
         case YAML_SCALAR_EVENT:
@@ -372,9 +375,9 @@ static int builder_event(Builder *b, const yaml_event_t *ev, DocumentList *out, 
         return 0;
 }
 
-int parse_documents(const char *file, const char *data, size_t len, DocumentList *ret, ParseError *reterr) {
-        _cleanup_(document_list_done) DocumentList out = DOCUMENT_LIST_INIT;
-        Builder b = { .file = file, .err = reterr };
+int parse_documents_foreach(const char *file, const char *data, size_t len, DocumentCallback cb, void *userdata,
+                            ParseError *reterr) {
+        Builder b = { .file = file, .err = reterr, .cb = cb, .userdata = userdata };
         Document doc = {};
         yaml_parser_t p;
         int r = 0;
@@ -394,11 +397,26 @@ int parse_documents(const char *file, const char *data, size_t len, DocumentList
                         r = yaml_error(&b, &p, data, len);
                         break;
                 }
-                r = builder_event(&b, &ev, &out, &doc);
+                r = builder_event(&b, &ev, &doc);
                 yaml_event_delete(&ev);
         }
         builder_reset(&b);
         yaml_parser_delete(&p);
+        return r < 0 ? r : 0;
+}
+
+static int collect_document(Document *doc, void *userdata) {
+        int r = documents_add(userdata, *doc);
+
+        if (r >= 0)
+                doc->root = NULL; /* the list owns it */
+        return r;
+}
+
+int parse_documents(const char *file, const char *data, size_t len, DocumentList *ret, ParseError *reterr) {
+        _cleanup_(document_list_done) DocumentList out = DOCUMENT_LIST_INIT;
+        int r = parse_documents_foreach(file, data, len, collect_document, &out, reterr);
+
         if (r < 0)
                 return r;
         *ret = out;

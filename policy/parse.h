@@ -30,6 +30,12 @@ typedef struct DocumentList {
 
 #define DOCUMENT_LIST_INIT {}
 
+/* Called for each document as soon as it is complete; it may take
+ * doc->root (leaving NULL). A negative return stops parsing. */
+typedef int (*DocumentCallback)(Document *doc, void *userdata);
+int parse_documents_foreach(const char *file, const char *data, size_t len, DocumentCallback cb, void *userdata,
+                            ParseError *reterr);
+
 /* file is used only in error messages. On failure *ret is untouched. */
 int parse_documents(const char *file, const char *data, size_t len, DocumentList *ret, ParseError *reterr);
 void document_list_done(DocumentList *l);
