@@ -210,6 +210,7 @@ CalcCache *calc_cache_free(CalcCache *c) {
                 cached_policy_free(c->policy_list[i]);
         free(c->policy_list);
         strmap_done(&c->policies);
+        free(c->order);
         free(c);
         return NULL;
 }
@@ -617,6 +618,7 @@ static int calc_states(Calc *c, const HostInterface *ifaces, size_t n_ifaces) {
 /* ---- policies ---- */
 
 typedef struct PolicyInfo {
+        CachedPolicy *cp;
         const Resource *res;
         const Selector *selector;
         bool changed; /* new or modified since the previous run */
@@ -763,45 +765,47 @@ static int cache_policies(Calc *c, Resource *const *res, size_t n) {
         return r;
 }
 
-static int compare_pointers(const void *a, const void *b) {
-        uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+static int compare_indexes(const void *a, const void *b) {
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
 
         return (x > y) - (x < y);
 }
 
-static bool matched_before(const EndpointInfo *i, const Resource *p) {
-        return bsearch(&p, i->matched, i->n_matched, sizeof(Resource *), compare_pointers) != NULL;
-}
-
-/* Which of this run's policies select the endpoint. If the endpoint's
- * labels are unchanged since the last run, only policies that are new or
- * changed are evaluated; the others keep their previous answer. */
-static int endpoint_match_policies(Calc *c, Endpoint *e, PolicyInfo *pol, size_t n_pol, const PolicyInfo **ret,
-                                   size_t *ret_n) {
+/* Which of this run's policies (pol, in evaluation order) select the
+ * endpoint, as indexes into pol, in order. If the endpoint's labels are
+ * unchanged since the last run, its previous answer is kept for every
+ * unchanged policy and only new or changed ones (changed[]) are evaluated:
+ * a policy edit costs one evaluation per endpoint, not one per policy. */
+static int endpoint_match_policies(Calc *c, Endpoint *e, const PolicyInfo *pol, size_t n_pol, const size_t *changed,
+                                   size_t n_changed, size_t *ret, size_t *ret_n) {
         EndpointInfo *info = e->info;
         bool incremental = info->matched_gen + 1 == c->cache->generation;
-        Resource **matched = new_array(n_pol, sizeof(Resource *));
         size_t n = 0;
 
+        if (incremental) {
+                for (size_t j = 0; j < info->n_matched; j++) {
+                        const Resource *m = info->matched[j];
+                        const CachedPolicy *cp = strmap_get(&c->cache->policies, m->meta.name);
+                        if (cp && cp->res == m && cp->order_index != SIZE_MAX && !pol[cp->order_index].changed)
+                                ret[n++] = cp->order_index;
+                }
+                for (size_t j = 0; j < n_changed; j++)
+                        if (selector_eval_lookup(pol[changed[j]].selector, label_lookup, e->labels))
+                                ret[n++] = changed[j];
+                qsort_safe(ret, n, sizeof(size_t), compare_indexes);
+        } else
+                for (size_t j = 0; j < n_pol; j++)
+                        if (selector_eval_lookup(pol[j].selector, label_lookup, e->labels))
+                                ret[n++] = j;
+
+        Resource **matched = new_array(n, sizeof(Resource *));
         if (!matched)
                 return -ENOMEM;
-        for (size_t j = 0; j < n_pol; j++) {
-                bool m;
-                if (!pol[j].selector)
-                        continue;
-                if (incremental && !pol[j].changed)
-                        m = matched_before(info, pol[j].res);
-                else
-                        m = selector_eval_lookup(pol[j].selector, label_lookup, e->labels);
-                if (m) {
-                        ret[n] = &pol[j];
-                        matched[n++] = resource_ref((Resource *)pol[j].res);
-                }
-        }
+        for (size_t j = 0; j < n; j++)
+                matched[j] = resource_ref((Resource *)pol[ret[j]].res);
         for (size_t j = 0; j < info->n_matched; j++)
                 resource_free(info->matched[j]);
         free(info->matched);
-        qsort_safe(matched, n, sizeof(Resource *), compare_pointers);
         info->matched = matched;
         info->n_matched = n;
         info->matched_gen = c->cache->generation;
@@ -809,25 +813,48 @@ static int endpoint_match_policies(Calc *c, Endpoint *e, PolicyInfo *pol, size_t
         return 0;
 }
 
-static int calc_policies(Calc *c, Resource *const *res, size_t n) {
-        PolicyInfo *pol = NULL;
-        const PolicyInfo **matches = NULL;
+static uint64_t mix(uint64_t h, uint64_t v) {
+        return (h ^ v) * 1099511628211ULL;
+}
+
+/* What decides the evaluation order: which policies there are and the
+ * tiers' order and default action. A new policy object (first seen this
+ * run) always forces a new order. */
+static bool order_current(const CalcCache *cache, Resource *const *res, size_t n, uint64_t *ret_sig) {
+        uint64_t h = mix(14695981039346656037ULL, cache->n_policies);
+        bool any_new = false;
+
+        for (size_t i = 0; i < cache->n_policies; i++) {
+                h = mix(h, (uintptr_t)cache->policy_list[i]->res);
+                any_new = any_new || cache->policy_list[i]->generation == cache->generation;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (res[i]->kind == KIND_TIER) {
+                        const TierSpec *t = &res[i]->spec.tier;
+                        uint64_t bits;
+                        memcpy(&bits, &t->order.v, sizeof(bits));
+                        h = mix(mix(mix(h, strmap_hash(res[i]->meta.name)), t->order.set ? bits : 1),
+                                t->default_action ? strmap_hash(t->default_action) : 2);
+                }
+        *ret_sig = h;
+        return !any_new && cache->order && h == cache->order_signature;
+}
+
+/* Every policy that can select a host endpoint, with its tier's order and
+ * default action, sorted in Felix's evaluation order. */
+static int build_order(Calc *c, Resource *const *res, size_t n, PolicyInfo **ret, size_t *ret_n) {
+        PolicyInfo *pol = new_array(c->cache->n_policies, sizeof(PolicyInfo));
         StrMap tiers = STRMAP_INIT;
         size_t n_pol = 0;
-        int r;
+        int r = 0;
 
-        r = cache_policies(c, res, n);
-        if (r < 0)
-                return r;
+        if (!pol)
+                return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++)
                 if (res[i]->kind == KIND_TIER)
                         r = strmap_put(&tiers, res[i]->meta.name, res[i]);
-        pol = new_array(c->cache->n_policies, sizeof(PolicyInfo));
-        matches = new_array(c->cache->n_policies, sizeof(PolicyInfo *));
-        if (!pol || !matches)
-                r = -ENOMEM;
         for (size_t i = 0; i < c->cache->n_policies && r >= 0; i++) {
-                const CachedPolicy *cp = c->cache->policy_list[i];
+                CachedPolicy *cp = c->cache->policy_list[i];
                 const PolicySpec *s = &cp->res->spec.policy;
 
                 /* One restricted to namespaces or service accounts never
@@ -839,11 +866,7 @@ static int calc_policies(Calc *c, Resource *const *res, size_t n) {
                         continue;
                 }
                 PolicyInfo *pi = &pol[n_pol++];
-                *pi = (PolicyInfo) {
-                        .res = cp->res,
-                        .selector = cp->selector,
-                        .changed = cp->generation == c->cache->generation,
-                };
+                *pi = (PolicyInfo) { .cp = cp, .res = cp->res, .selector = cp->selector };
                 const char *tier = isempty(s->tier) ? "default" : s->tier;
                 const BuiltinTier *bt = builtin_tier_find(tier);
                 pi->tier = strmap_get(&tiers, tier);
@@ -858,20 +881,64 @@ static int calc_policies(Calc *c, Resource *const *res, size_t n) {
                 const char *action = pi->tier ? pi->tier->spec.tier.default_action : bt ? bt->default_action : NULL;
                 pi->tier_deny = !action || !streq(action, "Pass");
         }
-        if (r >= 0)
-                qsort_safe(pol, n_pol, sizeof(PolicyInfo), compare_policies);
+        strmap_done(&tiers);
+        if (r < 0) {
+                free(pol);
+                return r;
+        }
+        qsort_safe(pol, n_pol, sizeof(PolicyInfo), compare_policies);
+        *ret = pol;
+        *ret_n = n_pol;
+        return 0;
+}
+
+static int calc_policies(Calc *c, Resource *const *res, size_t n) {
+        CalcCache *cache = c->cache;
+        PolicyInfo *pol;
+        size_t *matches = NULL, *changed = NULL;
+        size_t n_pol, n_changed = 0;
+        uint64_t sig;
+        int r;
+
+        r = cache_policies(c, res, n);
+        if (r < 0)
+                return r;
+        if (!order_current(cache, res, n, &sig)) {
+                PolicyInfo *order;
+                size_t n_order;
+                r = build_order(c, res, n, &order, &n_order);
+                if (r < 0)
+                        return r;
+                free(cache->order);
+                cache->order = order;
+                cache->n_order = n_order;
+                cache->order_signature = sig;
+        }
+        pol = cache->order;
+        n_pol = cache->n_order;
+        matches = new_array(n_pol, sizeof(size_t));
+        changed = new_array(n_pol, sizeof(size_t));
+        if (!matches || !changed)
+                r = -ENOMEM;
+        for (size_t i = 0; i < cache->n_policies; i++)
+                cache->policy_list[i]->order_index = SIZE_MAX;
+        for (size_t j = 0; r >= 0 && j < n_pol; j++) {
+                pol[j].cp->order_index = j;
+                pol[j].changed = pol[j].cp->generation == cache->generation;
+                if (pol[j].changed)
+                        changed[n_changed++] = j;
+        }
         for (size_t i = 0; i < c->n_endpoints && r >= 0; i++) {
                 Endpoint *e = &c->endpoints[i];
                 size_t n_match;
                 if (!endpoint_gets_policy(e))
                         continue;
-                r = endpoint_match_policies(c, e, pol, n_pol, matches, &n_match);
+                r = endpoint_match_policies(c, e, pol, n_pol, changed, n_changed, matches, &n_match);
                 for (size_t j = 0; j < n_match && r >= 0; j++)
-                        r = endpoint_add_policy(c, e, matches[j]);
+                        r = endpoint_add_policy(c, e, &pol[matches[j]]);
         }
-        strmap_done(&tiers);
+        free(changed);
         free(matches);
-        free(pol);
         return r;
 }
 

@@ -100,6 +100,7 @@ typedef struct CachedPolicy {
         Resource *res; /* referenced */
         Selector *selector; /* NULL: does not parse */
         uint64_t generation;
+        size_t order_index; /* its place in this run's evaluation order; SIZE_MAX: not evaluated */
 } CachedPolicy;
 
 /* Kept by the caller from one calculation to the next. */
@@ -116,6 +117,10 @@ typedef struct CalcCache {
         StrMap policies; /* GNP name → CachedPolicy */
         CachedPolicy **policy_list;
         size_t n_policies;
+        /* The last evaluation order, reused while no policy or tier changed. */
+        void *order; /* PolicyInfo[], private to calc.c */
+        size_t n_order;
+        uint64_t order_signature;
 } CalcCache;
 
 CalcCache *calc_cache_new(void);

@@ -74,9 +74,7 @@ typedef enum SetDepKind {
 
 typedef struct SetDep {
         SetDepKind kind;
-        char *selector; /* DEP_SELECTOR, DEP_NAMED_PORT: the selector text */
-        char *port;     /* DEP_NAMED_PORT */
-        uint8_t proto;
+        CachedSet *set; /* DEP_SELECTOR, DEP_NAMED_PORT: the set cache's entry */
         NftSet *list;   /* DEP_LIST: the set itself (immutable, shared) */
         bool empty4, empty6;
 } SetDep;
@@ -84,6 +82,7 @@ typedef struct SetDep {
 typedef struct CachedChain {
         char *name;          /* the map key: outlives the chains compiled under it */
         const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
+        uint64_t signature;  /* endpoint chains: what they jump to, hashed */
         NftChain *chain;
         SetDep *deps;
         size_t n_deps, alloc_deps;
@@ -122,15 +121,24 @@ static uint64_t hash_str(const char *s) {
 
 /* prefix.name, shortened with a hash when it would be too long for the
  * kernel (object names are at most 255 bytes). */
-static char *object_name(const char *prefix, const char *name) {
-        char *r;
+#define OBJECT_NAME_MAX 256
 
-        if (strlen(prefix) + strlen(name) + 1 <= 200) {
-                if (asprintf(&r, "%s.%s", prefix, name) < 0)
-                        return NULL;
-        } else if (asprintf(&r, "%s.%.150s~%016" PRIx64, prefix, name, hash_str(name)) < 0)
-                return NULL;
-        return r;
+static const char *object_name_buf(const char *prefix, const char *name, char buf[static OBJECT_NAME_MAX]) {
+        size_t lp = strlen(prefix), ln = strlen(name);
+
+        if (lp + ln + 1 <= 200) {
+                memcpy(buf, prefix, lp);
+                buf[lp] = '.';
+                memcpy(buf + lp + 1, name, ln + 1);
+        } else
+                snprintf(buf, OBJECT_NAME_MAX, "%.32s.%.150s~%016" PRIx64, prefix, name, hash_str(name));
+        return buf;
+}
+
+static char *object_name(const char *prefix, const char *name) {
+        char buf[OBJECT_NAME_MAX];
+
+        return strdup(object_name_buf(prefix, name, buf));
 }
 
 /* ---- sets for selectors and named ports ---- */
@@ -157,16 +165,10 @@ static void format_proto(uint8_t p, char buf[static 8]) {
                 snprintf(buf, 8, "%u", p);
 }
 
-static bool set_is_empty(Compiler *k, const char *name) {
-        const NftSet *s = ruleset_find_set(k->rs, name);
-
-        return !s || s->n_elements == 0;
-}
 
 /* The sets a selector resolves to: "sel4-<hash>" and "sel6-<hash>", named
  * after its canonical form, filled once per compilation. */
-static int record_dep(Compiler *k, SetDepKind kind, const char *selector, const char *port, uint8_t proto,
-                      NftSet *list, const char *name4, const char *name6) {
+static int record_dep(Compiler *k, SetDepKind kind, CachedSet *set, NftSet *list) {
         CachedChain *cc = k->recording;
         SetDep *d;
 
@@ -176,37 +178,31 @@ static int record_dep(Compiler *k, SetDepKind kind, const char *selector, const 
         if (!d)
                 return -ENOMEM;
         cc->deps = d;
-        d = &cc->deps[cc->n_deps];
-        *d = (SetDep) {
+        cc->deps[cc->n_deps++] = (SetDep) {
                 .kind = kind,
-                .selector = selector ? strdup(selector) : NULL,
-                .port = port ? strdup(port) : NULL,
-                .proto = proto,
+                .set = set,
                 .list = nft_set_ref(list),
-                .empty4 = name4 && set_is_empty(k, name4),
-                .empty6 = name6 && set_is_empty(k, name6),
+                .empty4 = set && cached_set_empty(set, 4),
+                .empty6 = set && cached_set_empty(set, 6),
         };
-        cc->n_deps++;
-        if ((selector && !d->selector) || (port && !d->port))
-                return -ENOMEM;
         return 0;
 }
 
-static int selector_sets(Compiler *k, ParsedSelector *p, char ret4[static 32], char ret6[static 32]) {
-        int r = set_cache_selector(k->cache->sets, k->calc, k->rs, p->canon, p->sel, ret4, ret6);
+/* The sets a selector resolves to ("sel4-<hash>", "sel6-<hash>"). */
+static int selector_sets(Compiler *k, ParsedSelector *p, CachedSet **ret) {
+        int r = set_cache_selector(k->cache->sets, k->calc, k->rs, p->canon, ret);
 
         if (r < 0)
                 return r;
-        return record_dep(k, DEP_SELECTOR, p->text, NULL, 0, NULL, ret4, ret6);
+        return record_dep(k, DEP_SELECTOR, *ret, NULL);
 }
 
-static int named_port_sets(Compiler *k, ParsedSelector *p, const char *port, uint8_t proto, char ret4[static 32],
-                           char ret6[static 32]) {
-        int r = set_cache_named_port(k->cache->sets, k->calc, k->rs, p->canon, p->sel, port, proto, ret4, ret6);
+static int named_port_sets(Compiler *k, ParsedSelector *p, const char *port, uint8_t proto, CachedSet **ret) {
+        int r = set_cache_named_port(k->cache->sets, k->calc, k->rs, p->canon, port, proto, ret);
 
         if (r < 0)
                 return r;
-        return record_dep(k, DEP_NAMED_PORT, p->text, port, proto, NULL, ret4, ret6);
+        return record_dep(k, DEP_NAMED_PORT, *ret, NULL);
 }
 
 /* ---- one API rule → nft rules ---- */
@@ -336,7 +332,7 @@ static int list_set(Compiler *k, const char *prefix, const char *type, char **el
                         if (set_add_element(s, elems[i]) < 0)
                                 return -ENOMEM;
         }
-        return record_dep(k, DEP_LIST, NULL, NULL, 0, s, NULL, NULL);
+        return record_dep(k, DEP_LIST, NULL, s);
 }
 
 /* "80" or "1000-2000" */
@@ -435,8 +431,8 @@ static bool nets_have_family(const StrList *nets, int family) {
 static int side_alternatives(Compiler *k, Side *s, int family, uint8_t proto, StrBuf *common, Alt *alts,
                              size_t *n_alts) {
         const EntityRule *e = s->e;
-        char s4[32], s6[32];
         bool has_numeric = false, has_named = false;
+        CachedSet *cs;
         int r;
 
         for (size_t i = 0; i < e->ports.n; i++) {
@@ -455,11 +451,11 @@ static int side_alternatives(Compiler *k, Side *s, int family, uint8_t proto, St
          * A positive one never matches: that alternative is dropped. Most
          * hosts have addresses of one family only, so this halves the rules. */
         if (s->not_sel) {
-                r = selector_sets(k, s->not_sel, s4, s6);
+                r = selector_sets(k, s->not_sel, &cs);
                 if (r < 0)
                         return r;
-                if (!set_is_empty(k, family == 4 ? s4 : s6))
-                        append_addr_match(common, family, s->dir, "!= ", family == 4 ? s4 : s6);
+                if (!cached_set_empty(cs, family))
+                        append_addr_match(common, family, s->dir, "!= ", cached_set_name(cs, family));
         }
         for (size_t i = 0; i < e->not_ports.n; i++) {
                 const Port *p = &e->not_ports.v[i];
@@ -468,24 +464,24 @@ static int side_alternatives(Compiler *k, Side *s, int family, uint8_t proto, St
                         continue;
                 if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
                         return r;
-                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, s4, s6);
+                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, &cs);
                 if (r < 0)
                         return r;
-                if (!set_is_empty(k, family == 4 ? s4 : s6))
+                if (!cached_set_empty(cs, family))
                         strbuf_printf(common, " %s %s . meta l4proto . th %s != @%s", family == 4 ? "ip" : "ip6",
-                                      s->dir, s->port_dir, family == 4 ? s4 : s6);
+                                      s->dir, s->port_dir, cached_set_name(cs, family));
         }
 
         if (!has_named || has_numeric) {
                 Alt *a = &alts[*n_alts];
                 *a = (Alt) {};
                 if (s->sel) {
-                        r = selector_sets(k, s->sel, s4, s6);
+                        r = selector_sets(k, s->sel, &cs);
                         if (r < 0)
                                 return r;
-                        if (family && set_is_empty(k, family == 4 ? s4 : s6))
+                        if (family && cached_set_empty(cs, family))
                                 goto named;
-                        append_addr_match(&a->text, family, s->dir, "", family == 4 ? s4 : s6);
+                        append_addr_match(&a->text, family, s->dir, "", cached_set_name(cs, family));
                 }
                 r = append_port_list(k, &a->text, &e->ports, s->port_dir, false);
                 if (r < 0)
@@ -500,15 +496,15 @@ named:
                         continue;
                 if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
                         return r;
-                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, s4, s6);
+                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, &cs);
                 if (r < 0)
                         return r;
-                if (set_is_empty(k, family == 4 ? s4 : s6))
+                if (cached_set_empty(cs, family))
                         continue;
                 Alt *a = &alts[(*n_alts)++];
                 *a = (Alt) {};
                 strbuf_printf(&a->text, " %s %s . meta l4proto . th %s @%s", family == 4 ? "ip" : "ip6", s->dir,
-                              s->port_dir, family == 4 ? s4 : s6);
+                              s->port_dir, cached_set_name(cs, family));
         }
         return 0;
 }
@@ -658,14 +654,12 @@ static int compile_rule(Compiler *k, NftChain *chain, const Rule *rule) {
 
 /* Chains of rules shared by every endpoint that uses them. */
 static void cached_chain_clear(CachedChain *cc) {
-        for (size_t i = 0; i < cc->n_deps; i++) {
-                free(cc->deps[i].selector);
-                free(cc->deps[i].port);
+        for (size_t i = 0; i < cc->n_deps; i++)
                 nft_set_unref(cc->deps[i].list);
-        }
         free(cc->deps);
         cc->deps = NULL;
         cc->n_deps = cc->alloc_deps = 0;
+        cc->signature = 0;
         nft_chain_unref(cc->chain);
         cc->chain = NULL;
         resource_free((Resource *)cc->res);
@@ -677,8 +671,6 @@ static void cached_chain_clear(CachedChain *cc) {
 static int deps_still_hold(Compiler *k, const CachedChain *cc) {
         for (size_t i = 0; i < cc->n_deps; i++) {
                 const SetDep *d = &cc->deps[i];
-                ParsedSelector *p;
-                char s4[32], s6[32];
                 int r;
 
                 switch (d->kind) {
@@ -688,15 +680,10 @@ static int deps_still_hold(Compiler *k, const CachedChain *cc) {
                         continue;
                 case DEP_SELECTOR:
                 case DEP_NAMED_PORT:
-                        r = parse_sel(k, d->selector, &p);
-                        if (r >= 0)
-                                r = d->kind == DEP_SELECTOR
-                                            ? set_cache_selector(k->cache->sets, k->calc, k->rs, p->canon, p->sel, s4, s6)
-                                            : set_cache_named_port(k->cache->sets, k->calc, k->rs, p->canon, p->sel,
-                                                                   d->port, d->proto, s4, s6);
+                        r = set_cache_use(k->cache->sets, k->calc, k->rs, d->set);
                         if (r < 0)
                                 return r;
-                        if (set_is_empty(k, s4) != d->empty4 || set_is_empty(k, s6) != d->empty6)
+                        if (cached_set_empty(d->set, 4) != d->empty4 || cached_set_empty(d->set, 6) != d->empty6)
                                 return 0;
                         continue;
                 case _DEP_KIND_MAX:
@@ -734,16 +721,16 @@ static CachedChain *cache_chain_entry(Compiler *k, const char *cname) {
  * compilation when it was compiled from the same object and its sets did
  * not become empty or non-empty; compiled otherwise. */
 static int rules_chain(Compiler *k, const char *prefix, const char *name, const Resource *res,
-                       const RuleList *rules, char **ret_name) {
-        _cleanup_free_ char *cname = object_name(prefix, name);
+                       const RuleList *rules, const char **ret_name) {
+        char buf[OBJECT_NAME_MAX];
+        const char *cname = object_name_buf(prefix, name, buf);
         CachedChain *cc;
         NftChain *c;
         int r = 0;
 
-        if (!cname)
-                return -ENOMEM;
-        if (ruleset_find_chain(k->rs, cname)) {
-                *ret_name = steal_ptr(cname);
+        c = ruleset_find_chain(k->rs, cname);
+        if (c) {
+                *ret_name = c->name;
                 return 0;
         }
         cc = strmap_get(&k->cache->chains, cname);
@@ -755,7 +742,7 @@ static int rules_chain(Compiler *k, const char *prefix, const char *name, const 
                         cc->used = k->cache->generation;
                         r = ruleset_add_shared_chain(k->rs, cc->chain);
                         if (r >= 0)
-                                *ret_name = steal_ptr(cname);
+                                *ret_name = cc->chain->name;
                         return r;
                 }
         }
@@ -775,16 +762,16 @@ static int rules_chain(Compiler *k, const char *prefix, const char *name, const 
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
         cc->used = k->cache->generation;
-        *ret_name = steal_ptr(cname);
+        *ret_name = c->name;
         return 0;
 }
 
-static int policy_chain(Compiler *k, const Resource *p, Direction d, char **ret) {
+static int policy_chain(Compiler *k, const Resource *p, Direction d, const char **ret) {
         return rules_chain(k, d == DIRECTION_INGRESS ? "pol-in" : "pol-out", p->meta.name, p,
                            d == DIRECTION_INGRESS ? &p->spec.policy.ingress : &p->spec.policy.egress, ret);
 }
 
-static int profile_chain(Compiler *k, const EndpointProfile *p, Direction d, char **ret) {
+static int profile_chain(Compiler *k, const EndpointProfile *p, Direction d, const char **ret) {
         static Rule allow = { .action = (char *)"Allow" };
         static const RuleList allow_all = { &allow, 1 };
         const RuleList *rules;
@@ -804,21 +791,72 @@ typedef enum EndpointVerdict {
         VERDICT_RETURN, /* other flavours: leave the accept bit for the base chain */
 } EndpointVerdict;
 
+/* What an endpoint chain jumps to, in order: collected first (which also
+ * puts those chains into the ruleset), so that an unchanged endpoint chain
+ * can be reused without formatting its rules again. */
+typedef struct ChainPlan {
+        const char **targets; /* policy/profile chain names; NULL: a missing profile */
+        size_t n, alloc;
+        uint64_t signature;
+} ChainPlan;
+
+static void plan_mix(ChainPlan *p, const char *s) {
+        p->signature = (p->signature ^ (s ? hash_str(s) : 0x9e3779b97f4a7c15ULL)) * 1099511628211ULL;
+}
+
+static int plan_add(ChainPlan *p, const char *target) {
+        const char **v = grow_array(p->targets, &p->alloc, p->n + 1, sizeof(char *));
+
+        if (!v)
+                return -ENOMEM;
+        p->targets = v;
+        v[p->n++] = target;
+        plan_mix(p, target);
+        return 0;
+}
+
+static int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainPlan *p) {
+        const PolicyOrder *o = &e->order[f][d];
+        int r = 0;
+
+        p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d);
+        for (size_t t = 0; r >= 0 && t < o->n_tiers; t++) {
+                const TierPolicies *tier = &o->tiers[t];
+                plan_mix(p, tier->tier_name);
+                plan_mix(p, tier->end_of_tier_drop ? "drop" : "pass");
+                for (size_t i = 0; r >= 0 && i < tier->n_policies; i++) {
+                        const char *pc = NULL;
+                        r = policy_chain(k, tier->policies[i], d, &pc);
+                        if (r >= 0)
+                                r = plan_add(p, pc);
+                }
+        }
+        if (f != FLAVOUR_NORMAL)
+                return r;
+        plan_mix(p, "profiles");
+        for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
+                const EndpointProfile *pr = &e->profiles[i];
+                const char *pc = NULL;
+                /* A missing profile is deny-all, as in Felix. */
+                if (pr->profile || streq(pr->name, "projectcalico-default-allow"))
+                        r = profile_chain(k, pr, d, &pc);
+                if (r >= 0)
+                        r = plan_add(p, pc);
+        }
+        return r;
+}
+
 /* Each policy runs only while no verdict (and no Pass) has been reached in
  * its tier; the verdict is acted on once, at the end of the tier. Same
  * semantics as Felix's return-after-each-policy, a third of the rules. */
-static int add_tiers(Compiler *k, NftChain *c, const PolicyOrder *o, Direction d, EndpointVerdict v) {
+static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainPlan *plan, size_t *next, EndpointVerdict v) {
         int r = 0;
 
         for (size_t t = 0; r >= 0 && t < o->n_tiers; t++) {
                 const TierPolicies *tier = &o->tiers[t];
                 r = chain_add_rule(c, "meta mark set meta mark & 0xfffdffff"); /* start of tier: clear pass */
-                for (size_t p = 0; r >= 0 && p < tier->n_policies; p++) {
-                        _cleanup_free_ char *pc = NULL;
-                        r = policy_chain(k, tier->policies[p], d, &pc);
-                        if (r >= 0)
-                                r = chain_add_rulef(c, IF_UNDECIDED " jump %s", pc);
-                }
+                for (size_t i = 0; r >= 0 && i < tier->n_policies; i++)
+                        r = chain_add_rulef(c, IF_UNDECIDED " jump %s", plan->targets[(*next)++]);
                 if (r >= 0)
                         r = chain_add_rule(c, v == VERDICT_ACCEPT ? IF_ACCEPT " counter accept" : IF_ACCEPT " counter return");
                 if (r >= 0)
@@ -830,19 +868,14 @@ static int add_tiers(Compiler *k, NftChain *c, const PolicyOrder *o, Direction d
         return r;
 }
 
-static int add_profiles(Compiler *k, NftChain *c, const Endpoint *e, Direction d) {
+static int add_profiles(NftChain *c, const Endpoint *e, const ChainPlan *plan, size_t *next) {
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
-                _cleanup_free_ char *pc = NULL;
-                const EndpointProfile *p = &e->profiles[i];
-                if (!p->profile && !streq(p->name, "projectcalico-default-allow")) {
-                        /* A missing profile is deny-all, as in Felix. */
+                const char *pc = plan->targets[(*next)++];
+                if (!pc)
                         r = chain_add_rule(c, IF_UNDECIDED " counter drop");
-                        continue;
-                }
-                r = profile_chain(k, p, d, &pc);
-                if (r >= 0)
+                else
                         r = chain_add_rulef(c, IF_UNDECIDED " jump %s", pc);
         }
         if (r >= 0 && e->n_profiles) {
@@ -857,18 +890,12 @@ static bool order_empty(const PolicyOrder *o) {
         return o->n_tiers == 0;
 }
 
-static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d, char **ret) {
-        _cleanup_free_ char *name = object_name(flavour_chain_prefix[f][d], e->name);
+static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainPlan *plan) {
         const PolicyOrder *o = &e->order[f][d];
         bool in = d == DIRECTION_INGRESS;
-        NftChain *c;
+        size_t next = 0;
         int r = 0;
 
-        if (!name)
-                return -ENOMEM;
-        c = ruleset_add_chain(k->rs, name, NULL);
-        if (!c)
-                return -ENOMEM;
         switch (f) {
         case FLAVOUR_NORMAL:
                 r = chain_add_rule(c, "ct state established,related counter accept");
@@ -881,13 +908,13 @@ static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = add_tiers(k, c, o, d, VERDICT_ACCEPT);
+                        r = add_tiers(c, o, plan, &next, VERDICT_ACCEPT);
                 if (r >= 0)
-                        r = add_profiles(k, c, e, d);
+                        r = add_profiles(c, e, plan, &next);
                 /* "Drop if no profiles matched" */
                 if (r >= 0)
                         r = chain_add_rule(c, "counter drop");
-                break;
+                return r;
         case FLAVOUR_FORWARD:
                 /* No failsafes and no profiles for forwarded traffic. */
                 r = chain_add_rule(c, "ct state established,related counter accept");
@@ -898,8 +925,8 @@ static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d
                 if (r >= 0 && order_empty(o))
                         r = chain_add_rule(c, SET_ACCEPT " return"); /* allowed by default */
                 else if (r >= 0)
-                        r = add_tiers(k, c, o, d, VERDICT_RETURN);
-                break;
+                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN);
+                return r;
         case FLAVOUR_PREDNAT:
                 r = chain_add_rule(c, "ct state established,related counter accept");
                 if (r >= 0)
@@ -917,13 +944,52 @@ static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = add_tiers(k, c, o, d, VERDICT_RETURN);
-                break;
+                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN);
+                return r;
         case _FLAVOUR_MAX:
         case _FLAVOUR_INVALID:
-                return -EINVAL;
+                break;
         }
-        *ret = steal_ptr(name);
+        return -EINVAL;
+}
+
+/* An endpoint chain: reused from the previous compilation when it would
+ * jump to the same chains in the same structure (its plan's signature). */
+static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d, const char **ret) {
+        char buf[OBJECT_NAME_MAX];
+        const char *name = object_name_buf(flavour_chain_prefix[f][d], e->name, buf);
+        ChainPlan plan = {};
+        CachedChain *cc;
+        NftChain *c;
+        int r;
+
+        r = plan_endpoint(k, e, f, d, &plan);
+        if (r < 0)
+                goto out;
+        cc = strmap_get(&k->cache->chains, name);
+        if (cc && cc->chain && !cc->res && cc->signature == plan.signature) {
+                cc->used = k->cache->generation;
+                r = ruleset_add_shared_chain(k->rs, cc->chain);
+                if (r >= 0)
+                        *ret = cc->chain->name;
+                goto out;
+        }
+        c = ruleset_add_chain(k->rs, name, NULL);
+        r = c ? build_endpoint_chain(c, e, f, d, &plan) : -ENOMEM;
+        if (r < 0)
+                goto out;
+        cc = cache_chain_entry(k, name);
+        if (!cc) {
+                r = -ENOMEM;
+                goto out;
+        }
+        cached_chain_clear(cc);
+        cc->chain = nft_chain_ref(c);
+        cc->signature = plan.signature;
+        cc->used = k->cache->generation;
+        *ret = c->name;
+out:
+        free(plan.targets);
         return r;
 }
 
@@ -943,7 +1009,7 @@ static int compile_endpoint(Compiler *k, const Endpoint *e) {
 
         for (int f = 0; r >= 0 && f < _FLAVOUR_MAX; f++)
                 for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++) {
-                        _cleanup_free_ char *chain = NULL;
+                        const char *chain = NULL;
                         if (!endpoint_has_flavour(e, (Flavour)f, (Direction)d))
                                 continue;
                         r = endpoint_chain(k, e, (Flavour)f, (Direction)d, &chain);

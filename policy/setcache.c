@@ -10,8 +10,9 @@
 #include "strbuf.h"
 #include "strmap.h"
 
-typedef struct CachedSet {
+struct CachedSet {
         char *key; /* canonical selector, plus port and protocol for named ports */
+        Selector *sel; /* parsed from the canonical text */
         bool named_port;
         char *port;
         uint8_t proto;
@@ -20,8 +21,8 @@ typedef struct CachedSet {
         char **members;   /* endpoint names, sorted */
         size_t n_members, alloc_members;
         uint64_t calc_gen; /* the CalcCache generation the members are for */
-        uint64_t used;     /* the compilation that last used it */
-} CachedSet;
+        uint64_t used;     /* the compilation that last used it (and put it into its ruleset) */
+};
 
 struct SetCache {
         StrMap by_key;
@@ -36,6 +37,7 @@ SetCache *set_cache_new(void) {
 
 static void cached_set_free(CachedSet *cs) {
         free(cs->key);
+        selector_free(cs->sel);
         free(cs->port);
         nft_set_unref(cs->s4);
         nft_set_unref(cs->s6);
@@ -245,11 +247,12 @@ static int rebuild_sets(CachedSet *cs, const Calc *calc) {
         return 0;
 }
 
-static int cached_set_new(SetCache *sc, const char *key, bool named_port, const char *port, uint8_t proto,
-                          CachedSet **ret) {
+static int cached_set_new(SetCache *sc, const char *key, const char *canon, bool named_port, const char *port,
+                          uint8_t proto, CachedSet **ret) {
         CachedSet *cs = calloc(1, sizeof(CachedSet));
         CachedSet **v = grow_array(sc->list, &sc->alloc, sc->n + 1, sizeof(CachedSet *));
         uint64_t h = strmap_hash(key);
+        SelectorError e;
 
         if (!cs || !v) {
                 free(cs);
@@ -260,12 +263,14 @@ static int cached_set_new(SetCache *sc, const char *key, bool named_port, const 
         sc->list = v;
         cs->key = strdup(key);
         cs->port = port ? strdup(port) : NULL;
-        if (!cs->key || (port && !cs->port) || strmap_put(&sc->by_key, cs->key, cs) < 0) {
+        if (!cs->key || (port && !cs->port) || selector_parse(canon, &cs->sel, &e) < 0 ||
+            strmap_put(&sc->by_key, cs->key, cs) < 0) {
                 cached_set_free(cs);
                 return -ENOMEM;
         }
         cs->named_port = named_port;
         cs->proto = proto;
+        cs->calc_gen = UINT64_MAX;
         snprintf(cs->name4, sizeof(cs->name4), "%s4-%016" PRIx64, named_port ? "port" : "sel", h);
         snprintf(cs->name6, sizeof(cs->name6), "%s6-%016" PRIx64, named_port ? "port" : "sel", h);
         sc->list[sc->n++] = cs;
@@ -273,48 +278,65 @@ static int cached_set_new(SetCache *sc, const char *key, bool named_port, const 
         return 0;
 }
 
-static int get_sets(SetCache *sc, const Calc *calc, Ruleset *rs, const char *key, const Selector *sel,
-                    bool named_port, const char *port, uint8_t proto, char ret4[static 32], char ret6[static 32]) {
+int set_cache_use(SetCache *sc, const Calc *calc, Ruleset *rs, CachedSet *cs) {
         uint64_t calc_gen = calc->cache->generation;
-        CachedSet *cs = strmap_get(&sc->by_key, key);
         int r = 0;
 
-        if (!cs) {
-                r = cached_set_new(sc, key, named_port, port, proto, &cs);
-                if (r >= 0)
-                        r = members_full(cs, calc, sel);
-        } else if (cs->calc_gen == calc_gen) {
+        if (cs->used == sc->generation && cs->calc_gen == calc_gen)
+                return 0; /* already brought up to date and added in this compilation */
+        if (cs->calc_gen == calc_gen)
                 r = cs->s4 ? 0 : 1;
-        } else if (cs->calc_gen + 1 == calc_gen && !calc->cache->changed_all && cs->s4) {
-                r = members_update(cs, calc, sel);
-        } else
-                r = members_full(cs, calc, sel);
+        else if (cs->calc_gen + 1 == calc_gen && !calc->cache->changed_all && cs->s4)
+                r = members_update(cs, calc, cs->sel);
+        else
+                r = members_full(cs, calc, cs->sel);
         if (r > 0)
                 r = rebuild_sets(cs, calc);
         if (r < 0)
                 return r;
         cs->calc_gen = calc_gen;
         cs->used = sc->generation;
-        memcpy(ret4, cs->name4, 32);
-        memcpy(ret6, cs->name6, 32);
-        if (!ruleset_find_set(rs, cs->name4)) {
-                r = ruleset_add_shared_set(rs, cs->s4);
-                if (r >= 0)
-                        r = ruleset_add_shared_set(rs, cs->s6);
-        }
+        r = ruleset_add_shared_set(rs, cs->s4);
+        if (r >= 0)
+                r = ruleset_add_shared_set(rs, cs->s6);
         return r;
 }
 
-int set_cache_selector(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const Selector *sel,
-                       char ret4[static 32], char ret6[static 32]) {
-        return get_sets(sc, calc, rs, canon, sel, false, NULL, 0, ret4, ret6);
+static int get_sets(SetCache *sc, const Calc *calc, Ruleset *rs, const char *key, const char *canon,
+                    bool named_port, const char *port, uint8_t proto, CachedSet **ret) {
+        CachedSet *cs = strmap_get(&sc->by_key, key);
+        int r;
+
+        if (!cs) {
+                r = cached_set_new(sc, key, canon, named_port, port, proto, &cs);
+                if (r < 0)
+                        return r;
+        }
+        r = set_cache_use(sc, calc, rs, cs);
+        if (r >= 0)
+                *ret = cs;
+        return r;
 }
 
-int set_cache_named_port(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const Selector *sel,
-                         const char *port, uint8_t proto, char ret4[static 32], char ret6[static 32]) {
+int set_cache_selector(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, CachedSet **ret) {
+        return get_sets(sc, calc, rs, canon, canon, false, NULL, 0, ret);
+}
+
+int set_cache_named_port(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const char *port,
+                         uint8_t proto, CachedSet **ret) {
         _cleanup_free_ char *key = NULL;
 
         if (asprintf(&key, "%s\n%s\n%u", canon, port, proto) < 0)
                 return -ENOMEM;
-        return get_sets(sc, calc, rs, key, sel, true, port, proto, ret4, ret6);
+        return get_sets(sc, calc, rs, key, canon, true, port, proto, ret);
+}
+
+const char *cached_set_name(const CachedSet *cs, int family) {
+        return family == 4 ? cs->name4 : cs->name6;
+}
+
+bool cached_set_empty(const CachedSet *cs, int family) {
+        const NftSet *s = family == 4 ? cs->s4 : cs->s6;
+
+        return !s || s->n_elements == 0;
 }

@@ -10,18 +10,24 @@
 #include "ruleset.h"
 
 typedef struct SetCache SetCache;
+typedef struct CachedSet CachedSet; /* one selector's (or named port's) pair of sets */
 
 SetCache *set_cache_new(void);
 SetCache *set_cache_free(SetCache *sc);
 DEFINE_CLEANUP_FUNC(SetCache, set_cache_free)
 
 /* Puts the sets "sel4-<hash>"/"sel6-<hash>" for a selector (canon: its
- * canonical text) into rs, and returns their names. */
-int set_cache_selector(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const Selector *sel,
-                       char ret4[static 32], char ret6[static 32]);
+ * canonical text) into rs and returns the entry (its names below). */
+int set_cache_selector(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, CachedSet **ret);
 /* The same for a named port: "port4-<hash>"/"port6-<hash>" with elements
  * "addr . proto . port". proto 0: any protocol of that name. */
-int set_cache_named_port(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const Selector *sel,
-                         const char *port, uint8_t proto, char ret4[static 32], char ret6[static 32]);
+int set_cache_named_port(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, const char *port,
+                         uint8_t proto, CachedSet **ret);
+/* Brings an entry obtained in an earlier compilation up to date and puts
+ * its sets into rs, without looking it up again. Entries stay valid until
+ * a sweep that finds them unused. */
+int set_cache_use(SetCache *sc, const Calc *calc, Ruleset *rs, CachedSet *cs);
+const char *cached_set_name(const CachedSet *cs, int family);
+bool cached_set_empty(const CachedSet *cs, int family);
 /* After a compilation: forget the sets it did not use. */
 void set_cache_sweep(SetCache *sc);

@@ -123,6 +123,10 @@ static void test_edit_sequence(void) {
         put(&w, HEAD "kind: Tier\nmetadata: {name: early}\nspec: {order: 1}\n");
         put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: early.x}\nspec: {tier: early, selector: all(), ingress: [{action: Pass}]}\n");
         check_same(&w, cc, kc, "a tier and a policy in it added");
+        put(&w, HEAD "kind: Tier\nmetadata: {name: early}\nspec: {order: 2000000, defaultAction: Pass}\n");
+        check_same(&w, cc, kc, "the tier moved after the default tier, passing at its end");
+        put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: db}\nspec: {selector: \"zone == 'b'\", order: 1, egress: [{action: Pass}]}\n");
+        check_same(&w, cc, kc, "a policy's order and selector changed");
         del(&w, KIND_GLOBAL_NETWORK_POLICY, "db");
         check_same(&w, cc, kc, "a policy deleted");
         w.ifaces[1].name = (char *)"eth9";
