@@ -67,6 +67,15 @@ NftChain *ruleset_find_chain(const Ruleset *rs, const char *name) {
         return strmap_get(&rs->chain_index, name);
 }
 
+/* Lookups of one ruleset's objects in another, with their known hashes. */
+static NftChain *find_chain_like(const Ruleset *rs, const NftChain *c) {
+        return strmap_get_hashed(&rs->chain_index, c->name, c->name_hash);
+}
+
+static NftSet *find_set_like(const Ruleset *rs, const NftSet *s) {
+        return strmap_get_hashed(&rs->set_index, s->name, s->name_hash);
+}
+
 NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
         NftChain **v = grow_array(rs->chains, &rs->alloc_chains, rs->n_chains + 1, sizeof(NftChain *));
         NftChain *c;
@@ -84,7 +93,8 @@ NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
                 free(c);
                 return NULL;
         }
-        if (strmap_put(&rs->chain_index, c->name, c) < 0) {
+        c->name_hash = strmap_hash(c->name);
+        if (strmap_put_hashed(&rs->chain_index, c->name, c->name_hash, c) < 0) {
                 free(c->name);
                 free(c->hook);
                 free(c);
@@ -100,7 +110,7 @@ int ruleset_add_shared_chain(Ruleset *rs, NftChain *c) {
         if (!v)
                 return -ENOMEM;
         rs->chains = v;
-        if (strmap_put(&rs->chain_index, c->name, c) < 0)
+        if (strmap_put_hashed(&rs->chain_index, c->name, c->name_hash, c) < 0)
                 return -ENOMEM;
         rs->chains[rs->n_chains++] = nft_chain_ref(c);
         return 0;
@@ -112,7 +122,7 @@ int ruleset_add_shared_set(Ruleset *rs, NftSet *s) {
         if (!v)
                 return -ENOMEM;
         rs->sets = v;
-        if (strmap_put(&rs->set_index, s->name, s) < 0)
+        if (strmap_put_hashed(&rs->set_index, s->name, s->name_hash, s) < 0)
                 return -ENOMEM;
         rs->sets[rs->n_sets++] = nft_set_ref(s);
         return 0;
@@ -167,7 +177,8 @@ NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is
                 free(s);
                 return NULL;
         }
-        if (strmap_put(&rs->set_index, s->name, s) < 0) {
+        s->name_hash = strmap_hash(s->name);
+        if (strmap_put_hashed(&rs->set_index, s->name, s->name_hash, s) < 0) {
                 free(s->name);
                 free(s->type);
                 free(s);
@@ -337,10 +348,10 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
 
         /* 1. New chains and sets, so that anything below may reference them. */
         for (size_t i = 0; i < new->n_chains; i++)
-                if (!ruleset_find_chain(old, new->chains[i]->name))
+                if (!find_chain_like(old, new->chains[i]))
                         cmd_add_chain(out, new->chains[i]);
         for (size_t i = 0; i < new->n_sets; i++) {
-                const NftSet *o = ruleset_find_set(old, new->sets[i]->name);
+                const NftSet *o = find_set_like(old, new->sets[i]);
                 if (o && !streq(o->type, new->sets[i]->type))
                         o = NULL; /* a changed type is a different set; names encode types */
                 if (!o)
@@ -348,7 +359,7 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
         }
         /* 2. Elements: removals first, so a map key can move to a new verdict. */
         for (size_t i = 0; i < old->n_sets; i++) {
-                const NftSet *s = ruleset_find_set(new, old->sets[i]->name);
+                const NftSet *s = find_set_like(new, old->sets[i]);
                 if (!s)
                         continue;
                 n = set_difference(old->sets[i], s, &v);
@@ -356,13 +367,13 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 free(v);
         }
         for (size_t i = 0; i < new->n_sets; i++) {
-                n = set_difference(new->sets[i], ruleset_find_set(old, new->sets[i]->name), &v);
+                n = set_difference(new->sets[i], find_set_like(old, new->sets[i]), &v);
                 cmd_elements(out, "add", new->sets[i], v, n);
                 free(v);
         }
         /* 3. Changed chains are flushed and refilled within the transaction. */
         for (size_t i = 0; i < new->n_chains; i++) {
-                const NftChain *o = ruleset_find_chain(old, new->chains[i]->name);
+                const NftChain *o = find_chain_like(old, new->chains[i]);
                 if (o && chain_equal(o, new->chains[i]))
                         continue;
                 if (o)
@@ -372,13 +383,13 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
         /* 4. Whatever is gone, now that nothing refers to it. Chains that
          * jump to each other are flushed first. */
         for (size_t i = 0; i < old->n_chains; i++)
-                if (!ruleset_find_chain(new, old->chains[i]->name))
+                if (!find_chain_like(new, old->chains[i]))
                         strbuf_printf(out, "flush chain " T " %s\n", old->chains[i]->name);
         for (size_t i = 0; i < old->n_chains; i++)
-                if (!ruleset_find_chain(new, old->chains[i]->name))
+                if (!find_chain_like(new, old->chains[i]))
                         strbuf_printf(out, "delete chain " T " %s\n", old->chains[i]->name);
         for (size_t i = 0; i < old->n_sets; i++)
-                if (!ruleset_find_set(new, old->sets[i]->name))
+                if (!find_set_like(new, old->sets[i]))
                         strbuf_printf(out, "delete %s " T " %s\n", old->sets[i]->is_map ? "map" : "set",
                                       old->sets[i]->name);
 }

@@ -23,6 +23,7 @@
 typedef struct NftChain {
         unsigned n_ref;
         char *name;
+        uint64_t name_hash;
         char *hook;  /* base chains: "type filter hook input priority filter; policy accept;", else NULL */
         char **rules;
         size_t n_rules, alloc_rules;
@@ -32,6 +33,7 @@ typedef struct NftSet {
         unsigned n_ref;
         bool sorted;
         char *name;
+        uint64_t name_hash;
         char *type; /* "type ipv4_addr;" or "type ifname : verdict;" (then it is a map) */
         bool is_map;
         char **elements; /* sorted, unique after ruleset_finish() */

@@ -23,7 +23,7 @@ static int strmap_grow(StrMap *m) {
         for (size_t i = 0; i < m->cap; i++) {
                 if (!m->slots[i].key)
                         continue;
-                size_t j = strmap_hash(m->slots[i].key) & (cap - 1);
+                size_t j = m->slots[i].hash & (cap - 1);
                 while (slots[j].key)
                         j = (j + 1) & (cap - 1);
                 slots[j] = m->slots[i];
@@ -34,7 +34,7 @@ static int strmap_grow(StrMap *m) {
         return 0;
 }
 
-int strmap_put(StrMap *m, const char *key, void *value) {
+int strmap_put_hashed(StrMap *m, const char *key, uint64_t hash, void *value) {
         size_t j;
 
         /* Keep the load factor under 1/2 so probes stay short. */
@@ -43,31 +43,39 @@ int strmap_put(StrMap *m, const char *key, void *value) {
                 if (r < 0)
                         return r;
         }
-        j = strmap_hash(key) & (m->cap - 1);
+        j = hash & (m->cap - 1);
         while (m->slots[j].key) {
-                if (streq(m->slots[j].key, key)) {
-                        m->slots[j] = (StrMapEntry) { key, value };
+                if (m->slots[j].hash == hash && streq(m->slots[j].key, key)) {
+                        m->slots[j] = (StrMapEntry) { key, hash, value };
                         return 0;
                 }
                 j = (j + 1) & (m->cap - 1);
         }
-        m->slots[j] = (StrMapEntry) { key, value };
+        m->slots[j] = (StrMapEntry) { key, hash, value };
         m->n++;
         return 0;
 }
 
-void *strmap_get(const StrMap *m, const char *key) {
+int strmap_put(StrMap *m, const char *key, void *value) {
+        return strmap_put_hashed(m, key, strmap_hash(key), value);
+}
+
+void *strmap_get_hashed(const StrMap *m, const char *key, uint64_t hash) {
         size_t j;
 
         if (!m->cap)
                 return NULL;
-        j = strmap_hash(key) & (m->cap - 1);
+        j = hash & (m->cap - 1);
         while (m->slots[j].key) {
-                if (streq(m->slots[j].key, key))
+                if (m->slots[j].hash == hash && streq(m->slots[j].key, key))
                         return m->slots[j].value;
                 j = (j + 1) & (m->cap - 1);
         }
         return NULL;
+}
+
+void *strmap_get(const StrMap *m, const char *key) {
+        return strmap_get_hashed(m, key, strmap_hash(key));
 }
 
 void strmap_done(StrMap *m) {

@@ -10,6 +10,7 @@
 
 typedef struct StrMapEntry {
         const char *key;
+        uint64_t hash; /* of key: compared before the strings, kept for growing */
         void *value;
 } StrMapEntry;
 
@@ -24,4 +25,7 @@ uint64_t strmap_hash(const char *s) _pure_;
 /* Inserts or replaces. */
 int strmap_put(StrMap *m, const char *key, void *value);
 void *strmap_get(const StrMap *m, const char *key) _pure_;
+/* The same, for callers that already know strmap_hash(key). */
+int strmap_put_hashed(StrMap *m, const char *key, uint64_t hash, void *value);
+void *strmap_get_hashed(const StrMap *m, const char *key, uint64_t hash) _pure_;
 void strmap_done(StrMap *m);
