@@ -5,26 +5,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BIG_TRANSACTION (256u * 1024)
+
 struct NftBackend {
         struct nft_ctx *ctx;
         Ruleset *committed;
 };
+
+static struct nft_ctx *ctx_new(void) {
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+        if (!ctx)
+                return NULL;
+        /* Errors come back as text in a buffer, not on our stderr. */
+        nft_ctx_buffer_output(ctx);
+        nft_ctx_buffer_error(ctx);
+        return ctx;
+}
 
 int nft_backend_new(NftBackend **ret) {
         NftBackend *b = calloc(1, sizeof(NftBackend));
 
         if (!b)
                 return -ENOMEM;
-        b->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        b->ctx = ctx_new();
         if (!b->ctx) {
                 free(b);
                 return -ENOMEM;
         }
-        /* Errors come back as text in a buffer, not on our stderr. */
-        nft_ctx_buffer_output(b->ctx);
-        nft_ctx_buffer_error(b->ctx);
         *ret = b;
         return 0;
+}
+
+/* libnftables keeps a cache of what a transaction touched, allocated among
+ * the much larger temporaries of parsing it: after a big transaction (the
+ * first, a reload) those few live objects pin megabytes of otherwise free
+ * heap. A fresh context refills its cache compactly on the next command. */
+static void renew_ctx(NftBackend *b) {
+        struct nft_ctx *ctx = ctx_new();
+
+        if (!ctx)
+                return;
+        nft_ctx_free(b->ctx);
+        b->ctx = ctx;
 }
 
 NftBackend *nft_backend_free(NftBackend *b) {
@@ -57,6 +80,7 @@ static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
 
 int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         StrBuf cmds = STRBUF_INIT;
+        bool big;
         int r;
 
         if (b->committed)
@@ -66,6 +90,7 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         if (!strbuf_ok(&cmds))
                 return -ENOMEM;
         r = cmds.len ? run_buffer(b, strbuf_str(&cmds), ret_error) : 0;
+        big = cmds.len > BIG_TRANSACTION;
         strbuf_done(&cmds);
         if (r < 0) {
                 /* The kernel kept its old rules; resync in full next time. */
@@ -74,6 +99,8 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         }
         ruleset_free(b->committed);
         b->committed = rs;
+        if (big)
+                renew_ctx(b);
         return 0;
 }
 

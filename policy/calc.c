@@ -74,7 +74,7 @@ static EndpointInfo *endpoint_info_unref(EndpointInfo *i) {
         for (size_t j = 0; j < i->n_profiles; j++)
                 resource_free(i->profiles[j]);
         free(i->profiles);
-        labels_done(&i->labels);
+        labels_done(&i->merged);
         free(i->ips);
         free(i->remote_reason);
         for (size_t j = 0; j < i->n_matched; j++)
@@ -100,9 +100,16 @@ static void endpoint_done(Endpoint *e) {
         free(e->ifnames);
         free(e->ifindexes);
         free(e->profiles);
-        for (int f = 0; f < _FLAVOUR_MAX; f++)
+        for (int f = 0; e->order && f < _FLAVOUR_MAX; f++)
                 for (int d = 0; d < _DIRECTION_MAX; d++)
                         policy_order_done(&e->order[f][d]);
+        free(e->order);
+}
+
+const PolicyOrder *endpoint_order(const Endpoint *e, Flavour f, Direction d) {
+        static const PolicyOrder none;
+
+        return e->order ? &e->order[f][d] : &none;
 }
 
 Calc *calc_free(Calc *c) {
@@ -247,13 +254,20 @@ static int endpoint_info_new(Calc *c, Resource *hep, Resource **profiles, Endpoi
                 endpoint_info_unref(i);
                 return -ENOMEM;
         }
-        r = labels_copy(&i->labels, &hep->meta.labels);
-        for (size_t j = 0; r >= 0 && j < s->profiles.n; j++) {
+        r = 0;
+        i->labels = &hep->meta.labels;
+        for (size_t j = 0; j < s->profiles.n; j++) {
                 Resource *p = profiles[j];
                 i->profiles[i->n_profiles++] = resource_ref(p);
-                for (size_t k = 0; p && r >= 0 && k < p->spec.profile.labels_to_apply.n; k++) {
+                if (!p || p->spec.profile.labels_to_apply.n == 0 || r < 0)
+                        continue;
+                if (i->labels != &i->merged) {
+                        r = labels_copy(&i->merged, &hep->meta.labels);
+                        i->labels = &i->merged;
+                }
+                for (size_t k = 0; r >= 0 && k < p->spec.profile.labels_to_apply.n; k++) {
                         const LabelPair *lp = &p->spec.profile.labels_to_apply.pairs[k];
-                        r = labels_set_default(&i->labels, lp->key, lp->value);
+                        r = labels_set_default(&i->merged, lp->key, lp->value);
                 }
         }
         for (size_t j = 0; j < s->expected_ips.n; j++)
@@ -683,6 +697,8 @@ static int endpoint_add_policy(Calc *c, Endpoint *e, const PolicyInfo *p) {
         bool ingress = has_type(s, "Ingress"), egress = has_type(s, "Egress");
         int r = 0;
 
+        if (!e->order && !(e->order = calloc(_FLAVOUR_MAX, sizeof(*e->order))))
+                return -ENOMEM;
         if (s->do_not_track) {
                 if (e->wildcard)
                         return calc_warn(c, "GlobalNetworkPolicy(%s): doNotTrack policy is not applied to the '*' host endpoint '%s', ignoring",
@@ -1010,7 +1026,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                         .hep = hep,
                         .name = hep->meta.name,
                         .wildcard = streq_ptr(hep->spec.hep.interface_name, "*"),
-                        .labels = &info->labels,
+                        .labels = info->labels,
                         .ips = info->ips,
                         .n_ips = info->n_ips,
                         .state = info->remote_reason ? ENDPOINT_REMOTE : ENDPOINT_ENFORCED,

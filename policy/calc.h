@@ -82,7 +82,10 @@ typedef struct EndpointInfo {
         Resource *hep;       /* referenced */
         Resource **profiles; /* referenced; NULL where the profile is missing */
         size_t n_profiles;
-        Labels labels;       /* own labels, then profiles' labelsToApply */
+        /* Own labels, then profiles' labelsToApply: the HEP's own when no
+         * profile adds any (the common case, not copied), else merged. */
+        const Labels *labels;
+        Labels merged;
         IPAddr *ips;         /* expectedIPs that parse */
         size_t n_ips;
         char *remote_reason; /* "belongs to node 'x'", for another node's HEP */
@@ -145,12 +148,17 @@ typedef struct Endpoint {
         size_t n_ifindexes;
         EndpointProfile *profiles;
         size_t n_profiles;
-        PolicyOrder order[_FLAVOUR_MAX][_DIRECTION_MAX];
+        /* [flavour][direction], allocated once a policy applies: most
+         * endpoints are other nodes' and never have one. Read it with
+         * endpoint_order(). */
+        PolicyOrder (*order)[_DIRECTION_MAX];
         const IPAddr *ips; /* info->ips */
         size_t n_ips;
 } Endpoint;
 
 const char *endpoint_reason(const Endpoint *e);
+/* The policies that apply to e in one flavour and direction (never NULL). */
+const PolicyOrder *endpoint_order(const Endpoint *e, Flavour f, Direction d);
 
 typedef struct FailsafePort {
         uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */

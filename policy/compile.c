@@ -759,6 +759,17 @@ static int rules_chain(Compiler *k, const char *prefix, const char *name, const 
         k->recording = NULL;
         if (r < 0)
                 return r;
+        /* Kept as long as the policy: no spare room. */
+        if (cc->n_deps == 0) {
+                cc->deps = mfree_ptr(cc->deps);
+                cc->alloc_deps = 0;
+        } else if (cc->n_deps < cc->alloc_deps) {
+                SetDep *d = realloc(cc->deps, cc->n_deps * sizeof(SetDep));
+                if (d) {
+                        cc->deps = d;
+                        cc->alloc_deps = cc->n_deps;
+                }
+        }
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
         cc->used = k->cache->generation;
@@ -816,7 +827,7 @@ static int plan_add(ChainPlan *p, const char *target) {
 }
 
 static int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainPlan *p) {
-        const PolicyOrder *o = &e->order[f][d];
+        const PolicyOrder *o = endpoint_order(e, f, d);
         int r = 0;
 
         p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d);
@@ -891,7 +902,7 @@ static bool order_empty(const PolicyOrder *o) {
 }
 
 static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainPlan *plan) {
-        const PolicyOrder *o = &e->order[f][d];
+        const PolicyOrder *o = endpoint_order(e, f, d);
         bool in = d == DIRECTION_INGRESS;
         size_t next = 0;
         int r = 0;
@@ -1001,7 +1012,7 @@ static bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction d) {
                 return false;
         if (f == FLAVOUR_NORMAL || f == FLAVOUR_FORWARD)
                 return true;
-        return !order_empty(&e->order[f][d]);
+        return !order_empty(endpoint_order(e, f, d));
 }
 
 static int compile_endpoint(Compiler *k, const Endpoint *e) {

@@ -179,7 +179,7 @@ static void test_policy_order(void) {
                               GNP("first.p", "{tier: first, ingress: [{action: Pass}]}"));
         HostInterface ifs[] = { iface("eth0", 2, NULL) };
         Calc *c = run(&l, ifs, 1);
-        const PolicyOrder *in = &ep(c, "h")->order[FLAVOUR_NORMAL][DIRECTION_INGRESS];
+        const PolicyOrder *in = endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_INGRESS);
         ASSERT_EQ(in->n_tiers, 2);
         ASSERT_STREQ(in->tiers[0].tier_name, "first");
         ASSERT_EQ(in->tiers[0].n_policies, 1);
@@ -189,14 +189,14 @@ static void test_policy_order(void) {
         ASSERT_EQ(in->tiers[1].n_policies, ELEMENTSOF(expected));
         for (size_t i = 0; i < ELEMENTSOF(expected); i++)
                 ASSERT_STREQ(in->tiers[1].policies[i]->meta.name, expected[i]);
-        const PolicyOrder *out = &ep(c, "h")->order[FLAVOUR_NORMAL][DIRECTION_EGRESS];
+        const PolicyOrder *out = endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_EGRESS);
         ASSERT_EQ(out->tiers[0].n_policies, 2); /* p-10a, p-egress */
         ASSERT_STREQ(out->tiers[0].policies[1]->meta.name, "p-egress");
-        ASSERT_EQ(ep(c, "h")->order[FLAVOUR_FORWARD][DIRECTION_INGRESS].tiers[0].n_policies, 1);
-        ASSERT_EQ(ep(c, "h")->order[FLAVOUR_FORWARD][DIRECTION_EGRESS].n_tiers, 0);
-        ASSERT_EQ(ep(c, "h")->order[FLAVOUR_PREDNAT][DIRECTION_INGRESS].tiers[0].n_policies, 1);
-        ASSERT_FALSE(ep(c, "h")->order[FLAVOUR_PREDNAT][DIRECTION_INGRESS].tiers[0].end_of_tier_drop);
-        ASSERT_EQ(ep(c, "h")->order[FLAVOUR_UNTRACKED][DIRECTION_EGRESS].tiers[0].n_policies, 1);
+        ASSERT_EQ(endpoint_order(ep(c, "h"), FLAVOUR_FORWARD, DIRECTION_INGRESS)->tiers[0].n_policies, 1);
+        ASSERT_EQ(endpoint_order(ep(c, "h"), FLAVOUR_FORWARD, DIRECTION_EGRESS)->n_tiers, 0);
+        ASSERT_EQ(endpoint_order(ep(c, "h"), FLAVOUR_PREDNAT, DIRECTION_INGRESS)->tiers[0].n_policies, 1);
+        ASSERT_FALSE(endpoint_order(ep(c, "h"), FLAVOUR_PREDNAT, DIRECTION_INGRESS)->tiers[0].end_of_tier_drop);
+        ASSERT_EQ(endpoint_order(ep(c, "h"), FLAVOUR_UNTRACKED, DIRECTION_EGRESS)->tiers[0].n_policies, 1);
         calc_free(c);
         ifaces_done(ifs, 1);
         resource_list_done(&l);
@@ -215,8 +215,8 @@ static void test_profile_labels(void) {
         const Endpoint *e = ep(c, "h");
         ASSERT_STREQ(labels_get(e->labels, "zone"), "own");
         ASSERT_STREQ(labels_get(e->labels, "role"), "web");
-        ASSERT_EQ(e->order[FLAVOUR_NORMAL][DIRECTION_INGRESS].tiers[0].n_policies, 1);
-        ASSERT_STREQ(e->order[FLAVOUR_NORMAL][DIRECTION_INGRESS].tiers[0].policies[0]->meta.name, "sel-role");
+        ASSERT_EQ(endpoint_order(e, FLAVOUR_NORMAL, DIRECTION_INGRESS)->tiers[0].n_policies, 1);
+        ASSERT_STREQ(endpoint_order(e, FLAVOUR_NORMAL, DIRECTION_INGRESS)->tiers[0].policies[0]->meta.name, "sel-role");
         ASSERT_EQ(e->n_profiles, 3);
         ASSERT_NULL(e->profiles[2].profile);
         ASSERT_EQ(c->n_warnings, 1);
@@ -297,7 +297,7 @@ static void test_namespaced_policies_skip(void) {
                               GNP("ns", "{namespaceSelector: all(), ingress: [{action: Allow}]}")
                               GNP("sa", "{serviceAccountSelector: all(), ingress: [{action: Allow}]}"));
         Calc *c = run(&l, NULL, 0);
-        ASSERT_EQ(ep(c, "h")->order[FLAVOUR_NORMAL][DIRECTION_INGRESS].n_tiers, 0);
+        ASSERT_EQ(endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_INGRESS)->n_tiers, 0);
         calc_free(c);
         resource_list_done(&l);
 }
