@@ -106,65 +106,6 @@ static void cell_value(const Resource *r, const char *heading, StrBuf *b) {
         }
 }
 
-/* Go's text/tabwriter as calicoctl configures it (minwidth 5, padding 3,
- * every cell terminated by a tab, so the last column is padded too). */
-typedef struct Table {
-        size_t n_cols;
-        char **cells; /* row-major */
-        size_t n_cells, alloc;
-} Table;
-
-static void table_add(Table *t, char *cell) {
-        char **c = grow_array(t->cells, &t->alloc, t->n_cells + 1, sizeof(char *));
-
-        if (!c) {
-                free(cell);
-                return;
-        }
-        t->cells = c;
-        t->cells[t->n_cells++] = cell;
-}
-
-static size_t utf8_width(const char *s) {
-        size_t n = 0;
-
-        for (; *s; s++)
-                if (((unsigned char)*s & 0xc0) != 0x80)
-                        n++;
-        return n;
-}
-
-static void table_print(Table *t) {
-        size_t rows = t->n_cells / t->n_cols;
-        size_t *width = new_array(t->n_cols, sizeof(size_t));
-
-        if (!width)
-                return;
-        for (size_t c = 0; c < t->n_cols; c++) {
-                width[c] = 5;
-                for (size_t k = 0; k < rows; k++) {
-                        size_t w = utf8_width(t->cells[k * t->n_cols + c]) + 3;
-                        if (w > width[c])
-                                width[c] = w;
-                }
-        }
-        for (size_t r = 0; r < rows; r++) {
-                for (size_t c = 0; c < t->n_cols; c++) {
-                        const char *cell = t->cells[r * t->n_cols + c];
-                        fputs(cell, stdout);
-                        for (size_t p = utf8_width(cell); p < width[c]; p++)
-                                fputc(' ', stdout);
-                }
-                fputc('\n', stdout);
-        }
-        free(width);
-        fputc('\n', stdout);
-        for (size_t i = 0; i < t->n_cells; i++)
-                free(t->cells[i]);
-        free(t->cells);
-        *t = (Table) {};
-}
-
 static void print_table(const char *const *headings, size_t n_headings, Resource *const *items, size_t n) {
         Table t = { .n_cols = n_headings };
 

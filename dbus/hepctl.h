@@ -25,6 +25,19 @@ void hepctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints stderr warnings about datastore files that cannot be used. */
 void hepctl_report_problems(Datastore *ds);
 
+/* Go's text/tabwriter as calicoctl configures it (minwidth 5, padding 3,
+ * every cell terminated by a tab, so the last column is padded too).
+ * Cells are added row by row; table_add takes the string. */
+typedef struct Table {
+        size_t n_cols;
+        char **cells; /* row-major */
+        size_t n_cells, alloc;
+} Table;
+
+void table_add(Table *t, char *cell);
+/* Prints and empties the table. */
+void table_print(Table *t);
+
 int hepctl_create(const HepctlOptions *o, int argc, char **argv);
 int hepctl_apply(const HepctlOptions *o, int argc, char **argv);
 int hepctl_replace(const HepctlOptions *o, int argc, char **argv);
@@ -33,3 +46,4 @@ int hepctl_validate(const HepctlOptions *o, int argc, char **argv);
 int hepctl_patch(const HepctlOptions *o, int argc, char **argv);
 int hepctl_get(const HepctlOptions *o, int argc, char **argv);
 int hepctl_ruleset(const HepctlOptions *o, int argc, char **argv);
+int hepctl_status(const HepctlOptions *o, int argc, char **argv);

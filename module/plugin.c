@@ -223,6 +223,12 @@ static void on_apply_timer(void *userdata) {
                 p->retry_usec = RETRY_MIN_USEC;
 }
 
+void plugin_apply_now(hep_plugin *p) {
+        if (!p->event_usec)
+                p->event_usec = now_usec();
+        on_apply_timer(p);
+}
+
 void plugin_mark_dirty(hep_plugin *p) {
         uint64_t now = now_usec();
 
@@ -320,7 +326,7 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
         return 0;
 }
 
-static int plugin_reload(hep_plugin *p) {
+int plugin_reload(hep_plugin *p) {
         int r;
 
         host_log(p->host, 6, "Reloading: re-reading the datastore and interfaces, re-committing in full");

@@ -51,14 +51,23 @@ static void cache_changed(struct nl_cache *cache, struct nl_object *obj, int act
 
 static int rebuild_from_caches(LinkTracker *t) {
         InterfaceList l = {};
-        struct nl_object *o;
+        struct nl_object *o, *next;
 
         l.v = new_array((size_t)nl_cache_nitems(t->links), sizeof(HostInterface));
         if (!l.v)
                 return -ENOMEM;
-        for (o = nl_cache_get_first(t->links); o; o = nl_cache_get_next(o)) {
+        for (o = nl_cache_get_first(t->links); o; o = next) {
                 struct rtnl_link *link = (struct rtnl_link *)o;
                 HostInterface *i = &l.v[l.n];
+                next = nl_cache_get_next(o);
+                /* The kernel also reports a link per address family (an
+                 * AF_INET6 copy when it comes up), which libnl caches as
+                 * another object and does not remove with the link: only
+                 * the AF_UNSPEC one is the interface; drop the others. */
+                if (rtnl_link_get_family(link) != AF_UNSPEC) {
+                        nl_cache_remove(o);
+                        continue;
+                }
                 *i = (HostInterface) {
                         .name = strdup(rtnl_link_get_name(link) ? rtnl_link_get_name(link) : ""),
                         .ifindex = rtnl_link_get_ifindex(link),

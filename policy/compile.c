@@ -131,7 +131,7 @@ static const char *object_name_buf(const char *prefix, const char *name, char bu
                 buf[lp] = '.';
                 memcpy(buf + lp + 1, name, ln + 1);
         } else
-                snprintf(buf, OBJECT_NAME_MAX, "%.32s.%.150s~%016" PRIx64, prefix, name, hash_str(name));
+                snprintf(buf, OBJECT_NAME_MAX, "%.32s.%.150s_%016" PRIx64, prefix, name, hash_str(name));
         return buf;
 }
 
@@ -860,7 +860,20 @@ static int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d,
 /* Each policy runs only while no verdict (and no Pass) has been reached in
  * its tier; the verdict is acted on once, at the end of the tier. Same
  * semantics as Felix's return-after-each-policy, a third of the rules. */
-static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainPlan *plan, size_t *next, EndpointVerdict v) {
+/* Verdict statements of an endpoint's chains, counting into its named
+ * counters: `counter name "ep-accepted.NAME" accept`. */
+typedef struct EndpointVerdicts {
+        char accept[OBJECT_NAME_MAX + 32];
+        char drop[OBJECT_NAME_MAX + 32];
+} EndpointVerdicts;
+
+void endpoint_counter_names(const char *endpoint, char accepted[static 256], char dropped[static 256]) {
+        object_name_buf("ep-accepted", endpoint, accepted);
+        object_name_buf("ep-dropped", endpoint, dropped);
+}
+
+static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainPlan *plan, size_t *next, EndpointVerdict v,
+                     const EndpointVerdicts *ev) {
         int r = 0;
 
         for (size_t t = 0; r >= 0 && t < o->n_tiers; t++) {
@@ -868,31 +881,34 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainPlan *plan, s
                 r = chain_add_rule(c, "meta mark set meta mark & 0xfffdffff"); /* start of tier: clear pass */
                 for (size_t i = 0; r >= 0 && i < tier->n_policies; i++)
                         r = chain_add_rulef(c, IF_UNDECIDED " jump %s", plan->targets[(*next)++]);
+                if (r >= 0 && v == VERDICT_ACCEPT)
+                        r = chain_add_rulef(c, IF_ACCEPT " %s", ev->accept);
+                else if (r >= 0)
+                        r = chain_add_rule(c, IF_ACCEPT " counter return");
                 if (r >= 0)
-                        r = chain_add_rule(c, v == VERDICT_ACCEPT ? IF_ACCEPT " counter accept" : IF_ACCEPT " counter return");
-                if (r >= 0)
-                        r = chain_add_rule(c, IF_DROP " counter drop");
+                        r = chain_add_rulef(c, IF_DROP " %s", ev->drop);
                 /* A policy applied but none decided: the tier's end drops. */
                 if (r >= 0 && tier->end_of_tier_drop)
-                        r = chain_add_rule(c, IF_NOT_PASSED " counter drop");
+                        r = chain_add_rulef(c, IF_NOT_PASSED " %s", ev->drop);
         }
         return r;
 }
 
-static int add_profiles(NftChain *c, const Endpoint *e, const ChainPlan *plan, size_t *next) {
+static int add_profiles(NftChain *c, const Endpoint *e, const ChainPlan *plan, size_t *next,
+                        const EndpointVerdicts *ev) {
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
                 const char *pc = plan->targets[(*next)++];
                 if (!pc)
-                        r = chain_add_rule(c, IF_UNDECIDED " counter drop");
+                        r = chain_add_rulef(c, IF_UNDECIDED " %s", ev->drop);
                 else
                         r = chain_add_rulef(c, IF_UNDECIDED " jump %s", pc);
         }
         if (r >= 0 && e->n_profiles) {
-                r = chain_add_rule(c, IF_ACCEPT " counter accept");
+                r = chain_add_rulef(c, IF_ACCEPT " %s", ev->accept);
                 if (r >= 0)
-                        r = chain_add_rule(c, IF_DROP " counter drop");
+                        r = chain_add_rulef(c, IF_DROP " %s", ev->drop);
         }
         return r;
 }
@@ -904,14 +920,19 @@ static bool order_empty(const PolicyOrder *o) {
 static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainPlan *plan) {
         const PolicyOrder *o = endpoint_order(e, f, d);
         bool in = d == DIRECTION_INGRESS;
+        char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
+        EndpointVerdicts ev;
         size_t next = 0;
         int r = 0;
 
+        endpoint_counter_names(e->name, accepted, dropped);
+        snprintf(ev.accept, sizeof(ev.accept), "counter name \"%s\" accept", accepted);
+        snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" drop", dropped);
         switch (f) {
         case FLAVOUR_NORMAL:
-                r = chain_add_rule(c, "ct state established,related counter accept");
+                r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
                 if (r >= 0)
-                        r = chain_add_rule(c, "ct state invalid counter drop");
+                        r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
                         r = chain_add_rule(c, ALLOW_ND);
                 if (r >= 0)
@@ -919,29 +940,29 @@ static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direc
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = add_tiers(c, o, plan, &next, VERDICT_ACCEPT);
+                        r = add_tiers(c, o, plan, &next, VERDICT_ACCEPT, &ev);
                 if (r >= 0)
-                        r = add_profiles(c, e, plan, &next);
+                        r = add_profiles(c, e, plan, &next, &ev);
                 /* "Drop if no profiles matched" */
                 if (r >= 0)
-                        r = chain_add_rule(c, "counter drop");
+                        r = chain_add_rule(c, ev.drop);
                 return r;
         case FLAVOUR_FORWARD:
                 /* No failsafes and no profiles for forwarded traffic. */
-                r = chain_add_rule(c, "ct state established,related counter accept");
+                r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
                 if (r >= 0)
-                        r = chain_add_rule(c, "ct state invalid counter drop");
+                        r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0 && order_empty(o))
                         r = chain_add_rule(c, SET_ACCEPT " return"); /* allowed by default */
                 else if (r >= 0)
-                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN);
+                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN, &ev);
                 return r;
         case FLAVOUR_PREDNAT:
-                r = chain_add_rule(c, "ct state established,related counter accept");
+                r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
                 if (r >= 0)
-                        r = chain_add_rule(c, "ct state invalid counter drop");
+                        r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 _fallthrough_;
         case FLAVOUR_UNTRACKED:
                 /* Tiers here pass at their end; unmatched traffic goes on
@@ -955,13 +976,22 @@ static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direc
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN);
+                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN, &ev);
                 return r;
         case _FLAVOUR_MAX:
         case _FLAVOUR_INVALID:
                 break;
         }
         return -EINVAL;
+}
+
+static int add_endpoint_counters(Compiler *k, const Endpoint *e) {
+        char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
+        int r;
+
+        endpoint_counter_names(e->name, accepted, dropped);
+        r = ruleset_add_counter(k->rs, accepted);
+        return r < 0 ? r : ruleset_add_counter(k->rs, dropped);
 }
 
 /* An endpoint chain: reused from the previous compilation when it would
@@ -974,7 +1004,9 @@ static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d
         NftChain *c;
         int r;
 
-        r = plan_endpoint(k, e, f, d, &plan);
+        r = add_endpoint_counters(k, e);
+        if (r >= 0)
+                r = plan_endpoint(k, e, f, d, &plan);
         if (r < 0)
                 goto out;
         cc = strmap_get(&k->cache->chains, name);

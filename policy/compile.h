@@ -15,3 +15,7 @@ DEFINE_CLEANUP_FUNC(CompileCache, compile_cache_free)
 /* cache may be NULL (everything is compiled). It must always be used with
  * the same CalcCache's calculations, one compilation per calculation. */
 int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret);
+
+/* The named counters of an endpoint's chains: every packet they accept
+ * (established ones included) and every packet they drop. */
+void endpoint_counter_names(const char *endpoint, char accepted[static 256], char dropped[static 256]);

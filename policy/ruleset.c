@@ -55,10 +55,12 @@ Ruleset *ruleset_free(Ruleset *rs) {
                 nft_chain_unref(rs->chains[i]);
         for (size_t i = 0; i < rs->n_sets; i++)
                 nft_set_unref(rs->sets[i]);
+        strv_free_count(rs->counters, rs->n_counters);
         free(rs->chains);
         free(rs->sets);
         strmap_done(&rs->chain_index);
         strmap_done(&rs->set_index);
+        strmap_done(&rs->counter_index);
         free(rs);
         return NULL;
 }
@@ -201,11 +203,31 @@ int set_add_element(NftSet *s, const char *element) {
         return 0;
 }
 
+int ruleset_add_counter(Ruleset *rs, const char *name) {
+        char **v;
+        char *n;
+
+        if (strmap_get(&rs->counter_index, name))
+                return 0;
+        v = grow_array(rs->counters, &rs->alloc_counters, rs->n_counters + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        rs->counters = v;
+        n = strdup(name);
+        if (!n || strmap_put(&rs->counter_index, n, n) < 0) {
+                free(n);
+                return -ENOMEM;
+        }
+        rs->counters[rs->n_counters++] = n;
+        return 0;
+}
+
 static int compare_strings(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 void ruleset_finish(Ruleset *rs) {
+        qsort_safe(rs->counters, rs->n_counters, sizeof(char *), compare_strings);
         for (size_t i = 0; i < rs->n_sets; i++) {
                 NftSet *s = rs->sets[i];
                 size_t k = 0;
@@ -246,6 +268,8 @@ static void print_elements(StrBuf *out, const NftSet *s, const char *indent) {
 
 void ruleset_print(const Ruleset *rs, StrBuf *out) {
         strbuf_append(out, "table " T " {\n");
+        for (size_t i = 0; i < rs->n_counters; i++)
+                strbuf_printf(out, "\tcounter %s {\n\t}\n\n", rs->counters[i]);
         for (size_t i = 0; i < rs->n_sets; i++) {
                 const NftSet *s = rs->sets[i];
                 strbuf_printf(out, "\t%s %s {\n\t\t%s\n", s->is_map ? "map" : "set", s->name, s->type);
@@ -298,6 +322,8 @@ void ruleset_commands_replace(const Ruleset *rs, StrBuf *out) {
         /* "add" then "delete" then "add": works whether or not the table
          * exists, and the kernel applies the whole buffer atomically. */
         strbuf_append(out, "add table " T "\ndelete table " T "\nadd table " T "\n");
+        for (size_t i = 0; i < rs->n_counters; i++)
+                strbuf_printf(out, "add counter " T " %s\n", rs->counters[i]);
         for (size_t i = 0; i < rs->n_chains; i++)
                 cmd_add_chain(out, rs->chains[i]);
         for (size_t i = 0; i < rs->n_sets; i++)
@@ -346,7 +372,11 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
         char **v;
         size_t n;
 
-        /* 1. New chains and sets, so that anything below may reference them. */
+        /* 1. New counters, chains and sets, so that anything below may
+         * reference them. */
+        for (size_t i = 0; i < new->n_counters; i++)
+                if (!strmap_get(&old->counter_index, new->counters[i]))
+                        strbuf_printf(out, "add counter " T " %s\n", new->counters[i]);
         for (size_t i = 0; i < new->n_chains; i++)
                 if (!find_chain_like(old, new->chains[i]))
                         cmd_add_chain(out, new->chains[i]);
@@ -392,4 +422,7 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 if (!find_set_like(new, old->sets[i]))
                         strbuf_printf(out, "delete %s " T " %s\n", old->sets[i]->is_map ? "map" : "set",
                                       old->sets[i]->name);
+        for (size_t i = 0; i < old->n_counters; i++)
+                if (!strmap_get(&new->counter_index, old->counters[i]))
+                        strbuf_printf(out, "delete counter " T " %s\n", old->counters[i]);
 }

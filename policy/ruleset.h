@@ -47,7 +47,11 @@ typedef struct Ruleset {
         size_t n_chains, alloc_chains;
         NftSet **sets;
         size_t n_sets, alloc_sets;
-        StrMap chain_index, set_index; /* by name */
+        /* Named counter objects (what D-Bus reports as an endpoint's
+         * accepted and dropped traffic), sorted by ruleset_finish(). */
+        char **counters;
+        size_t n_counters, alloc_counters;
+        StrMap chain_index, set_index, counter_index; /* by name */
 } Ruleset;
 
 #define RULESET_INIT {}
@@ -71,6 +75,8 @@ int chain_add_rulef(NftChain *c, const char *fmt, ...) _printf_(2, 3);
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map);
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name);
 int set_add_element(NftSet *s, const char *element);
+/* A named counter; adding one twice is fine. */
+int ruleset_add_counter(Ruleset *rs, const char *name);
 /* Sorts and de-duplicates set elements; call once building is done. */
 void ruleset_finish(Ruleset *rs);
 
@@ -84,5 +90,6 @@ void ruleset_print(const Ruleset *rs, StrBuf *out);
 void ruleset_commands_replace(const Ruleset *rs, StrBuf *out);
 /* The commands that turn old into new: new chains and sets first, element
  * additions and removals, changed chains flushed and refilled, then
- * deletions of what is no longer referenced. Empty if nothing changed. */
+ * deletions of what is no longer referenced. Empty if nothing changed.
+ * Counters that stay keep their values. */
 void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out);

@@ -65,10 +65,11 @@ expect_true '[ ! -s "$T/leaked" ]' "not one datagram reached the host on the hot
 expect_true 'wait_log "eth1-hep. enforced: enforced on eth1"' "logged as enforced once it exists"
 
 echo "# rename away and back"
+mark=$(log_lines)
 ip -n "$(ns host)" link set eth1 down
 ip -n "$(ns host)" link set eth1 name eth1x
 ip -n "$(ns host)" link set eth1x up
-expect_true 'wait_log "eth1-hep. waiting: interface eth1 does not exist yet"' "renamed away: the HEP waits again"
+expect_true 'wait_log_since "$mark" "eth1-hep. waiting: interface eth1 does not exist yet"' "renamed away: the HEP waits again"
 expect_pass "eth1x is not filtered" probe_tcp h1 10.78.0.1 8081
 ip -n "$(ns host)" link set eth1x down
 ip -n "$(ns host)" link set eth1x name eth1
@@ -88,6 +89,9 @@ wait_operstate host eth1 up
 expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "after flapping, eth1 is still dispatched to its HEP"
 expect_blocked "and still filtered" probe_tcp h1 10.78.0.1 8081
 
+# dispatched IFNAME HEP: the kernel sends IFNAME's inbound traffic to HEP's chain.
+dispatched() { nft_host list map inet hostendpoint disp-in | grep -qE "\"$1\" : jump ep-in\.$2( |,|\$)"; }
+
 echo "# hot-plug by expectedIPs: bound when the address appears, withdrawn when it goes"
 put_resource hep-ip.yaml <<'EOF'
 apiVersion: projectcalico.org/v3
@@ -104,6 +108,19 @@ expect_pass "eth0 (IPv6) is unfiltered again" probe_tcp peer fd77::1 8080
 ip -n "$(ns host)" addr add 10.77.0.1/24 dev eth0
 expect_true 'wait_for "nft_host list map inet hostendpoint disp-in | grep -q \"\\\"eth0\\\"\""' "address back: bound again"
 expect_blocked "filtered again" probe_tcp peer fd77::1 8080
+before=$(commits)
+ip -n "$(ns host)" link set eth0 down
+ip -n "$(ns host)" link set eth0 name eth0r
+ip -n "$(ns host)" link set eth0r up
+wait_commits $((before + 1))
+sleep 0.1
+expect_true 'dispatched eth0r by-ip' "renamed: the address's HEP follows the new name as soon as the rename is seen"
+expect_true '! dispatched eth0 by-ip' "and the old name is gone"
+expect_blocked "eth0r is filtered" probe_tcp peer fd77::1 8080
+ip -n "$(ns host)" link set eth0r down
+ip -n "$(ns host)" link set eth0r name eth0
+ip -n "$(ns host)" link set eth0 up
+expect_true 'wait_for "dispatched eth0 by-ip"' "renamed back"
 rm "$DS/hep-ip.yaml"
 expect_true 'wait_log "by-ip. withdrawn"' "file removed: the HEP is withdrawn"
 expect_pass "eth0 unfiltered after the file is gone" probe_tcp peer 10.77.0.1 8080

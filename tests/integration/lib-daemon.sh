@@ -50,6 +50,17 @@ wait_log() {
         return 1
 }
 
+# log_lines: how many lines the daemon has logged, for wait_log_since.
+log_lines() { grep -c "" "$DAEMON_LOG"; }
+
+# wait_log_since N PATTERN [SECONDS]: a line after the first N matches.
+wait_log_since() {
+        wait_for "tail -n +$(($1 + 1)) \"$DAEMON_LOG\" | grep -q -- \"$2\"" "${3:-5}" && return 0
+        echo "--- daemon log since line $1 (no line matching '$2'):" >&2
+        tail -n +$(($1 + 1)) "$DAEMON_LOG" | tail -20 >&2
+        return 1
+}
+
 # wait_commits N: until at least N commits have been logged.
 wait_commits() {
         wait_for "[ \$(grep -c 'Committed in' \"$DAEMON_LOG\") -ge $1 ]" "${2:-5}"

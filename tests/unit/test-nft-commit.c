@@ -12,6 +12,7 @@
 #include "compile.h"
 #include "loader.h"
 #include "nft.h"
+#include "nft-counters.h"
 #include "parse.h"
 
 static ResourceList load(const char *yaml) {
@@ -153,6 +154,43 @@ static void test_replace_existing(void) {
         free(json);
 }
 
+/* Names up to Kubernetes' 253 characters make valid kernel object names
+ * (shortened with a hash), and each endpoint gets its named counters. */
+static void test_long_names_and_counters(void) {
+        _cleanup_(nft_backend_freep) NftBackend *b = NULL;
+        char name[254], accepted[256], dropped[256], yaml[2048];
+        char *err = NULL, *json = NULL;
+
+        memset(name, 'a', 253);
+        name[253] = 0;
+        name[100] = '.';
+        snprintf(yaml, sizeof(yaml),
+                 "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: %s}\n"
+                 "spec: {node: node1, interfaceName: eth1}\n"
+                 "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: %s}\n"
+                 "spec: {ingress: [{action: Allow}]}\n", name, name);
+        ASSERT_OK(nft_backend_new(&b));
+        ASSERT_OK(nft_backend_commit(b, compile(yaml), &err));
+        endpoint_counter_names(name, accepted, dropped);
+        ASSERT_TRUE(strlen(accepted) < 256);
+        ASSERT_OK(nft_backend_query_json(b, "list counters table inet hostendpoint", &json, &err));
+        ASSERT_TRUE(strstr(json, accepted));
+        ASSERT_TRUE(strstr(json, dropped));
+        free(json);
+        NftCounters counters;
+        ASSERT_OK(nft_counters_read(&counters));
+        ASSERT_EQ(counters.n, 2); /* the one endpoint: accepted, dropped */
+        ASSERT_NOT_NULL(nft_counters_get(&counters, accepted));
+        ASSERT_EQ(nft_counters_get(&counters, dropped)->packets, 0);
+        nft_counters_done(&counters);
+        /* Gone with the endpoint. */
+        ASSERT_OK(nft_backend_commit(b, compile(BASE), &err));
+        ASSERT_OK(nft_backend_query_json(b, "list counters table inet hostendpoint", &json, &err));
+        ASSERT_FALSE(strstr(json, accepted));
+        ASSERT_TRUE(strstr(json, "ep-accepted.h"));
+        free(json);
+}
+
 int main(void) {
         if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
                 printf("skipping: needs root and network namespaces\n");
@@ -162,5 +200,6 @@ int main(void) {
         RUN(test_new_endpoint_adds_only);
         RUN(test_idempotent);
         RUN(test_replace_existing);
+        RUN(test_long_names_and_counters);
         return 0;
 }

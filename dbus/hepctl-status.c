@@ -1,0 +1,373 @@
+/* hepctl status: what the running daemon enforces, asked over D-Bus
+ * (GetManagedObjects and the Manager's properties), as a table of
+ * interfaces and the HostEndpoints of this node, or as JSON. */
+#include <dbus/dbus.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hepctl.h"
+#include "node.h"
+#include "parse.h"
+#include "settings.h"
+#include "strbuf.h"
+
+#define BUS_NAME "org.projectcalico.HostEndpoint1"
+#define ROOT_PATH "/org/projectcalico/HostEndpoint1"
+#define CALL_TIMEOUT_MS 10000
+
+static void status_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl status [--bus=<BUS>] [--output=<OUTPUT>]\n"
+                "\n"
+                "What hostendpointd enforces on this host, as it says over D-Bus: each interface, the\n"
+                "HostEndpoint that polices it, its state and why, and the policies applied; then this\n"
+                "node's HostEndpoints that have no interface.\n"
+                "\n"
+                "Options:\n"
+                "  -h --help                Show this screen.\n"
+                "  -b --bus=<BUS>           system, session or a D-Bus address (default: the 'bus'\n"
+                "                           setting of %s, else system).\n"
+                "  -o --output=<OUTPUT>     Output format: table or json [default: table].\n",
+                HEP_DEFAULT_CONFIG);
+}
+
+/* ---- D-Bus values as a document tree ---- */
+
+static Node *scalar(const char *text, bool quoted) {
+        return node_new_scalar(text, quoted);
+}
+
+/* Any D-Bus value: strings and paths are quoted scalars, numbers and
+ * booleans plain ones, arrays of dict entries maps, other arrays and
+ * structs lists, variants their content. */
+static Node *from_iter(DBusMessageIter *it) {
+        int type = dbus_message_iter_get_arg_type(it);
+        char buf[32];
+
+        switch (type) {
+        case DBUS_TYPE_STRING:
+        case DBUS_TYPE_OBJECT_PATH:
+        case DBUS_TYPE_SIGNATURE: {
+                const char *s;
+                dbus_message_iter_get_basic(it, &s);
+                return scalar(s, true);
+        }
+        case DBUS_TYPE_BOOLEAN: {
+                dbus_bool_t b;
+                dbus_message_iter_get_basic(it, &b);
+                return scalar(b ? "true" : "false", false);
+        }
+        case DBUS_TYPE_INT32: {
+                int32_t v;
+                dbus_message_iter_get_basic(it, &v);
+                snprintf(buf, sizeof(buf), "%d", v);
+                return scalar(buf, false);
+        }
+        case DBUS_TYPE_UINT16: {
+                uint16_t v;
+                dbus_message_iter_get_basic(it, &v);
+                snprintf(buf, sizeof(buf), "%u", v);
+                return scalar(buf, false);
+        }
+        case DBUS_TYPE_UINT32: {
+                uint32_t v;
+                dbus_message_iter_get_basic(it, &v);
+                snprintf(buf, sizeof(buf), "%u", v);
+                return scalar(buf, false);
+        }
+        case DBUS_TYPE_UINT64: {
+                uint64_t v;
+                dbus_message_iter_get_basic(it, &v);
+                snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+                return scalar(buf, false);
+        }
+        case DBUS_TYPE_VARIANT: {
+                DBusMessageIter sub;
+                dbus_message_iter_recurse(it, &sub);
+                return from_iter(&sub);
+        }
+        case DBUS_TYPE_ARRAY:
+        case DBUS_TYPE_STRUCT: {
+                DBusMessageIter sub;
+                bool dict = type == DBUS_TYPE_ARRAY && dbus_message_iter_get_element_type(it) == DBUS_TYPE_DICT_ENTRY;
+                Node *n = node_new(dict ? NODE_MAP : NODE_SEQ, 0, 0);
+                if (!n)
+                        return NULL;
+                dbus_message_iter_recurse(it, &sub);
+                for (; dbus_message_iter_get_arg_type(&sub) != DBUS_TYPE_INVALID; dbus_message_iter_next(&sub)) {
+                        if (dict) {
+                                DBusMessageIter kv;
+                                dbus_message_iter_recurse(&sub, &kv);
+                                Node *k = from_iter(&kv);
+                                dbus_message_iter_next(&kv);
+                                Node *v = from_iter(&kv);
+                                if (!k || !v || node_map_add(n, k, v) < 0) {
+                                        node_free(k);
+                                        node_free(v);
+                                        return node_free(n);
+                                }
+                        } else {
+                                Node *v = from_iter(&sub);
+                                if (!v || node_seq_add(n, v) < 0) {
+                                        node_free(v);
+                                        return node_free(n);
+                                }
+                        }
+                }
+                return n;
+        }
+        default:
+                return scalar("", true);
+        }
+}
+
+/* ---- asking the daemon ---- */
+
+static DBusConnection *open_bus(const char *bus, DBusError *e) {
+        DBusConnection *c;
+
+        if (streq(bus, "system"))
+                return dbus_bus_get_private(DBUS_BUS_SYSTEM, e);
+        if (streq(bus, "session"))
+                return dbus_bus_get_private(DBUS_BUS_SESSION, e);
+        c = dbus_connection_open_private(bus, e);
+        if (c && !dbus_bus_register(c, e)) {
+                dbus_connection_close(c);
+                dbus_connection_unref(c);
+                return NULL;
+        }
+        return c;
+}
+
+static Node *call(DBusConnection *c, const char *interface, const char *method, const char *arg, DBusError *e) {
+        DBusMessage *m = dbus_message_new_method_call(BUS_NAME, ROOT_PATH, interface, method), *reply;
+        DBusMessageIter it;
+        Node *n;
+
+        if (!m)
+                return NULL;
+        if (arg && !dbus_message_append_args(m, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID)) {
+                dbus_message_unref(m);
+                return NULL;
+        }
+        reply = dbus_connection_send_with_reply_and_block(c, m, CALL_TIMEOUT_MS, e);
+        dbus_message_unref(m);
+        if (!reply)
+                return NULL;
+        n = dbus_message_iter_init(reply, &it) ? from_iter(&it) : NULL;
+        dbus_message_unref(reply);
+        return n;
+}
+
+static const char *str(const Node *map, const char *key) {
+        const Node *n = map ? node_map_get(map, key) : NULL;
+
+        return n && n->type == NODE_SCALAR ? n->text : "";
+}
+
+static const Node *seq(const Node *map, const char *key) {
+        const Node *n = map ? node_map_get(map, key) : NULL;
+
+        return n && n->type == NODE_SEQ ? n : NULL;
+}
+
+static char *join(const Node *list, const char *sep, const char *empty) {
+        StrBuf b = STRBUF_INIT;
+
+        for (size_t i = 0; list && i < list->n; i++)
+                if (list->items[i]->type == NODE_SCALAR)
+                        strbuf_printf(&b, "%s%s", b.len ? sep : "", list->items[i]->text);
+        if (b.len == 0)
+                strbuf_append(&b, empty);
+        return strbuf_steal(&b);
+}
+
+/* The Endpoint and Interface objects, by path. */
+typedef struct Objects {
+        Node *all; /* path → interface → properties */
+} Objects;
+
+static const Node *props(const Node *object, const char *interface) {
+        return object ? node_map_get(object, interface) : NULL;
+}
+
+static const Node *object_at(const Objects *o, const char *path) {
+        return node_map_get(o->all, path);
+}
+
+/* ---- the table ---- */
+
+static void print_status(const Node *manager, const Objects *o) {
+        Table t = { .n_cols = 5 };
+        static const char *const headings[] = { "INTERFACE", "HOSTENDPOINT", "STATE", "REASON", "POLICIES" };
+
+        printf("hostendpointd %s on node %s, datastore %s: %s\n", str(manager, "Version"), str(manager, "NodeName"),
+               str(manager, "Datastore"), str(manager, "State"));
+        if (*str(manager, "LastError"))
+                printf("Last error: %s\n", str(manager, "LastError"));
+        printf("\n");
+        for (size_t i = 0; i < ELEMENTSOF(headings); i++)
+                table_add(&t, strdup(headings[i]));
+        /* Interfaces first, each with the endpoint whose policy it gets. */
+        for (size_t i = 0; i < o->all->n; i++) {
+                const Node *iface = props(o->all->entries[i].value, "org.projectcalico.HostEndpoint1.Interface");
+                if (!iface)
+                        continue;
+                const Node *ep = props(object_at(o, str(iface, "Endpoint")), "org.projectcalico.HostEndpoint1.Endpoint");
+                table_add(&t, strdup(str(iface, "Name")));
+                table_add(&t, strdup(ep ? str(ep, "Name") : "-"));
+                table_add(&t, strdup(!ep ? "unprotected" : streq(str(iface, "Enforced"), "true") ? "enforced" : str(ep, "State")));
+                table_add(&t, strdup(ep ? str(ep, "StateReason") : "no HostEndpoint matches it"));
+                table_add(&t, join(seq(ep, "Policies"), ",", "-"));
+        }
+        /* Then this node's endpoints that have no interface. */
+        for (size_t i = 0; i < o->all->n; i++) {
+                const Node *ep = props(o->all->entries[i].value, "org.projectcalico.HostEndpoint1.Endpoint");
+                const Node *ifs = seq(ep, "Interfaces");
+                if (!ep || streq(str(ep, "State"), "remote") || (ifs && ifs->n > 0))
+                        continue;
+                table_add(&t, strdup(*str(ep, "InterfaceName") ? str(ep, "InterfaceName") : "-"));
+                table_add(&t, strdup(str(ep, "Name")));
+                table_add(&t, strdup(str(ep, "State")));
+                table_add(&t, strdup(str(ep, "StateReason")));
+                table_add(&t, join(seq(ep, "Policies"), ",", "-"));
+        }
+        table_print(&t);
+}
+
+/* ---- JSON: the manager's properties, then interfaces and this node's
+ * endpoints, each as its D-Bus properties with lower-case keys ---- */
+
+static char *json_key(const char *prop) {
+        char *k = strdup(prop);
+
+        /* "PacketsAccepted" → "packetsAccepted", "ExpectedIPs" → "expectedIPs" */
+        if (k && k[0] >= 'A' && k[0] <= 'Z')
+                k[0] = (char)(k[0] - 'A' + 'a');
+        return k;
+}
+
+static Node *json_object(const Node *properties) {
+        Node *n = node_new(NODE_MAP, 0, 0);
+
+        for (size_t i = 0; n && properties && i < properties->n; i++) {
+                _cleanup_free_ char *k = json_key(properties->entries[i].key->text);
+                if (!k || node_map_set(n, k, node_copy(properties->entries[i].value)) < 0)
+                        return node_free(n);
+        }
+        return n;
+}
+
+static int print_json(const Node *manager, const Objects *o) {
+        _cleanup_(node_freep) Node *root = json_object(manager);
+        Node *ifaces = node_new(NODE_SEQ, 0, 0), *eps = node_new(NODE_SEQ, 0, 0);
+        StrBuf out = STRBUF_INIT;
+        int r = root && ifaces && eps ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < o->all->n; i++) {
+                const Node *obj = o->all->entries[i].value;
+                const Node *iface = props(obj, "org.projectcalico.HostEndpoint1.Interface");
+                const Node *ep = props(obj, "org.projectcalico.HostEndpoint1.Endpoint");
+                if (iface)
+                        r = node_seq_add(ifaces, json_object(iface));
+                else if (ep && !streq(str(ep, "State"), "remote"))
+                        r = node_seq_add(eps, json_object(ep));
+        }
+        if (r >= 0)
+                r = node_map_set(root, "interfaces", steal_ptr(ifaces));
+        if (r >= 0)
+                r = node_map_set(root, "hostEndpoints", steal_ptr(eps));
+        node_free(ifaces);
+        node_free(eps);
+        if (r < 0)
+                return r;
+        node_emit_json(root, &out, true);
+        printf("%s\n", strbuf_str(&out));
+        strbuf_done(&out);
+        return 0;
+}
+
+/* ---- the command ---- */
+
+static const char *configured_bus(const HepctlOptions *o, Config *c) {
+        ParseError e = PARSE_ERROR_INIT;
+
+        if (config_load(o->config ? o->config : HEP_DEFAULT_CONFIG, !o->config, c, &e) < 0) {
+                parse_error_done(&e);
+                return "system";
+        }
+        return c->bus ? c->bus : "system";
+}
+
+int hepctl_status(const HepctlOptions *go, int argc, char **argv) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "bus", required_argument, NULL, 'b' },
+                { "output", required_argument, NULL, 'o' },
+                {}
+        };
+        _cleanup_(config_done) Config cfg = {};
+        _cleanup_(node_freep) Node *manager = NULL;
+        Objects objects = {};
+        const char *bus = NULL, *output = "table";
+        DBusConnection *c;
+        DBusError e;
+        int opt, code = HEPCTL_FAIL;
+
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "hb:o:", options, NULL)) >= 0)
+                switch (opt) {
+                case 'h':
+                        status_usage(stdout);
+                        return HEPCTL_OK;
+                case 'b':
+                        bus = optarg;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                default:
+                        status_usage(stderr);
+                        return HEPCTL_FAIL;
+                }
+        if (optind < argc || (!streq(output, "table") && !streq(output, "json"))) {
+                status_usage(stderr);
+                return HEPCTL_FAIL;
+        }
+        if (!bus)
+                bus = configured_bus(go, &cfg);
+        dbus_error_init(&e);
+        c = open_bus(bus, &e);
+        if (!c) {
+                hepctl_error("Cannot connect to the %s bus: %s", bus, e.message ? e.message : "unknown error");
+                dbus_error_free(&e);
+                return HEPCTL_FAIL;
+        }
+        if (!dbus_bus_name_has_owner(c, BUS_NAME, NULL)) {
+                hepctl_error("hostendpointd is not running: nothing owns %s on the %s bus", BUS_NAME, bus);
+                goto out;
+        }
+        manager = call(c, DBUS_INTERFACE_PROPERTIES, "GetAll", BUS_NAME ".Manager", &e);
+        if (manager)
+                objects.all = call(c, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL, &e);
+        if (!manager || !objects.all || manager->type != NODE_MAP || objects.all->type != NODE_MAP) {
+                hepctl_error("Cannot ask hostendpointd: %s", dbus_error_is_set(&e) ? e.message : "unexpected reply");
+                goto out;
+        }
+        if (streq(output, "json")) {
+                if (print_json(manager, &objects) >= 0)
+                        code = HEPCTL_OK;
+        } else {
+                print_status(manager, &objects);
+                code = HEPCTL_OK;
+        }
+out:
+        node_free(objects.all);
+        dbus_error_free(&e);
+        dbus_connection_close(c);
+        dbus_connection_unref(c);
+        return code;
+}
