@@ -25,7 +25,7 @@
 #include "tracker.h"
 
 #define RECONNECT_MIN_USEC (1000ULL * 1000)
-#define RECONNECT_MAX_USEC (30ULL * 1000 * 1000)
+#define RECONNECT_MAX_USEC (10ULL * 1000 * 1000)
 #define WAITERS_MAX 256
 
 /* What a client was last told about one object, to send only changes. */

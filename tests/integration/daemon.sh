@@ -63,6 +63,9 @@ expect_pass "its policy allows tcp 8080" probe_tcp h1 10.78.0.1 8080
 kill "$RECV"
 expect_true '[ ! -s "$T/leaked" ]' "not one datagram reached the host on the hot-plugged interface"
 expect_true 'wait_log "eth1-hep. enforced: enforced on eth1"' "logged as enforced once it exists"
+wait_operstate h1 eth1 UP
+sleep 0.2
+expect_true '! grep -Eq "enforced on ([^ ,]+), \1($|,)" "$DAEMON_LOG"' "an interface that came up is one interface, not two"
 
 echo "# rename away and back"
 mark=$(log_lines)

@@ -50,9 +50,6 @@ wait_log() {
         return 1
 }
 
-# log_lines: how many lines the daemon has logged, for wait_log_since.
-log_lines() { grep -c "" "$DAEMON_LOG"; }
-
 # wait_log_since N PATTERN [SECONDS]: a line after the first N matches.
 wait_log_since() {
         wait_for "tail -n +$(($1 + 1)) \"$DAEMON_LOG\" | grep -q -- \"$2\"" "${3:-5}" && return 0
