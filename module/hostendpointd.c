@@ -158,7 +158,7 @@ static void log_state(const Calc *c) {
                 const Endpoint *e = &c->endpoints[i];
                 if (e->state == ENDPOINT_REMOTE)
                         continue;
-                log_line(e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s': %s: %s", e->name,
+                log_line(e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s' %s: %s", e->name,
                          endpoint_state_to_string(e->state), endpoint_reason(e) ? endpoint_reason(e) : "");
         }
         for (size_t i = 0; i < c->n_warnings; i++)

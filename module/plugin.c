@@ -191,6 +191,11 @@ static int apply_now(hep_plugin *p) {
         host_log(p->host, 7, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
                  (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
                  (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
+        /* A resource change is a decision a user cares about, even when no
+         * endpoint changes state (a policy edited, added, removed). */
+        if (trim && p->ready)
+                host_log(p->host, 6, "Datastore changed: ruleset re-committed in %llu ms",
+                         (unsigned long long)((p->last_commit_usec + 500) / 1000));
         if (p->commit_error) {
                 p->commit_error = mfree_ptr(p->commit_error);
                 set_last_error(p, p->n_problems ? p->problems[p->n_problems - 1] : NULL);

@@ -1,16 +1,22 @@
 #!/bin/bash
 # The main job, for a new user: installs what is needed, builds, and shows
-# hostendpoint enforcing the shipped example HostEndpoints
+# hostendpointd enforcing the shipped example HostEndpoints live
 # (packaging/examples/, Calico's sample "some.name" on eth0 of node
 # "myhost") on a directory datastore, in a demo network namespace so that
-# nothing on this machine's own interfaces changes. Everything it creates
-# is removed when it ends.
+# nothing on this machine's own interfaces changes. The daemon starts before
+# eth0 exists; eth0 is then hot-plugged, traffic is probed, and a policy is
+# added and removed while it runs; what it enforces is read back over D-Bus
+# (a private system bus of the demo's own, with the bus policy we ship).
+# Everything it creates is removed when it ends; it exits 0 only if the
+# traffic matched the policy at every step. Run from a terminal, it pauses
+# before cleaning up so that you can try busctl and hepctl yourself.
 #
 #   demo client namespace  ── veth ──  demo host namespace (node "myhost")
-#   192.168.0.100                      eth0: 192.168.0.1, 192.168.0.2
+#   192.168.0.100                      hostendpointd, then eth0 (hot-plugged):
+#                                      192.168.0.1, 192.168.0.2
 #                                      listening: tcp 1234 ("some-port"), tcp 8080
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 tools/install-deps.sh || exit 1
 
 BUILD=build-demo
@@ -23,73 +29,190 @@ HEPCTL="$PWD/$BUILD/dbus/hepctl"
 DAEMON="$PWD/$BUILD/module/hostendpointd"
 HOSTNS="hep-demo-$$-host"
 CLIENTNS="hep-demo-$$-client"
-DS=$(mktemp -d /tmp/hep-demo-XXXXXX)
+WORK=$(mktemp -d /tmp/hep-demo-XXXXXX)
+DS="$WORK/resources.d"     # the datastore the daemon watches
+LOG="$WORK/hostendpointd.log"
+DAEMON_PID=
 PIDS=()
 
+. tools/private-bus.sh
+
 cleanup() {
+        if [ -n "$DAEMON_PID" ]; then
+                kill "$DAEMON_PID" 2>/dev/null
+                wait "$DAEMON_PID" 2>/dev/null
+        fi
+        private_bus_stop
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+        for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
         for ns in "$HOSTNS" "$CLIENTNS"; do
                 for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
                 ip netns del "$ns" 2>/dev/null
         done
-        rm -rf "$DS"
+        rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
+die() { printf '\nDemo FAILED: %s\n' "$*"; exit 1; }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 20 ms until it succeeds.
+wait_until() {
+        local deadline=$((SECONDS + $1))
+        shift
+        until "$@"; do
+                [ "$SECONDS" -lt "$deadline" ] || return 1
+                sleep 0.02
+        done
+}
+
+# The daemon's log: one line per decision, "<priority>message" (journald's
+# convention on stderr; the priority is left out here). new_log prints the
+# lines not shown yet.
+SHOWN=0
+new_log() {
+        local n
+        n=$(wc -l <"$LOG")
+        [ "$n" -gt "$SHOWN" ] && sed -n "$((SHOWN + 1)),${n}p" "$LOG" | sed 's/^<[0-7]>/   hostendpointd: /'
+        SHOWN=$n
+}
+logged() { grep -q -- "$1" "$LOG"; }
+
+ok=1
+probe() { # port: can the client open tcp PORT on 192.168.0.1 (and get a reply)?
+        local out
+        out=$(ip netns exec "$CLIENTNS" timeout 2 socat -T1 - "TCP:192.168.0.1:$1,connect-timeout=1" </dev/null 2>/dev/null) &&
+                [ -n "$out" ]
+}
+expect() { # pass|drop port
+        if probe "$2"; then got=pass; else got=drop; fi
+        if [ "$got" = pass ]; then printf '   tcp %s: passes' "$2"; else printf '   tcp %s: dropped' "$2"; fi
+        if [ "$got" = "$1" ]; then echo; else echo "   <-- WRONG, the policy says $1"; ok=0; fi
+}
+in_kernel() { ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.some.name 2>/dev/null | grep -q "$1"; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 step "1. The resources: Calico YAML, loaded with hepctl (calicoctl's commands) into dir:$DS"
+mkdir "$DS"
 show "$HEPCTL" --datastore "dir:$DS" create -f packaging/examples/ || exit 1
 show "$HEPCTL" --datastore "dir:$DS" get hostendpoints -o wide
 show "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicies -o wide
 show "$HEPCTL" --datastore "dir:$DS" get hostendpoints -l "role == 'server'"
 
-step "2. A demo host: namespace $HOSTNS with eth0 (192.168.0.1) and a client peer"
+step "2. Start hostendpointd in the demo host namespace $HOSTNS, which has no eth0 yet"
 ip netns add "$HOSTNS" && ip netns add "$CLIENTNS" || exit 1
 ip -n "$HOSTNS" link set lo up
 ip -n "$CLIENTNS" link set lo up
-ip -n "$HOSTNS" link add eth0 type veth peer name eth0 netns "$CLIENTNS"
-ip -n "$HOSTNS" addr add 192.168.0.1/24 dev eth0
-ip -n "$HOSTNS" addr add 192.168.0.2/24 dev eth0
-ip -n "$CLIENTNS" addr add 192.168.0.100/24 dev eth0
-ip -n "$HOSTNS" link set eth0 up
-ip -n "$CLIENTNS" link set eth0 up
+show ip -n "$HOSTNS" -brief link
+private_bus_start "$WORK/bus" "$PWD" || die "cannot start a private D-Bus system bus"
+BUS=$PRIVATE_BUS
+echo "(A private system bus for the demo, with the shipped bus policy: $BUS)"
+printf '$ %s 2>%s &\n' "ip netns exec $HOSTNS $DAEMON --datastore dir:$DS --nodename myhost --bus $BUS" "$LOG"
+ip netns exec "$HOSTNS" "$DAEMON" --datastore "dir:$DS" --nodename myhost --bus "$BUS" 2>"$LOG" &
+DAEMON_PID=$!
+wait_until 10 logged "Ready" || { new_log; die "hostendpointd did not become ready"; }
+new_log
+
+step "3. eth0 does not exist, yet some.name is already enforced on it, by name"
+show ip netns exec "$HOSTNS" nft list map inet hostendpoint disp-in
+echo "The input hook dispatches with 'iifname vmap @disp-in': the first packet of an"
+echo "eth0, whenever one appears, goes through chain ep-in.some.name. No unfiltered moment."
+
+step "4. Hot-plug eth0: a veth whose other end (192.168.0.100) is in $CLIENTNS"
+show ip -n "$HOSTNS" link add eth0 type veth peer name eth0 netns "$CLIENTNS" || exit 1
+show ip -n "$HOSTNS" addr add 192.168.0.1/24 dev eth0
+show ip -n "$HOSTNS" addr add 192.168.0.2/24 dev eth0
+show ip -n "$HOSTNS" link set eth0 up
+show ip -n "$CLIENTNS" addr add 192.168.0.100/24 dev eth0
+show ip -n "$CLIENTNS" link set eth0 up
+wait_until 5 logged "enforced on eth0" || { new_log; die "hostendpointd did not log that it enforces some.name on eth0"; }
+wait_until 5 sh -c "ip -n $HOSTNS -o link show eth0 | grep -q 'state UP'"
+sleep 0.2 # the daemon's reaction to the link coming up
+new_log
+
+step "5. Traffic from the client: tcp 1234 (some-port, allowed by allow-some-port) and tcp 8080"
 for port in 1234 8080; do
-        ip netns exec "$HOSTNS" socat "TCP-LISTEN:$port,reuseaddr,fork" SYSTEM:"echo hello from port $port" &
+        ip netns exec "$HOSTNS" socat "TCP-LISTEN:$port,reuseaddr,fork" SYSTEM:"echo hello from port $port" 2>/dev/null &
         PIDS+=($!)
 done
-until ip netns exec "$HOSTNS" ss -ltn | grep -q ':8080 '; do sleep 0.05; done
+wait_until 5 sh -c "ip netns exec $HOSTNS ss -ltn | grep -q ':8080 '" || die "the listeners did not start"
+echo "Listening in $HOSTNS on tcp 1234 and tcp 8080; the client connects to 192.168.0.1:"
+expect pass 1234
+expect drop 8080
 
-probe() { # port
-        if out=$(ip netns exec "$CLIENTNS" timeout 2 socat -T1 - "TCP:192.168.0.1:$1,connect-timeout=1" </dev/null 2>/dev/null) &&
-                [ -n "$out" ]; then
-                echo "   tcp $1: passes ($out)"
-        else
-                echo "   tcp $1: dropped"
-        fi
-}
-echo "Before enforcement:"
-probe 1234
-probe 8080
+step "6. What the kernel holds for some.name (table inet hostendpoint, counters included)"
+show ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.some.name
+# Named counters (one pair per endpoint) when the chain counts into them.
+if ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.some.name | grep -q 'counter name'; then
+        show ip netns exec "$HOSTNS" nft list counters table inet hostendpoint
+fi
 
-step "3. The ruleset hostendpoint computes for node myhost"
-show "$HEPCTL" --datastore "dir:$DS" ruleset --node myhost --no-interfaces | sed -n '/chain ep-in.some.name/,/^\t}/p'
+step "7. What hostendpointd says over D-Bus (org.projectcalico.HostEndpoint1), for desktop and admin tools"
+show busctl --address="$BUS" tree org.projectcalico.HostEndpoint1
+show "$HEPCTL" status --bus "$BUS"
+show busctl --address="$BUS" get-property org.projectcalico.HostEndpoint1 \
+        /org/projectcalico/HostEndpoint1/endpoint/some_2ename org.projectcalico.HostEndpoint1.Endpoint \
+        State Policies PacketsAccepted PacketsDropped
 
-step "4. Enforce it: hostendpointd --oneshot in the demo host namespace"
-show ip netns exec "$HOSTNS" "$DAEMON" --oneshot --datastore "dir:$DS" --nodename myhost || exit 1
-echo "After enforcement (policy allow-some-port allows the named port some-port = tcp 1234):"
-probe 1234
-probe 8080
-ok=1
-ip netns exec "$CLIENTNS" timeout 2 socat -T1 - TCP:192.168.0.1:1234,connect-timeout=1 </dev/null >/dev/null 2>&1 || ok=0
-ip netns exec "$CLIENTNS" timeout 2 socat -T1 - TCP:192.168.0.1:8080,connect-timeout=1 </dev/null >/dev/null 2>&1 && ok=0
+step "8. A live change: a policy allowing tcp 8080 too, applied with hepctl while the daemon runs"
+cat >"$WORK/allow-8080.yaml" <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: allow-8080
+spec:
+  order: 200
+  selector: type == 'production'
+  ingress:
+  - action: Allow
+    protocol: TCP
+    destination:
+      ports: [8080]
+EOF
+show cat "$WORK/allow-8080.yaml"
+start=$(date +%s%N)
+show "$HEPCTL" --datastore "dir:$DS" apply -f "$WORK/allow-8080.yaml" || exit 1
+wait_until 5 in_kernel "jump pol-in.allow-8080" || die "the new policy did not reach the kernel"
+echo "hostendpointd saw the file change (inotify); in the kernel $(ms_since "$start") ms after hepctl started:"
+ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.some.name | grep 'jump pol-in'
+expect pass 1234
+expect pass 8080
+start=$(date +%s%N)
+show "$HEPCTL" --datastore "dir:$DS" delete globalnetworkpolicy allow-8080 || exit 1
+wait_until 5 sh -c "! ip netns exec $HOSTNS nft list chain inet hostendpoint ep-in.some.name | grep -q allow-8080" ||
+        die "the deleted policy stayed in the kernel"
+echo "Gone from the kernel $(ms_since "$start") ms after hepctl started:"
+expect pass 1234
+expect drop 8080
+new_log
 
-step "5. What the kernel holds (table inet hostendpoint, counters included)"
-ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.some.name
+if [ -t 0 ] && [ -t 1 ]; then
+        step "The demo is running: try it from another terminal"
+        echo "  busctl --address=$BUS tree org.projectcalico.HostEndpoint1"
+        echo "  $HEPCTL status --bus $BUS"
+        echo "  $HEPCTL --datastore dir:$DS get hostendpoints -o yaml"
+        echo "  ip netns exec $HOSTNS nft list table inet hostendpoint"
+        read -r -p "Press Enter to stop hostendpointd and clean up. " _
+fi
 
+step "9. Stop hostendpointd with SIGTERM: the rules stay in force"
+show kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID"
+rc=$?
+DAEMON_PID=
+new_log
+[ "$rc" = 0 ] || { echo "   hostendpointd exited with status $rc, not 0"; ok=0; }
+expect pass 1234
+expect drop 8080
+
+echo
+echo "Cleaning up: the daemon is stopped; deleting namespaces $HOSTNS and $CLIENTNS"
+echo "(and the table inet hostendpoint with it). 'hepctl ruleset --node myhost' prints"
+echo "the whole table; 'hostendpointd --help' lists the daemon's options."
 if [ "$ok" = 1 ]; then
-        printf '\nDemo done: port 1234 allowed, port 8080 dropped, as the policy says.\n'
+        printf '\nDemo done: port 1234 allowed throughout, port 8080 dropped except while allow-8080 existed, as the policies say.\n'
         exit 0
 fi
 printf '\nDemo FAILED: the traffic did not match the policy.\n'

@@ -1,12 +1,10 @@
-# A private system bus for a test, after lib.sh: a real dbus-daemon with a
-# system-bus configuration (default deny, as Debian's system.conf) that
-# includes the bus policy file we ship, on a socket under $T. Stopped by
-# its PID at exit.
+# A private system bus for a test, after lib.sh (tools/private-bus.sh: a
+# real dbus-daemon with the bus policy file we ship), on a socket under
+# $T, and the clients' helpers. Stopped by its PID at exit.
 
 BUS_DIR="$T/bus"
 BUS_SOCKET="$BUS_DIR/system_bus_socket"
 BUS="unix:path=$BUS_SOCKET"
-BUS_PID=
 BUS_NAME=org.projectcalico.HostEndpoint1
 BUS_ROOT=/org/projectcalico/HostEndpoint1
 mkdir -p "$BUS_DIR"
@@ -14,55 +12,16 @@ mkdir -p "$BUS_DIR"
 chmod 711 "$T"
 chmod 755 "$BUS_DIR"
 
-cat >"$BUS_DIR/system.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>$BUS</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
-  </policy>
-  <policy user="root">
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
-  </policy>
-  <include>$SRCDIR/dbus/org.projectcalico.HostEndpoint1.conf</include>
-</busconfig>
-EOF
+. "$SRCDIR/tools/private-bus.sh"
+CLEANUP_HOOKS+=("private_bus_stop")
 
-_bus_cleanup() {
-        if [ -n "$BUS_PID" ]; then
-                kill "$BUS_PID" 2>/dev/null
-                wait "$BUS_PID" 2>/dev/null
-        fi
-        BUS_PID=
-}
-CLEANUP_HOOKS+=("_bus_cleanup")
-
-# bus_start: starts the bus daemon and waits for its socket.
+# bus_start: starts the bus daemon and waits until it answers.
 bus_start() {
-        rm -f "$BUS_SOCKET"
-        dbus-daemon --config-file="$BUS_DIR/system.conf" --nofork 2>>"$BUS_DIR/log" &
-        BUS_PID=$!
-        wait_for '[ -S "$BUS_SOCKET" ] && busctl --address="$BUS" list >/dev/null 2>&1' 5 ||
-                { fail "dbus-daemon did not start: $(cat "$BUS_DIR/log")"; exit 1; }
+        private_bus_start "$BUS_DIR" "$SRCDIR" || { fail "the private bus did not start"; exit 1; }
+        BUS=$PRIVATE_BUS
 }
 
-bus_stop() { _bus_cleanup; }
+bus_stop() { private_bus_stop; }
 
 # The service's tools, on the test's bus.
 bctl() { busctl --address="$BUS" "$@"; }
