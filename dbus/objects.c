@@ -436,13 +436,24 @@ static void endpoint_state_reason(Out *o, BusView *v, const void *obj) {
 }
 
 static void endpoint_interfaces(Out *o, BusView *v, const void *obj) {
+        const Endpoint *e = obj;
         char path[BUS_PATH_MAX];
 
         out_open(o, DBUS_TYPE_ARRAY, "o");
-        for (size_t i = 0; i < v->n_ifaces; i++)
-                if (v->policing[i] == obj) {
-                        bus_interface_path(v->ifaces[i].ifindex, path);
-                        out_path(o, path);
+        if (v->calc && e == v->calc->wildcard) {
+                /* "*": every interface without an endpoint of its own. */
+                for (size_t i = 0; i < v->n_ifaces; i++)
+                        if (v->policing[i] == e) {
+                                bus_interface_path(v->ifaces[i].ifindex, path);
+                                out_path(o, path);
+                        }
+        } else
+                for (size_t j = 0; j < e->n_ifindexes; j++) {
+                        const HostInterface *hi = bus_view_find_interface(v, e->ifindexes[j]);
+                        if (hi && v->policing[hi - v->ifaces] == e) {
+                                bus_interface_path(hi->ifindex, path);
+                                out_path(o, path);
+                        }
                 }
         out_close(o);
 }
@@ -609,20 +620,10 @@ void bus_append_properties(Out *o, const BusInterface *i, BusView *v, const void
 }
 
 void bus_append_object_interfaces(Out *o, const BusInterface *i, BusView *v, const void *object) {
-        static const char *const standard[] = {
-                "org.freedesktop.DBus.Peer",
-                "org.freedesktop.DBus.Introspectable",
-                "org.freedesktop.DBus.Properties",
-        };
-
+        /* Only our interface: the standard ones (Properties, Introspectable,
+         * Peer) every object has are left out, as GDBus does, which keeps
+         * the reply a fifth smaller. */
         out_open(o, DBUS_TYPE_ARRAY, "{sa{sv}}");
-        for (size_t j = 0; j < ELEMENTSOF(standard); j++) {
-                out_open(o, DBUS_TYPE_DICT_ENTRY, NULL);
-                out_str(o, standard[j]);
-                out_open(o, DBUS_TYPE_ARRAY, "{sv}");
-                out_close(o);
-                out_close(o);
-        }
         out_open(o, DBUS_TYPE_DICT_ENTRY, NULL);
         out_str(o, i->name);
         bus_append_properties(o, i, v, object);

@@ -102,8 +102,7 @@ const BusProperty *bus_interface_property(const BusInterface *i, const char *nam
 void bus_append_property_value(Out *o, const BusProperty *p, BusView *v, const void *object);
 /* The a{sv} of every property of i. */
 void bus_append_properties(Out *o, const BusInterface *i, BusView *v, const void *object);
-/* One interface's entry of an object's a{sa{sv}}, plus the standard
- * interfaces every object has. */
+/* An object's a{sa{sv}}: its one interface of ours, with every property. */
 void bus_append_object_interfaces(Out *o, const BusInterface *i, BusView *v, const void *object);
 
 /* ---- paths ---- */

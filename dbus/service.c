@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus-loop.h"
 #include "client.h"
@@ -304,8 +305,16 @@ static void append_object(Out *o, const char *path, const BusInterface *iface, B
         out_close(o);
 }
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void handle_get_managed_objects(BusService *s, DBusMessage *m) {
         DBusMessage *reply = dbus_message_new_method_return(m);
+        uint64_t start = now_usec(), counted;
         char path[BUS_PATH_MAX];
         DBusMessageIter it;
         Out o;
@@ -325,8 +334,11 @@ static void handle_get_managed_objects(BusService *s, DBusMessage *m) {
                 append_object(&o, path, &bus_interface_interface, &s->view, &s->view.ifaces[i]);
         }
         out_close(&o);
+        counted = now_usec();
         bus_view_forget_counters(&s->view);
         send_and_unref(s, new_reply_or_oom(m, &o, reply));
+        host_log(s->p->host, 7, "D-Bus: GetManagedObjects answered in %llu us (%llu us building the reply)",
+                 (unsigned long long)(now_usec() - start), (unsigned long long)(counted - start));
 }
 
 /* ---- change signals ---- */
@@ -376,9 +388,6 @@ static void emit_added(BusService *s, const ObjectRecord *rec, const void *objec
 }
 
 static void emit_removed(BusService *s, const ObjectRecord *rec) {
-        static const char *const standard[] = {
-                DBUS_INTERFACE_PEER, DBUS_INTERFACE_INTROSPECTABLE, DBUS_INTERFACE_PROPERTIES,
-        };
         DBusMessage *sig;
         DBusMessageIter it;
         Out o;
@@ -392,8 +401,6 @@ static void emit_removed(BusService *s, const ObjectRecord *rec) {
         out_init_message(&o, &it);
         out_path(&o, rec->path);
         out_open(&o, DBUS_TYPE_ARRAY, "s");
-        for (size_t i = 0; i < ELEMENTSOF(standard); i++)
-                out_str(&o, standard[i]);
         out_str(&o, rec->iface->name);
         out_close(&o);
         emit(s, sig, &o);
@@ -1032,8 +1039,10 @@ void plugin_notify(hep_plugin *p, PluginChange what) {
         if (!s)
                 return;
         if (what == PLUGIN_CHANGED_STATE) {
+                uint64_t start = now_usec();
                 sync_objects(s);
                 answer_waiters(s);
+                host_log(p->host, 7, "D-Bus: changes published in %llu us", (unsigned long long)(now_usec() - start));
         }
         if (s->view.plugin)
                 sync_manager(s);

@@ -45,8 +45,12 @@ struct LinkTracker {
 static void cache_changed(struct nl_cache *cache, struct nl_object *obj, int action, void *data) {
         LinkTracker *t = data;
 
-        t->dirty = true;
         t->events++;
+        /* A link's per-family copy (see rebuild_from_caches) changes
+         * nothing we use. */
+        if (cache == t->links && rtnl_link_get_family((struct rtnl_link *)obj) != AF_UNSPEC)
+                return;
+        t->dirty = true;
 }
 
 static int rebuild_from_caches(LinkTracker *t) {

@@ -485,104 +485,170 @@ static int endpoint_bind(Endpoint *e, const char *ifname, int ifindex) {
         return 0;
 }
 
-static bool interface_has_ip(const HostInterface *i, const Endpoint *e) {
-        for (size_t a = 0; a < i->n_addrs; a++)
-                for (size_t b = 0; b < e->n_ips; b++)
-                        if (ipaddr_compare(&i->addrs[a], &e->ips[b]) == 0)
-                                return true;
-        return false;
-}
-
 static bool endpoint_is_local_specific(const Endpoint *e) {
         return e->state != ENDPOINT_REMOTE && !e->wildcard;
 }
 
-/* Does endpoint e claim an interface named ifname (iface: NULL if it does
- * not exist)? By name; or, for a HEP without interfaceName, by address. */
-static bool endpoint_claims(const Endpoint *e, const char *ifname, const HostInterface *iface) {
-        const char *want = e->hep->spec.hep.interface_name;
+/* Which of this node's specific HEPs claim an interface, found through
+ * indexes rather than by asking every HEP about every interface: by name
+ * (interfaceName) or, for a HEP without one, by any of its addresses.
+ * local[] is in name order, so the first claimant wins. */
+typedef struct AddressClaim {
+        IPAddr addr;
+        size_t local; /* index into local[] */
+} AddressClaim;
 
-        if (!isempty(want))
-                return streq(want, ifname);
-        return iface && interface_has_ip(iface, e);
+typedef struct Claims {
+        Endpoint **local;
+        size_t n_local;
+        StrMap by_name;     /* interfaceName → first index + 1 (as a pointer-sized integer) */
+        size_t *next_named; /* the next index claiming the same name, or SIZE_MAX */
+        AddressClaim *by_addr; /* sorted by address, then index */
+        size_t n_by_addr;
+        size_t *found;      /* scratch: the claimants of one interface */
+} Claims;
+
+static int compare_claims(const void *a, const void *b) {
+        const AddressClaim *x = a, *y = b;
+        int c = ipaddr_compare(&x->addr, &y->addr);
+
+        return c ? c : (x->local > y->local) - (x->local < y->local);
 }
 
-/* Endpoints are sorted by name, so the first claimant is the winner. */
-/* local: this node's HEPs other than "*", in name order. */
-static int bind_interface(Endpoint **local, size_t n_local, const char *ifname, const HostInterface *iface) {
-        Endpoint *winner = NULL;
-        int r;
+static void claims_done(Claims *k) {
+        free(k->local);
+        strmap_done(&k->by_name);
+        free(k->next_named);
+        free(k->by_addr);
+        free(k->found);
+}
 
-        for (size_t i = 0; i < n_local; i++) {
-                Endpoint *e = local[i];
-                if (!endpoint_claims(e, ifname, iface))
-                        continue;
-                if (!winner) {
-                        winner = e;
-                        r = endpoint_bind(e, ifname, iface ? iface->ifindex : 0);
-                        if (r < 0)
-                                return r;
+static int claims_build(Claims *k, Calc *c) {
+        size_t n_addr = 0;
+
+        k->local = new_array(c->n_endpoints, sizeof(Endpoint *));
+        if (!k->local)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                if (endpoint_is_local_specific(&c->endpoints[i])) {
+                        k->local[k->n_local++] = &c->endpoints[i];
+                        n_addr += c->endpoints[i].n_ips;
+                }
+        k->next_named = new_array(k->n_local, sizeof(size_t));
+        k->by_addr = new_array(n_addr, sizeof(AddressClaim));
+        /* An endpoint is found once per address the interface shares with it. */
+        k->found = new_array(k->n_local + n_addr, sizeof(size_t));
+        if (!k->next_named || !k->by_addr || !k->found)
+                return -ENOMEM;
+        /* Backwards, so each name's chain comes out in name order. */
+        for (size_t i = k->n_local; i-- > 0;) {
+                const Endpoint *e = k->local[i];
+                const char *want = e->hep->spec.hep.interface_name;
+                if (isempty(want)) {
+                        for (size_t j = 0; j < e->n_ips; j++)
+                                k->by_addr[k->n_by_addr++] = (AddressClaim) { e->ips[j], i };
                         continue;
                 }
-                if (e->n_ifnames == 0) {
-                        r = set_reason(e, ENDPOINT_INACTIVE, "interface %s is held by '%s'", ifname, winner->name);
-                        if (r < 0)
-                                return r;
-                }
+                uintptr_t first = (uintptr_t)strmap_get(&k->by_name, want);
+                k->next_named[i] = first ? first - 1 : SIZE_MAX;
+                if (strmap_put(&k->by_name, want, (void *)(uintptr_t)(i + 1)) < 0)
+                        return -ENOMEM;
         }
+        qsort_safe(k->by_addr, k->n_by_addr, sizeof(AddressClaim), compare_claims);
         return 0;
 }
 
-static bool interface_exists(const HostInterface *ifaces, size_t n, const char *name) {
-        for (size_t i = 0; i < n; i++)
-                if (streq(ifaces[i].name, name))
-                        return true;
-        return false;
+static int compare_sizes(const void *a, const void *b) {
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* The claimants of ifname (iface: NULL if it does not exist), in name
+ * order, into k->found; returns how many. */
+static size_t claims_find(Claims *k, const char *ifname, const HostInterface *iface) {
+        size_t n = 0;
+        uintptr_t first = (uintptr_t)strmap_get(&k->by_name, ifname);
+
+        for (size_t i = first ? first - 1 : SIZE_MAX; i != SIZE_MAX; i = k->next_named[i])
+                k->found[n++] = i;
+        for (size_t a = 0; iface && a < iface->n_addrs; a++) {
+                AddressClaim key = { iface->addrs[a], 0 };
+                size_t lo = 0, hi = k->n_by_addr;
+                /* The first claim of this address. */
+                while (lo < hi) {
+                        size_t mid = (lo + hi) / 2;
+                        if (compare_claims(&k->by_addr[mid], &key) < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                for (; lo < k->n_by_addr && ipaddr_compare(&k->by_addr[lo].addr, &iface->addrs[a]) == 0; lo++)
+                        k->found[n++] = k->by_addr[lo].local;
+        }
+        if (n > 1) {
+                size_t u = 0;
+                qsort_safe(k->found, n, sizeof(size_t), compare_sizes);
+                for (size_t i = 0; i < n; i++)
+                        if (u == 0 || k->found[u - 1] != k->found[i])
+                                k->found[u++] = k->found[i];
+                n = u;
+        }
+        return n;
+}
+
+/* The first claimant wins the interface; the others, if they hold nothing
+ * yet, are inactive because of it. */
+static int bind_interface(Claims *k, const char *ifname, const HostInterface *iface) {
+        size_t n = claims_find(k, ifname, iface);
+        Endpoint *winner;
+        int r;
+
+        if (n == 0)
+                return 0;
+        winner = k->local[k->found[0]];
+        r = endpoint_bind(winner, ifname, iface ? iface->ifindex : 0);
+        for (size_t i = 1; r >= 0 && i < n; i++) {
+                Endpoint *e = k->local[k->found[i]];
+                if (e->n_ifnames == 0)
+                        r = set_reason(e, ENDPOINT_INACTIVE, "interface %s is held by '%s'", ifname, winner->name);
+        }
+        return r;
 }
 
 static int calc_bind_interfaces(Calc *c, const HostInterface *ifaces, size_t n_ifaces, const Exclusions *x) {
-        _cleanup_free_ Endpoint **local = new_array(c->n_endpoints, sizeof(Endpoint *));
-        size_t n_local = 0;
-        int r;
+        Claims k = {};
+        StrMap existing = STRMAP_INIT;
+        int r = claims_build(&k, c);
 
-        if (!local)
-                return -ENOMEM;
-        for (size_t i = 0; i < c->n_endpoints; i++)
-                if (endpoint_is_local_specific(&c->endpoints[i]))
-                        local[n_local++] = &c->endpoints[i];
-        for (size_t i = 0; i < n_ifaces; i++) {
-                if (exclusions_match(x, ifaces[i].name))
-                        continue;
-                r = bind_interface(local, n_local, ifaces[i].name, &ifaces[i]);
-                if (r < 0)
-                        return r;
+        for (size_t i = 0; r >= 0 && i < n_ifaces; i++) {
+                r = strmap_put(&existing, ifaces[i].name, (void *)&ifaces[i]);
+                if (r >= 0 && !exclusions_match(x, ifaces[i].name))
+                        r = bind_interface(&k, ifaces[i].name, &ifaces[i]);
         }
         /* Named HEPs whose interface is not there yet are enforced by name
          * from the start, so a hot-plugged interface is never unfiltered. */
-        for (size_t i = 0; i < n_local; i++) {
-                Endpoint *e = local[i];
+        for (size_t i = 0; r >= 0 && i < k.n_local; i++) {
+                Endpoint *e = k.local[i];
                 const char *want = e->hep->spec.hep.interface_name;
                 if (isempty(want))
                         continue;
                 if (exclusions_match(x, want)) {
                         r = set_reason(e, ENDPOINT_ERROR, "interface %s is excluded by FelixConfiguration interfaceExclude",
                                        want);
-                        if (r < 0)
-                                return r;
                         continue;
                 }
-                if (interface_exists(ifaces, n_ifaces, want))
+                if (strmap_get(&existing, want))
                         continue;
                 bool done = false;
                 for (size_t j = 0; j < e->n_ifnames; j++)
                         done = done || streq(e->ifnames[j], want);
-                if (!done && e->state != ENDPOINT_INACTIVE) {
-                        r = bind_interface(local, n_local, want, NULL);
-                        if (r < 0)
-                                return r;
-                }
+                if (!done && e->state != ENDPOINT_INACTIVE)
+                        r = bind_interface(&k, want, NULL);
         }
-        return 0;
+        strmap_done(&existing);
+        claims_done(&k);
+        return r;
 }
 
 static int calc_states(Calc *c, const HostInterface *ifaces, size_t n_ifaces) {
