@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-open.h"
 #include "hepctl.h"
 #include "node.h"
 #include "parse.h"
@@ -125,22 +126,6 @@ static Node *from_iter(DBusMessageIter *it) {
 }
 
 /* ---- asking the daemon ---- */
-
-static DBusConnection *open_bus(const char *bus, DBusError *e) {
-        DBusConnection *c;
-
-        if (streq(bus, "system"))
-                return dbus_bus_get_private(DBUS_BUS_SYSTEM, e);
-        if (streq(bus, "session"))
-                return dbus_bus_get_private(DBUS_BUS_SESSION, e);
-        c = dbus_connection_open_private(bus, e);
-        if (c && !dbus_bus_register(c, e)) {
-                dbus_connection_close(c);
-                dbus_connection_unref(c);
-                return NULL;
-        }
-        return c;
-}
 
 static Node *call(DBusConnection *c, const char *interface, const char *method, const char *arg, DBusError *e) {
         DBusMessage *m = dbus_message_new_method_call(BUS_NAME, ROOT_PATH, interface, method), *reply;
@@ -340,7 +325,7 @@ int hepctl_status(const HepctlOptions *go, int argc, char **argv) {
         if (!bus)
                 bus = configured_bus(go, &cfg);
         dbus_error_init(&e);
-        c = open_bus(bus, &e);
+        c = bus_open(bus, &e);
         if (!c) {
                 hepctl_error("Cannot connect to the %s bus: %s", bus, e.message ? e.message : "unknown error");
                 dbus_error_free(&e);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "bus-loop.h"
+#include "bus-open.h"
 #include "client.h"
 #include "check.h"
 #include "datastore.h"
@@ -362,6 +363,22 @@ static void hash_properties(ObjectRecord *rec, BusView *v, const void *object, b
         }
 }
 
+/* A signal whose arguments are written through o, or NULL when there is
+ * no connection to send it on. */
+static DBusMessage *new_signal(BusService *s, const char *path, const char *iface, const char *member,
+                               DBusMessageIter *it, Out *o) {
+        DBusMessage *sig;
+
+        if (!s->conn)
+                return NULL;
+        sig = dbus_message_new_signal(path, iface, member);
+        if (!sig)
+                return NULL;
+        dbus_message_iter_init_append(sig, it);
+        out_init_message(o, it);
+        return sig;
+}
+
 static void emit(BusService *s, DBusMessage *sig, Out *o) {
         if (sig && o->oom) {
                 dbus_message_unref(sig);
@@ -371,34 +388,24 @@ static void emit(BusService *s, DBusMessage *sig, Out *o) {
 }
 
 static void emit_added(BusService *s, const ObjectRecord *rec, const void *object) {
-        DBusMessage *sig;
         DBusMessageIter it;
         Out o;
+        DBusMessage *sig = new_signal(s, BUS_ROOT_PATH, DBUS_INTERFACE_OBJECT_MANAGER, "InterfacesAdded", &it, &o);
 
-        if (!s->conn)
-                return;
-        sig = dbus_message_new_signal(BUS_ROOT_PATH, DBUS_INTERFACE_OBJECT_MANAGER, "InterfacesAdded");
         if (!sig)
                 return;
-        dbus_message_iter_init_append(sig, &it);
-        out_init_message(&o, &it);
         out_path(&o, rec->path);
         bus_append_object_interfaces(&o, rec->iface, &s->view, object);
         emit(s, sig, &o);
 }
 
 static void emit_removed(BusService *s, const ObjectRecord *rec) {
-        DBusMessage *sig;
         DBusMessageIter it;
         Out o;
+        DBusMessage *sig = new_signal(s, BUS_ROOT_PATH, DBUS_INTERFACE_OBJECT_MANAGER, "InterfacesRemoved", &it, &o);
 
-        if (!s->conn)
-                return;
-        sig = dbus_message_new_signal(BUS_ROOT_PATH, DBUS_INTERFACE_OBJECT_MANAGER, "InterfacesRemoved");
         if (!sig)
                 return;
-        dbus_message_iter_init_append(sig, &it);
-        out_init_message(&o, &it);
         out_path(&o, rec->path);
         out_open(&o, DBUS_TYPE_ARRAY, "s");
         out_str(&o, rec->iface->name);
@@ -417,13 +424,11 @@ static void emit_changed(BusService *s, const ObjectRecord *rec, const uint64_t 
 
         for (size_t i = 0; i < rec->iface->n_properties; i++)
                 any = any || (rec->iface->properties[i].emits && old[i] != rec->hashes[i]);
-        if (!any || !s->conn)
+        if (!any)
                 return;
-        sig = dbus_message_new_signal(rec->path, DBUS_INTERFACE_PROPERTIES, "PropertiesChanged");
+        sig = new_signal(s, rec->path, DBUS_INTERFACE_PROPERTIES, "PropertiesChanged", &it, &o);
         if (!sig)
                 return;
-        dbus_message_iter_init_append(sig, &it);
-        out_init_message(&o, &it);
         out_str(&o, iface);
         out_open(&o, DBUS_TYPE_ARRAY, "{sv}");
         for (size_t i = 0; i < rec->iface->n_properties; i++) {
@@ -883,22 +888,6 @@ static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *user
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
 
-static DBusConnection *open_bus(const char *bus, DBusError *e) {
-        DBusConnection *c;
-
-        if (streq(bus, "system"))
-                return dbus_bus_get_private(DBUS_BUS_SYSTEM, e);
-        if (streq(bus, "session"))
-                return dbus_bus_get_private(DBUS_BUS_SESSION, e);
-        c = dbus_connection_open_private(bus, e);
-        if (c && !dbus_bus_register(c, e)) {
-                dbus_connection_close(c);
-                dbus_connection_unref(c);
-                return NULL;
-        }
-        return c;
-}
-
 static int attach(BusService *s, DBusConnection *c) {
         DBusError e;
         int r = 0;
@@ -932,7 +921,7 @@ static int connect_bus(BusService *s) {
 
         dbus_error_init(&e);
         /* Blocking, but only towards the local bus daemon, once. */
-        c = open_bus(bus, &e);
+        c = bus_open(bus, &e);
         if (!c) {
                 if (!s->off_logged)
                         host_log(s->p->host, 4, "D-Bus is off: cannot connect to the %s bus (%s); enforcing without it, retrying in the background",
