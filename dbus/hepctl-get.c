@@ -496,6 +496,13 @@ int hepctl_get(const HepctlOptions *go, int argc, char **argv) {
         if (listing) {
                 const char *ns = k->namespaced && !g.all_namespaces ? (g.ns ? g.ns : "default") : NULL;
                 r = client_list(ds, k->kind, ns, &l);
+                /* Not allowed to read the datastore: what the daemon says. */
+                if ((r == -EACCES || r == -EPERM) && k->kind == KIND_HOST_ENDPOINT &&
+                    hepctl_daemon_host_endpoints(&o, &l) >= 0) {
+                        fprintf(stderr, "note: %s is not readable by this user; these are the HostEndpoints "
+                                        "hostendpointd knows (over D-Bus)\n", datastore_spec(ds));
+                        r = 0;
+                }
         } else {
                 size_t n = k ? (size_t)(argc - idx - 1) : wanted.n;
                 r = 0;

@@ -275,8 +275,6 @@ static int print_json(const Node *manager, const Objects *o) {
         return 0;
 }
 
-/* ---- the command ---- */
-
 static const char *configured_bus(const HepctlOptions *o, Config *c) {
         ParseError e = PARSE_ERROR_INIT;
 
@@ -286,6 +284,94 @@ static const char *configured_bus(const HepctlOptions *o, Config *c) {
         }
         return c->bus ? c->bus : "system";
 }
+
+/* ---- the daemon's view of HostEndpoints, for hepctl get ---- */
+
+static int strlist_from(const Node *seq_node, StrList *ret) {
+        ret->v = new_array(seq_node ? seq_node->n : 0, sizeof(char *));
+        if (!ret->v)
+                return -ENOMEM;
+        for (size_t i = 0; seq_node && i < seq_node->n; i++)
+                if (!(ret->v[ret->n++] = strdup(seq_node->items[i]->text ? seq_node->items[i]->text : "")))
+                        return -ENOMEM;
+        return 0;
+}
+
+/* A HostEndpoint resource from an Endpoint object's properties. */
+static int host_endpoint_from(const Node *p, Resource **ret) {
+        _cleanup_(resource_freep) Resource *r = resource_new(KIND_HOST_ENDPOINT);
+        const Node *labels = node_map_get(p, "Labels"), *ports = seq(p, "Ports");
+        HostEndpointSpec *s;
+        int k = 0;
+
+        if (!r)
+                return -ENOMEM;
+        s = &r->spec.hep;
+        r->meta.name = strdup(str(p, "Name"));
+        s->node = strdup(str(p, "Node"));
+        s->interface_name = *str(p, "InterfaceName") ? strdup(str(p, "InterfaceName")) : NULL;
+        if (!r->meta.name || !s->node)
+                return -ENOMEM;
+        for (size_t i = 0; labels && labels->type == NODE_MAP && k >= 0 && i < labels->n; i++)
+                k = labels_set(&r->meta.labels, labels->entries[i].key->text, labels->entries[i].value->text);
+        if (k >= 0)
+                k = strlist_from(seq(p, "ExpectedIPs"), &s->expected_ips);
+        if (k >= 0)
+                k = strlist_from(seq(p, "Profiles"), &s->profiles);
+        s->ports.v = new_array(ports ? ports->n : 0, sizeof(EndpointPort));
+        if (k < 0 || !s->ports.v)
+                return -ENOMEM;
+        for (size_t i = 0; ports && i < ports->n; i++) {
+                const Node *t = ports->items[i];
+                if (t->type != NODE_SEQ || t->n != 3)
+                        continue;
+                EndpointPort *e = &s->ports.v[s->ports.n++];
+                e->name = strdup(t->items[0]->text);
+                e->protocol = (Protocol) { .set = true, .name = strdup(t->items[1]->text) };
+                e->port = (uint16_t)strtoul(t->items[2]->text, NULL, 10);
+                if (!e->name || !e->protocol.name)
+                        return -ENOMEM;
+        }
+        *ret = steal_ptr(r);
+        return 0;
+}
+
+int hepctl_daemon_host_endpoints(const HepctlOptions *o, ResourceList *ret) {
+        _cleanup_(config_done) Config cfg = {};
+        const char *bus = configured_bus(o, &cfg);
+        Node *all = NULL;
+        DBusConnection *c;
+        DBusError e;
+        int r = -ENOTCONN;
+
+        dbus_error_init(&e);
+        c = bus_open(bus, &e);
+        if (c && dbus_bus_name_has_owner(c, BUS_NAME, NULL))
+                all = call(c, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL, &e);
+        if (all && all->type == NODE_MAP) {
+                r = 0;
+                for (size_t i = 0; r >= 0 && i < all->n; i++) {
+                        const Node *p = props(all->entries[i].value, "org.projectcalico.HostEndpoint1.Endpoint");
+                        Resource *res;
+                        if (!p)
+                                continue;
+                        r = host_endpoint_from(p, &res);
+                        if (r >= 0 && resource_list_add(ret, res) < 0) {
+                                resource_free(res);
+                                r = -ENOMEM;
+                        }
+                }
+        }
+        node_free(all);
+        dbus_error_free(&e);
+        if (c) {
+                dbus_connection_close(c);
+                dbus_connection_unref(c);
+        }
+        return r;
+}
+
+/* ---- the command ---- */
 
 int hepctl_status(const HepctlOptions *go, int argc, char **argv) {
         static const struct option options[] = {

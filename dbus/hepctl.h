@@ -47,3 +47,6 @@ int hepctl_patch(const HepctlOptions *o, int argc, char **argv);
 int hepctl_get(const HepctlOptions *o, int argc, char **argv);
 int hepctl_ruleset(const HepctlOptions *o, int argc, char **argv);
 int hepctl_status(const HepctlOptions *o, int argc, char **argv);
+/* The HostEndpoints the running daemon knows, from its D-Bus objects
+ * (for a user who cannot read the datastore). -ENOTCONN: no daemon. */
+int hepctl_daemon_host_endpoints(const HepctlOptions *o, ResourceList *ret);
