@@ -105,6 +105,10 @@ typedef struct Compiler {
         StrMap selectors; /* text → ParsedSelector */
         ParsedSelector **all_selectors;
         size_t n_selectors, alloc_selectors;
+        /* Whether any endpoint has untracked (doNotTrack) or pre-DNAT
+         * policy: their hooks exist only then, as every packet pays for a
+         * hook it passes through. */
+        bool untracked, prednat;
 } Compiler;
 
 /* ---- names ---- */
@@ -1187,46 +1191,71 @@ static int base_chain(Compiler *k, const char *name, const char *hook, NftChain 
 }
 
 /* The hooks, as Felix's static chains (felix/rules/static.go). */
+/* Does any endpoint that can be dispatched to have flavour f? */
+static bool any_endpoint_has(const Calc *calc, Flavour f) {
+        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if ((!e->wildcard || e == calc->wildcard) &&
+                    (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING) &&
+                    (endpoint_has_flavour(e, f, DIRECTION_INGRESS) || endpoint_has_flavour(e, f, DIRECTION_EGRESS)))
+                        return true;
+        }
+        return false;
+}
+
 static int compile_base_chains(Compiler *k) {
         NftChain *c;
-        int r;
+        int r = 0;
+
+        /* The early hooks mark what they accept (MARK_ACCEPT) for the later
+         * ones to let through; each early hook clears the mark first, so a
+         * mark set by anyone else is never trusted. Without them, the later
+         * hooks clear it themselves. */
+        k->untracked = any_endpoint_has(k->calc, FLAVOUR_UNTRACKED);
+        k->prednat = any_endpoint_has(k->calc, FLAVOUR_PREDNAT);
 
         /* raw: untracked (doNotTrack) policy; an Allow skips conntrack. */
-        r = base_chain(k, "raw-prerouting", "type filter hook prerouting priority raw; policy accept;", &c);
-        if (r >= 0)
-                r = chain_add_rule(c, CLEAR_ALL);
-        if (r >= 0)
-                r = chain_add_rule(c, "iifname vmap @disp-raw-in");
-        if (r >= 0)
-                r = chain_add_rule(c, IF_ACCEPT " notrack accept");
-        if (r >= 0)
-                r = base_chain(k, "raw-output", "type filter hook output priority raw; policy accept;", &c);
-        if (r >= 0)
-                r = chain_add_rule(c, CLEAR_ALL);
-        if (r >= 0)
-                r = chain_add_rule(c, "oifname vmap @disp-raw-out");
-        if (r >= 0)
-                r = chain_add_rule(c, IF_ACCEPT " notrack accept");
+        if (k->untracked) {
+                r = base_chain(k, "raw-prerouting", "type filter hook prerouting priority raw; policy accept;", &c);
+                if (r >= 0)
+                        r = chain_add_rule(c, CLEAR_ALL);
+                if (r >= 0)
+                        r = chain_add_rule(c, "iifname vmap @disp-raw-in");
+                if (r >= 0)
+                        r = chain_add_rule(c, IF_ACCEPT " notrack accept");
+                if (r >= 0)
+                        r = base_chain(k, "raw-output", "type filter hook output priority raw; policy accept;", &c);
+                if (r >= 0)
+                        r = chain_add_rule(c, CLEAR_ALL);
+                if (r >= 0)
+                        r = chain_add_rule(c, "oifname vmap @disp-raw-out");
+                if (r >= 0)
+                        r = chain_add_rule(c, IF_ACCEPT " notrack accept");
+        }
 
         /* Before DNAT: pre-DNAT policy sees only new flows. */
-        if (r >= 0)
+        if (r >= 0 && k->prednat) {
                 r = base_chain(k, "prednat", "type filter hook prerouting priority mangle; policy accept;", &c);
-        if (r >= 0)
-                r = chain_add_rule(c, "ct state established,related accept");
-        if (r >= 0)
-                r = chain_add_rule(c, IF_ACCEPT " accept");
-        if (r >= 0)
-                r = chain_add_rule(c, "iifname vmap @disp-prednat");
-        if (r >= 0)
-                r = add_wildcard(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "");
-        if (r >= 0)
-                r = chain_add_rule(c, IF_ACCEPT " accept");
+                /* Without raw-prerouting, the mark is ours from here. */
+                if (r >= 0 && !k->untracked)
+                        r = chain_add_rule(c, CLEAR_ALL);
+                if (r >= 0)
+                        r = chain_add_rule(c, "ct state established,related accept");
+                if (r >= 0)
+                        r = chain_add_rule(c, IF_ACCEPT " accept");
+                if (r >= 0)
+                        r = chain_add_rule(c, "iifname vmap @disp-prednat");
+                if (r >= 0)
+                        r = add_wildcard(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "");
+                if (r >= 0)
+                        r = chain_add_rule(c, IF_ACCEPT " accept");
+        }
 
         /* Traffic for the host. Normal endpoint chains always end in a
          * verdict, so only interfaces without a map entry get past it. */
         if (r >= 0)
                 r = base_chain(k, "input", "type filter hook input priority filter; policy accept;", &c);
-        if (r >= 0)
+        if (r >= 0 && (k->untracked || k->prednat))
                 r = chain_add_rule(c, IF_ACCEPT " accept");
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);
@@ -1240,7 +1269,7 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = base_chain(k, "forward", "type filter hook forward priority filter; policy accept;", &c);
         if (r >= 0)
-                r = chain_add_rule(c, CLEAR_PASS_DROP);
+                r = chain_add_rule(c, k->untracked || k->prednat ? CLEAR_PASS_DROP : CLEAR_ALL);
         if (r >= 0)
                 r = chain_add_rule(c, "meta mark & " MARK_ACCEPT " == 0 iifname vmap @disp-fwd-in");
         if (r >= 0)
@@ -1255,7 +1284,7 @@ static int compile_base_chains(Compiler *k) {
         /* Traffic from the host. */
         if (r >= 0)
                 r = base_chain(k, "output", "type filter hook output priority filter; policy accept;", &c);
-        if (r >= 0)
+        if (r >= 0 && k->untracked)
                 r = chain_add_rule(c, IF_ACCEPT " accept");
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);

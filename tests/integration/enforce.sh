@@ -202,14 +202,18 @@ metadata: {name: from-clients}
 spec:
   selector: role == "server"
   ingress: [{action: Allow, protocol: TCP, source: {selector: role == "client"}, destination: {ports: [8080]}},
-            {action: Allow, protocol: TCP, source: {notSelector: role == "client"}, destination: {ports: [8081]}}]'
+            {action: Allow, protocol: TCP, source: {notSelector: role == "client"}, destination: {ports: [8081]}},
+            {action: Allow, protocol: TCP, source: {selector: role == "client"}, destination: {ports: [web]}}]'
 enforce <<<"$HEP_ETH0${REMOTE//ROLE/client}"
 expect_pass "source selector matches another node's HEP" probe_tcp peer 10.77.0.1 8080
 expect_pass "and its IPv6 address" probe_tcp peer fd77::1 8080
 expect_blocked "notSelector excludes it" probe_tcp peer 10.77.0.1 8081
+expect_pass "selected source to the named port 'web' (tcp 1234)" probe_tcp peer 10.77.0.1 1234
+expect_golden enforce-selector-named-port host
 enforce <<<"$HEP_ETH0${REMOTE//ROLE/other}"
 expect_blocked "relabelled: no longer selected" probe_tcp peer 10.77.0.1 8080
 expect_pass "now outside the notSelector" probe_tcp peer 10.77.0.1 8081
+expect_blocked "relabelled: named port no longer allowed" probe_tcp peer 10.77.0.1 1234
 
 echo "# pre-DNAT policy sees the original port; normal policy the translated one"
 netns_exec host nft -f - <<'NFT'
@@ -256,6 +260,8 @@ expect_pass "forward policy allows 9002" probe_tcp peer 10.79.0.2 9002
 expect_pass "the same policy also allows traffic to the host itself" probe_tcp peer 10.77.0.1 8080
 
 echo "# doNotTrack: untracked Allow skips conntrack and normal policy"
+# The pre-DNAT policy of the scenario above rides along (its 9090 deny is
+# checked there), so that the golden dump holds all three policy kinds.
 enforce <<EOF
 $HEP_ETH0
 ---
@@ -267,10 +273,16 @@ spec:
   applyOnForward: true
   ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}, {action: Deny, protocol: TCP, destination: {ports: [22]}}]
   egress: [{action: Allow, protocol: TCP, source: {ports: [8080]}}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: pre}
+spec: {preDNAT: true, applyOnForward: true, ingress: [{action: Deny, protocol: TCP, destination: {ports: [9090]}}]}
 EOF
 expect_pass "untracked allow passes although normal policy would deny" probe_tcp peer 10.77.0.1 8080
 expect_blocked "normal default deny still applies to 8081" probe_tcp peer 10.77.0.1 8081
 expect_pass "failsafe ports beat untracked deny" probe_tcp peer 10.77.0.1 22
+expect_golden enforce-untracked-prednat-forward host
 
 echo "# \"*\": the fallback for interfaces without a HEP of their own"
 enforce <<EOF
@@ -300,7 +312,7 @@ metadata: {name: NAME}
 spec: {node: node1, expectedIPs: [10.77.0.1]}'
 enforce <<<"${TIE//NAME/a-by-ip}"
 expect_blocked "a-by-ip (deny) wins eth0 over b-named" probe_tcp peer 10.77.0.1 8080
-expect_true 'echo "$ERR" | grep -q "b-named.: inactive: interface eth0 is held by .a-by-ip."' "the loser says why"
+expect_true 'echo "$ERR" | grep -q "b-named. inactive: interface eth0 is held by .a-by-ip."' "the loser says why"
 enforce <<<"${TIE//NAME/c-by-ip}"
 expect_pass "b-named (allow) wins over c-by-ip" probe_tcp peer 10.77.0.1 8080
 
@@ -311,7 +323,7 @@ kind: HostEndpoint
 metadata: {name: later}
 spec: {node: node1, interfaceName: eth2}
 EOF
-expect_true 'echo "$ERR" | grep -q "later.: waiting: interface eth2 does not exist yet"' "waiting, enforced by name"
+expect_true 'echo "$ERR" | grep -q "later. waiting: interface eth2 does not exist yet"' "waiting, enforced by name"
 netns_add late
 veth_add host eth2 late eth2
 addr_add host eth2 10.80.0.1/24
