@@ -258,7 +258,8 @@ static int ifaces_copy(const InterfaceList *l, HostInterface **ret) {
                         ifaces_free(v, i + 1);
                         return -ENOMEM;
                 }
-                memcpy(v[i].addrs, l->v[i].addrs, l->v[i].n_addrs * sizeof(IPAddr));
+                if (l->v[i].n_addrs > 0)
+                        memcpy(v[i].addrs, l->v[i].addrs, l->v[i].n_addrs * sizeof(IPAddr));
                 v[i].n_addrs = l->v[i].n_addrs;
         }
         qsort_safe(v, l->n, sizeof(HostInterface), compare_ifindex);

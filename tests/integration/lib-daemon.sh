@@ -8,12 +8,23 @@ DAEMON_LOG="$T/daemon.log"
 DS="$T/ds"
 mkdir -p "$DS"
 
+# A sanitizer report in the daemon's log fails the test, whatever else
+# happened (in the ASan/UBSan build, CI's second run).
+_daemon_check_sanitizers() {
+        [ -s "$DAEMON_LOG" ] || return 0
+        if grep -Eq "runtime error:|ERROR: (Address|Leak)Sanitizer" "$DAEMON_LOG"; then
+                fail "hostendpointd's log has a sanitizer report:
+$(grep -E -A20 "runtime error:|ERROR: (Address|Leak)Sanitizer" "$DAEMON_LOG" | head -40)"
+        fi
+}
+
 _daemon_cleanup() {
         if [ -n "$DAEMON_PID" ]; then
                 kill "$DAEMON_PID" 2>/dev/null
                 wait "$DAEMON_PID" 2>/dev/null
         fi
         DAEMON_PID=
+        _daemon_check_sanitizers
 }
 # Before the namespaces are deleted (hooks run in order, so go first).
 CLEANUP_HOOKS=("_daemon_cleanup" "${CLEANUP_HOOKS[@]}")
@@ -21,6 +32,7 @@ CLEANUP_HOOKS=("_daemon_cleanup" "${CLEANUP_HOOKS[@]}")
 # start_daemon [ARGS...]: starts it in the host namespace and waits until it
 # says it is ready (the first ruleset is committed).
 start_daemon() {
+        _daemon_check_sanitizers
         : >"$DAEMON_LOG"
         ip netns exec "$(ns host)" "$HOSTENDPOINTD" --datastore "dir:$DS" --nodename node1 --bus none \
                 --log-level debug "$@" 2>>"$DAEMON_LOG" &
