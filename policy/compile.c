@@ -1008,9 +1008,7 @@ static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d
         NftChain *c;
         int r;
 
-        r = add_endpoint_counters(k, e);
-        if (r >= 0)
-                r = plan_endpoint(k, e, f, d, &plan);
+        r = plan_endpoint(k, e, f, d, &plan);
         if (r < 0)
                 goto out;
         cc = strmap_get(&k->cache->chains, name);
@@ -1052,7 +1050,7 @@ static bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction d) {
 }
 
 static int compile_endpoint(Compiler *k, const Endpoint *e) {
-        int r = 0;
+        int r = add_endpoint_counters(k, e);
 
         for (int f = 0; r >= 0 && f < _FLAVOUR_MAX; f++)
                 for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++) {

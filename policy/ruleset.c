@@ -207,8 +207,6 @@ int ruleset_add_counter(Ruleset *rs, const char *name) {
         char **v;
         char *n;
 
-        if (strmap_get(&rs->counter_index, name))
-                return 0;
         v = grow_array(rs->counters, &rs->alloc_counters, rs->n_counters + 1, sizeof(char *));
         if (!v)
                 return -ENOMEM;

@@ -75,7 +75,7 @@ int chain_add_rulef(NftChain *c, const char *fmt, ...) _printf_(2, 3);
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map);
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name);
 int set_add_element(NftSet *s, const char *element);
-/* A named counter; adding one twice is fine. */
+/* A named counter (each name once). */
 int ruleset_add_counter(Ruleset *rs, const char *name);
 /* Sorts and de-duplicates set elements; call once building is done. */
 void ruleset_finish(Ruleset *rs);
