@@ -1053,8 +1053,9 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 count += res[i]->kind == KIND_HOST_ENDPOINT;
         c->endpoints = new_array(count, sizeof(Endpoint));
         infos = new_array(count, sizeof(EndpointInfo *));
-        if (!c->endpoints || !infos) {
+        if (!c->endpoints || !infos || strmap_reserve(&seen, count) < 0) {
                 free(infos);
+                strmap_done(&seen);
                 return -ENOMEM;
         }
         for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -1073,7 +1074,8 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 for (size_t j = 0; j < pnames->n; j++)
                         profiles[j] = find_profile(c, pnames->v[j]);
                 /* References: one for the new cache array, one for the Endpoint. */
-                info = strmap_get(&cache->by_name, hep->meta.name);
+                uint64_t hash = strmap_hash(hep->meta.name);
+                info = strmap_get_hashed(&cache->by_name, hep->meta.name, hash);
                 if (!info || !endpoint_info_current(c, info, hep, profiles)) {
                         r = endpoint_info_new(c, hep, profiles, &info);
                         if (r >= 0 && !cache->changed_all)
@@ -1097,7 +1099,8 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                         .n_ips = info->n_ips,
                         .state = info->remote_reason ? ENDPOINT_REMOTE : ENDPOINT_ENFORCED,
                 };
-                r = strmap_put(&seen, hep->meta.name, info);
+                info->name_hash = hash;
+                r = strmap_put_hashed(&seen, hep->meta.name, hash, info);
         }
         /* HEPs that are gone changed too; then the cache keeps this run's. */
         for (size_t i = 0; r >= 0 && i < cache->n_infos; i++)
@@ -1115,8 +1118,10 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 return r;
         if (!endpoints_sorted(c->endpoints, c->n_endpoints))
                 qsort_safe(c->endpoints, c->n_endpoints, sizeof(Endpoint), compare_endpoints);
+        r = strmap_reserve(&c->by_name, c->n_endpoints);
         for (size_t i = 0; r >= 0 && i < c->n_endpoints; i++)
-                r = strmap_put(&c->by_name, c->endpoints[i].name, &c->endpoints[i]);
+                r = strmap_put_hashed(&c->by_name, c->endpoints[i].name, c->endpoints[i].info->name_hash,
+                                      &c->endpoints[i]);
         return r;
 }
 

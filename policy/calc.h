@@ -80,6 +80,7 @@ typedef struct EndpointInfo {
         unsigned n_ref;
         uint64_t generation; /* the run of the CalcCache that made it */
         Resource *hep;       /* referenced */
+        uint64_t name_hash;  /* strmap_hash() of the HEP's name */
         Resource **profiles; /* referenced; NULL where the profile is missing */
         size_t n_profiles;
         /* Own labels, then profiles' labelsToApply: the HEP's own when no

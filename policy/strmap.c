@@ -14,8 +14,7 @@ uint64_t strmap_hash(const char *s) {
         return h;
 }
 
-static int strmap_grow(StrMap *m) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
+static int strmap_resize(StrMap *m, size_t cap) {
         StrMapEntry *slots = new_array(cap, sizeof(StrMapEntry));
 
         if (!slots)
@@ -32,6 +31,18 @@ static int strmap_grow(StrMap *m) {
         m->slots = slots;
         m->cap = cap;
         return 0;
+}
+
+static int strmap_grow(StrMap *m) {
+        return strmap_resize(m, m->cap ? m->cap * 2 : 16);
+}
+
+int strmap_reserve(StrMap *m, size_t n) {
+        size_t cap = m->cap ? m->cap : 16;
+
+        while (n * 2 > cap)
+                cap *= 2;
+        return cap > m->cap ? strmap_resize(m, cap) : 0;
 }
 
 int strmap_put_hashed(StrMap *m, const char *key, uint64_t hash, void *value) {

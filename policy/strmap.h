@@ -28,4 +28,6 @@ void *strmap_get(const StrMap *m, const char *key) _pure_;
 /* The same, for callers that already know strmap_hash(key). */
 int strmap_put_hashed(StrMap *m, const char *key, uint64_t hash, void *value);
 void *strmap_get_hashed(const StrMap *m, const char *key, uint64_t hash) _pure_;
+/* Makes room for n entries in all, so that filling it never rehashes. */
+int strmap_reserve(StrMap *m, size_t n);
 void strmap_done(StrMap *m);
