@@ -118,7 +118,6 @@ Calc *calc_free(Calc *c) {
         for (size_t i = 0; i < c->n_endpoints; i++)
                 endpoint_done(&c->endpoints[i]);
         free(c->endpoints);
-        strmap_done(&c->by_name);
         if (c->own_cache)
                 calc_cache_free(c->cache);
         free(c->failsafe_in);
@@ -1118,10 +1117,6 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 return r;
         if (!endpoints_sorted(c->endpoints, c->n_endpoints))
                 qsort_safe(c->endpoints, c->n_endpoints, sizeof(Endpoint), compare_endpoints);
-        r = strmap_reserve(&c->by_name, c->n_endpoints);
-        for (size_t i = 0; r >= 0 && i < c->n_endpoints; i++)
-                r = strmap_put_hashed(&c->by_name, c->endpoints[i].name, c->endpoints[i].info->name_hash,
-                                      &c->endpoints[i]);
         return r;
 }
 
@@ -1209,8 +1204,21 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
         return 0;
 }
 
+/* Endpoints are sorted by name: a binary search, no index to keep. */
 const Endpoint *calc_find_endpoint(const Calc *c, const char *name) {
-        return strmap_get(&c->by_name, name);
+        size_t lo = 0, hi = c->n_endpoints;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int k = strcmp(c->endpoints[mid].name, name);
+                if (k == 0)
+                        return &c->endpoints[mid];
+                if (k < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
 }
 
 const Endpoint *calc_endpoint_for_interface(const Calc *c, const char *ifname) {

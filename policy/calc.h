@@ -172,7 +172,6 @@ typedef struct Calc {
         char *nodename;
         Endpoint *endpoints; /* every HEP, sorted by name */
         size_t n_endpoints;
-        StrMap by_name;      /* name → Endpoint */
         CalcCache *cache;    /* borrowed from the caller, or owned (own_cache) */
         bool own_cache;
         const Endpoint *wildcard; /* the "*" HEP in force here, or NULL */
