@@ -76,7 +76,6 @@ static EndpointInfo *endpoint_info_unref(EndpointInfo *i) {
         free(i->profiles);
         labels_done(&i->merged);
         free(i->ips);
-        free(i->remote_reason);
         for (size_t j = 0; j < i->n_matched; j++)
                 resource_free(i->matched[j]);
         free(i->matched);
@@ -211,6 +210,12 @@ CalcCache *calc_cache_free(CalcCache *c) {
                 endpoint_info_unref(c->infos[i]);
         free(c->infos);
         strmap_done(&c->by_name);
+        for (size_t i = 0; i < c->node_reasons.cap; i++)
+                if (c->node_reasons.slots[i].key) {
+                        free((char *)c->node_reasons.slots[i].key);
+                        free(c->node_reasons.slots[i].value);
+                }
+        strmap_done(&c->node_reasons);
         cache_clear_changed(c);
         for (size_t i = 0; i < c->n_policies; i++)
                 cached_policy_free(c->policy_list[i]);
@@ -234,6 +239,27 @@ static int cache_note_changed(CalcCache *c, const char *name) {
         return 0;
 }
 
+/* Why another node's HEP is not enforced here: one string per node,
+ * however many HEPs it has. */
+static int node_reason(CalcCache *cache, const char *node, const char **ret) {
+        char *key, *reason = strmap_get(&cache->node_reasons, node);
+
+        if (!reason) {
+                key = strdup(node);
+                if (!key || asprintf(&reason, "belongs to node '%s'", node) < 0) {
+                        free(key);
+                        return -ENOMEM;
+                }
+                if (strmap_put(&cache->node_reasons, key, reason) < 0) {
+                        free(key);
+                        free(reason);
+                        return -ENOMEM;
+                }
+        }
+        *ret = reason;
+        return 0;
+}
+
 /* Own labels, then each profile's labelsToApply in list order; the first
  * definition of a key wins. Unparseable expectedIPs are dropped, as
  * Felix's processor does. */
@@ -247,9 +273,10 @@ static int endpoint_info_new(Calc *c, Resource *hep, Resource **profiles, Endpoi
         i->n_ref = 1;
         i->generation = c->cache->generation;
         i->hep = resource_ref(hep);
-        i->profiles = new_array(s->profiles.n, sizeof(Resource *));
-        i->ips = new_array(s->expected_ips.n, sizeof(IPAddr));
-        if (!i->profiles || !i->ips) {
+        /* Most HEPs have no profile, many one address: no empty arrays. */
+        i->profiles = s->profiles.n ? new_array(s->profiles.n, sizeof(Resource *)) : NULL;
+        i->ips = s->expected_ips.n ? new_array(s->expected_ips.n, sizeof(IPAddr)) : NULL;
+        if ((s->profiles.n && !i->profiles) || (s->expected_ips.n && !i->ips)) {
                 endpoint_info_unref(i);
                 return -ENOMEM;
         }
@@ -272,9 +299,8 @@ static int endpoint_info_new(Calc *c, Resource *hep, Resource **profiles, Endpoi
         for (size_t j = 0; j < s->expected_ips.n; j++)
                 if (ipaddr_parse_go(s->expected_ips.v[j], &i->ips[i->n_ips]))
                         i->n_ips++;
-        if (r >= 0 && !streq_ptr(s->node, c->nodename) &&
-            asprintf(&i->remote_reason, "belongs to node '%s'", s->node ? s->node : "") < 0)
-                r = -ENOMEM;
+        if (r >= 0 && !streq_ptr(s->node, c->nodename))
+                r = node_reason(c->cache, s->node ? s->node : "", &i->remote_reason);
         if (r < 0) {
                 endpoint_info_unref(i);
                 return r;

@@ -89,7 +89,7 @@ typedef struct EndpointInfo {
         Labels merged;
         IPAddr *ips;         /* expectedIPs that parse */
         size_t n_ips;
-        char *remote_reason; /* "belongs to node 'x'", for another node's HEP */
+        const char *remote_reason; /* "belongs to node 'x'", for another node's HEP (the cache's) */
         /* The policies whose selector matched these labels in the run
          * matched_gen (referenced): a run in which neither changed reuses
          * the answer instead of evaluating every selector again. */
@@ -118,6 +118,7 @@ typedef struct CalcCache {
         char **changed;
         size_t n_changed;
         bool changed_all; /* the first run: everything is new */
+        StrMap node_reasons; /* node → "belongs to node 'node'", one per node (both owned) */
         StrMap policies; /* GNP name → CachedPolicy */
         CachedPolicy **policy_list;
         size_t n_policies;
