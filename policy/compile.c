@@ -1356,7 +1356,10 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                         return -ENOMEM;
         }
         k.rs = rs;
-        r = compile_base_chains(&k);
+        /* About as many chains as last time: no rehashing while adding. */
+        r = strmap_reserve(&rs->chain_index, k.cache->chains.n + 64);
+        if (r >= 0)
+                r = compile_base_chains(&k);
         if (r >= 0)
                 r = compile_maps(&k);
         if (r >= 0)
