@@ -24,6 +24,7 @@
 #define N_LOCAL 100
 #define N_POLICIES 1000
 #define RUNS 5
+#define EDITS 5 /* policy edits and HEP additions per run */
 
 static double now_ms(void) {
         struct timespec ts;
@@ -88,9 +89,10 @@ static int load(const char *text, ResourceList *l) {
 }
 
 int main(void) {
-        double full[RUNS], edit[RUNS], add[RUNS];
+        double full[RUNS], edit[RUNS * EDITS], add[RUNS * EDITS];
         /* The same, split: calculation + compilation, then libnftables. */
-        double full_c[RUNS], edit_c[RUNS], add_c[RUNS], full_k[RUNS], edit_k[RUNS], add_k[RUNS];
+        double full_c[RUNS], edit_c[RUNS * EDITS], add_c[RUNS * EDITS], full_k[RUNS], edit_k[RUNS * EDITS],
+                add_k[RUNS * EDITS];
         InterfaceList ifaces = {};
         int r;
 
@@ -144,79 +146,81 @@ int main(void) {
                                ruleset_count_rules(rs), rs->n_sets);
                 calc_free(c);
 
-                /* One policy edited: its rules change ports. */
-                StrBuf p = STRBUF_INIT;
-                ResourceList np = RESOURCE_LIST_INIT;
-                gen_policy(&p, 17, 2000 + (unsigned)run);
-                if (load(strbuf_str(&p), &np) < 0)
-                        return 1;
-                for (size_t i = 0; i < l.n; i++)
-                        if (l.v[i]->kind == KIND_GLOBAL_NETWORK_POLICY && streq(l.v[i]->meta.name, "pol17")) {
-                                resource_free(l.v[i]);
-                                l.v[i] = np.v[0];
-                                np.n = 0;
-                        }
-                t = now_ms();
-                r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
-                double t1 = now_ms();
-                if (r >= 0)
-                        r = ruleset_compile(c, ccache, &rs);
-                double t2 = now_ms();
-                if (r >= 0)
-                        r = nft_backend_commit(nft, rs, &err);
-                edit[run] = now_ms() - t;
-                edit_c[run] = t2 - t;
-                edit_k[run] = edit[run] - edit_c[run];
-                if (getenv("BENCH_DETAIL"))
-                        printf("edit: calc %.1f compile %.1f commit %.1f\n", t1 - t, t2 - t1, now_ms() - t2);
-                calc_free(c);
-                if (r < 0)
-                        return 1;
+                /* Edits and additions, EDITS each: the first follows the
+                 * full build (cold), the others are a running daemon's. */
+                for (int k = 0; k < EDITS; k++) {
+                        size_t at = (size_t)run * EDITS + (size_t)k;
 
-                /* One HostEndpoint added for one interface (eth0 gets a second name-matched HEP... no:
-                 * a new local HEP for an interface that had none). */
-                StrBuf h = STRBUF_INIT;
-                ResourceList nh = RESOURCE_LIST_INIT;
-                strbuf_printf(&h, "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-                                  "metadata: {name: added%d, labels: {app: a1}}\nspec: {node: bench, interfaceName: new%d}\n",
-                              run, run);
-                if (load(strbuf_str(&h), &nh) < 0 || resource_list_add(&l, nh.v[0]) < 0)
-                        return 1;
-                nh.n = 0;
-                t = now_ms();
-                r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
-                if (r >= 0)
-                        r = ruleset_compile(c, ccache, &rs);
-                add_c[run] = now_ms() - t;
-                if (r >= 0)
-                        r = nft_backend_commit(nft, rs, &err);
-                add[run] = now_ms() - t;
-                add_k[run] = add[run] - add_c[run];
-                calc_free(c);
-                if (r < 0)
-                        return 1;
+                        /* One policy edited: its rules change ports. */
+                        StrBuf p = STRBUF_INIT;
+                        ResourceList np = RESOURCE_LIST_INIT;
+                        gen_policy(&p, 17, 2000 + (unsigned)at * 10);
+                        if (load(strbuf_str(&p), &np) < 0)
+                                return 1;
+                        for (size_t i = 0; i < l.n; i++)
+                                if (l.v[i]->kind == KIND_GLOBAL_NETWORK_POLICY && streq(l.v[i]->meta.name, "pol17")) {
+                                        resource_free(l.v[i]);
+                                        l.v[i] = np.v[0];
+                                        np.n = 0;
+                                }
+                        t = now_ms();
+                        r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
+                        if (r >= 0)
+                                r = ruleset_compile(c, ccache, &rs);
+                        edit_c[at] = now_ms() - t;
+                        if (r >= 0)
+                                r = nft_backend_commit(nft, rs, &err);
+                        edit[at] = now_ms() - t;
+                        edit_k[at] = edit[at] - edit_c[at];
+                        calc_free(c);
+                        resource_list_done(&np);
+                        strbuf_done(&p);
+                        if (r < 0)
+                                return 1;
 
-                resource_list_done(&np);
-                resource_list_done(&nh);
-                strbuf_done(&p);
-                strbuf_done(&h);
+                        /* One HostEndpoint added for an interface that had none. */
+                        StrBuf h = STRBUF_INIT;
+                        ResourceList nh = RESOURCE_LIST_INIT;
+                        strbuf_printf(&h, "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                                          "metadata: {name: added%zu, labels: {app: a1}}\nspec: {node: bench, interfaceName: new%zu}\n",
+                                      at, at);
+                        if (load(strbuf_str(&h), &nh) < 0 || resource_list_add(&l, nh.v[0]) < 0)
+                                return 1;
+                        nh.n = 0;
+                        t = now_ms();
+                        r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
+                        if (r >= 0)
+                                r = ruleset_compile(c, ccache, &rs);
+                        add_c[at] = now_ms() - t;
+                        if (r >= 0)
+                                r = nft_backend_commit(nft, rs, &err);
+                        add[at] = now_ms() - t;
+                        add_k[at] = add[at] - add_c[at];
+                        calc_free(c);
+                        resource_list_done(&nh);
+                        strbuf_done(&h);
+                        if (r < 0)
+                                return 1;
+                }
+
                 strbuf_done(&text);
                 resource_list_done(&l);
                 compile_cache_free(ccache);
                 calc_cache_free(cache);
                 nft_backend_free(nft);
         }
-        printf("%d HEPs (%d local), %d policies x 10 rules, %d runs:\n", N_HEPS, N_LOCAL, N_POLICIES, RUNS);
+        printf("%d HEPs (%d local), %d policies x 10 rules, %d runs (%d edits and additions each):\n", N_HEPS,
+               N_LOCAL, N_POLICIES, RUNS, EDITS);
         report("full build + commit", full, RUNS, "<= 500 ms");
-        report("one policy edited, re-committed", edit, RUNS, "<= 10 ms");
-        report("one HEP added for one interface", add, RUNS, "<= 5 ms");
+        report("one policy edited, re-committed", edit, RUNS * EDITS, "<= 10 ms");
+        report("one HEP added for one interface", add, RUNS * EDITS, "<= 5 ms");
         printf("split into calculation + compilation, and the libnftables transaction:\n");
         report("  full: computing", full_c, RUNS, "-");
         report("  full: libnftables", full_k, RUNS, "-");
-        report("  policy edit: computing", edit_c, RUNS, "-");
-        report("  policy edit: libnftables", edit_k, RUNS, "-");
-        report("  HEP added: computing", add_c, RUNS, "-");
-        report("  HEP added: libnftables", add_k, RUNS, "-");
+        report("  policy edit: computing", edit_c, RUNS * EDITS, "-");
+        report("  policy edit: libnftables", edit_k, RUNS * EDITS, "-");
+        report("  HEP added: computing", add_c, RUNS * EDITS, "-");
+        report("  HEP added: libnftables", add_k, RUNS * EDITS, "-");
         interface_list_done(&ifaces);
         return 0;
 }
