@@ -123,6 +123,18 @@ static FdWatch *fd_find(BusLoop *l, int fd) {
         return NULL;
 }
 
+static void remove_watch_group(BusLoop *l, FdWatch *f) {
+        host_watch_remove(l->host, f->host_watch);
+        for (FdWatch **p = &l->fds; *p; p = &(*p)->next)
+                if (*p == f) {
+                        *p = f->next;
+                        break;
+                }
+        free(f);
+}
+
+static void remove_watch(DBusWatch *w, void *userdata);
+
 static dbus_bool_t add_watch(DBusWatch *w, void *userdata) {
         BusLoop *l = userdata;
         int fd = dbus_watch_get_unix_fd(w);
@@ -135,11 +147,19 @@ static dbus_bool_t add_watch(DBusWatch *w, void *userdata) {
                 *f = (FdWatch) { .loop = l, .fd = fd, .next = l->fds };
                 l->fds = f;
         }
-        if (f->n_watches >= ELEMENTSOF(f->watches))
+        if (f->n_watches < ELEMENTSOF(f->watches)) {
+                f->watches[f->n_watches++] = w;
+                dbus_watch_set_data(w, f, NULL);
+                if (fd_sync(f) >= 0)
+                        return TRUE;
+                /* libdbus drops a watch it could not add without telling
+                 * us: forget it here. */
+                remove_watch(w, l);
                 return FALSE;
-        f->watches[f->n_watches++] = w;
-        dbus_watch_set_data(w, f, NULL);
-        return fd_sync(f) >= 0;
+        }
+        if (f->n_watches == 0)
+                remove_watch_group(l, f);
+        return FALSE;
 }
 
 static void remove_watch(DBusWatch *w, void *userdata) {
@@ -156,14 +176,8 @@ static void remove_watch(DBusWatch *w, void *userdata) {
                         break;
                 }
         (void)fd_sync(f);
-        if (f->n_watches > 0)
-                return;
-        for (FdWatch **p = &l->fds; *p; p = &(*p)->next)
-                if (*p == f) {
-                        *p = f->next;
-                        break;
-                }
-        free(f);
+        if (f->n_watches == 0)
+                remove_watch_group(l, f);
 }
 
 static void toggle_watch(DBusWatch *w, void *userdata) {

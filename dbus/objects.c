@@ -211,8 +211,13 @@ int bus_path_parse(const char *path, BusObjectKind *ret_kind, char name[static B
                 return 0;
         }
         if ((rest = startswith(path, BUS_ENDPOINT_PREFIX))) {
+                char again[BUS_PATH_MAX];
                 *ret_kind = BUS_OBJECT_ENDPOINT;
-                return unescape_label(rest, name);
+                if (unescape_label(rest, name) < 0)
+                        return -ENOENT;
+                /* One path per object: "_61" is not another name for "a". */
+                bus_endpoint_path(name, again);
+                return streq(again, path) ? 0 : -ENOENT;
         }
         if ((rest = startswith(path, BUS_INTERFACE_PREFIX))) {
                 char *end;
@@ -300,18 +305,25 @@ static int compute_policing(BusView *v) {
 
 int bus_view_refresh(BusView *v, hep_plugin *p) {
         const InterfaceList *l = link_tracker_interfaces(p->tracker);
-        HostInterface *copy;
+        HostInterface *copy = NULL;
         int r = ifaces_copy(l, &copy);
 
-        if (r < 0)
-                return r;
+        /* The previous calculation is gone: never keep pointing at it. On
+         * failure the view shows no interfaces rather than stale ones. */
         ifaces_free(v->ifaces, v->n_ifaces);
         v->plugin = p;
         v->calc = enforcer_calc(p->enforcer);
-        v->ifaces = copy;
-        v->n_ifaces = l->n;
+        v->ifaces = r >= 0 ? copy : NULL;
+        v->n_ifaces = r >= 0 ? l->n : 0;
         bus_view_forget_counters(v);
-        return compute_policing(v);
+        if (r >= 0)
+                r = compute_policing(v);
+        if (r < 0) {
+                ifaces_free(v->ifaces, v->n_ifaces);
+                v->ifaces = NULL;
+                v->n_ifaces = 0;
+        }
+        return r;
 }
 
 void bus_view_forget_counters(BusView *v) {
@@ -459,27 +471,45 @@ static void endpoint_interfaces(Out *o, BusView *v, const void *obj) {
         out_close(o);
 }
 
-static bool order_has(const Endpoint *e, const Resource *p) {
-        for (int f = 0; f < _FLAVOUR_MAX; f++)
-                for (int d = 0; d < _DIRECTION_MAX; d++) {
-                        const PolicyOrder *o = endpoint_order(e, f, d);
-                        for (size_t t = 0; t < o->n_tiers; t++)
-                                for (size_t i = 0; i < o->tiers[t].n_policies; i++)
-                                        if (o->tiers[t].policies[i] == p)
-                                                return true;
-                }
-        return false;
+static int compare_pointers(const void *a, const void *b) {
+        uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+
+        return (x > y) - (x < y);
 }
 
-/* The policies that select it (kept in evaluation order) and that apply
- * in some flavour and direction. */
+/* The policies applied to it in any flavour and direction, in evaluation
+ * order: every order list follows the same global order, so merging them
+ * is sorting by each policy's first position. */
 static void endpoint_policies(Out *o, BusView *v, const void *obj) {
         const Endpoint *e = obj;
+        const Resource **all = NULL;
+        size_t n = 0, alloc = 0;
 
         out_open(o, DBUS_TYPE_ARRAY, "s");
-        for (size_t i = 0; e->order && i < e->info->n_matched; i++)
-                if (order_has(e, e->info->matched[i]))
-                        out_str(o, e->info->matched[i]->meta.name);
+        for (int f = 0; e->order && f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++) {
+                        const PolicyOrder *po = endpoint_order(e, f, d);
+                        for (size_t t = 0; t < po->n_tiers; t++) {
+                                const Resource **w = grow_array(all, &alloc, n + po->tiers[t].n_policies,
+                                                                sizeof(Resource *));
+                                if (!w) {
+                                        o->oom = true;
+                                        goto out;
+                                }
+                                all = w;
+                                memcpy(all + n, po->tiers[t].policies, po->tiers[t].n_policies * sizeof(Resource *));
+                                n += po->tiers[t].n_policies;
+                        }
+                }
+        qsort_safe(all, n, sizeof(Resource *), compare_pointers);
+        /* info->matched is in evaluation order; keep those applied. */
+        for (size_t i = 0; n && i < e->info->n_matched; i++) {
+                const Resource *m = e->info->matched[i];
+                if (bsearch(&m, all, n, sizeof(Resource *), compare_pointers))
+                        out_str(o, m->meta.name);
+        }
+out:
+        free(all);
         out_close(o);
 }
 

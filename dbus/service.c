@@ -56,6 +56,9 @@ struct BusService {
         bool lent;             /* the host's connection: not ours to close */
         BusLoop *loop;
         bool name_owned;
+        bool name_tried;       /* asked once on this connection (not again per commit) */
+        bool exported;         /* our object paths are registered on conn */
+        bool filtering;        /* our filter is installed on conn */
         bool off_logged;       /* "D-Bus is off" said once */
         hep_timer *reconnect_timer;
         uint64_t reconnect_usec;
@@ -603,6 +606,11 @@ static void on_waiter_timeout(void *userdata) {
         waiter_free(w);
 }
 
+static void waiters_drop(BusService *s) {
+        while (s->waiters)
+                waiter_free(s->waiters);
+}
+
 static void answer_waiters(BusService *s) {
         Waiter *next;
 
@@ -664,9 +672,15 @@ static void reply_empty(BusService *s, DBusMessage *m) {
 
 /* Writes went through the plugin's own datastore: re-read it and commit
  * now, so that the reply follows the change's signals. */
-static void commit_after_write(BusService *s) {
+static int commit_after_write(BusService *s) {
         s->p->datastore_dirty = true;
-        plugin_apply_now(s->p);
+        return plugin_apply_now(s->p);
+}
+
+/* The write is in the datastore, but the kernel did not take the ruleset. */
+static void reply_not_enforced(BusService *s, DBusMessage *m) {
+        reply_error(s, m, BUS_ERROR("Commit"), "Written to %s but not enforced yet (retrying): %s",
+                    datastore_spec(s->p->ds), s->p->commit_error ? s->p->commit_error : "the commit failed");
 }
 
 static void handle_apply(BusService *s, DBusMessage *m) {
@@ -725,8 +739,12 @@ static void handle_apply(BusService *s, DBusMessage *m) {
                 }
         }
         out_close(&o);
-        if (applied)
-                commit_after_write(s);
+        if (applied && commit_after_write(s) < 0) {
+                dbus_message_unref(reply);
+                reply_not_enforced(s, m);
+                strbuf_done(&errors);
+                return;
+        }
         if (first_error) {
                 dbus_message_unref(reply);
                 reply_error(s, m, error_name(first_error), "%s%s", strbuf_str(&errors),
@@ -772,7 +790,10 @@ static void handle_delete(BusService *s, DBusMessage *m) {
                 reply_error(s, m, error_name(r), "%s", err ? err : strerror(-r));
                 return;
         }
-        commit_after_write(s);
+        if (commit_after_write(s) < 0) {
+                reply_not_enforced(s, m);
+                return;
+        }
         reply_empty(s, m);
 }
 
@@ -839,8 +860,11 @@ static void request_name(BusService *s) {
         DBusError e;
         int r;
 
-        if (!s->conn || s->name_owned || !s->p->ready)
+        /* Once per connection: a refusal (another owner, the bus policy)
+         * is logged once, not retried on every commit. */
+        if (!s->conn || s->name_tried || !s->p->ready)
                 return;
+        s->name_tried = true;
         dbus_error_init(&e);
         r = dbus_bus_request_name(s->conn, BUS_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE, &e);
         if (r == DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER || r == DBUS_REQUEST_NAME_REPLY_ALREADY_OWNER) {
@@ -855,20 +879,32 @@ static void request_name(BusService *s) {
 
 static void on_reconnect_timer(void *userdata);
 
+static void waiters_drop(BusService *s);
+static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *userdata);
+
+/* Undoes exactly what attach() did; a lent connection stays open. */
 static void disconnect(BusService *s) {
         if (!s->conn)
                 return;
+        /* Their replies could not reach the callers any more. */
+        waiters_drop(s);
         s->loop = bus_loop_free(s->loop);
-        dbus_connection_unregister_object_path(s->conn, BUS_ROOT_PATH);
-        if (!s->lent) {
-                dbus_connection_unregister_object_path(s->conn, "/");
-                dbus_connection_unregister_object_path(s->conn, "/org");
-                dbus_connection_unregister_object_path(s->conn, "/org/projectcalico");
-                dbus_connection_close(s->conn);
+        if (s->filtering)
+                dbus_connection_remove_filter(s->conn, on_filter, s);
+        if (s->exported) {
+                dbus_connection_unregister_object_path(s->conn, BUS_ROOT_PATH);
+                if (!s->lent) {
+                        dbus_connection_unregister_object_path(s->conn, "/");
+                        dbus_connection_unregister_object_path(s->conn, "/org");
+                        dbus_connection_unregister_object_path(s->conn, "/org/projectcalico");
+                }
         }
+        if (!s->lent)
+                dbus_connection_close(s->conn);
         dbus_connection_unref(s->conn);
         s->conn = NULL;
-        s->name_owned = false;
+        s->filtering = s->exported = false;
+        s->name_owned = s->name_tried = false;
 }
 
 static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *userdata) {
@@ -879,7 +915,8 @@ static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *user
                 host_log(s->p->host, 4, "D-Bus: connection lost; enforcing goes on, reconnecting");
                 s->reconnect_usec = RECONNECT_MIN_USEC;
                 host_timer_rearm(s->p->host, s->reconnect_timer, 0);
-                return DBUS_HANDLER_RESULT_HANDLED;
+                /* A host that lent the connection wants to see it too. */
+                return s->lent ? DBUS_HANDLER_RESULT_NOT_YET_HANDLED : DBUS_HANDLER_RESULT_HANDLED;
         }
         if (dbus_message_is_signal(m, DBUS_INTERFACE_DBUS, "NameLost")) {
                 s->name_owned = false;
@@ -894,17 +931,25 @@ static int attach(BusService *s, DBusConnection *c) {
 
         dbus_error_init(&e);
         s->conn = c;
-        dbus_connection_set_exit_on_disconnect(c, FALSE);
+        /* The host decides what its own connection does on disconnect. */
+        if (!s->lent)
+                dbus_connection_set_exit_on_disconnect(c, FALSE);
         if (!dbus_connection_try_register_fallback(c, BUS_ROOT_PATH, &vtable, s, &e))
                 r = -EBUSY;
+        else
+                s->exported = true;
         /* The parents are ours only on our own connection. */
         if (r >= 0 && !s->lent &&
             (!dbus_connection_register_object_path(c, "/", &parent_vtable, s) ||
              !dbus_connection_register_object_path(c, "/org", &parent_vtable, s) ||
              !dbus_connection_register_object_path(c, "/org/projectcalico", &parent_vtable, s)))
                 r = -ENOMEM;
-        if (r >= 0 && !dbus_connection_add_filter(c, on_filter, s, NULL))
-                r = -ENOMEM;
+        if (r >= 0) {
+                if (dbus_connection_add_filter(c, on_filter, s, NULL))
+                        s->filtering = true;
+                else
+                        r = -ENOMEM;
+        }
         if (r >= 0 && !s->lent)
                 r = bus_loop_attach(s->p->host, c, &s->loop);
         if (r < 0)
@@ -1005,10 +1050,9 @@ void plugin_bus_stop(hep_plugin *p) {
 
         if (!s)
                 return;
-        while (s->waiters) {
-                reply_error(s, s->waiters->call, BUS_ERROR("Timeout"), "hostendpoint is stopping");
-                waiter_free(s->waiters);
-        }
+        for (Waiter *w = s->waiters; w; w = w->next)
+                reply_error(s, w->call, BUS_ERROR("Timeout"), "hostendpoint is stopping");
+        waiters_drop(s);
         if (s->conn)
                 dbus_connection_flush(s->conn);
         disconnect(s);
@@ -1035,5 +1079,8 @@ void plugin_notify(hep_plugin *p, PluginChange what) {
         }
         if (s->view.plugin)
                 sync_manager(s);
+        /* Readiness settles waiters too (the first commit comes before it). */
+        if (what == PLUGIN_CHANGED_MANAGER)
+                answer_waiters(s);
         request_name(s);
 }

@@ -54,8 +54,10 @@ typedef enum PluginChange {
 
 /* Something changed that needs a recomputation (from the bus: Apply, Delete). */
 void plugin_mark_dirty(hep_plugin *p);
-/* Recomputes and commits now (after a write through the bus). */
-void plugin_apply_now(hep_plugin *p);
+/* Recomputes and commits now (after a write through the bus). On failure
+ * the previous rules stay, a retry is scheduled and p->commit_error says
+ * why. */
+int plugin_apply_now(hep_plugin *p);
 /* Re-reads everything and re-commits in full (SIGHUP, the bus' Reload). */
 int plugin_reload(hep_plugin *p);
 

@@ -218,20 +218,25 @@ static int apply_now(hep_plugin *p) {
         return 0;
 }
 
-static void on_apply_timer(void *userdata) {
-        hep_plugin *p = userdata;
+static int apply_or_retry(hep_plugin *p) {
+        int r = apply_now(p);
 
-        if (apply_now(p) < 0) {
+        if (r < 0) {
                 schedule(p, p->retry_usec);
                 p->retry_usec = p->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : p->retry_usec * 2;
         } else
                 p->retry_usec = RETRY_MIN_USEC;
+        return r;
 }
 
-void plugin_apply_now(hep_plugin *p) {
+static void on_apply_timer(void *userdata) {
+        (void)apply_or_retry(userdata);
+}
+
+int plugin_apply_now(hep_plugin *p) {
         if (!p->event_usec)
                 p->event_usec = now_usec();
-        on_apply_timer(p);
+        return apply_or_retry(p);
 }
 
 void plugin_mark_dirty(hep_plugin *p) {

@@ -531,6 +531,8 @@ typedef struct Claims {
         AddressClaim *by_addr; /* sorted by address, then index */
         size_t n_by_addr;
         size_t *found;      /* scratch: the claimants of one interface */
+        size_t *stamp;      /* per local endpoint: the last search that found it */
+        size_t search;      /* the current search's stamp */
 } Claims;
 
 static int compare_claims(const void *a, const void *b) {
@@ -546,6 +548,7 @@ static void claims_done(Claims *k) {
         free(k->next_named);
         free(k->by_addr);
         free(k->found);
+        free(k->stamp);
 }
 
 static int claims_build(Claims *k, Calc *c) {
@@ -561,9 +564,9 @@ static int claims_build(Claims *k, Calc *c) {
                 }
         k->next_named = new_array(k->n_local, sizeof(size_t));
         k->by_addr = new_array(n_addr, sizeof(AddressClaim));
-        /* An endpoint is found once per address the interface shares with it. */
-        k->found = new_array(k->n_local + n_addr, sizeof(size_t));
-        if (!k->next_named || !k->by_addr || !k->found)
+        k->found = new_array(k->n_local, sizeof(size_t));
+        k->stamp = new_array(k->n_local, sizeof(size_t));
+        if (!k->next_named || !k->by_addr || !k->found || !k->stamp)
                 return -ENOMEM;
         /* Backwards, so each name's chain comes out in name order. */
         for (size_t i = k->n_local; i-- > 0;) {
@@ -595,8 +598,18 @@ static size_t claims_find(Claims *k, const char *ifname, const HostInterface *if
         size_t n = 0;
         uintptr_t first = (uintptr_t)strmap_get(&k->by_name, ifname);
 
+        /* Each endpoint at most once, however many of its addresses (or
+         * copies of one address) the interface has. */
+        k->search++;
+#define FOUND(i)                                                \
+        do {                                                    \
+                if (k->stamp[(i)] != k->search) {               \
+                        k->stamp[(i)] = k->search;              \
+                        k->found[n++] = (i);                    \
+                }                                               \
+        } while (0)
         for (size_t i = first ? first - 1 : SIZE_MAX; i != SIZE_MAX; i = k->next_named[i])
-                k->found[n++] = i;
+                FOUND(i);
         for (size_t a = 0; iface && a < iface->n_addrs; a++) {
                 AddressClaim key = { iface->addrs[a], 0 };
                 size_t lo = 0, hi = k->n_by_addr;
@@ -609,16 +622,10 @@ static size_t claims_find(Claims *k, const char *ifname, const HostInterface *if
                                 hi = mid;
                 }
                 for (; lo < k->n_by_addr && ipaddr_compare(&k->by_addr[lo].addr, &iface->addrs[a]) == 0; lo++)
-                        k->found[n++] = k->by_addr[lo].local;
+                        FOUND(k->by_addr[lo].local);
         }
-        if (n > 1) {
-                size_t u = 0;
-                qsort_safe(k->found, n, sizeof(size_t), compare_sizes);
-                for (size_t i = 0; i < n; i++)
-                        if (u == 0 || k->found[u - 1] != k->found[i])
-                                k->found[u++] = k->found[i];
-                n = u;
-        }
+#undef FOUND
+        qsort_safe(k->found, n, sizeof(size_t), compare_sizes);
         return n;
 }
 

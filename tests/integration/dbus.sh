@@ -263,6 +263,8 @@ run send_call "$BUS_ROOT/endpoint/nothing_2dhere" org.freedesktop.DBus.Propertie
 expect_err_contains "Error org.freedesktop.DBus.Error.UnknownObject" "an object that does not exist"
 run send_call "$BUS_ROOT/endpoint/bad_zz" org.freedesktop.DBus.Properties.GetAll string:"$BUS_NAME.Endpoint"
 expect_err_contains "Error org.freedesktop.DBus.Error.UnknownObject" "a malformed escape in a path"
+run send_call "$BUS_ROOT/endpoint/web_2eho_73t" org.freedesktop.DBus.Properties.GetAll string:"$BUS_NAME.Endpoint"
+expect_err_contains "Error org.freedesktop.DBus.Error.UnknownObject" "one path per object: an escaped letter is not an alias"
 # A huge document (20 MB, over the 16 MiB input limit) and a huge
 # interface name: refused, the daemon unharmed.
 /usr/bin/python3 - "$BUS" >"$T/huge.out" 2>&1 <<'PY'

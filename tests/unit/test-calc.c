@@ -95,6 +95,24 @@ static void test_match_by_ip(void) {
         resource_list_done(&l);
 }
 
+/* An interface may hold one address several times (different prefix
+ * lengths) and a HEP may list it twice: still one binding, one claimant. */
+static void test_repeated_addresses(void) {
+        ResourceList l = load(HEP("a", "expectedIPs: [10.0.0.1, 10.0.0.1, 10.0.0.1]") HEP("b", "expectedIPs: [10.0.0.1]"));
+        HostInterface ifs[] = { iface("eth0", 2, NULL) };
+        ifs[0].addrs = calloc(4, sizeof(IPAddr));
+        for (size_t i = 0; i < 4; i++)
+                ASSERT_TRUE(ipaddr_parse_go("10.0.0.1", &ifs[0].addrs[i]));
+        ifs[0].n_addrs = 4;
+        Calc *c = run(&l, ifs, 1);
+        ASSERT_EQ(ep(c, "a")->state, ENDPOINT_ENFORCED);
+        ASSERT_EQ(ep(c, "a")->n_ifnames, 1);
+        ASSERT_EQ(ep(c, "b")->state, ENDPOINT_INACTIVE);
+        calc_free(c);
+        ifaces_done(ifs, 1);
+        resource_list_done(&l);
+}
+
 /* The lowest HEP name wins, whether it matched by name or by IP. */
 static void test_tie_break(void) {
         ResourceList l = load(HEP("b-named", "interfaceName: eth0") HEP("a-ip", "expectedIPs: [10.0.0.1]")
@@ -313,6 +331,7 @@ int main(void) {
         RUN(test_profile_labels);
         RUN(test_failsafes);
         RUN(test_exclude);
+        RUN(test_repeated_addresses);
         RUN(test_named_ports);
         RUN(test_namespaced_policies_skip);
         return 0;
