@@ -236,6 +236,20 @@ static DBusMessage *new_reply_or_oom(DBusMessage *m, Out *o, DBusMessage *reply)
         return reply;
 }
 
+/* A method return whose arguments are written through o; NULL (after
+ * trying to say so) when there is no memory for it. */
+static DBusMessage *new_reply(BusService *s, DBusMessage *call, DBusMessageIter *it, Out *o) {
+        DBusMessage *reply = dbus_message_new_method_return(call);
+
+        if (!reply) {
+                send_and_unref(s, dbus_message_new_error(call, DBUS_ERROR_NO_MEMORY, "out of memory"));
+                return NULL;
+        }
+        dbus_message_iter_init_append(reply, it);
+        out_init_message(o, it);
+        return reply;
+}
+
 static void handle_get(BusService *s, DBusMessage *m, const Target *t) {
         const char *iface, *prop;
         const BusProperty *p;
@@ -257,10 +271,8 @@ static void handle_get(BusService *s, DBusMessage *m, const Target *t) {
                 reply_error(s, m, DBUS_ERROR_UNKNOWN_PROPERTY, "Interface %s has no property '%s'", iface, prop);
                 return;
         }
-        reply = dbus_message_new_method_return(m);
+        reply = new_reply(s, m, &it, &o);
         if (reply) {
-                dbus_message_iter_init_append(reply, &it);
-                out_init_message(&o, &it);
                 bus_append_property_value(&o, p, &s->view, t->object);
                 reply = new_reply_or_oom(m, &o, reply);
         }
@@ -278,11 +290,9 @@ static void handle_get_all(BusService *s, DBusMessage *m, const Target *t) {
                 reply_error(s, m, DBUS_ERROR_INVALID_ARGS, "GetAll takes (s interface)");
                 return;
         }
-        reply = dbus_message_new_method_return(m);
+        reply = new_reply(s, m, &it, &o);
         if (!reply)
                 return;
-        dbus_message_iter_init_append(reply, &it);
-        out_init_message(&o, &it);
         /* "" means every interface; the standard ones have no properties. */
         if (t->iface && (streq(iface, t->iface->name) || streq(iface, "")))
                 bus_append_properties(&o, t->iface, &s->view, t->object);
@@ -317,16 +327,14 @@ static uint64_t now_usec(void) {
 }
 
 static void handle_get_managed_objects(BusService *s, DBusMessage *m) {
-        DBusMessage *reply = dbus_message_new_method_return(m);
         uint64_t start = now_usec(), counted;
         char path[BUS_PATH_MAX];
         DBusMessageIter it;
         Out o;
+        DBusMessage *reply = new_reply(s, m, &it, &o);
 
         if (!reply)
                 return;
-        dbus_message_iter_init_append(reply, &it);
-        out_init_message(&o, &it);
         out_open(&o, DBUS_TYPE_ARRAY, "{oa{sa{sv}}}");
         for (size_t i = 0; s->view.calc && i < s->view.calc->n_endpoints; i++) {
                 const Endpoint *e = &s->view.calc->endpoints[i];
@@ -717,11 +725,9 @@ static void handle_apply(BusService *s, DBusMessage *m) {
                 reply_error(s, m, BUS_ERROR("InvalidResource"), "Apply(document): no resources specified");
                 return;
         }
-        reply = dbus_message_new_method_return(m);
+        reply = new_reply(s, m, &it, &o);
         if (!reply)
                 return;
-        dbus_message_iter_init_append(reply, &it);
-        out_init_message(&o, &it);
         out_open(&o, DBUS_TYPE_ARRAY, "o");
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_free_ char *err = NULL;
