@@ -81,6 +81,7 @@ typedef struct SetDep {
 
 typedef struct CachedChain {
         char *name;          /* the map key: outlives the chains compiled under it */
+        uint64_t name_hash;
         const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
         uint64_t signature;  /* endpoint chains: what they jump to, hashed */
         NftChain *chain;
@@ -706,9 +707,11 @@ static CachedChain *cache_chain_entry(Compiler *k, const char *cname) {
                 return cc;
         v = grow_array(k->cache->list, &k->cache->alloc, k->cache->n + 1, sizeof(CachedChain *));
         cc = calloc(1, sizeof(CachedChain));
-        if (cc)
+        if (cc) {
                 cc->name = strdup(cname);
-        if (!v || !cc || !cc->name || strmap_put(&k->cache->chains, cc->name, cc) < 0) {
+                cc->name_hash = strmap_hash(cname);
+        }
+        if (!v || !cc || !cc->name || strmap_put_hashed(&k->cache->chains, cc->name, cc->name_hash, cc) < 0) {
                 if (cc)
                         free(cc->name);
                 free(cc);
@@ -1322,22 +1325,35 @@ CompileCache *compile_cache_free(CompileCache *c) {
 }
 
 /* Forgets chains this compilation did not use. */
+static bool cached_chain_stale(const CompileCache *c, const CachedChain *cc) {
+        return cc->used != c->generation || !cc->chain;
+}
+
+/* Drops the chains this compilation did not use. The index is rebuilt
+ * only when something went (often nothing does: a hot-plug only changes
+ * the dispatch maps), with the names' hashes kept from before. */
 static void compile_cache_sweep(CompileCache *c) {
         size_t k = 0;
+        bool any = false;
 
-        strmap_done(&c->chains);
-        for (size_t i = 0; i < c->n; i++) {
-                CachedChain *cc = c->list[i];
-                if (cc->used != c->generation || !cc->chain) {
-                        cached_chain_clear(cc);
-                        free(cc->name);
-                        free(cc);
-                        continue;
+        for (size_t i = 0; i < c->n && !any; i++)
+                any = cached_chain_stale(c, c->list[i]);
+        if (any) {
+                strmap_done(&c->chains);
+                (void)strmap_reserve(&c->chains, c->n);
+                for (size_t i = 0; i < c->n; i++) {
+                        CachedChain *cc = c->list[i];
+                        if (cached_chain_stale(c, cc)) {
+                                cached_chain_clear(cc);
+                                free(cc->name);
+                                free(cc);
+                                continue;
+                        }
+                        c->list[k++] = cc;
+                        (void)strmap_put_hashed(&c->chains, cc->name, cc->name_hash, cc);
                 }
-                c->list[k++] = cc;
-                (void)strmap_put(&c->chains, cc->name, cc);
+                c->n = k;
         }
-        c->n = k;
         set_cache_sweep(c->sets);
         c->generation++;
 }
