@@ -319,13 +319,6 @@ static void append_object(Out *o, const char *path, const BusInterface *iface, B
         out_close(o);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void handle_get_managed_objects(BusService *s, DBusMessage *m) {
         uint64_t start = now_usec(), counted;
         char path[BUS_PATH_MAX];

@@ -7,13 +7,6 @@
 
 #include "compile.h"
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 struct Enforcer {
         EnforcerTimings timings;
         Datastore *ds; /* borrowed */

@@ -37,13 +37,6 @@ struct Loop {
         bool quit;
 };
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 int loop_new(Loop **ret) {
         Loop *l = calloc(1, sizeof(Loop));
 

@@ -31,13 +31,6 @@
 #define COMMIT_TOKENS_MAX 10.0
 #define COMMIT_TOKEN_USEC (10ULL * 1000)
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* ---- logging what changed ---- */
 
 static void states_done(StrMap *m) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,9 @@ static inline void *new_array(size_t n, size_t size) {
 }
 
 void *grow_array(void *p, size_t *alloc, size_t need, size_t size);
+
+/* CLOCK_MONOTONIC in microseconds, for timers and timings. */
+uint64_t now_usec(void);
 
 static inline void *mfree_ptr(void *p) {
         free(p);

@@ -1,7 +1,8 @@
-/* Allocation helpers declared in macro.h. */
+/* Small helpers declared in macro.h: allocation, the clock. */
 #include "macro.h"
 
 #include <stdint.h>
+#include <time.h>
 
 char *strdup_or_null(const char *s, bool *ok) {
         char *r;
@@ -35,4 +36,11 @@ void *grow_array(void *p, size_t *alloc, size_t need, size_t size) {
                 return NULL;
         *alloc = n;
         return q;
+}
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
