@@ -142,7 +142,7 @@ int main(void) {
                         return 1;
                 }
                 if (run == 0)
-                        printf("ruleset: %zu chains, %zu rules, %zu sets and maps\n", rs->n_chains,
+                        printf("ruleset: %zu chains, %zu rules, %zu sets and maps\n", ruleset_count_chains(rs),
                                ruleset_count_rules(rs), rs->n_sets);
                 calc_free(c);
 

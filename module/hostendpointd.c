@@ -205,7 +205,7 @@ static int run_oneshot(Datastore *ds, const char *nodename) {
         }
         log_state(enforcer_calc(e));
         const Ruleset *rs = nft_backend_committed(enforcer_backend(e));
-        log_line(6, "Committed table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps", rs->n_chains,
+        log_line(6, "Committed table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps", ruleset_count_chains(rs),
                  ruleset_count_rules(rs), rs->n_sets);
         return 0;
 }

@@ -203,7 +203,7 @@ static int apply_now(hep_plugin *p) {
                 p->ready = true;
                 const Ruleset *rs = nft_backend_committed(enforcer_backend(p->enforcer));
                 host_log(p->host, 6, "Enforcing table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps",
-                         rs->n_chains, ruleset_count_rules(rs), rs->n_sets);
+                         ruleset_count_chains(rs), ruleset_count_rules(rs), rs->n_sets);
                 plugin_notify(p, PLUGIN_CHANGED_MANAGER);
                 if (p->host->ready)
                         p->host->ready(p->host->host_data);

@@ -67,7 +67,13 @@ static void policy_order_done(PolicyOrder *o) {
         *o = (PolicyOrder) {};
 }
 
-static EndpointInfo *endpoint_info_unref(EndpointInfo *i) {
+EndpointInfo *endpoint_info_ref(EndpointInfo *i) {
+        if (i)
+                i->n_ref++;
+        return i;
+}
+
+EndpointInfo *endpoint_info_unref(EndpointInfo *i) {
         if (!i || --i->n_ref > 0)
                 return NULL;
         resource_free(i->hep);

@@ -98,6 +98,9 @@ typedef struct EndpointInfo {
         uint64_t matched_gen;
 } EndpointInfo;
 
+EndpointInfo *endpoint_info_ref(EndpointInfo *i);
+EndpointInfo *endpoint_info_unref(EndpointInfo *i);
+
 /* A GlobalNetworkPolicy's parsed selector, kept while the policy object is
  * the same. generation: the run in which this object was first seen. */
 typedef struct CachedPolicy {

@@ -83,19 +83,25 @@ typedef struct CachedChain {
         char *name;          /* the map key: outlives the chains compiled under it */
         uint64_t name_hash;
         const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
-        uint64_t signature;  /* endpoint chains: what they jump to, hashed */
         NftChain *chain;
         SetDep *deps;
         size_t n_deps, alloc_deps;
         uint64_t used;
 } CachedChain;
 
+typedef struct EndpointRecord EndpointRecord;
+
 struct CompileCache {
         SetCache *sets;
-        StrMap chains; /* chain name → CachedChain */
+        StrMap chains; /* policy and profile chain name → CachedChain */
         CachedChain **list;
         size_t n, alloc;
-        uint64_t generation;
+        StrMap records; /* endpoint name → EndpointRecord: its block */
+        EndpointRecord **record_list;
+        size_t n_records, alloc_records;
+        uintptr_t *shape; /* scratch for endpoint_shape() */
+        size_t alloc_shape;
+        uint64_t generation; /* of the compilation under way, or the last one */
 };
 
 typedef struct Compiler {
@@ -664,7 +670,6 @@ static void cached_chain_clear(CachedChain *cc) {
         free(cc->deps);
         cc->deps = NULL;
         cc->n_deps = cc->alloc_deps = 0;
-        cc->signature = 0;
         nft_chain_unref(cc->chain);
         cc->chain = NULL;
         resource_free((Resource *)cc->res);
@@ -724,40 +729,27 @@ static CachedChain *cache_chain_entry(Compiler *k, const char *cname) {
         return cc;
 }
 
-/* A chain of rules from a policy or profile. Reused from the previous
- * compilation when it was compiled from the same object and its sets did
- * not become empty or non-empty; compiled otherwise. */
-static int rules_chain(Compiler *k, const char *prefix, const char *name, const Resource *res,
-                       const RuleList *rules, const char **ret_name) {
-        char buf[OBJECT_NAME_MAX];
-        const char *cname = object_name_buf(prefix, name, buf);
-        CachedChain *cc;
+/* Puts a policy's or profile's chain into this ruleset, once however many
+ * endpoints jump to it: reused from the previous compilation when it was
+ * compiled from the same object and its sets did not become empty or
+ * non-empty; compiled otherwise. */
+static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, const RuleList *rules) {
         NftChain *c;
         int r = 0;
 
-        c = ruleset_find_chain(k->rs, cname);
-        if (c) {
-                *ret_name = c->name;
-                return 0;
-        }
-        cc = strmap_get(&k->cache->chains, cname);
-        if (cc && cc->chain && cc->res == res) {
+        if (cc->used == k->cache->generation && cc->chain)
+                return 0; /* already in this ruleset */
+        if (cc->chain && cc->res == res) {
                 r = deps_still_hold(k, cc);
                 if (r < 0)
                         return r;
                 if (r > 0) {
                         cc->used = k->cache->generation;
-                        r = ruleset_add_shared_chain(k->rs, cc->chain);
-                        if (r >= 0)
-                                *ret_name = cc->chain->name;
-                        return r;
+                        return ruleset_add_shared_chain(k->rs, cc->chain);
                 }
         }
-        cc = cache_chain_entry(k, cname);
-        if (!cc)
-                return -ENOMEM;
         cached_chain_clear(cc);
-        c = ruleset_add_chain(k->rs, cname, NULL);
+        c = ruleset_add_chain(k->rs, cc->name, NULL);
         if (!c)
                 return -ENOMEM;
         k->recording = cc;
@@ -780,16 +772,35 @@ static int rules_chain(Compiler *k, const char *prefix, const char *name, const 
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
         cc->used = k->cache->generation;
-        *ret_name = c->name;
         return 0;
 }
 
-static int policy_chain(Compiler *k, const Resource *p, Direction d, const char **ret) {
+/* What an endpoint chain jumps to: a policy's or profile's chain (cc), or
+ * nothing for a profile that does not exist (a drop rule). res and rules
+ * are what put_rules_chain() needs to put cc into a ruleset again. */
+typedef struct ChainTarget {
+        CachedChain *cc;
+        const Resource *res;
+        const RuleList *rules;
+} ChainTarget;
+
+static int rules_chain(Compiler *k, const char *prefix, const char *name, const Resource *res,
+                       const RuleList *rules, ChainTarget *ret) {
+        char buf[OBJECT_NAME_MAX];
+        CachedChain *cc = cache_chain_entry(k, object_name_buf(prefix, name, buf));
+
+        if (!cc)
+                return -ENOMEM;
+        *ret = (ChainTarget) { cc, res, rules };
+        return put_rules_chain(k, cc, res, rules);
+}
+
+static int policy_chain(Compiler *k, const Resource *p, Direction d, ChainTarget *ret) {
         return rules_chain(k, d == DIRECTION_INGRESS ? "pol-in" : "pol-out", p->meta.name, p,
                            d == DIRECTION_INGRESS ? &p->spec.policy.ingress : &p->spec.policy.egress, ret);
 }
 
-static int profile_chain(Compiler *k, const EndpointProfile *p, Direction d, const char **ret) {
+static int profile_chain(Compiler *k, const EndpointProfile *p, Direction d, ChainTarget *ret) {
         static Rule allow = { .action = (char *)"Allow" };
         static const RuleList allow_all = { &allow, 1 };
         const RuleList *rules;
@@ -813,7 +824,7 @@ typedef enum EndpointVerdict {
  * puts those chains into the ruleset), so that an unchanged endpoint chain
  * can be reused without formatting its rules again. */
 typedef struct ChainPlan {
-        const char **targets; /* policy/profile chain names; NULL: a missing profile */
+        ChainTarget *targets;
         size_t n, alloc;
         uint64_t signature;
 } ChainPlan;
@@ -822,45 +833,51 @@ static void plan_mix(ChainPlan *p, const char *s) {
         p->signature = (p->signature ^ (s ? hash_str(s) : 0x9e3779b97f4a7c15ULL)) * 1099511628211ULL;
 }
 
-static int plan_add(ChainPlan *p, const char *target) {
-        const char **v = grow_array(p->targets, &p->alloc, p->n + 1, sizeof(char *));
+static ChainTarget *plan_next(ChainPlan *p) {
+        ChainTarget *v = grow_array(p->targets, &p->alloc, p->n + 1, sizeof(ChainTarget));
 
         if (!v)
-                return -ENOMEM;
+                return NULL;
         p->targets = v;
-        v[p->n++] = target;
-        plan_mix(p, target);
-        return 0;
+        v[p->n] = (ChainTarget) {};
+        return &v[p->n++];
 }
 
-static int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainPlan *p) {
+/* The plan of one endpoint chain, appended to p (which may hold the plans
+ * of the endpoint's other chains); its signature in *ret_signature. */
+static int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainPlan *p,
+                         uint64_t *ret_signature) {
         const PolicyOrder *o = endpoint_order(e, f, d);
+        ChainTarget *t;
         int r = 0;
 
         p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d);
-        for (size_t t = 0; r >= 0 && t < o->n_tiers; t++) {
-                const TierPolicies *tier = &o->tiers[t];
+        for (size_t i = 0; r >= 0 && i < o->n_tiers; i++) {
+                const TierPolicies *tier = &o->tiers[i];
                 plan_mix(p, tier->tier_name);
                 plan_mix(p, tier->end_of_tier_drop ? "drop" : "pass");
-                for (size_t i = 0; r >= 0 && i < tier->n_policies; i++) {
-                        const char *pc = NULL;
-                        r = policy_chain(k, tier->policies[i], d, &pc);
+                for (size_t j = 0; r >= 0 && j < tier->n_policies; j++) {
+                        t = plan_next(p);
+                        r = t ? policy_chain(k, tier->policies[j], d, t) : -ENOMEM;
                         if (r >= 0)
-                                r = plan_add(p, pc);
+                                plan_mix(p, t->cc->name);
                 }
         }
-        if (f != FLAVOUR_NORMAL)
-                return r;
-        plan_mix(p, "profiles");
-        for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
-                const EndpointProfile *pr = &e->profiles[i];
-                const char *pc = NULL;
-                /* A missing profile is deny-all, as in Felix. */
-                if (pr->profile || streq(pr->name, "projectcalico-default-allow"))
-                        r = profile_chain(k, pr, d, &pc);
-                if (r >= 0)
-                        r = plan_add(p, pc);
+        if (r >= 0 && f == FLAVOUR_NORMAL) {
+                plan_mix(p, "profiles");
+                for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
+                        const EndpointProfile *pr = &e->profiles[i];
+                        t = plan_next(p);
+                        if (!t)
+                                return -ENOMEM;
+                        /* A missing profile is deny-all, as in Felix. */
+                        if (pr->profile || streq(pr->name, "projectcalico-default-allow"))
+                                r = profile_chain(k, pr, d, t);
+                        if (r >= 0)
+                                plan_mix(p, t->cc ? t->cc->name : NULL);
+                }
         }
+        *ret_signature = p->signature;
         return r;
 }
 
@@ -879,7 +896,7 @@ void endpoint_counter_names(const char *endpoint, char accepted[static 256], cha
         object_name_buf("ep-dropped", endpoint, dropped);
 }
 
-static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainPlan *plan, size_t *next, EndpointVerdict v,
+static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainTarget *targets, size_t *next, EndpointVerdict v,
                      const EndpointVerdicts *ev) {
         int r = 0;
 
@@ -887,7 +904,7 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainPlan *plan, s
                 const TierPolicies *tier = &o->tiers[t];
                 r = chain_add_rule(c, "meta mark set meta mark & 0xfffdffff"); /* start of tier: clear pass */
                 for (size_t i = 0; r >= 0 && i < tier->n_policies; i++)
-                        r = chain_add_rulef(c, IF_UNDECIDED " jump %s", plan->targets[(*next)++]);
+                        r = chain_add_rulef(c, IF_UNDECIDED " jump %s", targets[(*next)++].cc->name);
                 if (r >= 0 && v == VERDICT_ACCEPT)
                         r = chain_add_rulef(c, IF_ACCEPT " %s", ev->accept);
                 else if (r >= 0)
@@ -901,16 +918,16 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainPlan *plan, s
         return r;
 }
 
-static int add_profiles(NftChain *c, const Endpoint *e, const ChainPlan *plan, size_t *next,
+static int add_profiles(NftChain *c, const Endpoint *e, const ChainTarget *targets, size_t *next,
                         const EndpointVerdicts *ev) {
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
-                const char *pc = plan->targets[(*next)++];
-                if (!pc)
+                const CachedChain *cc = targets[(*next)++].cc;
+                if (!cc)
                         r = chain_add_rulef(c, IF_UNDECIDED " %s", ev->drop);
                 else
-                        r = chain_add_rulef(c, IF_UNDECIDED " jump %s", pc);
+                        r = chain_add_rulef(c, IF_UNDECIDED " jump %s", cc->name);
         }
         if (r >= 0 && e->n_profiles) {
                 r = chain_add_rulef(c, IF_ACCEPT " %s", ev->accept);
@@ -924,7 +941,8 @@ static bool order_empty(const PolicyOrder *o) {
         return o->n_tiers == 0;
 }
 
-static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainPlan *plan) {
+/* The rules of an endpoint chain; targets: its plan. */
+static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainTarget *targets) {
         const PolicyOrder *o = endpoint_order(e, f, d);
         bool in = d == DIRECTION_INGRESS;
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
@@ -947,9 +965,9 @@ static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direc
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = add_tiers(c, o, plan, &next, VERDICT_ACCEPT, &ev);
+                        r = add_tiers(c, o, targets, &next, VERDICT_ACCEPT, &ev);
                 if (r >= 0)
-                        r = add_profiles(c, e, plan, &next, &ev);
+                        r = add_profiles(c, e, targets, &next, &ev);
                 /* "Drop if no profiles matched" */
                 if (r >= 0)
                         r = chain_add_rule(c, ev.drop);
@@ -964,7 +982,7 @@ static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direc
                 if (r >= 0 && order_empty(o))
                         r = chain_add_rule(c, SET_ACCEPT " return"); /* allowed by default */
                 else if (r >= 0)
-                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN, &ev);
+                        r = add_tiers(c, o, targets, &next, VERDICT_RETURN, &ev);
                 return r;
         case FLAVOUR_PREDNAT:
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
@@ -983,62 +1001,13 @@ static int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direc
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = add_tiers(c, o, plan, &next, VERDICT_RETURN, &ev);
+                        r = add_tiers(c, o, targets, &next, VERDICT_RETURN, &ev);
                 return r;
         case _FLAVOUR_MAX:
         case _FLAVOUR_INVALID:
                 break;
         }
         return -EINVAL;
-}
-
-static int add_endpoint_counters(Compiler *k, const Endpoint *e) {
-        char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
-        int r;
-
-        endpoint_counter_names(e->name, accepted, dropped);
-        r = ruleset_add_counter(k->rs, accepted);
-        return r < 0 ? r : ruleset_add_counter(k->rs, dropped);
-}
-
-/* An endpoint chain: reused from the previous compilation when it would
- * jump to the same chains in the same structure (its plan's signature). */
-static int endpoint_chain(Compiler *k, const Endpoint *e, Flavour f, Direction d, const char **ret) {
-        char buf[OBJECT_NAME_MAX];
-        const char *name = object_name_buf(flavour_chain_prefix[f][d], e->name, buf);
-        ChainPlan plan = {};
-        CachedChain *cc;
-        NftChain *c;
-        int r;
-
-        r = plan_endpoint(k, e, f, d, &plan);
-        if (r < 0)
-                goto out;
-        cc = strmap_get(&k->cache->chains, name);
-        if (cc && cc->chain && !cc->res && cc->signature == plan.signature) {
-                cc->used = k->cache->generation;
-                r = ruleset_add_shared_chain(k->rs, cc->chain);
-                if (r >= 0)
-                        *ret = cc->chain->name;
-                goto out;
-        }
-        c = ruleset_add_chain(k->rs, name, NULL);
-        r = c ? build_endpoint_chain(c, e, f, d, &plan) : -ENOMEM;
-        if (r < 0)
-                goto out;
-        cc = cache_chain_entry(k, name);
-        if (!cc) {
-                r = -ENOMEM;
-                goto out;
-        }
-        cached_chain_clear(cc);
-        cc->chain = nft_chain_ref(c);
-        cc->signature = plan.signature;
-        cc->used = k->cache->generation;
-        *ret = c->name;
-out:
-        free(plan.targets);
-        return r;
 }
 
 /* Which flavour chains an endpoint gets: normal and forward always (as
@@ -1052,25 +1021,300 @@ static bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction d) {
         return !order_empty(endpoint_order(e, f, d));
 }
 
-static int compile_endpoint(Compiler *k, const Endpoint *e) {
-        int r = add_endpoint_counters(k, e);
+/* ---- endpoint blocks ---- */
 
-        for (int f = 0; r >= 0 && f < _FLAVOUR_MAX; f++)
-                for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++) {
-                        const char *chain = NULL;
-                        if (!endpoint_has_flavour(e, (Flavour)f, (Direction)d))
-                                continue;
-                        r = endpoint_chain(k, e, (Flavour)f, (Direction)d, &chain);
-                        if (r < 0)
-                                break;
-                        NftSet *map = ruleset_find_set(k->rs, flavour_map[f][d]);
-                        for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
-                                _cleanup_free_ char *elem = NULL;
-                                if (asprintf(&elem, "\"%s\" : jump %s", e->ifnames[i], chain) < 0)
-                                        return -ENOMEM;
-                                r = set_add_element(map, elem);
+/* What an endpoint's block was compiled from, so that the next compilation
+ * can take the block as it is when nothing it depends on changed: the same
+ * EndpointInfo (the same HEP and profile objects), the same interface names
+ * and, flavour by flavour, the same tiers and policy objects in the same
+ * order (its shape). The tier and policy objects of the shape are
+ * referenced, so that their addresses are not reused while compared. */
+struct EndpointRecord {
+        char *name;
+        uint64_t name_hash;
+        EndpointInfo *info;
+        uintptr_t *shape;
+        size_t n_shape;
+        Resource **refs;
+        size_t n_refs;
+        ChainTarget *targets; /* in the order plan_endpoint() visits them */
+        size_t n_targets;
+        char **ifnames;
+        size_t n_ifnames;
+        NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX]; /* the block's, with their plans' signatures */
+        uint64_t signatures[_FLAVOUR_MAX][_DIRECTION_MAX];
+        NftBlock *block;
+        uint64_t used;
+};
+
+static void record_clear(EndpointRecord *rec) {
+        endpoint_info_unref(rec->info);
+        rec->info = NULL;
+        for (size_t i = 0; i < rec->n_refs; i++)
+                resource_free(rec->refs[i]);
+        rec->refs = mfree_ptr(rec->refs);
+        rec->n_refs = 0;
+        rec->shape = mfree_ptr(rec->shape);
+        rec->n_shape = 0;
+        rec->targets = mfree_ptr(rec->targets);
+        rec->n_targets = 0;
+        strv_free_count(rec->ifnames, rec->n_ifnames);
+        rec->ifnames = NULL;
+        rec->n_ifnames = 0;
+        nft_block_unref(rec->block);
+        rec->block = NULL;
+        memset(rec->chains, 0, sizeof(rec->chains));
+}
+
+static void record_free(EndpointRecord *rec) {
+        record_clear(rec);
+        free(rec->name);
+        free(rec);
+}
+
+/* The endpoint's orders flattened into words, into the cache's scratch. */
+static int endpoint_shape(Compiler *k, const Endpoint *e, size_t *ret_n) {
+        CompileCache *c = k->cache;
+        size_t n = 0;
+
+#define WORD(x)                                                                                            \
+        do {                                                                                               \
+                uintptr_t *_v = grow_array(c->shape, &c->alloc_shape, n + 1, sizeof(uintptr_t));           \
+                if (!_v)                                                                                   \
+                        return -ENOMEM;                                                                    \
+                c->shape = _v;                                                                             \
+                _v[n++] = (uintptr_t)(x);                                                                  \
+        } while (0)
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++) {
+                        const PolicyOrder *o = endpoint_order(e, (Flavour)f, (Direction)d);
+                        WORD(o->n_tiers);
+                        for (size_t t = 0; t < o->n_tiers; t++) {
+                                const TierPolicies *tier = &o->tiers[t];
+                                WORD(tier->tier);
+                                WORD(tier->tier_name);
+                                WORD(tier->end_of_tier_drop);
+                                WORD(tier->n_policies);
+                                for (size_t i = 0; i < tier->n_policies; i++)
+                                        WORD(tier->policies[i]);
                         }
                 }
+#undef WORD
+        *ret_n = n;
+        return 0;
+}
+
+static bool record_matches(const EndpointRecord *rec, const Endpoint *e, const uintptr_t *shape, size_t n_shape) {
+        if (rec->info != e->info || rec->n_ifnames != e->n_ifnames || rec->n_shape != n_shape)
+                return false;
+        for (size_t i = 0; i < e->n_ifnames; i++)
+                if (!streq(rec->ifnames[i], e->ifnames[i]))
+                        return false;
+        return memcmp(rec->shape, shape, n_shape * sizeof(uintptr_t)) == 0;
+}
+
+/* References to the tiers and policies of the endpoint's orders. */
+static int record_take_refs(EndpointRecord *rec, const Endpoint *e) {
+        size_t n = 0, alloc = 0;
+
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++) {
+                        const PolicyOrder *o = endpoint_order(e, (Flavour)f, (Direction)d);
+                        for (size_t t = 0; t < o->n_tiers; t++) {
+                                const TierPolicies *tier = &o->tiers[t];
+                                for (size_t i = 0; i <= tier->n_policies; i++) {
+                                        const Resource *res = i < tier->n_policies ? tier->policies[i] : tier->tier;
+                                        Resource **v;
+                                        if (!res)
+                                                continue;
+                                        v = grow_array(rec->refs, &alloc, n + 1, sizeof(Resource *));
+                                        if (!v)
+                                                return -ENOMEM;
+                                        rec->refs = v;
+                                        v[n] = resource_ref((Resource *)res);
+                                        rec->n_refs = ++n;
+                                }
+                        }
+                }
+        return 0;
+}
+
+static EndpointRecord *record_entry(Compiler *k, const Endpoint *e) {
+        CompileCache *c = k->cache;
+        EndpointRecord *rec = strmap_get_hashed(&c->records, e->name, e->info->name_hash), **v;
+
+        if (rec)
+                return rec;
+        v = grow_array(c->record_list, &c->alloc_records, c->n_records + 1, sizeof(EndpointRecord *));
+        if (!v)
+                return NULL;
+        c->record_list = v;
+        rec = calloc(1, sizeof(EndpointRecord));
+        if (!rec)
+                return NULL;
+        rec->name = strdup(e->name);
+        rec->name_hash = e->info->name_hash;
+        if (!rec->name || strmap_put_hashed(&c->records, rec->name, rec->name_hash, rec) < 0) {
+                free(rec->name);
+                free(rec);
+                return NULL;
+        }
+        v[c->n_records++] = rec;
+        return rec;
+}
+
+/* The block as last compiled is still right: put the policy and profile
+ * chains it jumps to into this ruleset (a policy's own chain may have to
+ * be recompiled: its name, all the block refers to, stays), then it. */
+static int reuse_block(Compiler *k, EndpointRecord *rec) {
+        for (size_t i = 0; i < rec->n_targets; i++) {
+                const ChainTarget *t = &rec->targets[i];
+                int r = t->cc ? put_rules_chain(k, t->cc, t->res, t->rules) : 0;
+                if (r < 0)
+                        return r;
+        }
+        rec->used = k->cache->generation;
+        return ruleset_add_block(k->rs, rec->block);
+}
+
+/* One chain of a new block: the record's previous one if its plan is the
+ * same (a policy object replaced by an edit still has the same name),
+ * else built. */
+static int block_chain(Compiler *k, EndpointRecord *rec, NftBlock *b, const Endpoint *e, Flavour f, Direction d,
+                       ChainPlan *plan, NftChain **ret) {
+        char buf[OBJECT_NAME_MAX];
+        size_t first = plan->n;
+        uint64_t signature;
+        NftChain *c;
+        int r;
+
+        r = plan_endpoint(k, e, f, d, plan, &signature);
+        if (r < 0)
+                return r;
+        if (rec->chains[f][d] && rec->signatures[f][d] == signature)
+                c = nft_chain_ref(rec->chains[f][d]);
+        else {
+                c = nft_chain_new(object_name_buf(flavour_chain_prefix[f][d], e->name, buf), NULL);
+                if (!c)
+                        return -ENOMEM;
+                r = build_endpoint_chain(c, e, f, d, plan->targets + first);
+                if (r < 0) {
+                        nft_chain_unref(c);
+                        return r;
+                }
+        }
+        r = block_add_chain(b, c);
+        nft_chain_unref(c);
+        if (r < 0)
+                return r;
+        rec->signatures[f][d] = signature;
+        *ret = c;
+        return 0;
+}
+
+/* An endpoint's block, built: its counters, its chains and its elements in
+ * the dispatch maps and own-ifnames. */
+static int build_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, ChainPlan *plan, NftBlock **ret) {
+        NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX] = {};
+        char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
+        NftBlock *b = nft_block_new(e->name);
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        endpoint_counter_names(e->name, accepted, dropped);
+        r = block_add_counter(b, accepted);
+        if (r >= 0)
+                r = block_add_counter(b, dropped);
+        for (int f = 0; r >= 0 && f < _FLAVOUR_MAX; f++)
+                for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++) {
+                        if (!endpoint_has_flavour(e, (Flavour)f, (Direction)d))
+                                continue;
+                        r = block_chain(k, rec, b, e, (Flavour)f, (Direction)d, plan, &chains[f][d]);
+                        for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
+                                _cleanup_free_ char *elem = NULL;
+                                if (asprintf(&elem, "\"%s\" : jump %s", e->ifnames[i], chains[f][d]->name) < 0)
+                                        r = -ENOMEM;
+                                else
+                                        r = block_add_element(b, flavour_map[f][d], elem);
+                        }
+                }
+        /* Interfaces with a host endpoint of their own: the "*" fallback
+         * applies to every other one. */
+        for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
+                _cleanup_free_ char *q = NULL;
+                r = asprintf(&q, "\"%s\"", e->ifnames[i]) < 0 ? -ENOMEM : block_add_element(b, "own-ifnames", q);
+        }
+        if (r < 0) {
+                nft_block_unref(b);
+                return r;
+        }
+        memcpy(rec->chains, chains, sizeof(chains));
+        *ret = b;
+        return 0;
+}
+
+/* Records what the new block was compiled from (rec->chains and
+ * signatures are set by build_block()). */
+static int record_update(Compiler *k, EndpointRecord *rec, const Endpoint *e, NftBlock *b, ChainPlan *plan,
+                         size_t n_shape) {
+        NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX];
+        uint64_t signatures[_FLAVOUR_MAX][_DIRECTION_MAX];
+        int r;
+
+        memcpy(chains, rec->chains, sizeof(chains));
+        memcpy(signatures, rec->signatures, sizeof(signatures));
+        record_clear(rec);
+        memcpy(rec->chains, chains, sizeof(chains));
+        memcpy(rec->signatures, signatures, sizeof(signatures));
+        rec->block = nft_block_ref(b);
+        rec->info = endpoint_info_ref(e->info);
+        rec->targets = steal_ptr(plan->targets);
+        rec->n_targets = plan->n;
+        rec->shape = new_array(n_shape, sizeof(uintptr_t));
+        rec->ifnames = new_array(e->n_ifnames, sizeof(char *));
+        if (!rec->shape || !rec->ifnames)
+                goto fail;
+        memcpy(rec->shape, k->cache->shape, n_shape * sizeof(uintptr_t));
+        rec->n_shape = n_shape;
+        for (size_t i = 0; i < e->n_ifnames; i++) {
+                rec->ifnames[i] = strdup(e->ifnames[i]);
+                if (!rec->ifnames[i])
+                        goto fail;
+                rec->n_ifnames = i + 1;
+        }
+        r = record_take_refs(rec, e);
+        if (r < 0)
+                goto fail;
+        rec->used = k->cache->generation;
+        return 0;
+fail:
+        /* Matches nothing next time: the block is built again. */
+        record_clear(rec);
+        return -ENOMEM;
+}
+
+static int compile_endpoint(Compiler *k, const Endpoint *e) {
+        EndpointRecord *rec = record_entry(k, e);
+        ChainPlan plan = {};
+        NftBlock *b = NULL;
+        size_t n_shape;
+        int r;
+
+        if (!rec)
+                return -ENOMEM;
+        r = endpoint_shape(k, e, &n_shape);
+        if (r < 0)
+                return r;
+        if (rec->block && record_matches(rec, e, k->cache->shape, n_shape))
+                return reuse_block(k, rec);
+        r = build_block(k, rec, e, &plan, &b);
+        if (r >= 0)
+                r = ruleset_add_block(k->rs, b);
+        if (r >= 0)
+                r = record_update(k, rec, e, b, &plan, n_shape);
+        nft_block_unref(b);
+        free(plan.targets);
         return r;
 }
 
@@ -1155,19 +1399,9 @@ static int compile_maps(Compiler *k) {
                 if (t != 134 && set_add_element(nd, num) < 0) /* 134: router advertisements do not */
                         return -ENOMEM;
         }
-        /* Interfaces with a host endpoint of their own: the "*" fallback
-         * applies to every other one. */
+        /* Interfaces with a host endpoint of their own (the blocks' elements). */
         if (!ruleset_add_set(k->rs, "own-ifnames", "type ifname;", false))
                 return -ENOMEM;
-        for (size_t i = 0; i < k->calc->n_endpoints; i++) {
-                const Endpoint *e = &k->calc->endpoints[i];
-                for (size_t j = 0; j < e->n_ifnames; j++) {
-                        _cleanup_free_ char *q = NULL;
-                        if (asprintf(&q, "\"%s\"", e->ifnames[j]) < 0 ||
-                            set_add_element(ruleset_find_set(k->rs, "own-ifnames"), q) < 0)
-                                return -ENOMEM;
-                }
-        }
         return 0;
 }
 
@@ -1319,6 +1553,11 @@ CompileCache *compile_cache_free(CompileCache *c) {
         }
         free(c->list);
         strmap_done(&c->chains);
+        for (size_t i = 0; i < c->n_records; i++)
+                record_free(c->record_list[i]);
+        free(c->record_list);
+        strmap_done(&c->records);
+        free(c->shape);
         set_cache_free(c->sets);
         free(c);
         return NULL;
@@ -1329,13 +1568,37 @@ static bool cached_chain_stale(const CompileCache *c, const CachedChain *cc) {
         return cc->used != c->generation || !cc->chain;
 }
 
-/* Drops the chains this compilation did not use. The index is rebuilt
- * only when something went (often nothing does: a hot-plug only changes
- * the dispatch maps), with the names' hashes kept from before. */
+static void sweep_records(CompileCache *c) {
+        size_t k = 0;
+        bool any = false;
+
+        for (size_t i = 0; i < c->n_records && !any; i++)
+                any = c->record_list[i]->used != c->generation;
+        if (!any)
+                return;
+        strmap_done(&c->records);
+        (void)strmap_reserve(&c->records, c->n_records);
+        for (size_t i = 0; i < c->n_records; i++) {
+                EndpointRecord *rec = c->record_list[i];
+                if (rec->used != c->generation) {
+                        record_free(rec);
+                        continue;
+                }
+                c->record_list[k++] = rec;
+                (void)strmap_put_hashed(&c->records, rec->name, rec->name_hash, rec);
+        }
+        c->n_records = k;
+}
+
+/* Drops the chains and blocks this compilation did not use (a record kept
+ * was used, so were the chains it refers to). The indexes are rebuilt only
+ * when something went (often nothing does: a hot-plug only changes a
+ * block), with the names' hashes kept from before. */
 static void compile_cache_sweep(CompileCache *c) {
         size_t k = 0;
         bool any = false;
 
+        sweep_records(c);
         for (size_t i = 0; i < c->n && !any; i++)
                 any = cached_chain_stale(c, c->list[i]);
         if (any) {
@@ -1355,7 +1618,6 @@ static void compile_cache_sweep(CompileCache *c) {
                 c->n = k;
         }
         set_cache_sweep(c->sets);
-        c->generation++;
 }
 
 int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
@@ -1372,6 +1634,9 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                         return -ENOMEM;
         }
         k.rs = rs;
+        /* A new generation for each compilation, failed ones included:
+         * "used in this one" must never be left over from another. */
+        k.cache->generation++;
         /* About as many chains as last time: no rehashing while adding. */
         r = strmap_reserve(&rs->chain_index, k.cache->chains.n + 64);
         if (r >= 0)

@@ -55,12 +55,13 @@ Ruleset *ruleset_free(Ruleset *rs) {
                 nft_chain_unref(rs->chains[i]);
         for (size_t i = 0; i < rs->n_sets; i++)
                 nft_set_unref(rs->sets[i]);
-        strv_free_count(rs->counters, rs->n_counters);
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                nft_block_unref(rs->blocks[i]);
         free(rs->chains);
         free(rs->sets);
+        free(rs->blocks);
         strmap_done(&rs->chain_index);
         strmap_done(&rs->set_index);
-        strmap_done(&rs->counter_index);
         free(rs);
         return NULL;
 }
@@ -78,6 +79,20 @@ static NftSet *find_set_like(const Ruleset *rs, const NftSet *s) {
         return strmap_get_hashed(&rs->set_index, s->name, s->name_hash);
 }
 
+NftChain *nft_chain_new(const char *name, const char *hook) {
+        NftChain *c = calloc(1, sizeof(NftChain));
+
+        if (!c)
+                return NULL;
+        *c = (NftChain) { .n_ref = 1, .name = strdup(name), .hook = hook ? strdup(hook) : NULL };
+        if (!c->name || (hook && !c->hook)) {
+                nft_chain_unref(c);
+                return NULL;
+        }
+        c->name_hash = strmap_hash(c->name);
+        return c;
+}
+
 NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
         NftChain **v = grow_array(rs->chains, &rs->alloc_chains, rs->n_chains + 1, sizeof(NftChain *));
         NftChain *c;
@@ -85,21 +100,11 @@ NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook) {
         if (!v)
                 return NULL;
         rs->chains = v;
-        c = calloc(1, sizeof(NftChain));
+        c = nft_chain_new(name, hook);
         if (!c)
                 return NULL;
-        *c = (NftChain) { .n_ref = 1, .name = strdup(name), .hook = hook ? strdup(hook) : NULL };
-        if (!c->name || (hook && !c->hook)) {
-                free(c->name);
-                free(c->hook);
-                free(c);
-                return NULL;
-        }
-        c->name_hash = strmap_hash(c->name);
         if (strmap_put_hashed(&rs->chain_index, c->name, c->name_hash, c) < 0) {
-                free(c->name);
-                free(c->hook);
-                free(c);
+                nft_chain_unref(c);
                 return NULL;
         }
         rs->chains[rs->n_chains++] = c;
@@ -203,29 +208,121 @@ int set_add_element(NftSet *s, const char *element) {
         return 0;
 }
 
-int ruleset_add_counter(Ruleset *rs, const char *name) {
-        char **v;
-        char *n;
+/* ---- blocks ---- */
 
-        v = grow_array(rs->counters, &rs->alloc_counters, rs->n_counters + 1, sizeof(char *));
+NftBlock *nft_block_new(const char *name) {
+        NftBlock *b = calloc(1, sizeof(NftBlock));
+
+        if (!b)
+                return NULL;
+        b->n_ref = 1;
+        b->name = strdup(name);
+        if (!b->name) {
+                free(b);
+                return NULL;
+        }
+        return b;
+}
+
+NftBlock *nft_block_ref(NftBlock *b) {
+        if (b)
+                b->n_ref++;
+        return b;
+}
+
+void nft_block_unref(NftBlock *b) {
+        if (!b || --b->n_ref > 0)
+                return;
+        for (size_t i = 0; i < b->n_chains; i++)
+                nft_chain_unref(b->chains[i]);
+        free(b->chains);
+        strv_free_count(b->counters, b->n_counters);
+        for (size_t i = 0; i < b->n_elements; i++) {
+                free(b->elements[i].set);
+                free(b->elements[i].element);
+        }
+        free(b->elements);
+        free(b->name);
+        free(b);
+}
+
+int block_add_chain(NftBlock *b, NftChain *c) {
+        NftChain **v = grow_array(b->chains, &b->alloc_chains, b->n_chains + 1, sizeof(NftChain *));
+
         if (!v)
                 return -ENOMEM;
-        rs->counters = v;
-        n = strdup(name);
-        if (!n || strmap_put(&rs->counter_index, n, n) < 0) {
-                free(n);
+        b->chains = v;
+        b->chains[b->n_chains++] = nft_chain_ref(c);
+        return 0;
+}
+
+int block_add_counter(NftBlock *b, const char *name) {
+        char **v = grow_array(b->counters, &b->alloc_counters, b->n_counters + 1, sizeof(char *));
+
+        if (!v)
+                return -ENOMEM;
+        b->counters = v;
+        v[b->n_counters] = strdup(name);
+        if (!v[b->n_counters])
+                return -ENOMEM;
+        b->n_counters++;
+        return 0;
+}
+
+int block_add_element(NftBlock *b, const char *set, const char *element) {
+        NftElement *v = grow_array(b->elements, &b->alloc_elements, b->n_elements + 1, sizeof(NftElement));
+        NftElement e = { strdup(set), strdup(element) };
+
+        if (!v || !e.set || !e.element) {
+                free(e.set);
+                free(e.element);
+                if (v)
+                        b->elements = v;
                 return -ENOMEM;
         }
-        rs->counters[rs->n_counters++] = n;
+        b->elements = v;
+        v[b->n_elements++] = e;
         return 0;
+}
+
+int ruleset_add_block(Ruleset *rs, NftBlock *b) {
+        NftBlock **v = grow_array(rs->blocks, &rs->alloc_blocks, rs->n_blocks + 1, sizeof(NftBlock *));
+
+        if (!v)
+                return -ENOMEM;
+        rs->blocks = v;
+        v[rs->n_blocks++] = nft_block_ref(b);
+        return 0;
+}
+
+static int compare_blocks(const void *a, const void *b) {
+        return strcmp((*(NftBlock *const *)a)->name, (*(NftBlock *const *)b)->name);
+}
+
+NftBlock *ruleset_find_block(const Ruleset *rs, const char *name) {
+        NftBlock key = { .name = (char *)name }, *k = &key, **found;
+
+        if (!rs->n_blocks)
+                return NULL;
+        found = bsearch(&k, rs->blocks, rs->n_blocks, sizeof(NftBlock *), compare_blocks);
+        return found ? *found : NULL;
 }
 
 static int compare_strings(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static bool blocks_sorted(const Ruleset *rs) {
+        for (size_t i = 1; i < rs->n_blocks; i++)
+                if (strcmp(rs->blocks[i - 1]->name, rs->blocks[i]->name) >= 0)
+                        return false;
+        return true;
+}
+
 void ruleset_finish(Ruleset *rs) {
-        qsort_safe(rs->counters, rs->n_counters, sizeof(char *), compare_strings);
+        /* The compiler adds them in order already (endpoints are sorted). */
+        if (!blocks_sorted(rs))
+                qsort_safe(rs->blocks, rs->n_blocks, sizeof(NftBlock *), compare_blocks);
         for (size_t i = 0; i < rs->n_sets; i++) {
                 NftSet *s = rs->sets[i];
                 size_t k = 0;
@@ -245,46 +342,122 @@ void ruleset_finish(Ruleset *rs) {
         }
 }
 
+size_t ruleset_count_chains(const Ruleset *rs) {
+        size_t n = rs->n_chains;
+
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                n += rs->blocks[i]->n_chains;
+        return n;
+}
+
 size_t ruleset_count_rules(const Ruleset *rs) {
         size_t n = 0;
 
         for (size_t i = 0; i < rs->n_chains; i++)
                 n += rs->chains[i]->n_rules;
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                for (size_t j = 0; j < rs->blocks[i]->n_chains; j++)
+                        n += rs->blocks[i]->chains[j]->n_rules;
         return n;
+}
+
+/* Every chain, the blocks' after the others, in order. */
+#define FOREACH_CHAIN(rs, c, ...)                                                         \
+        do {                                                                             \
+                for (size_t _i = 0; _i < (rs)->n_chains; _i++) {                         \
+                        const NftChain *c = (rs)->chains[_i];                            \
+                        __VA_ARGS__;                                                     \
+                }                                                                        \
+                for (size_t _b = 0; _b < (rs)->n_blocks; _b++)                           \
+                        for (size_t _i = 0; _i < (rs)->blocks[_b]->n_chains; _i++) {     \
+                                const NftChain *c = (rs)->blocks[_b]->chains[_i];        \
+                                __VA_ARGS__;                                             \
+                        }                                                                \
+        } while (0)
+
+/* A set's elements with those the blocks give it, sorted (for printing
+ * and replacing: not on the path of a small change). */
+static char **all_elements(const Ruleset *rs, const NftSet *s, size_t *ret_n, StrBuf *out) {
+        size_t n = s->n_elements, k = 0;
+        char **v;
+
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                n += rs->blocks[i]->n_elements;
+        v = new_array(n + 1, sizeof(char *));
+        if (!v) {
+                out->failed = true;
+                *ret_n = 0;
+                return NULL;
+        }
+        for (size_t i = 0; i < s->n_elements; i++)
+                v[k++] = s->elements[i];
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                for (size_t j = 0; j < rs->blocks[i]->n_elements; j++)
+                        if (streq(rs->blocks[i]->elements[j].set, s->name))
+                                v[k++] = rs->blocks[i]->elements[j].element;
+        qsort_safe(v, k, sizeof(char *), compare_strings);
+        *ret_n = k;
+        return v;
+}
+
+/* Every block's counters, sorted. */
+static char **all_counters(const Ruleset *rs, size_t *ret_n, StrBuf *out) {
+        size_t n = 0, k = 0;
+        char **v;
+
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                n += rs->blocks[i]->n_counters;
+        v = new_array(n + 1, sizeof(char *));
+        if (!v) {
+                out->failed = true;
+                *ret_n = 0;
+                return NULL;
+        }
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                for (size_t j = 0; j < rs->blocks[i]->n_counters; j++)
+                        v[k++] = rs->blocks[i]->counters[j];
+        qsort_safe(v, k, sizeof(char *), compare_strings);
+        *ret_n = k;
+        return v;
 }
 
 /* ---- printing ---- */
 
-static void print_elements(StrBuf *out, const NftSet *s, const char *indent) {
-        if (s->n_elements == 0)
+static void print_elements(StrBuf *out, char *const *elems, size_t n, const char *indent) {
+        if (n == 0)
                 return;
         strbuf_printf(out, "%selements = { ", indent);
-        for (size_t i = 0; i < s->n_elements; i++)
-                strbuf_printf(out, "%s%s", i ? ",\n\t\t\t     " : "", s->elements[i]);
+        for (size_t i = 0; i < n; i++)
+                strbuf_printf(out, "%s%s", i ? ",\n\t\t\t     " : "", elems[i]);
         strbuf_append(out, " }\n");
 }
 
 void ruleset_print(const Ruleset *rs, StrBuf *out) {
+        size_t n, n_chains = ruleset_count_chains(rs), k = 0;
+        char **v = all_counters(rs, &n, out);
+
         strbuf_append(out, "table " T " {\n");
-        for (size_t i = 0; i < rs->n_counters; i++)
-                strbuf_printf(out, "\tcounter %s {\n\t}\n\n", rs->counters[i]);
+        for (size_t i = 0; i < n; i++)
+                strbuf_printf(out, "\tcounter %s {\n\t}\n\n", v[i]);
+        free(v);
         for (size_t i = 0; i < rs->n_sets; i++) {
                 const NftSet *s = rs->sets[i];
                 strbuf_printf(out, "\t%s %s {\n\t\t%s\n", s->is_map ? "map" : "set", s->name, s->type);
-                print_elements(out, s, "\t\t");
+                v = all_elements(rs, s, &n, out);
+                print_elements(out, v, n, "\t\t");
+                free(v);
                 strbuf_append(out, "\t}\n\n");
         }
-        for (size_t i = 0; i < rs->n_chains; i++) {
-                const NftChain *c = rs->chains[i];
+        FOREACH_CHAIN(rs, c, {
                 strbuf_printf(out, "\tchain %s {\n", c->name);
                 if (c->hook)
                         strbuf_printf(out, "\t\t%s\n", c->hook);
                 for (size_t j = 0; j < c->n_rules; j++)
                         strbuf_printf(out, "\t\t%s\n", c->rules[j]);
                 strbuf_append(out, "\t}\n");
-                if (i + 1 < rs->n_chains)
+                if (++k < n_chains)
                         strbuf_append_char(out, '\n');
-        }
+        });
         strbuf_append(out, "}\n");
 }
 
@@ -317,19 +490,24 @@ static void cmd_rules(StrBuf *out, const NftChain *c) {
 }
 
 void ruleset_commands_replace(const Ruleset *rs, StrBuf *out) {
+        size_t n;
+        char **v = all_counters(rs, &n, out);
+
         /* "add" then "delete" then "add": works whether or not the table
          * exists, and the kernel applies the whole buffer atomically. */
         strbuf_append(out, "add table " T "\ndelete table " T "\nadd table " T "\n");
-        for (size_t i = 0; i < rs->n_counters; i++)
-                strbuf_printf(out, "add counter " T " %s\n", rs->counters[i]);
-        for (size_t i = 0; i < rs->n_chains; i++)
-                cmd_add_chain(out, rs->chains[i]);
+        for (size_t i = 0; i < n; i++)
+                strbuf_printf(out, "add counter " T " %s\n", v[i]);
+        free(v);
+        FOREACH_CHAIN(rs, c, cmd_add_chain(out, c));
         for (size_t i = 0; i < rs->n_sets; i++)
                 cmd_add_set(out, rs->sets[i]);
-        for (size_t i = 0; i < rs->n_sets; i++)
-                cmd_elements(out, "add", rs->sets[i], rs->sets[i]->elements, rs->sets[i]->n_elements);
-        for (size_t i = 0; i < rs->n_chains; i++)
-                cmd_rules(out, rs->chains[i]);
+        for (size_t i = 0; i < rs->n_sets; i++) {
+                v = all_elements(rs, rs->sets[i], &n, out);
+                cmd_elements(out, "add", rs->sets[i], v, n);
+                free(v);
+        }
+        FOREACH_CHAIN(rs, c, cmd_rules(out, c));
 }
 
 static bool chain_equal(const NftChain *a, const NftChain *b) {
@@ -344,7 +522,7 @@ static bool chain_equal(const NftChain *a, const NftChain *b) {
 }
 
 /* Elements of a that are not in b (both sorted). */
-static size_t set_difference(const NftSet *a, const NftSet *b, char ***ret) {
+static size_t set_difference(const NftSet *a, const NftSet *b, char ***ret, StrBuf *out) {
         char **v;
         size_t n = 0, j = 0;
 
@@ -353,7 +531,7 @@ static size_t set_difference(const NftSet *a, const NftSet *b, char ***ret) {
                 return 0;
         v = new_array(a->n_elements, sizeof(char *));
         if (!v) {
-                *ret = NULL;
+                out->failed = true;
                 return 0;
         }
         for (size_t i = 0; i < a->n_elements; i++) {
@@ -366,18 +544,120 @@ static size_t set_difference(const NftSet *a, const NftSet *b, char ***ret) {
         return n;
 }
 
+/* ---- the diff of blocks ---- */
+
+/* The blocks that differ between old and new, paired by name (either
+ * side may be NULL): a merge of the two sorted arrays in which a block
+ * both share costs one comparison of pointers. */
+typedef struct BlockPair {
+        const NftBlock *o, *n;
+} BlockPair;
+
+typedef struct BlockPairs {
+        BlockPair *v;
+        size_t n, alloc;
+} BlockPairs;
+
+static int changed_blocks(const Ruleset *old, const Ruleset *new, BlockPairs *ret) {
+        size_t i = 0, j = 0;
+
+        *ret = (BlockPairs) {};
+        while (i < old->n_blocks || j < new->n_blocks) {
+                const NftBlock *o = i < old->n_blocks ? old->blocks[i] : NULL;
+                const NftBlock *n = j < new->n_blocks ? new->blocks[j] : NULL;
+                BlockPair *v;
+                int c;
+
+                if (o == n) {
+                        i++, j++;
+                        continue;
+                }
+                c = !o ? 1 : !n ? -1 : strcmp(o->name, n->name);
+                v = grow_array(ret->v, &ret->alloc, ret->n + 1, sizeof(BlockPair));
+                if (!v)
+                        return -ENOMEM;
+                ret->v = v;
+                v[ret->n++] = (BlockPair) { c <= 0 ? o : NULL, c >= 0 ? n : NULL };
+                i += c <= 0;
+                j += c >= 0;
+        }
+        return 0;
+}
+
+#define FOREACH_PAIR(p, pairs) for (const BlockPair *p = (pairs)->v; p < (pairs)->v + (pairs)->n; p++)
+
+static const NftChain *block_find_chain(const NftBlock *b, const char *name) {
+        for (size_t i = 0; b && i < b->n_chains; i++)
+                if (streq(b->chains[i]->name, name))
+                        return b->chains[i];
+        return NULL;
+}
+
+static bool block_has_counter(const NftBlock *b, const char *name) {
+        for (size_t i = 0; b && i < b->n_counters; i++)
+                if (streq(b->counters[i], name))
+                        return true;
+        return false;
+}
+
+static bool block_has_element(const NftBlock *b, const NftElement *e) {
+        for (size_t i = 0; b && i < b->n_elements; i++)
+                if (streq(b->elements[i].set, e->set) && streq(b->elements[i].element, e->element))
+                        return true;
+        return false;
+}
+
+/* The elements that changed blocks of a (the old ruleset, or the new) have
+ * in set s and the matching block of b has not: to delete, or to add. */
+static void cmd_block_elements(StrBuf *out, const char *verb, const BlockPairs *pairs, bool from_old,
+                               const NftSet *s) {
+        char **v = NULL;
+        size_t n = 0, alloc = 0;
+
+        FOREACH_PAIR(p, pairs) {
+                const NftBlock *a = from_old ? p->o : p->n, *b = from_old ? p->n : p->o;
+                for (size_t i = 0; a && i < a->n_elements; i++) {
+                        const NftElement *e = &a->elements[i];
+                        char **g;
+                        if (!streq(e->set, s->name) || block_has_element(b, e))
+                                continue;
+                        g = grow_array(v, &alloc, n + 1, sizeof(char *));
+                        if (!g) {
+                                out->failed = true;
+                                free(v);
+                                return;
+                        }
+                        v = g;
+                        v[n++] = e->element;
+                }
+        }
+        cmd_elements(out, verb, s, v, n);
+        free(v);
+}
+
 void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) {
+        BlockPairs pairs;
         char **v;
         size_t n;
 
+        if (changed_blocks(old, new, &pairs) < 0) {
+                out->failed = true;
+                return;
+        }
+
         /* 1. New counters, chains and sets, so that anything below may
          * reference them. */
-        for (size_t i = 0; i < new->n_counters; i++)
-                if (!strmap_get(&old->counter_index, new->counters[i]))
-                        strbuf_printf(out, "add counter " T " %s\n", new->counters[i]);
+        FOREACH_PAIR(p, &pairs)
+                for (size_t i = 0; p->n && i < p->n->n_counters; i++)
+                        if (!block_has_counter(p->o, p->n->counters[i]))
+                                strbuf_printf(out, "add counter " T " %s\n", p->n->counters[i]);
         for (size_t i = 0; i < new->n_chains; i++)
                 if (!find_chain_like(old, new->chains[i]))
                         cmd_add_chain(out, new->chains[i]);
+        FOREACH_PAIR(p, &pairs)
+                for (size_t i = 0; p->n && i < p->n->n_chains; i++)
+                        if (!block_find_chain(p->o, p->n->chains[i]->name))
+                                cmd_add_chain(out, p->n->chains[i]);
         for (size_t i = 0; i < new->n_sets; i++) {
                 const NftSet *o = find_set_like(old, new->sets[i]);
                 if (o && !streq(o->type, new->sets[i]->type))
@@ -390,14 +670,16 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 const NftSet *s = find_set_like(new, old->sets[i]);
                 if (!s)
                         continue;
-                n = set_difference(old->sets[i], s, &v);
+                n = set_difference(old->sets[i], s, &v, out);
                 cmd_elements(out, "delete", s, v, n);
                 free(v);
+                cmd_block_elements(out, "delete", &pairs, true, s);
         }
         for (size_t i = 0; i < new->n_sets; i++) {
-                n = set_difference(new->sets[i], find_set_like(old, new->sets[i]), &v);
+                n = set_difference(new->sets[i], find_set_like(old, new->sets[i]), &v, out);
                 cmd_elements(out, "add", new->sets[i], v, n);
                 free(v);
+                cmd_block_elements(out, "add", &pairs, false, new->sets[i]);
         }
         /* 3. Changed chains are flushed and refilled within the transaction. */
         for (size_t i = 0; i < new->n_chains; i++) {
@@ -408,19 +690,38 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                         strbuf_printf(out, "flush chain " T " %s\n", new->chains[i]->name);
                 cmd_rules(out, new->chains[i]);
         }
+        FOREACH_PAIR(p, &pairs)
+                for (size_t i = 0; p->n && i < p->n->n_chains; i++) {
+                        const NftChain *c = p->n->chains[i], *o = block_find_chain(p->o, c->name);
+                        if (o && chain_equal(o, c))
+                                continue;
+                        if (o)
+                                strbuf_printf(out, "flush chain " T " %s\n", c->name);
+                        cmd_rules(out, c);
+                }
         /* 4. Whatever is gone, now that nothing refers to it. Chains that
          * jump to each other are flushed first. */
         for (size_t i = 0; i < old->n_chains; i++)
                 if (!find_chain_like(new, old->chains[i]))
                         strbuf_printf(out, "flush chain " T " %s\n", old->chains[i]->name);
+        FOREACH_PAIR(p, &pairs)
+                for (size_t i = 0; p->o && i < p->o->n_chains; i++)
+                        if (!block_find_chain(p->n, p->o->chains[i]->name))
+                                strbuf_printf(out, "flush chain " T " %s\n", p->o->chains[i]->name);
         for (size_t i = 0; i < old->n_chains; i++)
                 if (!find_chain_like(new, old->chains[i]))
                         strbuf_printf(out, "delete chain " T " %s\n", old->chains[i]->name);
+        FOREACH_PAIR(p, &pairs)
+                for (size_t i = 0; p->o && i < p->o->n_chains; i++)
+                        if (!block_find_chain(p->n, p->o->chains[i]->name))
+                                strbuf_printf(out, "delete chain " T " %s\n", p->o->chains[i]->name);
         for (size_t i = 0; i < old->n_sets; i++)
                 if (!find_set_like(new, old->sets[i]))
                         strbuf_printf(out, "delete %s " T " %s\n", old->sets[i]->is_map ? "map" : "set",
                                       old->sets[i]->name);
-        for (size_t i = 0; i < old->n_counters; i++)
-                if (!strmap_get(&new->counter_index, old->counters[i]))
-                        strbuf_printf(out, "delete counter " T " %s\n", old->counters[i]);
+        FOREACH_PAIR(p, &pairs)
+                for (size_t i = 0; p->o && i < p->o->n_counters; i++)
+                        if (!block_has_counter(p->n, p->o->counters[i]))
+                                strbuf_printf(out, "delete counter " T " %s\n", p->o->counters[i]);
+        free(pairs.v);
 }

@@ -40,18 +40,38 @@ typedef struct NftSet {
         size_t n_elements, alloc_elements;
 } NftSet;
 
+/* One endpoint's part of the ruleset: its chains, its named counters (what
+ * D-Bus reports as its accepted and dropped traffic) and its elements in
+ * the ruleset's sets and maps (the dispatch maps, own-ifnames). Immutable
+ * once added: successive rulesets share the block of an endpoint that
+ * compiled the same, and the diff passes over a shared block in one
+ * comparison, so a hot-plug costs what changed, not every endpoint. */
+typedef struct NftElement {
+        char *set; /* the name of a set or map of the ruleset */
+        char *element;
+} NftElement;
+
+typedef struct NftBlock {
+        unsigned n_ref;
+        char *name; /* unique in a ruleset: blocks are kept sorted by it */
+        NftChain **chains;
+        size_t n_chains, alloc_chains;
+        char **counters;
+        size_t n_counters, alloc_counters;
+        NftElement *elements;
+        size_t n_elements, alloc_elements;
+} NftBlock;
+
 /* Arrays of pointers: a chain or set keeps its address while others are
  * added, so builders can hold on to it. */
 typedef struct Ruleset {
-        NftChain **chains;
+        NftChain **chains; /* the chains no block holds (hooks, policies, profiles) */
         size_t n_chains, alloc_chains;
         NftSet **sets;
         size_t n_sets, alloc_sets;
-        /* Named counter objects (what D-Bus reports as an endpoint's
-         * accepted and dropped traffic), sorted by ruleset_finish(). */
-        char **counters;
-        size_t n_counters, alloc_counters;
-        StrMap chain_index, set_index, counter_index; /* by name */
+        NftBlock **blocks; /* sorted by name after ruleset_finish() */
+        size_t n_blocks, alloc_blocks;
+        StrMap chain_index, set_index; /* by name; chains of blocks are not in chain_index */
 } Ruleset;
 
 #define RULESET_INIT {}
@@ -61,7 +81,9 @@ Ruleset *ruleset_free(Ruleset *rs);
 DEFINE_CLEANUP_FUNC(Ruleset, ruleset_free)
 
 /* Building. Names must be unique; lookups are by name. */
+NftChain *nft_chain_new(const char *name, const char *hook);
 NftChain *ruleset_add_chain(Ruleset *rs, const char *name, const char *hook);
+/* Chains outside blocks only. */
 NftChain *ruleset_find_chain(const Ruleset *rs, const char *name);
 /* Adds an existing (finished) chain or set, shared with its other owners. */
 int ruleset_add_shared_chain(Ruleset *rs, NftChain *c);
@@ -75,11 +97,26 @@ int chain_add_rulef(NftChain *c, const char *fmt, ...) _printf_(2, 3);
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map);
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name);
 int set_add_element(NftSet *s, const char *element);
-/* A named counter (each name once). */
-int ruleset_add_counter(Ruleset *rs, const char *name);
-/* Sorts and de-duplicates set elements; call once building is done. */
+
+NftBlock *nft_block_new(const char *name);
+NftBlock *nft_block_ref(NftBlock *b);
+void nft_block_unref(NftBlock *b);
+/* Takes a reference to c. */
+int block_add_chain(NftBlock *b, NftChain *c);
+/* A named counter (each name once in a ruleset). */
+int block_add_counter(NftBlock *b, const char *name);
+/* An element of the ruleset's set or map named set (each once). */
+int block_add_element(NftBlock *b, const char *set, const char *element);
+/* Takes a reference to b, a finished block. */
+int ruleset_add_block(Ruleset *rs, NftBlock *b);
+/* The block of that name, or NULL; after ruleset_finish(). */
+NftBlock *ruleset_find_block(const Ruleset *rs, const char *name);
+
+/* Sorts and de-duplicates set elements, sorts blocks; call once building
+ * is done. */
 void ruleset_finish(Ruleset *rs);
 
+size_t ruleset_count_chains(const Ruleset *rs);
 size_t ruleset_count_rules(const Ruleset *rs);
 
 /* "table inet hostendpoint { ... }" as nft prints a table. */

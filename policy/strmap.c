@@ -78,7 +78,9 @@ void *strmap_get_hashed(const StrMap *m, const char *key, uint64_t hash) {
                 return NULL;
         j = hash & (m->cap - 1);
         while (m->slots[j].key) {
-                if (m->slots[j].hash == hash && streq(m->slots[j].key, key))
+                /* The same pointer is the same key: an object looked up by
+                 * its own name, as when two rulesets share a chain. */
+                if (m->slots[j].hash == hash && (m->slots[j].key == key || streq(m->slots[j].key, key)))
                         return m->slots[j].value;
                 j = (j + 1) & (m->cap - 1);
         }

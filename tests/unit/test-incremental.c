@@ -13,6 +13,8 @@ typedef struct World {
         ResourceList res;
         HostInterface ifaces[4];
         size_t n_ifaces;
+        /* The previous rulesets: the diffs to the next must agree too. */
+        Ruleset *prev_cached, *prev_fresh;
 } World;
 
 static Resource *parse_one(const char *yaml) {
@@ -52,28 +54,41 @@ static void del(World *w, ResourceKind kind, const char *name) {
         TEST_FAIL("no %s to delete", name);
 }
 
-static char *compute(World *w, CalcCache *cc, CompileCache *kc) {
+static char *compute(World *w, CalcCache *cc, CompileCache *kc, Ruleset **prev, char **ret_diff) {
         Calc *c = NULL;
         Ruleset *rs = NULL;
-        StrBuf b = STRBUF_INIT;
+        StrBuf b = STRBUF_INIT, d = STRBUF_INIT;
 
         ASSERT_OK(calc_run(w->res.v, w->res.n, "node1", w->ifaces, w->n_ifaces, cc, &c));
         ASSERT_OK(ruleset_compile(c, kc, &rs));
         ruleset_print(rs, &b);
-        ruleset_free(rs);
+        if (*prev)
+                ruleset_commands_diff(*prev, rs, &d);
+        ASSERT_TRUE(strbuf_ok(&d));
+        *ret_diff = strbuf_steal(&d);
+        ruleset_free(*prev);
+        *prev = rs;
         calc_free(c);
         return strbuf_steal(&b);
 }
 
-/* Cached and fresh computations agree. */
+/* Cached and fresh computations agree, and so do the commands from the
+ * previous ruleset to this one (the cached rulesets share the blocks of
+ * unchanged endpoints, which the diff skips; the fresh ones share none). */
 static void check_same(World *w, CalcCache *cc, CompileCache *kc, const char *step) {
-        char *cached = compute(w, cc, kc), *fresh = compute(w, NULL, NULL);
+        char *cached_diff, *fresh_diff;
+        char *cached = compute(w, cc, kc, &w->prev_cached, &cached_diff);
+        char *fresh = compute(w, NULL, NULL, &w->prev_fresh, &fresh_diff);
 
         if (!streq(cached, fresh))
                 TEST_FAIL("after %s the cached ruleset differs:\n--- cached\n%s\n--- fresh\n%s", step, cached, fresh);
-        printf("  same after %s\n", step);
+        if (!streq(cached_diff, fresh_diff))
+                TEST_FAIL("after %s the commands differ:\n--- cached\n%s\n--- fresh\n%s", step, cached_diff, fresh_diff);
+        printf("  same after %s (%zu bytes of commands)\n", step, strlen(cached_diff));
         free(cached);
         free(fresh);
+        free(cached_diff);
+        free(fresh_diff);
 }
 
 #define HEAD "apiVersion: projectcalico.org/v3\n"
@@ -82,9 +97,10 @@ static void test_edit_sequence(void) {
         World w = {};
         CalcCache *cc = calc_cache_new();
         CompileCache *kc = compile_cache_new();
-        IPAddr a;
+        IPAddr a, b;
 
         ASSERT_TRUE(ipaddr_parse_go("10.0.0.1", &a));
+        ASSERT_TRUE(ipaddr_parse_go("10.0.0.5", &b));
         w.ifaces[0] = (HostInterface) { .name = (char *)"eth0", .ifindex = 2, .oper_up = true, .addrs = &a, .n_addrs = 1 };
         w.ifaces[1] = (HostInterface) { .name = (char *)"eth1", .ifindex = 3, .oper_up = true };
         w.n_ifaces = 2;
@@ -133,10 +149,26 @@ static void test_edit_sequence(void) {
         check_same(&w, cc, kc, "an interface renamed");
         w.n_ifaces = 1;
         check_same(&w, cc, kc, "an interface removed");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: by-ip}\nspec: {node: node1, expectedIPs: [10.0.0.5]}\n");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: by-name}\nspec: {node: node1, interfaceName: eth2}\n");
+        check_same(&w, cc, kc, "HEPs for interfaces not there yet");
+        w.ifaces[1] = (HostInterface) { .name = (char *)"eth2", .ifindex = 4, .oper_up = true };
+        w.ifaces[2] = (HostInterface) { .name = (char *)"eth3", .ifindex = 5, .oper_up = true, .addrs = &b, .n_addrs = 1 };
+        w.n_ifaces = 3;
+        check_same(&w, cc, kc, "their interfaces hot-plugged");
+        w.ifaces[2].n_addrs = 0;
+        check_same(&w, cc, kc, "the address gone");
+        w.ifaces[1].addrs = &b;
+        w.ifaces[1].n_addrs = 1;
+        check_same(&w, cc, kc, "the address on the by-name HEP's interface");
+        w.n_ifaces = 1;
+        check_same(&w, cc, kc, "both interfaces unplugged");
         put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: local-a, labels: {role: web}}\n"
                      "spec: {node: node2, interfaceName: eth0, expectedIPs: [10.0.0.1]}\n");
         check_same(&w, cc, kc, "a local HEP moved to another node");
 
+        ruleset_free(w.prev_cached);
+        ruleset_free(w.prev_fresh);
         compile_cache_free(kc);
         calc_cache_free(cc);
         resource_list_done(&w.res);

@@ -1,0 +1,197 @@
+/* What one interface event costs us before libnftables sees it: the
+ * calculation, the compilation and the diff against the committed ruleset
+ * (the commands text), with no kernel involved (runs as any user).
+ * Two inputs, as the daemon and D-Bus benchmarks use them:
+ *   - "by name": 1,000 local HostEndpoints by interfaceName, 10 policies;
+ *     500 interfaces exist, the others are hot-plugged one at a time;
+ *   - "by address": 1,000 HostEndpoints (100 local, by expectedIPs on
+ *     100 interfaces), 1,000 policies; an address comes and goes.
+ * Prints p50/p99 of each stage over 400 events per input, three rounds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "check.h"
+#include "compile.h"
+#include "loader.h"
+#include "strbuf.h"
+
+#define EVENTS 400
+#define ROUNDS 3
+
+static double now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, double *v, size_t n) {
+        qsort(v, n, sizeof(double), compare_doubles);
+        printf("  %-24s p50 %6.3f ms  p99 %6.3f ms  max %6.3f ms\n", what, v[n / 2], v[n * 99 / 100], v[n - 1]);
+}
+
+static int compare_identity(const void *a, const void *b) {
+        const Resource *x = *(Resource *const *)a, *y = *(Resource *const *)b;
+
+        return x->kind != y->kind ? (int)x->kind - (int)y->kind : strcmp(x->meta.name, y->meta.name);
+}
+
+static int load(const char *text, ResourceList *l) {
+        ParseError e = PARSE_ERROR_INIT;
+
+        if (resources_parse("bench.yaml", text, strlen(text), l, &e) < 0) {
+                fprintf(stderr, "%s\n", e.message);
+                return -1;
+        }
+        for (size_t i = 0; i < l->n; i++)
+                if (resource_check(l->v[i], &e) < 0) {
+                        fprintf(stderr, "%s\n", e.message);
+                        return -1;
+                }
+        qsort(l->v, l->n, sizeof(Resource *), compare_identity);
+        return 0;
+}
+
+static void by_name_resources(StrBuf *b) {
+        for (int i = 0; i < 1000; i++)
+                strbuf_printf(b,
+                              "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                              "metadata: {name: h%d, labels: {app: a%d}}\nspec: {node: bench, interfaceName: h%d}\n",
+                              i, i % 10, i);
+        for (int p = 0; p < 10; p++)
+                strbuf_printf(b,
+                              "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: pol%d}\n"
+                              "spec: {selector: app == 'a%d', ingress: [{action: Allow, protocol: TCP,"
+                              " destination: {ports: [%d]}}]}\n",
+                              p, p, 8000 + p);
+}
+
+static void by_address_resources(StrBuf *b) {
+        for (int i = 0; i < 1000; i++)
+                strbuf_printf(b,
+                              "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                              "metadata: {name: h%d, labels: {app: a%d, tier: t%d}}\n"
+                              "spec: {node: %s, expectedIPs: [10.0.%d.%d]}\n",
+                              i, i % 50, i % 7, i < 100 ? "bench" : "other", i >> 8, i & 255);
+        for (int p = 0; p < 1000; p++) {
+                strbuf_printf(b,
+                              "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+                              "metadata: {name: pol%d}\nspec:\n  order: %d\n  selector: app == 'a%d'\n  ingress:\n",
+                              p, p, p % 50);
+                for (int r = 0; r < 8; r++)
+                        strbuf_printf(b,
+                                      "  - {action: Allow, protocol: TCP, source: {selector: tier == 't%d'},"
+                                      " destination: {ports: [%d]}}\n",
+                                      (p + r) % 7, 1000 + r);
+        }
+}
+
+typedef struct Pipeline {
+        CalcCache *calc_cache;
+        CompileCache *compile_cache;
+        Ruleset *committed;
+        double calc, compile, diff;
+} Pipeline;
+
+static int step(Pipeline *p, ResourceList *l, const HostInterface *ifaces, size_t n) {
+        StrBuf cmds = STRBUF_INIT;
+        Ruleset *rs = NULL;
+        Calc *c = NULL;
+        double t0 = now_ms(), t1, t2;
+        int r = calc_run(l->v, l->n, "bench", ifaces, n, p->calc_cache, &c);
+
+        t1 = now_ms();
+        if (r >= 0)
+                r = ruleset_compile(c, p->compile_cache, &rs);
+        t2 = now_ms();
+        if (r >= 0 && p->committed)
+                ruleset_commands_diff(p->committed, rs, &cmds);
+        p->calc = t1 - t0;
+        p->compile = t2 - t1;
+        p->diff = now_ms() - t2;
+        strbuf_done(&cmds);
+        calc_free(c);
+        if (r < 0)
+                return r;
+        ruleset_free(p->committed);
+        p->committed = rs;
+        return 0;
+}
+
+static int bench(const char *title, bool by_address) {
+        double calc[EVENTS * ROUNDS], compile[EVENTS * ROUNDS], diff[EVENTS * ROUNDS], total[EVENTS * ROUNDS];
+        HostInterface ifaces[1000] = {}, cur[501];
+        IPAddr addrs[1000];
+        StrBuf text = STRBUF_INIT;
+        ResourceList l = RESOURCE_LIST_INIT;
+        size_t n_present = by_address ? 100 : 500, at = 0;
+
+        (by_address ? by_address_resources : by_name_resources)(&text);
+        if (load(strbuf_str(&text), &l) < 0)
+                return -1;
+        for (int i = 0; i < 1000; i++) {
+                char name[16], ip[32];
+                snprintf(name, sizeof(name), "%s%d", by_address ? "eth" : "h", i);
+                snprintf(ip, sizeof(ip), "10.0.%d.%d", i >> 8, i & 255);
+                ifaces[i] = (HostInterface) { .name = strdup(name), .ifindex = i + 2, .oper_up = true };
+                if (!ipaddr_parse_go(ip, &addrs[i]))
+                        return -1;
+        }
+        for (int round = 0; round < ROUNDS; round++) {
+                Pipeline p = { calc_cache_new(), compile_cache_new(), NULL, 0, 0, 0 };
+                size_t n = n_present;
+
+                if (by_address)
+                        for (size_t i = 0; i < n; i++) {
+                                ifaces[i].addrs = &addrs[i];
+                                ifaces[i].n_addrs = 1;
+                        }
+                if (step(&p, &l, ifaces, n) < 0)
+                        return -1;
+                for (int e = 0; e < EVENTS; e++, at++) {
+                        if (by_address) {
+                                /* Interface e % 100 loses its address, then gets it back. */
+                                HostInterface *h = &ifaces[e / 2 % 100];
+                                h->n_addrs = !h->n_addrs;
+                        } else {
+                                /* A waiting HEP's interface appears, then goes. */
+                                memcpy(cur, ifaces, 500 * sizeof(HostInterface));
+                                cur[500] = ifaces[500 + e / 2 % 500];
+                                n = e % 2 == 0 ? 501 : 500;
+                        }
+                        if (step(&p, &l, by_address ? ifaces : cur, n) < 0)
+                                return -1;
+                        calc[at] = p.calc;
+                        compile[at] = p.compile;
+                        diff[at] = p.diff;
+                        total[at] = p.calc + p.compile + p.diff;
+                }
+                ruleset_free(p.committed);
+                compile_cache_free(p.compile_cache);
+                calc_cache_free(p.calc_cache);
+        }
+        printf("%s: %d events x %d rounds\n", title, EVENTS, ROUNDS);
+        report("calculation", calc, at);
+        report("compilation", compile, at);
+        report("diff to commands", diff, at);
+        report("total", total, at);
+        for (int i = 0; i < 1000; i++)
+                free(ifaces[i].name);
+        resource_list_done(&l);
+        strbuf_done(&text);
+        return 0;
+}
+
+int main(void) {
+        if (bench("by name (1000 local HEPs, 10 policies)", false) < 0 ||
+            bench("by address (1000 HEPs, 100 local, 1000 policies)", true) < 0)
+                return 1;
+        return 0;
+}
