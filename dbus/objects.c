@@ -559,8 +559,38 @@ static const BusProperty endpoint_properties[] = {
         { "BytesDropped", "t", endpoint_bytes_dropped, true, false },
 };
 
+static uint64_t mix(uint64_t h, uint64_t v) {
+        return (h ^ v) * 1099511628211ULL;
+}
+
+/* The inputs of State, StateReason, Interfaces and Policies (the getters
+ * above); the others depend on the EndpointInfo alone. */
+static uint64_t endpoint_fingerprint(BusView *v, const void *obj) {
+        const Endpoint *e = obj;
+        uint64_t h = mix(14695981039346656037ULL, (uint64_t)e->state);
+
+        if (v->calc && e == v->calc->wildcard)
+                return 0; /* its Interfaces are every interface without an endpoint */
+        h = mix(h, strmap_hash(endpoint_reason(e)));
+        for (size_t j = 0; j < e->n_ifindexes; j++) {
+                const HostInterface *hi = bus_view_find_interface(v, e->ifindexes[j]);
+                h = mix(mix(h, (uint64_t)e->ifindexes[j]), hi && v->policing[hi - v->ifaces] == e);
+        }
+        for (int f = 0; e->order && f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++) {
+                        const PolicyOrder *po = endpoint_order(e, f, d);
+                        for (size_t t = 0; t < po->n_tiers; t++)
+                                for (size_t i = 0; i < po->tiers[t].n_policies; i++)
+                                        h = mix(h, strmap_hash(po->tiers[t].policies[i]->meta.name));
+                        h = mix(h, 0x5bd1e995);
+                }
+        for (size_t i = 0; i < e->info->n_matched; i++)
+                h = mix(h, strmap_hash(e->info->matched[i]->meta.name));
+        return h ? h : 1;
+}
+
 const BusInterface bus_endpoint_interface = {
-        BUS_ENDPOINT_INTERFACE, endpoint_properties, ELEMENTSOF(endpoint_properties),
+        BUS_ENDPOINT_INTERFACE, endpoint_properties, ELEMENTSOF(endpoint_properties), endpoint_fingerprint,
 };
 
 /* ---- Interface ---- */
@@ -611,6 +641,20 @@ static void interface_enforced(Out *o, BusView *v, const void *obj) {
         out_bool(o, e && e->state == ENDPOINT_ENFORCED);
 }
 
+/* The inputs of every Interface property (the getters above). */
+static uint64_t interface_fingerprint(BusView *v, const void *obj) {
+        const HostInterface *i = obj;
+        const Endpoint *e = interface_endpoint_of(v, i);
+        uint64_t h = mix(mix(mix(14695981039346656037ULL, strmap_hash(i->name)), (uint64_t)i->ifindex), i->oper_up);
+
+        for (size_t j = 0; j < i->n_addrs; j++) {
+                h = mix(h, (uint64_t)i->addrs[j].family);
+                h = fnv(h, i->addrs[j].bytes, sizeof(i->addrs[j].bytes));
+        }
+        h = mix(mix(h, e ? e->info->name_hash : 0), e && e->state == ENDPOINT_ENFORCED);
+        return h ? h : 1;
+}
+
 static const BusProperty interface_properties[] = {
         { "Name", "s", interface_name, true, true },
         { "Index", "i", interface_index, true, true },
@@ -621,7 +665,7 @@ static const BusProperty interface_properties[] = {
 };
 
 const BusInterface bus_interface_interface = {
-        BUS_INTERFACE_INTERFACE, interface_properties, ELEMENTSOF(interface_properties),
+        BUS_INTERFACE_INTERFACE, interface_properties, ELEMENTSOF(interface_properties), interface_fingerprint,
 };
 
 /* ---- whole objects ---- */

@@ -91,6 +91,12 @@ typedef struct BusInterface {
         const char *name;
         const BusProperty *properties;
         size_t n_properties;
+        /* A hash of everything the dynamic properties are computed from,
+         * much cheaper than the properties themselves: while it is the
+         * same, so are they, and a commit that changed one endpoint skips
+         * the others. 0: not known (compute the properties). NULL for
+         * interfaces without it. */
+        uint64_t (*fingerprint)(BusView *v, const void *object);
 } BusInterface;
 
 extern const BusInterface bus_manager_interface;

@@ -36,6 +36,7 @@ typedef struct ObjectRecord {
         const BusInterface *iface;
         const EndpointInfo *info; /* endpoints: the resource side is unchanged while this is */
         uint64_t info_generation;
+        uint64_t fingerprint; /* iface->fingerprint() when the hashes were taken */
         uint64_t hashes[BUS_PROPERTIES_MAX];
         bool seen;
 } ObjectRecord;
@@ -455,6 +456,7 @@ static int sync_object(BusService *s, const char *path, const BusInterface *ifac
                        const EndpointInfo *info) {
         ObjectRecord *rec = strmap_get(&s->records, path);
         uint64_t old[BUS_PROPERTIES_MAX];
+        uint64_t fp = iface->fingerprint ? iface->fingerprint(&s->view, object) : 0;
 
         if (!rec) {
                 rec = calloc(1, sizeof(ObjectRecord));
@@ -469,18 +471,23 @@ static int sync_object(BusService *s, const char *path, const BusInterface *ifac
                 rec->info = info;
                 rec->info_generation = info ? info->generation : 0;
                 rec->seen = true;
+                rec->fingerprint = fp;
                 hash_properties(rec, &s->view, object, false);
                 emit_added(s, rec, object);
                 return 0;
         }
         rec->seen = true;
-        memcpy(old, rec->hashes, sizeof(old));
         /* The same EndpointInfo: the same resource, so only what depends on
-         * interfaces and policies can have changed. */
-        bool same = info && rec->info == info && rec->info_generation == info->generation;
+         * interfaces and policies can have changed (interfaces have no
+         * other properties). */
+        bool same = info ? rec->info == info && rec->info_generation == info->generation : true;
+        if (same && fp && fp == rec->fingerprint)
+                return 0; /* nothing they are computed from changed */
+        memcpy(old, rec->hashes, sizeof(old));
         rec->info = info;
         rec->info_generation = info ? info->generation : 0;
-        hash_properties(rec, &s->view, object, same);
+        rec->fingerprint = fp;
+        hash_properties(rec, &s->view, object, same && info);
         emit_changed(s, rec, old, object);
         return 0;
 }

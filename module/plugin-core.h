@@ -14,6 +14,13 @@
 
 typedef struct BusService BusService;
 
+/* A HEP's state and reason as last logged. */
+typedef struct LoggedState {
+        char *name;
+        EndpointState state;
+        char *reason;
+} LoggedState;
+
 struct hep_plugin {
         const hep_host *host;
         char *nodename;
@@ -36,7 +43,8 @@ struct hep_plugin {
         size_t n_problems;
         char **warned;         /* calculation warnings already logged */
         size_t n_warned;
-        StrMap states;         /* HEP name → "state: reason" last logged */
+        LoggedState *logged;   /* this node's HEPs as last logged, sorted by name */
+        size_t n_logged;
 
         /* statistics */
         uint64_t commits;

@@ -33,62 +33,76 @@
 
 /* ---- logging what changed ---- */
 
-static void states_done(StrMap *m) {
-        for (size_t i = 0; i < m->cap; i++)
-                if (m->slots[i].key) {
-                        free((char *)m->slots[i].key);
-                        free(m->slots[i].value);
-                }
-        strmap_done(m);
+static void logged_free(LoggedState *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].name);
+                free(v[i].reason);
+        }
+        free(v);
+}
+
+static void log_withdrawn(hep_plugin *p, const LoggedState *l) {
+        host_log(p->host, 6, "HostEndpoint '%s' withdrawn: no longer a host endpoint of this node", l->name);
 }
 
 /* One line per endpoint whose state or reason changed: the decisions a
- * user cares about (enforced where, withdrawn, inactive and why). */
+ * user cares about (enforced where, withdrawn, inactive and why). Both
+ * lists are sorted by name: one merge, and no allocation for an endpoint
+ * whose line is unchanged. */
 static void log_changes(hep_plugin *p, const Calc *c) {
-        StrMap next = STRMAP_INIT;
+        LoggedState *next = new_array(c->n_endpoints, sizeof(LoggedState));
+        size_t n = 0, j = 0;
 
+        if (!next)
+                return;
         for (size_t i = 0; i < c->n_endpoints; i++) {
                 const Endpoint *e = &c->endpoints[i];
-                _cleanup_free_ char *line = NULL;
-                char *key;
-                const char *before;
+                const char *reason = endpoint_reason(e);
+                LoggedState *before = NULL;
+                int cmp = 1;
 
                 if (e->state == ENDPOINT_REMOTE)
                         continue;
-                if (asprintf(&line, "%s: %s", endpoint_state_to_string(e->state), endpoint_reason(e)) < 0)
+                for (; j < p->n_logged && (cmp = strcmp(p->logged[j].name, e->name)) < 0; j++)
+                        log_withdrawn(p, &p->logged[j]);
+                if (j < p->n_logged && cmp == 0)
+                        before = &p->logged[j++];
+                if (before && before->state == e->state && streq(before->reason, reason)) {
+                        next[n++] = *before; /* moved: nothing to allocate */
+                        *before = (LoggedState) {};
                         continue;
-                before = strmap_get(&p->states, e->name);
-                if (!before || !streq(before, line))
-                        host_log(p->host, e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s' %s", e->name, line);
-                key = strdup(e->name);
-                if (key && strmap_put(&next, key, line) >= 0)
-                        line = NULL;
-                else
-                        free(key);
+                }
+                host_log(p->host, e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s' %s: %s", e->name,
+                         endpoint_state_to_string(e->state), reason);
+                next[n] = (LoggedState) { strdup(e->name), e->state, strdup(reason) };
+                if (next[n].name && next[n].reason)
+                        n++;
+                else {
+                        free(next[n].name);
+                        free(next[n].reason);
+                }
         }
-        /* Endpoints that went away (deleted, or moved to another node). */
-        for (size_t i = 0; i < p->states.cap; i++) {
-                const char *name = p->states.slots[i].key;
-                if (name && !strmap_get(&next, name))
-                        host_log(p->host, 6, "HostEndpoint '%s' withdrawn: no longer a host endpoint of this node", name);
-        }
+        for (; j < p->n_logged; j++)
+                log_withdrawn(p, &p->logged[j]);
+        logged_free(p->logged, p->n_logged);
+        p->logged = next;
+        p->n_logged = n;
+
         for (size_t i = 0; i < c->n_warnings; i++) {
                 bool seen = false;
-                for (size_t j = 0; j < p->n_warned; j++)
-                        seen = seen || streq(p->warned[j], c->warnings[i]);
+                for (size_t k = 0; k < p->n_warned; k++)
+                        seen = seen || streq(p->warned[k], c->warnings[i]);
                 if (!seen)
                         host_log(p->host, 4, "%s", c->warnings[i]);
         }
-        for (size_t j = 0; j < p->n_warned; j++)
-                free(p->warned[j]);
+        for (size_t k = 0; k < p->n_warned; k++)
+                free(p->warned[k]);
         free(p->warned);
         p->warned = new_array(c->n_warnings, sizeof(char *));
         p->n_warned = 0;
         for (size_t i = 0; p->warned && i < c->n_warnings; i++)
                 if ((p->warned[p->n_warned] = strdup(c->warnings[i])))
                         p->n_warned++;
-        states_done(&p->states);
-        p->states = next;
 }
 
 static void set_last_error(hep_plugin *p, const char *msg) {
@@ -265,7 +279,7 @@ static void plugin_shutdown(hep_plugin *p) {
         link_tracker_free(p->tracker);
         enforcer_free(p->enforcer);
         datastore_free(p->ds);
-        states_done(&p->states);
+        logged_free(p->logged, p->n_logged);
         for (size_t j = 0; j < p->n_problems; j++)
                 free(p->problems[j]);
         free(p->problems);
