@@ -486,7 +486,7 @@ static void endpoint_policies(Out *o, BusView *v, const void *obj) {
         size_t n = 0, alloc = 0;
 
         out_open(o, DBUS_TYPE_ARRAY, "s");
-        for (int f = 0; e->order && f < _FLAVOUR_MAX; f++)
+        for (int f = 0; e->orders && f < _FLAVOUR_MAX; f++)
                 for (int d = 0; d < _DIRECTION_MAX; d++) {
                         const PolicyOrder *po = endpoint_order(e, f, d);
                         for (size_t t = 0; t < po->n_tiers; t++) {
@@ -576,7 +576,7 @@ static uint64_t endpoint_fingerprint(BusView *v, const void *obj) {
                 const HostInterface *hi = bus_view_find_interface(v, e->ifindexes[j]);
                 h = mix(mix(h, (uint64_t)e->ifindexes[j]), hi && v->policing[hi - v->ifaces] == e);
         }
-        for (int f = 0; e->order && f < _FLAVOUR_MAX; f++)
+        for (int f = 0; e->orders && f < _FLAVOUR_MAX; f++)
                 for (int d = 0; d < _DIRECTION_MAX; d++) {
                         const PolicyOrder *po = endpoint_order(e, f, d);
                         for (size_t t = 0; t < po->n_tiers; t++)

@@ -47,6 +47,7 @@ struct Datastore {
         size_t n_entries, alloc_entries;
         StoreProblem *problems;
         size_t n_problems, alloc_problems;
+        uint64_t view_generation; /* bumped each time entries are rebuilt */
 };
 
 static void file_state_done(FileState *f) {
@@ -362,6 +363,7 @@ static int store_rebuild_view(Datastore *ds) {
         int r;
 
         store_clear_view(ds);
+        ds->view_generation++;
         for (size_t i = 0; i < ds->n_files; i++) {
                 total += ds->files[i].res.n;
                 if (ds->files[i].problem) {
@@ -468,6 +470,10 @@ int datastore_refresh(Datastore *ds) {
 void datastore_forget(Datastore *ds) {
         for (size_t i = 0; i < ds->n_files; i++)
                 ds->files[i].mtime = (struct timespec) {};
+}
+
+uint64_t datastore_view_generation(const Datastore *ds) {
+        return ds->view_generation;
 }
 
 void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n) {

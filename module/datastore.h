@@ -43,6 +43,9 @@ void datastore_forget(Datastore *ds);
  * (the same kind/namespace/name in two places) are problems, and neither
  * copy is used. Borrowed; valid until the next refresh or write. */
 void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n);
+/* Changes whenever the entries are rebuilt (a refresh that read something,
+ * a write): the same number, the same entries. */
+uint64_t datastore_view_generation(const Datastore *ds);
 void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n);
 const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name);
 

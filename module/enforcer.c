@@ -7,6 +7,17 @@
 
 #include "compile.h"
 
+/* References to the datastore's resources (never changed once loaded),
+ * so that a calculation stays valid whatever the datastore does next.
+ * Shared by successive calculations while the datastore's view is the
+ * same (an interface event): taking one touches every resource. */
+typedef struct Snapshot {
+        unsigned n_ref;
+        uint64_t view_generation;
+        Resource **v;
+        size_t n;
+} Snapshot;
+
 struct Enforcer {
         EnforcerTimings timings;
         Datastore *ds; /* borrowed */
@@ -15,8 +26,7 @@ struct Enforcer {
         CalcCache *calc_cache;     /* what the next calculation can reuse */
         CompileCache *compile_cache;
         Calc *calc;
-        Resource **snapshot; /* the resources calc borrows */
-        size_t n_snapshot;
+        Snapshot *snapshot; /* the resources calc borrows */
 };
 
 int enforcer_new(Datastore *ds, const char *nodename, Enforcer **ret) {
@@ -40,17 +50,21 @@ int enforcer_new(Datastore *ds, const char *nodename, Enforcer **ret) {
         return 0;
 }
 
-static void snapshot_free(Resource **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                resource_free(v[i]);
-        free(v);
+static Snapshot *snapshot_unref(Snapshot *s) {
+        if (!s || --s->n_ref > 0)
+                return NULL;
+        for (size_t i = 0; i < s->n; i++)
+                resource_free(s->v[i]);
+        free(s->v);
+        free(s);
+        return NULL;
 }
 
 Enforcer *enforcer_free(Enforcer *e) {
         if (!e)
                 return NULL;
         calc_free(e->calc);
-        snapshot_free(e->snapshot, e->n_snapshot);
+        snapshot_unref(e->snapshot);
         compile_cache_free(e->compile_cache);
         calc_cache_free(e->calc_cache);
         nft_backend_free(e->nft);
@@ -59,70 +73,78 @@ Enforcer *enforcer_free(Enforcer *e) {
         return NULL;
 }
 
-/* References to the datastore's resources (never changed once loaded),
- * so the calculation stays valid whatever the datastore does next. */
-static int take_snapshot(Enforcer *e, Resource ***ret, size_t *ret_n) {
+/* The current snapshot: the last one while the datastore's view is the
+ * same, else a new one. */
+static int take_snapshot(Enforcer *e, Snapshot **ret) {
+        uint64_t gen = datastore_view_generation(e->ds);
         const StoreEntry *entries;
-        Resource **v;
+        Snapshot *s;
         size_t n;
 
+        if (e->snapshot && e->snapshot->view_generation == gen) {
+                e->snapshot->n_ref++;
+                *ret = e->snapshot;
+                return 0;
+        }
         datastore_entries(e->ds, &entries, &n);
-        v = new_array(n, sizeof(Resource *));
-        if (!v)
+        s = calloc(1, sizeof(Snapshot));
+        if (!s)
                 return -ENOMEM;
+        s->v = new_array(n, sizeof(Resource *));
+        if (!s->v) {
+                free(s);
+                return -ENOMEM;
+        }
+        s->n_ref = 1;
+        s->view_generation = gen;
         for (size_t i = 0; i < n; i++)
-                v[i] = resource_ref(entries[i].res);
-        *ret = v;
-        *ret_n = n;
+                s->v[s->n++] = resource_ref(entries[i].res);
+        *ret = s;
         return 0;
 }
 
-static int compute(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Calc **ret_calc, Resource ***ret_snap,
-                   size_t *ret_n, Ruleset **ret_rs) {
-        Resource **snap;
+static int compute(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Calc **ret_calc, Snapshot **ret_snap,
+                   Ruleset **ret_rs) {
+        Snapshot *snap;
         Calc *c = NULL;
-        size_t n;
         int r;
 
-        r = take_snapshot(e, &snap, &n);
+        r = take_snapshot(e, &snap);
         if (r < 0)
                 return r;
-        r = calc_run(snap, n, e->nodename, ifaces, n_ifaces, e->calc_cache, &c);
+        r = calc_run(snap->v, snap->n, e->nodename, ifaces, n_ifaces, e->calc_cache, &c);
         if (r >= 0)
                 r = ruleset_compile(c, e->compile_cache, ret_rs);
         if (r < 0) {
                 calc_free(c);
-                snapshot_free(snap, n);
+                snapshot_unref(snap);
                 return r;
         }
         *ret_calc = c;
         *ret_snap = snap;
-        *ret_n = n;
         return 0;
 }
 
 int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ruleset **ret) {
-        Resource **snap;
+        Snapshot *snap;
         Calc *c;
-        size_t n;
-        int r = compute(e, ifaces, n_ifaces, &c, &snap, &n, ret);
+        int r = compute(e, ifaces, n_ifaces, &c, &snap, ret);
 
         if (r < 0)
                 return r;
         calc_free(c);
-        snapshot_free(snap, n);
+        snapshot_unref(snap);
         return 0;
 }
 
 int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, char **ret_error) {
         _cleanup_(ruleset_freep) Ruleset *rs = NULL;
-        Resource **snap;
+        Snapshot *snap;
         Calc *c;
-        size_t n;
         int r;
 
         uint64_t t0 = now_usec();
-        r = compute(e, ifaces, n_ifaces, &c, &snap, &n, &rs);
+        r = compute(e, ifaces, n_ifaces, &c, &snap, &rs);
         if (r < 0)
                 return r;
         uint64_t t1 = now_usec();
@@ -130,15 +152,14 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         e->timings = (EnforcerTimings) { .compute_usec = t1 - t0, .commit_usec = now_usec() - t1 };
         if (r < 0) {
                 calc_free(c);
-                snapshot_free(snap, n);
+                snapshot_unref(snap);
                 return r;
         }
         rs = NULL; /* the backend owns it now */
         calc_free(e->calc);
-        snapshot_free(e->snapshot, e->n_snapshot);
+        snapshot_unref(e->snapshot);
         e->calc = c;
         e->snapshot = snap;
-        e->n_snapshot = n;
         return 0;
 }
 

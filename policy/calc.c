@@ -67,6 +67,22 @@ static void policy_order_done(PolicyOrder *o) {
         *o = (PolicyOrder) {};
 }
 
+EndpointOrders *endpoint_orders_ref(EndpointOrders *o) {
+        if (o)
+                o->n_ref++;
+        return o;
+}
+
+EndpointOrders *endpoint_orders_unref(EndpointOrders *o) {
+        if (!o || --o->n_ref > 0)
+                return NULL;
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++)
+                        policy_order_done(&o->v[f][d]);
+        free(o);
+        return NULL;
+}
+
 EndpointInfo *endpoint_info_ref(EndpointInfo *i) {
         if (i)
                 i->n_ref++;
@@ -85,6 +101,7 @@ EndpointInfo *endpoint_info_unref(EndpointInfo *i) {
         for (size_t j = 0; j < i->n_matched; j++)
                 resource_free(i->matched[j]);
         free(i->matched);
+        endpoint_orders_unref(i->orders);
         free(i);
         return NULL;
 }
@@ -105,16 +122,13 @@ static void endpoint_done(Endpoint *e) {
         free(e->ifnames);
         free(e->ifindexes);
         free(e->profiles);
-        for (int f = 0; e->order && f < _FLAVOUR_MAX; f++)
-                for (int d = 0; d < _DIRECTION_MAX; d++)
-                        policy_order_done(&e->order[f][d]);
-        free(e->order);
+        endpoint_orders_unref(e->orders);
 }
 
 const PolicyOrder *endpoint_order(const Endpoint *e, Flavour f, Direction d) {
         static const PolicyOrder none;
 
-        return e->order ? &e->order[f][d] : &none;
+        return e->orders ? &e->orders->v[f][d] : &none;
 }
 
 Calc *calc_free(Calc *c) {
@@ -801,28 +815,29 @@ static int endpoint_add_policy(Calc *c, Endpoint *e, const PolicyInfo *p) {
         bool ingress = has_type(s, "Ingress"), egress = has_type(s, "Egress");
         int r = 0;
 
-        if (!e->order && !(e->order = calloc(_FLAVOUR_MAX, sizeof(*e->order))))
+        if (!e->orders && !(e->orders = calloc(1, sizeof(EndpointOrders))))
                 return -ENOMEM;
+        e->orders->n_ref = 1;
         if (s->do_not_track) {
                 if (e->wildcard)
                         return calc_warn(c, "GlobalNetworkPolicy(%s): doNotTrack policy is not applied to the '*' host endpoint '%s', ignoring",
                                          p->res->meta.name, e->name);
                 if (ingress)
-                        r = order_append(&e->order[FLAVOUR_UNTRACKED][DIRECTION_INGRESS], p, false);
+                        r = order_append(&e->orders->v[FLAVOUR_UNTRACKED][DIRECTION_INGRESS], p, false);
                 if (r >= 0 && egress)
-                        r = order_append(&e->order[FLAVOUR_UNTRACKED][DIRECTION_EGRESS], p, false);
+                        r = order_append(&e->orders->v[FLAVOUR_UNTRACKED][DIRECTION_EGRESS], p, false);
                 return r;
         }
         if (s->pre_dnat)
-                return ingress ? order_append(&e->order[FLAVOUR_PREDNAT][DIRECTION_INGRESS], p, false) : 0;
+                return ingress ? order_append(&e->orders->v[FLAVOUR_PREDNAT][DIRECTION_INGRESS], p, false) : 0;
         if (ingress)
-                r = order_append(&e->order[FLAVOUR_NORMAL][DIRECTION_INGRESS], p, p->tier_deny);
+                r = order_append(&e->orders->v[FLAVOUR_NORMAL][DIRECTION_INGRESS], p, p->tier_deny);
         if (r >= 0 && egress)
-                r = order_append(&e->order[FLAVOUR_NORMAL][DIRECTION_EGRESS], p, p->tier_deny);
+                r = order_append(&e->orders->v[FLAVOUR_NORMAL][DIRECTION_EGRESS], p, p->tier_deny);
         if (r >= 0 && s->apply_on_forward && ingress)
-                r = order_append(&e->order[FLAVOUR_FORWARD][DIRECTION_INGRESS], p, p->tier_deny);
+                r = order_append(&e->orders->v[FLAVOUR_FORWARD][DIRECTION_INGRESS], p, p->tier_deny);
         if (r >= 0 && s->apply_on_forward && egress)
-                r = order_append(&e->order[FLAVOUR_FORWARD][DIRECTION_EGRESS], p, p->tier_deny);
+                r = order_append(&e->orders->v[FLAVOUR_FORWARD][DIRECTION_EGRESS], p, p->tier_deny);
         return r;
 }
 
@@ -1023,7 +1038,8 @@ static int calc_policies(Calc *c, Resource *const *res, size_t n) {
         r = cache_policies(c, res, n);
         if (r < 0)
                 return r;
-        if (!order_current(cache, res, n, &sig)) {
+        bool same_order = order_current(cache, res, n, &sig);
+        if (!same_order) {
                 PolicyInfo *order;
                 size_t n_order;
                 r = build_order(c, res, n, &order, &n_order);
@@ -1050,12 +1066,27 @@ static int calc_policies(Calc *c, Resource *const *res, size_t n) {
         }
         for (size_t i = 0; i < c->n_endpoints && r >= 0; i++) {
                 Endpoint *e = &c->endpoints[i];
+                EndpointInfo *info = e->info;
                 size_t n_match;
                 if (!endpoint_gets_policy(e))
                         continue;
+                /* Nothing that decides its policies changed since the last
+                 * run (the same labels, policy objects and order): the same
+                 * answer. Not for "*", whose answer can carry warnings. */
+                if (same_order && n_changed == 0 && !e->wildcard && info->matched_gen + 1 == cache->generation &&
+                    info->orders_gen + 1 == cache->generation) {
+                        info->matched_gen = info->orders_gen = cache->generation;
+                        e->orders = endpoint_orders_ref(info->orders);
+                        continue;
+                }
                 r = endpoint_match_policies(c, e, pol, n_pol, changed, n_changed, matches, &n_match);
                 for (size_t j = 0; j < n_match && r >= 0; j++)
                         r = endpoint_add_policy(c, e, &pol[matches[j]]);
+                if (r >= 0) {
+                        endpoint_orders_unref(info->orders);
+                        info->orders = endpoint_orders_ref(e->orders);
+                        info->orders_gen = cache->generation;
+                }
         }
         free(changed);
         free(matches);

@@ -67,6 +67,17 @@ typedef struct PolicyOrder {
         size_t n_tiers;
 } PolicyOrder;
 
+/* The policies that apply to an endpoint, by flavour and direction. Kept
+ * in its EndpointInfo and shared by successive calculations while no
+ * policy, tier or label changed (most runs: an interface came or went). */
+typedef struct EndpointOrders {
+        unsigned n_ref;
+        PolicyOrder v[_FLAVOUR_MAX][_DIRECTION_MAX];
+} EndpointOrders;
+
+EndpointOrders *endpoint_orders_ref(EndpointOrders *o);
+EndpointOrders *endpoint_orders_unref(EndpointOrders *o);
+
 typedef struct EndpointProfile {
         const char *name;
         const Resource *profile; /* NULL: the profile does not exist (deny-all) */
@@ -96,6 +107,10 @@ typedef struct EndpointInfo {
         Resource **matched;
         size_t n_matched;
         uint64_t matched_gen;
+        /* What those policies make of it (referenced; NULL: none apply),
+         * as computed in the run orders_gen. */
+        EndpointOrders *orders;
+        uint64_t orders_gen;
 } EndpointInfo;
 
 EndpointInfo *endpoint_info_ref(EndpointInfo *i);
@@ -153,10 +168,9 @@ typedef struct Endpoint {
         size_t n_ifindexes;
         EndpointProfile *profiles;
         size_t n_profiles;
-        /* [flavour][direction], allocated once a policy applies: most
-         * endpoints are other nodes' and never have one. Read it with
-         * endpoint_order(). */
-        PolicyOrder (*order)[_DIRECTION_MAX];
+        /* Referenced; NULL until a policy applies: most endpoints are
+         * other nodes' and never have one. Read it with endpoint_order(). */
+        EndpointOrders *orders;
         const IPAddr *ips; /* info->ips */
         size_t n_ips;
 } Endpoint;
