@@ -5,8 +5,12 @@
  *   - "by name": 1,000 local HostEndpoints by interfaceName, 10 policies;
  *     500 interfaces exist, the others are hot-plugged one at a time;
  *   - "by address": 1,000 HostEndpoints (100 local, by expectedIPs on
- *     100 interfaces), 1,000 policies; an address comes and goes.
- * Prints p50/p99 of each stage over 400 events per input, three rounds. */
+ *     100 interfaces), 1,000 policies of 10 rules (bench-daemon.sh's);
+ *     an address comes and goes.
+ * Usage: bench-hotplug [name|address [hot|cold]].
+ * Prints p50/p99 of each stage over 400 events per input, three rounds,
+ * then the same with the CPU caches evicted before each event (a daemon
+ * idle between events meets its data cold). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -78,7 +82,7 @@ static void by_address_resources(StrBuf *b) {
                 strbuf_printf(b,
                               "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
                               "metadata: {name: h%d, labels: {app: a%d, tier: t%d}}\n"
-                              "spec: {node: %s, expectedIPs: [10.0.%d.%d]}\n",
+                              "spec: {node: %s, expectedIPs: [10.0.%d.%d], ports: [{name: http, protocol: TCP, port: 8080}]}\n",
                               i, i % 50, i % 7, i < 100 ? "bench" : "other", i >> 8, i & 255);
         for (int p = 0; p < 1000; p++) {
                 strbuf_printf(b,
@@ -90,6 +94,9 @@ static void by_address_resources(StrBuf *b) {
                                       "  - {action: Allow, protocol: TCP, source: {selector: tier == 't%d'},"
                                       " destination: {ports: [%d]}}\n",
                                       (p + r) % 7, 1000 + r);
+                strbuf_printf(b, "  - {action: Allow, protocol: TCP, destination: {ports: [http]}}\n"
+                                 "  - {action: Deny, protocol: UDP, source: {nets: [10.%d.0.0/16]}}\n",
+                              p % 200);
         }
 }
 
@@ -100,12 +107,26 @@ typedef struct Pipeline {
         double calc, compile, diff;
 } Pipeline;
 
-static int step(Pipeline *p, ResourceList *l, const HostInterface *ifaces, size_t n) {
+/* Larger than any CPU cache here: writing it evicts our data. */
+#define EVICT_BYTES (64u << 20)
+static unsigned char *evict_buf;
+
+static void evict_caches(void) {
+        for (size_t i = 0; i < EVICT_BYTES; i += 64)
+                evict_buf[i]++;
+}
+
+static int step(Pipeline *p, ResourceList *l, const HostInterface *ifaces, size_t n, bool cold) {
         StrBuf cmds = STRBUF_INIT;
         Ruleset *rs = NULL;
         Calc *c = NULL;
-        double t0 = now_ms(), t1, t2;
-        int r = calc_run(l->v, l->n, "bench", ifaces, n, p->calc_cache, &c);
+        double t0, t1, t2;
+        int r;
+
+        if (cold)
+                evict_caches();
+        t0 = now_ms();
+        r = calc_run(l->v, l->n, "bench", ifaces, n, p->calc_cache, &c);
 
         t1 = now_ms();
         if (r >= 0)
@@ -125,7 +146,7 @@ static int step(Pipeline *p, ResourceList *l, const HostInterface *ifaces, size_
         return 0;
 }
 
-static int bench(const char *title, bool by_address) {
+static int bench(const char *title, bool by_address, bool cold) {
         double calc[EVENTS * ROUNDS], compile[EVENTS * ROUNDS], diff[EVENTS * ROUNDS], total[EVENTS * ROUNDS];
         HostInterface ifaces[1000] = {}, cur[501];
         IPAddr addrs[1000];
@@ -153,7 +174,7 @@ static int bench(const char *title, bool by_address) {
                                 ifaces[i].addrs = &addrs[i];
                                 ifaces[i].n_addrs = 1;
                         }
-                if (step(&p, &l, ifaces, n) < 0)
+                if (step(&p, &l, ifaces, n, false) < 0)
                         return -1;
                 for (int e = 0; e < EVENTS; e++, at++) {
                         if (by_address) {
@@ -166,7 +187,7 @@ static int bench(const char *title, bool by_address) {
                                 cur[500] = ifaces[500 + e / 2 % 500];
                                 n = e % 2 == 0 ? 501 : 500;
                         }
-                        if (step(&p, &l, by_address ? ifaces : cur, n) < 0)
+                        if (step(&p, &l, by_address ? ifaces : cur, n, cold) < 0)
                                 return -1;
                         calc[at] = p.calc;
                         compile[at] = p.compile;
@@ -177,7 +198,7 @@ static int bench(const char *title, bool by_address) {
                 compile_cache_free(p.compile_cache);
                 calc_cache_free(p.calc_cache);
         }
-        printf("%s: %d events x %d rounds\n", title, EVENTS, ROUNDS);
+        printf("%s%s: %d events x %d rounds\n", title, cold ? ", caches evicted before each" : "", EVENTS, ROUNDS);
         report("calculation", calc, at);
         report("compilation", compile, at);
         report("diff to commands", diff, at);
@@ -189,9 +210,22 @@ static int bench(const char *title, bool by_address) {
         return 0;
 }
 
-int main(void) {
-        if (bench("by name (1000 local HEPs, 10 policies)", false) < 0 ||
-            bench("by address (1000 HEPs, 100 local, 1000 policies)", true) < 0)
+/* Usage: bench-hotplug [name|address [hot|cold]] (default: all four). */
+int main(int argc, char **argv) {
+        const char *only = argc > 1 ? argv[1] : NULL, *temp = argc > 2 ? argv[2] : NULL;
+
+        evict_buf = calloc(1, EVICT_BYTES);
+        if (!evict_buf)
                 return 1;
+        for (int cold = 0; cold <= 1; cold++) {
+                if (temp && streq(temp, cold ? "hot" : "cold"))
+                        continue;
+                if ((!only || streq(only, "name")) && bench("by name (1000 local HEPs, 10 policies)", false, cold) < 0)
+                        return 1;
+                if ((!only || streq(only, "address")) &&
+                    bench("by address (1000 HEPs, 100 local, 1000 policies)", true, cold) < 0)
+                        return 1;
+        }
+        free(evict_buf);
         return 0;
 }

@@ -685,7 +685,8 @@ static int deps_still_hold(Compiler *k, const CachedChain *cc) {
 
                 switch (d->kind) {
                 case DEP_LIST:
-                        if (!ruleset_find_set(k->rs, d->list->name) && ruleset_add_shared_set(k->rs, d->list) < 0)
+                        if (!strmap_get_hashed(&k->rs->set_index, d->list->name, d->list->name_hash) &&
+                            ruleset_add_shared_set(k->rs, d->list) < 0)
                                 return -ENOMEM;
                         continue;
                 case DEP_SELECTOR:
