@@ -29,6 +29,9 @@
 #define RECONNECT_MIN_USEC (1000ULL * 1000)
 #define RECONNECT_MAX_USEC (10ULL * 1000 * 1000)
 #define WAITERS_MAX 256
+#define WRITE_RETRY_USEC (20ULL * 1000)
+#define WRITE_WAIT_MAX_USEC (5ULL * 1000 * 1000)
+#define WRITES_QUEUED_MAX 64
 
 /* What a client was last told about one object, to send only changes. */
 typedef struct ObjectRecord {
@@ -40,6 +43,13 @@ typedef struct ObjectRecord {
         uint64_t hashes[BUS_PROPERTIES_MAX];
         bool seen;
 } ObjectRecord;
+
+/* An Apply or Delete waiting for the datastore's write lock. */
+typedef struct QueuedWrite {
+        DBusMessage *call;
+        uint64_t deadline;
+        struct QueuedWrite *next;
+} QueuedWrite;
 
 /* A WaitInterface call not answered yet. */
 typedef struct Waiter {
@@ -68,6 +78,11 @@ struct BusService {
         ObjectRecord manager;
         Waiter *waiters;
         size_t n_waiters;
+        QueuedWrite *writes, **writes_tail; /* in arrival order */
+        size_t n_writes;
+        hep_timer *writes_timer;
+        bool retrying;         /* a queued write is being run again */
+        bool lock_busy;        /* ... and the lock was still taken */
 };
 
 /* ---- replies ---- */
@@ -678,6 +693,95 @@ static void reply_empty(BusService *s, DBusMessage *m) {
         send_and_unref(s, dbus_message_new_method_return(m));
 }
 
+/* ---- writes while a hepctl holds the datastore ---- */
+
+static void queued_write_pop(BusService *s) {
+        QueuedWrite *w = s->writes;
+
+        s->writes = w->next;
+        if (!s->writes)
+                s->writes_tail = &s->writes;
+        s->n_writes--;
+        dbus_message_unref(w->call);
+        free(w);
+}
+
+static void writes_drop(BusService *s) {
+        while (s->writes)
+                queued_write_pop(s);
+}
+
+/* The datastore's write lock for an Apply or Delete, taken without
+ * waiting: a hepctl may hold it, and the host's loop must not block. Then
+ * the call waits in line (writes keep their order) and is run again on a
+ * timer, for up to WRITE_WAIT_MAX_USEC. false: the call was queued or
+ * answered; true: go ahead, then datastore_unlock(). */
+static bool write_lock(BusService *s, DBusMessage *m) {
+        QueuedWrite *w;
+        int r;
+
+        if (s->writes && !s->retrying)
+                r = -EWOULDBLOCK; /* others are waiting already */
+        else
+                r = datastore_try_lock(s->p->ds);
+        if (r >= 0)
+                return true;
+        if (r != -EWOULDBLOCK) {
+                reply_error(s, m, BUS_ERROR("Datastore"), "Cannot lock %s: %s", datastore_spec(s->p->ds),
+                            strerror(-r));
+                return false;
+        }
+        if (s->retrying) {
+                s->lock_busy = true; /* stays at the head of the line */
+                return false;
+        }
+        if (s->n_writes >= WRITES_QUEUED_MAX) {
+                reply_error(s, m, DBUS_ERROR_LIMITS_EXCEEDED, "%d writes are already waiting for %s",
+                            WRITES_QUEUED_MAX, datastore_spec(s->p->ds));
+                return false;
+        }
+        w = calloc(1, sizeof(QueuedWrite));
+        if (!w) {
+                reply_error(s, m, DBUS_ERROR_NO_MEMORY, "out of memory");
+                return false;
+        }
+        *w = (QueuedWrite) { dbus_message_ref(m), now_usec() + WRITE_WAIT_MAX_USEC, NULL };
+        *s->writes_tail = w;
+        s->writes_tail = &w->next;
+        s->n_writes++;
+        (void)host_timer_rearm(s->p->host, s->writes_timer, WRITE_RETRY_USEC);
+        return false;
+}
+
+static void handle_apply(BusService *s, DBusMessage *m);
+static void handle_delete(BusService *s, DBusMessage *m);
+
+/* Runs the queued writes in order, until one finds the lock taken. */
+static void on_writes_timer(void *userdata) {
+        BusService *s = userdata;
+
+        while (s->writes) {
+                QueuedWrite *w = s->writes;
+                s->retrying = true;
+                s->lock_busy = false;
+                if (dbus_message_has_member(w->call, "Apply"))
+                        handle_apply(s, w->call);
+                else
+                        handle_delete(s, w->call);
+                s->retrying = false;
+                if (s->lock_busy && now_usec() < w->deadline) {
+                        (void)host_timer_rearm(s->p->host, s->writes_timer, WRITE_RETRY_USEC);
+                        return;
+                }
+                if (s->lock_busy)
+                        reply_error(s, w->call, BUS_ERROR("Datastore"),
+                                    "%s: %s stayed locked by another writer (a hepctl?) for %llu s",
+                                    dbus_message_get_member(w->call), datastore_spec(s->p->ds),
+                                    (unsigned long long)(WRITE_WAIT_MAX_USEC / 1000000));
+                queued_write_pop(s);
+        }
+}
+
 /* Writes went through the plugin's own datastore: re-read it and commit
  * now, so that the reply follows the change's signals. */
 static int commit_after_write(BusService *s) {
@@ -725,9 +829,13 @@ static void handle_apply(BusService *s, DBusMessage *m) {
                 reply_error(s, m, BUS_ERROR("InvalidResource"), "Apply(document): no resources specified");
                 return;
         }
-        reply = new_reply(s, m, &it, &o);
-        if (!reply)
+        if (!write_lock(s, m))
                 return;
+        reply = new_reply(s, m, &it, &o);
+        if (!reply) {
+                datastore_unlock(s->p->ds);
+                return;
+        }
         out_open(&o, DBUS_TYPE_ARRAY, "o");
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_free_ char *err = NULL;
@@ -744,6 +852,7 @@ static void handle_apply(BusService *s, DBusMessage *m) {
                         out_path(&o, path);
                 }
         }
+        datastore_unlock(s->p->ds);
         out_close(&o);
         if (applied && commit_after_write(s) < 0) {
                 dbus_message_unref(reply);
@@ -791,7 +900,10 @@ static void handle_delete(BusService *s, DBusMessage *m) {
                 reply_error(s, m, DBUS_ERROR_INVALID_ARGS, "Delete: argument name is empty");
                 return;
         }
+        if (!write_lock(s, m))
+                return;
         r = client_delete_by_name(s->p->ds, k->kind, ns, name, NULL, &err);
+        datastore_unlock(s->p->ds);
         if (r < 0) {
                 reply_error(s, m, error_name(r), "%s", err ? err : strerror(-r));
                 return;
@@ -886,6 +998,7 @@ static void request_name(BusService *s) {
 static void on_reconnect_timer(void *userdata);
 
 static void waiters_drop(BusService *s);
+static void writes_drop(BusService *s);
 static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *userdata);
 
 /* Undoes exactly what attach() did; a lent connection stays open. */
@@ -894,6 +1007,7 @@ static void disconnect(BusService *s) {
                 return;
         /* Their replies could not reach the callers any more. */
         waiters_drop(s);
+        writes_drop(s);
         s->loop = bus_loop_free(s->loop);
         if (s->filtering)
                 dbus_connection_remove_filter(s->conn, on_filter, s);
@@ -1033,7 +1147,13 @@ int plugin_bus_start(hep_plugin *p) {
         s->manager.iface = &bus_manager_interface;
         s->manager.path = (char *)BUS_ROOT_PATH;
         s->reconnect_usec = RECONNECT_MIN_USEC;
+        s->writes_tail = &s->writes;
         r = host_timer_add(p->host, UINT64_MAX, on_reconnect_timer, s, &s->reconnect_timer);
+        if (r >= 0) {
+                r = host_timer_add(p->host, UINT64_MAX, on_writes_timer, s, &s->writes_timer);
+                if (r < 0)
+                        host_timer_remove(p->host, s->reconnect_timer);
+        }
         if (r < 0) {
                 free(s);
                 return r;
@@ -1059,10 +1179,14 @@ void plugin_bus_stop(hep_plugin *p) {
         for (Waiter *w = s->waiters; w; w = w->next)
                 reply_error(s, w->call, BUS_ERROR("Timeout"), "hostendpoint is stopping");
         waiters_drop(s);
+        for (QueuedWrite *w = s->writes; w; w = w->next)
+                reply_error(s, w->call, BUS_ERROR("Datastore"), "hostendpoint is stopping; nothing was written");
+        writes_drop(s);
         if (s->conn)
                 dbus_connection_flush(s->conn);
         disconnect(s);
         host_timer_remove(p->host, s->reconnect_timer);
+        host_timer_remove(p->host, s->writes_timer);
         for (size_t i = 0; i < s->records.cap; i++)
                 if (s->records.slots[i].key)
                         record_free(s->records.slots[i].value);

@@ -48,6 +48,7 @@ struct Datastore {
         StoreProblem *problems;
         size_t n_problems, alloc_problems;
         uint64_t view_generation; /* bumped each time entries are rebuilt */
+        int held_fd; /* the write lock taken by datastore_try_lock(), or -1 */
 };
 
 static void file_state_done(FileState *f) {
@@ -74,6 +75,7 @@ static void store_clear_view(Datastore *ds) {
 Datastore *datastore_free(Datastore *ds) {
         if (!ds)
                 return NULL;
+        datastore_unlock(ds);
         store_clear_view(ds);
         for (size_t i = 0; i < ds->n_files; i++)
                 file_state_done(&ds->files[i]);
@@ -103,6 +105,7 @@ int datastore_open(const char *spec, Datastore **ret, char **ret_error) {
         ds = calloc(1, sizeof(Datastore));
         if (!ds)
                 return -ENOMEM;
+        ds->held_fd = -1;
         ds->spec = strdup(spec);
         ds->path = strdup(spec + 4);
         if (!ds->spec || !ds->path)
@@ -509,17 +512,44 @@ typedef struct StoreLock {
         int fd;
 } StoreLock;
 
-static int store_lock(Datastore *ds, StoreLock *l) {
-        l->fd = open(ds->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (l->fd < 0)
+static int open_and_lock(const char *path, int op) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
                 return -errno;
-        if (flock(l->fd, LOCK_EX) < 0) {
+        if (flock(fd, op) < 0) {
                 int r = -errno;
-                close(l->fd);
-                l->fd = -1;
+                close(fd);
                 return r;
         }
+        return fd;
+}
+
+/* Waits for the lock, unless datastore_try_lock() holds it already. */
+static int store_lock(Datastore *ds, StoreLock *l) {
+        l->fd = -1;
+        if (ds->held_fd >= 0)
+                return 0;
+        l->fd = open_and_lock(ds->path, LOCK_EX);
+        return l->fd < 0 ? l->fd : 0;
+}
+
+int datastore_try_lock(Datastore *ds) {
+        int fd;
+
+        if (ds->held_fd >= 0)
+                return 0;
+        fd = open_and_lock(ds->path, LOCK_EX | LOCK_NB);
+        if (fd < 0)
+                return fd == -EAGAIN ? -EWOULDBLOCK : fd;
+        ds->held_fd = fd;
         return 0;
+}
+
+void datastore_unlock(Datastore *ds) {
+        if (ds->held_fd >= 0)
+                close(ds->held_fd); /* releases the flock */
+        ds->held_fd = -1;
 }
 
 static void store_unlock(StoreLock *l) {

@@ -55,6 +55,11 @@ const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *n
  * mismatch), -EMEDIUMTYPE (defined in a hand-written list: *ret_error says
  * which file to edit), other -errno for I/O. */
 int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
+/* The writes' lock, for a caller that must not wait for it (the daemon's
+ * loop, while a hepctl writes): -EWOULDBLOCK if another writer has it.
+ * Writes while it is held do not lock again. */
+int datastore_try_lock(Datastore *ds);
+void datastore_unlock(Datastore *ds);
 int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
 int datastore_delete(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
                      Resource **ret, char **ret_error);

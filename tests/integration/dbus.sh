@@ -229,6 +229,38 @@ expect_blocked "deleted: tcp 8081 dropped again" probe_tcp peer 10.77.0.1 8081
 run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081
 expect_rc 1 "gone from the datastore"
 
+echo "# a hepctl holding the datastore's lock: writes wait in line, the daemon keeps answering"
+ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
+flock "$DS" sleep 1.5 &
+LOCKER=$!
+sleep 0.2
+start=$EPOCHREALTIME
+manager_call Apply s "$DOC" >"$T/apply.out" 2>&1 &
+APPLIER=$!
+sleep 0.2
+t=$EPOCHREALTIME
+state=$(prop "$WEB" Endpoint State)
+expect_true '[ "$state" = enforced ] && [ "$(ms_since "$t")" -lt 500 ]' \
+        "a property is read at once while an Apply waits for the lock ($(ms_since "$t") ms)"
+wait "$APPLIER"
+rc=$?
+waited=$(ms_since "$start")
+expect_true '[ "$rc" = 0 ] && [ "$waited" -ge 1000 ]' "the Apply went through once the lock was released ($waited ms)"
+wait "$LOCKER"
+run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081 -o yaml
+expect_out_contains "name: allow-8081" "and wrote to the datastore"
+flock "$DS" sleep 6.5 &
+LOCKER=$!
+sleep 0.2
+run send_call "$BUS_ROOT" "$BUS_NAME.Manager.Delete" string:gnp string:allow-8081
+expect_err_contains "Error $BUS_NAME.Error.Datastore: Delete: dir:$DS stayed locked by another writer (a hepctl?) for 5 s" \
+        "a lock held beyond 5 s: Error.Datastore, nothing written"
+wait "$LOCKER"
+run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081
+expect_rc 0 "the policy is still there"
+run manager_call Delete ss gnp allow-8081
+expect_rc 0 "and Delete works once the lock is free"
+
 echo "# errors: distinct names, and nothing changes"
 before=$(nft_host -s list table inet hostendpoint | md5sum)
 run send_call "$BUS_ROOT" "$BUS_NAME.Manager.Apply" string:"$(printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: bad}\nspec:\n  node: node1\n  interfaceName: [1]\n')"
