@@ -471,45 +471,14 @@ static void endpoint_interfaces(Out *o, BusView *v, const void *obj) {
         out_close(o);
 }
 
-static int compare_pointers(const void *a, const void *b) {
-        uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
-
-        return (x > y) - (x < y);
-}
-
 /* The policies applied to it in any flavour and direction, in evaluation
- * order: every order list follows the same global order, so merging them
- * is sorting by each policy's first position. */
+ * order: from its own calculation, whatever later runs computed. */
 static void endpoint_policies(Out *o, BusView *v, const void *obj) {
         const Endpoint *e = obj;
-        const Resource **all = NULL;
-        size_t n = 0, alloc = 0;
 
         out_open(o, DBUS_TYPE_ARRAY, "s");
-        for (int f = 0; e->orders && f < _FLAVOUR_MAX; f++)
-                for (int d = 0; d < _DIRECTION_MAX; d++) {
-                        const PolicyOrder *po = endpoint_order(e, f, d);
-                        for (size_t t = 0; t < po->n_tiers; t++) {
-                                const Resource **w = grow_array(all, &alloc, n + po->tiers[t].n_policies,
-                                                                sizeof(Resource *));
-                                if (!w) {
-                                        o->oom = true;
-                                        goto out;
-                                }
-                                all = w;
-                                memcpy(all + n, po->tiers[t].policies, po->tiers[t].n_policies * sizeof(Resource *));
-                                n += po->tiers[t].n_policies;
-                        }
-                }
-        qsort_safe(all, n, sizeof(Resource *), compare_pointers);
-        /* info->matched is in evaluation order; keep those applied. */
-        for (size_t i = 0; n && i < e->info->n_matched; i++) {
-                const Resource *m = e->info->matched[i];
-                if (bsearch(&m, all, n, sizeof(Resource *), compare_pointers))
-                        out_str(o, m->meta.name);
-        }
-out:
-        free(all);
+        for (size_t i = 0; e->orders && i < e->orders->n_applied; i++)
+                out_str(o, e->orders->applied[i]->meta.name);
         out_close(o);
 }
 
@@ -576,16 +545,8 @@ static uint64_t endpoint_fingerprint(BusView *v, const void *obj) {
                 const HostInterface *hi = bus_view_find_interface(v, e->ifindexes[j]);
                 h = mix(mix(h, (uint64_t)e->ifindexes[j]), hi && v->policing[hi - v->ifaces] == e);
         }
-        for (int f = 0; e->orders && f < _FLAVOUR_MAX; f++)
-                for (int d = 0; d < _DIRECTION_MAX; d++) {
-                        const PolicyOrder *po = endpoint_order(e, f, d);
-                        for (size_t t = 0; t < po->n_tiers; t++)
-                                for (size_t i = 0; i < po->tiers[t].n_policies; i++)
-                                        h = mix(h, strmap_hash(po->tiers[t].policies[i]->meta.name));
-                        h = mix(h, 0x5bd1e995);
-                }
-        for (size_t i = 0; i < e->info->n_matched; i++)
-                h = mix(h, strmap_hash(e->info->matched[i]->meta.name));
+        for (size_t i = 0; e->orders && i < e->orders->n_applied; i++)
+                h = mix(h, strmap_hash(e->orders->applied[i]->meta.name));
         return h ? h : 1;
 }
 

@@ -79,6 +79,7 @@ EndpointOrders *endpoint_orders_unref(EndpointOrders *o) {
         for (int f = 0; f < _FLAVOUR_MAX; f++)
                 for (int d = 0; d < _DIRECTION_MAX; d++)
                         policy_order_done(&o->v[f][d]);
+        free(o->applied);
         free(o);
         return NULL;
 }
@@ -810,35 +811,58 @@ static int order_append(PolicyOrder *o, const PolicyInfo *p, bool end_of_tier_dr
 /* Felix's flavour split: doNotTrack → untracked; else preDNAT (ingress
  * only); else normal, and forward too with applyOnForward. Untracked and
  * pre-DNAT tiers pass at their end instead of dropping. */
+/* Appends p to one order list; *added records that it applies. */
+static int orders_add(EndpointOrders *o, Flavour f, Direction d, const PolicyInfo *p, bool end_of_tier_drop,
+                      bool *added) {
+        int r = order_append(&o->v[f][d], p, end_of_tier_drop);
+
+        *added = *added || r >= 0;
+        return r;
+}
+
 static int endpoint_add_policy(Calc *c, Endpoint *e, const PolicyInfo *p) {
         const PolicySpec *s = &p->res->spec.policy;
-        bool ingress = has_type(s, "Ingress"), egress = has_type(s, "Egress");
+        bool ingress = has_type(s, "Ingress"), egress = has_type(s, "Egress"), added = false;
+        EndpointOrders *o = e->orders;
+        const Resource **v;
         int r = 0;
 
-        if (!e->orders && !(e->orders = calloc(1, sizeof(EndpointOrders))))
-                return -ENOMEM;
-        e->orders->n_ref = 1;
+        if (!o) {
+                o = e->orders = calloc(1, sizeof(EndpointOrders));
+                if (!o)
+                        return -ENOMEM;
+                o->n_ref = 1;
+        }
         if (s->do_not_track) {
                 if (e->wildcard)
                         return calc_warn(c, "GlobalNetworkPolicy(%s): doNotTrack policy is not applied to the '*' host endpoint '%s', ignoring",
                                          p->res->meta.name, e->name);
                 if (ingress)
-                        r = order_append(&e->orders->v[FLAVOUR_UNTRACKED][DIRECTION_INGRESS], p, false);
+                        r = orders_add(o, FLAVOUR_UNTRACKED, DIRECTION_INGRESS, p, false, &added);
                 if (r >= 0 && egress)
-                        r = order_append(&e->orders->v[FLAVOUR_UNTRACKED][DIRECTION_EGRESS], p, false);
-                return r;
+                        r = orders_add(o, FLAVOUR_UNTRACKED, DIRECTION_EGRESS, p, false, &added);
+        } else if (s->pre_dnat) {
+                if (ingress)
+                        r = orders_add(o, FLAVOUR_PREDNAT, DIRECTION_INGRESS, p, false, &added);
+        } else {
+                if (ingress)
+                        r = orders_add(o, FLAVOUR_NORMAL, DIRECTION_INGRESS, p, p->tier_deny, &added);
+                if (r >= 0 && egress)
+                        r = orders_add(o, FLAVOUR_NORMAL, DIRECTION_EGRESS, p, p->tier_deny, &added);
+                if (r >= 0 && s->apply_on_forward && ingress)
+                        r = orders_add(o, FLAVOUR_FORWARD, DIRECTION_INGRESS, p, p->tier_deny, &added);
+                if (r >= 0 && s->apply_on_forward && egress)
+                        r = orders_add(o, FLAVOUR_FORWARD, DIRECTION_EGRESS, p, p->tier_deny, &added);
         }
-        if (s->pre_dnat)
-                return ingress ? order_append(&e->orders->v[FLAVOUR_PREDNAT][DIRECTION_INGRESS], p, false) : 0;
-        if (ingress)
-                r = order_append(&e->orders->v[FLAVOUR_NORMAL][DIRECTION_INGRESS], p, p->tier_deny);
-        if (r >= 0 && egress)
-                r = order_append(&e->orders->v[FLAVOUR_NORMAL][DIRECTION_EGRESS], p, p->tier_deny);
-        if (r >= 0 && s->apply_on_forward && ingress)
-                r = order_append(&e->orders->v[FLAVOUR_FORWARD][DIRECTION_INGRESS], p, p->tier_deny);
-        if (r >= 0 && s->apply_on_forward && egress)
-                r = order_append(&e->orders->v[FLAVOUR_FORWARD][DIRECTION_EGRESS], p, p->tier_deny);
-        return r;
+        if (r < 0 || !added)
+                return r;
+        /* Policies are added in evaluation order: so is this list. */
+        v = realloc(o->applied, (o->n_applied + 1) * sizeof(const Resource *));
+        if (!v)
+                return -ENOMEM;
+        o->applied = v;
+        v[o->n_applied++] = p->res;
+        return 0;
 }
 
 static const char *label_lookup(const void *ctx, const char *key) {

@@ -73,6 +73,9 @@ typedef struct PolicyOrder {
 typedef struct EndpointOrders {
         unsigned n_ref;
         PolicyOrder v[_FLAVOUR_MAX][_DIRECTION_MAX];
+        /* Every policy of the lists above once, in evaluation order. */
+        const Resource **applied;
+        size_t n_applied;
 } EndpointOrders;
 
 EndpointOrders *endpoint_orders_ref(EndpointOrders *o);

@@ -219,6 +219,8 @@ expect_rc 0 "Apply of a HostEndpoint and a policy"
 expect_out "ao 1 \"$WEB\"" "returns the endpoint's path"
 expect_true '[ "$(prop "$WEB" Endpoint State)" = enforced ]' "enforced when Apply returns"
 expect_pass "the applied policy is in force when Apply returns" probe_tcp peer 10.77.0.1 8081
+expect_true '[ "$(prop "$WEB" Endpoint Policies)" = "[\"allow-http\", \"allow-8081\"]" ]' \
+        "Endpoint.Policies lists both in evaluation order (order 10 before no order)"
 run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081 -o yaml
 expect_out_contains "name: allow-8081" "written to the datastore, as hepctl apply does"
 run manager_call Apply s "$DOC"
