@@ -381,6 +381,37 @@ elapsed=$((($(date +%s%N) - start) / 1000000))
 expect_err_contains "Error $BUS_NAME.Error.Timeout: Interface 'eth9' did not appear within 300 ms" "times out, saying why"
 expect_true '[ "$elapsed" -ge 300 ]' "not before its timeout (${elapsed} ms)"
 
+echo "# the NetworkManager dispatcher pre-up hook (run as NM runs it: INTERFACE ACTION)"
+HOOK="$SRCDIR/packaging/networkmanager/50-hostendpoint"
+nm_hook() { DBUS_SYSTEM_BUS_ADDRESS=$BUS "$HOOK" "$@"; }
+put_resource eth3.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: eth3-hep}
+spec: {node: node1, interfaceName: eth3}
+EOF
+wait_for '[ "$(prop "$(endpoint_path eth3-hep)" Endpoint State)" = waiting ]'
+nm_hook eth3 pre-up >"$T/hook.out" 2>&1 &
+HOOKER=$!
+sleep 0.3
+expect_true 'kill -0 $HOOKER' "pre-up for eth3 holds activation while eth3 is not enforced"
+veth_add host eth3 h2 eth3
+wait "$HOOKER"
+HRC=$?
+expect_true '[ $HRC -eq 0 ] && [ "$(prop "$(endpoint_path eth3-hep)" Endpoint State)" = enforced ]' \
+        "and lets it go on (exit 0) once eth3 is enforced"
+expect_true 'grep -q "eth3: enforced by HostEndpoint .eth3-hep." "$T/hook.out"' "saying which HostEndpoint"
+run nm_hook eth3 up
+expect_rc 0 "other actions pass at once"
+run env HOSTENDPOINT_WAIT_MS=300 DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$HOOK" eth8 pre-up
+expect_rc 1 "an interface that never appears: gives up after HOSTENDPOINT_WAIT_MS"
+expect_err_contains "eth8: not confirmed enforced: $BUS_NAME.Error.Timeout" "saying why"
+run env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-such-bus" "$HOOK" eth3 pre-up
+expect_rc 0 "no bus at all: activation is not held up"
+rm "$DS/eth3.yaml"
+ip -n "$(ns host)" link del eth3
+wait_for '! bctl introspect "$BUS_NAME" "$(endpoint_path eth3-hep)" >/dev/null 2>&1'
+
 echo "# hepctl status"
 run "$HEPCTL" status --bus "$BUS"
 expect_rc 0 "hepctl status"
