@@ -101,6 +101,15 @@ struct CompileCache {
         size_t n_records, alloc_records;
         uintptr_t *shape; /* scratch for endpoint_shape() */
         size_t alloc_shape;
+        /* The policy and profile chains and their sets, as the last
+         * compilation that built them left them (referenced): the next one
+         * takes them whole while no endpoint's policies and no HEP changed
+         * (an interface came or went), without visiting each. */
+        NftChain **shared_chains;
+        size_t n_shared_chains;
+        NftSet **shared_sets;
+        size_t n_shared_sets;
+        bool shared_valid;
         uint64_t generation; /* of the compilation under way, or the last one */
 };
 
@@ -116,6 +125,12 @@ typedef struct Compiler {
          * policy: their hooks exist only then, as every packet pays for a
          * hook it passes through. */
         bool untracked, prednat;
+        /* Taking the cache's shared chains and sets (see CompileCache);
+         * then recs[i] is endpoint i's record and full[i] whether its block
+         * is right as it is (else only its interfaces changed). */
+        bool sharing;
+        EndpointRecord **recs;
+        bool *full;
 } Compiler;
 
 /* ---- names ---- */
@@ -1184,11 +1199,18 @@ static int reuse_block(Compiler *k, EndpointRecord *rec) {
 static int block_chain(Compiler *k, EndpointRecord *rec, NftBlock *b, const Endpoint *e, Flavour f, Direction d,
                        ChainPlan *plan, NftChain **ret) {
         char buf[OBJECT_NAME_MAX];
-        size_t first = plan->n;
         uint64_t signature;
+        size_t first;
         NftChain *c;
         int r;
 
+        if (k->sharing) {
+                /* The same policies: the same chain, its targets in place. */
+                c = rec->chains[f][d];
+                *ret = c;
+                return block_add_chain(b, c);
+        }
+        first = plan->n;
         r = plan_endpoint(k, e, f, d, plan, &signature);
         if (r < 0)
                 return r;
@@ -1295,8 +1317,38 @@ fail:
         return -ENOMEM;
 }
 
-static int compile_endpoint(Compiler *k, const Endpoint *e) {
-        EndpointRecord *rec = record_entry(k, e);
+/* Only the endpoint's interfaces changed: a new block with the same chains,
+ * and the record otherwise as it was. */
+static int rebuild_block_elements(Compiler *k, EndpointRecord *rec, const Endpoint *e) {
+        NftBlock *b = NULL;
+        char **ifnames = new_array(e->n_ifnames, sizeof(char *));
+        size_t n = 0;
+        int r;
+
+        if (!ifnames)
+                return -ENOMEM;
+        r = build_block(k, rec, e, NULL, &b);
+        for (; r >= 0 && n < e->n_ifnames; n++)
+                if (!(ifnames[n] = strdup(e->ifnames[n])))
+                        r = -ENOMEM;
+        if (r >= 0)
+                r = ruleset_add_block(k->rs, b);
+        if (r < 0) {
+                strv_free_count(ifnames, n);
+                nft_block_unref(b);
+                return r;
+        }
+        strv_free_count(rec->ifnames, rec->n_ifnames);
+        rec->ifnames = ifnames;
+        rec->n_ifnames = e->n_ifnames;
+        nft_block_unref(rec->block);
+        rec->block = b;
+        rec->used = k->cache->generation;
+        return 0;
+}
+
+static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
+        EndpointRecord *rec = k->sharing ? k->recs[index] : record_entry(k, e);
         ChainPlan plan = {};
         NftBlock *b = NULL;
         size_t n_shape;
@@ -1304,6 +1356,12 @@ static int compile_endpoint(Compiler *k, const Endpoint *e) {
 
         if (!rec)
                 return -ENOMEM;
+        if (k->sharing && k->full[index]) {
+                rec->used = k->cache->generation;
+                return ruleset_add_block(k->rs, rec->block);
+        }
+        if (k->sharing)
+                return rebuild_block_elements(k, rec, e);
         r = endpoint_shape(k, e, &n_shape);
         if (r < 0)
                 return r;
@@ -1316,6 +1374,92 @@ static int compile_endpoint(Compiler *k, const Endpoint *e) {
                 r = record_update(k, rec, e, b, &plan, n_shape);
         nft_block_unref(b);
         free(plan.targets);
+        return r;
+}
+
+/* ---- sharing the policy chains whole ---- */
+
+static void shared_drop(CompileCache *c) {
+        for (size_t i = 0; i < c->n_shared_chains; i++)
+                nft_chain_unref(c->shared_chains[i]);
+        for (size_t i = 0; i < c->n_shared_sets; i++)
+                nft_set_unref(c->shared_sets[i]);
+        c->shared_chains = mfree_ptr(c->shared_chains);
+        c->shared_sets = mfree_ptr(c->shared_sets);
+        c->n_shared_chains = c->n_shared_sets = 0;
+        c->shared_valid = false;
+}
+
+/* Keeps rs's chains and sets from the given positions on: what the
+ * endpoints' blocks jump to and match against. */
+static int shared_keep(CompileCache *c, const Ruleset *rs, size_t chains_from, size_t sets_from) {
+        shared_drop(c);
+        c->shared_chains = new_array(rs->n_chains - chains_from, sizeof(NftChain *));
+        c->shared_sets = new_array(rs->n_sets - sets_from, sizeof(NftSet *));
+        if (!c->shared_chains || !c->shared_sets) {
+                shared_drop(c);
+                return -ENOMEM;
+        }
+        for (size_t i = chains_from; i < rs->n_chains; i++)
+                c->shared_chains[c->n_shared_chains++] = nft_chain_ref(rs->chains[i]);
+        for (size_t i = sets_from; i < rs->n_sets; i++)
+                c->shared_sets[c->n_shared_sets++] = nft_set_ref(rs->sets[i]);
+        c->shared_valid = true;
+        return 0;
+}
+
+static bool endpoint_compiled(const Calc *calc, const Endpoint *e) {
+        return (!e->wildcard || e == calc->wildcard) &&
+               (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING);
+}
+
+/* Whether this compilation can take the shared chains and sets: no HEP's
+ * labels, addresses or ports changed (so no set did), and the endpoints
+ * compiled are those of last time, each with the same EndpointInfo and
+ * the same policy objects in the same order (so the same chains are
+ * jumped to, compiled from the same objects). Fills k->recs and k->full. */
+static int plan_sharing(Compiler *k) {
+        const Calc *calc = k->calc;
+        CompileCache *c = k->cache;
+        size_t matched = 0, n_shape;
+        int r;
+
+        k->sharing = false;
+        if (!c->shared_valid || !calc->cache || calc->cache->changed_all || calc->cache->n_changed)
+                return 0;
+        k->recs = new_array(calc->n_endpoints, sizeof(EndpointRecord *));
+        k->full = new_array(calc->n_endpoints, sizeof(bool));
+        if (!k->recs || !k->full)
+                return -ENOMEM;
+        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                EndpointRecord *rec;
+                if (!endpoint_compiled(calc, e))
+                        continue;
+                rec = strmap_get_hashed(&c->records, e->name, e->info->name_hash);
+                if (!rec || !rec->block || rec->info != e->info)
+                        return 0;
+                r = endpoint_shape(k, e, &n_shape);
+                if (r < 0)
+                        return r;
+                if (rec->n_shape != n_shape || memcmp(rec->shape, c->shape, n_shape * sizeof(uintptr_t)) != 0)
+                        return 0;
+                k->recs[i] = rec;
+                k->full[i] = record_matches(rec, e, c->shape, n_shape);
+                matched++;
+        }
+        k->sharing = matched == c->n_records;
+        return 0;
+}
+
+static int put_shared(Compiler *k) {
+        const CompileCache *c = k->cache;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < c->n_shared_chains; i++)
+                r = ruleset_add_shared_chain(k->rs, c->shared_chains[i]);
+        for (size_t i = 0; r >= 0 && i < c->n_shared_sets; i++)
+                r = ruleset_add_shared_set(k->rs, c->shared_sets[i]);
         return r;
 }
 
@@ -1559,6 +1703,7 @@ CompileCache *compile_cache_free(CompileCache *c) {
         free(c->record_list);
         strmap_done(&c->records);
         free(c->shape);
+        shared_drop(c);
         set_cache_free(c->sets);
         free(c);
         return NULL;
@@ -1646,22 +1791,36 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                 r = compile_maps(&k);
         if (r >= 0)
                 r = compile_failsafes(&k);
+        size_t chains_from = rs->n_chains, sets_from = rs->n_sets;
+        if (r >= 0)
+                r = plan_sharing(&k);
+        if (r >= 0 && k.sharing)
+                r = put_shared(&k);
         /* Every endpoint of this node that could be dispatched to gets its
          * chains, bound or not yet: when its interface or address appears,
          * only the dispatch maps change (a small, fast commit). */
-        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++) {
-                const Endpoint *e = &calc->endpoints[i];
-                if ((!e->wildcard || e == calc->wildcard) &&
-                    (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING))
-                        r = compile_endpoint(&k, e);
-        }
+        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++)
+                if (endpoint_compiled(calc, &calc->endpoints[i]))
+                        r = compile_endpoint(&k, &calc->endpoints[i], i);
         for (size_t i = 0; i < k.n_selectors; i++)
                 parsed_selector_free(k.all_selectors[i]);
         free(k.all_selectors);
         strmap_done(&k.selectors);
-        if (r < 0)
+        free(k.recs);
+        free(k.full);
+        if (r >= 0 && !k.sharing)
+                r = shared_keep(k.cache, rs, chains_from, sets_from);
+        if (r < 0) {
+                /* Records may now describe chains the shared ones lack. */
+                shared_drop(k.cache);
                 return r;
-        compile_cache_sweep(k.cache);
+        }
+        if (k.sharing) {
+                /* Nothing was built: nothing can have gone but blocks. */
+                sweep_records(k.cache);
+                set_cache_skip_sweep(k.cache->sets);
+        } else
+                compile_cache_sweep(k.cache);
         ruleset_finish(rs);
         *ret = steal_ptr(rs);
         return 0;

@@ -340,3 +340,7 @@ bool cached_set_empty(const CachedSet *cs, int family) {
 
         return !s || s->n_elements == 0;
 }
+
+void set_cache_skip_sweep(SetCache *sc) {
+        sc->generation++;
+}

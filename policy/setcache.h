@@ -31,3 +31,6 @@ const char *cached_set_name(const CachedSet *cs, int family);
 bool cached_set_empty(const CachedSet *cs, int family);
 /* After a compilation: forget the sets it did not use. */
 void set_cache_sweep(SetCache *sc);
+/* Ends a compilation that used no set through the cache (it took the
+ * previous sets whole): nothing is dropped. */
+void set_cache_skip_sweep(SetCache *sc);
