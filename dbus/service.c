@@ -748,8 +748,9 @@ static bool write_lock(BusService *s, DBusMessage *m) {
         *w = (QueuedWrite) { dbus_message_ref(m), now_usec() + WRITE_WAIT_MAX_USEC, NULL };
         *s->writes_tail = w;
         s->writes_tail = &w->next;
-        s->n_writes++;
-        (void)host_timer_rearm(s->p->host, s->writes_timer, WRITE_RETRY_USEC);
+        /* The first in line starts the retries; later ones do not delay them. */
+        if (s->n_writes++ == 0)
+                (void)host_timer_rearm(s->p->host, s->writes_timer, WRITE_RETRY_USEC);
         return false;
 }
 

@@ -366,7 +366,6 @@ static int store_rebuild_view(Datastore *ds) {
         int r;
 
         store_clear_view(ds);
-        ds->view_generation++;
         for (size_t i = 0; i < ds->n_files; i++) {
                 total += ds->files[i].res.n;
                 if (ds->files[i].problem) {
@@ -465,6 +464,9 @@ int datastore_refresh(Datastore *ds) {
         qsort_safe(ds->files, ds->n_files, sizeof(FileState), compare_files);
         ds->n_sorted_files = ds->n_files;
         r = store_rebuild_view(ds);
+        /* The same files read: the same entries (of the same objects). */
+        if (r < 0 || changed)
+                ds->view_generation++;
         if (r < 0)
                 return r;
         return changed;

@@ -87,7 +87,10 @@ static void log_changes(hep_plugin *p, const Calc *c) {
         logged_free(p->logged, p->n_logged);
         p->logged = next;
         p->n_logged = n;
+}
 
+/* The calculation's warnings, each once while it lasts. */
+static void log_warnings(hep_plugin *p, const Calc *c) {
         for (size_t i = 0; i < c->n_warnings; i++) {
                 bool seen = false;
                 for (size_t k = 0; k < p->n_warned; k++)
@@ -208,6 +211,7 @@ static int apply_now(hep_plugin *p) {
                 set_last_error(p, p->n_problems ? p->problems[p->n_problems - 1] : NULL);
         }
         log_changes(p, enforcer_calc(p->enforcer));
+        log_warnings(p, enforcer_calc(p->enforcer));
         plugin_notify(p, PLUGIN_CHANGED_STATE);
         /* Reading files churns the heap (parse trees); give what is free
          * back to the system rather than keep it resident. */

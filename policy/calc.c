@@ -977,8 +977,8 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 }
 
 /* What decides the evaluation order: which policies there are and the
- * tiers' order and default action. A new policy object (first seen this
- * run) always forces a new order. */
+ * tiers (objects, order and default action). A new policy object (first
+ * seen this run) always forces a new order. */
 static bool order_current(const CalcCache *cache, Resource *const *res, size_t n, uint64_t *ret_sig) {
         uint64_t h = mix(14695981039346656037ULL, cache->n_policies);
         bool any_new = false;
@@ -994,6 +994,8 @@ static bool order_current(const CalcCache *cache, Resource *const *res, size_t n
                         memcpy(&bits, &t->order.v, sizeof(bits));
                         h = mix(mix(mix(h, strmap_hash(res[i]->meta.name)), t->order.set ? bits : 1),
                                 t->default_action ? strmap_hash(t->default_action) : 2);
+                        /* The object too: the order keeps pointers to it. */
+                        h = mix(h, (uintptr_t)res[i]);
                 }
         *ret_sig = h;
         return !any_new && cache->order && h == cache->order_signature;

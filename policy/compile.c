@@ -592,13 +592,15 @@ static const char *action_statement(const char *action) {
 
 static int compile_rule_family(Compiler *k, NftChain *chain, const Rule *rule, int family, Side *src, Side *dst) {
         uint8_t proto = protocol_number(&rule->protocol), not_proto = protocol_number(&rule->not_protocol);
-        Alt src_alts[64], dst_alts[64];
+        /* At most one alternative for the numeric ports and one per named port. */
+        _cleanup_free_ Alt *src_alts = new_array(rule->source.ports.n + 1, sizeof(Alt));
+        _cleanup_free_ Alt *dst_alts = new_array(rule->destination.ports.n + 1, sizeof(Alt));
         size_t n_src = 0, n_dst = 0;
         StrBuf common = STRBUF_INIT;
         int r;
 
-        if (rule->source.ports.n + 1 > ELEMENTSOF(src_alts) || rule->destination.ports.n + 1 > ELEMENTSOF(dst_alts))
-                return -E2BIG;
+        if (!src_alts || !dst_alts)
+                return -ENOMEM;
         /* Rules that name a family only through sets need it spelled out. */
         if (!rule_applies_to_family(rule, family == 4 ? 6 : 4))
                 strbuf_printf(&common, " meta nfproto %s", family == 4 ? "ipv4" : "ipv6");
@@ -1043,8 +1045,8 @@ static bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction d) {
  * can take the block as it is when nothing it depends on changed: the same
  * EndpointInfo (the same HEP and profile objects), the same interface names
  * and, flavour by flavour, the same tiers and policy objects in the same
- * order (its shape). The tier and policy objects of the shape are
- * referenced, so that their addresses are not reused while compared. */
+ * order (its shape). The policy objects of the shape are referenced, so
+ * that their addresses are not reused while compared. */
 struct EndpointRecord {
         char *name;
         uint64_t name_hash;
@@ -1107,7 +1109,8 @@ static int endpoint_shape(Compiler *k, const Endpoint *e, size_t *ret_n) {
                         WORD(o->n_tiers);
                         for (size_t t = 0; t < o->n_tiers; t++) {
                                 const TierPolicies *tier = &o->tiers[t];
-                                WORD(tier->tier);
+                                /* Not the Tier object: the chains depend on its name (a policy's
+                                 * field) and default action only. */
                                 WORD(tier->tier_name);
                                 WORD(tier->end_of_tier_drop);
                                 WORD(tier->n_policies);
@@ -1129,7 +1132,8 @@ static bool record_matches(const EndpointRecord *rec, const Endpoint *e, const u
         return memcmp(rec->shape, shape, n_shape * sizeof(uintptr_t)) == 0;
 }
 
-/* References to the tiers and policies of the endpoint's orders. */
+/* References to the policies of the endpoint's orders (whose fields its
+ * shape points into). */
 static int record_take_refs(EndpointRecord *rec, const Endpoint *e) {
         size_t n = 0, alloc = 0;
 
@@ -1138,12 +1142,9 @@ static int record_take_refs(EndpointRecord *rec, const Endpoint *e) {
                         const PolicyOrder *o = endpoint_order(e, (Flavour)f, (Direction)d);
                         for (size_t t = 0; t < o->n_tiers; t++) {
                                 const TierPolicies *tier = &o->tiers[t];
-                                for (size_t i = 0; i <= tier->n_policies; i++) {
-                                        const Resource *res = i < tier->n_policies ? tier->policies[i] : tier->tier;
-                                        Resource **v;
-                                        if (!res)
-                                                continue;
-                                        v = grow_array(rec->refs, &alloc, n + 1, sizeof(Resource *));
+                                for (size_t i = 0; i < tier->n_policies; i++) {
+                                        const Resource *res = tier->policies[i];
+                                        Resource **v = grow_array(rec->refs, &alloc, n + 1, sizeof(Resource *));
                                         if (!v)
                                                 return -ENOMEM;
                                         rec->refs = v;
@@ -1196,8 +1197,18 @@ static int reuse_block(Compiler *k, EndpointRecord *rec) {
 /* One chain of a new block: the record's previous one if its plan is the
  * same (a policy object replaced by an edit still has the same name),
  * else built. */
-static int block_chain(Compiler *k, EndpointRecord *rec, NftBlock *b, const Endpoint *e, Flavour f, Direction d,
-                       ChainPlan *plan, NftChain **ret) {
+/* The chains of a block and their plans' signatures: in the record only
+ * once the block is in the ruleset (a failed build leaves it as it was). */
+typedef struct BlockChains {
+        NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX];
+        uint64_t signatures[_FLAVOUR_MAX][_DIRECTION_MAX];
+} BlockChains;
+
+/* One chain of a new block: the record's previous one if its plan is the
+ * same (a policy object replaced by an edit still has the same name),
+ * else built. */
+static int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, const Endpoint *e, Flavour f,
+                       Direction d, ChainPlan *plan, BlockChains *out) {
         char buf[OBJECT_NAME_MAX];
         uint64_t signature;
         size_t first;
@@ -1206,9 +1217,11 @@ static int block_chain(Compiler *k, EndpointRecord *rec, NftBlock *b, const Endp
 
         if (k->sharing) {
                 /* The same policies: the same chain, its targets in place. */
-                c = rec->chains[f][d];
-                *ret = c;
-                return block_add_chain(b, c);
+                if (!rec->chains[f][d])
+                        return -EINVAL; /* cannot be, with the same shape */
+                out->chains[f][d] = rec->chains[f][d];
+                out->signatures[f][d] = rec->signatures[f][d];
+                return block_add_chain(b, rec->chains[f][d]);
         }
         first = plan->n;
         r = plan_endpoint(k, e, f, d, plan, &signature);
@@ -1227,20 +1240,21 @@ static int block_chain(Compiler *k, EndpointRecord *rec, NftBlock *b, const Endp
                 }
         }
         r = block_add_chain(b, c);
-        nft_chain_unref(c);
+        nft_chain_unref(c); /* the block holds it */
         if (r < 0)
                 return r;
-        rec->signatures[f][d] = signature;
-        *ret = c;
+        out->chains[f][d] = c;
+        out->signatures[f][d] = signature;
         return 0;
 }
 
 /* An endpoint's block, built: its counters, its chains and its elements in
  * the dispatch maps and own-ifnames. */
-static int build_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, ChainPlan *plan, NftBlock **ret) {
-        NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX] = {};
+static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, ChainPlan *plan, NftBlock **ret,
+                       BlockChains *ret_chains) {
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
         NftBlock *b = nft_block_new(e->name);
+        BlockChains bc = {};
         int r;
 
         if (!b)
@@ -1253,10 +1267,10 @@ static int build_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, Chai
                 for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++) {
                         if (!endpoint_has_flavour(e, (Flavour)f, (Direction)d))
                                 continue;
-                        r = block_chain(k, rec, b, e, (Flavour)f, (Direction)d, plan, &chains[f][d]);
+                        r = block_chain(k, rec, b, e, (Flavour)f, (Direction)d, plan, &bc);
                         for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
                                 _cleanup_free_ char *elem = NULL;
-                                if (asprintf(&elem, "\"%s\" : jump %s", e->ifnames[i], chains[f][d]->name) < 0)
+                                if (asprintf(&elem, "\"%s\" : jump %s", e->ifnames[i], bc.chains[f][d]->name) < 0)
                                         r = -ENOMEM;
                                 else
                                         r = block_add_element(b, flavour_map[f][d], elem);
@@ -1272,24 +1286,19 @@ static int build_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, Chai
                 nft_block_unref(b);
                 return r;
         }
-        memcpy(rec->chains, chains, sizeof(chains));
         *ret = b;
+        *ret_chains = bc;
         return 0;
 }
 
-/* Records what the new block was compiled from (rec->chains and
- * signatures are set by build_block()). */
-static int record_update(Compiler *k, EndpointRecord *rec, const Endpoint *e, NftBlock *b, ChainPlan *plan,
-                         size_t n_shape) {
-        NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX];
-        uint64_t signatures[_FLAVOUR_MAX][_DIRECTION_MAX];
+/* Records what the new block (now in the ruleset) was compiled from. */
+static int record_update(Compiler *k, EndpointRecord *rec, const Endpoint *e, NftBlock *b, const BlockChains *bc,
+                         ChainPlan *plan, size_t n_shape) {
         int r;
 
-        memcpy(chains, rec->chains, sizeof(chains));
-        memcpy(signatures, rec->signatures, sizeof(signatures));
         record_clear(rec);
-        memcpy(rec->chains, chains, sizeof(chains));
-        memcpy(rec->signatures, signatures, sizeof(signatures));
+        memcpy(rec->chains, bc->chains, sizeof(bc->chains));
+        memcpy(rec->signatures, bc->signatures, sizeof(bc->signatures));
         rec->block = nft_block_ref(b);
         rec->info = endpoint_info_ref(e->info);
         rec->targets = steal_ptr(plan->targets);
@@ -1321,13 +1330,14 @@ fail:
  * and the record otherwise as it was. */
 static int rebuild_block_elements(Compiler *k, EndpointRecord *rec, const Endpoint *e) {
         NftBlock *b = NULL;
+        BlockChains bc;
         char **ifnames = new_array(e->n_ifnames, sizeof(char *));
         size_t n = 0;
         int r;
 
         if (!ifnames)
                 return -ENOMEM;
-        r = build_block(k, rec, e, NULL, &b);
+        r = build_block(k, rec, e, NULL, &b, &bc); /* the record's chains, in the new block */
         for (; r >= 0 && n < e->n_ifnames; n++)
                 if (!(ifnames[n] = strdup(e->ifnames[n])))
                         r = -ENOMEM;
@@ -1367,11 +1377,12 @@ static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
                 return r;
         if (rec->block && record_matches(rec, e, k->cache->shape, n_shape))
                 return reuse_block(k, rec);
-        r = build_block(k, rec, e, &plan, &b);
+        BlockChains bc;
+        r = build_block(k, rec, e, &plan, &b, &bc);
         if (r >= 0)
                 r = ruleset_add_block(k->rs, b);
         if (r >= 0)
-                r = record_update(k, rec, e, b, &plan, n_shape);
+                r = record_update(k, rec, e, b, &bc, &plan, n_shape);
         nft_block_unref(b);
         free(plan.targets);
         return r;

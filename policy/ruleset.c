@@ -375,10 +375,10 @@ size_t ruleset_count_rules(const Ruleset *rs) {
                         }                                                                \
         } while (0)
 
-/* A set's elements with those the blocks give it, sorted (for printing
- * and replacing: not on the path of a small change). */
-static char **all_elements(const Ruleset *rs, const NftSet *s, size_t *ret_n, StrBuf *out) {
-        size_t n = s->n_elements, k = 0;
+/* A set's elements (its own if own) with those the blocks give it, sorted
+ * (for printing and replacing: not on the path of a small change). */
+static char **set_elements(const Ruleset *rs, const NftSet *s, bool own, size_t *ret_n, StrBuf *out) {
+        size_t n = own ? s->n_elements : 0, k = 0;
         char **v;
 
         for (size_t i = 0; i < rs->n_blocks; i++)
@@ -389,7 +389,7 @@ static char **all_elements(const Ruleset *rs, const NftSet *s, size_t *ret_n, St
                 *ret_n = 0;
                 return NULL;
         }
-        for (size_t i = 0; i < s->n_elements; i++)
+        for (size_t i = 0; own && i < s->n_elements; i++)
                 v[k++] = s->elements[i];
         for (size_t i = 0; i < rs->n_blocks; i++)
                 for (size_t j = 0; j < rs->blocks[i]->n_elements; j++)
@@ -443,7 +443,7 @@ void ruleset_print(const Ruleset *rs, StrBuf *out) {
         for (size_t i = 0; i < rs->n_sets; i++) {
                 const NftSet *s = rs->sets[i];
                 strbuf_printf(out, "\t%s %s {\n\t\t%s\n", s->is_map ? "map" : "set", s->name, s->type);
-                v = all_elements(rs, s, &n, out);
+                v = set_elements(rs, s, true, &n, out);
                 print_elements(out, v, n, "\t\t");
                 free(v);
                 strbuf_append(out, "\t}\n\n");
@@ -503,7 +503,7 @@ void ruleset_commands_replace(const Ruleset *rs, StrBuf *out) {
         for (size_t i = 0; i < rs->n_sets; i++)
                 cmd_add_set(out, rs->sets[i]);
         for (size_t i = 0; i < rs->n_sets; i++) {
-                v = all_elements(rs, rs->sets[i], &n, out);
+                v = set_elements(rs, rs->sets[i], true, &n, out);
                 cmd_elements(out, "add", rs->sets[i], v, n);
                 free(v);
         }
@@ -676,10 +676,18 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 cmd_block_elements(out, "delete", &pairs, true, s);
         }
         for (size_t i = 0; i < new->n_sets; i++) {
-                n = set_difference(new->sets[i], find_set_like(old, new->sets[i]), &v, out);
+                const NftSet *o = find_set_like(old, new->sets[i]);
+                n = set_difference(new->sets[i], o, &v, out);
                 cmd_elements(out, "add", new->sets[i], v, n);
                 free(v);
-                cmd_block_elements(out, "add", &pairs, false, new->sets[i]);
+                if (o) {
+                        cmd_block_elements(out, "add", &pairs, false, new->sets[i]);
+                        continue;
+                }
+                /* A new set: every block's elements, shared blocks too. */
+                v = set_elements(new, new->sets[i], false, &n, out);
+                cmd_elements(out, "add", new->sets[i], v, n);
+                free(v);
         }
         /* 3. Changed chains are flushed and refilled within the transaction. */
         for (size_t i = 0; i < new->n_chains; i++) {

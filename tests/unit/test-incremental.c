@@ -141,6 +141,28 @@ static void test_edit_sequence(void) {
         check_same(&w, cc, kc, "a tier and a policy in it added");
         put(&w, HEAD "kind: Tier\nmetadata: {name: early}\nspec: {order: 2000000, defaultAction: Pass}\n");
         check_same(&w, cc, kc, "the tier moved after the default tier, passing at its end");
+        /* The same tier again (a new object, as an Apply makes), then a
+         * label edit that rebuilds the endpoint's block: the old Tier object
+         * must not be referenced any more. */
+        put(&w, HEAD "kind: Tier\nmetadata: {name: early}\nspec: {order: 2000000, defaultAction: Pass}\n");
+        check_same(&w, cc, kc, "the same tier applied again");
+        put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: local-a, labels: {role: web, extra: x}}\n"
+                     "spec: {node: node1, interfaceName: eth0, expectedIPs: [10.0.0.1], profiles: [p1], ports: [{name: http, protocol: TCP, port: 80}]}\n");
+        check_same(&w, cc, kc, "then a local HEP relabelled");
+        /* A rule with more ports than any fixed bound, numeric and named. */
+        {
+                StrBuf doc = STRBUF_INIT;
+                strbuf_append(&doc, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: many-ports}\n"
+                                         "spec: {selector: all(), ingress: [{action: Allow, protocol: TCP, destination: {ports: [http");
+                for (int p = 1; p <= 150; p++)
+                        strbuf_printf(&doc, ", %d", 1000 + p * 3);
+                strbuf_append(&doc, "]}}]}\n");
+                put(&w, strbuf_str(&doc));
+                strbuf_done(&doc);
+        }
+        check_same(&w, cc, kc, "a rule with 151 ports");
+        del(&w, KIND_GLOBAL_NETWORK_POLICY, "many-ports");
+        check_same(&w, cc, kc, "that policy deleted");
         put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: db}\nspec: {selector: \"zone == 'b'\", order: 1, egress: [{action: Pass}]}\n");
         check_same(&w, cc, kc, "a policy's order and selector changed");
         del(&w, KIND_GLOBAL_NETWORK_POLICY, "db");
