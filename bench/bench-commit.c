@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "bench-resources.h"
+#include "bench-util.h"
 #include "compile.h"
 #include "enforcer.h"
-#include "loader.h"
 #include "strbuf.h"
 
 #define N_HEPS 10000
@@ -30,19 +30,6 @@
 #define N_POLICIES 1000
 #define RUNS 5
 #define EDITS 5 /* policy edits and HEP additions per run */
-
-static double now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return x < y ? -1 : x > y;
-}
 
 static void report(const char *what, double *v, size_t n, const char *target) {
         qsort(v, n, sizeof(double), compare_doubles);
@@ -95,28 +82,6 @@ static void gen_policy(StrBuf *b, size_t i, unsigned port_base) {
                       i % 200);
 }
 
-/* The datastore hands resources over sorted by kind and name. */
-static int compare_identity(const void *a, const void *b) {
-        const Resource *x = *(Resource *const *)a, *y = *(Resource *const *)b;
-
-        return x->kind != y->kind ? (int)x->kind - (int)y->kind : strcmp(x->meta.name, y->meta.name);
-}
-
-static int load(const char *text, ResourceList *l) {
-        ParseError e = PARSE_ERROR_INIT;
-
-        if (resources_parse("bench.yaml", text, strlen(text), l, &e) < 0) {
-                fprintf(stderr, "%s\n", e.message);
-                return -1;
-        }
-        for (size_t i = 0; i < l->n; i++)
-                if (resource_check(l->v[i], &e) < 0) {
-                        fprintf(stderr, "%s\n", e.message);
-                        return -1;
-                }
-        return 0;
-}
-
 #define FLOOR_COMMITS 40
 
 int main(void) {
@@ -157,9 +122,8 @@ int main(void) {
                         gen_hep(&text, i, i < N_LOCAL ? "bench" : "other");
                 for (size_t i = 0; i < N_POLICIES; i++)
                         gen_policy(&text, i, 1000);
-                if (load(strbuf_str(&text), &l) < 0 || nft_backend_new(&nft) < 0)
+                if (bench_load_resources(strbuf_str(&text), &l) < 0 || nft_backend_new(&nft) < 0)
                         return 1;
-                qsort(l.v, l.n, sizeof(Resource *), compare_identity);
                 /* A table from an earlier run: the first commit replaces it. */
                 t = now_ms();
                 r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
@@ -188,7 +152,7 @@ int main(void) {
                         StrBuf p = STRBUF_INIT;
                         ResourceList np = RESOURCE_LIST_INIT;
                         gen_policy(&p, 17, 2000 + (unsigned)at * 10);
-                        if (load(strbuf_str(&p), &np) < 0)
+                        if (bench_load_resources(strbuf_str(&p), &np) < 0)
                                 return 1;
                         for (size_t i = 0; i < l.n; i++)
                                 if (l.v[i]->kind == KIND_GLOBAL_NETWORK_POLICY && streq(l.v[i]->meta.name, "pol17")) {
@@ -217,7 +181,7 @@ int main(void) {
                         strbuf_printf(&h, "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
                                           "metadata: {name: added%zu, labels: {app: a1}}\nspec: {node: bench, interfaceName: new%zu}\n",
                                       at, at);
-                        if (load(strbuf_str(&h), &nh) < 0 || resource_list_add(&l, nh.v[0]) < 0)
+                        if (bench_load_resources(strbuf_str(&h), &nh) < 0 || resource_list_add(&l, nh.v[0]) < 0)
                                 return 1;
                         nh.n = 0;
                         t = now_ms();

@@ -22,21 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 #define BUS_NAME "org.projectcalico.HostEndpoint1"
 #define ROOT "/org/projectcalico/HostEndpoint1"
-
-static double now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
 
 static void report(const char *what, double *v, size_t n) {
         qsort(v, n, sizeof(double), compare_doubles);

@@ -15,52 +15,17 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "check.h"
+#include "bench-resources.h"
+#include "bench-util.h"
 #include "compile.h"
-#include "loader.h"
 #include "strbuf.h"
 
 #define EVENTS 400
 #define ROUNDS 3
 
-static double now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return x < y ? -1 : x > y;
-}
-
 static void report(const char *what, double *v, size_t n) {
         qsort(v, n, sizeof(double), compare_doubles);
         printf("  %-24s p50 %6.3f ms  p99 %6.3f ms  max %6.3f ms\n", what, v[n / 2], v[n * 99 / 100], v[n - 1]);
-}
-
-static int compare_identity(const void *a, const void *b) {
-        const Resource *x = *(Resource *const *)a, *y = *(Resource *const *)b;
-
-        return x->kind != y->kind ? (int)x->kind - (int)y->kind : strcmp(x->meta.name, y->meta.name);
-}
-
-static int load(const char *text, ResourceList *l) {
-        ParseError e = PARSE_ERROR_INIT;
-
-        if (resources_parse("bench.yaml", text, strlen(text), l, &e) < 0) {
-                fprintf(stderr, "%s\n", e.message);
-                return -1;
-        }
-        for (size_t i = 0; i < l->n; i++)
-                if (resource_check(l->v[i], &e) < 0) {
-                        fprintf(stderr, "%s\n", e.message);
-                        return -1;
-                }
-        qsort(l->v, l->n, sizeof(Resource *), compare_identity);
-        return 0;
 }
 
 static void by_name_resources(StrBuf *b) {
@@ -155,7 +120,7 @@ static int bench(const char *title, bool by_address, bool cold) {
         size_t n_present = by_address ? 100 : 500, at = 0;
 
         (by_address ? by_address_resources : by_name_resources)(&text);
-        if (load(strbuf_str(&text), &l) < 0)
+        if (bench_load_resources(strbuf_str(&text), &l) < 0)
                 return -1;
         for (int i = 0; i < 1000; i++) {
                 char name[16], ip[32];

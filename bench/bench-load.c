@@ -7,25 +7,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench-util.h"
 #include "check.h"
 #include "loader.h"
 #include "strbuf.h"
 
 #define N_HEPS 10000
 #define RUNS 7
-
-static double now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return x < y ? -1 : x > y;
-}
 
 static void generate(StrBuf *b, size_t n) {
         for (size_t i = 0; i < n; i++)

@@ -355,21 +355,34 @@ expect_err_contains "is not readable by this user; these are the HostEndpoints h
 chmod 755 "$DS"
 
 echo "# WaitInterface"
-put_resource eth2.yaml <<'EOF'
+# waiting_hep IFNAME: a HostEndpoint IFNAME-hep for an interface not there yet.
+waiting_hep() {
+        put_resource "$1.yaml" <<EOF
 apiVersion: projectcalico.org/v3
 kind: HostEndpoint
-metadata: {name: eth2-hep}
-spec: {node: node1, interfaceName: eth2}
+metadata: {name: $1-hep}
+spec: {node: node1, interfaceName: $1}
 EOF
-wait_for '[ "$(prop "$(endpoint_path eth2-hep)" Endpoint State)" = waiting ]'
-manager_call WaitInterface su eth2 10000 >"$T/wait.out" 2>&1 &
-WAITER=$!
-sleep 0.3
-expect_true 'kill -0 $WAITER' "WaitInterface waits while eth2 does not exist"
+        wait_for "[ \"\$(prop \"\$(endpoint_path $1-hep)\" Endpoint State)\" = waiting ]"
+}
+# started_then_plugged IFNAME WHAT COMMAND...: COMMAND, in the background,
+# is still running 300 ms later; then IFNAME is plugged in and COMMAND's
+# exit status is in $WRC, its output in $T/started.out.
+started_then_plugged() {
+        local ifname=$1 what=$2 pid
+        shift 2
+        "$@" >"$T/started.out" 2>&1 &
+        pid=$!
+        sleep 0.3
+        expect_true "kill -0 $pid" "$what"
+        veth_add host "$ifname" h2 "$ifname"
+        wait "$pid"
+        WRC=$?
+}
+waiting_hep eth2
 netns_add h2
-veth_add host eth2 h2 eth2
-wait "$WAITER"
-WRC=$?
+started_then_plugged eth2 "WaitInterface waits while eth2 does not exist" manager_call WaitInterface su eth2 10000
+cp "$T/started.out" "$T/wait.out"
 expect_true '[ $WRC -eq 0 ] && [ "$(cat "$T/wait.out")" = "s \"eth2-hep\"" ]' "returns eth2-hep once eth2 is hot-plugged and enforced"
 expect_true '[ "$(prop "$BUS_ROOT/interface/$(ip -n "$(ns host)" -o link show eth2 | cut -d: -f1)" Interface Enforced)" = true ]' \
         "and the interface says Enforced"
@@ -384,23 +397,11 @@ expect_true '[ "$elapsed" -ge 300 ]' "not before its timeout (${elapsed} ms)"
 echo "# the NetworkManager dispatcher pre-up hook (run as NM runs it: INTERFACE ACTION)"
 HOOK="$SRCDIR/packaging/networkmanager/50-hostendpoint"
 nm_hook() { DBUS_SYSTEM_BUS_ADDRESS=$BUS "$HOOK" "$@"; }
-put_resource eth3.yaml <<'EOF'
-apiVersion: projectcalico.org/v3
-kind: HostEndpoint
-metadata: {name: eth3-hep}
-spec: {node: node1, interfaceName: eth3}
-EOF
-wait_for '[ "$(prop "$(endpoint_path eth3-hep)" Endpoint State)" = waiting ]'
-nm_hook eth3 pre-up >"$T/hook.out" 2>&1 &
-HOOKER=$!
-sleep 0.3
-expect_true 'kill -0 $HOOKER' "pre-up for eth3 holds activation while eth3 is not enforced"
-veth_add host eth3 h2 eth3
-wait "$HOOKER"
-HRC=$?
-expect_true '[ $HRC -eq 0 ] && [ "$(prop "$(endpoint_path eth3-hep)" Endpoint State)" = enforced ]' \
+waiting_hep eth3
+started_then_plugged eth3 "pre-up for eth3 holds activation while eth3 is not enforced" nm_hook eth3 pre-up
+expect_true '[ $WRC -eq 0 ] && [ "$(prop "$(endpoint_path eth3-hep)" Endpoint State)" = enforced ]' \
         "and lets it go on (exit 0) once eth3 is enforced"
-expect_true 'grep -q "eth3: enforced by HostEndpoint .eth3-hep." "$T/hook.out"' "saying which HostEndpoint"
+expect_true 'grep -q "eth3: enforced by HostEndpoint .eth3-hep." "$T/started.out"' "saying which HostEndpoint"
 run nm_hook eth3 up
 expect_rc 0 "other actions pass at once"
 run env HOSTENDPOINT_WAIT_MS=300 DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$HOOK" eth8 pre-up
