@@ -110,6 +110,11 @@ struct CompileCache {
         NftSet **shared_sets;
         size_t n_shared_sets;
         bool shared_valid;
+        /* The calculation the last successful compilation was for: only
+         * its direct successor (same CalcCache, next run) can share, since
+         * the change list covers one run. */
+        const CalcCache *last_calc_cache;
+        uint64_t last_calc_gen;
         uint64_t generation; /* of the compilation under way, or the last one */
 };
 
@@ -1436,7 +1441,8 @@ static int plan_sharing(Compiler *k) {
         int r;
 
         k->sharing = false;
-        if (!c->shared_valid || !calc->cache || calc->cache->changed_all || calc->cache->n_changed)
+        if (!c->shared_valid || !calc->cache || calc->cache != c->last_calc_cache ||
+            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->changed_all || calc->cache->n_changed)
                 return 0;
         k->recs = new_array(calc->n_endpoints, sizeof(EndpointRecord *));
         k->full = new_array(calc->n_endpoints, sizeof(bool));
@@ -1455,6 +1461,10 @@ static int plan_sharing(Compiler *k) {
                         return r;
                 if (rec->n_shape != n_shape || memcmp(rec->shape, c->shape, n_shape * sizeof(uintptr_t)) != 0)
                         return 0;
+                for (int f = 0; f < _FLAVOUR_MAX; f++)
+                        for (int d = 0; d < _DIRECTION_MAX; d++)
+                                if (endpoint_has_flavour(e, (Flavour)f, (Direction)d) && !rec->chains[f][d])
+                                        return 0;
                 k->recs[i] = rec;
                 k->full[i] = record_matches(rec, e, c->shape, n_shape);
                 matched++;
@@ -1794,6 +1804,7 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         /* A new generation for each compilation, failed ones included:
          * "used in this one" must never be left over from another. */
         k.cache->generation++;
+        set_cache_begin(k.cache->sets);
         /* About as many chains as last time: no rehashing while adding. */
         r = strmap_reserve(&rs->chain_index, k.cache->chains.n + 64);
         if (r >= 0)
@@ -1819,17 +1830,20 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         strmap_done(&k.selectors);
         free(k.recs);
         free(k.full);
-        if (r >= 0 && !k.sharing)
-                r = shared_keep(k.cache, rs, chains_from, sets_from);
         if (r < 0) {
                 /* Records may now describe chains the shared ones lack. */
                 shared_drop(k.cache);
                 return r;
         }
+        /* Without memory to keep them, the next compilation builds all. */
+        if (!k.sharing && shared_keep(k.cache, rs, chains_from, sets_from) < 0)
+                shared_drop(k.cache);
+        k.cache->last_calc_cache = calc->cache;
+        k.cache->last_calc_gen = calc->cache ? calc->cache->generation : 0;
         if (k.sharing) {
                 /* Nothing was built: nothing can have gone but blocks. */
                 sweep_records(k.cache);
-                set_cache_skip_sweep(k.cache->sets);
+                set_cache_keep_all(k.cache->sets, calc);
         } else
                 compile_cache_sweep(k.cache);
         ruleset_finish(rs);

@@ -72,6 +72,9 @@ void set_cache_sweep(SetCache *sc) {
                 (void)strmap_put(&sc->by_key, sc->list[k - 1]->key, sc->list[k - 1]);
         }
         sc->n = k;
+}
+
+void set_cache_begin(SetCache *sc) {
         sc->generation++;
 }
 
@@ -341,6 +344,13 @@ bool cached_set_empty(const CachedSet *cs, int family) {
         return !s || s->n_elements == 0;
 }
 
-void set_cache_skip_sweep(SetCache *sc) {
-        sc->generation++;
+void set_cache_keep_all(SetCache *sc, const Calc *calc) {
+        uint64_t calc_gen = calc->cache->generation;
+
+        /* No HEP changed in this calculation: members as of the previous
+         * one are members now, and the next compilation can update them
+         * incrementally from here. */
+        for (size_t i = 0; i < sc->n; i++)
+                if (sc->list[i]->calc_gen + 1 == calc_gen)
+                        sc->list[i]->calc_gen = calc_gen;
 }

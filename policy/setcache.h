@@ -29,8 +29,11 @@ int set_cache_named_port(SetCache *sc, const Calc *calc, Ruleset *rs, const char
 int set_cache_use(SetCache *sc, const Calc *calc, Ruleset *rs, CachedSet *cs);
 const char *cached_set_name(const CachedSet *cs, int family);
 bool cached_set_empty(const CachedSet *cs, int family);
+/* Before each compilation, failed ones included. */
+void set_cache_begin(SetCache *sc);
 /* After a compilation: forget the sets it did not use. */
 void set_cache_sweep(SetCache *sc);
-/* Ends a compilation that used no set through the cache (it took the
- * previous sets whole): nothing is dropped. */
-void set_cache_skip_sweep(SetCache *sc);
+/* Instead of a sweep, after a compilation that took the previous sets
+ * whole for a calculation in which no HEP changed (calc): nothing is
+ * dropped, and every set stays current for incremental updates. */
+void set_cache_keep_all(SetCache *sc, const Calc *calc);

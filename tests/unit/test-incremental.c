@@ -185,6 +185,20 @@ static void test_edit_sequence(void) {
         check_same(&w, cc, kc, "the address on the by-name HEP's interface");
         w.n_ifaces = 1;
         check_same(&w, cc, kc, "both interfaces unplugged");
+        /* A calculation that is never compiled (the enforcer's, when its
+         * computation fails part way) must not let the next one take the
+         * previous sets as they were: here a remote selector member goes. */
+        put(&w, HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: from-db}\n"
+                     "spec: {selector: all(), ingress: [{action: Allow, source: {selector: \"role == 'db'\"}}]}\n");
+        check_same(&w, cc, kc, "a policy allowing the db HEPs");
+        {
+                Calc *lost = NULL;
+                del(&w, KIND_HOST_ENDPOINT, "remote-b");
+                ASSERT_OK(calc_run(w.res.v, w.res.n, "node1", w.ifaces, w.n_ifaces, cc, &lost));
+                calc_free(lost);
+        }
+        check_same(&w, cc, kc, "one of them deleted in a calculation that was not compiled");
+        del(&w, KIND_GLOBAL_NETWORK_POLICY, "from-db");
         put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: local-a, labels: {role: web}}\n"
                      "spec: {node: node2, interfaceName: eth0, expectedIPs: [10.0.0.1]}\n");
         check_same(&w, cc, kc, "a local HEP moved to another node");
