@@ -73,12 +73,6 @@ bool is_resource_file_name(const char *name) {
                (n > 5 && streq(name + n - 5, ".json"));
 }
 
-void strv_free_n(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 typedef struct PathList {
         char **v;
         size_t n, alloc;

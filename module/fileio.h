@@ -13,6 +13,5 @@ int read_file_limited(const char *path, size_t max, char **ret, size_t *ret_len,
  * recursive: descend into subdirectories (dot-directories skipped). */
 int list_resource_files(const char *dir, bool recursive, char ***ret, size_t *ret_n);
 bool is_resource_file_name(const char *name);
-void strv_free_n(char **v, size_t n);
 /* Reads resources from a file, "-" (stdin) or a directory, as hepctl -f. */
 int resources_load_path(const char *path, bool recursive, ResourceList *ret, ParseError *reterr);

@@ -35,6 +35,17 @@ const char *endpoint_state_to_string(EndpointState s) {
         return "unknown";
 }
 
+void protocol_format(uint8_t p, char buf[static 8]) {
+        if (p == IPPROTO_TCP)
+                snprintf(buf, 8, "tcp");
+        else if (p == IPPROTO_UDP)
+                snprintf(buf, 8, "udp");
+        else if (p == IPPROTO_SCTP)
+                snprintf(buf, 8, "sctp");
+        else
+                snprintf(buf, 8, "%u", p);
+}
+
 uint8_t protocol_number(const Protocol *p) {
         static const struct {
                 const char *name;

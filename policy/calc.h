@@ -237,3 +237,5 @@ int calc_named_port_members(const Calc *c, const Selector *sel, const char *port
 
 /* Protocol number for a rule protocol (name or number); 0 if unknown. */
 uint8_t protocol_number(const Protocol *p);
+/* "tcp", "udp", "sctp", else the number, as nft writes protocols. */
+void protocol_format(uint8_t p, char buf[static 8]);

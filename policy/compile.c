@@ -18,12 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compile-rule.h"
 #include "setcache.h"
 #include "strbuf.h"
 
-#define MARK_ACCEPT "0x00010000"
-#define MARK_PASS "0x00020000"
-#define MARK_DROP "0x00040000"
 #define CLEAR_ALL "meta mark set meta mark & 0xfff8ffff"
 #define CLEAR_PASS_DROP "meta mark set meta mark & 0xfff9ffff"
 #define IF_ACCEPT "meta mark & " MARK_ACCEPT " != 0"
@@ -31,7 +29,6 @@
 #define IF_NOT_PASSED "meta mark & " MARK_PASS " == 0"
 #define IF_UNDECIDED "meta mark & 0x00070000 == 0"
 #define SET_ACCEPT "meta mark set meta mark | " MARK_ACCEPT
-#define LOG_PREFIX "calico-packet: "
 /* IPv6 neighbour discovery and MLD always pass (our decision 10). */
 #define ALLOW_ND "icmpv6 type @nd-types accept"
 
@@ -49,43 +46,12 @@ static const char *const flavour_map[_FLAVOUR_MAX][_DIRECTION_MAX] = {
         [FLAVOUR_UNTRACKED] = { "disp-raw-in", "disp-raw-out" },
 };
 
-/* A selector as rules use it, parsed once per compilation however many
- * rules mention it, with the names of the sets it resolves to. */
-typedef struct ParsedSelector {
-        char *text;
-        Selector *sel;
-        char *canon;
-        uint64_t hash;
-        bool sets_built;
-        char set4[32], set6[32];
-} ParsedSelector;
-
-/* A set a rules chain refers to, recorded when the chain is compiled so
- * that a later compilation can reuse the chain: it puts the same sets in
- * place and checks that none became empty or non-empty (an empty set can
- * remove rules; compile_rule_family). */
-typedef enum SetDepKind {
-        DEP_SELECTOR,
-        DEP_NAMED_PORT,
-        DEP_LIST,
-        _DEP_KIND_MAX,
-        _DEP_KIND_INVALID = -EINVAL,
-} SetDepKind;
-
-typedef struct SetDep {
-        SetDepKind kind;
-        CachedSet *set; /* DEP_SELECTOR, DEP_NAMED_PORT: the set cache's entry */
-        NftSet *list;   /* DEP_LIST: the set itself (immutable, shared) */
-        bool empty4, empty6;
-} SetDep;
-
 typedef struct CachedChain {
         char *name;          /* the map key: outlives the chains compiled under it */
         uint64_t name_hash;
         const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
         NftChain *chain;
-        SetDep *deps;
-        size_t n_deps, alloc_deps;
+        SetDeps deps;        /* the sets its rules use, as they were */
         uint64_t used;
 } CachedChain;
 
@@ -122,10 +88,7 @@ typedef struct Compiler {
         const Calc *calc;
         Ruleset *rs;
         CompileCache *cache;
-        CachedChain *recording; /* the chain being compiled: its set dependencies */
-        StrMap selectors; /* text → ParsedSelector */
-        ParsedSelector **all_selectors;
-        size_t n_selectors, alloc_selectors;
+        RuleCompiler rules; /* what turns each rule into nft rules */
         /* Whether any endpoint has untracked (doNotTrack) or pre-DNAT
          * policy: their hooks exist only then, as every packet pays for a
          * hook it passes through. */
@@ -140,16 +103,6 @@ typedef struct Compiler {
 
 /* ---- names ---- */
 
-static uint64_t hash_str(const char *s) {
-        uint64_t h = 14695981039346656037ULL;
-
-        for (; *s; s++) {
-                h ^= (unsigned char)*s;
-                h *= 1099511628211ULL;
-        }
-        return h;
-}
-
 /* prefix.name, shortened with a hash when it would be too long for the
  * kernel (object names are at most 255 bytes). */
 #define OBJECT_NAME_MAX 256
@@ -162,7 +115,7 @@ static const char *object_name_buf(const char *prefix, const char *name, char bu
                 buf[lp] = '.';
                 memcpy(buf + lp + 1, name, ln + 1);
         } else
-                snprintf(buf, OBJECT_NAME_MAX, "%.32s.%.150s_%016" PRIx64, prefix, name, hash_str(name));
+                snprintf(buf, OBJECT_NAME_MAX, "%.32s.%.150s_%016" PRIx64, prefix, name, strmap_hash(name));
         return buf;
 }
 
@@ -172,526 +125,9 @@ static char *object_name(const char *prefix, const char *name) {
         return strdup(object_name_buf(prefix, name, buf));
 }
 
-/* ---- sets for selectors and named ports ---- */
-
-static const char *proto_name(uint8_t p) {
-        switch (p) {
-        case IPPROTO_TCP:
-                return "tcp";
-        case IPPROTO_UDP:
-                return "udp";
-        case IPPROTO_SCTP:
-                return "sctp";
-        default:
-                return NULL;
-        }
-}
-
-static void format_proto(uint8_t p, char buf[static 8]) {
-        const char *n = proto_name(p);
-
-        if (n)
-                snprintf(buf, 8, "%s", n);
-        else
-                snprintf(buf, 8, "%u", p);
-}
-
-
-/* The sets a selector resolves to: "sel4-<hash>" and "sel6-<hash>", named
- * after its canonical form, filled once per compilation. */
-static int record_dep(Compiler *k, SetDepKind kind, CachedSet *set, NftSet *list) {
-        CachedChain *cc = k->recording;
-        SetDep *d;
-
-        if (!cc)
-                return 0;
-        d = grow_array(cc->deps, &cc->alloc_deps, cc->n_deps + 1, sizeof(SetDep));
-        if (!d)
-                return -ENOMEM;
-        cc->deps = d;
-        cc->deps[cc->n_deps++] = (SetDep) {
-                .kind = kind,
-                .set = set,
-                .list = nft_set_ref(list),
-                .empty4 = set && cached_set_empty(set, 4),
-                .empty6 = set && cached_set_empty(set, 6),
-        };
-        return 0;
-}
-
-/* The sets a selector resolves to ("sel4-<hash>", "sel6-<hash>"). */
-static int selector_sets(Compiler *k, ParsedSelector *p, CachedSet **ret) {
-        int r = set_cache_selector(k->cache->sets, k->calc, k->rs, p->canon, ret);
-
-        if (r < 0)
-                return r;
-        return record_dep(k, DEP_SELECTOR, *ret, NULL);
-}
-
-static int named_port_sets(Compiler *k, ParsedSelector *p, const char *port, uint8_t proto, CachedSet **ret) {
-        int r = set_cache_named_port(k->cache->sets, k->calc, k->rs, p->canon, port, proto, ret);
-
-        if (r < 0)
-                return r;
-        return record_dep(k, DEP_NAMED_PORT, *ret, NULL);
-}
-
-/* ---- one API rule → nft rules ---- */
-
-typedef struct Side {
-        const EntityRule *e;
-        const char *dir; /* "saddr" / "daddr" */
-        const char *port_dir; /* "sport" / "dport" */
-        ParsedSelector *sel;     /* effective positive selector: (selector) && !(notSelector), or NULL */
-        ParsedSelector *not_sel; /* only when there is no positive selector */
-        bool matches_nothing;    /* a selector that can only ever select pods */
-} Side;
-
-static void parsed_selector_free(ParsedSelector *p) {
-        if (!p)
-                return;
-        free(p->text);
-        selector_free(p->sel);
-        free(p->canon);
-        free(p);
-}
-
-/* Parses text once per compilation; later calls return the same object. */
-static int parse_sel(Compiler *k, const char *text, ParsedSelector **ret) {
-        ParsedSelector *p = strmap_get(&k->selectors, text), **v;
-        SelectorError e;
-        int r;
-
-        if (p) {
-                *ret = p;
-                return 0;
-        }
-        v = grow_array(k->all_selectors, &k->alloc_selectors, k->n_selectors + 1, sizeof(ParsedSelector *));
-        p = calloc(1, sizeof(ParsedSelector));
-        if (!v || !p) {
-                free(p);
-                return -ENOMEM;
-        }
-        k->all_selectors = v;
-        p->text = strdup(text);
-        if (!p->text) {
-                free(p);
-                return -ENOMEM;
-        }
-        r = selector_parse(text, &p->sel, &e);
-        if (r >= 0) {
-                p->canon = selector_to_string(p->sel);
-                r = p->canon ? 0 : -ENOMEM;
-        }
-        if (r >= 0)
-                r = strmap_put(&k->selectors, p->text, p);
-        if (r < 0) {
-                parsed_selector_free(p);
-                return r;
-        }
-        p->hash = hash_str(p->canon);
-        k->all_selectors[k->n_selectors++] = p;
-        *ret = p;
-        return 0;
-}
-
-/* Felix folds selector and notSelector into one positive selector; a
- * namespaceSelector other than global() or service-account/service matches
- * only pods, which are never on this host's endpoints. */
-static int side_init(Compiler *k, Side *s, const EntityRule *e, bool source) {
-        _cleanup_free_ char *text = NULL;
-        bool ns_global = false;
-
-        *s = (Side) { .e = e, .dir = source ? "saddr" : "daddr", .port_dir = source ? "sport" : "dport" };
-        if (!isempty(e->namespace_selector)) {
-                bool only_global = false;
-                if (selector_tokens_global_only(e->namespace_selector, &only_global) < 0 || !only_global) {
-                        s->matches_nothing = true;
-                        return 0;
-                }
-                ns_global = true;
-        }
-        if (e->service_accounts || e->services) {
-                s->matches_nothing = true;
-                return 0;
-        }
-        if (!isempty(e->selector) && !isempty(e->not_selector)) {
-                if (asprintf(&text, "(%s) && !(%s)", e->selector, e->not_selector) < 0)
-                        return -ENOMEM;
-        } else if (!isempty(e->selector))
-                text = strdup(e->selector);
-        else if (ns_global)
-                text = strdup("all()");
-        else if (!isempty(e->not_selector))
-                return parse_sel(k, e->not_selector, &s->not_sel);
-        else
-                return 0;
-        if (!text)
-                return -ENOMEM;
-        return parse_sel(k, text, &s->sel);
-}
-
-/* The alternatives for one side's ports: numeric ports (with the side's
- * selector set), or one named-port set each (already filtered by it). */
-typedef struct Alt {
-        StrBuf text;
-} Alt;
-
-static void append_addr_match(StrBuf *b, int family, const char *dir, const char *op, const char *set) {
-        strbuf_printf(b, " %s %s %s@%s", family == 4 ? "ip" : "ip6", dir, op, set);
-}
-
-/* A named set for a literal list, named after its content so that every
- * rule with the same list shares it. Named, not anonymous: the kernel binds
- * each anonymous set by walking the whole transaction, which makes a large
- * commit quadratic. */
-static int list_set(Compiler *k, const char *prefix, const char *type, char **elems, size_t n, char ret[static 40]) {
-        uint64_t h = 14695981039346656037ULL;
-        NftSet *s;
-
-        h ^= hash_str(type);
-        for (size_t i = 0; i < n; i++) {
-                h = (h ^ hash_str(elems[i])) * 1099511628211ULL;
-        }
-        snprintf(ret, 40, "%s-%016" PRIx64, prefix, h);
-        s = ruleset_find_set(k->rs, ret);
-        if (!s) {
-                s = ruleset_add_set(k->rs, ret, type, false);
-                if (!s)
-                        return -ENOMEM;
-                for (size_t i = 0; i < n; i++)
-                        if (set_add_element(s, elems[i]) < 0)
-                                return -ENOMEM;
-        }
-        return record_dep(k, DEP_LIST, NULL, s);
-}
-
-/* "80" or "1000-2000" */
-static char *port_text(const Port *p) {
-        char *t;
-
-        if (p->kind == PORT_RANGE && p->max != p->min) {
-                if (asprintf(&t, "%u-%u", p->min, p->max) < 0)
-                        return NULL;
-        } else if (asprintf(&t, "%u", p->min) < 0)
-                return NULL;
-        return t;
-}
-
-/* Matches one of a list: inline for one value, else a named set. */
-static int append_list_match(Compiler *k, StrBuf *b, const char *expr, bool negate, const char *set_prefix,
-                             const char *set_type, char **elems, size_t n) {
-        char name[40];
-        int r;
-
-        if (n == 0)
-                return 0;
-        if (n == 1) {
-                strbuf_printf(b, " %s %s%s", expr, negate ? "!= " : "", elems[0]);
-                return 0;
-        }
-        r = list_set(k, set_prefix, set_type, elems, n, name);
-        if (r < 0)
-                return r;
-        strbuf_printf(b, " %s %s@%s", expr, negate ? "!= " : "", name);
-        return 0;
-}
-
-static void strv_free_count(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
-static int append_port_list(Compiler *k, StrBuf *b, const PortList *l, const char *port_dir, bool negate) {
-        char **v, expr[16];
-        size_t n = 0;
-        int r = 0;
-
-        /* The common case, one port: no list to build. */
-        if (l->n == 1 && l->v[0].kind != PORT_NAMED) {
-                strbuf_printf(b, " th %s %s%u", port_dir, negate ? "!= " : "", l->v[0].min);
-                if (l->v[0].kind == PORT_RANGE && l->v[0].max != l->v[0].min)
-                        strbuf_printf(b, "-%u", l->v[0].max);
-                return 0;
-        }
-        if (l->n == 0)
-                return 0;
-        v = new_array(l->n, sizeof(char *));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < l->n && r >= 0; i++)
-                if (l->v[i].kind != PORT_NAMED) {
-                        v[n] = port_text(&l->v[i]);
-                        r = v[n++] ? 0 : -ENOMEM;
-                }
-        snprintf(expr, sizeof(expr), "th %s", port_dir);
-        if (r >= 0)
-                r = append_list_match(k, b, expr, negate, "ports", "type inet_service; flags interval;", v, n);
-        strv_free_count(v, n);
-        return r;
-}
-
-static int append_nets(Compiler *k, StrBuf *b, const StrList *nets, int family, const char *dir, bool negate) {
-        char **v, expr[16];
-        size_t n = 0;
-
-        if (nets->n == 0)
-                return 0;
-        v = new_array(nets->n, sizeof(char *));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < nets->n; i++)
-                if ((strchr(nets->v[i], ':') ? 6 : 4) == family)
-                        v[n++] = nets->v[i];
-        snprintf(expr, sizeof(expr), "%s %s", family == 4 ? "ip" : "ip6", dir);
-        int r = append_list_match(k, b, expr, negate, family == 4 ? "nets4" : "nets6",
-                                  family == 4 ? "type ipv4_addr; flags interval;" : "type ipv6_addr; flags interval;", v, n);
-        free(v);
-        return r;
-}
-
-static bool nets_have_family(const StrList *nets, int family) {
-        for (size_t i = 0; i < nets->n; i++)
-                if ((strchr(nets->v[i], ':') ? 6 : 4) == family)
-                        return true;
-        return false;
-}
-
-/* Builds the alternatives of one side for one family, appending to alts. */
-static int side_alternatives(Compiler *k, Side *s, int family, uint8_t proto, StrBuf *common, Alt *alts,
-                             size_t *n_alts) {
-        const EntityRule *e = s->e;
-        bool has_numeric = false, has_named = false;
-        CachedSet *cs;
-        int r;
-
-        for (size_t i = 0; i < e->ports.n; i++) {
-                has_named = has_named || e->ports.v[i].kind == PORT_NAMED;
-                has_numeric = has_numeric || e->ports.v[i].kind != PORT_NAMED;
-        }
-        /* Conditions every alternative shares: nets, negations. */
-        r = append_nets(k, common, &e->nets, family, s->dir, false);
-        if (r >= 0)
-                r = append_nets(k, common, &e->not_nets, family, s->dir, true);
-        if (r >= 0)
-                r = append_port_list(k, common, &e->not_ports, s->port_dir, true);
-        if (r < 0)
-                return r;
-        /* Against an empty set, a negative match is always true: left out.
-         * A positive one never matches: that alternative is dropped. Most
-         * hosts have addresses of one family only, so this halves the rules. */
-        if (s->not_sel) {
-                r = selector_sets(k, s->not_sel, &cs);
-                if (r < 0)
-                        return r;
-                if (!cached_set_empty(cs, family))
-                        append_addr_match(common, family, s->dir, "!= ", cached_set_name(cs, family));
-        }
-        for (size_t i = 0; i < e->not_ports.n; i++) {
-                const Port *p = &e->not_ports.v[i];
-                ParsedSelector *all = NULL;
-                if (p->kind != PORT_NAMED)
-                        continue;
-                if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
-                        return r;
-                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, &cs);
-                if (r < 0)
-                        return r;
-                if (!cached_set_empty(cs, family))
-                        strbuf_printf(common, " %s %s . meta l4proto . th %s != @%s", family == 4 ? "ip" : "ip6",
-                                      s->dir, s->port_dir, cached_set_name(cs, family));
-        }
-
-        if (!has_named || has_numeric) {
-                Alt *a = &alts[*n_alts];
-                *a = (Alt) {};
-                if (s->sel) {
-                        r = selector_sets(k, s->sel, &cs);
-                        if (r < 0)
-                                return r;
-                        if (family && cached_set_empty(cs, family))
-                                goto named;
-                        append_addr_match(&a->text, family, s->dir, "", cached_set_name(cs, family));
-                }
-                r = append_port_list(k, &a->text, &e->ports, s->port_dir, false);
-                if (r < 0)
-                        return r;
-                (*n_alts)++;
-        }
-named:
-        for (size_t i = 0; i < e->ports.n; i++) {
-                const Port *p = &e->ports.v[i];
-                ParsedSelector *all = NULL;
-                if (p->kind != PORT_NAMED)
-                        continue;
-                if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
-                        return r;
-                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, &cs);
-                if (r < 0)
-                        return r;
-                if (cached_set_empty(cs, family))
-                        continue;
-                Alt *a = &alts[(*n_alts)++];
-                *a = (Alt) {};
-                strbuf_printf(&a->text, " %s %s . meta l4proto . th %s @%s", family == 4 ? "ip" : "ip6", s->dir,
-                              s->port_dir, cached_set_name(cs, family));
-        }
-        return 0;
-}
-
-static int append_icmp(Compiler *k, StrBuf *b, const ICMPFields *f, int family, bool negate) {
-        const char *kw = family == 4 ? "icmp" : "icmpv6";
-        char elem[32], name[40], *v[] = { elem };
-        int r;
-
-        if (!f || !f->type.set)
-                return 0;
-        if (!negate) {
-                strbuf_printf(b, " %s type %" PRId64, kw, f->type.v);
-                if (f->code.set)
-                        strbuf_printf(b, " %s code %" PRId64, kw, f->code.v);
-        } else if (f->code.set) {
-                /* not (type and code): a lookup of the pair in a set. */
-                snprintf(elem, sizeof(elem), "%" PRId64 " . %" PRId64, f->type.v, f->code.v);
-                r = list_set(k, family == 4 ? "icmp4" : "icmp6",
-                             family == 4 ? "type icmp_type . icmp_code;" : "type icmpv6_type . icmpv6_code;", v, 1, name);
-                if (r < 0)
-                        return r;
-                strbuf_printf(b, " %s type . %s code != @%s", kw, kw, name);
-        } else
-                strbuf_printf(b, " %s type != %" PRId64, kw, f->type.v);
-        return 0;
-}
-
-/* The families a rule can match at all (Felix's FilterRuleToIPVersion and
- * filterNets: a positive list entirely of the other family skips it). */
-static bool rule_applies_to_family(const Rule *rule, int family) {
-        uint8_t p = protocol_number(&rule->protocol);
-        const EntityRule *sides[] = { &rule->source, &rule->destination };
-
-        if (rule->ip_version.set && rule->ip_version.v != family)
-                return false;
-        if ((p == IPPROTO_ICMP && family != 4) || (p == IPPROTO_ICMPV6 && family != 6))
-                return false;
-        for (size_t i = 0; i < ELEMENTSOF(sides); i++) {
-                if (sides[i]->nets.n && !nets_have_family(&sides[i]->nets, family))
-                        return false;
-                if (sides[i]->not_nets.n && !nets_have_family(&sides[i]->not_nets, family))
-                        return false;
-        }
-        return true;
-}
-
-static const char *action_statement(const char *action) {
-        if (streq(action, "Allow"))
-                return "meta mark set meta mark | " MARK_ACCEPT " return";
-        if (streq(action, "Deny"))
-                return "meta mark set meta mark | " MARK_DROP " return";
-        if (streq(action, "Pass"))
-                return "meta mark set meta mark | " MARK_PASS " return";
-        if (streq(action, "Log"))
-                return "log prefix \"" LOG_PREFIX "\" level info";
-        return NULL;
-}
-
-static int compile_rule_family(Compiler *k, NftChain *chain, const Rule *rule, int family, Side *src, Side *dst) {
-        uint8_t proto = protocol_number(&rule->protocol), not_proto = protocol_number(&rule->not_protocol);
-        /* At most one alternative for the numeric ports and one per named port. */
-        _cleanup_free_ Alt *src_alts = new_array(rule->source.ports.n + 1, sizeof(Alt));
-        _cleanup_free_ Alt *dst_alts = new_array(rule->destination.ports.n + 1, sizeof(Alt));
-        size_t n_src = 0, n_dst = 0;
-        StrBuf common = STRBUF_INIT;
-        int r;
-
-        if (!src_alts || !dst_alts)
-                return -ENOMEM;
-        /* Rules that name a family only through sets need it spelled out. */
-        if (!rule_applies_to_family(rule, family == 4 ? 6 : 4))
-                strbuf_printf(&common, " meta nfproto %s", family == 4 ? "ipv4" : "ipv6");
-        if (rule->protocol.set)
-                strbuf_printf(&common, " meta l4proto %u", proto);
-        if (rule->not_protocol.set)
-                strbuf_printf(&common, " meta l4proto != %u", not_proto);
-        r = append_icmp(k, &common, rule->icmp, family, false);
-        if (r >= 0)
-                r = append_icmp(k, &common, rule->not_icmp, family, true);
-        if (r >= 0)
-                r = side_alternatives(k, src, family, proto, &common, src_alts, &n_src);
-        if (r >= 0)
-                r = side_alternatives(k, dst, family, proto, &common, dst_alts, &n_dst);
-        /* Alternatives are ORed: one nft rule per combination. */
-        for (size_t i = 0; r >= 0 && i < n_src; i++)
-                for (size_t j = 0; r >= 0 && j < n_dst; j++) {
-                        StrBuf b = STRBUF_INIT;
-                        strbuf_append(&b, strbuf_str(&common));
-                        strbuf_append(&b, strbuf_str(&src_alts[i].text));
-                        strbuf_append(&b, strbuf_str(&dst_alts[j].text));
-                        strbuf_printf(&b, " %s", action_statement(rule->action));
-                        r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
-                        strbuf_done(&b);
-                }
-        for (size_t i = 0; i < n_src; i++)
-                strbuf_done(&src_alts[i].text);
-        for (size_t i = 0; i < n_dst; i++)
-                strbuf_done(&dst_alts[i].text);
-        strbuf_done(&common);
-        return r;
-}
-
-static bool has_named_port(const PortList *l) {
-        for (size_t i = 0; i < l->n; i++)
-                if (l->v[i].kind == PORT_NAMED)
-                        return true;
-        return false;
-}
-
-/* Whether the rule needs one nft rule per IP family (sets, nets and ICMP
- * are typed by family), or one rule serves both. */
-static bool rule_is_family_specific(const Rule *rule, const Side *src, const Side *dst) {
-        uint8_t p = protocol_number(&rule->protocol);
-        const EntityRule *sides[] = { &rule->source, &rule->destination };
-
-        if (src->sel || src->not_sel || dst->sel || dst->not_sel || rule->icmp || rule->not_icmp ||
-            rule->ip_version.set || p == IPPROTO_ICMP || p == IPPROTO_ICMPV6)
-                return true;
-        for (size_t i = 0; i < ELEMENTSOF(sides); i++)
-                if (sides[i]->nets.n || sides[i]->not_nets.n || has_named_port(&sides[i]->ports) ||
-                    has_named_port(&sides[i]->not_ports))
-                        return true;
-        return false;
-}
-
-static int compile_rule(Compiler *k, NftChain *chain, const Rule *rule) {
-        Side src, dst;
-        int r;
-
-        /* L7 (http) matches are enforced only by a pod's sidecar; on a host
-         * endpoint such an Allow can never be honoured exactly, so it is
-         * left out (fail closed) rather than widened to L4. */
-        if (rule->http || !action_statement(rule->action))
-                return 0;
-        r = side_init(k, &src, &rule->source, true);
-        if (r >= 0)
-                r = side_init(k, &dst, &rule->destination, false);
-        if (r >= 0 && !src.matches_nothing && !dst.matches_nothing) {
-                if (!rule_is_family_specific(rule, &src, &dst))
-                        r = compile_rule_family(k, chain, rule, 0, &src, &dst);
-                else
-                        for (int family = 4; r >= 0 && family <= 6; family += 2)
-                                if (rule_applies_to_family(rule, family))
-                                        r = compile_rule_family(k, chain, rule, family, &src, &dst);
-        }
-        return r;
-}
-
 /* Chains of rules shared by every endpoint that uses them. */
 static void cached_chain_clear(CachedChain *cc) {
-        for (size_t i = 0; i < cc->n_deps; i++)
-                nft_set_unref(cc->deps[i].list);
-        free(cc->deps);
-        cc->deps = NULL;
-        cc->n_deps = cc->alloc_deps = 0;
+        set_deps_done(&cc->deps);
         nft_chain_unref(cc->chain);
         cc->chain = NULL;
         resource_free((Resource *)cc->res);
@@ -701,8 +137,8 @@ static void cached_chain_clear(CachedChain *cc) {
 /* Puts a cached chain's sets into this ruleset; true if each is as empty
  * (or not) as when the chain was compiled, so the chain is still right. */
 static int deps_still_hold(Compiler *k, const CachedChain *cc) {
-        for (size_t i = 0; i < cc->n_deps; i++) {
-                const SetDep *d = &cc->deps[i];
+        for (size_t i = 0; i < cc->deps.n; i++) {
+                const SetDep *d = &cc->deps.v[i];
                 int r;
 
                 switch (d->kind) {
@@ -775,23 +211,13 @@ static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, co
         c = ruleset_add_chain(k->rs, cc->name, NULL);
         if (!c)
                 return -ENOMEM;
-        k->recording = cc;
+        k->rules.recording = &cc->deps;
         for (size_t i = 0; r >= 0 && rules && i < rules->n; i++)
-                r = compile_rule(k, c, &rules->v[i]);
-        k->recording = NULL;
+                r = rule_compile(&k->rules, c, &rules->v[i]);
+        k->rules.recording = NULL;
         if (r < 0)
                 return r;
-        /* Kept as long as the policy: no spare room. */
-        if (cc->n_deps == 0) {
-                cc->deps = mfree_ptr(cc->deps);
-                cc->alloc_deps = 0;
-        } else if (cc->n_deps < cc->alloc_deps) {
-                SetDep *d = realloc(cc->deps, cc->n_deps * sizeof(SetDep));
-                if (d) {
-                        cc->deps = d;
-                        cc->alloc_deps = cc->n_deps;
-                }
-        }
+        set_deps_trim(&cc->deps); /* kept as long as the policy: no spare room */
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
         cc->used = k->cache->generation;
@@ -853,7 +279,7 @@ typedef struct ChainPlan {
 } ChainPlan;
 
 static void plan_mix(ChainPlan *p, const char *s) {
-        p->signature = (p->signature ^ (s ? hash_str(s) : 0x9e3779b97f4a7c15ULL)) * 1099511628211ULL;
+        p->signature = (p->signature ^ (s ? strmap_hash(s) : 0x9e3779b97f4a7c15ULL)) * 1099511628211ULL;
 }
 
 static ChainTarget *plan_next(ChainPlan *p) {
@@ -1081,7 +507,7 @@ static void record_clear(EndpointRecord *rec) {
         rec->n_shape = 0;
         rec->targets = mfree_ptr(rec->targets);
         rec->n_targets = 0;
-        strv_free_count(rec->ifnames, rec->n_ifnames);
+        strv_free_n(rec->ifnames, rec->n_ifnames);
         rec->ifnames = NULL;
         rec->n_ifnames = 0;
         nft_block_unref(rec->block);
@@ -1349,11 +775,11 @@ static int rebuild_block_elements(Compiler *k, EndpointRecord *rec, const Endpoi
         if (r >= 0)
                 r = ruleset_add_block(k->rs, b);
         if (r < 0) {
-                strv_free_count(ifnames, n);
+                strv_free_n(ifnames, n);
                 nft_block_unref(b);
                 return r;
         }
-        strv_free_count(rec->ifnames, rec->n_ifnames);
+        strv_free_n(rec->ifnames, rec->n_ifnames);
         rec->ifnames = ifnames;
         rec->n_ifnames = e->n_ifnames;
         nft_block_unref(rec->block);
@@ -1505,7 +931,7 @@ static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *por
                         return -ENOMEM;
                 for (size_t i = 0; r >= 0 && i < m; i++) {
                         char p[8], net[IPNET_STRLEN];
-                        format_proto(v[i].protocol, p);
+                        protocol_format(v[i].protocol, p);
                         if (!v[i].has_net) {
                                 if (asprintf(&plain[n_plain], "%s . %u", p, v[i].port) < 0)
                                         r = -ENOMEM;
@@ -1523,11 +949,11 @@ static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *por
                 if (r >= 0 && n_plain) {
                         char set[40];
                         snprintf(expr, sizeof(expr), "meta l4proto . th %s", port_dir);
-                        r = list_set(k, "failsafe", "type inet_proto . inet_service;", plain, n_plain, set);
+                        r = rule_list_set(&k->rules, "failsafe", "type inet_proto . inet_service;", plain, n_plain, set);
                         if (r >= 0)
                                 r = chain_add_rulef(c, "%s @%s accept", expr, set);
                 }
-                strv_free_count(plain, n_plain);
+                strv_free_n(plain, n_plain);
         }
         return r;
 }
@@ -1801,6 +1227,7 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                         return -ENOMEM;
         }
         k.rs = rs;
+        k.rules = (RuleCompiler) { .calc = calc, .rs = rs, .sets = k.cache->sets };
         /* A new generation for each compilation, failed ones included:
          * "used in this one" must never be left over from another. */
         k.cache->generation++;
@@ -1824,10 +1251,7 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++)
                 if (endpoint_compiled(calc, &calc->endpoints[i]))
                         r = compile_endpoint(&k, &calc->endpoints[i], i);
-        for (size_t i = 0; i < k.n_selectors; i++)
-                parsed_selector_free(k.all_selectors[i]);
-        free(k.all_selectors);
-        strmap_done(&k.selectors);
+        rule_compiler_done(&k.rules);
         free(k.recs);
         free(k.full);
         if (r < 0) {

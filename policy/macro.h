@@ -57,6 +57,9 @@ static inline bool isempty(const char *s) {
  * allocation failure so callers can tell the two apart. */
 char *strdup_or_null(const char *s, bool *ok);
 
+/* Frees the n strings of v, then v. */
+void strv_free_n(char **v, size_t n);
+
 /* malloc wrappers that check multiplication overflow. */
 static inline void *new_array(size_t n, size_t size) {
         if (size && n > (size_t)-1 / size)

@@ -12,12 +12,6 @@ Ruleset *ruleset_new(void) {
         return calloc(1, sizeof(Ruleset));
 }
 
-static void strv_free_count(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 NftChain *nft_chain_ref(NftChain *c) {
         if (c)
                 c->n_ref++;
@@ -29,7 +23,7 @@ void nft_chain_unref(NftChain *c) {
                 return;
         free(c->name);
         free(c->hook);
-        strv_free_count(c->rules, c->n_rules);
+        strv_free_n(c->rules, c->n_rules);
         free(c);
 }
 
@@ -44,7 +38,7 @@ void nft_set_unref(NftSet *s) {
                 return;
         free(s->name);
         free(s->type);
-        strv_free_count(s->elements, s->n_elements);
+        strv_free_n(s->elements, s->n_elements);
         free(s);
 }
 
@@ -236,7 +230,7 @@ void nft_block_unref(NftBlock *b) {
         for (size_t i = 0; i < b->n_chains; i++)
                 nft_chain_unref(b->chains[i]);
         free(b->chains);
-        strv_free_count(b->counters, b->n_counters);
+        strv_free_n(b->counters, b->n_counters);
         for (size_t i = 0; i < b->n_elements; i++) {
                 free(b->elements[i].set);
                 free(b->elements[i].element);

@@ -182,17 +182,6 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel) 
         return dirty;
 }
 
-static void format_proto(uint8_t p, char buf[static 8]) {
-        if (p == IPPROTO_TCP)
-                snprintf(buf, 8, "tcp");
-        else if (p == IPPROTO_UDP)
-                snprintf(buf, 8, "udp");
-        else if (p == IPPROTO_SCTP)
-                snprintf(buf, 8, "sctp");
-        else
-                snprintf(buf, 8, "%u", p);
-}
-
 static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, NftSet *s6) {
         const HostEndpointSpec *spec = &e->hep->spec.hep;
         char addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + 32], proto[8];
@@ -210,7 +199,7 @@ static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, Nft
                         uint8_t pn = protocol_number(&ep->protocol);
                         if (!streq_ptr(ep->name, cs->port) || !pn || (cs->proto && pn != cs->proto))
                                 continue;
-                        format_proto(pn, proto);
+                        protocol_format(pn, proto);
                         snprintf(elem, sizeof(elem), "%s . %s . %u", addr, proto, ep->port);
                         r = set_add_element(s, elem);
                 }
