@@ -5,7 +5,9 @@
 #     created and given a HEP's address, then deleted: a) with no other
 #     local HEP bound, b) with the other 99 bound. The daemon timestamps the
 #     netlink event and the end of the commit; prints p50/p99 (target p99
-#     <= 2 ms). Also: from `ip addr add` to the commit seen in the log.
+#     <= 2 ms). Also: from `ip addr add` to the commit seen in the log, and
+#     c) from the address appearing to the first probe packet the policy
+#     handles (bench-probe: UDP every 50 µs from a peer namespace).
 #  2. event storm: 1,000 interfaces flapping 5 times; converges to the exact
 #     final state; prints events/s handled.
 #  3. memory: RSS with 10,000 HEPs and 1,000 policies loaded (target 30 MB).
@@ -133,6 +135,19 @@ for i in $(seq 0 199); do
         sleep 0.03
 done
 commit_stats "$from"
+# From the address event to the first packet the policy handles: a peer
+# sends UDP to the address every 50 µs; what still arrives after the
+# address appears was not yet filtered (bench/bench-probe.c).
+echo "-- c) the same host, probe traffic to the address as it appears (100 times)"
+ip -n "$NS" link add pr0 type veth peer name ps0 netns "$NS-peer"
+ip -n "$NS" link set pr0 up
+ip -n "$NS-peer" link set ps0 up
+ip -n "$NS-peer" addr add 10.200.0.2/24 dev ps0
+ip -n "$NS-peer" route add 10.150.0.100/32 dev ps0
+ip -n "$NS-peer" neigh replace 10.150.0.100 lladdr "$(ip -n "$NS" -br link show pr0 | awk '{print $3}')" \
+        dev ps0 nud permanent
+ip netns exec "$NS" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.pr0.rp_filter=0
+ip netns exec "$NS" "$BUILD/bench/bench-probe" "$NS-peer" pr0 10.150.0.100 100
 stop
 
 echo "== 2. storm: 1000 interfaces with their HEPs, each flapping 5 times"
