@@ -50,9 +50,13 @@ static void log_withdrawn(hep_plugin *p, const LoggedState *l) {
  * lists are sorted by name: one merge, and no allocation for an endpoint
  * whose line is unchanged. */
 static void log_changes(hep_plugin *p, const Calc *c) {
-        LoggedState *next = new_array(c->n_endpoints, sizeof(LoggedState));
-        size_t n = 0, j = 0;
+        LoggedState *next;
+        size_t n = 0, j = 0, local = 0;
 
+        /* Other nodes' HEPs (most of them, often) are not logged. */
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                local += c->endpoints[i].state != ENDPOINT_REMOTE;
+        next = new_array(local, sizeof(LoggedState));
         if (!next)
                 return;
         for (size_t i = 0; i < c->n_endpoints; i++) {
