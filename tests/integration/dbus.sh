@@ -204,6 +204,30 @@ expect_true 'grep -a -A2 "member=InterfacesRemoved" "$MON" | grep -q "$WEB"' "an
 expect_true '[ "$(prop "$ETH0" Interface Endpoint)" = "$ZZ" ]' "eth0's Endpoint follows"
 rm "$DS/conflict.yaml"
 
+echo "# an interface's own state and addresses: PropertiesChanged"
+veth_add host eth5 h1 eth5
+# No IPv6 on it: link down then changes OperState alone (not its link-local address).
+ip netns exec "$(ns host)" sysctl -qw net.ipv6.conf.eth5.disable_ipv6=1
+IDX5=$(ip -n "$(ns host)" -o link show eth5 | cut -d: -f1)
+ETH5="$BUS_ROOT/interface/$IDX5"
+wait_for "[ \"\$(prop \"$ETH5\" Interface OperState)\" = up ]"
+changed_eth5() { # what a PropertiesChanged of eth5's object must contain
+        local want=$1
+        wait_for 'grep -a -A14 "path=$ETH5; interface=org.freedesktop.DBus.Properties; member=PropertiesChanged" "$MON" |
+                grep -aqF -- "$want"'
+}
+: >"$MON"
+ip -n "$(ns host)" link set eth5 down
+expect_true 'changed_eth5 "string \"down\""' "link down: PropertiesChanged with OperState down"
+: >"$MON"
+ip -n "$(ns host)" link set eth5 up
+expect_true 'changed_eth5 "string \"up\""' "link up again: OperState up"
+: >"$MON"
+ip -n "$(ns host)" addr add 10.55.0.1/32 dev eth5
+expect_true 'changed_eth5 "string \"10.55.0.1\""' "an address added: PropertiesChanged with Addresses"
+expect_true '[ "$(prop "$ETH5" Interface Addresses | json_get "\"10.55.0.1\" in d")" = true ]' "and Get agrees"
+ip -n "$(ns host)" link del eth5
+
 echo "# Apply and Delete, as hepctl apply/delete"
 DOC='apiVersion: projectcalico.org/v3
 kind: HostEndpoint
