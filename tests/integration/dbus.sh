@@ -249,8 +249,11 @@ run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081 -o yaml
 expect_out_contains "name: allow-8081" "written to the datastore, as hepctl apply does"
 run manager_call Apply s "$DOC"
 expect_rc 0 "Apply again updates (apply semantics)"
+: >"$MON"
 run manager_call Delete ss gnp allow-8081
 expect_rc 0 "Delete gnp allow-8081"
+expect_true 'wait_for "grep -a -A12 \"path=$WEB; interface=org.freedesktop.DBus.Properties; member=PropertiesChanged\" \"$MON\" | grep -aq \"string \\\"Policies\\\"\""' \
+        "a PropertiesChanged carries the endpoint's new Policies"
 expect_blocked "deleted: tcp 8081 dropped again" probe_tcp peer 10.77.0.1 8081
 run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081
 expect_rc 1 "gone from the datastore"
