@@ -792,6 +792,7 @@ static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
         EndpointRecord *rec = k->sharing ? k->recs[index] : record_entry(k, e);
         ChainPlan plan = {};
         NftBlock *b = NULL;
+        BlockChains bc;
         size_t n_shape;
         int r;
 
@@ -808,7 +809,6 @@ static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
                 return r;
         if (rec->block && record_matches(rec, e, k->cache->shape, n_shape))
                 return reuse_block(k, rec);
-        BlockChains bc;
         r = build_block(k, rec, e, &plan, &b, &bc);
         if (r >= 0)
                 r = ruleset_add_block(k->rs, b);
