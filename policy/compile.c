@@ -804,6 +804,9 @@ static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
         }
         if (k->sharing)
                 return rebuild_block_elements(k, rec, e);
+        /* Found unchanged while looking for a chance to share. */
+        if (k->recs && k->recs[index] == rec && k->full[index])
+                return reuse_block(k, rec);
         r = endpoint_shape(k, e, &n_shape);
         if (r < 0)
                 return r;
