@@ -272,6 +272,17 @@ static bool nets_have_family(const StrList *nets, int family) {
         return false;
 }
 
+/* The sets of a named port on the endpoints the side selects (all of
+ * them without a selector). */
+static int side_named_port_sets(RuleCompiler *k, const Side *s, const Port *p, uint8_t proto, CachedSet **ret) {
+        ParsedSelector *sel = s->sel;
+        int r;
+
+        if (!sel && (r = parse_sel(k, "all()", &sel)) < 0)
+                return r;
+        return named_port_sets(k, sel, p->name, proto, ret);
+}
+
 /* Builds the alternatives of one side for one family, appending to alts. */
 static int side_alternatives(RuleCompiler *k, Side *s, int family, uint8_t proto, StrBuf *common, Alt *alts,
                              size_t *n_alts) {
@@ -304,12 +315,9 @@ static int side_alternatives(RuleCompiler *k, Side *s, int family, uint8_t proto
         }
         for (size_t i = 0; i < e->not_ports.n; i++) {
                 const Port *p = &e->not_ports.v[i];
-                ParsedSelector *all = NULL;
                 if (p->kind != PORT_NAMED)
                         continue;
-                if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
-                        return r;
-                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, &cs);
+                r = side_named_port_sets(k, s, p, proto, &cs);
                 if (r < 0)
                         return r;
                 if (!cached_set_empty(cs, family))
@@ -336,12 +344,9 @@ static int side_alternatives(RuleCompiler *k, Side *s, int family, uint8_t proto
 named:
         for (size_t i = 0; i < e->ports.n; i++) {
                 const Port *p = &e->ports.v[i];
-                ParsedSelector *all = NULL;
                 if (p->kind != PORT_NAMED)
                         continue;
-                if (!s->sel && (r = parse_sel(k, "all()", &all)) < 0)
-                        return r;
-                r = named_port_sets(k, s->sel ? s->sel : all, p->name, proto, &cs);
+                r = side_named_port_sets(k, s, p, proto, &cs);
                 if (r < 0)
                         return r;
                 if (cached_set_empty(cs, family))

@@ -871,7 +871,7 @@ static int plan_sharing(Compiler *k) {
 
         k->sharing = false;
         if (!c->shared_valid || !calc->cache || calc->cache != c->last_calc_cache ||
-            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->changed_all || calc->cache->n_changed)
+            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed)
                 return 0;
         k->recs = new_array(calc->n_endpoints, sizeof(EndpointRecord *));
         k->full = new_array(calc->n_endpoints, sizeof(bool));
