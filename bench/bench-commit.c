@@ -58,8 +58,12 @@ static int time_element_commits(const char *table, const char *map, const char *
                 return -1;
         kernel[0] = kernel[1] = 0;
         for (size_t i = 0; i < 2 * n; i++) {
-                snprintf(cmd, sizeof(cmd), "%s element inet %s %s { \"probe%zu\" : jump %s }\n",
-                         i % 2 ? "delete" : "add", table, map, i / 2, chain);
+                if (chain)
+                        snprintf(cmd, sizeof(cmd), "%s element inet %s %s { \"probe%zu\" : jump %s }\n",
+                                 i % 2 ? "delete" : "add", table, map, i / 2, chain);
+                else
+                        snprintf(cmd, sizeof(cmd), "%s element inet %s %s { \"probe%zu\" }\n",
+                                 i % 2 ? "delete" : "add", table, map, i / 2);
                 double t = now_ms(), k = kernel_ms();
                 if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
                         nft_ctx_free(ctx);
@@ -100,7 +104,8 @@ int main(void) {
         double full[RUNS], edit[RUNS * EDITS], add[RUNS * EDITS];
         double floor_add[FLOOR_COMMITS], floor_del[FLOOR_COMMITS], empty_add[FLOOR_COMMITS], empty_del[FLOOR_COMMITS];
         size_t table_chains = 0, table_sets = 0, table_counters = 0;
-        double kernel_table[2], kernel_empty[2];
+        double kernel_table[2], kernel_empty[2], kernel_data[2];
+        double data_add[FLOOR_COMMITS], data_del[FLOOR_COMMITS];
         /* The same, split: calculation + compilation, then libnftables. */
         double full_c[RUNS], edit_c[RUNS * EDITS], add_c[RUNS * EDITS], full_k[RUNS], edit_k[RUNS * EDITS],
                 add_k[RUNS * EDITS];
@@ -220,7 +225,9 @@ int main(void) {
                         for (size_t i = 0; i < committed->n_blocks; i++)
                                 table_counters += committed->blocks[i]->n_counters;
                         if (time_element_commits(HEP_TABLE_NAME, "disp-in", "failsafe-in", floor_add, floor_del,
-                                                 FLOOR_COMMITS, kernel_table) < 0)
+                                                 FLOOR_COMMITS, kernel_table) < 0 ||
+                            time_element_commits(HEP_TABLE_NAME, "own-ifnames", NULL, data_add, data_del,
+                                                 FLOOR_COMMITS, kernel_data) < 0)
                                 return 1;
                 }
                 strbuf_done(&text);
@@ -253,10 +260,13 @@ int main(void) {
                FLOOR_COMMITS, table_chains, table_sets, table_counters);
         report("  element added, this table", floor_add, FLOOR_COMMITS, "-");
         report("  element deleted, this table", floor_del, FLOOR_COMMITS, "-");
+        report("  set element (no jump) added, this table", data_add, FLOOR_COMMITS, "-");
+        report("  set element (no jump) deleted, this table", data_del, FLOOR_COMMITS, "-");
         report("  element added, empty table", empty_add, FLOOR_COMMITS, "-");
         report("  element deleted, empty table", empty_del, FLOOR_COMMITS, "-");
         printf("  of which in the kernel (averages): this table %.2f ms added, %.2f ms deleted;"
-               " empty table %.2f, %.2f\n", kernel_table[0], kernel_table[1], kernel_empty[0], kernel_empty[1]);
+               " set element %.2f, %.2f; empty table %.2f, %.2f\n", kernel_table[0], kernel_table[1], kernel_data[0],
+               kernel_data[1], kernel_empty[0], kernel_empty[1]);
         interface_list_done(&ifaces);
         return 0;
 }

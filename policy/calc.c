@@ -357,6 +357,10 @@ const char *endpoint_reason(const Endpoint *e) {
         return e->reason ? e->reason : e->info->remote_reason;
 }
 
+bool endpoint_by_address(const Endpoint *e) {
+        return !e->wildcard && isempty(e->hep->spec.hep.interface_name);
+}
+
 /* ---- FelixConfiguration ---- */
 
 static const Resource *find_felix_config(Resource *const *res, size_t n, const char *name) {

@@ -179,6 +179,8 @@ typedef struct Endpoint {
 } Endpoint;
 
 const char *endpoint_reason(const Endpoint *e);
+/* Matched by its expectedIPs (no interfaceName): an address event binds it. */
+bool endpoint_by_address(const Endpoint *e);
 /* The policies that apply to e in one flavour and direction (never NULL). */
 const PolicyOrder *endpoint_order(const Endpoint *e, Flavour f, Direction d);
 

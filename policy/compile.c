@@ -5,8 +5,9 @@
  * policy and profile is one chain shared by every endpoint that uses it.
  *
  * Where a packet's verdict is decided:
- *   base chain (hook) → dispatch map → endpoint chain ep-*.<HEP> →
- *   per tier: policy chains pol-in/out.<GNP> → profiles pro-in/out.<name>.
+ *   base chain (hook) → dispatch map (HEPs matched by name), or address
+ *   dispatch chain (HEPs matched by expectedIPs) → endpoint chain ep-*.<HEP>
+ *   → per tier: policy chains pol-in/out.<GNP> → profiles pro-in/out.<name>.
  * Policy chains speak through three packet-mark bits, as Felix's do:
  * Allow sets ACCEPT, Deny sets DROP, Pass sets PASS, then return; the
  * endpoint chain acts on them and counts its verdicts. */
@@ -45,6 +46,24 @@ static const char *const flavour_map[_FLAVOUR_MAX][_DIRECTION_MAX] = {
         [FLAVOUR_PREDNAT] = { "disp-prednat", NULL },
         [FLAVOUR_UNTRACKED] = { "disp-raw-in", "disp-raw-out" },
 };
+
+/* HEPs matched by expectedIPs are bound at an address event, on the path
+ * whose latency matters, so they are dispatched without map elements that
+ * jump: adding one makes the kernel validate every rule reachable from the
+ * hooks again (milliseconds on a large ruleset), while a plain set element
+ * costs nothing of the kind. Each such endpoint has a set of its interface
+ * names (ep-ifs.<HEP>), also gathered in addr-ifnames; a chain per hook
+ * tries the endpoints' sets in turn, as Felix's dispatch chains do, for
+ * the packets of those interfaces only. Their chains exist, and these
+ * rules too, before any interface is bound (state waiting). */
+static const char *const flavour_addr_chain[_FLAVOUR_MAX][_DIRECTION_MAX] = {
+        [FLAVOUR_NORMAL] = { "disp-addr-in", "disp-addr-out" },
+        [FLAVOUR_FORWARD] = { "disp-addr-fwd-in", "disp-addr-fwd-out" },
+        [FLAVOUR_PREDNAT] = { "disp-addr-prednat", NULL },
+        [FLAVOUR_UNTRACKED] = { "disp-addr-raw-in", "disp-addr-raw-out" },
+};
+#define ADDR_IFNAMES "addr-ifnames"
+#define ENDPOINT_IFNAMES "ep-ifs"
 
 typedef struct CachedChain {
         char *name;          /* the map key: outlives the chains compiled under it */
@@ -99,6 +118,8 @@ typedef struct Compiler {
         bool sharing;
         EndpointRecord **recs;
         bool *full;
+        /* Which hooks have an address dispatch chain (flavour_addr_chain). */
+        bool addr_dispatch[_FLAVOUR_MAX][_DIRECTION_MAX];
 } Compiler;
 
 /* ---- names ---- */
@@ -683,7 +704,8 @@ static int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, cons
  * the dispatch maps and own-ifnames. */
 static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, ChainPlan *plan, NftBlock **ret,
                        BlockChains *ret_chains) {
-        char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
+        char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX], ifset[OBJECT_NAME_MAX];
+        bool by_address = endpoint_by_address(e);
         NftBlock *b = nft_block_new(e->name);
         BlockChains bc = {};
         int r;
@@ -699,7 +721,7 @@ static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e
                         if (!endpoint_has_flavour(e, (Flavour)f, (Direction)d))
                                 continue;
                         r = block_chain(k, rec, b, e, (Flavour)f, (Direction)d, plan, &bc);
-                        for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
+                        for (size_t i = 0; r >= 0 && !by_address && i < e->n_ifnames; i++) {
                                 _cleanup_free_ char *elem = NULL;
                                 if (asprintf(&elem, "\"%s\" : jump %s", e->ifnames[i], bc.chains[f][d]->name) < 0)
                                         r = -ENOMEM;
@@ -709,9 +731,15 @@ static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e
                 }
         /* Interfaces with a host endpoint of their own: the "*" fallback
          * applies to every other one. */
+        if (by_address)
+                object_name_buf(ENDPOINT_IFNAMES, e->name, ifset);
         for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
                 _cleanup_free_ char *q = NULL;
                 r = asprintf(&q, "\"%s\"", e->ifnames[i]) < 0 ? -ENOMEM : block_add_element(b, "own-ifnames", q);
+                if (r >= 0 && by_address)
+                        r = block_add_element(b, ADDR_IFNAMES, q);
+                if (r >= 0 && by_address)
+                        r = block_add_element(b, ifset, q);
         }
         if (r < 0) {
                 nft_block_unref(b);
@@ -1000,6 +1028,60 @@ static int compile_maps(Compiler *k) {
         return 0;
 }
 
+static bool dispatched_by_address(const Calc *calc, const Endpoint *e) {
+        return endpoint_compiled(calc, e) && endpoint_by_address(e);
+}
+
+/* The address dispatch (see flavour_addr_chain): the endpoints' sets and,
+ * hook by hook, the chain that tries them. */
+static int compile_addr_dispatch(Compiler *k) {
+        const Calc *calc = k->calc;
+        char name[OBJECT_NAME_MAX], set[OBJECT_NAME_MAX];
+        bool any = false;
+
+        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if (!dispatched_by_address(calc, e))
+                        continue;
+                if (!ruleset_add_set(k->rs, object_name_buf(ENDPOINT_IFNAMES, e->name, set), "type ifname;", false))
+                        return -ENOMEM;
+                any = true;
+        }
+        if (!any)
+                return 0;
+        if (!ruleset_add_set(k->rs, ADDR_IFNAMES, "type ifname;", false))
+                return -ENOMEM;
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++) {
+                        NftChain *c = NULL;
+                        if (!flavour_addr_chain[f][d])
+                                continue;
+                        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                                const Endpoint *e = &calc->endpoints[i];
+                                if (!dispatched_by_address(calc, e) || !endpoint_has_flavour(e, (Flavour)f, (Direction)d))
+                                        continue;
+                                if (!c && !(c = ruleset_add_chain(k->rs, flavour_addr_chain[f][d], NULL)))
+                                        return -ENOMEM;
+                                /* goto: the endpoint chain returns to the hook. */
+                                if (chain_add_rulef(c, "%s @%s goto %s", d == DIRECTION_INGRESS ? "iifname" : "oifname",
+                                                    object_name_buf(ENDPOINT_IFNAMES, e->name, set),
+                                                    object_name_buf(flavour_chain_prefix[f][d], e->name, name)) < 0)
+                                        return -ENOMEM;
+                        }
+                        k->addr_dispatch[f][d] = c != NULL;
+                }
+        return 0;
+}
+
+/* The rule that sends traffic of interfaces bound by address to the
+ * address dispatch chain of this hook, if it has one. */
+static int add_addr_dispatch(Compiler *k, NftChain *base, Flavour f, Direction d, const char *guard) {
+        if (!k->addr_dispatch[f][d])
+                return 0;
+        return chain_add_rulef(base, "%s%s @" ADDR_IFNAMES " jump %s", guard,
+                               d == DIRECTION_INGRESS ? "iifname" : "oifname", flavour_addr_chain[f][d]);
+}
+
 /* The rule that sends traffic of interfaces without their own endpoint to
  * the "*" endpoint's chain, if there is one with that flavour. */
 static int add_wildcard(Compiler *k, NftChain *base, Flavour f, Direction d, const char *guard) {
@@ -1052,6 +1134,8 @@ static int compile_base_chains(Compiler *k) {
                 if (r >= 0)
                         r = chain_add_rule(c, "iifname vmap @disp-raw-in");
                 if (r >= 0)
+                        r = add_addr_dispatch(k, c, FLAVOUR_UNTRACKED, DIRECTION_INGRESS, "");
+                if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " notrack accept");
                 if (r >= 0)
                         r = base_chain(k, "raw-output", "type filter hook output priority raw; policy accept;", &c);
@@ -1059,6 +1143,8 @@ static int compile_base_chains(Compiler *k) {
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
                         r = chain_add_rule(c, "oifname vmap @disp-raw-out");
+                if (r >= 0)
+                        r = add_addr_dispatch(k, c, FLAVOUR_UNTRACKED, DIRECTION_EGRESS, "");
                 if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " notrack accept");
         }
@@ -1076,6 +1162,8 @@ static int compile_base_chains(Compiler *k) {
                 if (r >= 0)
                         r = chain_add_rule(c, "iifname vmap @disp-prednat");
                 if (r >= 0)
+                        r = add_addr_dispatch(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "");
+                if (r >= 0)
                         r = add_wildcard(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "");
                 if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " accept");
@@ -1092,6 +1180,8 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = chain_add_rule(c, "iifname vmap @disp-in");
         if (r >= 0)
+                r = add_addr_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_INGRESS, "");
+        if (r >= 0)
                 r = add_wildcard(k, c, FLAVOUR_NORMAL, DIRECTION_INGRESS, "");
 
         /* Forwarded: the ingress interface's forward policy (unless raw or
@@ -1103,9 +1193,13 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = chain_add_rule(c, "meta mark & " MARK_ACCEPT " == 0 iifname vmap @disp-fwd-in");
         if (r >= 0)
+                r = add_addr_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_INGRESS, "meta mark & " MARK_ACCEPT " == 0 ");
+        if (r >= 0)
                 r = add_wildcard(k, c, FLAVOUR_FORWARD, DIRECTION_INGRESS, "meta mark & " MARK_ACCEPT " == 0 ");
         if (r >= 0)
                 r = chain_add_rule(c, "oifname vmap @disp-fwd-out");
+        if (r >= 0)
+                r = add_addr_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "");
         if (r >= 0)
                 r = add_wildcard(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "");
         if (r >= 0)
@@ -1120,6 +1214,8 @@ static int compile_base_chains(Compiler *k) {
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
                 r = chain_add_rule(c, "oifname vmap @disp-out");
+        if (r >= 0)
+                r = add_addr_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "");
         if (r >= 0)
                 r = add_wildcard(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "");
         return r;
@@ -1237,6 +1333,8 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         set_cache_begin(k.cache->sets);
         /* About as many chains as last time: no rehashing while adding. */
         r = strmap_reserve(&rs->chain_index, k.cache->chains.n + 64);
+        if (r >= 0)
+                r = compile_addr_dispatch(&k);
         if (r >= 0)
                 r = compile_base_chains(&k);
         if (r >= 0)

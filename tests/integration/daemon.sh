@@ -92,8 +92,9 @@ wait_operstate host eth1 up
 expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "after flapping, eth1 is still dispatched to its HEP"
 expect_blocked "and still filtered" probe_tcp h1 10.78.0.1 8081
 
-# dispatched IFNAME HEP: the kernel sends IFNAME's inbound traffic to HEP's chain.
-dispatched() { nft_host list map inet hostendpoint disp-in | grep -qE "\"$1\" : jump ep-in\.$2( |,|\$)"; }
+# bound_by_address IFNAME HEP: IFNAME is in the set through which the kernel
+# dispatches to the chains of HEP, a HEP matched by expectedIPs.
+bound_by_address() { nft_host list set inet hostendpoint "ep-ifs.$2" | grep -qE "[{[:space:]]\"$1\"([[:space:]]|,|\$)"; }
 
 echo "# hot-plug by expectedIPs: bound when the address appears, withdrawn when it goes"
 put_resource hep-ip.yaml <<'EOF'
@@ -109,7 +110,7 @@ ip -n "$(ns host)" addr del 10.77.0.1/24 dev eth0
 expect_true 'wait_log "by-ip. waiting: no interface has the address 10.77.0.1"' "address removed: withdrawn"
 expect_pass "eth0 (IPv6) is unfiltered again" probe_tcp peer fd77::1 8080
 ip -n "$(ns host)" addr add 10.77.0.1/24 dev eth0
-expect_true 'wait_for "nft_host list map inet hostendpoint disp-in | grep -q \"\\\"eth0\\\"\""' "address back: bound again"
+expect_true 'wait_for "bound_by_address eth0 by-ip"' "address back: bound again"
 expect_blocked "filtered again" probe_tcp peer fd77::1 8080
 before=$(commits)
 ip -n "$(ns host)" link set eth0 down
@@ -117,13 +118,13 @@ ip -n "$(ns host)" link set eth0 name eth0r
 ip -n "$(ns host)" link set eth0r up
 wait_commits $((before + 1))
 sleep 0.1
-expect_true 'dispatched eth0r by-ip' "renamed: the address's HEP follows the new name as soon as the rename is seen"
-expect_true '! dispatched eth0 by-ip' "and the old name is gone"
+expect_true 'bound_by_address eth0r by-ip' "renamed: the address's HEP follows the new name as soon as the rename is seen"
+expect_true '! bound_by_address eth0 by-ip' "and the old name is gone"
 expect_blocked "eth0r is filtered" probe_tcp peer fd77::1 8080
 ip -n "$(ns host)" link set eth0r down
 ip -n "$(ns host)" link set eth0r name eth0
 ip -n "$(ns host)" link set eth0 up
-expect_true 'wait_for "dispatched eth0 by-ip"' "renamed back"
+expect_true 'wait_for "bound_by_address eth0 by-ip"' "renamed back"
 rm "$DS/hep-ip.yaml"
 expect_true 'wait_log "by-ip. withdrawn"' "file removed: the HEP is withdrawn"
 expect_pass "eth0 unfiltered after the file is gone" probe_tcp peer 10.77.0.1 8080
@@ -228,9 +229,10 @@ before=$(commits)
         for i in $(seq 0 499); do echo "link add b$i type veth peer name c$i netns $(ns burst)"; done
         for i in $(seq 0 499); do echo "addr add 10.$((100 + i / 250)).$((i % 250)).1/24 dev b$i"; done
 } | ip -n "$(ns host)" -batch -
-expect_true 'wait_for "[ \$(nft_host list map inet hostendpoint disp-in | grep -o \"\\\"b[0-9]*\\\" : jump ep-in.burst\" | wc -l) -eq 500 ]" 20' "all 500 interfaces bound to their HEPs"
+expect_true 'wait_for "[ \$(nft_host list set inet hostendpoint addr-ifnames | grep -o \"\\\"b[0-9]*\\\"\" | wc -l) -eq 500 ]" 20' "all 500 interfaces bound by address"
+expect_true 'bound_by_address b0 burst0 && bound_by_address b250 burst250 && bound_by_address b499 burst499' "each to the HEP that expects its address"
 after=$(commits)
 expect_true "[ $((after - before)) -lt 100 ]" "the burst of 1500 netlink events cost $((after - before)) commits"
 for i in $(seq 0 499); do echo "link del b$i"; done | ip -n "$(ns host)" -batch -
-expect_true 'wait_for "! nft_host list map inet hostendpoint disp-in | grep -q \"\\\"b[0-9]\"" 30' "all 500 withdrawn after deletion"
+expect_true 'wait_for "! nft_host list set inet hostendpoint addr-ifnames | grep -q \"\\\"b[0-9]\"" 30' "all 500 withdrawn after deletion"
 expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "the others are untouched"

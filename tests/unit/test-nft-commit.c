@@ -25,16 +25,20 @@ static ResourceList load(const char *yaml) {
         return l;
 }
 
-static Ruleset *compile(const char *yaml) {
+static Ruleset *compile_with(const char *yaml, const HostInterface *ifaces, size_t n_ifaces) {
         ResourceList l = load(yaml);
         Calc *c = NULL;
         Ruleset *rs = NULL;
 
-        ASSERT_OK(calc_run(l.v, l.n, "node1", NULL, 0, NULL, &c));
+        ASSERT_OK(calc_run(l.v, l.n, "node1", ifaces, n_ifaces, NULL, &c));
         ASSERT_OK(ruleset_compile(c, NULL, &rs));
         calc_free(c);
         resource_list_done(&l);
         return rs;
+}
+
+static Ruleset *compile(const char *yaml) {
+        return compile_with(yaml, NULL, 0);
 }
 
 /* The kernel's rule handles of one chain, as "h1,h2,...". */
@@ -123,6 +127,37 @@ static void test_new_endpoint_adds_only(void) {
         free(json);
 }
 
+/* A HEP matched by expectedIPs has its chains before its address shows
+ * up; binding it then adds plain set elements only: no element that jumps,
+ * which would make the kernel validate the whole ruleset again. Its
+ * traffic reaches its chain through the address dispatch chain. */
+static void test_bind_by_address_adds_plain_elements(void) {
+        static const char yaml[] = BASE "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                                        "metadata: {name: byip, labels: {role: web}}\nspec: {node: node1, expectedIPs: [10.0.0.9]}\n";
+        _cleanup_(nft_backend_freep) NftBackend *b = NULL;
+        IPAddr a;
+        ASSERT_TRUE(ipaddr_parse_go("10.0.0.9", &a));
+        HostInterface eth5 = { .name = (char *)"eth5", .ifindex = 7, .oper_up = true, .addrs = &a, .n_addrs = 1 };
+        Ruleset *waiting = compile(yaml), *bound = compile_with(yaml, &eth5, 1);
+        StrBuf diff = STRBUF_INIT;
+        char *err = NULL, *json = NULL;
+
+        ASSERT_NOT_NULL(ruleset_find_chain(waiting, "disp-addr-in"));
+        ASSERT_NOT_NULL(ruleset_find_block(waiting, "byip"));
+        ASSERT_OK(nft_backend_new(&b));
+        ASSERT_OK(nft_backend_commit(b, waiting, &err));
+        ruleset_commands_diff(waiting, bound, &diff);
+        ASSERT_STREQ(strbuf_str(&diff), "add element inet hostendpoint ep-ifs.byip { \"eth5\" }\n"
+                                        "add element inet hostendpoint addr-ifnames { \"eth5\" }\n"
+                                        "add element inet hostendpoint own-ifnames { \"eth5\" }\n");
+        strbuf_done(&diff);
+        ASSERT_OK(nft_backend_commit(b, bound, &err));
+        ASSERT_OK(nft_backend_query_json(b, "list chain inet hostendpoint disp-addr-in", &json, &err));
+        ASSERT_CONTAINS(json, "ep-ifs.byip");
+        ASSERT_CONTAINS(json, "ep-in.byip");
+        free(json);
+}
+
 /* Committing the same ruleset again sends nothing. */
 static void test_idempotent(void) {
         _cleanup_(nft_backend_freep) NftBackend *b = NULL;
@@ -198,6 +233,7 @@ int main(void) {
         }
         RUN(test_policy_edit_is_minimal);
         RUN(test_new_endpoint_adds_only);
+        RUN(test_bind_by_address_adds_plain_elements);
         RUN(test_idempotent);
         RUN(test_replace_existing);
         RUN(test_long_names_and_counters);
