@@ -888,15 +888,33 @@ static bool endpoint_gets_policy(const Endpoint *e) {
         return e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING;
 }
 
+/* Whether res holds the policy objects of the last run, in the same order
+ * (an interface event): then the cache is right as it is. */
+static bool same_policies(const CalcCache *cache, Resource *const *res, size_t n) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (res[i]->kind != KIND_GLOBAL_NETWORK_POLICY)
+                        continue;
+                if (k >= cache->n_policies || cache->policy_list[k]->res != res[i])
+                        return false;
+                k++;
+        }
+        return k == cache->n_policies;
+}
+
 /* The parsed selectors of this run's policies: reused when the policy
  * object is the one seen before, parsed otherwise. */
 static int cache_policies(Calc *c, Resource *const *res, size_t n) {
         CalcCache *cache = c->cache;
         StrMap next = STRMAP_INIT;
-        CachedPolicy **list = new_array(n, sizeof(CachedPolicy *));
+        CachedPolicy **list;
         size_t n_list = 0;
         int r = 0;
 
+        if (same_policies(cache, res, n))
+                return 0;
+        list = new_array(n, sizeof(CachedPolicy *));
         if (!list)
                 return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -1147,6 +1165,22 @@ static bool endpoints_sorted(const Endpoint *v, size_t n) {
         return true;
 }
 
+/* Whether res holds the HEP objects of the last run, in the same order:
+ * the datastore did not change (an interface event). Then each HEP's
+ * information is found by position, with no name looked up. */
+static bool same_heps(const CalcCache *cache, Resource *const *res, size_t n) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (res[i]->kind != KIND_HOST_ENDPOINT)
+                        continue;
+                if (k >= cache->n_infos || cache->infos[k]->hep != res[i])
+                        return false;
+                k++;
+        }
+        return k == cache->n_infos;
+}
+
 /* One Endpoint per HEP, its information taken from the cache when the HEP
  * and its profiles are unchanged. Records in the cache which HEPs changed. */
 static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
@@ -1155,6 +1189,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         EndpointInfo **infos;
         size_t count = 0, n_infos = 0;
         Resource *stack_profiles[16];
+        bool same = same_heps(cache, res, n);
         int r = 0;
 
         cache->generation++;
@@ -1163,7 +1198,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 count += res[i]->kind == KIND_HOST_ENDPOINT;
         c->endpoints = new_array(count, sizeof(Endpoint));
         infos = new_array(count, sizeof(EndpointInfo *));
-        if (!c->endpoints || !infos || strmap_reserve(&seen, count) < 0) {
+        if (!c->endpoints || !infos || (!same && strmap_reserve(&seen, count) < 0)) {
                 free(infos);
                 strmap_done(&seen);
                 return -ENOMEM;
@@ -1184,12 +1219,15 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 for (size_t j = 0; j < pnames->n; j++)
                         profiles[j] = find_profile(c, pnames->v[j]);
                 /* References: one for the new cache array, one for the Endpoint. */
-                uint64_t hash = strmap_hash(hep->meta.name);
-                info = strmap_get_hashed(&cache->by_name, hep->meta.name, hash);
+                uint64_t hash = same ? cache->infos[n_infos]->name_hash : strmap_hash(hep->meta.name);
+                info = same ? cache->infos[n_infos] : strmap_get_hashed(&cache->by_name, hep->meta.name, hash);
                 if (!info || !endpoint_info_current(c, info, hep, profiles)) {
                         r = endpoint_info_new(c, hep, profiles, &info);
                         if (r >= 0 && !cache->changed_all)
                                 r = cache_note_changed(cache, hep->meta.name);
+                        /* Same HEPs: the cache's index stays, with this one replaced. */
+                        if (r >= 0 && same)
+                                r = strmap_put_hashed(&cache->by_name, hep->meta.name, hash, info);
                 } else
                         info->n_ref++;
                 if (profiles != stack_profiles)
@@ -1210,19 +1248,24 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                         .state = info->remote_reason ? ENDPOINT_REMOTE : ENDPOINT_ENFORCED,
                 };
                 info->name_hash = hash;
-                r = strmap_put_hashed(&seen, hep->meta.name, hash, info);
+                if (!same)
+                        r = strmap_put_hashed(&seen, hep->meta.name, hash, info);
         }
         /* HEPs that are gone changed too; then the cache keeps this run's. */
-        for (size_t i = 0; r >= 0 && i < cache->n_infos; i++)
+        for (size_t i = 0; r >= 0 && !same && i < cache->n_infos; i++)
                 if (!strmap_get(&seen, cache->infos[i]->hep->meta.name) && !cache->changed_all)
                         r = cache_note_changed(cache, cache->infos[i]->hep->meta.name);
         for (size_t i = 0; i < cache->n_infos; i++)
                 endpoint_info_unref(cache->infos[i]);
         free(cache->infos);
-        strmap_done(&cache->by_name);
+        /* After a failure the index may point to infos that were not kept:
+         * it is dropped (empty), and the next run looks everything up. */
+        if (!same || r < 0) {
+                strmap_done(&cache->by_name);
+                cache->by_name = seen;
+        }
         cache->infos = infos;
         cache->n_infos = n_infos;
-        cache->by_name = seen;
         cache->changed_all = false;
         if (r < 0)
                 return r;
