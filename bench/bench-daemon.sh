@@ -115,15 +115,17 @@ echo "-- a) one local HostEndpoint bound at a time"
 commit_stats 1
 awk '{ print $1 / 1000 }' "$T/shell-us" | percentiles "ip addr add started -> commit seen in the log (includes ip and polling)"
 echo "RSS with 1000 HEPs and 1000 policies: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB"
-# The steady state of a loaded host: the other 99 local HEPs bound, so
-# the kernel's ruleset reachable from the hooks is whole. Binding a HEP
-# matched by address adds plain set elements, which the kernel takes
-# without validating that ruleset again (an element that jumps would make
-# it do so: see bench-commit's last lines).
+# The steady state of a loaded host: the other 99 local HEPs bound and
+# settled into the dispatch maps, so the kernel's ruleset reachable from
+# the hooks is whole. Binding a HEP matched by address adds plain set
+# elements, which the kernel takes without validating that ruleset again
+# (an element that jumps would make it do so: see bench-commit's last
+# lines); settling happens after a second without commits.
 echo "-- b) the other 99 local HostEndpoints bound (all their chains reachable)"
 { for h in $(seq 0 98); do echo "link add b$h type veth peer name c$h netns $NS-peer"; echo "addr add 10.150.0.$((h + 1))/32 dev b$h"; done; } |
         ip -n "$NS" -batch -
-until ip netns exec "$NS" nft list set inet hostendpoint addr-ifnames | grep -q '"b98"'; do sleep 0.05; done
+until ip netns exec "$NS" nft list map inet hostendpoint disp-in | grep -q '"b98"' &&
+        ! ip netns exec "$NS" nft list set inet hostendpoint addr-ifnames | grep -q '"b[0-9]*"'; do sleep 0.05; done
 from=$(($(wc -l <"$T/log") + 1))
 for i in $(seq 0 199); do
         ip -n "$NS" link add "hr$i" type veth peer name "hs$i" netns "$NS-peer"

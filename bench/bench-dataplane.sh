@@ -16,8 +16,14 @@
 # established flows), separates conntrack's own cost from the ruleset's.
 # Before measuring, checks that the ruleset enforces: 5202/TCP, listening
 # but not allowed, must be dropped, while it connects without the ruleset.
+# With MATCH=address, every HEP is matched by expectedIPs instead (the
+# other interfaces get their HEPs' addresses). --oneshot commits them
+# settled, through the dispatch maps; the measured HEP sorts last, so had
+# they stayed in the address dispatch sets (as for a second after a HEP
+# binds), its packets would first try the 1,000 other HEPs' sets.
 # Usage: bench/bench-dataplane.sh [BUILDDIR]
-# Environment: SECONDS_PER_RUN (default 5), ROUNDS (default 3).
+# Environment: SECONDS_PER_RUN (default 5), ROUNDS (default 3),
+# MATCH (name or address, default name).
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 DAEMON="$BUILD/module/hostendpointd"
@@ -27,6 +33,8 @@ PY=/usr/bin/python3
 IPERF=$(command -v iperf3) || { echo "iperf3 is not installed" >&2; exit 1; }
 DURATION=${SECONDS_PER_RUN:-5}
 ROUNDS=${ROUNDS:-3}
+MATCH=${MATCH:-name}
+[[ $MATCH == name || $MATCH == address ]] || { echo "MATCH must be name or address" >&2; exit 1; }
 [[ $DURATION =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9][0-9]*$ ]] ||
         { echo "SECONDS_PER_RUN and ROUNDS must be positive integers" >&2; exit 1; }
 T=$(mktemp -d /tmp/hep-bench-dp-XXXXXX)
@@ -49,25 +57,29 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# gen DIR: the iperf3 HEP (eth0), N_OTHER HEPs by interfaceName (o0..),
+# gen DIR: the iperf3 HEP (eth0), N_OTHER HEPs (o0..) by interfaceName, or
+# by address (MATCH=address: named a-other<i>, to sort before iperf-eth0),
 # N_POLICIES policies of 10 rules like bench-daemon.sh's, and allow-iperf.
 gen() {
-        $PY - "$1" "$N_OTHER" "$N_POLICIES" "$HOST_IP" <<'PY'
+        $PY - "$1" "$N_OTHER" "$N_POLICIES" "$HOST_IP" "$MATCH" <<'PY'
 import os, sys
-d, n, npol, host_ip = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+d, n, npol, host_ip, match = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 os.makedirs(d, exist_ok=True)
+def ifname(name):
+    return "" if match == "address" else "interfaceName: %s, " % name
+other = "a-other" if match == "address" else "other"
 with open(os.path.join(d, "heps.yaml"), "w") as f:
     # app a7 is selected by 20 of the policies below; its tier t3 by
     # source selectors of others.
     f.write("---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
             "metadata: {name: iperf-eth0, labels: {app: a7, tier: t3, role: iperf}}\n"
-            "spec: {node: bench, interfaceName: eth0, expectedIPs: [%s], ports: [{name: http, protocol: TCP, port: 8080}]}\n"
-            % host_ip)
+            "spec: {node: bench, %sexpectedIPs: [%s], ports: [{name: http, protocol: TCP, port: 8080}]}\n"
+            % (ifname("eth0"), host_ip))
     for i in range(n):
         f.write("---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-                "metadata: {name: other%d, labels: {app: a%d, tier: t%d}}\n"
-                "spec: {node: bench, interfaceName: o%d, expectedIPs: [10.150.%d.%d], ports: [{name: http, protocol: TCP, port: 8080}]}\n"
-                % (i, i % 50, i % 7, i, i >> 8, i & 255))
+                "metadata: {name: %s%d, labels: {app: a%d, tier: t%d}}\n"
+                "spec: {node: bench, %sexpectedIPs: [10.150.%d.%d], ports: [{name: http, protocol: TCP, port: 8080}]}\n"
+                % (other, i, i % 50, i % 7, ifname("o%d" % i), i >> 8, i & 255))
 with open(os.path.join(d, "policies.yaml"), "w") as f:
     for p in range(npol):
         f.write("---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
@@ -179,6 +191,7 @@ ip -n "$CLIENT" link set eth0 up
 { for i in $(seq 0 $((N_OTHER - 1))); do
         echo "link add o$i type veth peer name p$i netns $SINK"
         echo "link set o$i up"
+        [ "$MATCH" = address ] && echo "addr add 10.150.$((i >> 8)).$((i & 255))/32 dev o$i"
 done; } | ip -n "$HOST" -batch - || exit 1
 for i in $(seq 1 100); do
         ip netns exec "$CLIENT" ping -c 1 -W 1 "$HOST_IP" >/dev/null 2>&1 && break
@@ -206,7 +219,7 @@ for i in $(seq 1 100); do
 done
 
 gen "$T/ds"
-echo "== ruleset: $N_POLICIES policies x 10 rules (+ allow-iperf), $N_OTHER other HEPs on veths, by interfaceName"
+echo "== ruleset: $N_POLICIES policies x 10 rules (+ allow-iperf), $N_OTHER other HEPs on veths, matched by $MATCH"
 enforce
 echo "oneshot compute and commit: $COMMIT_MS ms"
 ip netns exec "$HOST" nft -j list table inet hostendpoint >"$T/ruleset.json"
@@ -224,10 +237,19 @@ print("  measured HEP: ep-in.iperf-eth0 %d rules, ep-out.iperf-eth0 %d rules; po
       % (rules.count("ep-in.iperf-eth0"), rules.count("ep-out.iperf-eth0"),
          sum(1 for c in chains if c.startswith("pol-in."))))
 PY
-ip netns exec "$HOST" nft list map inet hostendpoint disp-in | grep -q '"eth0" : jump ep-in.iperf-eth0' ||
-        { echo "eth0 is not dispatched to its HEP's chain" >&2; exit 1; }
-bound=$(ip netns exec "$HOST" nft list map inet hostendpoint disp-in | grep -o '"o[0-9]*" : jump' | wc -l)
-echo "interfaces dispatched to their HEP: eth0 and $bound of $N_OTHER others"
+if [ "$MATCH" = address ]; then
+        ip netns exec "$HOST" nft list map inet hostendpoint disp-in | grep -q '"eth0" : jump ep-in.iperf-eth0' ||
+                { echo "eth0 is not dispatched to its HEP's chain" >&2; exit 1; }
+        bound=$(ip netns exec "$HOST" nft list map inet hostendpoint disp-in | grep -o '"o[0-9]*" : jump' | wc -l)
+        unsettled=$(ip netns exec "$HOST" nft list set inet hostendpoint addr-ifnames | grep -o '"[a-z0-9]*"' | wc -l)
+        echo "interfaces bound by address, settled into the dispatch map: eth0 and $bound of $N_OTHER others" \
+                "($unsettled still in the address dispatch sets)"
+else
+        ip netns exec "$HOST" nft list map inet hostendpoint disp-in | grep -q '"eth0" : jump ep-in.iperf-eth0' ||
+                { echo "eth0 is not dispatched to its HEP's chain" >&2; exit 1; }
+        bound=$(ip netns exec "$HOST" nft list map inet hostendpoint disp-in | grep -o '"o[0-9]*" : jump' | wc -l)
+        echo "interfaces dispatched to their HEP: eth0 and $bound of $N_OTHER others"
+fi
 
 echo "== enforcement check"
 unenforce

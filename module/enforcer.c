@@ -143,6 +143,10 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         Calc *c;
         int r;
 
+        /* A full replace (the first commit, or after a reset) makes the
+         * kernel validate the whole table anyway: settle everything. */
+        if (!nft_backend_committed(e->nft))
+                compile_cache_settle_next(e->compile_cache);
         uint64_t t0 = now_usec();
         r = compute(e, ifaces, n_ifaces, &c, &snap, &rs);
         if (r < 0)
@@ -161,6 +165,10 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         e->calc = c;
         e->snapshot = snap;
         return 0;
+}
+
+void enforcer_settle_next(Enforcer *e) {
+        compile_cache_settle_next(e->compile_cache);
 }
 
 const Calc *enforcer_calc(const Enforcer *e) {

@@ -29,10 +29,12 @@ struct hep_plugin {
         LinkTracker *tracker;
         DirWatch *watch;
         hep_timer *apply_timer;
+        hep_timer *settle_timer; /* moves interfaces bound by address to the dispatch maps */
         BusService *bus;
 
         bool ready;            /* the first ruleset is in the kernel */
         bool datastore_dirty;
+        bool settling;         /* this apply settles (see on_settle_timer) */
         uint64_t retry_usec;   /* backoff after a failed commit */
         double tokens;         /* commits that may happen at once (a token bucket) */
         uint64_t tokens_usec;  /* when the bucket was last refilled */

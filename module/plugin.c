@@ -30,6 +30,11 @@
  * about 100 commits a second. */
 #define COMMIT_TOKENS_MAX 10.0
 #define COMMIT_TOKEN_USEC (10ULL * 1000)
+/* An interface bound by address is first dispatched through sets, which
+ * commits fast but costs a set lookup per such HEP per packet; after this
+ * long without a commit it moves to the dispatch maps (one lookup), in a
+ * commit of its own that makes the kernel validate the ruleset (compile.c). */
+#define SETTLE_USEC (1000ULL * 1000)
 
 /* ---- logging what changed ---- */
 
@@ -168,9 +173,14 @@ static void schedule(hep_plugin *p, uint64_t usec) {
 static int apply_now(hep_plugin *p) {
         _cleanup_free_ char *err = NULL;
         const InterfaceList *ifaces = link_tracker_interfaces(p->tracker);
+        const Ruleset *before = nft_backend_committed(enforcer_backend(p->enforcer));
+        size_t unsettled = before ? before->n_unsettled : 0;
         uint64_t start = now_usec();
         bool trim = false;
         int r;
+
+        if (p->settling)
+                enforcer_settle_next(p->enforcer);
 
         if (p->datastore_dirty) {
                 p->datastore_dirty = false;
@@ -202,9 +212,18 @@ static int apply_now(hep_plugin *p) {
                 p->event_usec = 0;
         }
         EnforcerTimings t = enforcer_timings(p->enforcer);
-        host_log(p->host, 7, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
-                 (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
-                 (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
+        const Ruleset *committed = nft_backend_committed(enforcer_backend(p->enforcer));
+        if (p->settling)
+                host_log(p->host, 7, "Settled %zu interfaces bound by address into the dispatch maps in %llu us",
+                         unsettled, (unsigned long long)p->last_commit_usec);
+        else
+                host_log(p->host, 7, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
+                         (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
+                         (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
+        /* Settle once quiet: each commit that leaves some unsettled pushes it back. */
+        r = host_timer_rearm(p->host, p->settle_timer, committed->n_unsettled ? SETTLE_USEC : UINT64_MAX);
+        if (r < 0)
+                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
         /* A resource change is a decision a user cares about, even when no
          * endpoint changes state (a policy edited, added, removed). */
         if (trim && p->ready)
@@ -248,6 +267,15 @@ static void on_apply_timer(void *userdata) {
         (void)apply_or_retry(userdata);
 }
 
+static void on_settle_timer(void *userdata) {
+        hep_plugin *p = userdata;
+
+        p->settling = true;
+        /* On failure the next commit arms it again. */
+        (void)apply_or_retry(p);
+        p->settling = false;
+}
+
 int plugin_apply_now(hep_plugin *p) {
         if (!p->event_usec)
                 p->event_usec = now_usec();
@@ -283,6 +311,7 @@ static void plugin_shutdown(hep_plugin *p) {
                 return;
         plugin_bus_stop(p);
         host_timer_remove(p->host, p->apply_timer);
+        host_timer_remove(p->host, p->settle_timer);
         dir_watch_free(p->watch);
         link_tracker_free(p->tracker);
         enforcer_free(p->enforcer);
@@ -336,6 +365,8 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
         }
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, on_apply_timer, p, &p->apply_timer);
+        if (r >= 0)
+                r = host_timer_add(host, UINT64_MAX, on_settle_timer, p, &p->settle_timer);
         if (r >= 0)
                 r = plugin_bus_start(p);
         if (r < 0) {

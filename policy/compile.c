@@ -48,14 +48,17 @@ static const char *const flavour_map[_FLAVOUR_MAX][_DIRECTION_MAX] = {
 };
 
 /* HEPs matched by expectedIPs are bound at an address event, on the path
- * whose latency matters, so they are dispatched without map elements that
- * jump: adding one makes the kernel validate every rule reachable from the
- * hooks again (milliseconds on a large ruleset), while a plain set element
- * costs nothing of the kind. Each such endpoint has a set of its interface
- * names (ep-ifs.<HEP>), also gathered in addr-ifnames; a chain per hook
- * tries the endpoints' sets in turn, as Felix's dispatch chains do, for
- * the packets of those interfaces only. Their chains exist, and these
- * rules too, before any interface is bound (state waiting). */
+ * whose latency matters. Adding a map element that jumps makes the kernel
+ * validate every rule reachable from the hooks again (milliseconds on a
+ * large ruleset), while a plain set element costs nothing of the kind. So
+ * an interface bound by address goes first into sets: its endpoint's own
+ * (ep-ifs.<HEP>) and addr-ifnames; a chain per hook tries each such
+ * endpoint's set in turn, for the packets of those interfaces only. The
+ * endpoints' chains, and these rules, exist before any interface is bound
+ * (state waiting). That costs a set lookup per such endpoint per packet,
+ * so once the interfaces are quiet the plugin asks for a compilation that
+ * settles them (compile_cache_settle_next): they move to the dispatch
+ * maps, one lookup per packet, in a commit off the path of any event. */
 static const char *const flavour_addr_chain[_FLAVOUR_MAX][_DIRECTION_MAX] = {
         [FLAVOUR_NORMAL] = { "disp-addr-in", "disp-addr-out" },
         [FLAVOUR_FORWARD] = { "disp-addr-fwd-in", "disp-addr-fwd-out" },
@@ -101,6 +104,7 @@ struct CompileCache {
         const CalcCache *last_calc_cache;
         uint64_t last_calc_gen;
         uint64_t generation; /* of the compilation under way, or the last one */
+        bool settle_next;
 };
 
 typedef struct Compiler {
@@ -120,6 +124,7 @@ typedef struct Compiler {
         bool *full;
         /* Which hooks have an address dispatch chain (flavour_addr_chain). */
         bool addr_dispatch[_FLAVOUR_MAX][_DIRECTION_MAX];
+        bool settle; /* every interface goes into the dispatch maps */
 } Compiler;
 
 /* ---- names ---- */
@@ -511,6 +516,8 @@ struct EndpointRecord {
         size_t n_targets;
         char **ifnames;
         size_t n_ifnames;
+        bool *settled; /* per ifname: in the dispatch maps (else in the address dispatch sets) */
+        size_t n_unsettled;
         NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX]; /* the block's, with their plans' signatures */
         uint64_t signatures[_FLAVOUR_MAX][_DIRECTION_MAX];
         NftBlock *block;
@@ -531,6 +538,8 @@ static void record_clear(EndpointRecord *rec) {
         strv_free_n(rec->ifnames, rec->n_ifnames);
         rec->ifnames = NULL;
         rec->n_ifnames = 0;
+        rec->settled = mfree_ptr(rec->settled);
+        rec->n_unsettled = 0;
         nft_block_unref(rec->block);
         rec->block = NULL;
         memset(rec->chains, 0, sizeof(rec->chains));
@@ -646,15 +655,50 @@ static int reuse_block(Compiler *k, EndpointRecord *rec) {
         return ruleset_add_block(k->rs, rec->block);
 }
 
-/* One chain of a new block: the record's previous one if its plan is the
- * same (a policy object replaced by an edit still has the same name),
- * else built. */
-/* The chains of a block and their plans' signatures: in the record only
- * once the block is in the ruleset (a failed build leaves it as it was). */
+/* The chains of a block and their plans' signatures, and how its
+ * interfaces are dispatched: in the record only once the block is in the
+ * ruleset (a failed build leaves it as it was). */
 typedef struct BlockChains {
         NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX];
         uint64_t signatures[_FLAVOUR_MAX][_DIRECTION_MAX];
+        bool *settled; /* per ifname of the endpoint (owned) */
+        size_t n_unsettled;
 } BlockChains;
+
+/* Whether the block as recorded can stay: not while this compilation
+ * settles interfaces it has in the address dispatch sets. */
+static bool record_settled_enough(const Compiler *k, const EndpointRecord *rec) {
+        return !k->settle || rec->n_unsettled == 0;
+}
+
+/* Whether ifname was in the dispatch maps in the record's block. */
+static bool record_settled(const EndpointRecord *rec, const char *ifname) {
+        for (size_t i = 0; rec->settled && i < rec->n_ifnames; i++)
+                if (streq(rec->ifnames[i], ifname))
+                        return rec->settled[i];
+        return false;
+}
+
+/* How each interface of the endpoint is dispatched: through the maps when
+ * matched by name, or once settled; through the address dispatch sets
+ * when bound by address since the last settling. */
+static int plan_dispatch(const Compiler *k, const EndpointRecord *rec, const Endpoint *e, BlockChains *bc) {
+        bool by_address = endpoint_by_address(e);
+
+        bc->settled = new_array(e->n_ifnames ? e->n_ifnames : 1, sizeof(bool));
+        if (!bc->settled)
+                return -ENOMEM;
+        bc->n_unsettled = 0;
+        for (size_t i = 0; i < e->n_ifnames; i++) {
+                bc->settled[i] = !by_address || k->settle || record_settled(rec, e->ifnames[i]);
+                bc->n_unsettled += !bc->settled[i];
+        }
+        return 0;
+}
+
+/* One chain of a new block: the record's previous one if its plan is the
+ * same (a policy object replaced by an edit still has the same name),
+ * else built. */
 
 /* One chain of a new block: the record's previous one if its plan is the
  * same (a policy object replaced by an edit still has the same name),
@@ -705,7 +749,6 @@ static int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, cons
 static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, ChainPlan *plan, NftBlock **ret,
                        BlockChains *ret_chains) {
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX], ifset[OBJECT_NAME_MAX];
-        bool by_address = endpoint_by_address(e);
         NftBlock *b = nft_block_new(e->name);
         BlockChains bc = {};
         int r;
@@ -713,7 +756,9 @@ static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e
         if (!b)
                 return -ENOMEM;
         endpoint_counter_names(e->name, accepted, dropped);
-        r = block_add_counter(b, accepted);
+        r = plan_dispatch(k, rec, e, &bc);
+        if (r >= 0)
+                r = block_add_counter(b, accepted);
         if (r >= 0)
                 r = block_add_counter(b, dropped);
         for (int f = 0; r >= 0 && f < _FLAVOUR_MAX; f++)
@@ -721,8 +766,10 @@ static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e
                         if (!endpoint_has_flavour(e, (Flavour)f, (Direction)d))
                                 continue;
                         r = block_chain(k, rec, b, e, (Flavour)f, (Direction)d, plan, &bc);
-                        for (size_t i = 0; r >= 0 && !by_address && i < e->n_ifnames; i++) {
+                        for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
                                 _cleanup_free_ char *elem = NULL;
+                                if (!bc.settled[i])
+                                        continue;
                                 if (asprintf(&elem, "\"%s\" : jump %s", e->ifnames[i], bc.chains[f][d]->name) < 0)
                                         r = -ENOMEM;
                                 else
@@ -731,17 +778,18 @@ static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e
                 }
         /* Interfaces with a host endpoint of their own: the "*" fallback
          * applies to every other one. */
-        if (by_address)
+        if (bc.n_unsettled)
                 object_name_buf(ENDPOINT_IFNAMES, e->name, ifset);
         for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
                 _cleanup_free_ char *q = NULL;
                 r = asprintf(&q, "\"%s\"", e->ifnames[i]) < 0 ? -ENOMEM : block_add_element(b, "own-ifnames", q);
-                if (r >= 0 && by_address)
+                if (r >= 0 && !bc.settled[i])
                         r = block_add_element(b, ADDR_IFNAMES, q);
-                if (r >= 0 && by_address)
+                if (r >= 0 && !bc.settled[i])
                         r = block_add_element(b, ifset, q);
         }
         if (r < 0) {
+                free(bc.settled);
                 nft_block_unref(b);
                 return r;
         }
@@ -751,13 +799,15 @@ static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e
 }
 
 /* Records what the new block (now in the ruleset) was compiled from. */
-static int record_update(Compiler *k, EndpointRecord *rec, const Endpoint *e, NftBlock *b, const BlockChains *bc,
+static int record_update(Compiler *k, EndpointRecord *rec, const Endpoint *e, NftBlock *b, BlockChains *bc,
                          ChainPlan *plan, size_t n_shape) {
         int r;
 
         record_clear(rec);
         memcpy(rec->chains, bc->chains, sizeof(bc->chains));
         memcpy(rec->signatures, bc->signatures, sizeof(bc->signatures));
+        rec->settled = steal_ptr(bc->settled);
+        rec->n_unsettled = bc->n_unsettled;
         rec->block = nft_block_ref(b);
         rec->info = endpoint_info_ref(e->info);
         rec->targets = steal_ptr(plan->targets);
@@ -789,7 +839,7 @@ fail:
  * and the record otherwise as it was. */
 static int rebuild_block_elements(Compiler *k, EndpointRecord *rec, const Endpoint *e) {
         NftBlock *b = NULL;
-        BlockChains bc;
+        BlockChains bc = {};
         char **ifnames = new_array(e->n_ifnames, sizeof(char *));
         size_t n = 0;
         int r;
@@ -804,28 +854,29 @@ static int rebuild_block_elements(Compiler *k, EndpointRecord *rec, const Endpoi
                 r = ruleset_add_block(k->rs, b);
         if (r < 0) {
                 strv_free_n(ifnames, n);
+                free(bc.settled);
                 nft_block_unref(b);
                 return r;
         }
         strv_free_n(rec->ifnames, rec->n_ifnames);
         rec->ifnames = ifnames;
         rec->n_ifnames = e->n_ifnames;
+        free(rec->settled);
+        rec->settled = bc.settled;
+        rec->n_unsettled = bc.n_unsettled;
         nft_block_unref(rec->block);
         rec->block = b;
         rec->used = k->cache->generation;
         return 0;
 }
 
-static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
-        EndpointRecord *rec = k->sharing ? k->recs[index] : record_entry(k, e);
+static int compile_endpoint_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, size_t index) {
         ChainPlan plan = {};
         NftBlock *b = NULL;
-        BlockChains bc;
+        BlockChains bc = {};
         size_t n_shape;
         int r;
 
-        if (!rec)
-                return -ENOMEM;
         if (k->sharing && k->full[index]) {
                 rec->used = k->cache->generation;
                 return ruleset_add_block(k->rs, rec->block);
@@ -838,15 +889,28 @@ static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
         r = endpoint_shape(k, e, &n_shape);
         if (r < 0)
                 return r;
-        if (rec->block && record_matches(rec, e, k->cache->shape, n_shape))
+        if (rec->block && record_matches(rec, e, k->cache->shape, n_shape) && record_settled_enough(k, rec))
                 return reuse_block(k, rec);
         r = build_block(k, rec, e, &plan, &b, &bc);
         if (r >= 0)
                 r = ruleset_add_block(k->rs, b);
         if (r >= 0)
                 r = record_update(k, rec, e, b, &bc, &plan, n_shape);
+        free(bc.settled); /* unless the record took it */
         nft_block_unref(b);
         free(plan.targets);
+        return r;
+}
+
+static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
+        EndpointRecord *rec = k->sharing ? k->recs[index] : record_entry(k, e);
+        int r;
+
+        if (!rec)
+                return -ENOMEM;
+        r = compile_endpoint_block(k, rec, e, index);
+        if (r >= 0)
+                k->rs->n_unsettled += rec->n_unsettled;
         return r;
 }
 
@@ -923,7 +987,7 @@ static int plan_sharing(Compiler *k) {
                                 if (endpoint_has_flavour(e, (Flavour)f, (Direction)d) && !rec->chains[f][d])
                                         return 0;
                 k->recs[i] = rec;
-                k->full[i] = record_matches(rec, e, c->shape, n_shape);
+                k->full[i] = record_matches(rec, e, c->shape, n_shape) && record_settled_enough(k, rec);
                 matched++;
         }
         k->sharing = matched == c->n_records;
@@ -1234,6 +1298,10 @@ CompileCache *compile_cache_new(void) {
         return c;
 }
 
+void compile_cache_settle_next(CompileCache *c) {
+        c->settle_next = true;
+}
+
 CompileCache *compile_cache_free(CompileCache *c) {
         if (!c)
                 return NULL;
@@ -1327,6 +1395,9 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         }
         k.rs = rs;
         k.rules = (RuleCompiler) { .calc = calc, .rs = rs, .sets = k.cache->sets };
+        /* Without a cache, nothing was dispatched before: all settles. */
+        k.settle = !cache || k.cache->settle_next;
+        k.cache->settle_next = false;
         /* A new generation for each compilation, failed ones included:
          * "used in this one" must never be left over from another. */
         k.cache->generation++;

@@ -12,9 +12,16 @@ CompileCache *compile_cache_new(void);
 CompileCache *compile_cache_free(CompileCache *c);
 DEFINE_CLEANUP_FUNC(CompileCache, compile_cache_free)
 
-/* cache may be NULL (everything is compiled). It must always be used with
- * the same CalcCache's calculations, one compilation per calculation. */
+/* cache may be NULL (everything is compiled, and settled). It must always
+ * be used with the same CalcCache's calculations, one compilation per
+ * calculation. */
 int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret);
+
+/* The next compilation settles every interface bound by address: it goes
+ * from the address dispatch sets to the dispatch maps (see compile.c).
+ * Without this, an interface keeps the way it was dispatched and a new
+ * one goes through the sets; the ruleset's n_unsettled counts those. */
+void compile_cache_settle_next(CompileCache *c);
 
 /* The named counters of an endpoint's chains: every packet they accept
  * (established ones included) and every packet they drop. */

@@ -72,6 +72,9 @@ typedef struct Ruleset {
         NftBlock **blocks; /* sorted by name after ruleset_finish() */
         size_t n_blocks, alloc_blocks;
         StrMap chain_index, set_index; /* by name; chains of blocks are not in chain_index */
+        /* Interfaces dispatched through the address dispatch sets rather
+         * than the maps: bound lately, not settled yet (compile.h). */
+        size_t n_unsettled;
 } Ruleset;
 
 #define RULESET_INIT {}

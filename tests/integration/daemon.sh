@@ -92,9 +92,18 @@ wait_operstate host eth1 up
 expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "after flapping, eth1 is still dispatched to its HEP"
 expect_blocked "and still filtered" probe_tcp h1 10.78.0.1 8081
 
-# bound_by_address IFNAME HEP: IFNAME is in the set through which the kernel
-# dispatches to the chains of HEP, a HEP matched by expectedIPs.
-bound_by_address() { nft_host list set inet hostendpoint "ep-ifs.$2" | grep -qE "[{[:space:]]\"$1\"([[:space:]]|,|\$)"; }
+# bound_by_address IFNAME HEP: the kernel dispatches IFNAME's traffic to
+# the chains of HEP, a HEP matched by expectedIPs: through HEP's set of
+# interfaces when bound lately, through the dispatch map once settled.
+bound_by_address() {
+        nft_host list set inet hostendpoint "ep-ifs.$2" | grep -qE "[{[:space:]]\"$1\"([[:space:]]|,|\$)" ||
+                nft_host list map inet hostendpoint disp-in | grep -qE "\"$1\" : jump ep-in\.$2([[:space:]]|,|\$)"
+}
+# n_bound_by_address PREFIX: how many interfaces PREFIX<n> are bound by address, either way.
+n_bound_by_address() {
+        echo $(($(nft_host list set inet hostendpoint addr-ifnames | grep -oE "\"$1[0-9]+\"" | wc -l) +
+                $(nft_host list map inet hostendpoint disp-in | grep -oE "\"$1[0-9]+\" : jump" | wc -l)))
+}
 
 echo "# hot-plug by expectedIPs: bound when the address appears, withdrawn when it goes"
 put_resource hep-ip.yaml <<'EOF'
@@ -106,6 +115,11 @@ EOF
 expect_true 'wait_log "by-ip. enforced: enforced on eth0"' "bound to eth0, which has 10.77.0.1"
 expect_blocked "eth0 is now filtered (no policy for by-ip)" probe_tcp peer 10.77.0.1 8080
 expect_pass "failsafe tcp 22 still works" probe_tcp peer 10.77.0.1 22
+expect_true 'wait_log "Settled 1 interfaces bound by address into the dispatch maps"' "once quiet for a second, eth0 is settled"
+expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth0\" : jump ep-in.by-ip"' "into the dispatch map"
+expect_true '! nft_host list set inet hostendpoint ep-ifs.by-ip | grep -q eth0' "and out of the address dispatch set"
+expect_blocked "still filtered" probe_tcp peer 10.77.0.1 8080
+expect_pass "failsafe tcp 22 still works when settled" probe_tcp peer 10.77.0.1 22
 ip -n "$(ns host)" addr del 10.77.0.1/24 dev eth0
 expect_true 'wait_log "by-ip. waiting: no interface has the address 10.77.0.1"' "address removed: withdrawn"
 expect_pass "eth0 (IPv6) is unfiltered again" probe_tcp peer fd77::1 8080
@@ -229,10 +243,10 @@ before=$(commits)
         for i in $(seq 0 499); do echo "link add b$i type veth peer name c$i netns $(ns burst)"; done
         for i in $(seq 0 499); do echo "addr add 10.$((100 + i / 250)).$((i % 250)).1/24 dev b$i"; done
 } | ip -n "$(ns host)" -batch -
-expect_true 'wait_for "[ \$(nft_host list set inet hostendpoint addr-ifnames | grep -o \"\\\"b[0-9]*\\\"\" | wc -l) -eq 500 ]" 20' "all 500 interfaces bound by address"
+expect_true 'wait_for "[ \$(n_bound_by_address b) -eq 500 ]" 20' "all 500 interfaces bound by address"
 expect_true 'bound_by_address b0 burst0 && bound_by_address b250 burst250 && bound_by_address b499 burst499' "each to the HEP that expects its address"
 after=$(commits)
 expect_true "[ $((after - before)) -lt 100 ]" "the burst of 1500 netlink events cost $((after - before)) commits"
 for i in $(seq 0 499); do echo "link del b$i"; done | ip -n "$(ns host)" -batch -
-expect_true 'wait_for "! nft_host list set inet hostendpoint addr-ifnames | grep -q \"\\\"b[0-9]\"" 30' "all 500 withdrawn after deletion"
+expect_true 'wait_for "[ \$(n_bound_by_address b) -eq 0 ]" 30' "all 500 withdrawn after deletion"
 expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "the others are untouched"

@@ -25,20 +25,22 @@ static ResourceList load(const char *yaml) {
         return l;
 }
 
-static Ruleset *compile_with(const char *yaml, const HostInterface *ifaces, size_t n_ifaces) {
+/* With caches, as the daemon compiles; without, everything is new. */
+static Ruleset *compile_cached(const char *yaml, const HostInterface *ifaces, size_t n_ifaces, CalcCache *cc,
+                               CompileCache *kc) {
         ResourceList l = load(yaml);
         Calc *c = NULL;
         Ruleset *rs = NULL;
 
-        ASSERT_OK(calc_run(l.v, l.n, "node1", ifaces, n_ifaces, NULL, &c));
-        ASSERT_OK(ruleset_compile(c, NULL, &rs));
+        ASSERT_OK(calc_run(l.v, l.n, "node1", ifaces, n_ifaces, cc, &c));
+        ASSERT_OK(ruleset_compile(c, kc, &rs));
         calc_free(c);
         resource_list_done(&l);
         return rs;
 }
 
 static Ruleset *compile(const char *yaml) {
-        return compile_with(yaml, NULL, 0);
+        return compile_cached(yaml, NULL, 0, NULL, NULL);
 }
 
 /* The kernel's rule handles of one chain, as "h1,h2,...". */
@@ -130,20 +132,24 @@ static void test_new_endpoint_adds_only(void) {
 /* A HEP matched by expectedIPs has its chains before its address shows
  * up; binding it then adds plain set elements only: no element that jumps,
  * which would make the kernel validate the whole ruleset again. Its
- * traffic reaches its chain through the address dispatch chain. */
+ * traffic reaches its chain through the address dispatch chain. Settling
+ * then moves it to the dispatch maps, in one transaction. */
 static void test_bind_by_address_adds_plain_elements(void) {
         static const char yaml[] = BASE "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
                                         "metadata: {name: byip, labels: {role: web}}\nspec: {node: node1, expectedIPs: [10.0.0.9]}\n";
         _cleanup_(nft_backend_freep) NftBackend *b = NULL;
+        _cleanup_(calc_cache_freep) CalcCache *cc = calc_cache_new();
+        _cleanup_(compile_cache_freep) CompileCache *kc = compile_cache_new();
         IPAddr a;
         ASSERT_TRUE(ipaddr_parse_go("10.0.0.9", &a));
         HostInterface eth5 = { .name = (char *)"eth5", .ifindex = 7, .oper_up = true, .addrs = &a, .n_addrs = 1 };
-        Ruleset *waiting = compile(yaml), *bound = compile_with(yaml, &eth5, 1);
+        Ruleset *waiting = compile_cached(yaml, NULL, 0, cc, kc), *bound = compile_cached(yaml, &eth5, 1, cc, kc);
         StrBuf diff = STRBUF_INIT;
         char *err = NULL, *json = NULL;
 
         ASSERT_NOT_NULL(ruleset_find_chain(waiting, "disp-addr-in"));
         ASSERT_NOT_NULL(ruleset_find_block(waiting, "byip"));
+        ASSERT_EQ(bound->n_unsettled, 1);
         ASSERT_OK(nft_backend_new(&b));
         ASSERT_OK(nft_backend_commit(b, waiting, &err));
         ruleset_commands_diff(waiting, bound, &diff);
@@ -156,6 +162,33 @@ static void test_bind_by_address_adds_plain_elements(void) {
         ASSERT_CONTAINS(json, "ep-ifs.byip");
         ASSERT_CONTAINS(json, "ep-in.byip");
         free(json);
+
+        /* Unchanged, it stays as it is; settled, it moves to the maps. */
+        Ruleset *again = compile_cached(yaml, &eth5, 1, cc, kc);
+        ASSERT_EQ(again->n_unsettled, 1);
+        ruleset_commands_diff(bound, again, &diff);
+        ASSERT_EQ(diff.len, 0);
+        ASSERT_OK(nft_backend_commit(b, again, &err));
+        compile_cache_settle_next(kc);
+        Ruleset *settled = compile_cached(yaml, &eth5, 1, cc, kc);
+        ASSERT_EQ(settled->n_unsettled, 0);
+        ruleset_commands_diff(again, settled, &diff);
+        ASSERT_CONTAINS(strbuf_str(&diff), "delete element inet hostendpoint ep-ifs.byip { \"eth5\" }");
+        ASSERT_CONTAINS(strbuf_str(&diff), "delete element inet hostendpoint addr-ifnames { \"eth5\" }");
+        ASSERT_CONTAINS(strbuf_str(&diff), "add element inet hostendpoint disp-in { \"eth5\" : jump ep-in.byip }");
+        ASSERT_FALSE(strstr(strbuf_str(&diff), "own-ifnames"));
+        ASSERT_FALSE(strstr(strbuf_str(&diff), "chain"));
+        strbuf_done(&diff);
+        ASSERT_OK(nft_backend_commit(b, settled, &err));
+
+        /* A settled interface stays in the maps; its address gone, it leaves them. */
+        Ruleset *still = compile_cached(yaml, &eth5, 1, cc, kc), *gone = compile_cached(yaml, NULL, 0, cc, kc);
+        ASSERT_EQ(still->n_unsettled, 0);
+        ruleset_commands_diff(still, gone, &diff);
+        ASSERT_CONTAINS(strbuf_str(&diff), "delete element inet hostendpoint disp-in { \"eth5\" : jump ep-in.byip }");
+        strbuf_done(&diff);
+        ASSERT_OK(nft_backend_commit(b, still, &err));
+        ASSERT_OK(nft_backend_commit(b, gone, &err));
 }
 
 /* Committing the same ruleset again sends nothing. */
