@@ -39,6 +39,7 @@ struct hep_plugin {
         double tokens;         /* commits that may happen at once (a token bucket) */
         uint64_t tokens_usec;  /* when the bucket was last refilled */
         uint64_t event_usec;   /* when the first change of this batch arrived */
+        uint64_t unsettled_usec; /* since when some interface bound by address is unsettled, or 0 */
         char *commit_error;    /* the last failed commit, until one succeeds */
         char *last_error;      /* shown as the Manager's LastError */
         char **problems;       /* datastore files that cannot be used (logged once) */

@@ -35,6 +35,8 @@
  * long without a commit it moves to the dispatch maps (one lookup), in a
  * commit of its own that makes the kernel validate the ruleset (compile.c). */
 #define SETTLE_USEC (1000ULL * 1000)
+/* ... and at the latest this long after the first of them, however busy. */
+#define SETTLE_MAX_USEC (10ULL * 1000 * 1000)
 
 /* ---- logging what changed ---- */
 
@@ -170,6 +172,24 @@ static void schedule(hep_plugin *p, uint64_t usec) {
                 host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
 }
 
+/* Settle once quiet: each commit that leaves interfaces unsettled pushes
+ * it back, up to SETTLE_MAX_USEC after the first of them. */
+static void schedule_settling(hep_plugin *p, size_t n_unsettled) {
+        uint64_t now = now_usec(), delay = UINT64_MAX;
+        int r;
+
+        if (n_unsettled) {
+                if (!p->unsettled_usec)
+                        p->unsettled_usec = now;
+                uint64_t deadline = p->unsettled_usec + SETTLE_MAX_USEC;
+                delay = deadline <= now ? 0 : deadline - now < SETTLE_USEC ? deadline - now : SETTLE_USEC;
+        } else
+                p->unsettled_usec = 0;
+        r = host_timer_rearm(p->host, p->settle_timer, delay);
+        if (r < 0)
+                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+}
+
 static int apply_now(hep_plugin *p) {
         _cleanup_free_ char *err = NULL;
         const InterfaceList *ifaces = link_tracker_interfaces(p->tracker);
@@ -220,10 +240,7 @@ static int apply_now(hep_plugin *p) {
                 host_log(p->host, 7, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
                          (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
                          (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
-        /* Settle once quiet: each commit that leaves some unsettled pushes it back. */
-        r = host_timer_rearm(p->host, p->settle_timer, committed->n_unsettled ? SETTLE_USEC : UINT64_MAX);
-        if (r < 0)
-                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+        schedule_settling(p, committed->n_unsettled);
         /* A resource change is a decision a user cares about, even when no
          * endpoint changes state (a policy edited, added, removed). */
         if (trim && p->ready)
