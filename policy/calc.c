@@ -254,6 +254,7 @@ CalcCache *calc_cache_free(CalcCache *c) {
         free(c->policy_list);
         strmap_done(&c->policies);
         free(c->order);
+        free(c->nodename);
         free(c);
         return NULL;
 }
@@ -343,14 +344,16 @@ static int endpoint_info_new(Calc *c, Resource *hep, Resource **profiles, Endpoi
 
 /* The cached information is still right when it was made from the very
  * same HEP and profile objects (and for the same node). */
+/* same_node: this run is for the node of the cache's last run, so the
+ * same HEP object is on the same side of local/remote. */
 static bool endpoint_info_current(const Calc *c, const EndpointInfo *i, const Resource *hep,
-                                  Resource *const *profiles) {
+                                  Resource *const *profiles, bool same_node) {
         if (i->hep != hep || i->n_profiles != hep->spec.hep.profiles.n)
                 return false;
         for (size_t j = 0; j < i->n_profiles; j++)
                 if (i->profiles[j] != profiles[j])
                         return false;
-        return !i->remote_reason == streq_ptr(hep->spec.hep.node, c->nodename);
+        return same_node || !i->remote_reason == streq_ptr(hep->spec.hep.node, c->nodename);
 }
 
 const char *endpoint_reason(const Endpoint *e) {
@@ -1189,8 +1192,13 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         EndpointInfo **infos;
         size_t count = 0, n_infos = 0;
         Resource *stack_profiles[16];
-        bool same = same_heps(cache, res, n);
+        bool same = same_heps(cache, res, n), same_node = streq_ptr(cache->nodename, c->nodename);
         int r = 0;
+
+        if (!same_node) {
+                free(cache->nodename);
+                cache->nodename = NULL;
+        }
 
         cache->generation++;
         cache_clear_changed(cache);
@@ -1221,7 +1229,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 /* References: one for the new cache array, one for the Endpoint. */
                 uint64_t hash = same ? cache->infos[n_infos]->name_hash : strmap_hash(hep->meta.name);
                 info = same ? cache->infos[n_infos] : strmap_get_hashed(&cache->by_name, hep->meta.name, hash);
-                if (!info || !endpoint_info_current(c, info, hep, profiles)) {
+                if (!info || !endpoint_info_current(c, info, hep, profiles, same_node)) {
                         r = endpoint_info_new(c, hep, profiles, &info);
                         if (r >= 0 && !cache->changed_all)
                                 r = cache_note_changed(cache, hep->meta.name);
@@ -1267,6 +1275,9 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         cache->infos = infos;
         cache->n_infos = n_infos;
         cache->changed_all = false;
+        /* Only once every info is for this node (a failed run may have kept some). */
+        if (r >= 0 && !cache->nodename && !(cache->nodename = strdup(c->nodename)))
+                r = -ENOMEM;
         if (r < 0)
                 return r;
         if (!endpoints_sorted(c->endpoints, c->n_endpoints))

@@ -140,6 +140,7 @@ typedef struct CalcCache {
         size_t n_changed;
         bool changed_all; /* the first run: everything is new */
         StrMap node_reasons; /* node → "belongs to node 'node'", one per node (both owned) */
+        char *nodename; /* of the last run: its infos tell local from remote for it */
         StrMap policies; /* GNP name → CachedPolicy */
         CachedPolicy **policy_list;
         size_t n_policies;

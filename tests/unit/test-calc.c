@@ -180,6 +180,26 @@ static void test_remote(void) {
         resource_list_done(&l);
 }
 
+/* A cache kept across runs for different node names: the same HEP
+ * objects change sides (local, remote) with the node. */
+static void test_cache_across_nodenames(void) {
+        ResourceList l = load("---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: r}\n"
+                              "spec: {node: node2, interfaceName: eth0}\n" HEP("l", "interfaceName: eth1"));
+        CalcCache *cache = calc_cache_new();
+        Calc *c = NULL;
+
+        ASSERT_NOT_NULL(cache);
+        for (int i = 0; i < 4; i++) {
+                const char *node = i % 2 ? "node2" : "node1";
+                ASSERT_OK(calc_run(l.v, l.n, node, NULL, 0, cache, &c));
+                ASSERT_EQ(ep(c, "r")->state, i % 2 ? ENDPOINT_WAITING : ENDPOINT_REMOTE);
+                ASSERT_EQ(ep(c, "l")->state, i % 2 ? ENDPOINT_REMOTE : ENDPOINT_WAITING);
+                calc_free(c);
+        }
+        calc_cache_free(cache);
+        resource_list_done(&l);
+}
+
 /* Order: tier order, then policy order (none = last), then name; types
  * decide the direction; flavours split as Felix does. */
 static void test_policy_order(void) {
@@ -327,6 +347,7 @@ int main(void) {
         RUN(test_named_never_ip);
         RUN(test_wildcard);
         RUN(test_remote);
+        RUN(test_cache_across_nodenames);
         RUN(test_policy_order);
         RUN(test_profile_labels);
         RUN(test_failsafes);
