@@ -21,7 +21,8 @@ DEFINE_CLEANUP_FUNC(Enforcer, enforcer_free)
 int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, char **ret_error);
 /* The next apply settles interfaces bound by address into the dispatch
  * maps (compile.h): a slower commit, for when nothing is waiting on it.
- * A full replace (the first apply, or after a failure) always settles. */
+ * A full replace (the first apply, or after a failed commit or a reload)
+ * always settles. */
 void enforcer_settle_next(Enforcer *e);
 /* The ruleset that would be committed, without committing it. */
 int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ruleset **ret);

@@ -287,6 +287,11 @@ static void on_apply_timer(void *userdata) {
 static void on_settle_timer(void *userdata) {
         hep_plugin *p = userdata;
 
+        /* Not with a change pending or a failed commit backing off: the
+         * commit that follows arms this again, so the settling stays a
+         * commit of its own, after a successful one. */
+        if (p->event_usec || p->commit_error)
+                return;
         p->settling = true;
         /* On failure the next commit arms it again. */
         (void)apply_or_retry(p);

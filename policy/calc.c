@@ -896,6 +896,8 @@ static bool endpoint_gets_policy(const Endpoint *e) {
 static bool same_policies(const CalcCache *cache, Resource *const *res, size_t n) {
         size_t k = 0;
 
+        if (!cache->policies_complete)
+                return false;
         for (size_t i = 0; i < n; i++) {
                 if (res[i]->kind != KIND_GLOBAL_NETWORK_POLICY)
                         continue;
@@ -957,6 +959,9 @@ static int cache_policies(Calc *c, Resource *const *res, size_t n) {
         cache->policy_list = list;
         cache->n_policies = n_list;
         cache->policies = next;
+        /* After a failure a policy may lack its selector or its index entry:
+         * the next run looks at each again. */
+        cache->policies_complete = r >= 0;
         return r;
 }
 
@@ -1230,12 +1235,16 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                 uint64_t hash = same ? cache->infos[n_infos]->name_hash : strmap_hash(hep->meta.name);
                 info = same ? cache->infos[n_infos] : strmap_get_hashed(&cache->by_name, hep->meta.name, hash);
                 if (!info || !endpoint_info_current(c, info, hep, profiles, same_node)) {
-                        r = endpoint_info_new(c, hep, profiles, &info);
+                        EndpointInfo *made = NULL;
+                        r = endpoint_info_new(c, hep, profiles, &made);
                         if (r >= 0 && !cache->changed_all)
                                 r = cache_note_changed(cache, hep->meta.name);
                         /* Same HEPs: the cache's index stays, with this one replaced. */
                         if (r >= 0 && same)
-                                r = strmap_put_hashed(&cache->by_name, hep->meta.name, hash, info);
+                                r = strmap_put_hashed(&cache->by_name, hep->meta.name, hash, made);
+                        if (r < 0)
+                                endpoint_info_unref(made); /* kept nowhere */
+                        info = made;
                 } else
                         info->n_ref++;
                 if (profiles != stack_profiles)

@@ -144,6 +144,7 @@ typedef struct CalcCache {
         StrMap policies; /* GNP name → CachedPolicy */
         CachedPolicy **policy_list;
         size_t n_policies;
+        bool policies_complete; /* the last run built them all */
         /* The last evaluation order, reused while no policy or tier changed. */
         void *order; /* PolicyInfo[], private to calc.c */
         size_t n_order;

@@ -1,13 +1,16 @@
 /* The calculation compiled to nftables, the way Felix renders it for
  * iptables (felix/rules: static.go, endpoints.go, policy.go, dispatch.go)
  * but in nftables' own terms: verdict maps dispatch on interface names (one
- * lookup per packet), sets hold selector IPs and named ports, and each
- * policy and profile is one chain shared by every endpoint that uses it.
+ * lookup per packet; an interface bound by address goes through sets for
+ * its first second, see flavour_addr_chain), sets hold selector IPs and
+ * named ports, and each policy and profile is one chain shared by every
+ * endpoint that uses it.
  *
  * Where a packet's verdict is decided:
- *   base chain (hook) → dispatch map (HEPs matched by name), or address
- *   dispatch chain (HEPs matched by expectedIPs) → endpoint chain ep-*.<HEP>
- *   → per tier: policy chains pol-in/out.<GNP> → profiles pro-in/out.<name>.
+ *   base chain (hook) → dispatch map, or, for an interface bound by address
+ *   and not settled yet, the address dispatch chain → endpoint chain
+ *   ep-*.<HEP> → per tier: policy chains pol-in/out.<GNP> → profiles
+ *   pro-in/out.<name>.
  * Policy chains speak through three packet-mark bits, as Felix's do:
  * Allow sets ACCEPT, Deny sets DROP, Pass sets PASS, then return; the
  * endpoint chain acts on them and counts its verdicts. */
@@ -745,7 +748,7 @@ static int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, cons
 }
 
 /* An endpoint's block, built: its counters, its chains and its elements in
- * the dispatch maps and own-ifnames. */
+ * the dispatch maps or address dispatch sets, and own-ifnames. */
 static int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, ChainPlan *plan, NftBlock **ret,
                        BlockChains *ret_chains) {
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX], ifset[OBJECT_NAME_MAX];
@@ -1419,7 +1422,7 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                 r = put_shared(&k);
         /* Every endpoint of this node that could be dispatched to gets its
          * chains, bound or not yet: when its interface or address appears,
-         * only the dispatch maps change (a small, fast commit). */
+         * only dispatch elements change (a small, fast commit). */
         for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++)
                 if (endpoint_compiled(calc, &calc->endpoints[i]))
                         r = compile_endpoint(&k, &calc->endpoints[i], i);

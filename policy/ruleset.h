@@ -42,7 +42,7 @@ typedef struct NftSet {
 
 /* One endpoint's part of the ruleset: its chains, its named counters (what
  * D-Bus reports as its accepted and dropped traffic) and its elements in
- * the ruleset's sets and maps (the dispatch maps, own-ifnames). Immutable
+ * the ruleset's sets and maps (dispatch maps or sets, own-ifnames). Immutable
  * once added: successive rulesets share the block of an endpoint that
  * compiled the same, and the diff passes over a shared block in one
  * comparison, so a hot-plug costs what changed, not every endpoint. */
