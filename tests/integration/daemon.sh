@@ -99,10 +99,19 @@ bound_by_address() {
         nft_host list set inet hostendpoint "ep-ifs.$2" | grep -qE "[{[:space:]]\"$1\"([[:space:]]|,|\$)" ||
                 nft_host list map inet hostendpoint disp-in | grep -qE "\"$1\" : jump ep-in\.$2([[:space:]]|,|\$)"
 }
-# n_bound_by_address PREFIX: how many interfaces PREFIX<n> are bound by address, either way.
+# n_bound_by_address PREFIX: how many interfaces PREFIX<n> are bound by
+# address, either way (one listing: a settling commit moves them atomically).
 n_bound_by_address() {
-        echo $(($(nft_host list set inet hostendpoint addr-ifnames | grep -oE "\"$1[0-9]+\"" | wc -l) +
-                $(nft_host list map inet hostendpoint disp-in | grep -oE "\"$1[0-9]+\" : jump" | wc -l)))
+        nft_host -j list table inet hostendpoint | python3 -c '
+import json, re, sys
+n = 0
+for item in json.load(sys.stdin)["nftables"]:
+    s = item.get("set") or item.get("map")
+    if s and s["name"] in ("addr-ifnames", "disp-in"):
+        for e in s.get("elem", []):
+            key = e[0] if isinstance(e, list) else e
+            n += isinstance(key, str) and re.fullmatch(sys.argv[1] + "[0-9]+", key) is not None
+print(n)' "$1"
 }
 
 echo "# hot-plug by expectedIPs: bound when the address appears, withdrawn when it goes"
