@@ -10,7 +10,19 @@
 struct NftBackend {
         struct nft_ctx *ctx;
         Ruleset *committed;
+        bool cold; /* a transaction moved the generation since the cache was read */
 };
+
+/* A transaction that changes nothing but needs what an element command
+ * needs in the cache (the table's chains, sets, counters, flowtables): the
+ * table declared with nothing in it, and an element that is always there
+ * (compile.c's ICMPv6 neighbour discovery types). Should either be
+ * missing, the transaction fails whole and changes nothing. */
+#define WARM_SET "nd-types"
+#define WARM_ELEMENT "130"
+#define WARM_COMMANDS                                               \
+        "add table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " { }\n"      \
+        "add element " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " " WARM_SET " { " WARM_ELEMENT " }\n"
 
 static struct nft_ctx *ctx_new(void) {
         struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -91,6 +103,10 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
                 return -ENOMEM;
         r = cmds.len ? run_buffer(b, strbuf_str(&cmds), ret_error) : 0;
         big = cmds.len > BIG_TRANSACTION;
+        /* After a big one the context is renewed (below) and left empty,
+         * to keep memory low: the next commit reads the cache itself. */
+        if (cmds.len)
+                b->cold = !big;
         strbuf_done(&cmds);
         if (r < 0) {
                 /* The kernel kept its old rules; resync in full next time. */
@@ -104,6 +120,26 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         return 0;
 }
 
+static bool has_element(const NftSet *s, const char *element) {
+        for (size_t i = 0; s && i < s->n_elements; i++)
+                if (streq(s->elements[i], element))
+                        return true;
+        return false;
+}
+
+bool nft_backend_cold(const NftBackend *b) {
+        return b->cold && b->committed;
+}
+
+void nft_backend_warm(NftBackend *b) {
+        if (!nft_backend_cold(b) || !has_element(ruleset_find_set(b->committed, WARM_SET), WARM_ELEMENT))
+                return;
+        b->cold = false;
+        /* A failure leaves the cache empty: the next commit reads it, as
+         * without warming. */
+        (void)nft_run_cmd_from_buffer(b->ctx, WARM_COMMANDS);
+}
+
 int nft_backend_query_json(NftBackend *b, const char *cmd, char **ret, char **ret_error) {
         unsigned flags = nft_ctx_output_get_flags(b->ctx);
         int r;
@@ -111,6 +147,7 @@ int nft_backend_query_json(NftBackend *b, const char *cmd, char **ret, char **re
         nft_ctx_output_set_flags(b->ctx, flags | NFT_CTX_OUTPUT_JSON);
         r = run_buffer(b, cmd, ret_error);
         nft_ctx_output_set_flags(b->ctx, flags);
+        b->cold = true; /* a listing reads a cache of its own */
         if (r < 0)
                 return r;
         *ret = strdup(nft_ctx_get_output_buffer(b->ctx));

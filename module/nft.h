@@ -21,6 +21,16 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error);
 /* Forget what was committed, so the next commit replaces the table. */
 void nft_backend_reset(NftBackend *b);
 const Ruleset *nft_backend_committed(const NftBackend *b);
+/* libnftables (1.0.6, Debian 12) reads every chain, set and counter of
+ * the network namespace before running any command that touches elements,
+ * and reads them again once a transaction has moved the ruleset's
+ * generation: about 1 ms for 1,400 chains, on each commit. (Version 1.1.1
+ * reads chains only on error.) Warming runs a transaction that changes
+ * nothing, at a time when nothing waits on it: the next commit then finds
+ * the cache current, unless someone else changed the ruleset meanwhile.
+ * True when a commit since the last warming left the cache stale. */
+bool nft_backend_cold(const NftBackend *b);
+void nft_backend_warm(NftBackend *b);
 /* Runs a read-only command (e.g. "list chain inet hostendpoint X") with
  * JSON output; *ret is the output text. */
 int nft_backend_query_json(NftBackend *b, const char *cmd, char **ret, char **ret_error);

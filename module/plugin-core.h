@@ -30,6 +30,7 @@ struct hep_plugin {
         DirWatch *watch;
         hep_timer *apply_timer;
         hep_timer *settle_timer; /* moves interfaces bound by address to the dispatch maps */
+        hep_timer *warm_timer;   /* re-reads libnftables' cache after a commit (nft.h) */
         BusService *bus;
 
         bool ready;            /* the first ruleset is in the kernel */

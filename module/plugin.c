@@ -172,6 +172,13 @@ static void schedule(hep_plugin *p, uint64_t usec) {
                 host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
 }
 
+static void schedule_warming(hep_plugin *p) {
+        int r = host_timer_rearm(p->host, p->warm_timer, 0);
+
+        if (r < 0)
+                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+}
+
 /* Settle once quiet: each commit that leaves interfaces unsettled pushes
  * it back, up to SETTLE_MAX_USEC after the first of them. */
 static void schedule_settling(hep_plugin *p, size_t n_unsettled) {
@@ -241,6 +248,9 @@ static int apply_now(hep_plugin *p) {
                          (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
                          (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
         schedule_settling(p, committed->n_unsettled);
+        /* Once the loop has nothing else to do. */
+        if (nft_backend_cold(enforcer_backend(p->enforcer)))
+                schedule_warming(p);
         /* A resource change is a decision a user cares about, even when no
          * endpoint changes state (a policy edited, added, removed). */
         if (trim && p->ready)
@@ -282,6 +292,15 @@ static int apply_or_retry(hep_plugin *p) {
 
 static void on_apply_timer(void *userdata) {
         (void)apply_or_retry(userdata);
+}
+
+static void on_warm_timer(void *userdata) {
+        hep_plugin *p = userdata;
+
+        /* A commit is due anyway: it reads the cache itself. */
+        if (p->event_usec)
+                return;
+        nft_backend_warm(enforcer_backend(p->enforcer));
 }
 
 static void on_settle_timer(void *userdata) {
@@ -334,6 +353,7 @@ static void plugin_shutdown(hep_plugin *p) {
         plugin_bus_stop(p);
         host_timer_remove(p->host, p->apply_timer);
         host_timer_remove(p->host, p->settle_timer);
+        host_timer_remove(p->host, p->warm_timer);
         dir_watch_free(p->watch);
         link_tracker_free(p->tracker);
         enforcer_free(p->enforcer);
@@ -389,6 +409,8 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
                 r = host_timer_add(host, UINT64_MAX, on_apply_timer, p, &p->apply_timer);
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, on_settle_timer, p, &p->settle_timer);
+        if (r >= 0)
+                r = host_timer_add(host, UINT64_MAX, on_warm_timer, p, &p->warm_timer);
         if (r >= 0)
                 r = plugin_bus_start(p);
         if (r < 0) {
