@@ -73,6 +73,17 @@ static NftSet *find_set_like(const Ruleset *rs, const NftSet *s) {
         return strmap_get_hashed(&rs->set_index, s->name, s->name_hash);
 }
 
+/* The same, when c or s is at position i of its own ruleset: successive
+ * rulesets share most chains and sets at the same positions (compile.c
+ * adds them in the same order), found so without a lookup. */
+static NftChain *find_chain_like_at(const Ruleset *rs, size_t i, const NftChain *c) {
+        return i < rs->n_chains && rs->chains[i] == c ? rs->chains[i] : find_chain_like(rs, c);
+}
+
+static NftSet *find_set_like_at(const Ruleset *rs, size_t i, const NftSet *s) {
+        return i < rs->n_sets && rs->sets[i] == s ? rs->sets[i] : find_set_like(rs, s);
+}
+
 NftChain *nft_chain_new(const char *name, const char *hook) {
         NftChain *c = calloc(1, sizeof(NftChain));
 
@@ -646,14 +657,14 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                         if (!block_has_counter(p->o, p->n->counters[i]))
                                 strbuf_printf(out, "add counter " T " %s\n", p->n->counters[i]);
         for (size_t i = 0; i < new->n_chains; i++)
-                if (!find_chain_like(old, new->chains[i]))
+                if (!find_chain_like_at(old, i, new->chains[i]))
                         cmd_add_chain(out, new->chains[i]);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->n && i < p->n->n_chains; i++)
                         if (!block_find_chain(p->o, p->n->chains[i]->name))
                                 cmd_add_chain(out, p->n->chains[i]);
         for (size_t i = 0; i < new->n_sets; i++) {
-                const NftSet *o = find_set_like(old, new->sets[i]);
+                const NftSet *o = find_set_like_at(old, i, new->sets[i]);
                 if (o && !streq(o->type, new->sets[i]->type))
                         o = NULL; /* a changed type is a different set; names encode types */
                 if (!o)
@@ -661,7 +672,7 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
         }
         /* 2. Elements: removals first, so a map key can move to a new verdict. */
         for (size_t i = 0; i < old->n_sets; i++) {
-                const NftSet *s = find_set_like(new, old->sets[i]);
+                const NftSet *s = find_set_like_at(new, i, old->sets[i]);
                 if (!s)
                         continue;
                 n = set_difference(old->sets[i], s, &v, out);
@@ -670,7 +681,7 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 cmd_block_elements(out, "delete", &pairs, true, s);
         }
         for (size_t i = 0; i < new->n_sets; i++) {
-                const NftSet *o = find_set_like(old, new->sets[i]);
+                const NftSet *o = find_set_like_at(old, i, new->sets[i]);
                 n = set_difference(new->sets[i], o, &v, out);
                 cmd_elements(out, "add", new->sets[i], v, n);
                 free(v);
@@ -685,7 +696,7 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
         }
         /* 3. Changed chains are flushed and refilled within the transaction. */
         for (size_t i = 0; i < new->n_chains; i++) {
-                const NftChain *o = find_chain_like(old, new->chains[i]);
+                const NftChain *o = find_chain_like_at(old, i, new->chains[i]);
                 if (o && chain_equal(o, new->chains[i]))
                         continue;
                 if (o)
@@ -704,21 +715,21 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
         /* 4. Whatever is gone, now that nothing refers to it. Chains that
          * jump to each other are flushed first. */
         for (size_t i = 0; i < old->n_chains; i++)
-                if (!find_chain_like(new, old->chains[i]))
+                if (!find_chain_like_at(new, i, old->chains[i]))
                         strbuf_printf(out, "flush chain " T " %s\n", old->chains[i]->name);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
                                 strbuf_printf(out, "flush chain " T " %s\n", p->o->chains[i]->name);
         for (size_t i = 0; i < old->n_chains; i++)
-                if (!find_chain_like(new, old->chains[i]))
+                if (!find_chain_like_at(new, i, old->chains[i]))
                         strbuf_printf(out, "delete chain " T " %s\n", old->chains[i]->name);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
                                 strbuf_printf(out, "delete chain " T " %s\n", p->o->chains[i]->name);
         for (size_t i = 0; i < old->n_sets; i++)
-                if (!find_set_like(new, old->sets[i]))
+                if (!find_set_like_at(new, i, old->sets[i]))
                         strbuf_printf(out, "delete %s " T " %s\n", old->sets[i]->is_map ? "map" : "set",
                                       old->sets[i]->name);
         FOREACH_PAIR(p, &pairs)
