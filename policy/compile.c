@@ -82,6 +82,19 @@ typedef struct CachedChain {
 
 typedef struct EndpointRecord EndpointRecord;
 
+/* The address dispatch as last built: its sets and chains (referenced) and
+ * what it was built from, the endpoints matched by address (their infos,
+ * referenced) with the hooks each has a chain for. */
+typedef struct AddrDispatch {
+        bool valid;
+        EndpointInfo **infos;
+        unsigned *hooks; /* bit f * _DIRECTION_MAX + d */
+        size_t n;
+        NftSet **sets; /* in the order they were added */
+        size_t n_sets;
+        NftChain *chains[_FLAVOUR_MAX][_DIRECTION_MAX];
+} AddrDispatch;
+
 struct CompileCache {
         SetCache *sets;
         StrMap chains; /* policy and profile chain name → CachedChain */
@@ -108,6 +121,7 @@ struct CompileCache {
         uint64_t last_calc_gen;
         uint64_t generation; /* of the compilation under way, or the last one */
         bool settle_next;
+        AddrDispatch addr;
 };
 
 typedef struct Compiler {
@@ -1099,13 +1113,107 @@ static bool dispatched_by_address(const Calc *calc, const Endpoint *e) {
         return endpoint_compiled(calc, e) && endpoint_by_address(e);
 }
 
+static unsigned endpoint_hooks(const Endpoint *e) {
+        unsigned bits = 0;
+
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++)
+                        if (flavour_addr_chain[f][d] && endpoint_has_flavour(e, (Flavour)f, (Direction)d))
+                                bits |= 1u << (f * _DIRECTION_MAX + d);
+        return bits;
+}
+
+static void addr_dispatch_clear(AddrDispatch *a) {
+        for (size_t i = 0; i < a->n; i++)
+                endpoint_info_unref(a->infos[i]);
+        for (size_t i = 0; i < a->n_sets; i++)
+                nft_set_unref(a->sets[i]);
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++)
+                        nft_chain_unref(a->chains[f][d]);
+        free(a->infos);
+        free(a->hooks);
+        free(a->sets);
+        *a = (AddrDispatch) {};
+}
+
+/* Whether the endpoints matched by address are those it was built from. */
+static bool addr_dispatch_current(const AddrDispatch *a, const Calc *calc) {
+        size_t k = 0;
+
+        if (!a->valid)
+                return false;
+        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if (!dispatched_by_address(calc, e))
+                        continue;
+                if (k >= a->n || a->infos[k] != e->info || a->hooks[k] != endpoint_hooks(e))
+                        return false;
+                k++;
+        }
+        return k == a->n;
+}
+
+/* Keeps what this compilation built (the sets from position sets_from of
+ * the ruleset), for the next one. */
+static int addr_dispatch_keep(Compiler *k, AddrDispatch *a, size_t sets_from) {
+        const Calc *calc = k->calc;
+        size_t n = 0;
+
+        addr_dispatch_clear(a);
+        for (size_t i = 0; i < calc->n_endpoints; i++)
+                n += dispatched_by_address(calc, &calc->endpoints[i]);
+        a->infos = new_array(n, sizeof(EndpointInfo *));
+        a->hooks = new_array(n, sizeof(unsigned));
+        a->sets = new_array(k->rs->n_sets - sets_from, sizeof(NftSet *));
+        if (!a->infos || !a->hooks || !a->sets) {
+                addr_dispatch_clear(a);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if (!dispatched_by_address(calc, e))
+                        continue;
+                a->infos[a->n] = endpoint_info_ref(e->info);
+                a->hooks[a->n++] = endpoint_hooks(e);
+        }
+        for (size_t i = sets_from; i < k->rs->n_sets; i++)
+                a->sets[a->n_sets++] = nft_set_ref(k->rs->sets[i]);
+        for (int f = 0; f < _FLAVOUR_MAX; f++)
+                for (int d = 0; d < _DIRECTION_MAX; d++)
+                        if (k->addr_dispatch[f][d])
+                                a->chains[f][d] = nft_chain_ref(ruleset_find_chain(k->rs, flavour_addr_chain[f][d]));
+        a->valid = true;
+        return 0;
+}
+
+/* The address dispatch as kept: the same objects, into this ruleset. */
+static int addr_dispatch_put(Compiler *k, const AddrDispatch *a) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < a->n_sets; i++)
+                r = ruleset_add_shared_set(k->rs, a->sets[i]);
+        for (int f = 0; r >= 0 && f < _FLAVOUR_MAX; f++)
+                for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++)
+                        if (a->chains[f][d]) {
+                                r = ruleset_add_shared_chain(k->rs, a->chains[f][d]);
+                                k->addr_dispatch[f][d] = true;
+                        }
+        return r;
+}
+
 /* The address dispatch (see flavour_addr_chain): the endpoints' sets and,
- * hook by hook, the chain that tries them. */
+ * hook by hook, the chain that tries them. Taken as last built while the
+ * endpoints matched by address and their hooks are the same. */
 static int compile_addr_dispatch(Compiler *k) {
         const Calc *calc = k->calc;
+        AddrDispatch *a = &k->cache->addr;
         char name[OBJECT_NAME_MAX], set[OBJECT_NAME_MAX];
+        size_t sets_from = k->rs->n_sets;
         bool any = false;
 
+        if (addr_dispatch_current(a, calc))
+                return addr_dispatch_put(k, a);
         for (size_t i = 0; i < calc->n_endpoints; i++) {
                 const Endpoint *e = &calc->endpoints[i];
                 if (!dispatched_by_address(calc, e))
@@ -1114,11 +1222,9 @@ static int compile_addr_dispatch(Compiler *k) {
                         return -ENOMEM;
                 any = true;
         }
-        if (!any)
-                return 0;
-        if (!ruleset_add_set(k->rs, ADDR_IFNAMES, "type ifname;", false))
+        if (any && !ruleset_add_set(k->rs, ADDR_IFNAMES, "type ifname;", false))
                 return -ENOMEM;
-        for (int f = 0; f < _FLAVOUR_MAX; f++)
+        for (int f = 0; any && f < _FLAVOUR_MAX; f++)
                 for (int d = 0; d < _DIRECTION_MAX; d++) {
                         NftChain *c = NULL;
                         if (!flavour_addr_chain[f][d])
@@ -1137,6 +1243,8 @@ static int compile_addr_dispatch(Compiler *k) {
                         }
                         k->addr_dispatch[f][d] = c != NULL;
                 }
+        /* Without memory to keep it, the next compilation builds it again. */
+        (void)addr_dispatch_keep(k, a, sets_from);
         return 0;
 }
 
@@ -1321,6 +1429,7 @@ CompileCache *compile_cache_free(CompileCache *c) {
         strmap_done(&c->records);
         free(c->shape);
         shared_drop(c);
+        addr_dispatch_clear(&c->addr);
         set_cache_free(c->sets);
         free(c);
         return NULL;
