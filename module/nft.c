@@ -13,11 +13,13 @@ struct NftBackend {
         bool cold; /* a transaction moved the generation since the cache was read */
 };
 
-/* A transaction that changes nothing but needs what an element command
- * needs in the cache (the table's chains, sets, counters, flowtables): the
- * table declared with nothing in it, and an element that is always there
- * (compile.c's ICMPv6 neighbour discovery types). Should either be
- * missing, the transaction fails whole and changes nothing. */
+/* A transaction that changes nothing but needs what our commands need in
+ * the cache (every chain, set, counter and flowtable): the table declared
+ * with nothing in it, and an element that is always there (compile.c's
+ * ICMPv6 neighbour discovery types). If the table or the set is gone, it
+ * fails whole and changes nothing. It does restore what someone changed
+ * by hand in our table: that element if deleted, and the table's flags
+ * (none: a table set dormant is active again), as a full replace does. */
 #define WARM_SET "nd-types"
 #define WARM_ELEMENT "130"
 #define WARM_COMMANDS                                               \

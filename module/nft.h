@@ -22,9 +22,9 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error);
 void nft_backend_reset(NftBackend *b);
 const Ruleset *nft_backend_committed(const NftBackend *b);
 /* libnftables (1.0.6, Debian 12) reads every chain, set and counter of
- * the network namespace before running any command that touches elements,
- * and reads them again once a transaction has moved the ruleset's
- * generation: about 1 ms for 1,400 chains, on each commit. (Version 1.1.1
+ * the network namespace before running any command that touches elements
+ * or rules, and reads them again once a transaction has moved the
+ * ruleset's generation: about 1 ms for 1,400 chains, on each commit. (Version 1.1.1
  * reads chains only on error.) Warming runs a transaction that changes
  * nothing, at a time when nothing waits on it: the next commit then finds
  * the cache current, unless someone else changed the ruleset meanwhile.
