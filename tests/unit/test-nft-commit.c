@@ -3,8 +3,17 @@
  * A re-commit after a policy edit must touch only that policy's chain; a
  * new host endpoint only adds its chains and map entries; what is in the
  * kernel must equal the ruleset we computed. Skips (77) without root. */
+#include <arpa/inet.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
 #include <sched.h>
 #include <unistd.h>
+/* After <netinet/in.h> (through arpa/inet.h), so that the kernel headers defer to libc's. */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "tests.h"
 #include "calc.h"
@@ -222,6 +231,35 @@ static void test_replace_existing(void) {
         free(json);
 }
 
+static int on_generation(struct nl_msg *msg, void *arg) {
+        struct nlattr *tb[NFTA_GEN_MAX + 1];
+
+        if (nlmsg_parse(nlmsg_hdr(msg), sizeof(struct nfgenmsg), tb, NFTA_GEN_MAX, NULL) >= 0 && tb[NFTA_GEN_ID])
+                *(uint32_t *)arg = ntohl(nla_get_u32(tb[NFTA_GEN_ID]));
+        return NL_OK;
+}
+
+/* The kernel's ruleset generation: every transaction that changes
+ * anything moves it. */
+static uint32_t ruleset_generation(void) {
+        struct nfgenmsg g = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 };
+        struct nl_sock *sk = nl_socket_alloc();
+        struct nl_msg *m = nlmsg_alloc_simple((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, NLM_F_REQUEST);
+        uint32_t gen = 0;
+
+        ASSERT_NOT_NULL(sk);
+        ASSERT_NOT_NULL(m);
+        ASSERT_TRUE(nl_connect(sk, NETLINK_NETFILTER) >= 0);
+        ASSERT_TRUE(nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) >= 0);
+        ASSERT_TRUE(nl_send_auto(sk, m) >= 0);
+        nlmsg_free(m);
+        ASSERT_TRUE(nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_generation, &gen) >= 0);
+        ASSERT_TRUE(nl_recvmsgs_default(sk) >= 0);
+        nl_socket_free(sk);
+        ASSERT_TRUE(gen != 0);
+        return gen;
+}
+
 /* Warming libnftables' cache after a commit changes nothing in the kernel,
  * the next commit still lands right, and a table deleted behind our back
  * is not brought back by it. Listings go through a second backend, so as
@@ -236,14 +274,17 @@ static void test_warming_changes_nothing(void) {
         ASSERT_OK(nft_backend_commit(b, compile(BASE), &err));
         ASSERT_TRUE(nft_backend_cold(b));
         ASSERT_OK(nft_backend_query_json(reader, "list table inet hostendpoint", &before, &err));
+        uint32_t gen = ruleset_generation();
         nft_backend_warm(b);
         ASSERT_FALSE(nft_backend_cold(b));
+        ASSERT_EQ(ruleset_generation(), gen); /* no transaction took place */
         ASSERT_OK(nft_backend_query_json(reader, "list table inet hostendpoint", &after, &err));
         ASSERT_STREQ(after, before);
         free(after);
         free(before);
 
         ASSERT_OK(nft_backend_commit(b, compile(BASE POLICY("80")), &err));
+        ASSERT_TRUE(ruleset_generation() != gen); /* as a commit does */
         ASSERT_OK(nft_backend_query_json(reader, "list chain inet hostendpoint pol-in.web", &after, &err));
         ASSERT_CONTAINS(after, "80");
         free(after);
