@@ -205,7 +205,7 @@ n=$(grep -c "Committed in" "$T/log")
 ip -n "$NS" link add m0 type veth peer name m1
 ip -n "$NS" addr add 10.150.0.1/32 dev m0
 until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.01; done
-sleep 1.5 # warming, then settling (and warming again)
+sleep 3 # warming; settling after a quiet second; memory returned a second later
 echo "RSS after an interface event: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB (target <= 30720 kB;" \
         "heap and other private memory $(grep RssAnon /proc/$PID/status | awk '{print $2}') kB," \
         "shared libraries and executable $(grep RssFile /proc/$PID/status | awk '{print $2}') kB)"

@@ -31,6 +31,7 @@ struct hep_plugin {
         hep_timer *apply_timer;
         hep_timer *settle_timer; /* moves interfaces bound by address to the dispatch maps */
         hep_timer *warm_timer;   /* re-reads libnftables' cache after a commit (nft.h) */
+        hep_timer *trim_timer;   /* returns freed memory once commits are quiet */
         BusService *bus;
 
         bool ready;            /* the first ruleset is in the kernel */

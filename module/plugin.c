@@ -37,6 +37,8 @@
 #define SETTLE_USEC (1000ULL * 1000)
 /* ... and at the latest this long after the first of them, however busy. */
 #define SETTLE_MAX_USEC (10ULL * 1000 * 1000)
+/* Freed memory goes back to the system after this long without commits. */
+#define TRIM_USEC (1000ULL * 1000)
 
 /* ---- logging what changed ---- */
 
@@ -251,6 +253,9 @@ static int apply_now(hep_plugin *p) {
         /* Once the loop has nothing else to do. */
         if (nft_backend_cold(enforcer_backend(p->enforcer)))
                 schedule_warming(p);
+        r = host_timer_rearm(p->host, p->trim_timer, TRIM_USEC);
+        if (r < 0)
+                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
         /* A resource change is a decision a user cares about, even when no
          * endpoint changes state (a policy edited, added, removed). */
         if (trim && p->ready)
@@ -300,14 +305,20 @@ static void on_warm_timer(void *userdata) {
         /* A commit is due anyway: it reads the cache itself. */
         if (p->event_usec)
                 return;
-        uint64_t start = now_usec();
         nft_backend_warm(enforcer_backend(p->enforcer));
-        uint64_t warmed = now_usec();
-        /* A commit leaves freed memory behind (the previous calculation
-         * and ruleset, libnftables' previous cache): give it back now. */
+}
+
+/* Commits leave freed memory behind (the previous calculation and
+ * ruleset, libnftables' previous cache). Given back once quiet rather than
+ * after each commit: the next commit would take the pages again, a
+ * fraction of a millisecond on its path. */
+static void on_trim_timer(void *userdata) {
+        hep_plugin *p = userdata;
+        uint64_t start = now_usec();
+
         malloc_trim(0);
-        host_log(p->host, 7, "Idle: libnftables' cache read in %llu us, free memory returned in %llu us",
-                 (unsigned long long)(warmed - start), (unsigned long long)(now_usec() - warmed));
+        host_log(p->host, 7, "Quiet: free memory returned to the system in %llu us",
+                 (unsigned long long)(now_usec() - start));
 }
 
 static void on_settle_timer(void *userdata) {
@@ -361,6 +372,7 @@ static void plugin_shutdown(hep_plugin *p) {
         host_timer_remove(p->host, p->apply_timer);
         host_timer_remove(p->host, p->settle_timer);
         host_timer_remove(p->host, p->warm_timer);
+        host_timer_remove(p->host, p->trim_timer);
         dir_watch_free(p->watch);
         link_tracker_free(p->tracker);
         enforcer_free(p->enforcer);
@@ -418,6 +430,8 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
                 r = host_timer_add(host, UINT64_MAX, on_settle_timer, p, &p->settle_timer);
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, on_warm_timer, p, &p->warm_timer);
+        if (r >= 0)
+                r = host_timer_add(host, UINT64_MAX, on_trim_timer, p, &p->trim_timer);
         if (r >= 0)
                 r = plugin_bus_start(p);
         if (r < 0) {
