@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "intern.h"
+
 /* Index of key, or of the slot where it would be inserted (*found false). */
 static size_t labels_find(const Labels *l, const char *key, bool *found) {
         size_t lo = 0, hi = l->n;
@@ -27,24 +29,24 @@ static size_t labels_find(const Labels *l, const char *key, bool *found) {
 static int labels_put(Labels *l, const char *key, const char *value, bool replace) {
         bool found;
         size_t i = labels_find(l, key, &found);
-        char *v;
+        const char *v;
 
         if (found && !replace)
                 return 0;
-        v = strdup(value);
+        v = intern_ref(value);
         if (!v)
                 return -ENOMEM;
         if (found) {
-                free(l->pairs[i].value);
+                intern_unref(l->pairs[i].value);
                 l->pairs[i].value = v;
                 return 0;
         }
 
-        char *k = strdup(key);
+        const char *k = intern_ref(key);
         LabelPair *p = grow_array(l->pairs, &l->alloc, l->n + 1, sizeof(LabelPair));
         if (!k || !p) {
-                free(k);
-                free(v);
+                intern_unref(k);
+                intern_unref(v);
                 if (p)
                         l->pairs = p;
                 return -ENOMEM;
@@ -84,8 +86,8 @@ int labels_remove(Labels *l, const char *key) {
 
         if (!found)
                 return -ENOENT;
-        free(l->pairs[i].key);
-        free(l->pairs[i].value);
+        intern_unref(l->pairs[i].key);
+        intern_unref(l->pairs[i].value);
         memmove(&l->pairs[i], &l->pairs[i + 1], (l->n - i - 1) * sizeof(LabelPair));
         l->n--;
         return 0;
@@ -111,8 +113,8 @@ bool labels_equal(const Labels *a, const Labels *b) {
 
 void labels_done(Labels *l) {
         for (size_t i = 0; i < l->n; i++) {
-                free(l->pairs[i].key);
-                free(l->pairs[i].value);
+                intern_unref(l->pairs[i].key);
+                intern_unref(l->pairs[i].value);
         }
         free(l->pairs);
         *l = (Labels) LABELS_INIT;

@@ -8,9 +8,11 @@
 
 #include "macro.h"
 
+/* Keys and values are shared copies (intern.h): labels repeat across
+ * thousands of resources. */
 typedef struct LabelPair {
-        char *key;
-        char *value;
+        const char *key;
+        const char *value;
 } LabelPair;
 
 typedef struct Labels {

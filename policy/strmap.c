@@ -91,6 +91,36 @@ void *strmap_get(const StrMap *m, const char *key) {
         return strmap_get_hashed(m, key, strmap_hash(key));
 }
 
+/* Whether slot k's entry, whose home slot is `home`, may move back to the
+ * hole at i: it may unless its home lies cyclically in (i, k]. */
+static bool may_fill_hole(size_t i, size_t k, size_t home) {
+        return i <= k ? home <= i || home > k : home <= i && home > k;
+}
+
+void *strmap_remove_hashed(StrMap *m, const char *key, uint64_t hash) {
+        size_t mask = m->cap - 1, i, k;
+        void *value;
+
+        if (!m->cap)
+                return NULL;
+        for (i = hash & mask; m->slots[i].key; i = (i + 1) & mask)
+                if (m->slots[i].hash == hash && streq(m->slots[i].key, key))
+                        break;
+        if (!m->slots[i].key)
+                return NULL;
+        value = m->slots[i].value;
+        /* Linear probing has no tombstones: later entries of the run shift
+         * back into the hole, so that every lookup still finds them. */
+        for (k = (i + 1) & mask; m->slots[k].key; k = (k + 1) & mask)
+                if (may_fill_hole(i, k, m->slots[k].hash & mask)) {
+                        m->slots[i] = m->slots[k];
+                        i = k;
+                }
+        m->slots[i] = (StrMapEntry) {};
+        m->n--;
+        return value;
+}
+
 void strmap_done(StrMap *m) {
         free(m->slots);
         *m = (StrMap) STRMAP_INIT;

@@ -1,6 +1,8 @@
 /* Label maps: sorted storage, replace vs default, lookup. */
 #include "tests.h"
+#include "intern.h"
 #include "labels.h"
+#include "strmap.h"
 
 /* Keys come out sorted whatever the insertion order. */
 static void test_sorted(void) {
@@ -38,9 +40,54 @@ static void test_empty_value(void) {
         labels_done(&l);
 }
 
+/* Label strings are shared: a copy takes the same strings, and each one
+ * lives as long as some label uses it. */
+static void test_shared_strings(void) {
+        Labels a = LABELS_INIT, b = LABELS_INIT;
+
+        ASSERT_OK(labels_set(&a, "app", "web"));
+        ASSERT_OK(labels_copy(&b, &a));
+        ASSERT_TRUE(a.pairs[0].key == b.pairs[0].key);
+        ASSERT_TRUE(a.pairs[0].value == b.pairs[0].value);
+        labels_done(&a);
+        ASSERT_STREQ(labels_get(&b, "app"), "web"); /* still there for b */
+        ASSERT_OK(labels_set(&b, "app", "db"));
+        ASSERT_STREQ(labels_get(&b, "app"), "db");
+        labels_done(&b);
+        const char *x = intern_ref("x"), *y = intern_ref("x");
+        ASSERT_TRUE(x == y);
+        intern_unref(x);
+        intern_unref(y);
+}
+
+/* Removing from a map keeps every other key findable, across collisions
+ * and the wrap-around at the end of the slots. */
+static void test_strmap_remove(void) {
+        StrMap m = STRMAP_INIT;
+        char keys[600][8];
+
+        for (int i = 0; i < 600; i++) {
+                snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+                ASSERT_OK(strmap_put(&m, keys[i], keys[i]));
+        }
+        for (int round = 0; round < 3; round++) {
+                for (int i = round; i < 600; i += 3)
+                        ASSERT_TRUE(strmap_remove_hashed(&m, keys[i], strmap_hash(keys[i])) == keys[i]);
+                for (int i = 0; i < 600; i++) {
+                        bool gone = i % 3 <= round;
+                        ASSERT_TRUE(strmap_get(&m, keys[i]) == (gone ? NULL : keys[i]));
+                }
+                ASSERT_EQ(m.n, (size_t)(600 - 200 * (round + 1)));
+        }
+        ASSERT_TRUE(strmap_remove_hashed(&m, "k1", strmap_hash("k1")) == NULL);
+        strmap_done(&m);
+}
+
 int main(void) {
         RUN(test_sorted);
         RUN(test_default);
         RUN(test_empty_value);
+        RUN(test_shared_strings);
+        RUN(test_strmap_remove);
         return 0;
 }
