@@ -9,6 +9,7 @@
 
 #include "bus-open.h"
 #include "hepctl.h"
+#include "intern.h"
 #include "node.h"
 #include "parse.h"
 #include "settings.h"
@@ -308,7 +309,7 @@ static int host_endpoint_from(const Node *p, Resource **ret) {
                 return -ENOMEM;
         s = &r->spec.hep;
         r->meta.name = strdup(str(p, "Name"));
-        s->node = strdup(str(p, "Node"));
+        s->node = intern_ref(str(p, "Node")); /* shared, as the loader makes it */
         s->interface_name = *str(p, "InterfaceName") ? strdup(str(p, "InterfaceName")) : NULL;
         if (!r->meta.name || !s->node)
                 return -ENOMEM;

@@ -85,7 +85,7 @@ typedef struct EndpointPort {
 } EndpointPort;
 
 typedef struct HostEndpointSpec {
-        char *node;
+        const char *node; /* many HEPs per node: a shared copy, set with intern_ref() */
         char *interface_name;
         StrList expected_ips;
         StrList profiles;

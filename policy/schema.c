@@ -13,10 +13,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "intern.h"
 #include "strbuf.h"
 
 typedef enum FieldType {
         F_STRING,       /* char * */
+        F_SHARED,       /* const char *, a shared copy (intern.h): values that repeat, like node names */
         F_STRLIST,      /* StrList */
         F_LABELS,       /* Labels (map of string to string) */
         F_BOOL,         /* bool */
@@ -145,7 +147,7 @@ static const FieldDesc endpoint_port_fields[] = {
 static const StructDesc endpoint_port_desc = STRUCT_DESC("EndpointPort", EndpointPort, endpoint_port_fields);
 
 static const FieldDesc hep_fields[] = {
-        FIELD(HostEndpointSpec, "node", F_STRING, node),
+        FIELD(HostEndpointSpec, "node", F_SHARED, node),
         FIELD(HostEndpointSpec, "interfaceName", F_STRING, interface_name),
         FIELD(HostEndpointSpec, "expectedIPs", F_STRLIST, expected_ips),
         FIELD(HostEndpointSpec, "profiles", F_STRLIST, profiles),
@@ -278,6 +280,10 @@ static void field_done(const FieldDesc *f, void *base) {
         case F_TIMESTAMP:
                 free(*(char **)p);
                 *(char **)p = NULL;
+                break;
+        case F_SHARED:
+                intern_unref(*(const char **)p);
+                *(const char **)p = NULL;
                 break;
         case F_STRLIST:
                 strlist_done(p);
@@ -461,6 +467,18 @@ static int decode_string(Decoder *d, const Node *n, char **out) {
         }
         free(*out);
         *out = strdup(text);
+        return *out ? 0 : -ENOMEM;
+}
+
+static int decode_shared_string(Decoder *d, const Node *n, const char **out) {
+        char *text = NULL;
+        int r = decode_string(d, n, &text);
+
+        if (r < 0)
+                return r;
+        intern_unref(*out);
+        *out = intern_ref(text);
+        free(text);
         return *out ? 0 : -ENOMEM;
 }
 
@@ -686,14 +704,14 @@ static int decode_field(Decoder *d, const FieldDesc *f, const Node *n, void *bas
         int r;
 
         /* null is "not set" for every field, as in Go's JSON decoding. */
-        if (node_is_null(n) && f->type != F_STRING)
+        if (node_is_null(n))
                 return 0;
 
         switch (f->type) {
         case F_STRING:
-                if (node_is_null(n))
-                        return 0;
                 return decode_string(d, n, p);
+        case F_SHARED:
+                return decode_shared_string(d, n, p);
         case F_TIMESTAMP:
                 return decode_timestamp(d, n, p);
         case F_STRLIST:
@@ -993,6 +1011,7 @@ static int encode_field(const FieldDesc *f, const void *base, Node **ret) {
 
         switch (f->type) {
         case F_STRING:
+        case F_SHARED:
         case F_TIMESTAMP: {
                 const char *s = *(char *const *)p;
                 if (isempty(s) && !f->always)
@@ -1191,6 +1210,11 @@ static int field_copy(const FieldDesc *f, const void *src_base, void *dst_base) 
         case F_STRING:
         case F_TIMESTAMP:
                 return strdup_field(dst, *(char *const *)src);
+        case F_SHARED: {
+                const char *v = *(const char *const *)src;
+                *(const char **)dst = v ? intern_ref(v) : NULL;
+                return !v || *(const char **)dst ? 0 : -ENOMEM;
+        }
         case F_STRLIST:
                 return strlist_copy(dst, src);
         case F_LABELS:
