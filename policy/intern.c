@@ -7,7 +7,10 @@
 
 #include "strmap.h"
 
+#define INTERNED_MAGIC 0x696e746eU /* "intn" */
+
 typedef struct Interned {
+        uint32_t magic;
         unsigned n_ref;
         uint64_t hash;
         char s[];
@@ -33,6 +36,7 @@ const char *intern_ref(const char *s) {
         e = malloc(sizeof(Interned) + len + 1);
         if (!e)
                 return NULL;
+        e->magic = INTERNED_MAGIC;
         e->n_ref = 1;
         e->hash = hash;
         memcpy(e->s, s, len + 1);
@@ -49,11 +53,18 @@ void intern_unref(const char *s) {
         if (!s)
                 return;
         e = entry_of(s);
+        if (e->magic != INTERNED_MAGIC || e->n_ref == 0)
+                abort();
         if (--e->n_ref > 0)
                 return;
         strmap_remove_hashed(&interned, e->s, e->hash);
+        e->magic = 0;
         free(e);
         /* The last one gone: no table left behind either. */
         if (interned.n == 0)
                 strmap_done(&interned);
+}
+
+size_t intern_count(void) {
+        return interned.n;
 }

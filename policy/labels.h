@@ -23,7 +23,7 @@ typedef struct Labels {
 
 #define LABELS_INIT {}
 
-/* Sets key to value (copies both), replacing an existing value. */
+/* Sets key to value (shared copies of both), replacing an existing value. */
 int labels_set(Labels *l, const char *key, const char *value);
 /* Sets key only if absent; returns 0 if set or already present. */
 int labels_set_default(Labels *l, const char *key, const char *value);

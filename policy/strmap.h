@@ -1,7 +1,8 @@
 /* A hash map from strings to pointers (open addressing, linear probing).
  * Keys are borrowed: they must outlive their entry (they are usually the
  * name field of the object stored). Most maps are rebuilt rather than
- * emptied one entry at a time; strmap_remove() is for those that live on. */
+ * emptied one entry at a time; strmap_remove_hashed() is for those that
+ * live on. */
 #pragma once
 
 #include <stddef.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "intern.h"
 #include "loader.h"
 #include "parse.h"
 
@@ -39,5 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         resource_list_done(&l);
         parse_error_done(&e);
+        /* Every shared string went with the resources that used it. */
+        if (intern_count() != 0)
+                abort();
         return 0;
 }

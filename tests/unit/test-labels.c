@@ -81,6 +81,34 @@ static void test_strmap_remove(void) {
         }
         ASSERT_TRUE(strmap_remove_hashed(&m, "k1", strmap_hash("k1")) == NULL);
         strmap_done(&m);
+
+        /* A run that wraps from the last slot to the first: keys whose home
+         * is the last slot of 16, and one whose home is the first. */
+        char last[3][16], first[16] = "";
+        int n_last = 0;
+        for (int i = 0; n_last < 3 || !*first; i++) {
+                char k[16];
+                snprintf(k, sizeof(k), "w%d", i);
+                if ((strmap_hash(k) & 15) == 15 && n_last < 3)
+                        memcpy(last[n_last++], k, sizeof(k));
+                else if ((strmap_hash(k) & 15) == 0 && !*first)
+                        memcpy(first, k, sizeof(k));
+        }
+        for (int i = 0; i < 3; i++)
+                ASSERT_OK(strmap_put(&m, last[i], last[i]));
+        ASSERT_OK(strmap_put(&m, first, first)); /* slots 15, 0, 1, then 2 */
+        ASSERT_EQ(m.cap, 16);
+        ASSERT_TRUE(strmap_remove_hashed(&m, last[0], strmap_hash(last[0])) == last[0]);
+        ASSERT_TRUE(strmap_get(&m, last[1]) == last[1] && strmap_get(&m, last[2]) == last[2]);
+        ASSERT_TRUE(strmap_get(&m, first) == first);
+        ASSERT_OK(strmap_put(&m, last[0], last[0])); /* back in, after a removal */
+        ASSERT_TRUE(strmap_remove_hashed(&m, last[2], strmap_hash(last[2])) == last[2]);
+        for (int i = 0; i < 2; i++)
+                ASSERT_TRUE(strmap_get(&m, last[i]) == last[i]);
+        ASSERT_TRUE(strmap_get(&m, first) == first && strmap_get(&m, last[2]) == NULL);
+        ASSERT_EQ(m.n, 3);
+        strmap_done(&m);
+        ASSERT_EQ(intern_count(), 0);
 }
 
 int main(void) {

@@ -1,6 +1,7 @@
 /* The loader: YAML/JSON documents → typed resources, strictness, positions
  * of errors, the three document shapes, hostile input, canonical output. */
 #include "tests.h"
+#include "intern.h"
 #include "loader.h"
 #include "parse.h"
 
@@ -364,5 +365,7 @@ int main(void) {
         RUN(test_float_format);
         RUN(test_string_coercion);
         RUN(test_timestamp);
+        /* Every shared string (labels, node names) went with its resources. */
+        ASSERT_EQ(intern_count(), 0);
         return 0;
 }
