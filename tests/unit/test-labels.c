@@ -108,6 +108,22 @@ static void test_strmap_remove(void) {
         ASSERT_TRUE(strmap_get(&m, first) == first && strmap_get(&m, last[2]) == NULL);
         ASSERT_EQ(m.n, 3);
         strmap_done(&m);
+
+        /* Keys at home in slots 14, 15 and 0, one run across the end: the
+         * one at home in 0 must stay there when 14's goes. */
+        char at[3][16] = { "", "", "" };
+        for (int i = 0; !*at[0] || !*at[1] || !*at[2]; i++) {
+                char k[16];
+                snprintf(k, sizeof(k), "h%d", i);
+                size_t home = strmap_hash(k) & 15, j = home == 14 ? 0 : home == 15 ? 1 : home == 0 ? 2 : 3;
+                if (j < 3 && !*at[j])
+                        memcpy(at[j], k, sizeof(k));
+        }
+        for (int i = 0; i < 3; i++)
+                ASSERT_OK(strmap_put(&m, at[i], at[i]));
+        ASSERT_TRUE(strmap_remove_hashed(&m, at[0], strmap_hash(at[0])) == at[0]);
+        ASSERT_TRUE(strmap_get(&m, at[1]) == at[1] && strmap_get(&m, at[2]) == at[2]);
+        strmap_done(&m);
         ASSERT_EQ(intern_count(), 0);
 }
 
