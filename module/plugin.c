@@ -167,25 +167,22 @@ static void refill_tokens(hep_plugin *p, uint64_t now) {
 }
 
 
-static void schedule(hep_plugin *p, uint64_t usec) {
-        int r = host_timer_rearm(p->host, p->apply_timer, usec);
+/* Arms t to fire usec from now (UINT64_MAX: disarms it). */
+static void arm(hep_plugin *p, hep_timer *t, uint64_t usec) {
+        int r = host_timer_rearm(p->host, t, usec);
 
         if (r < 0)
                 host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
 }
 
-static void schedule_warming(hep_plugin *p) {
-        int r = host_timer_rearm(p->host, p->warm_timer, 0);
-
-        if (r < 0)
-                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+static void schedule(hep_plugin *p, uint64_t usec) {
+        arm(p, p->apply_timer, usec);
 }
 
 /* Settle once quiet: each commit that leaves interfaces unsettled pushes
  * it back, up to SETTLE_MAX_USEC after the first of them. */
 static void schedule_settling(hep_plugin *p, size_t n_unsettled) {
         uint64_t now = now_usec(), delay = UINT64_MAX;
-        int r;
 
         if (n_unsettled) {
                 if (!p->unsettled_usec)
@@ -194,9 +191,7 @@ static void schedule_settling(hep_plugin *p, size_t n_unsettled) {
                 delay = deadline <= now ? 0 : deadline - now < SETTLE_USEC ? deadline - now : SETTLE_USEC;
         } else
                 p->unsettled_usec = 0;
-        r = host_timer_rearm(p->host, p->settle_timer, delay);
-        if (r < 0)
-                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+        arm(p, p->settle_timer, delay);
 }
 
 static int apply_now(hep_plugin *p) {
@@ -252,10 +247,8 @@ static int apply_now(hep_plugin *p) {
         schedule_settling(p, committed->n_unsettled);
         /* Once the loop has nothing else to do. */
         if (nft_backend_cold(enforcer_backend(p->enforcer)))
-                schedule_warming(p);
-        r = host_timer_rearm(p->host, p->trim_timer, TRIM_USEC);
-        if (r < 0)
-                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+                arm(p, p->warm_timer, 0);
+        arm(p, p->trim_timer, TRIM_USEC);
         /* A resource change is a decision a user cares about, even when no
          * endpoint changes state (a policy edited, added, removed). */
         if (trim && p->ready)
