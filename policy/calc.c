@@ -343,9 +343,9 @@ static int endpoint_info_new(Calc *c, Resource *hep, Resource **profiles, Endpoi
 }
 
 /* The cached information is still right when it was made from the very
- * same HEP and profile objects (and for the same node). */
-/* same_node: this run is for the node of the cache's last run, so the
- * same HEP object is on the same side of local/remote. */
+ * same HEP and profile objects, and for the same node: same_node says this
+ * run is for the node of the cache's last run, so the same HEP object is
+ * on the same side of local/remote. */
 static bool endpoint_info_current(const Calc *c, const EndpointInfo *i, const Resource *hep,
                                   Resource *const *profiles, bool same_node) {
         if (i->hep != hep || i->n_profiles != hep->spec.hep.profiles.n)
