@@ -716,10 +716,6 @@ static int plan_dispatch(const Compiler *k, const EndpointRecord *rec, const End
 /* One chain of a new block: the record's previous one if its plan is the
  * same (a policy object replaced by an edit still has the same name),
  * else built. */
-
-/* One chain of a new block: the record's previous one if its plan is the
- * same (a policy object replaced by an edit still has the same name),
- * else built. */
 static int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, const Endpoint *e, Flavour f,
                        Direction d, ChainPlan *plan, BlockChains *out) {
         char buf[OBJECT_NAME_MAX];
