@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "hepctl.h"
+#include "intern.h"
 #include "selector.h"
 #include "strbuf.h"
 
@@ -231,7 +232,8 @@ static void export_strip(Resource *r) {
         r->meta.namespace = mfree_ptr(r->meta.namespace);
         r->meta.uid = mfree_ptr(r->meta.uid);
         r->meta.resource_version = mfree_ptr(r->meta.resource_version);
-        r->meta.creation_timestamp = mfree_ptr(r->meta.creation_timestamp);
+        intern_unref(r->meta.creation_timestamp);
+        r->meta.creation_timestamp = NULL;
 }
 
 static void print_node(const Node *n, OutputFormat f) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "intern.h"
 #include "strbuf.h"
 
 static int set_error(char **ret_error, int code, const char *fmt, ...) _printf_(3, 4);
@@ -150,7 +151,8 @@ static int client_create(Datastore *ds, Resource *r, Resource **ret, char **ret_
                                         NULL, r->meta.name);
         /* calicoctl keeps only name, namespace, labels and annotations. */
         r->meta.uid = mfree_ptr(r->meta.uid);
-        r->meta.creation_timestamp = mfree_ptr(r->meta.creation_timestamp);
+        intern_unref(r->meta.creation_timestamp);
+        r->meta.creation_timestamp = NULL;
         k = validate_for_write(ds, r, true, ret_error);
         if (k < 0)
                 return k;

@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "fileio.h"
+#include "intern.h"
 #include "parse.h"
 #include "strbuf.h"
 
@@ -194,13 +195,14 @@ static int derived_uuid(const Resource *r, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int format_time(time_t t, char **ret) {
+/* A shared string (intern.h), as creationTimestamp always is. */
+static int format_time(time_t t, const char **ret) {
         struct tm tm;
         char buf[32];
 
         gmtime_r(&t, &tm);
         strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        *ret = strdup(buf);
+        *ret = intern_ref(buf);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -215,8 +217,11 @@ static int fill_derived_metadata(Resource *r, time_t mtime) {
                 r->meta.uid = NULL;
                 k = derived_uuid(r, &r->meta.uid);
         }
-        if (k >= 0 && isempty(r->meta.creation_timestamp))
+        if (k >= 0 && isempty(r->meta.creation_timestamp)) {
+                intern_unref(r->meta.creation_timestamp);
+                r->meta.creation_timestamp = NULL;
                 k = format_time(mtime, &r->meta.creation_timestamp);
+        }
         return k;
 }
 
@@ -778,7 +783,7 @@ int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **re
                 k = random_uuid(&c->meta.uid);
         }
         if (k >= 0 && isempty(c->meta.creation_timestamp)) {
-                free(c->meta.creation_timestamp);
+                intern_unref(c->meta.creation_timestamp);
                 c->meta.creation_timestamp = NULL;
                 k = format_time(time(NULL), &c->meta.creation_timestamp);
         }
@@ -822,9 +827,9 @@ int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **re
         /* uid and creationTimestamp are the stored ones, whatever the input says. */
         if (k >= 0) {
                 free(c->meta.uid);
-                free(c->meta.creation_timestamp);
+                intern_unref(c->meta.creation_timestamp);
                 c->meta.uid = strdup(e->res->meta.uid);
-                c->meta.creation_timestamp = strdup(e->res->meta.creation_timestamp);
+                c->meta.creation_timestamp = intern_ref(e->res->meta.creation_timestamp);
                 if (!c->meta.uid || !c->meta.creation_timestamp)
                         k = -ENOMEM;
         }

@@ -73,7 +73,7 @@ typedef struct ObjectMeta {
         char *namespace;
         char *uid;
         char *resource_version;
-        char *creation_timestamp; /* RFC 3339, UTC, seconds */
+        const char *creation_timestamp; /* RFC 3339, UTC, seconds; shared (intern_ref): a file's resources share it */
         Labels labels;
         Labels annotations;
 } ObjectMeta;

@@ -27,7 +27,7 @@ typedef enum FieldType {
         F_UINT16,       /* uint16_t */
         F_PROTOCOL,     /* Protocol */
         F_PORTS,        /* PortList */
-        F_TIMESTAMP,    /* char *, RFC 3339 normalised to UTC seconds */
+        F_TIMESTAMP,    /* const char *, shared like F_SHARED: RFC 3339 normalised to UTC seconds */
         F_STRUCT,       /* embedded struct; always printed, as Go does */
         F_OPT_STRUCT,   /* pointer to struct */
         F_ARRAY,        /* struct { T *v; size_t n; } */
@@ -277,11 +277,11 @@ static void field_done(const FieldDesc *f, void *base) {
 
         switch (f->type) {
         case F_STRING:
-        case F_TIMESTAMP:
                 free(*(char **)p);
                 *(char **)p = NULL;
                 break;
         case F_SHARED:
+        case F_TIMESTAMP:
                 intern_unref(*(const char **)p);
                 *(const char **)p = NULL;
                 break;
@@ -644,7 +644,7 @@ static int decode_ports(Decoder *d, const Node *n, PortList *out) {
 }
 
 /* RFC 3339 → "YYYY-MM-DDTHH:MM:SSZ" in UTC, as metav1.Time prints. */
-static int decode_timestamp(Decoder *d, const Node *n, char **out) {
+static int decode_timestamp(Decoder *d, const Node *n, const char **out) {
         struct tm tm = {};
         const char *p;
         long off = 0;
@@ -676,8 +676,8 @@ static int decode_timestamp(Decoder *d, const Node *n, char **out) {
         t = timegm(&tm) - off;
         gmtime_r(&t, &tm);
         strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        free(*out);
-        *out = strdup(buf);
+        intern_unref(*out);
+        *out = intern_ref(buf);
         return *out ? 0 : -ENOMEM;
 }
 
@@ -1208,9 +1208,9 @@ static int field_copy(const FieldDesc *f, const void *src_base, void *dst_base) 
 
         switch (f->type) {
         case F_STRING:
-        case F_TIMESTAMP:
                 return strdup_field(dst, *(char *const *)src);
-        case F_SHARED: {
+        case F_SHARED:
+        case F_TIMESTAMP: {
                 const char *v = *(const char *const *)src;
                 *(const char **)dst = v ? intern_ref(v) : NULL;
                 return !v || *(const char **)dst ? 0 : -ENOMEM;
