@@ -124,9 +124,12 @@ static int builder_attach(Builder *b, Node *n, const yaml_mark_t *m) {
         }
         if (!b->pending_key[b->depth - 1]) {
                 if (n->type != NODE_SCALAR) {
+                        /* Read before the node is freed; the key's own position. */
+                        r = parse_error_set(b->err, b->file, n->line, n->column, NULL,
+                                            "map keys must be strings, not %s",
+                                            n->type == NODE_MAP ? "a map" : "a list");
                         node_free(n);
-                        return builder_error(b, m, "map keys must be strings, not %s",
-                                             n->type == NODE_MAP ? "a map" : "a list");
+                        return r;
                 }
                 r = map_check_duplicate(b, parent, n);
                 if (r < 0) {
@@ -151,6 +154,8 @@ static int map_apply_merges(Builder *b, Node *map) {
         for (size_t i = 0; i < map->n;) {
                 Node *k = map->entries[i].key, *v = map->entries[i].value;
                 size_t n_src;
+                /* Not a pointer into map->entries: adding the merged keys
+                 * below may move them. */
                 Node **srcs;
 
                 if (!key_is_merge(k)) {
@@ -158,7 +163,7 @@ static int map_apply_merges(Builder *b, Node *map) {
                         continue;
                 }
                 if (v->type == NODE_MAP) {
-                        srcs = &map->entries[i].value;
+                        srcs = &v;
                         n_src = 1;
                 } else if (v->type == NODE_SEQ) {
                         srcs = v->items;

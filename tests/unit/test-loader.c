@@ -217,6 +217,37 @@ static void test_alias_merge(void) {
         resource_list_done(&l);
 }
 
+/* A merged map with more keys than the target map has room for: adding
+ * them moves the target's entries, and the merge must not read its source
+ * through the old ones (a use-after-free, issue 10). ASan catches a
+ * regression; the result is checked too. */
+static void test_merge_grows_map(void) {
+        DocumentList d = DOCUMENT_LIST_INIT;
+        ParseError e = PARSE_ERROR_INIT;
+        const char *text = "{<<: {k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1, k8: 1, z: 1}, y: 2}\n";
+
+        ASSERT_OK(parse_documents("t.yaml", text, strlen(text), &d, &e));
+        ASSERT_EQ(d.n, 1);
+        ASSERT_EQ(d.docs[0].root->n, 10);
+        ASSERT_STREQ(node_map_get(d.docs[0].root, "z")->text, "1");
+        ASSERT_STREQ(node_map_get(d.docs[0].root, "y")->text, "2");
+        ASSERT_NULL(node_map_get(d.docs[0].root, "<<"));
+        document_list_done(&d);
+        parse_error_done(&e);
+
+        /* Two keys were enough for hepctl validate to crash. */
+        text = "{<<: {a: 1, b: 2}, c: 3}\n";
+        ASSERT_OK(parse_documents("t.yaml", text, strlen(text), &d, &e));
+        ASSERT_EQ(d.docs[0].root->n, 3);
+        document_list_done(&d);
+}
+
+/* A complex key names what it is, read before the key is freed. */
+static void test_complex_key(void) {
+        ASSERT_LOAD_ERROR("? {a: b}\n: c\n", "t.yaml:1:3: map keys must be strings, not a map");
+        ASSERT_LOAD_ERROR("? [a]\n: c\n", "t.yaml:1:3: map keys must be strings, not a list");
+}
+
 /* A file larger than the limit is refused before parsing. */
 static void test_size_limit(void) {
         DocumentList d = DOCUMENT_LIST_INIT;
@@ -359,6 +390,8 @@ int main(void) {
         RUN(test_deep_nesting);
         RUN(test_alias_bomb);
         RUN(test_alias_merge);
+        RUN(test_merge_grows_map);
+        RUN(test_complex_key);
         RUN(test_size_limit);
         RUN(test_encode);
         RUN(test_encode_rules);
