@@ -626,11 +626,26 @@ static int resource_to_yaml(const Resource *r, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int new_file_path(Datastore *ds, const Resource *r, char **ret) {
+/* A name that may become part of a file name: validation already allows
+ * only DNS labels and subdomains, but a path is never built from anything
+ * that could leave the directory or hide as a dot-file. */
+static bool file_name_part_ok(const char *s) {
+        return !isempty(s) && s[0] != '.' && !strchr(s, '/');
+}
+
+static int error_text(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+
+static int new_file_path(Datastore *ds, const Resource *r, char **ret, char **ret_error) {
         _cleanup_free_ char *lower = strdup(kind_info(r->kind)->name);
 
         if (!lower)
                 return -ENOMEM;
+        if (!file_name_part_ok(r->meta.name) || (r->meta.namespace && !file_name_part_ok(r->meta.namespace))) {
+                error_text(ret_error, "refusing to name a file in '%s' after '%s%s%s'", ds->path,
+                           r->meta.namespace ? r->meta.namespace : "", r->meta.namespace ? "/" : "",
+                           r->meta.name ? r->meta.name : "");
+                return -EINVAL;
+        }
         for (char *p = lower; *p; p++)
                 *p = (char)tolower((unsigned char)*p);
         for (unsigned i = 1; i < 1000; i++) {
@@ -790,7 +805,7 @@ int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **re
         if (k >= 0)
                 k = resource_to_yaml(c, &text);
         if (k >= 0)
-                k = new_file_path(ds, c, &path);
+                k = new_file_path(ds, c, &path, ret_error);
         if (k >= 0)
                 k = write_atomic(path, text, strlen(text));
         if (k >= 0)

@@ -125,6 +125,10 @@ bool syntax_is_gnp_name(const char *s) {
         return s && match_subdomain(s, strlen(s), &dots) && dots <= 1;
 }
 
+bool syntax_is_namespace(const char *s) {
+        return syntax_is_tier_name(s);
+}
+
 bool syntax_is_tier_name(const char *s) {
         size_t n;
 

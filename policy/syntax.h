@@ -15,6 +15,9 @@ bool syntax_is_resource_name(const char *s) _pure_;
 bool syntax_is_gnp_name(const char *s) _pure_;
 /* label, at most 63 bytes. */
 bool syntax_is_tier_name(const char *s) _pure_;
+/* A Kubernetes namespace: an RFC 1123 label of at most 63 bytes. Calico
+ * leaves it to the API server; we check it before it names a file. */
+bool syntax_is_namespace(const char *s) _pure_;
 /* label, label.label, knp.default.<resource-name> or ossg.default.<resource-name>;
  * length checked separately. */
 bool syntax_is_np_name(const char *s) _pure_;

@@ -20,6 +20,9 @@
 #define KUBE_ADMIN_TIER_ORDER 1000.0
 #define KUBE_BASELINE_TIER_ORDER 10000000.0
 
+#define MSG_NAMESPACE                                                                                  \
+        "namespace must consist of at most 63 lower case alphanumeric characters or '-', and must start and " \
+        "end with an alphanumeric character (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?)"
 #define MSG_GLOBAL_ENTITY_ONLY "global() can only be used in an EntityRule namespaceSelector"
 #define MSG_PORTS_NEED_PROTO "rules that specify ports must set protocol to TCP or UDP or SCTP"
 #define MSG_NUMERIC_PORTS_NEED_PROTO "rules with numeric port or port range must set protocol to TCP or UDP or SCTP"
@@ -2544,6 +2547,10 @@ int resource_validate(const Resource *r, ValidationErrors *ret) {
                 return -EINVAL;
         if (check_namespace_scope(&v, r, k))
                 return validator_finish(&v, before);
+        /* The Kubernetes API server refuses any other namespace before
+         * Calico sees it; here a namespace also names a file. */
+        if (k->namespaced && !isempty(r->meta.namespace) && !syntax_is_namespace(r->meta.namespace))
+                report(&v, "metadata.namespace", "Metadata.Namespace", r->meta.namespace, MSG_NAMESPACE);
 
         switch (r->kind) {
         case KIND_HOST_ENDPOINT:

@@ -124,6 +124,17 @@ h validate -f "$EX"
 expect_rc 0 "validate the examples"
 expect_out "Successfully validated 5 resource(s)" "validate success message"
 
+# A namespace names a file: one that is not a DNS label never gets that far.
+printf 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: np, namespace: a/../NS}\nspec: {selector: all()}\n' > "$T/escape.yaml"
+h validate -f "$T/escape.yaml"
+expect_rc 1 "validate rejects a namespace with a path in it"
+expect_err_contains "$T/escape.yaml:3:33: metadata.namespace: error with field Metadata.Namespace = 'a/../NS' (namespace must consist of" "positioned, in Calico's form"
+sed -i 's|a/../NS|a/../../escaped|' "$T/escape.yaml"
+before=$(ls -R "$T" | md5sum)
+h create -f "$T/escape.yaml"
+expect_rc 1 "create refuses it"
+expect_true '[ "$before" = "$(ls -R "$T" | md5sum)" ] && [ ! -e "$T/escaped" ] && [ ! -e "$(dirname "$T")/escaped" ]' "and writes nothing, inside or outside the datastore"
+
 printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: x}\nspec: {node: n, interfaceName: eth0, colour: red}\n' > "$T/unknown.yaml"
 h create -f "$T/unknown.yaml"
 expect_rc 1 "unknown field"

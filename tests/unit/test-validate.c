@@ -396,6 +396,29 @@ static void test_namespace_scope(void) {
         VALID("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: ns}, spec: {}}");
 }
 
+/* A NetworkPolicy's namespace is a DNS label, as the Kubernetes API
+ * server requires: it also names a file in a directory datastore, so
+ * "a/../NS" must never get that far (issue 10, 12). */
+static void test_namespace_label(void) {
+#define NS_MSG "namespace must consist of at most 63 lower case alphanumeric characters or '-', and must start " \
+               "and end with an alphanumeric character (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+        ERROR("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: a/../NS}, spec: {}}",
+              ONE("Metadata.Namespace = 'a/../NS' (" NS_MSG ")"));
+        ERROR("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: a/../../escaped}, spec: {}}",
+              ONE("Metadata.Namespace = 'a/../../escaped' (" NS_MSG ")"));
+        ERROR("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: ..}, spec: {}}",
+              ONE("Metadata.Namespace = '..' (" NS_MSG ")"));
+        ERROR("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: kube.system}, spec: {}}",
+              ONE("Metadata.Namespace = 'kube.system' (" NS_MSG ")"));
+        ERROR("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: "
+              "a234567890123456789012345678901234567890123456789012345678901234}, spec: {}}",
+              ONE("Metadata.Namespace = 'a234567890123456789012345678901234567890123456789012345678901234' (" NS_MSG ")"));
+        VALID("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: "
+              "a23456789012345678901234567890123456789012345678901234567890123}, spec: {}}");
+        VALID("{" API "kind: NetworkPolicy, metadata: {name: np, namespace: kube-system}, spec: {}}");
+#undef NS_MSG
+}
+
 /* ---- Profile ---- */
 
 static void test_profile(void) {
@@ -1637,6 +1660,7 @@ int main(void) {
         RUN(test_metadata_labels);
         RUN(test_metadata_annotations);
         RUN(test_namespace_scope);
+        RUN(test_namespace_label);
         RUN(test_profile);
         RUN(test_rule_action_ipversion);
         RUN(test_rule_protocol);
