@@ -23,12 +23,17 @@
 #include "objects.h"
 #include "plugin-core.h"
 #include "strbuf.h"
+#include "syntax.h"
 #include "strmap.h"
 #include "tracker.h"
 
 #define RECONNECT_MIN_USEC (1000ULL * 1000)
 #define RECONNECT_MAX_USEC (10ULL * 1000 * 1000)
 #define WAITERS_MAX 256
+/* One caller cannot take every place in line. */
+#define WAITERS_PER_CALLER_MAX 16
+/* Longer waits are cut to this: NetworkManager's hook waits 5 s. */
+#define WAIT_TIMEOUT_MAX_MS (5u * 60 * 1000)
 #define WRITE_RETRY_USEC (20ULL * 1000)
 #define WRITE_WAIT_MAX_USEC (5ULL * 1000 * 1000)
 #define WRITES_QUEUED_MAX 64
@@ -55,6 +60,7 @@ typedef struct QueuedWrite {
 typedef struct Waiter {
         BusService *service;
         DBusMessage *call;
+        const char *sender; /* the caller's unique name (in call) once it waits; NULL off a bus */
         char *ifname;
         uint32_t timeout_ms;
         hep_timer *timer;
@@ -81,6 +87,7 @@ struct BusService {
         QueuedWrite *writes, **writes_tail; /* in arrival order */
         size_t n_writes;
         hep_timer *writes_timer;
+        struct CallerCheck *checks; /* GetNameOwner calls in flight (caller_check) */
         bool retrying;         /* a queued write is being run again */
         bool lock_busy;        /* ... and the lock was still taken */
 };
@@ -561,6 +568,32 @@ static void sync_objects(BusService *s) {
 
 /* ---- WaitInterface ---- */
 
+static size_t waiters_of(BusService *s, const char *sender) {
+        size_t n = 0;
+
+        for (Waiter *w = s->waiters; w; w = w->next)
+                n += streq_ptr(w->sender, sender);
+        return n;
+}
+
+/* While a caller has waiters, the bus tells us when it leaves: its calls
+ * are then dropped, so they no longer hold places in line. */
+static void caller_watch(BusService *s, const char *sender, bool on) {
+        char rule[256];
+
+        if (!sender || !s->conn)
+                return;
+        snprintf(rule, sizeof(rule),
+                 "type='signal',sender='" DBUS_SERVICE_DBUS "',path='" DBUS_PATH_DBUS "',interface='" DBUS_INTERFACE_DBUS
+                 "',member='NameOwnerChanged',arg0='%s'",
+                 sender);
+        /* Without an error argument, neither call waits for the bus. */
+        if (on)
+                dbus_bus_add_match(s->conn, rule, NULL);
+        else
+                dbus_bus_remove_match(s->conn, rule, NULL);
+}
+
 static void waiter_free(Waiter *w) {
         BusService *s = w->service;
 
@@ -570,10 +603,82 @@ static void waiter_free(Waiter *w) {
                         break;
                 }
         s->n_waiters--;
+        if (w->sender && waiters_of(s, w->sender) == 0)
+                caller_watch(s, w->sender, false);
         host_timer_remove(s->p->host, w->timer);
         dbus_message_unref(w->call);
         free(w->ifname);
         free(w);
+}
+
+/* The caller left the bus: nobody will read the answers. */
+static void waiters_drop_caller(BusService *s, const char *sender) {
+        Waiter *next;
+
+        for (Waiter *w = s->waiters; w; w = next) {
+                next = w->next;
+                if (streq_ptr(w->sender, sender))
+                        waiter_free(w);
+        }
+}
+
+/* A caller that left before our match rule reached the bus would never be
+ * reported: ask the bus (after the rule, in order) whether it is still
+ * there. Pending questions are cancelled when the connection goes. */
+typedef struct CallerCheck {
+        BusService *service;
+        DBusPendingCall *pending;
+        char *sender;
+        struct CallerCheck *next;
+} CallerCheck;
+
+static void caller_check_free(CallerCheck *c) {
+        for (CallerCheck **p = &c->service->checks; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        if (c->pending) {
+                dbus_pending_call_cancel(c->pending);
+                dbus_pending_call_unref(c->pending);
+        }
+        free(c->sender);
+        free(c);
+}
+
+static void on_caller_checked(DBusPendingCall *pending, void *userdata) {
+        CallerCheck *c = userdata;
+        BusService *s = c->service;
+        DBusMessage *reply = dbus_pending_call_steal_reply(pending);
+        _cleanup_free_ char *sender = steal_ptr(c->sender);
+
+        dbus_pending_call_unref(c->pending);
+        c->pending = NULL;
+        caller_check_free(c);
+        if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR)
+                waiters_drop_caller(s, sender);
+        if (reply)
+                dbus_message_unref(reply);
+}
+
+static void caller_check(BusService *s, const char *sender) {
+        DBusMessage *m = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+                                                      "GetNameOwner");
+        CallerCheck *c = calloc(1, sizeof(CallerCheck));
+        bool sent = false;
+
+        if (c) {
+                *c = (CallerCheck) { .service = s, .sender = strdup(sender), .next = s->checks };
+                s->checks = c;
+        }
+        if (m && c && c->sender && dbus_message_append_args(m, DBUS_TYPE_STRING, &sender, DBUS_TYPE_INVALID) &&
+            dbus_connection_send_with_reply(s->conn, m, &c->pending, DBUS_TIMEOUT_USE_DEFAULT) && c->pending)
+                sent = dbus_pending_call_set_notify(c->pending, on_caller_checked, c, NULL);
+        /* Without the check, the capped timeout still ends the wait. */
+        if (c && !sent)
+                caller_check_free(c);
+        if (m)
+                dbus_message_unref(m);
 }
 
 /* Settled: the kernel's ruleset reflects every change seen so far. */
@@ -645,8 +750,9 @@ static void answer_waiters(BusService *s) {
 }
 
 static void handle_wait_interface(BusService *s, DBusMessage *m) {
-        const char *ifname;
+        const char *ifname, *sender;
         uint32_t timeout_ms;
+        size_t n_mine;
         Waiter *w;
 
         if (!dbus_message_has_signature(m, "su") ||
@@ -666,6 +772,15 @@ static void handle_wait_interface(BusService *s, DBusMessage *m) {
                             WAITERS_MAX);
                 return;
         }
+        sender = dbus_message_get_sender(m);
+        n_mine = sender ? waiters_of(s, sender) : 0;
+        if (n_mine >= WAITERS_PER_CALLER_MAX) {
+                reply_error(s, m, DBUS_ERROR_LIMITS_EXCEEDED, "WaitInterface: %d calls of yours are already waiting",
+                            WAITERS_PER_CALLER_MAX);
+                return;
+        }
+        if (timeout_ms > WAIT_TIMEOUT_MAX_MS)
+                timeout_ms = WAIT_TIMEOUT_MAX_MS;
         w = calloc(1, sizeof(Waiter));
         if (w)
                 *w = (Waiter) { .service = s, .ifname = strdup(ifname), .timeout_ms = timeout_ms, .next = s->waiters };
@@ -680,6 +795,11 @@ static void handle_wait_interface(BusService *s, DBusMessage *m) {
         if (waiter_try(w)) {
                 waiter_free(w);
                 return;
+        }
+        w->sender = sender;
+        if (w->sender && n_mine == 0) {
+                caller_watch(s, w->sender, true);
+                caller_check(s, w->sender);
         }
         if (host_timer_add(s->p->host, (uint64_t)timeout_ms * 1000, on_waiter_timeout, w, &w->timer) < 0) {
                 reply_error(s, m, DBUS_ERROR_NO_MEMORY, "cannot arm a timer");
@@ -896,6 +1016,12 @@ static void handle_delete(BusService *s, DBusMessage *m) {
                         return;
                 }
                 name = slash + 1;
+                if (!syntax_is_namespace(ns)) {
+                        reply_error(s, m, DBUS_ERROR_INVALID_ARGS,
+                                    "Delete: argument name: '%.100s' is not a namespace (a lower-case RFC 1123 label)",
+                                    ns);
+                        return;
+                }
         }
         if (*name == 0) {
                 reply_error(s, m, DBUS_ERROR_INVALID_ARGS, "Delete: argument name is empty");
@@ -1008,6 +1134,8 @@ static void disconnect(BusService *s) {
                 return;
         /* Their replies could not reach the callers any more. */
         waiters_drop(s);
+        while (s->checks)
+                caller_check_free(s->checks);
         writes_drop(s);
         s->loop = bus_loop_free(s->loop);
         if (s->filtering)
@@ -1038,6 +1166,14 @@ static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *user
                 host_timer_rearm(s->p->host, s->reconnect_timer, 0);
                 /* A host that lent the connection wants to see it too. */
                 return s->lent ? DBUS_HANDLER_RESULT_NOT_YET_HANDLED : DBUS_HANDLER_RESULT_HANDLED;
+        }
+        if (dbus_message_is_signal(m, DBUS_INTERFACE_DBUS, "NameOwnerChanged") &&
+            streq_ptr(dbus_message_get_sender(m), DBUS_SERVICE_DBUS)) {
+                const char *name, *old_owner, *new_owner;
+                if (dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING, &old_owner,
+                                          DBUS_TYPE_STRING, &new_owner, DBUS_TYPE_INVALID) &&
+                    name[0] == ':' && !*new_owner)
+                        waiters_drop_caller(s, name);
         }
         if (dbus_message_is_signal(m, DBUS_INTERFACE_DBUS, "NameLost")) {
                 s->name_owned = false;

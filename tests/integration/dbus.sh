@@ -298,6 +298,13 @@ expect_err_contains "Error $BUS_NAME.Error.InvalidResource: Apply(document):6:18
 run send_call "$BUS_ROOT" "$BUS_NAME.Manager.Apply" string:"$(printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: bad}\nspec: {node: node1}\n')"
 expect_err_contains "Error $BUS_NAME.Error.InvalidResource: Apply(document):4:7: spec.interfaceName: error with the following fields" \
         "Calico's validation message"
+run send_call "$BUS_ROOT" "$BUS_NAME.Manager.Apply" string:"$(printf 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: np, namespace: a/../../escaped}\nspec: {selector: all()}\n')"
+expect_err_contains "Error $BUS_NAME.Error.InvalidResource: Apply(document):3:33: metadata.namespace: error with field Metadata.Namespace = 'a/../../escaped'" \
+        "a namespace that is not a DNS label: InvalidResource, positioned"
+expect_true '[ -z "$(find "$T" -name "*escaped*")" ]' "and no file is written, inside the datastore or out of it"
+run send_call "$BUS_ROOT" "$BUS_NAME.Manager.Delete" string:networkpolicy string:"../../x/np"
+expect_err_contains "Error org.freedesktop.DBus.Error.InvalidArgs: Delete: argument name: '..' is not a namespace" \
+        "Delete with a namespace that is not one: InvalidArgs"
 run send_call "$BUS_ROOT" "$BUS_NAME.Manager.Apply" string:"kind: Frobnicator"
 expect_err_contains "Error $BUS_NAME.Error.InvalidResource:" "an unknown kind: InvalidResource"
 run send_call "$BUS_ROOT" "$BUS_NAME.Manager.Apply" string:"a: [unclosed"
@@ -420,6 +427,22 @@ run send_call "$BUS_ROOT" "$BUS_NAME.Manager.WaitInterface" string:eth9 uint32:3
 elapsed=$((($(date +%s%N) - start) / 1000000))
 expect_err_contains "Error $BUS_NAME.Error.Timeout: Interface 'eth9' did not appear within 300 ms" "times out, saying why"
 expect_true '[ "$elapsed" -ge 300 ]' "not before its timeout (${elapsed} ms)"
+
+echo "# WaitInterface calls of callers that left do not hold the line"
+WAIT_CLIENT="$BUILDDIR/tests/wait-client"
+run "$WAIT_CLIENT" "$BUS" 20 nope0 4000000000 1000
+expect_out "ok 0 limits 4 timeout 0 other 0" "one caller gets 16 places in line, then LimitsExceeded"
+pids=()
+for i in $(seq 1 16); do
+        "$WAIT_CLIENT" "$BUS" 16 "nope$i" 4000000000 300 >"$T/wait-$i.out" 2>&1 &
+        pids+=($!)
+done
+wait "${pids[@]}"
+expect_true '! grep -v "ok 0 limits 0 timeout 0 other 0" "$T"/wait-*.out' "16 callers wait 16 times each with a 49-day timeout, then leave"
+run manager_call WaitInterface su eth0 1000
+expect_out 's "web.host"' "a later call for an enforced interface is answered (its waiters left with them)"
+run "$WAIT_CLIENT" "$BUS" 16 nope0 1000 2000
+expect_out "ok 0 limits 0 timeout 16 other 0" "and a new caller gets all 16 places, each timed out as asked"
 
 echo "# the NetworkManager dispatcher pre-up hook (run as NM runs it: INTERFACE ACTION)"
 HOOK="$SRCDIR/packaging/networkmanager/50-hostendpoint"
