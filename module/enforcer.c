@@ -153,7 +153,7 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
                 return r;
         uint64_t t1 = now_usec();
         r = nft_backend_commit(e->nft, rs, ret_error);
-        e->timings = (EnforcerTimings) { .compute_usec = t1 - t0, .commit_usec = now_usec() - t1 };
+        e->timings = (EnforcerTimings) { .compute_usec = t1 - t0, .commit_usec = now_usec() - t1, .sent = r > 0 };
         if (r < 0) {
                 calc_free(c);
                 snapshot_unref(snap);

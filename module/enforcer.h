@@ -29,10 +29,11 @@ int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, 
 const Calc *enforcer_calc(const Enforcer *e);
 
 /* How long the last apply took: calculation + compilation, and the
- * libnftables transaction. */
+ * libnftables transaction; and whether it changed anything. */
 typedef struct EnforcerTimings {
         uint64_t compute_usec;
         uint64_t commit_usec;
+        bool sent; /* the kernel's rules changed (a transaction was sent) */
 } EnforcerTimings;
 EnforcerTimings enforcer_timings(const Enforcer *e);
 NftBackend *enforcer_backend(Enforcer *e);

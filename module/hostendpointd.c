@@ -3,9 +3,10 @@
  * hostendpoint.so with dlopen and lends it an epoll loop, a logger
  * (stderr, journald's "<priority>" format) and the node name; it tells
  * systemd READY=1 once the first ruleset is committed, reloads on SIGHUP,
- * and on SIGTERM exits leaving the rules in force. It keeps only
- * CAP_NET_ADMIN once its sockets are open. --oneshot commits once and exits
- * without the plugin. */
+ * and on SIGTERM exits leaving the rules in force. One runs per network
+ * namespace (a lock under HEP_RUNTIME_DIR); before the plugin starts it
+ * becomes the hostendpoint user with only CAP_NET_ADMIN. --oneshot commits
+ * once and exits without the plugin. */
 #include <cap-ng.h>
 #include <ctype.h>
 #include <dlfcn.h>
@@ -15,8 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,6 +39,7 @@ typedef struct DaemonOptions {
         const char *bus;
         const char *plugin;
         const char *log_level;
+        const char *user;
         bool oneshot;
 } DaemonOptions;
 
@@ -79,14 +85,16 @@ static void usage(FILE *f) {
                 "     --plugin=PATH      The hostendpoint plugin to load [default: %s,\n"
                 "                        else hostendpoint.so beside this program]\n"
                 "     --log-level=LEVEL  err, warning, notice, info or debug [default: info]\n"
+                "     --user=USER        Run as USER, keeping only CAP_NET_ADMIN, when started\n"
+                "                        as root [default: %s; root: stay root]\n"
                 "     --oneshot          Commit the ruleset once and exit\n"
                 "  -h --help             Show this help\n"
                 "     --version          Show the version\n",
-                HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE, HEP_PLUGIN_PATH);
+                HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE, HEP_PLUGIN_PATH, HEP_DAEMON_USER);
 }
 
 static int parse_args(int argc, char **argv, DaemonOptions *o) {
-        enum { OPT_BUS = 0x100, OPT_PLUGIN, OPT_ONESHOT, OPT_VERSION, OPT_LOG_LEVEL };
+        enum { OPT_BUS = 0x100, OPT_PLUGIN, OPT_ONESHOT, OPT_VERSION, OPT_LOG_LEVEL, OPT_USER };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "datastore", required_argument, NULL, 'd' },
@@ -95,6 +103,7 @@ static int parse_args(int argc, char **argv, DaemonOptions *o) {
                 { "plugin", required_argument, NULL, OPT_PLUGIN },
                 { "oneshot", no_argument, NULL, OPT_ONESHOT },
                 { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+                { "user", required_argument, NULL, OPT_USER },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {}
@@ -123,6 +132,9 @@ static int parse_args(int argc, char **argv, DaemonOptions *o) {
                         break;
                 case OPT_LOG_LEVEL:
                         o->log_level = optarg;
+                        break;
+                case OPT_USER:
+                        o->user = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -261,18 +273,33 @@ static void on_signal(void *userdata, int signo) {
         loop_quit(d->loop);
 }
 
-/* One instance per network namespace: an abstract socket name is per
- * namespace and disappears with the process, even after kill -9. */
-static int claim_instance(void) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        static const char name[] = "hostendpointd";
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+/* One instance per network namespace: a lock on a file under
+ * HEP_RUNTIME_DIR named after the namespace. Only root (or the daemon's
+ * own user) can create or open it, so no other user can hold the lock and
+ * keep the daemon from starting; the kernel drops the lock when the
+ * process ends, even after kill -9. */
+static int claim_instance(char **ret_path) {
+        char *path;
+        struct stat st;
+        int fd;
 
+        if (stat("/proc/self/ns/net", &st) < 0)
+                return -errno;
+        if (asprintf(&path, "%s/net-%llu.lock", HEP_RUNTIME_DIR, (unsigned long long)st.st_ino) < 0)
+                return -ENOMEM;
+        *ret_path = path; /* for messages, also on failure */
+        if (mkdir(HEP_RUNTIME_DIR, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        /* Nobody else may create files there, or the lock means nothing. */
+        if (lstat(HEP_RUNTIME_DIR, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return -EPERM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
         if (fd < 0)
                 return -errno;
-        memcpy(sa.sun_path + 1, name, sizeof(name) - 1);
-        if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof(name))) < 0) {
-                int r = -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
                 close(fd);
                 return r;
         }
@@ -284,14 +311,36 @@ static bool have_net_admin(void) {
         return capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN);
 }
 
-/* After the sockets are open, keep CAP_NET_ADMIN (nftables commits) and
- * nothing else, in every set, and for children too. */
-static int drop_capabilities(void) {
+/* Keep CAP_NET_ADMIN (nftables commits) and nothing else, in every set
+ * and for children too, and run as the daemon's own user (when started as
+ * root; under systemd, User= did that already): a parser bug then cannot
+ * read root's files or write anything root owns. The datastore is read
+ * through the user's groups. */
+static int drop_privileges(const char *user) {
+        struct passwd *pw = NULL;
+        int r;
+
+        if (geteuid() == 0 && !isempty(user) && !streq(user, "root")) {
+                errno = 0;
+                pw = getpwnam(user);
+                if (!pw)
+                        log_line(4, "User '%s' does not exist (the package creates it); running as root, with only "
+                                    "CAP_NET_ADMIN",
+                                 user);
+        }
         capng_clear(CAPNG_SELECT_BOTH);
-        if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_NET_ADMIN) < 0 ||
-            capng_apply(CAPNG_SELECT_BOTH) < 0)
+        if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_NET_ADMIN) < 0)
+                return -EPERM;
+        /* The bounding set first, while CAP_SETPCAP is still ours. */
+        if (pw)
+                r = capng_apply(CAPNG_SELECT_BOUNDS) < 0 ? -1 : capng_change_id(pw->pw_uid, pw->pw_gid, CAPNG_INIT_SUPP_GRP);
+        else
+                r = capng_apply(CAPNG_SELECT_BOTH);
+        if (r < 0)
                 return -EPERM;
         (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
         return 0;
 }
 
@@ -333,15 +382,27 @@ static void *load_plugin(const char *path, const hep_plugin_ops **ret_ops) {
 
 static int run_daemon(const DaemonOptions *o, const char *datastore, const char *nodename, const char *bus) {
         static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+        _cleanup_free_ char *lock_path = NULL;
         Daemon d = {};
         int instance_fd, r;
 
-        instance_fd = claim_instance();
+        instance_fd = claim_instance(&lock_path);
         if (instance_fd < 0) {
-                fprintf(stderr, "hostendpointd: %s\n",
-                        instance_fd == -EADDRINUSE ? "another hostendpointd is already running in this network namespace"
-                                                   : strerror(-instance_fd));
+                if (instance_fd == -EADDRINUSE)
+                        fprintf(stderr, "hostendpointd: another hostendpointd is already running in this network "
+                                        "namespace (it holds %s)\n",
+                                lock_path);
+                else
+                        fprintf(stderr, "hostendpointd: cannot take the lock %s: %s\n",
+                                lock_path ? lock_path : HEP_RUNTIME_DIR, strerror(-instance_fd));
                 return -EEXIST;
+        }
+        /* Before the plugin reads a byte of the datastore. */
+        r = drop_privileges(o->user ? o->user : HEP_DAEMON_USER);
+        if (r < 0) {
+                fprintf(stderr, "hostendpointd: cannot drop privileges: %s\n", strerror(-r));
+                close(instance_fd);
+                return r;
         }
         d.dl = load_plugin(o->plugin, &d.ops);
         r = d.dl ? loop_new(&d.loop) : -ENOENT;
@@ -374,11 +435,6 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
                 fprintf(stderr, "hostendpointd: cannot start: %s\n", strerror(-r));
                 goto out;
         }
-        r = drop_capabilities();
-        if (r < 0) {
-                fprintf(stderr, "hostendpointd: cannot drop capabilities\n");
-                goto out;
-        }
         r = loop_run(d.loop);
         notify_systemd("STOPPING=1");
 out:
@@ -400,6 +456,9 @@ int main(int argc, char **argv) {
         const char *spec, *level;
         int r;
 
+        /* Whatever fds we were started with (a shell's, a supervisor's)
+         * must not reach a program that ever runs after us. */
+        (void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
         if (parse_args(argc, argv, &o) < 0)
                 return EXIT_FAILURE;
         r = config_load(o.config ? o.config : HEP_DEFAULT_CONFIG, !o.config, &cfg, &e);
@@ -432,8 +491,14 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "hostendpointd: %s\n", err ? err : strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (o.oneshot)
+        if (o.oneshot) {
+                /* Without CAP_NET_ADMIN the commit fails with its own message. */
+                if (have_net_admin() && (r = drop_privileges(o.user ? o.user : HEP_DAEMON_USER)) < 0) {
+                        fprintf(stderr, "hostendpointd: cannot drop privileges: %s\n", strerror(-r));
+                        return EXIT_FAILURE;
+                }
                 return run_oneshot(ds, nodename) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
         datastore_free(steal_ptr(ds));
         if (!have_net_admin()) {
                 fprintf(stderr, "hostendpointd: CAP_NET_ADMIN is required to program nftables "

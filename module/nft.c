@@ -94,7 +94,7 @@ static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
 
 int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         StrBuf cmds = STRBUF_INIT;
-        bool big;
+        bool big, cmds_sent;
         int r;
 
         if (b->committed)
@@ -104,6 +104,7 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         if (!strbuf_ok(&cmds))
                 return -ENOMEM;
         r = cmds.len ? run_buffer(b, strbuf_str(&cmds), ret_error) : 0;
+        cmds_sent = cmds.len > 0;
         big = cmds.len > BIG_TRANSACTION;
         /* After a big one the context is renewed (below) and left empty,
          * to keep memory low: the next commit reads the cache itself. */
@@ -119,7 +120,7 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         b->committed = rs;
         if (big)
                 renew_ctx(b);
-        return 0;
+        return r == 0 && cmds_sent ? 1 : 0;
 }
 
 static bool has_element(const NftSet *s, const char *element) {

@@ -15,7 +15,8 @@ int nft_backend_new(NftBackend **ret);
 NftBackend *nft_backend_free(NftBackend *b);
 DEFINE_CLEANUP_FUNC(NftBackend, nft_backend_free)
 
-/* Takes ownership of rs on success. On failure *ret_error (if given) holds
+/* Takes ownership of rs on success: 1 if a transaction was sent, 0 if
+ * the kernel already had rs. On failure *ret_error (if given) holds
  * libnftables' error text; the next commit is a full replace. */
 int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error);
 /* Forget what was committed, so the next commit replaces the table. */

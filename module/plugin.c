@@ -251,9 +251,11 @@ static int apply_now(hep_plugin *p) {
         arm(p, p->trim_timer, TRIM_USEC);
         /* A resource change is a decision a user cares about, even when no
          * endpoint changes state (a policy edited, added, removed). */
-        if (trim && p->ready)
+        if (trim && p->ready && t.sent)
                 host_log(p->host, 6, "Datastore changed: ruleset re-committed in %llu ms",
                          (unsigned long long)((p->last_commit_usec + 500) / 1000));
+        else if (trim && p->ready)
+                host_log(p->host, 6, "Datastore changed: the rules in force stay as they are");
         if (p->commit_error) {
                 p->commit_error = mfree_ptr(p->commit_error);
                 set_last_error(p, p->n_problems ? p->problems[p->n_problems - 1] : NULL);

@@ -21,3 +21,5 @@ if [ -n "$missing" ]; then
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# The user hostendpointd runs as, as the package creates it.
+systemd-sysusers "$(cd "$(dirname "$0")/.." && pwd)/packaging/sysusers.d/hostendpoint.conf"

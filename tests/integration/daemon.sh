@@ -35,9 +35,28 @@ expect_true 'grep -q "^CapEff:\s*0000000000001000$" /proc/$PID/status' "only CAP
 expect_true 'grep -q "^CapPrm:\s*0000000000001000$" /proc/$PID/status' "only CAP_NET_ADMIN is permitted"
 expect_true 'grep -q "^CapBnd:\s*0000000000001000$" /proc/$PID/status' "the bounding set is CAP_NET_ADMIN only"
 expect_true 'grep -q "^CapAmb:\s*0000000000000000$" /proc/$PID/status' "no ambient capabilities"
+uid=$(id -u "$DAEMON_USER")
+expect_true "grep -Eq \"^Uid:\\s+$uid\\s+$uid\\s+$uid\\s+$uid\$\" /proc/\$PID/status" "it runs as the $DAEMON_USER user ($uid), not as root"
+expect_true 'grep -Eq "^NoNewPrivs:\s+1$" /proc/$PID/status' "with no_new_privs"
+LOCK="/run/hostendpoint/net-$(ip netns exec "$(ns host)" stat -L -c %i /proc/self/ns/net).lock"
 run ip netns exec "$(ns host)" "$HOSTENDPOINTD" --datastore "dir:$DS" --nodename node1 --bus none
 expect_rc 1 "a second instance refuses to start"
-expect_err "hostendpointd: another hostendpointd is already running in this network namespace" "and says why"
+expect_err "hostendpointd: another hostendpointd is already running in this network namespace (it holds $LOCK)" "and says why"
+
+echo "# no other user can keep it from starting"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+stop_daemon TERM
+ip netns exec "$(ns host)" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        socat ABSTRACT-LISTEN:hostendpointd,fork /dev/null &
+SQUAT=$!
+CLEANUP_HOOKS=("kill $SQUAT 2>/dev/null" "${CLEANUP_HOOKS[@]}")
+wait_for 'ip netns exec "$(ns host)" ss -xl | grep -q "@hostendpointd "'
+expect_true '! as_nobody flock -n "$LOCK" true' "another user cannot take the lock (it cannot even open $LOCK)"
+expect_true '! as_nobody touch /run/hostendpoint/x' "nor create files beside it"
+start_daemon
+PID=$DAEMON_PID
+expect_true 'kill -0 $PID' "the daemon starts while another user holds the abstract name it used to take"
+kill $SQUAT
 
 echo "# hot-plug by name: the HEP is enforced before the interface exists"
 netns_add h1
@@ -185,6 +204,16 @@ expect_pass "its previous resources stay in force (8081 still allowed)" probe_tc
 expect_blocked "and nothing was loosened (8080 still blocked)" probe_tcp h1 10.78.0.1 8080
 put_resource policy.yaml <<<"$POLICY_8080"
 expect_true 'wait_for "probe_tcp h1 10.78.0.1 8080"' "fixed: applied"
+lines=$(log_lines)
+put_resource remote.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: elsewhere}
+spec: {node: node9, interfaceName: eth9}
+EOF
+expect_true 'wait_log_since $lines "Datastore changed: the rules in force stay as they are"' \
+        "a change that changes no rule is logged as such"
+expect_true '! tail -n +$((lines + 1)) "$DAEMON_LOG" | grep -q "re-committed"' "not as a re-commit"
 
 echo "# SIGHUP: full re-read and re-commit"
 nft_host flush chain inet hostendpoint ep-in.eth1-hep
@@ -231,6 +260,7 @@ socat -u UNIX-RECV:"$T/notify" OPEN:"$T/notified",creat &
 NOTIFY=$!
 CLEANUP_HOOKS=("kill $NOTIFY 2>/dev/null" "${CLEANUP_HOOKS[@]}")
 wait_for '[ -S "$T/notify" ]'
+chmod 666 "$T/notify" # as systemd's socket: the daemon's user sends there
 NOTIFY_SOCKET="$T/notify" start_daemon
 wait_for 'grep -q READY=1 "$T/notified"'
 expect_true 'grep -q "^READY=1" "$T/notified"' "READY=1 sent to \$NOTIFY_SOCKET"
@@ -248,14 +278,23 @@ done | put_resource burst.yaml
 wait_for 'grep -q "burst499. waiting" "$DAEMON_LOG"' 10
 netns_add burst
 before=$(commits)
+# Named once: a $(ns burst) per line forks 500 subshells, and the burst
+# then lasts as long as they take, not as long as the kernel does.
+burst_ns=$(ns burst)
+burst_start=$(date +%s%N)
 {
-        for i in $(seq 0 499); do echo "link add b$i type veth peer name c$i netns $(ns burst)"; done
+        for i in $(seq 0 499); do echo "link add b$i type veth peer name c$i netns $burst_ns"; done
         for i in $(seq 0 499); do echo "addr add 10.$((100 + i / 250)).$((i % 250)).1/24 dev b$i"; done
 } | ip -n "$(ns host)" -batch -
 expect_true 'wait_for "[ \$(n_bound_by_address b) -eq 500 ]" 20' "all 500 interfaces bound by address"
+burst_ms=$((($(date +%s%N) - burst_start) / 1000000))
 expect_true 'bound_by_address b0 burst0 && bound_by_address b250 burst250 && bound_by_address b499 burst499' "each to the HEP that expects its address"
 after=$(commits)
-expect_true "[ $((after - before)) -lt 100 ]" "the burst of 1500 netlink events cost $((after - before)) commits"
+# The commit budget (plugin.c): 10 at once, then one per 10 ms; on a
+# loaded machine the burst itself lasts longer, so the bound follows it.
+budget=$((10 + burst_ms / 10 + 5))
+expect_true "[ $((after - before)) -le $budget ] && [ $((after - before)) -lt 300 ]" \
+        "the burst of 1500 netlink events cost $((after - before)) commits in $burst_ms ms (at most $budget, and far fewer than events)"
 for i in $(seq 0 499); do echo "link del b$i"; done | ip -n "$(ns host)" -batch -
 expect_true 'wait_for "[ \$(n_bound_by_address b) -eq 0 ]" 30' "all 500 withdrawn after deletion"
 expect_true 'nft_host list map inet hostendpoint disp-in | grep -q "\"eth1\" : jump ep-in.eth1-hep"' "the others are untouched"

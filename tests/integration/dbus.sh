@@ -381,12 +381,12 @@ expect_true '[ "$(prop "$WEB" Endpoint State)" = enforced ]' "web.host is still 
 # A user who cannot read the datastore: hepctl get shows the daemon's view.
 printf 'datastore = dir:%s\nbus = %s\n' "$DS" "$BUS" >"$T/hostendpoint.conf"
 chmod 644 "$T/hostendpoint.conf"
-chmod 700 "$DS"
+chmod 2750 "$DS"
 run as_nobody "$HEPCTL" --config "$T/hostendpoint.conf" get hostendpoints -o wide
 expect_rc 0 "nobody cannot read the datastore, yet hepctl get hostendpoints works"
 expect_true 'grep -Eq "^web.host +node1 +eth0 +10.77.0.1 +base" <<<"$OUT"' "with the daemon's HostEndpoints"
 expect_err_contains "is not readable by this user; these are the HostEndpoints hostendpointd knows (over D-Bus)" "and says where they come from"
-chmod 755 "$DS"
+chmod 2775 "$DS"
 
 echo "# WaitInterface"
 # waiting_hep IFNAME: a HostEndpoint IFNAME-hep for an interface not there yet.

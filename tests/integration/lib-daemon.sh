@@ -7,6 +7,13 @@ DAEMON_PID=
 DAEMON_LOG="$T/daemon.log"
 DS="$T/ds"
 mkdir -p "$DS"
+# As the package sets up /etc/hostendpoint/resources.d: the daemon's user
+# reads and writes (D-Bus Apply) the datastore through its group.
+DAEMON_USER=hostendpoint
+if getent group "$DAEMON_USER" >/dev/null; then
+        chgrp "$DAEMON_USER" "$DS"
+        chmod 2775 "$DS"
+fi
 
 # A sanitizer report in the daemon's log fails the test, whatever else
 # happened (in the ASan/UBSan build, CI's second run).

@@ -7,6 +7,8 @@ set -u
 : "${SRCDIR:?SRCDIR must point at the source tree}"
 HEPCTL="$BUILDDIR/dbus/hepctl"
 T=$(mktemp -d "/tmp/hep-test-$$-XXXXXX")
+# hostendpointd runs as its own user: it must reach the test's datastore.
+chmod 711 "$T"
 FAILED=0
 CHECKS=0
 CLEANUP_HOOKS=()
