@@ -31,6 +31,11 @@ HOSTNS="hep-demo-$$-host"
 CLIENTNS="hep-demo-$$-client"
 WORK=$(mktemp -d /tmp/hep-demo-XXXXXX)
 DS="$WORK/resources.d"     # the datastore the daemon watches
+# hostendpointd runs as the hostendpoint user: as the package sets up
+# /etc/hostendpoint/resources.d, it reads and writes it through its group.
+chmod 711 "$WORK"
+mkdir "$DS"
+chgrp hostendpoint "$DS" && chmod 2775 "$DS"
 LOG="$WORK/hostendpointd.log"
 DAEMON_PID=
 PIDS=()
@@ -95,7 +100,6 @@ in_kernel() { ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.som
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 step "1. The resources: Calico YAML, loaded with hepctl (calicoctl's commands) into dir:$DS"
-mkdir "$DS"
 show "$HEPCTL" --datastore "dir:$DS" create -f packaging/examples/ || exit 1
 show "$HEPCTL" --datastore "dir:$DS" get hostendpoints -o wide
 show "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicies -o wide
