@@ -626,6 +626,7 @@ static int file_missing(Datastore *ds, FileState *f, uint64_t now, uint64_t *wak
 
         if (k != ENOENT && k != ENOTDIR) {
                 f->seen = true;
+                f->gone_usec = 0;
                 file_set_version(f, &(struct stat) {}); /* read again once it is a file again */
                 return k ? file_problem(f, "cannot be looked at: %s", strerror(k))
                          : file_problem(f, "now %s, not a file that can be read", what_is(f->path, &st));

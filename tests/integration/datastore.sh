@@ -98,16 +98,17 @@ enforcing 8081 "replaced by a FIFO"
 rm "$DS/hep.yaml"
 put_resource hep.yaml <<<"$HEP"
 expect_true 'wait_for "[ \"\$(state)\" = running ]"' "a file again: running"
+mark=$(log_lines)
 rm "$DS/hep.yaml"
-expect_true 'wait_log "eth0-hep. withdrawn"' "deleting the file still withdraws its HEP"
+expect_true 'wait_log_since "$mark" "eth0-hep. withdrawn"' "deleting the file still withdraws its HEP"
 expect_pass "and traffic is no longer filtered" probe_tcp peer 10.77.0.1 8080
 put_resource hep.yaml <<<"$HEP"
 expect_true 'wait_for "! probe_tcp peer 10.77.0.1 8080"' "put back: enforced again"
 KEPT=$(log_lines)
 
 echo "# 6. a permission fixed is noticed"
-chmod 000 "$DS/policy.yaml"
 mark=$(log_lines)
+chmod 000 "$DS/policy.yaml"
 policy 8080 >"$DS/policy.yaml"          # in place, as root can
 expect_true 'wait_log_since "$mark" "policy.yaml: cannot open: Permission denied"' "the daemon cannot read it, and says so"
 enforcing 8081 "unreadable"
