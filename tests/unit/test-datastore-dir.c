@@ -2,8 +2,8 @@
 /* The directory datastore on a temporary directory, without root: what a
  * file that cannot be used keeps (replaced by a directory, a FIFO, a
  * socket), a change seen through ctime only, symbolic links and depth, and,
- * watched from a small loop of the test's own, files written in place and
- * the directory deleted, moved away and re-created. */
+ * watched from a small loop of the test's own, files written in place, the
+ * directory deleted, moved away and re-created, a ConfigMap updated. */
 #include "tests.h"
 
 #include <fcntl.h>
@@ -482,11 +482,39 @@ static void test_directory_removed_and_recreated(void) {
         teardown();
 }
 
+/* Kubernetes updates a mounted ConfigMap by writing a new dot-directory
+ * and renaming the "..data" link to it; the keys link through "..data". */
+static void test_configmap_update_is_seen(void) {
+        Datastore *ds;
+        char *s;
+
+        setup();
+        ASSERT_OK(mkdir(path_of("..v1"), 0755));
+        s = hep_text("cm", "eth1");
+        write_file(path_of("..v1/cm.yaml"), s);
+        free(s);
+        ASSERT_OK(symlink("..v1", path_of("..data")));
+        ASSERT_OK(symlink("..data/cm.yaml", path_of("cm.yaml")));
+        ds = open_watched();
+        ASSERT_STREQ(hep_ifname(ds, "cm"), "eth1");
+
+        ASSERT_OK(mkdir(path_of("..v2"), 0755));
+        s = hep_text("cm", "eth2");
+        write_file(path_of("..v2/cm.yaml"), s);
+        free(s);
+        ASSERT_OK(symlink("..v2", path_of("..data_tmp")));
+        ASSERT_OK(rename(path_of("..data_tmp"), path_of("..data")));
+        ASSERT_TRUE(RUN_UNTIL(ds, streq_ptr(hep_ifname(ds, "cm"), "eth2"), 2));
+        datastore_free(ds);
+        teardown();
+}
+
 int main(void) {
         RUN(test_replaced_by_something_else);
         RUN(test_ctime_change_is_read);
         RUN(test_links_and_depth);
         RUN(test_half_written_file_waits);
         RUN(test_directory_removed_and_recreated);
+        RUN(test_configmap_update_is_seen);
         return 0;
 }
