@@ -44,13 +44,18 @@
 /* A file that changes while it is read is read again, this many times. */
 #define READ_ATTEMPTS 3
 
-typedef struct FileState {
-        char *path;
-        /* The file as last read: it is read again when one of these changes. */
+/* A version of a file: a writer that truncates, writes or chmods it
+ * changes its size, mtime or ctime; a rename puts another inode there. */
+typedef struct FileVersion {
         dev_t dev;
         ino_t ino;
         off_t size;
         struct timespec mtime, ctime;
+} FileVersion;
+
+typedef struct FileState {
+        char *path;
+        FileVersion version; /* as last read: read again when it changes */
         bool seen;
         bool unlinked;        /* deleted by this store: withdrawn at once */
         uint64_t gone_usec;   /* when it was first found deleted, or 0 */
@@ -309,26 +314,14 @@ static void file_load_done(FileLoad *l) {
         l->whole = mfree_ptr(l->whole);
 }
 
-/* The same version of a file: a writer that truncated, wrote or chmod'ed
- * it in between changed its size, mtime or ctime. */
-static bool same_version(const struct stat *a, const struct stat *b) {
-        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+static FileVersion version_of(const struct stat *st) {
+        return (FileVersion) { st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_ctim };
 }
 
-static bool file_is_version(const FileState *f, const struct stat *st) {
-        return f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
-               f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec &&
-               f->ctime.tv_sec == st->st_ctim.tv_sec && f->ctime.tv_nsec == st->st_ctim.tv_nsec;
-}
-
-static void file_set_version(FileState *f, const struct stat *st) {
-        f->dev = st->st_dev;
-        f->ino = st->st_ino;
-        f->size = st->st_size;
-        f->mtime = st->st_mtim;
-        f->ctime = st->st_ctim;
+static bool version_eq(FileVersion a, FileVersion b) {
+        return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime.tv_sec == b.mtime.tv_sec &&
+               a.mtime.tv_nsec == b.mtime.tv_nsec && a.ctime.tv_sec == b.ctime.tv_sec &&
+               a.ctime.tv_nsec == b.ctime.tv_nsec;
 }
 
 /* Reads a regular file whole, through one fd (a FIFO put in its place
@@ -354,7 +347,7 @@ static int read_regular_file(const char *path, char **ret, size_t *ret_len, stru
         if (r >= 0 && fstat(fd, &after) < 0)
                 r = -errno;
         close(fd);
-        if (r >= 0 && !same_version(&before, &after))
+        if (r >= 0 && !version_eq(version_of(&before), version_of(&after)))
                 r = -EAGAIN;
         if (r < 0)
                 return r;
@@ -576,23 +569,23 @@ static int store_read_file(Datastore *ds, char **path, uint64_t now, uint64_t *w
         f->seen = true;
         f->gone_usec = 0;
         f->unlinked = false;
-        if (file_is_version(f, &st) || file_busy(ds, f, &st, now, wake))
+        if (version_eq(f->version, version_of(&st)) || file_busy(ds, f, &st, now, wake))
                 return 0;
         r = load_file(f->path, &l, &st, &e);
         /* A truncation or write before or while we read shows now. */
         if (ds->watch && dir_watch_sync(ds->watch))
                 *again = true;
-        if (r == -ENOMEM)
-                ;
-        else if (file_busy(ds, f, &st, now, wake)) {
-                file_load_done(&l);
-                r = 0;
-        } else if (r == -EAGAIN)
-                r = file_problem(f, "changed while it was read, %d times in a row", READ_ATTEMPTS);
-        else {
-                file_set_version(f, &st);
-                r = file_apply(f, &l, &e);
-                *changed = true;
+        if (r != -ENOMEM) {
+                if (file_busy(ds, f, &st, now, wake)) {
+                        file_load_done(&l);
+                        r = 0;
+                } else if (r == -EAGAIN)
+                        r = file_problem(f, "changed while it was read, %d times in a row", READ_ATTEMPTS);
+                else {
+                        f->version = version_of(&st);
+                        r = file_apply(f, &l, &e);
+                        *changed = true;
+                }
         }
         parse_error_done(&e);
         return r;
@@ -627,7 +620,7 @@ static int file_missing(Datastore *ds, FileState *f, uint64_t now, uint64_t *wak
         if (k != ENOENT && k != ENOTDIR) {
                 f->seen = true;
                 f->gone_usec = 0;
-                file_set_version(f, &(struct stat) {}); /* read again once it is a file again */
+                f->version = (FileVersion) {}; /* read again once it is a file again */
                 return k ? file_problem(f, "cannot be looked at: %s", strerror(k))
                          : file_problem(f, "now %s, not a file that can be read", what_is(f->path, &st));
         }
@@ -757,7 +750,7 @@ int datastore_attach(Datastore *ds, const hep_host *host, void (*changed)(void *
 
 void datastore_forget(Datastore *ds) {
         for (size_t i = 0; i < ds->n_files; i++)
-                file_set_version(&ds->files[i], &(struct stat) {});
+                ds->files[i].version = (FileVersion) {};
 }
 
 uint64_t datastore_view_generation(const Datastore *ds) {

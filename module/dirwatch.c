@@ -317,8 +317,12 @@ static void on_event(DirWatch *w, const struct inotify_event *ev, Drain *s) {
                 s->changed = s->changed || (ev->mask & IN_MOVED_TO);
                 return;
         }
-        if (!is_resource_file_name(ev->name))
+        /* Other names matter when they come and go: a link to a
+         * directory, reported as not followed, may have been removed. */
+        if (!is_resource_file_name(ev->name)) {
+                s->changed = s->changed || (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO));
                 return;
+        }
         if (ev->mask & (IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE))
                 if (activity_note(w, d->path, ev->name, ev->mask) || !(ev->mask & IN_MODIFY))
                         s->changed = true;
