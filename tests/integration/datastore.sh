@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib-daemon.sh"
 . "$(dirname "$0")/lib-bus.sh"
 netns_require
-for tool in dbus-daemon busctl mkfifo; do
+for tool in dbus-daemon busctl mkfifo unshare mount; do
         command -v "$tool" >/dev/null || { echo "skipping: $tool is not installed"; exit 77; }
 done
 
@@ -127,6 +127,15 @@ expect_true 'wait_log "loop2: a symbolic link to a directory, not followed"' "ea
 expect_true '[[ "$(last_error)" == *"not followed"* ]]' "in LastError too"
 rm "$DS/loop1" "$DS/loop2"
 expect_true 'wait_for "[ \"\$(state)\" = running ]"' "links removed: running"
+# hepctl -f DIR -R walks the same way; a bind mount of the directory inside
+# itself (in a mount namespace of its own) is read once.
+mkdir -p "$T/in/sub"
+cp "$DS/hep.yaml" "$T/in/"
+mkdir "$T/out"
+run unshare -m sh -c 'mount --bind "$1" "$1/sub" && exec "$2" --datastore "dir:$3" create -f "$1" -R' sh "$T/in" "$HEPCTL" "$T/out"
+expect_rc 0 "hepctl create -f DIR -R with a bind mount loop"
+expect_err_contains "$T/in/sub: the same directory as one read already (a bind mount?), not read again" "says what it skipped"
+expect_out "Successfully created 1 'HostEndpoint' resource(s)" "and reads each file once"
 
 echo "# 7. the directory removed: nothing loosens; re-created: converges"
 rm -rf "$DS"
