@@ -21,11 +21,15 @@
 static char root[64];
 static char dir[80];
 
-static void setup(void) {
-        snprintf(root, sizeof(root), "/tmp/test-datastore-dir-XXXXXX");
+static void setup_in(const char *where) {
+        snprintf(root, sizeof(root), "%s/test-datastore-dir-XXXXXX", where);
         ASSERT_NOT_NULL(mkdtemp(root));
         snprintf(dir, sizeof(dir), "%s/ds", root);
         ASSERT_OK(mkdir(dir, 0755));
+}
+
+static void setup(void) {
+        setup_in("/tmp");
 }
 
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
@@ -276,6 +280,36 @@ static void test_links_and_depth(void) {
         teardown();
 }
 
+/* A directory with more files than the limit is listed up to the limit,
+ * says so, and hepctl -f refuses it rather than apply a part of it. */
+static void test_file_count_limit(void) {
+        ResourceList rl = RESOURCE_LIST_INIT;
+        ParseError e = PARSE_ERROR_INIT;
+        FileList l;
+
+        /* In memory if there is a tmpfs: 100,001 files. */
+        setup_in(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        for (int i = 0; i <= HEP_MAX_DIR_FILES; i++) {
+                char name[32];
+                int fd;
+                snprintf(name, sizeof(name), "f%06d.yaml", i);
+                fd = open(path_of(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                ASSERT_TRUE(fd >= 0);
+                close(fd);
+        }
+        ASSERT_OK(list_resource_files(dir, true, &l));
+        ASSERT_TRUE(l.truncated);
+        ASSERT_EQ(l.n_files, HEP_MAX_DIR_FILES);
+        ASSERT_EQ(l.n_skipped, 1);
+        ASSERT_CONTAINS(l.skipped[0], "/f100000.yaml: more than 100000 resource files; this one and those after it are not read");
+        file_list_done(&l);
+        ASSERT_TRUE(resources_load_path(dir, false, &rl, NULL, &e) < 0);
+        ASSERT_CONTAINS(e.message, "more than 100000 resource files");
+        resource_list_done(&rl);
+        parse_error_done(&e);
+        teardown();
+}
+
 /* ---- a loop of the test's own, to watch the store ---- */
 
 typedef struct FakeTimer {
@@ -513,6 +547,7 @@ int main(void) {
         RUN(test_replaced_by_something_else);
         RUN(test_ctime_change_is_read);
         RUN(test_links_and_depth);
+        RUN(test_file_count_limit);
         RUN(test_half_written_file_waits);
         RUN(test_directory_removed_and_recreated);
         RUN(test_configmap_update_is_seen);
