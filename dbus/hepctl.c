@@ -95,12 +95,16 @@ void hepctl_report_problems(Datastore *ds) {
 
         datastore_problems(ds, &p, &n);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "warning: %s (file ignored)\n", p[i].message);
+                fprintf(stderr, "warning: %s%s\n", p[i].message, p[i].file ? " (file ignored)" : "");
+}
+
+static void warn_skipped(const char *message) {
+        fprintf(stderr, "warning: %s\n", message);
 }
 
 int hepctl_load_input(const char *file, bool recursive, ResourceList *ret) {
         ParseError e = PARSE_ERROR_INIT;
-        int r = resources_load_path(file, recursive, ret, &e);
+        int r = resources_load_path(file, recursive, ret, warn_skipped, &e);
 
         if (r < 0) {
                 _cleanup_free_ char *msg = parse_error_format(&e);

@@ -1,10 +1,18 @@
 /* The directory datastore: every .yaml/.yml/.json file under PATH. Files
- * are re-read only when their identity, size or mtime changed. hepctl's
- * writes take an flock on the directory, write a temporary dot-file and
- * rename it into place, so readers (and the daemon's inotify watch) only
- * ever see whole files. A resource hepctl creates gets a file of its own;
- * one in a hand-written file is rewritten in place only when it is a whole
- * document there, so its neighbours are left byte for byte. */
+ * are re-read only when their identity, size, mtime or ctime changed.
+ * hepctl's writes take an flock on the directory, write a temporary
+ * dot-file and rename it into place, so readers only ever see whole files.
+ * A resource hepctl creates gets a file of its own; one in a hand-written
+ * file is rewritten in place only when it is a whole document there, so
+ * its neighbours are left byte for byte.
+ *
+ * Whatever happens to a file, its resources go only when it is deleted:
+ * a file that cannot be used (malformed, unreadable, no longer a regular
+ * file, being written in place) keeps the resources read from it before,
+ * and the reason is a problem. Watched (datastore_attach), the store also
+ * waits for files written in place to be closed, and applies a deletion
+ * only once the directory is still there DELETE_GRACE_USEC later, so that
+ * "rm -rf" of the whole directory withdraws nothing. */
 #include "datastore.h"
 
 #include <ctype.h>
@@ -21,18 +29,36 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dirwatch.h"
 #include "fileio.h"
 #include "intern.h"
 #include "parse.h"
 #include "strbuf.h"
 
-typedef struct FileState {
-        char *path;
+/* A deleted file's resources are withdrawn this long after the deletion
+ * was seen, if the directory is still there: "rm -rf" deletes the files
+ * first, then the directory, within milliseconds. */
+#define DELETE_GRACE_USEC (500ULL * 1000)
+/* A file written in place is waited for; past this long it is reported. */
+#define WRITING_REPORT_USEC (5ULL * 1000 * 1000)
+/* A file that changes while it is read is read again, this many times. */
+#define READ_ATTEMPTS 3
+
+/* A version of a file: a writer that truncates, writes or chmods it
+ * changes its size, mtime or ctime; a rename puts another inode there. */
+typedef struct FileVersion {
         dev_t dev;
         ino_t ino;
         off_t size;
-        struct timespec mtime;
+        struct timespec mtime, ctime;
+} FileVersion;
+
+typedef struct FileState {
+        char *path;
+        FileVersion version; /* as last read: read again when it changes */
         bool seen;
+        bool unlinked;        /* deleted by this store: withdrawn at once */
+        uint64_t gone_usec;   /* when it was first found deleted, or 0 */
         ResourceList res;
         bool *whole; /* per resource: it is its document, not a list item */
         size_t n_docs; /* non-empty documents in the file */
@@ -50,6 +76,12 @@ struct Datastore {
         size_t n_problems, alloc_problems;
         uint64_t view_generation; /* bumped each time entries are rebuilt */
         int held_fd; /* the write lock taken by datastore_try_lock(), or -1 */
+        DirWatch *watch; /* datastore_attach() */
+        dev_t root_dev;  /* the directory last read */
+        ino_t root_ino;
+        char *dir_problem; /* the directory itself cannot be read */
+        char **skipped;  /* "PATH: why", what the last walk did not follow */
+        size_t n_skipped;
 };
 
 static void file_state_done(FileState *f) {
@@ -77,7 +109,10 @@ Datastore *datastore_free(Datastore *ds) {
         if (!ds)
                 return NULL;
         datastore_unlock(ds);
+        dir_watch_free(ds->watch);
         store_clear_view(ds);
+        free(ds->dir_problem);
+        strv_free_n(ds->skipped, ds->n_skipped);
         for (size_t i = 0; i < ds->n_files; i++)
                 file_state_done(&ds->files[i]);
         free(ds->files);
@@ -234,7 +269,7 @@ static int set_problem(char **problem, const ParseError *e) {
 }
 
 typedef struct FileLoad {
-        FileState *f;
+        const char *path;
         time_t mtime;
         ResourceList res;
         bool *whole;
@@ -254,7 +289,7 @@ static int load_document(Document *doc, void *userdata) {
         if (node_is_null(doc->root))
                 return 0;
         l->n_docs++;
-        r = resources_from_document(l->f->path, &doc->root, &l->res, &whole, l->err);
+        r = resources_from_document(l->path, &doc->root, &l->res, &whole, l->err);
         if (r < 0)
                 return r;
         bool *w = realloc(l->whole, l->res.n * sizeof(bool) + 1);
@@ -274,40 +309,109 @@ static int load_document(Document *doc, void *userdata) {
         return 0;
 }
 
-/* Reads one file. If it cannot be used (unreadable, malformed, invalid),
- * the resources it had before stay as they were and the error is kept:
- * bad input never loosens what is enforced. */
-static int load_file(FileState *f, time_t mtime) {
-        _cleanup_free_ char *data = NULL;
-        ParseError e = PARSE_ERROR_INIT;
-        FileLoad l = { .f = f, .mtime = mtime, .err = &e };
-        size_t len;
-        int r;
+static void file_load_done(FileLoad *l) {
+        resource_list_done(&l->res);
+        l->whole = mfree_ptr(l->whole);
+}
 
-        r = read_file_limited(f->path, HEP_MAX_FILE_SIZE, &data, &len, &e);
-        if (r >= 0)
-                r = parse_documents_foreach(f->path, data, len, load_document, &l, &e);
-        if (r < 0) {
-                resource_list_done(&l.res);
-                free(l.whole);
-                if (r == -ENOMEM) {
-                        parse_error_done(&e);
-                        return r;
-                }
-                if (!e.message)
-                        parse_error_set(&e, f->path, 0, 0, NULL, "%s", strerror(-r));
-                r = set_problem(&f->problem, &e);
-                parse_error_done(&e);
+static FileVersion version_of(const struct stat *st) {
+        return (FileVersion) { st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_ctim };
+}
+
+static bool version_eq(FileVersion a, FileVersion b) {
+        return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime.tv_sec == b.mtime.tv_sec &&
+               a.mtime.tv_nsec == b.mtime.tv_nsec && a.ctime.tv_sec == b.ctime.tv_sec &&
+               a.ctime.tv_nsec == b.ctime.tv_nsec;
+}
+
+/* Reads a regular file whole, through one fd (a FIFO put in its place
+ * does not block us): -EAGAIN if it changed while it was read. *ret_st is
+ * the version read. */
+static int read_regular_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st, ParseError *e) {
+        _cleanup_free_ char *data = NULL;
+        struct stat before, after;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = -errno;
+                parse_error_set(e, path, 0, 0, NULL, "cannot open: %s", strerror(-r));
                 return r;
         }
-        parse_error_done(&e);
+        if (fstat(fd, &before) < 0)
+                r = -errno;
+        else if (!S_ISREG(before.st_mode))
+                r = parse_error_set(e, path, 0, 0, NULL, "not a regular file");
+        else
+                r = read_fd_limited(fd, path, HEP_MAX_FILE_SIZE, &data, ret_len, e);
+        if (r >= 0 && fstat(fd, &after) < 0)
+                r = -errno;
+        close(fd);
+        if (r >= 0 && !version_eq(version_of(&before), version_of(&after)))
+                r = -EAGAIN;
+        if (r < 0)
+                return r;
+        *ret = steal_ptr(data);
+        *ret_st = after;
+        return 0;
+}
+
+/* Reads and checks one file into l. 0, with l's resources or e set if the
+ * file cannot be used; -EAGAIN if it kept changing while it was read. *st
+ * is the version listed, then the one read. */
+static int load_file(const char *path, FileLoad *l, struct stat *st, ParseError *e) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r = -EAGAIN;
+
+        for (unsigned i = 0; i < READ_ATTEMPTS && r == -EAGAIN; i++) {
+                parse_error_done(e);
+                r = read_regular_file(path, &data, &len, st, e);
+        }
+        if (r == -EAGAIN || r == -ENOMEM)
+                return r;
+        *l = (FileLoad) { .path = path, .mtime = st->st_mtim.tv_sec, .err = e };
+        if (r >= 0)
+                r = parse_documents_foreach(path, data, len, load_document, l, e);
+        if (r == -ENOMEM) {
+                file_load_done(l);
+                return r;
+        }
+        if (r < 0 && !e->message)
+                parse_error_set(e, path, 0, 0, NULL, "%s", strerror(-r));
+        return 0;
+}
+
+/* What a file read says: its resources replace the previous ones; if it
+ * cannot be used, the previous ones stay and the error is kept: bad input
+ * never loosens what is enforced. */
+static int file_apply(FileState *f, FileLoad *l, const ParseError *e) {
+        if (e->message) {
+                file_load_done(l);
+                return set_problem(&f->problem, e);
+        }
         resource_list_done(&f->res);
         free(f->whole);
-        f->res = l.res;
-        f->whole = l.whole;
-        f->n_docs = l.n_docs;
+        f->res = l->res;
+        f->whole = l->whole;
+        f->n_docs = l->n_docs;
+        *l = (FileLoad) {};
         f->problem = mfree_ptr(f->problem);
         return 0;
+}
+
+static int file_problem(FileState *f, const char *fmt, ...) _printf_(2, 3);
+static int file_problem(FileState *f, const char *fmt, ...) {
+        ParseError e = PARSE_ERROR_INIT;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        parse_error_setv(&e, f->path, 0, 0, NULL, fmt, ap);
+        va_end(ap);
+        r = set_problem(&f->problem, &e);
+        parse_error_done(&e);
+        return r;
 }
 
 static int compare_file_path(const void *key, const void *f) {
@@ -332,9 +436,9 @@ static int store_add_problem(Datastore *ds, const char *file, const char *fmt, .
         va_start(ap, fmt);
         strbuf_vprintf(&b, fmt, ap);
         va_end(ap);
-        p[ds->n_problems].file = strdup(file);
+        p[ds->n_problems].file = file ? strdup(file) : NULL;
         p[ds->n_problems].message = strbuf_steal(&b);
-        if (!p[ds->n_problems].file || !p[ds->n_problems].message) {
+        if ((file && !p[ds->n_problems].file) || !p[ds->n_problems].message) {
                 free(p[ds->n_problems].file);
                 free(p[ds->n_problems].message);
                 return -ENOMEM;
@@ -406,66 +510,225 @@ static int store_rebuild_view(Datastore *ds) {
                 ds->entries[k++] = *e;
         }
         ds->n_entries = k;
-        return 0;
+        /* Last, so that the Manager's LastError shows the directory's own problem. */
+        for (size_t i = 0; i < ds->n_skipped; i++) {
+                r = store_add_problem(ds, NULL, "%s", ds->skipped[i]);
+                if (r < 0)
+                        return r;
+        }
+        return ds->dir_problem ? store_add_problem(ds, NULL, "%s", ds->dir_problem) : 0;
 }
 
 static int compare_files(const void *a, const void *b) {
         return strcmp(((const FileState *)a)->path, ((const FileState *)b)->path);
 }
 
-int datastore_refresh(Datastore *ds) {
-        char **paths = NULL;
-        size_t n = 0;
-        bool changed = false;
+static uint64_t min_usec(uint64_t a, uint64_t b) {
+        return a < b ? a : b;
+}
+
+/* Being written in place (modified, not closed since; or created and
+ * still empty): its previous resources stay until it is closed, and after
+ * WRITING_REPORT_USEC that is a problem. Only a watched store knows. */
+static bool file_busy(Datastore *ds, FileState *f, const struct stat *st, uint64_t now, uint64_t *wake) {
+        uint64_t since = now;
+        FileActivity a;
+
+        if (!ds->watch)
+                return false;
+        a = dir_watch_activity(ds->watch, f->path, &since);
+        if (a == FILE_ACTIVITY_NONE || (a == FILE_ACTIVITY_CREATED && st->st_size > 0))
+                return false;
+        if (now - since < WRITING_REPORT_USEC)
+                *wake = min_usec(*wake, since + WRITING_REPORT_USEC);
+        else
+                (void)file_problem(f, "open for writing for %llu s; it is read once it is closed",
+                                   (unsigned long long)((now - since) / 1000000));
+        return true;
+}
+
+/* A listed file: read again if it is another version than the one read
+ * last, unless it is being written. */
+static int store_read_file(Datastore *ds, char **path, uint64_t now, uint64_t *wake, bool *changed, bool *again) {
+        ParseError e = PARSE_ERROR_INIT;
+        FileState *f = store_find_file(ds, *path);
+        FileLoad l = {};
+        struct stat st;
         int r;
 
-        r = list_resource_files(ds->path, true, &paths, &n);
+        if (stat(*path, &st) < 0)
+                return 0; /* gone since it was listed: a missing file, below */
+        if (!f) {
+                f = grow_array(ds->files, &ds->alloc_files, ds->n_files + 1, sizeof(FileState));
+                if (!f)
+                        return -ENOMEM;
+                ds->files = f;
+                f = &ds->files[ds->n_files++];
+                *f = (FileState) { .path = steal_ptr(*path) };
+        }
+        f->seen = true;
+        f->gone_usec = 0;
+        f->unlinked = false;
+        if (version_eq(f->version, version_of(&st)) || file_busy(ds, f, &st, now, wake))
+                return 0;
+        r = load_file(f->path, &l, &st, &e);
+        /* A truncation or write before or while we read shows now. */
+        if (ds->watch && dir_watch_sync(ds->watch))
+                *again = true;
+        if (r != -ENOMEM) {
+                if (file_busy(ds, f, &st, now, wake)) {
+                        file_load_done(&l);
+                        r = 0;
+                } else if (r == -EAGAIN)
+                        r = file_problem(f, "changed while it was read, %d times in a row", READ_ATTEMPTS);
+                else {
+                        f->version = version_of(&st);
+                        r = file_apply(f, &l, &e);
+                        *changed = true;
+                }
+        }
+        parse_error_done(&e);
+        return r;
+}
+
+static const char *what_is(const char *path, const struct stat *lst) {
+        struct stat st;
+
+        if (S_ISDIR(lst->st_mode))
+                return "a directory";
+        if (S_ISFIFO(lst->st_mode))
+                return "a named pipe";
+        if (S_ISSOCK(lst->st_mode))
+                return "a socket";
+        if (S_ISCHR(lst->st_mode) || S_ISBLK(lst->st_mode))
+                return "a device";
+        if (S_ISLNK(lst->st_mode))
+                return stat(path, &st) < 0     ? "a symbolic link to nothing"
+                       : S_ISDIR(st.st_mode) ? "a symbolic link to a directory"
+                                             : "a symbolic link to something that is not a regular file";
+        return "a file under a directory that is not read";
+}
+
+/* A known file the walk did not list. Deleted: dropped (1), once the
+ * grace period is over and the directory is still there, if watched.
+ * Still there as something else (a directory, a FIFO, ...): kept and
+ * reported, as a file that does not parse. */
+static int file_missing(Datastore *ds, FileState *f, uint64_t now, uint64_t *wake) {
+        struct stat st;
+        int k = lstat(f->path, &st) < 0 ? errno : 0;
+
+        if (k != ENOENT && k != ENOTDIR) {
+                f->seen = true;
+                f->gone_usec = 0;
+                f->version = (FileVersion) {}; /* read again once it is a file again */
+                return k ? file_problem(f, "cannot be looked at: %s", strerror(k))
+                         : file_problem(f, "now %s, not a file that can be read", what_is(f->path, &st));
+        }
+        if (!ds->watch || f->unlinked)
+                return 1;
+        if (!f->gone_usec)
+                f->gone_usec = now;
+        /* Gone with the directory: kept until it is back, then looked at again. */
+        if (dir_watch_gone(ds->watch)) {
+                f->seen = true;
+                return 0;
+        }
+        if (now >= f->gone_usec + DELETE_GRACE_USEC)
+                return 1;
+        f->seen = true;
+        *wake = min_usec(*wake, f->gone_usec + DELETE_GRACE_USEC);
+        return 0;
+}
+
+/* Lists the directory. Another directory in its place (re-created):
+ * deletions seen in the old one start their grace period again. */
+static int store_list(Datastore *ds, FileList *ret) {
+        struct stat st;
+        int r;
+
+        if (stat(ds->path, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        r = list_resource_files(ds->path, true, ret);
         if (r < 0)
                 return r;
+        if (st.st_dev != ds->root_dev || st.st_ino != ds->root_ino)
+                for (size_t i = 0; i < ds->n_files; i++)
+                        ds->files[i].gone_usec = 0;
+        ds->root_dev = st.st_dev;
+        ds->root_ino = st.st_ino;
+        return 0;
+}
+
+/* The directory itself cannot be read: everything read from it stays in
+ * force, and the reason is a problem. Watched, that is the answer (0);
+ * else the error is returned too. */
+static int store_unreadable(Datastore *ds, int r) {
+        int k;
+
+        if (r == -ENOMEM)
+                return r;
+        free(ds->dir_problem);
+        if (r == -ENOENT || r == -ENOTDIR)
+                k = asprintf(&ds->dir_problem,
+                             "%s: the datastore directory is gone (deleted or moved away); what was read from it "
+                             "stays in force until it is back",
+                             ds->path);
+        else
+                k = asprintf(&ds->dir_problem,
+                             "%s: cannot read the datastore directory: %s; what was read from it stays in force",
+                             ds->path, strerror(-r));
+        if (k < 0) {
+                ds->dir_problem = NULL;
+                return -ENOMEM;
+        }
+        k = store_rebuild_view(ds);
+        if (k < 0)
+                return k;
+        return ds->watch ? 0 : r;
+}
+
+int datastore_refresh(Datastore *ds) {
+        uint64_t now = now_usec(), wake = UINT64_MAX;
+        bool changed = false, again = false;
+        FileList l;
+        int r;
+
+        if (ds->watch)
+                (void)dir_watch_sync(ds->watch);
+        r = store_list(ds, &l);
+        if (r < 0)
+                return store_unreadable(ds, r);
+        ds->dir_problem = mfree_ptr(ds->dir_problem);
         for (size_t i = 0; i < ds->n_files; i++)
                 ds->files[i].seen = false;
-
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                FileState *f = store_find_file(ds, paths[i]);
-                struct stat st;
-
-                if (stat(paths[i], &st) < 0)
-                        continue;
-                if (!f) {
-                        f = grow_array(ds->files, &ds->alloc_files, ds->n_files + 1, sizeof(FileState));
-                        if (!f) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        ds->files = f;
-                        f = &ds->files[ds->n_files++];
-                        *f = (FileState) { .path = steal_ptr(paths[i]) };
-                } else if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
-                           f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-                        f->seen = true;
-                        continue;
-                }
-                f->seen = true;
-                f->dev = st.st_dev;
-                f->ino = st.st_ino;
-                f->size = st.st_size;
-                f->mtime = st.st_mtim;
-                r = load_file(f, st.st_mtim.tv_sec);
-                changed = true;
-        }
-        strv_free_n(paths, n);
-        if (r < 0)
-                return r;
-
-        for (size_t i = 0; i < ds->n_files;) {
-                if (ds->files[i].seen) {
+        for (size_t i = 0; i < l.n_files && r >= 0; i++)
+                r = store_read_file(ds, &l.files[i], now, &wake, &changed, &again);
+        /* A list cut short says nothing of the files after the cut. */
+        for (size_t i = 0; i < ds->n_files && r >= 0;) {
+                FileState *f = &ds->files[i];
+                if (f->seen || l.truncated) {
                         i++;
                         continue;
                 }
-                file_state_done(&ds->files[i]);
-                ds->files[i] = ds->files[--ds->n_files];
+                r = file_missing(ds, f, now, &wake);
+                if (r <= 0) {
+                        i++;
+                        continue;
+                }
+                file_state_done(f);
+                *f = ds->files[--ds->n_files];
                 changed = true;
+                r = 0;
         }
+        strv_free_n(ds->skipped, ds->n_skipped);
+        ds->skipped = steal_ptr(l.skipped);
+        ds->n_skipped = l.n_skipped;
+        l.n_skipped = 0;
+        file_list_done(&l);
+        if (r < 0)
+                return r;
         qsort_safe(ds->files, ds->n_files, sizeof(FileState), compare_files);
         ds->n_sorted_files = ds->n_files;
         r = store_rebuild_view(ds);
@@ -474,12 +737,20 @@ int datastore_refresh(Datastore *ds) {
                 ds->view_generation++;
         if (r < 0)
                 return r;
+        if (ds->watch && (again || wake != UINT64_MAX))
+                dir_watch_call_back_in(ds->watch, again ? 0 : wake > now ? wake - now : 0);
         return changed;
+}
+
+int datastore_attach(Datastore *ds, const hep_host *host, void (*changed)(void *userdata), void *userdata) {
+        if (ds->watch)
+                return -EBUSY;
+        return dir_watch_new(host, ds->path, changed, userdata, &ds->watch);
 }
 
 void datastore_forget(Datastore *ds) {
         for (size_t i = 0; i < ds->n_files; i++)
-                ds->files[i].mtime = (struct timespec) {};
+                ds->files[i].version = (FileVersion) {};
 }
 
 uint64_t datastore_view_generation(const Datastore *ds) {
@@ -724,6 +995,17 @@ static size_t file_resource_count(Datastore *ds, const char *file) {
         return f ? f->res.n : 0;
 }
 
+/* A deletion by the store itself is meant: no grace period. */
+static int store_unlink(Datastore *ds, const char *file) {
+        FileState *f = store_find_file(ds, file);
+
+        if (unlink(file) < 0)
+                return -errno;
+        if (f)
+                f->unlinked = true;
+        return 0;
+}
+
 /* Replaces (text != NULL) or removes e's definition. */
 static int rewrite_entry(Datastore *ds, const StoreEntry *e, const char *text, char **ret_error) {
         _cleanup_free_ char *data = NULL;
@@ -740,7 +1022,7 @@ static int rewrite_entry(Datastore *ds, const StoreEntry *e, const char *text, c
         }
         if (file_resource_count(ds, e->file) == 1) {
                 if (!text)
-                        return unlink(e->file) < 0 ? -errno : 0;
+                        return store_unlink(ds, e->file);
                 return write_atomic(e->file, text, strlen(text));
         }
         /* A hand-written file with several documents: splice ours only. */

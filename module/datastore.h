@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "host.h"
 #include "error.h"
 #include "loader.h"
 #include "resource.h"
@@ -20,8 +21,10 @@ typedef struct StoreEntry {
         size_t order;     /* position within its file */
 } StoreEntry;
 
-/* A file that could not be used, with its positioned error. Its resources
- * are left out of the snapshot (the daemon keeps what it had). */
+/* Something that could not be used, with its positioned error: a file
+ * (whose previous resources stay in the view; the first read of it adds
+ * none), or, with file NULL, a part of the store (a directory not
+ * followed; the directory itself gone: everything read stays). */
 typedef struct StoreProblem {
         char *file;
         char *message; /* "file:line:col: path: message" */
@@ -33,9 +36,16 @@ DEFINE_CLEANUP_FUNC(Datastore, datastore_free)
 const char *datastore_spec(const Datastore *ds);
 const char *datastore_path(const Datastore *ds);
 
+/* Watches the store from the host's loop (inotify) and calls changed
+ * when it may have changed: the caller then refreshes. Watched, a refresh
+ * also leaves a file being written in place as it was until it is closed,
+ * withdraws a deleted file's resources only after a short grace period if
+ * the directory is still there, and keeps everything while the directory
+ * itself is gone; changed is called again when there is more to read. */
+int datastore_attach(Datastore *ds, const hep_host *host, void (*changed)(void *userdata), void *userdata);
 /* Re-reads the files that changed since the last call (all, the first
- * time). Returns >0 if anything changed, 0 if not, <0 if the directory
- * itself cannot be read. */
+ * time). Returns >0 if any entry changed, 0 if not, <0 if the directory
+ * itself cannot be read (watched: 0, and that is a problem) or on ENOMEM. */
 int datastore_refresh(Datastore *ds);
 /* Makes the next refresh re-read every file (SIGHUP). */
 void datastore_forget(Datastore *ds);

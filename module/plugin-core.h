@@ -7,7 +7,6 @@
 
 #include "hostendpoint/plugin.h"
 #include "datastore.h"
-#include "dirwatch.h"
 #include "enforcer.h"
 #include "strmap.h"
 #include "tracker.h"
@@ -27,7 +26,6 @@ struct hep_plugin {
         Datastore *ds;
         Enforcer *enforcer;
         LinkTracker *tracker;
-        DirWatch *watch;
         hep_timer *apply_timer;
         hep_timer *settle_timer; /* moves interfaces bound by address to the dispatch maps */
         hep_timer *warm_timer;   /* re-reads libnftables' cache after a commit (nft.h) */

@@ -15,7 +15,6 @@
 
 #include "config.h"
 #include "datastore.h"
-#include "dirwatch.h"
 #include "enforcer.h"
 #include "host.h"
 #include "plugin-core.h"
@@ -129,8 +128,8 @@ static void set_last_error(hep_plugin *p, const char *msg) {
         plugin_notify(p, PLUGIN_CHANGED_MANAGER);
 }
 
-/* Datastore files that cannot be used: logged once each; their previous
- * resources stay in force. */
+/* Datastore files (and directories) that cannot be used: logged once
+ * each; their previous resources stay in force. */
 static void log_problems(hep_plugin *p) {
         const StoreProblem *probs;
         size_t n;
@@ -141,7 +140,8 @@ static void log_problems(hep_plugin *p) {
                 for (size_t j = 0; j < p->n_problems; j++)
                         seen = seen || streq(p->problems[j], probs[i].message);
                 if (!seen)
-                        host_log(p->host, 3, "%s, keeping that file's previous resources", probs[i].message);
+                        host_log(p->host, 3, "%s%s", probs[i].message,
+                                 probs[i].file ? ", keeping that file's previous resources" : "");
         }
         for (size_t j = 0; j < p->n_problems; j++)
                 free(p->problems[j]);
@@ -368,7 +368,6 @@ static void plugin_shutdown(hep_plugin *p) {
         host_timer_remove(p->host, p->settle_timer);
         host_timer_remove(p->host, p->warm_timer);
         host_timer_remove(p->host, p->trim_timer);
-        dir_watch_free(p->watch);
         link_tracker_free(p->tracker);
         enforcer_free(p->enforcer);
         datastore_free(p->ds);
@@ -414,7 +413,7 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
                         host_log(host, 3, "Cannot watch network interfaces: %s", strerror(-r));
         }
         if (r >= 0) {
-                r = dir_watch_new(host, datastore_path(p->ds), on_datastore_changed, p, &p->watch);
+                r = datastore_attach(p->ds, host, on_datastore_changed, p);
                 if (r < 0)
                         host_log(host, 3, "Cannot watch datastore directory '%s': %s", datastore_path(p->ds),
                                  strerror(-r));
