@@ -62,7 +62,9 @@ typedef struct FileState {
         ResourceList res;
         bool *whole; /* per resource: it is its document, not a list item */
         size_t n_docs; /* non-empty documents in the file */
+        bool world_readable;  /* as last read: anyone may see what it holds */
         char *problem;
+        char *public_problem; /* without what the file holds, or NULL if problem may be shown */
 } FileState;
 
 struct Datastore {
@@ -89,6 +91,7 @@ static void file_state_done(FileState *f) {
         resource_list_done(&f->res);
         free(f->whole);
         free(f->problem);
+        free(f->public_problem);
         *f = (FileState) {};
 }
 
@@ -99,6 +102,7 @@ static void store_clear_view(Datastore *ds) {
         for (size_t i = 0; i < ds->n_problems; i++) {
                 free(ds->problems[i].file);
                 free(ds->problems[i].message);
+                free(ds->problems[i].public_message);
         }
         free(ds->problems);
         ds->problems = NULL;
@@ -262,10 +266,18 @@ static int fill_derived_metadata(Resource *r, time_t mtime) {
 
 /* ---- reading ---- */
 
-static int set_problem(char **problem, const ParseError *e) {
-        free(*problem);
-        *problem = parse_error_format(e);
-        return *problem ? 0 : -ENOMEM;
+/* Messages quote what a file holds: anyone may read D-Bus properties, so
+ * the problem shown there leaves that out unless anyone may read the file
+ * too (the log, root's, keeps it all). */
+#define REDACTED "cannot be used; the details are in the log (the file is not world-readable)"
+
+static int set_problem(FileState *f, const ParseError *e, bool quotes_content) {
+        free(f->problem);
+        f->problem = parse_error_format(e);
+        f->public_problem = mfree_ptr(f->public_problem);
+        if (quotes_content && !f->world_readable && f->problem)
+                f->public_problem = parse_error_format_redacted(e, REDACTED);
+        return f->problem && (!quotes_content || f->world_readable || f->public_problem) ? 0 : -ENOMEM;
 }
 
 typedef struct FileLoad {
@@ -388,7 +400,7 @@ static int load_file(const char *path, FileLoad *l, struct stat *st, ParseError 
 static int file_apply(FileState *f, FileLoad *l, const ParseError *e) {
         if (e->message) {
                 file_load_done(l);
-                return set_problem(&f->problem, e);
+                return set_problem(f, e, true);
         }
         resource_list_done(&f->res);
         free(f->whole);
@@ -397,6 +409,7 @@ static int file_apply(FileState *f, FileLoad *l, const ParseError *e) {
         f->n_docs = l->n_docs;
         *l = (FileLoad) {};
         f->problem = mfree_ptr(f->problem);
+        f->public_problem = mfree_ptr(f->public_problem);
         return 0;
 }
 
@@ -409,7 +422,7 @@ static int file_problem(FileState *f, const char *fmt, ...) {
         va_start(ap, fmt);
         parse_error_setv(&e, f->path, 0, 0, NULL, fmt, ap);
         va_end(ap);
-        r = set_problem(&f->problem, &e);
+        r = set_problem(f, &e, false);
         parse_error_done(&e);
         return r;
 }
@@ -424,8 +437,11 @@ static FileState *store_find_file(Datastore *ds, const char *path) {
                                   : NULL;
 }
 
-static int store_add_problem(Datastore *ds, const char *file, const char *fmt, ...) _printf_(3, 4);
-static int store_add_problem(Datastore *ds, const char *file, const char *fmt, ...) {
+/* public: the message without what the files hold, or NULL if the
+ * message may be shown to anyone. */
+static int store_add_problem(Datastore *ds, const char *file, const char *public, const char *fmt, ...)
+        _printf_(4, 5);
+static int store_add_problem(Datastore *ds, const char *file, const char *public, const char *fmt, ...) {
         StoreProblem *p = grow_array(ds->problems, &ds->alloc_problems, ds->n_problems + 1, sizeof(StoreProblem));
         StrBuf b = STRBUF_INIT;
         va_list ap;
@@ -436,11 +452,16 @@ static int store_add_problem(Datastore *ds, const char *file, const char *fmt, .
         va_start(ap, fmt);
         strbuf_vprintf(&b, fmt, ap);
         va_end(ap);
-        p[ds->n_problems].file = file ? strdup(file) : NULL;
-        p[ds->n_problems].message = strbuf_steal(&b);
-        if ((file && !p[ds->n_problems].file) || !p[ds->n_problems].message) {
-                free(p[ds->n_problems].file);
-                free(p[ds->n_problems].message);
+        p += ds->n_problems;
+        *p = (StoreProblem) {
+                .file = file ? strdup(file) : NULL,
+                .message = strbuf_steal(&b),
+                .public_message = public ? strdup(public) : NULL,
+        };
+        if ((file && !p->file) || !p->message || (public && !p->public_message)) {
+                free(p->file);
+                free(p->message);
+                free(p->public_message);
                 return -ENOMEM;
         }
         ds->n_problems++;
@@ -478,7 +499,8 @@ static int store_rebuild_view(Datastore *ds) {
         for (size_t i = 0; i < ds->n_files; i++) {
                 total += ds->files[i].res.n;
                 if (ds->files[i].problem) {
-                        r = store_add_problem(ds, ds->files[i].path, "%s", ds->files[i].problem);
+                        r = store_add_problem(ds, ds->files[i].path, ds->files[i].public_problem, "%s",
+                                              ds->files[i].problem);
                         if (r < 0)
                                 return r;
                 }
@@ -499,8 +521,15 @@ static int store_rebuild_view(Datastore *ds) {
         for (size_t i = 0; i < ds->n_entries; i++) {
                 const StoreEntry *e = &ds->entries[i];
                 if (k > 0 && compare_identity(ds->entries[k - 1].res, e->res) == 0) {
-                        _cleanup_free_ char *id = resource_identifier(e->res);
-                        r = store_add_problem(ds, e->file, "%s: %s is defined in both '%s' and '%s'; the one in '%s' is used",
+                        _cleanup_free_ char *id = resource_identifier(e->res), *public = NULL;
+                        const FileState *a = store_find_file(ds, ds->entries[k - 1].file), *b = store_find_file(ds, e->file);
+                        /* The identity comes from the files. */
+                        if (!(a && a->world_readable && b && b->world_readable) &&
+                            asprintf(&public, "%s: a resource is defined in both '%s' and '%s'; the one in '%s' is used",
+                                     e->file, ds->entries[k - 1].file, e->file, ds->entries[k - 1].file) < 0)
+                                return -ENOMEM;
+                        r = store_add_problem(ds, e->file, public,
+                                              "%s: %s is defined in both '%s' and '%s'; the one in '%s' is used",
                                               e->file, id ? id : "resource", ds->entries[k - 1].file, e->file,
                                               ds->entries[k - 1].file);
                         if (r < 0)
@@ -512,11 +541,11 @@ static int store_rebuild_view(Datastore *ds) {
         ds->n_entries = k;
         /* Last, so that the Manager's LastError shows the directory's own problem. */
         for (size_t i = 0; i < ds->n_skipped; i++) {
-                r = store_add_problem(ds, NULL, "%s", ds->skipped[i]);
+                r = store_add_problem(ds, NULL, NULL, "%s", ds->skipped[i]);
                 if (r < 0)
                         return r;
         }
-        return ds->dir_problem ? store_add_problem(ds, NULL, "%s", ds->dir_problem) : 0;
+        return ds->dir_problem ? store_add_problem(ds, NULL, NULL, "%s", ds->dir_problem) : 0;
 }
 
 static int compare_files(const void *a, const void *b) {
@@ -583,6 +612,7 @@ static int store_read_file(Datastore *ds, char **path, uint64_t now, uint64_t *w
                         r = file_problem(f, "changed while it was read, %d times in a row", READ_ATTEMPTS);
                 else {
                         f->version = version_of(&st);
+                        f->world_readable = (st.st_mode & S_IROTH) != 0;
                         r = file_apply(f, &l, &e);
                         *changed = true;
                 }

@@ -27,7 +27,8 @@ typedef struct StoreEntry {
  * followed; the directory itself gone: everything read stays). */
 typedef struct StoreProblem {
         char *file;
-        char *message; /* "file:line:col: path: message" */
+        char *message;        /* "file:line:col: path: message" */
+        char *public_message; /* the same without what the file holds (not world-readable), or NULL */
 } StoreProblem;
 
 int datastore_open(const char *spec, Datastore **ret, char **ret_error);

@@ -43,6 +43,7 @@ struct hep_plugin {
         char *commit_error;    /* the last failed commit, until one succeeds */
         char *last_error;      /* shown as the Manager's LastError */
         char **problems;       /* datastore files that cannot be used (logged once) */
+        char *shown_problem;   /* the last of them, as LastError may show it */
         size_t n_problems;
         char **warned;         /* calculation warnings already logged */
         size_t n_warned;

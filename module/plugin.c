@@ -120,11 +120,16 @@ static void log_warnings(hep_plugin *p, const Calc *c) {
                         p->n_warned++;
 }
 
+/* LastError is readable by anyone: msg as it may be shown (see
+ * StoreProblem.public_message), and only its first line (libnftables
+ * follows with the command it refused, which quotes the datastore). */
 static void set_last_error(hep_plugin *p, const char *msg) {
-        if (streq_ptr(p->last_error, msg))
+        _cleanup_free_ char *line = msg ? strndup(msg, strcspn(msg, "\n")) : NULL;
+
+        if (streq_ptr(p->last_error, line))
                 return;
         free(p->last_error);
-        p->last_error = msg ? strdup(msg) : NULL;
+        p->last_error = steal_ptr(line);
         plugin_notify(p, PLUGIN_CHANGED_MANAGER);
 }
 
@@ -151,7 +156,10 @@ static void log_problems(hep_plugin *p) {
         for (size_t i = 0; p->problems && i < n; i++)
                 if ((p->problems[p->n_problems] = strdup(probs[i].message)))
                         p->n_problems++;
-        set_last_error(p, n ? probs[n - 1].message : p->commit_error);
+        free(p->shown_problem);
+        p->shown_problem = n ? strdup(probs[n - 1].public_message ? probs[n - 1].public_message : probs[n - 1].message)
+                             : NULL;
+        set_last_error(p, n ? p->shown_problem : p->commit_error);
 }
 
 /* ---- applying ---- */
@@ -258,7 +266,7 @@ static int apply_now(hep_plugin *p) {
                 host_log(p->host, 6, "Datastore changed: the rules in force stay as they are");
         if (p->commit_error) {
                 p->commit_error = mfree_ptr(p->commit_error);
-                set_last_error(p, p->n_problems ? p->problems[p->n_problems - 1] : NULL);
+                set_last_error(p, p->shown_problem);
         }
         log_changes(p, enforcer_calc(p->enforcer));
         log_warnings(p, enforcer_calc(p->enforcer));
@@ -379,6 +387,7 @@ static void plugin_shutdown(hep_plugin *p) {
                 free(p->warned[j]);
         free(p->warned);
         free(p->last_error);
+        free(p->shown_problem);
         free(p->commit_error);
         free(p->nodename);
         free(p);

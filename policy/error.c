@@ -32,7 +32,7 @@ int parse_error_set(ParseError *e, const char *file, unsigned line, unsigned col
         return -EINVAL;
 }
 
-char *parse_error_format(const ParseError *e) {
+static char *format_with(const ParseError *e, const char *message) {
         StrBuf b = STRBUF_INIT;
 
         if (e->file) {
@@ -44,8 +44,16 @@ char *parse_error_format(const ParseError *e) {
                 strbuf_printf(&b, "%u:%u: ", e->line, e->column);
         if (e->path)
                 strbuf_printf(&b, "%s: ", e->path);
-        strbuf_append(&b, e->message ? e->message : "out of memory");
+        strbuf_append(&b, message ? message : "out of memory");
         return strbuf_steal(&b);
+}
+
+char *parse_error_format(const ParseError *e) {
+        return format_with(e, e->message);
+}
+
+char *parse_error_format_redacted(const ParseError *e, const char *instead) {
+        return format_with(e, instead);
 }
 
 void parse_error_done(ParseError *e) {

@@ -26,5 +26,8 @@ int parse_error_setv(ParseError *e, const char *file, unsigned line, unsigned co
                      const char *fmt, va_list ap) _printf_(6, 0);
 /* "file:line:col: path: message"; parts that are unknown are left out. */
 char *parse_error_format(const ParseError *e);
+/* The same place, with `instead` for the message: for readers who may not
+ * see the file's content (messages quote the offending value). */
+char *parse_error_format_redacted(const ParseError *e, const char *instead);
 void parse_error_done(ParseError *e);
 void parse_error_move(ParseError *dst, ParseError *src);

@@ -161,3 +161,20 @@ policy 8081 | put_resource policy.yaml
 expect_true 'wait_for "probe_tcp peer 10.77.0.1 8081" 5' "and watched again: a change is applied"
 enforcing 8081 "moved back"
 no_withdrawal "at the end"
+
+echo "# 13. LastError quotes a file's content only if anyone may read the file"
+mark=$(log_lines)
+printf '%s\n' 'apiVersion: projectcalico.org/v3' 'kind: Profile' 'metadata: {name: secret}' \
+        'spec: {labelsToApply: {"s3cr3t value": x}}' >"$DS/.secret.yaml"
+chgrp "$DAEMON_USER" "$DS/.secret.yaml"
+chmod 640 "$DS/.secret.yaml"
+mv "$DS/.secret.yaml" "$DS/secret.yaml"
+expect_true 'wait_for "[ \"\$(state)\" = degraded ]"' "a broken file only root and the daemon may read: degraded"
+expect_true '[[ "$(last_error)" == "$DS/secret.yaml:4:"*": cannot be used; the details are in the log (the file is not world-readable)" ]]' \
+        "LastError names the file, line, column and field ($(last_error))"
+expect_true '[[ "$(last_error)" != *s3cr3t* ]]' "but not the value, which anyone on the bus could read"
+expect_true 'wait_log_since "$mark" "secret.yaml:4:.*s3cr3t value"' "the log (root's) has the whole message"
+chmod 644 "$DS/secret.yaml"
+expect_true 'wait_for "[[ \"\$(last_error)\" == *s3cr3t* ]]"' "once the file is world-readable, LastError quotes it too"
+rm "$DS/secret.yaml"
+expect_true 'wait_for "[ \"\$(state)\" = running ]" 5' "removed: running again"
