@@ -1,14 +1,20 @@
 /* libnftables backend; see nft.h. */
 #include "nft.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define BIG_TRANSACTION (256u * 1024)
 
 struct NftBackend {
         struct nft_ctx *ctx;
+        uint32_t portid; /* of ctx's netlink socket; 0 if unknown */
         Ruleset *committed;
         bool cold; /* a transaction moved the generation since the cache was read */
 };
@@ -26,11 +32,74 @@ struct NftBackend {
         "add table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " { }\n"      \
         "add element " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " " WARM_SET " { " WARM_ELEMENT " }\n"
 
-static struct nft_ctx *ctx_new(void) {
-        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+/* A NETLINK_NETFILTER socket not yet bound: how libnftables' own looks
+ * right after nft_ctx_new() (it binds on its first send). */
+static bool is_fresh_nft_socket(int fd) {
+        struct sockaddr_nl sa = {};
+        socklen_t len = sizeof(sa);
+        int v = 0;
+        socklen_t vlen = sizeof(v);
 
+        if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &vlen) < 0 || v != NETLINK_NETFILTER)
+                return false;
+        if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.nl_family != AF_NETLINK)
+                return false;
+        return sa.nl_pid == 0;
+}
+
+/* The fresh nftables sockets of this process (a few at most). */
+typedef struct FreshSockets {
+        int fds[8];
+        size_t n;
+} FreshSockets;
+
+static void find_fresh_sockets(FreshSockets *ret) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+
+        *ret = (FreshSockets) {};
+        while (d && (e = readdir(d)) && ret->n < ELEMENTSOF(ret->fds)) {
+                int fd = atoi(e->d_name);
+                if (e->d_name[0] != '.' && fd != dirfd(d) && is_fresh_nft_socket(fd))
+                        ret->fds[ret->n++] = fd;
+        }
+        if (d)
+                closedir(d);
+}
+
+static bool has_fd(const FreshSockets *s, int fd) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->fds[i] == fd)
+                        return true;
+        return false;
+}
+
+/* libnftables (1.0.6) opens its netlink socket without SOCK_CLOEXEC and
+ * does not say which fd it is: it is the fresh one that nft_ctx_new()
+ * opened. Marks it close-on-exec, and binds it now (the kernel picks its
+ * port id, as it would on the first send): the port id that names our
+ * transactions in nftables' notifications (nft-monitor.h) is then known
+ * before the first commit. */
+static struct nft_ctx *ctx_new(uint32_t *ret_portid) {
+        FreshSockets before, after;
+        struct nft_ctx *ctx;
+
+        find_fresh_sockets(&before);
+        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return NULL;
+        find_fresh_sockets(&after);
+        *ret_portid = 0;
+        for (size_t i = 0; i < after.n; i++) {
+                struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+                socklen_t len = sizeof(sa);
+                if (has_fd(&before, after.fds[i]))
+                        continue;
+                (void)fcntl(after.fds[i], F_SETFD, FD_CLOEXEC);
+                if (bind(after.fds[i], (struct sockaddr *)&sa, sizeof(sa)) >= 0 &&
+                    getsockname(after.fds[i], (struct sockaddr *)&sa, &len) >= 0)
+                        *ret_portid = sa.nl_pid;
+        }
         /* Errors come back as text in a buffer, not on our stderr. */
         nft_ctx_buffer_output(ctx);
         nft_ctx_buffer_error(ctx);
@@ -42,7 +111,7 @@ int nft_backend_new(NftBackend **ret) {
 
         if (!b)
                 return -ENOMEM;
-        b->ctx = ctx_new();
+        b->ctx = ctx_new(&b->portid);
         if (!b->ctx) {
                 free(b);
                 return -ENOMEM;
@@ -56,12 +125,14 @@ int nft_backend_new(NftBackend **ret) {
  * first, a reload) those few live objects pin megabytes of otherwise free
  * heap. A fresh context refills its cache compactly on the next command. */
 static void renew_ctx(NftBackend *b) {
-        struct nft_ctx *ctx = ctx_new();
+        uint32_t portid;
+        struct nft_ctx *ctx = ctx_new(&portid);
 
         if (!ctx)
                 return;
         nft_ctx_free(b->ctx);
         b->ctx = ctx;
+        b->portid = portid;
 }
 
 NftBackend *nft_backend_free(NftBackend *b) {
@@ -79,6 +150,10 @@ void nft_backend_reset(NftBackend *b) {
 
 const Ruleset *nft_backend_committed(const NftBackend *b) {
         return b->committed;
+}
+
+uint32_t nft_backend_portid(const NftBackend *b) {
+        return b->portid;
 }
 
 static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
