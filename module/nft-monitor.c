@@ -89,6 +89,8 @@ struct NftMonitor {
         uint32_t own_portid, previous_portid;
         bool armed;        /* our first commit is in: the table is ours */
         bool requested;    /* cb was called: the next commit restores */
+        bool requested_full;
+        bool full;         /* what is pending needs more than the table's flags */
         bool waiting;      /* backoff_timer is armed */
         Tally tally;       /* the transaction being received */
         Pending pending[PENDING_MAX];
@@ -213,15 +215,22 @@ static void on_backoff_timer(void *userdata) {
 
         m->waiting = false;
         m->requested = true;
+        m->requested_full = m->full;
         m->requested_usec = now_usec();
-        m->cb(m->userdata);
+        m->cb(m->userdata, m->full);
 }
 
 /* Asks for a restoration, at once or, while a program keeps changing the
  * table, after the backoff. */
-static void request(NftMonitor *m, uint64_t now) {
+static void request(NftMonitor *m, bool full, uint64_t now) {
         int r;
 
+        m->full = m->full || full;
+        if (m->requested && m->full && !m->requested_full) {
+                /* The flags were to be restored; now more is. */
+                m->requested_full = true;
+                m->cb(m->userdata, true);
+        }
         if (m->requested || m->waiting)
                 return; /* the restoration to come covers this change too */
         if (m->restored_usec && now - m->restored_usec < m->fight_window_usec)
@@ -243,13 +252,21 @@ static void request(NftMonitor *m, uint64_t now) {
         on_backoff_timer(m);
 }
 
-static void add_pending(NftMonitor *m, char *what, uint64_t now) {
+static void add_pending(NftMonitor *m, char *what, bool full, uint64_t now) {
         if (!what || m->n_pending == PENDING_MAX) {
                 free(what);
                 m->n_more++;
         } else
                 m->pending[m->n_pending++] = (Pending) { what, now };
-        request(m, now);
+        request(m, full, now);
+}
+
+/* Anything but a change of the table's flags needs the table replaced. */
+static bool needs_full(const Tally *t) {
+        for (ObjectKind k = 0; k < _OBJECT_KIND_MAX; k++)
+                if (t->added[k] || t->deleted[k])
+                        return true;
+        return t->table_deleted || !t->table_updated;
 }
 
 /* NEWGEN: the end of a transaction. */
@@ -274,7 +291,7 @@ static void end_transaction(NftMonitor *m, struct nlmsghdr *nlh) {
                             : asprintf(&what, "changed by another program: %s", changes)) < 0)
                 what = NULL;
         free(changes);
-        add_pending(m, what, now_usec());
+        add_pending(m, what, needs_full(&t), now_usec());
 }
 
 static void on_datagram(NftMonitor *m, size_t n) {
@@ -317,7 +334,7 @@ static void on_ready(void *userdata, int fd, uint32_t events) {
         m->tally = (Tally) {};
         if (m->armed)
                 add_pending(m, strdup("may have been changed by another program (change notifications were lost)"),
-                            now_usec());
+                            true, now_usec());
 }
 
 /* Drops, in the kernel, the messages of transactions committed through
@@ -437,6 +454,8 @@ void nft_monitor_committed(NftMonitor *m, uint32_t own_portid) {
         if (!m->requested)
                 return;
         m->requested = false;
+        m->requested_full = false;
+        m->full = false;
         m->restorations++;
         m->restored_usec = now;
         m->fight_window_usec = FIGHT_FACTOR * (now - m->requested_usec);

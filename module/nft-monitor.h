@@ -11,8 +11,9 @@
 #include "host.h"
 
 typedef struct NftMonitor NftMonitor;
-/* The table must be restored: replace it in full, now. */
-typedef void (*NftMonitorChanged)(void *userdata);
+/* The table must be restored, now: in full, or (full false: another
+ * program only changed its flags, e.g. set it dormant) its flags only. */
+typedef void (*NftMonitorChanged)(void *userdata, bool full);
 
 /* own_portid: the netlink port id our transactions are committed through
  * (nft_backend_portid()); 0 if unknown (then: the committing process). */

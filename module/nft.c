@@ -17,6 +17,7 @@ struct NftBackend {
         uint32_t portid; /* of ctx's netlink socket; 0 if unknown */
         Ruleset *committed;
         bool cold; /* a transaction moved the generation since the cache was read */
+        bool restore_flags; /* the next commit clears the table's flags */
 };
 
 /* A transaction that changes nothing but needs what our commands need in
@@ -28,8 +29,10 @@ struct NftBackend {
  * (none: a table set dormant is active again), as a full replace does. */
 #define WARM_SET "nd-types"
 #define WARM_ELEMENT "130"
-#define WARM_COMMANDS                                               \
-        "add table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " { }\n"      \
+/* Declares our table with no flags: an existing one loses any it was given. */
+#define TABLE_FLAGS_COMMAND "add table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " { }\n"
+#define WARM_COMMANDS       \
+        TABLE_FLAGS_COMMAND \
         "add element " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " " WARM_SET " { " WARM_ELEMENT " }\n"
 
 /* A NETLINK_NETFILTER socket not yet bound: how libnftables' own looks
@@ -148,6 +151,10 @@ void nft_backend_reset(NftBackend *b) {
         b->committed = ruleset_free(b->committed);
 }
 
+void nft_backend_restore_flags(NftBackend *b) {
+        b->restore_flags = true;
+}
+
 const Ruleset *nft_backend_committed(const NftBackend *b) {
         return b->committed;
 }
@@ -172,9 +179,11 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         bool big;
         int r;
 
-        if (b->committed)
+        if (b->committed) {
+                if (b->restore_flags)
+                        strbuf_append(&cmds, TABLE_FLAGS_COMMAND);
                 ruleset_commands_diff(b->committed, rs, &cmds);
-        else
+        } else
                 ruleset_commands_replace(rs, &cmds);
         if (!strbuf_ok(&cmds))
                 return -ENOMEM;
@@ -192,6 +201,7 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         }
         ruleset_free(b->committed);
         b->committed = rs;
+        b->restore_flags = false;
         if (big)
                 renew_ctx(b);
         return 0;

@@ -352,11 +352,16 @@ static void on_links_changed(void *userdata) {
 }
 
 /* Another program changed our table: replace it in full with what we
- * committed (nft-monitor.h paces a program that keeps doing it). */
-static void on_table_changed(void *userdata) {
+ * committed, or only clear its flags if that is all it changed (a
+ * replace costs about 0.6 s with 15,000 rules). nft-monitor.h paces a
+ * program that keeps doing it. */
+static void on_table_changed(void *userdata, bool full) {
         hep_plugin *p = userdata;
 
-        nft_backend_reset(enforcer_backend(p->enforcer));
+        if (full)
+                nft_backend_reset(enforcer_backend(p->enforcer));
+        else
+                nft_backend_restore_flags(enforcer_backend(p->enforcer));
         plugin_mark_dirty(p);
 }
 
