@@ -320,7 +320,7 @@ static void on_ready(void *userdata, int fd, uint32_t events) {
                         lost = true; /* the kernel dropped some; the rest follows */
                         continue;
                 }
-                if (n < 0)
+                if (n <= 0)
                         break;
                 if (n > DATAGRAM_MAX)
                         lost = true;
