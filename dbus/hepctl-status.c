@@ -194,6 +194,8 @@ static void print_status(const Node *manager, const Objects *o) {
                str(manager, "Datastore"), str(manager, "State"));
         if (*str(manager, "LastError"))
                 printf("Last error: %s\n", str(manager, "LastError"));
+        if (*str(manager, "Restorations") && !streq(str(manager, "Restorations"), "0"))
+                printf("Table restored after changes by other programs: %s times\n", str(manager, "Restorations"));
         printf("\n");
         for (size_t i = 0; i < ELEMENTSOF(headings); i++)
                 table_add(&t, strdup(headings[i]));

@@ -79,6 +79,10 @@ void out_u16(Out *o, uint16_t v) {
         out_basic(o, DBUS_TYPE_UINT16, &v, sizeof(v));
 }
 
+void out_u32(Out *o, uint32_t v) {
+        out_basic(o, DBUS_TYPE_UINT32, &v, sizeof(v));
+}
+
 void out_u64(Out *o, uint64_t v) {
         out_basic(o, DBUS_TYPE_UINT64, &v, sizeof(v));
 }
@@ -371,12 +375,17 @@ static void manager_last_error(Out *o, BusView *v, const void *obj) {
         out_str(o, v->plugin->last_error);
 }
 
+static void manager_restorations(Out *o, BusView *v, const void *obj) {
+        out_u32(o, plugin_restorations(v->plugin));
+}
+
 static const BusProperty manager_properties[] = {
         { "Version", "s", manager_version, false, false },
         { "NodeName", "s", manager_node_name, false, false },
         { "Datastore", "s", manager_datastore, false, false },
         { "State", "s", manager_state, true, true },
         { "LastError", "s", manager_last_error, true, true },
+        { "Restorations", "u", manager_restorations, true, true },
 };
 
 const BusInterface bus_manager_interface = {

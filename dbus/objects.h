@@ -50,6 +50,7 @@ void out_path(Out *o, const char *path);
 void out_bool(Out *o, bool b);
 void out_i32(Out *o, int32_t v);
 void out_u16(Out *o, uint16_t v);
+void out_u32(Out *o, uint32_t v);
 void out_u64(Out *o, uint64_t v);
 /* type: DBUS_TYPE_ARRAY (sig: the element's), _STRUCT, _DICT_ENTRY or
  * _VARIANT (sig: the value's). */

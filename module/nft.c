@@ -1,16 +1,23 @@
 /* libnftables backend; see nft.h. */
 #include "nft.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define BIG_TRANSACTION (256u * 1024)
 
 struct NftBackend {
         struct nft_ctx *ctx;
+        uint32_t portid; /* of ctx's netlink socket; 0 if unknown */
         Ruleset *committed;
         bool cold; /* a transaction moved the generation since the cache was read */
+        bool restore_flags; /* the next commit clears the table's flags */
 };
 
 /* A transaction that changes nothing but needs what our commands need in
@@ -22,15 +29,80 @@ struct NftBackend {
  * (none: a table set dormant is active again), as a full replace does. */
 #define WARM_SET "nd-types"
 #define WARM_ELEMENT "130"
-#define WARM_COMMANDS                                               \
-        "add table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " { }\n"      \
+/* Declares our table with no flags: an existing one loses any it was given. */
+#define TABLE_FLAGS_COMMAND "add table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " { }\n"
+#define WARM_COMMANDS       \
+        TABLE_FLAGS_COMMAND \
         "add element " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " " WARM_SET " { " WARM_ELEMENT " }\n"
 
-static struct nft_ctx *ctx_new(void) {
-        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+/* A NETLINK_NETFILTER socket not yet bound: how libnftables' own looks
+ * right after nft_ctx_new() (it binds on its first send). */
+static bool is_fresh_nft_socket(int fd) {
+        struct sockaddr_nl sa = {};
+        socklen_t len = sizeof(sa);
+        int v = 0;
+        socklen_t vlen = sizeof(v);
 
+        if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &vlen) < 0 || v != NETLINK_NETFILTER)
+                return false;
+        if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.nl_family != AF_NETLINK)
+                return false;
+        return sa.nl_pid == 0;
+}
+
+/* The fresh nftables sockets of this process (a few at most). */
+typedef struct FreshSockets {
+        int fds[8];
+        size_t n;
+} FreshSockets;
+
+static void find_fresh_sockets(FreshSockets *ret) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+
+        *ret = (FreshSockets) {};
+        while (d && (e = readdir(d)) && ret->n < ELEMENTSOF(ret->fds)) {
+                int fd = atoi(e->d_name);
+                if (e->d_name[0] != '.' && fd != dirfd(d) && is_fresh_nft_socket(fd))
+                        ret->fds[ret->n++] = fd;
+        }
+        if (d)
+                closedir(d);
+}
+
+static bool has_fd(const FreshSockets *s, int fd) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->fds[i] == fd)
+                        return true;
+        return false;
+}
+
+/* libnftables (1.0.6) opens its netlink socket without SOCK_CLOEXEC and
+ * does not say which fd it is: it is the fresh one that nft_ctx_new()
+ * opened. Marks it close-on-exec, and binds it now (the kernel picks its
+ * port id, as it would on the first send): the port id that names our
+ * transactions in nftables' notifications (nft-monitor.h) is then known
+ * before the first commit. */
+static struct nft_ctx *ctx_new(uint32_t *ret_portid) {
+        FreshSockets before, after;
+        struct nft_ctx *ctx;
+
+        find_fresh_sockets(&before);
+        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return NULL;
+        find_fresh_sockets(&after);
+        *ret_portid = 0;
+        for (size_t i = 0; i < after.n; i++) {
+                struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+                socklen_t len = sizeof(sa);
+                if (has_fd(&before, after.fds[i]))
+                        continue;
+                (void)fcntl(after.fds[i], F_SETFD, FD_CLOEXEC);
+                if (bind(after.fds[i], (struct sockaddr *)&sa, sizeof(sa)) >= 0 &&
+                    getsockname(after.fds[i], (struct sockaddr *)&sa, &len) >= 0)
+                        *ret_portid = sa.nl_pid;
+        }
         /* Errors come back as text in a buffer, not on our stderr. */
         nft_ctx_buffer_output(ctx);
         nft_ctx_buffer_error(ctx);
@@ -42,7 +114,7 @@ int nft_backend_new(NftBackend **ret) {
 
         if (!b)
                 return -ENOMEM;
-        b->ctx = ctx_new();
+        b->ctx = ctx_new(&b->portid);
         if (!b->ctx) {
                 free(b);
                 return -ENOMEM;
@@ -56,12 +128,14 @@ int nft_backend_new(NftBackend **ret) {
  * first, a reload) those few live objects pin megabytes of otherwise free
  * heap. A fresh context refills its cache compactly on the next command. */
 static void renew_ctx(NftBackend *b) {
-        struct nft_ctx *ctx = ctx_new();
+        uint32_t portid;
+        struct nft_ctx *ctx = ctx_new(&portid);
 
         if (!ctx)
                 return;
         nft_ctx_free(b->ctx);
         b->ctx = ctx;
+        b->portid = portid;
 }
 
 NftBackend *nft_backend_free(NftBackend *b) {
@@ -77,8 +151,16 @@ void nft_backend_reset(NftBackend *b) {
         b->committed = ruleset_free(b->committed);
 }
 
+void nft_backend_restore_flags(NftBackend *b) {
+        b->restore_flags = true;
+}
+
 const Ruleset *nft_backend_committed(const NftBackend *b) {
         return b->committed;
+}
+
+uint32_t nft_backend_portid(const NftBackend *b) {
+        return b->portid;
 }
 
 static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
@@ -97,9 +179,11 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         bool big, cmds_sent;
         int r;
 
-        if (b->committed)
+        if (b->committed) {
+                if (b->restore_flags)
+                        strbuf_append(&cmds, TABLE_FLAGS_COMMAND);
                 ruleset_commands_diff(b->committed, rs, &cmds);
-        else
+        } else
                 ruleset_commands_replace(rs, &cmds);
         if (!strbuf_ok(&cmds))
                 return -ENOMEM;
@@ -118,6 +202,7 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         }
         ruleset_free(b->committed);
         b->committed = rs;
+        b->restore_flags = false;
         if (big)
                 renew_ctx(b);
         return r == 0 && cmds_sent ? 1 : 0;

@@ -21,7 +21,14 @@ DEFINE_CLEANUP_FUNC(NftBackend, nft_backend_free)
 int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error);
 /* Forget what was committed, so the next commit replaces the table. */
 void nft_backend_reset(NftBackend *b);
+/* The next commit also clears the table's flags (someone set it dormant),
+ * and sends a transaction even if nothing else changed. */
+void nft_backend_restore_flags(NftBackend *b);
 const Ruleset *nft_backend_committed(const NftBackend *b);
+/* The netlink port id our transactions are committed through, which
+ * names them in nftables' notifications (nft-monitor.h); 0 if unknown.
+ * It changes when a big commit renews libnftables' context. */
+uint32_t nft_backend_portid(const NftBackend *b);
 /* libnftables (1.0.6, Debian 12) reads every chain, set and counter of
  * the network namespace before running any command that touches elements
  * or rules, and reads them again once a transaction has moved the

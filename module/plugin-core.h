@@ -8,6 +8,7 @@
 #include "hostendpoint/plugin.h"
 #include "datastore.h"
 #include "enforcer.h"
+#include "nft-monitor.h"
 #include "strmap.h"
 #include "tracker.h"
 
@@ -26,6 +27,7 @@ struct hep_plugin {
         Datastore *ds;
         Enforcer *enforcer;
         LinkTracker *tracker;
+        NftMonitor *monitor;   /* other programs' changes to our table */
         hep_timer *apply_timer;
         hep_timer *settle_timer; /* moves interfaces bound by address to the dispatch maps */
         hep_timer *warm_timer;   /* re-reads libnftables' cache after a commit (nft.h) */
@@ -72,6 +74,8 @@ void plugin_mark_dirty(hep_plugin *p);
 int plugin_apply_now(hep_plugin *p);
 /* Re-reads everything and re-commits in full (SIGHUP, the bus' Reload). */
 int plugin_reload(hep_plugin *p);
+/* How many times our table was restored after another program changed it. */
+unsigned plugin_restorations(const hep_plugin *p);
 
 /* Implemented by the D-Bus service. */
 int plugin_bus_start(hep_plugin *p);
