@@ -39,7 +39,7 @@ spec:
   ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
   egress: [{action: Allow}]
 EOF
-start_daemon --bus "$BUS"
+start_daemon --bus "$BUS" 9</dev/null # an fd a careless parent left open
 wait_for "[ \"\$(prop $BUS_ROOT Manager State 2>/dev/null)\" = running ]"
 MON="$T/monitor.txt"
 dbus-monitor --address "$BUS" "sender=$BUS_NAME" >"$MON" 2>&1 &
@@ -47,17 +47,18 @@ MONPID=$!
 CLEANUP_HOOKS=("kill $MONPID 2>/dev/null" "${CLEANUP_HOOKS[@]}")
 wait_for "[ -s '$MON' ]"
 
-# sockets_cloexec: every socket of the daemon is close-on-exec (libnftables
-# opens its own without SOCK_CLOEXEC).
-sockets_cloexec() {
+# fds_cloexec: every fd of the daemon but stdin, stdout and stderr is
+# close-on-exec: its own, libnftables' netlink socket (opened without
+# SOCK_CLOEXEC), and those it was started with (fd 9, below).
+fds_cloexec() {
         local fd flags
         for fd in /proc/"$DAEMON_PID"/fd/*; do
-                [[ $(readlink "$fd") == socket:* ]] || continue
+                [ "${fd##*/}" -gt 2 ] || continue
                 flags=$(awk '/^flags:/ { print $2 }' "/proc/$DAEMON_PID/fdinfo/${fd##*/}")
-                ((8#$flags & 8#2000000)) || { echo "fd ${fd##*/} is not close-on-exec" >&2; return 1; }
+                ((8#$flags & 8#2000000)) || { echo "fd ${fd##*/} ($(readlink "$fd")) is not close-on-exec" >&2; return 1; }
         done
 }
-expect_true sockets_cloexec "every socket of hostendpointd is close-on-exec"
+expect_true fds_cloexec "every fd of hostendpointd is close-on-exec, the one it inherited too"
 restorations() { prop "$BUS_ROOT" Manager Restorations; }
 # signalled N: a PropertiesChanged of the Manager said Restorations is N.
 signalled() { grep -a -A1 'string "Restorations"' "$MON" | grep -q "uint32 $1\$"; }
