@@ -111,7 +111,7 @@ static int fd_sync(FdWatch *f) {
         } else if (!f->host_watch)
                 r = host_watch_add(f->loop->host, f->fd, want, on_fd, f, &f->host_watch);
         else if (want != f->host_events)
-                r = f->loop->host->watch_update(f->loop->host->host_data, f->host_watch, want);
+                r = host_watch_update(f->loop->host, f->host_watch, want);
         f->host_events = want;
         return r;
 }

@@ -365,7 +365,7 @@ static void handle_get_managed_objects(BusService *s, DBusMessage *m) {
         counted = now_usec();
         bus_view_forget_counters(&s->view);
         send_and_unref(s, new_reply_or_oom(m, &o, reply));
-        host_log(s->p->host, 7, "D-Bus: GetManagedObjects answered in %llu us (%llu us building the reply)",
+        host_log(s->p->host, LOG_DEBUG, "D-Bus: GetManagedObjects answered in %llu us (%llu us building the reply)",
                  (unsigned long long)(now_usec() - start), (unsigned long long)(counted - start));
 }
 
@@ -527,7 +527,7 @@ static void sync_objects(BusService *s) {
         int r = bus_view_refresh(&s->view, s->p);
 
         if (r < 0) {
-                host_log(s->p->host, 3, "D-Bus: cannot take the current state: %s", strerror(-r));
+                host_log_errno(s->p->host, LOG_ERR, r, "D-Bus: cannot take the current state: %m");
                 return;
         }
         for (size_t i = 0; i < s->records.cap; i++)
@@ -563,7 +563,7 @@ static void sync_objects(BusService *s) {
         }
         bus_view_forget_counters(&s->view);
         if (r < 0)
-                host_log(s->p->host, 3, "D-Bus: cannot publish the current state: %s", strerror(-r));
+                host_log_errno(s->p->host, LOG_ERR, r, "D-Bus: cannot publish the current state: %m");
 }
 
 /* ---- WaitInterface ---- */
@@ -1114,11 +1114,11 @@ static void request_name(BusService *s) {
         r = dbus_bus_request_name(s->conn, BUS_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE, &e);
         if (r == DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER || r == DBUS_REQUEST_NAME_REPLY_ALREADY_OWNER) {
                 s->name_owned = true;
-                host_log(s->p->host, 6, "D-Bus: serving %s", BUS_NAME);
+                host_log(s->p->host, LOG_INFO, "D-Bus: serving %s", BUS_NAME);
         } else if (r == DBUS_REQUEST_NAME_REPLY_EXISTS)
-                host_log(s->p->host, 3, "D-Bus: %s is owned by another process; not serving it", BUS_NAME);
+                host_log(s->p->host, LOG_ERR, "D-Bus: %s is owned by another process; not serving it", BUS_NAME);
         else
-                host_log(s->p->host, 3, "D-Bus: cannot own %s: %s", BUS_NAME, e.message ? e.message : "refused");
+                host_log(s->p->host, LOG_ERR, "D-Bus: cannot own %s: %s", BUS_NAME, e.message ? e.message : "refused");
         dbus_error_free(&e);
 }
 
@@ -1161,7 +1161,7 @@ static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *user
 
         if (dbus_message_is_signal(m, DBUS_INTERFACE_LOCAL, "Disconnected")) {
                 /* Not here: we are inside this connection's dispatch. */
-                host_log(s->p->host, 4, "D-Bus: connection lost; enforcing goes on, reconnecting");
+                host_log(s->p->host, LOG_WARNING, "D-Bus: connection lost; enforcing goes on, reconnecting");
                 s->reconnect_usec = RECONNECT_MIN_USEC;
                 host_timer_rearm(s->p->host, s->reconnect_timer, 0);
                 /* A host that lent the connection wants to see it too. */
@@ -1177,7 +1177,7 @@ static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *user
         }
         if (dbus_message_is_signal(m, DBUS_INTERFACE_DBUS, "NameLost")) {
                 s->name_owned = false;
-                host_log(s->p->host, 4, "D-Bus: lost the name %s", BUS_NAME);
+                host_log(s->p->host, LOG_WARNING, "D-Bus: lost the name %s", BUS_NAME);
         }
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
@@ -1210,7 +1210,7 @@ static int attach(BusService *s, DBusConnection *c) {
         if (r >= 0 && !s->lent)
                 r = bus_loop_attach(s->p->host, c, &s->loop);
         if (r < 0)
-                host_log(s->p->host, 3, "D-Bus: cannot export %s: %s", BUS_ROOT_PATH, e.message ? e.message : strerror(-r));
+                host_log(s->p->host, LOG_ERR, "D-Bus: cannot export %s: %s", BUS_ROOT_PATH, e.message ? e.message : strerror(-r));
         dbus_error_free(&e);
         return r;
 }
@@ -1226,7 +1226,7 @@ static int connect_bus(BusService *s) {
         c = bus_open(bus, &e);
         if (!c) {
                 if (!s->off_logged)
-                        host_log(s->p->host, 4, "D-Bus is off: cannot connect to the %s bus (%s); enforcing without it, retrying in the background",
+                        host_log(s->p->host, LOG_WARNING, "D-Bus is off: cannot connect to the %s bus (%s); enforcing without it, retrying in the background",
                                  bus, e.message ? e.message : "unknown error");
                 s->off_logged = true;
                 dbus_error_free(&e);
@@ -1239,7 +1239,7 @@ static int connect_bus(BusService *s) {
                 return r;
         }
         if (s->off_logged)
-                host_log(s->p->host, 6, "D-Bus: connected to the %s bus", bus);
+                host_log(s->p->host, LOG_INFO, "D-Bus: connected to the %s bus", bus);
         s->off_logged = false;
         request_name(s);
         return 0;
@@ -1273,7 +1273,7 @@ int plugin_bus_start(hep_plugin *p) {
         int r;
 
         if (!p->host->dbus_connection && streq(bus, "none")) {
-                host_log(p->host, 6, "D-Bus is off (--bus none); enforcing without it");
+                host_log(p->host, LOG_INFO, "D-Bus is off (--bus none); enforcing without it");
                 return 0;
         }
         s = calloc(1, sizeof(BusService));
@@ -1342,7 +1342,7 @@ void plugin_notify(hep_plugin *p, PluginChange what) {
                 uint64_t start = now_usec();
                 sync_objects(s);
                 answer_waiters(s);
-                host_log(p->host, 7, "D-Bus: changes published in %llu us", (unsigned long long)(now_usec() - start));
+                host_log(p->host, LOG_DEBUG, "D-Bus: changes published in %llu us", (unsigned long long)(now_usec() - start));
         }
         if (s->view.plugin)
                 sync_manager(s);

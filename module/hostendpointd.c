@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -170,11 +171,11 @@ static void log_state(const Calc *c) {
                 const Endpoint *e = &c->endpoints[i];
                 if (e->state == ENDPOINT_REMOTE)
                         continue;
-                log_line(e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s' %s: %s", e->name,
+                log_line(e->state == ENDPOINT_ERROR ? LOG_WARNING : LOG_INFO, "HostEndpoint '%s' %s: %s", e->name,
                          endpoint_state_to_string(e->state), endpoint_reason(e) ? endpoint_reason(e) : "");
         }
         for (size_t i = 0; i < c->n_warnings; i++)
-                log_line(4, "%s", c->warnings[i]);
+                log_line(LOG_WARNING, "%s", c->warnings[i]);
 }
 
 static int run_oneshot(Datastore *ds, const char *nodename) {
@@ -187,37 +188,37 @@ static int run_oneshot(Datastore *ds, const char *nodename) {
 
         r = datastore_refresh(ds);
         if (r < 0) {
-                log_line(3, "Cannot read datastore '%s': %s", datastore_spec(ds), strerror(-r));
+                log_line(LOG_ERR, "Cannot read datastore '%s': %s", datastore_spec(ds), strerror(-r));
                 return r;
         }
         /* One shot has no earlier view of a broken file to keep in force,
          * so it commits nothing rather than enforce without that file. */
         datastore_problems(ds, &p, &n_p);
         for (size_t i = 0; i < n_p; i++)
-                log_line(3, "%s", p[i].message);
+                log_line(LOG_ERR, "%s", p[i].message);
         if (n_p > 0) {
-                log_line(3, "Not committing: %zu datastore file(s) cannot be used; previous rules left in place", n_p);
+                log_line(LOG_ERR, "Not committing: %zu datastore file(s) cannot be used; previous rules left in place", n_p);
                 return -EINVAL;
         }
         r = links_enumerate(&ifaces);
         if (r < 0) {
-                log_line(3, "Cannot list network interfaces: %s", strerror(-r));
+                log_line(LOG_ERR, "Cannot list network interfaces: %s", strerror(-r));
                 return r;
         }
         r = enforcer_new(ds, nodename, &e);
         if (r < 0) {
-                log_line(3, "Cannot open nftables: %s", strerror(-r));
+                log_line(LOG_ERR, "Cannot open nftables: %s", strerror(-r));
                 return r;
         }
         r = enforcer_apply(e, ifaces.v, ifaces.n, &err);
         if (r < 0) {
-                log_line(3, "Cannot commit the ruleset, previous rules left in place: %s",
+                log_line(LOG_ERR, "Cannot commit the ruleset, previous rules left in place: %s",
                          err ? err : strerror(-r));
                 return r;
         }
         log_state(enforcer_calc(e));
         const Ruleset *rs = nft_backend_committed(enforcer_backend(e));
-        log_line(6, "Committed table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps", ruleset_count_chains(rs),
+        log_line(LOG_INFO, "Committed table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps", ruleset_count_chains(rs),
                  ruleset_count_rules(rs), rs->n_sets);
         return 0;
 }
@@ -258,7 +259,7 @@ static void notify_systemd(const char *state) {
 }
 
 static void host_ready(void *host_data) {
-        log_line(6, "Ready: the first ruleset is committed");
+        log_line(LOG_INFO, "Ready: the first ruleset is committed");
         notify_systemd("READY=1\nSTATUS=Enforcing host endpoint policy");
 }
 
@@ -269,7 +270,7 @@ static void on_signal(void *userdata, int signo) {
                 d->ops->reload(d->plugin);
                 return;
         }
-        log_line(6, "Received %s, exiting; the rules stay in force", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        log_line(LOG_INFO, "Received %s, exiting; the rules stay in force", signo == SIGTERM ? "SIGTERM" : "SIGINT");
         loop_quit(d->loop);
 }
 
@@ -324,7 +325,7 @@ static int drop_privileges(const char *user) {
                 errno = 0;
                 pw = getpwnam(user);
                 if (!pw)
-                        log_line(4, "User '%s' does not exist (the package creates it); running as root, with only "
+                        log_line(LOG_WARNING, "User '%s' does not exist (the package creates it); running as root, with only "
                                     "CAP_NET_ADMIN",
                                  user);
         }
@@ -371,6 +372,8 @@ static void *load_plugin(const char *path, const hep_plugin_ops **ret_ops) {
         }
         entry = (hep_plugin_entry_fn)dlsym(dl, HEP_PLUGIN_ENTRY_SYMBOL);
         *ret_ops = entry ? entry(HEP_PLUGIN_ABI_VERSION) : NULL;
+        if (*ret_ops && (*ret_ops)->size < HEP_PLUGIN_OPS_SIZE_V1)
+                *ret_ops = NULL; /* we call every operation of version 1 */
         if (!*ret_ops) {
                 fprintf(stderr, "hostendpointd: '%s' is not a hostendpoint plugin for ABI version %d\n", tried,
                         HEP_PLUGIN_ABI_VERSION);
@@ -429,7 +432,7 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
                 .datastore = datastore,
                 .bus = bus,
         };
-        log_line(6, "Starting hostendpoint %s for node '%s' on %s", d.ops->version, nodename, datastore);
+        log_line(LOG_INFO, "Starting hostendpoint %s for node '%s' on %s", d.ops->version, nodename, datastore);
         r = d.ops->init(&d.host, &d.plugin);
         if (r < 0) {
                 fprintf(stderr, "hostendpointd: cannot start: %s\n", strerror(-r));

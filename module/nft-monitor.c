@@ -246,7 +246,7 @@ static void request(NftMonitor *m, bool full, uint64_t now) {
                         m->waiting = true;
                         return;
                 }
-                host_log(m->host, 3, "Cannot arm a timer: %s, restoring at once", strerror(-r));
+                host_log_errno(m->host, LOG_ERR, r, "Cannot arm a timer: %m, restoring at once");
                 m->delayed_usec = 0;
         }
         on_backoff_timer(m);
@@ -398,7 +398,7 @@ int nft_monitor_new(const hep_host *host, uint32_t own_portid, NftMonitorChanged
                 return r;
         r = set_filter(m, own_portid);
         if (r < 0)
-                host_log(host, 4, "Cannot filter our own nftables notifications: %s, reading them all", strerror(-r));
+                host_log_errno(host, LOG_WARNING, r, "Cannot filter our own nftables notifications: %m, reading them all");
         r = host_timer_add(host, UINT64_MAX, on_backoff_timer, m, &m->backoff_timer);
         if (r >= 0)
                 r = host_watch_add(host, m->fd, HEP_WATCH_IN, on_ready, m, &m->watch);
@@ -429,12 +429,12 @@ static void log_restored(NftMonitor *m, uint64_t now) {
                 snprintf(delayed, sizeof(delayed), " (held back %llu ms: the table keeps being changed)",
                          (unsigned long long)(m->delayed_usec / 1000));
         for (size_t i = 0; i < m->n_pending; i++) {
-                host_log(m->host, 4, "Table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " %s; restored in %.1f ms%s",
+                host_log(m->host, LOG_WARNING, "Table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " %s; restored in %.1f ms%s",
                          m->pending[i].what, (double)(now - m->pending[i].usec) / 1000.0, delayed);
                 free(m->pending[i].what);
         }
         if (m->n_more)
-                host_log(m->host, 4, "Table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME
+                host_log(m->host, LOG_WARNING, "Table " HEP_TABLE_FAMILY " " HEP_TABLE_NAME
                          " changed by other programs %u more times; restored%s", m->n_more, delayed);
         m->n_pending = 0;
         m->n_more = 0;
@@ -449,8 +449,7 @@ void nft_monitor_committed(NftMonitor *m, uint32_t own_portid) {
         m->armed = true;
         r = set_filter(m, own_portid);
         if (r < 0)
-                host_log(m->host, 4, "Cannot filter our own nftables notifications: %s, reading them all",
-                         strerror(-r));
+                host_log_errno(m->host, LOG_WARNING, r, "Cannot filter our own nftables notifications: %m, reading them all");
         if (!m->requested)
                 return;
         m->requested = false;

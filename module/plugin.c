@@ -50,7 +50,7 @@ static void logged_free(LoggedState *v, size_t n) {
 }
 
 static void log_withdrawn(hep_plugin *p, const LoggedState *l) {
-        host_log(p->host, 6, "HostEndpoint '%s' withdrawn: no longer a host endpoint of this node", l->name);
+        host_log(p->host, LOG_INFO, "HostEndpoint '%s' withdrawn: no longer a host endpoint of this node", l->name);
 }
 
 /* One line per endpoint whose state or reason changed: the decisions a
@@ -84,7 +84,7 @@ static void log_changes(hep_plugin *p, const Calc *c) {
                         *before = (LoggedState) {};
                         continue;
                 }
-                host_log(p->host, e->state == ENDPOINT_ERROR ? 4 : 6, "HostEndpoint '%s' %s: %s", e->name,
+                host_log(p->host, e->state == ENDPOINT_ERROR ? LOG_WARNING : LOG_INFO, "HostEndpoint '%s' %s: %s", e->name,
                          endpoint_state_to_string(e->state), reason);
                 next[n] = (LoggedState) { strdup(e->name), e->state, strdup(reason) };
                 if (next[n].name && next[n].reason)
@@ -108,7 +108,7 @@ static void log_warnings(hep_plugin *p, const Calc *c) {
                 for (size_t k = 0; k < p->n_warned; k++)
                         seen = seen || streq(p->warned[k], c->warnings[i]);
                 if (!seen)
-                        host_log(p->host, 4, "%s", c->warnings[i]);
+                        host_log(p->host, LOG_WARNING, "%s", c->warnings[i]);
         }
         for (size_t k = 0; k < p->n_warned; k++)
                 free(p->warned[k]);
@@ -145,7 +145,7 @@ static void log_problems(hep_plugin *p) {
                 for (size_t j = 0; j < p->n_problems; j++)
                         seen = seen || streq(p->problems[j], probs[i].message);
                 if (!seen)
-                        host_log(p->host, 3, "%s%s", probs[i].message,
+                        host_log(p->host, LOG_ERR, "%s%s", probs[i].message,
                                  probs[i].file ? ", keeping that file's previous resources" : "");
         }
         for (size_t j = 0; j < p->n_problems; j++)
@@ -180,7 +180,7 @@ static void arm(hep_plugin *p, hep_timer *t, uint64_t usec) {
         int r = host_timer_rearm(p->host, t, usec);
 
         if (r < 0)
-                host_log(p->host, 3, "Cannot arm a timer: %s", strerror(-r));
+                host_log_errno(p->host, LOG_ERR, r, "Cannot arm a timer: %m");
 }
 
 static void schedule(hep_plugin *p, uint64_t usec) {
@@ -218,8 +218,8 @@ static int apply_now(hep_plugin *p) {
                 p->datastore_dirty = false;
                 r = datastore_refresh(p->ds);
                 if (r < 0)
-                        host_log(p->host, 3, "Cannot read datastore '%s': %s, keeping the previous resources",
-                                 datastore_spec(p->ds), strerror(-r));
+                        host_log_errno(p->host, LOG_ERR, r, "Cannot read datastore '%s': %m, keeping the previous resources",
+                                 datastore_spec(p->ds));
                 log_problems(p);
                 trim = r > 0;
         }
@@ -229,7 +229,7 @@ static int apply_now(hep_plugin *p) {
                 if (asprintf(&p->commit_error, "Cannot commit the ruleset, previous rules left in place: %s",
                              err ? err : strerror(-r)) < 0)
                         p->commit_error = NULL;
-                host_log(p->host, 3, "%s (retrying in %llu ms)", p->commit_error ? p->commit_error : "commit failed",
+                host_log(p->host, LOG_ERR, "%s (retrying in %llu ms)", p->commit_error ? p->commit_error : "commit failed",
                          (unsigned long long)(p->retry_usec / 1000));
                 set_last_error(p, p->commit_error);
                 return r;
@@ -248,10 +248,10 @@ static int apply_now(hep_plugin *p) {
         EnforcerTimings t = enforcer_timings(p->enforcer);
         const Ruleset *committed = nft_backend_committed(enforcer_backend(p->enforcer));
         if (p->settling)
-                host_log(p->host, 7, "Settled %zu interfaces bound by address into the dispatch maps in %llu us",
+                host_log(p->host, LOG_DEBUG, "Settled %zu interfaces bound by address into the dispatch maps in %llu us",
                          unsettled, (unsigned long long)p->last_commit_usec);
         else
-                host_log(p->host, 7, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
+                host_log(p->host, LOG_DEBUG, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
                          (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
                          (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
         schedule_settling(p, committed->n_unsettled);
@@ -262,10 +262,10 @@ static int apply_now(hep_plugin *p) {
         /* A resource change is a decision a user cares about, even when no
          * endpoint changes state (a policy edited, added, removed). */
         if (trim && p->ready && t.sent)
-                host_log(p->host, 6, "Datastore changed: ruleset re-committed in %llu ms",
+                host_log(p->host, LOG_INFO, "Datastore changed: ruleset re-committed in %llu ms",
                          (unsigned long long)((p->last_commit_usec + 500) / 1000));
         else if (trim && p->ready)
-                host_log(p->host, 6, "Datastore changed: the rules in force stay as they are");
+                host_log(p->host, LOG_INFO, "Datastore changed: the rules in force stay as they are");
         if (p->commit_error) {
                 p->commit_error = mfree_ptr(p->commit_error);
                 set_last_error(p, p->shown_problem);
@@ -280,7 +280,7 @@ static int apply_now(hep_plugin *p) {
         if (!p->ready) {
                 p->ready = true;
                 const Ruleset *rs = nft_backend_committed(enforcer_backend(p->enforcer));
-                host_log(p->host, 6, "Enforcing table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps",
+                host_log(p->host, LOG_INFO, "Enforcing table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps",
                          ruleset_count_chains(rs), ruleset_count_rules(rs), rs->n_sets);
                 plugin_notify(p, PLUGIN_CHANGED_MANAGER);
                 if (p->host->ready)
@@ -322,7 +322,7 @@ static void on_trim_timer(void *userdata) {
         uint64_t start = now_usec();
 
         malloc_trim(0);
-        host_log(p->host, 7, "Quiet: free memory returned to the system in %llu us",
+        host_log(p->host, LOG_DEBUG, "Quiet: free memory returned to the system in %llu us",
                  (unsigned long long)(now_usec() - start));
 }
 
@@ -415,10 +415,18 @@ static void plugin_shutdown(hep_plugin *p) {
 }
 
 static int plugin_init(const hep_host *host, hep_plugin **ret) {
-        hep_plugin *p = calloc(1, sizeof(hep_plugin));
         _cleanup_free_ char *err = NULL;
+        hep_plugin *p;
         int r;
 
+        /* Every field of version 1 is read below. */
+        if (!host || host->size < HEP_HOST_SIZE_V1) {
+                if (host && HEP_HOST_HAS(host, log) && host->log)
+                        host->log(host->host_data, LOG_ERR, "hostendpoint: the host's hep_host is smaller than "
+                                                            "ABI version 1's; not starting");
+                return -EINVAL;
+        }
+        p = calloc(1, sizeof(hep_plugin));
         if (!p)
                 return -ENOMEM;
         p->host = host;
@@ -430,29 +438,28 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
         }
         r = datastore_open(host->datastore ? host->datastore : HEP_DEFAULT_DATASTORE, &p->ds, &err);
         if (r < 0) {
-                host_log(host, 3, "%s", err ? err : strerror(-r));
+                host_log(host, LOG_ERR, "%s", err ? err : strerror(-r));
                 plugin_shutdown(p);
                 return r;
         }
         r = enforcer_new(p->ds, p->nodename, &p->enforcer);
         if (r < 0)
-                host_log(host, 3, "Cannot open nftables: %s", strerror(-r));
+                host_log_errno(host, LOG_ERR, r, "Cannot open nftables: %m");
         if (r >= 0) {
                 r = nft_monitor_new(host, nft_backend_portid(enforcer_backend(p->enforcer)), on_table_changed, p,
                                     &p->monitor);
                 if (r < 0)
-                        host_log(host, 3, "Cannot watch nftables for changes to our table: %s", strerror(-r));
+                        host_log_errno(host, LOG_ERR, r, "Cannot watch nftables for changes to our table: %m");
         }
         if (r >= 0) {
                 r = link_tracker_new(host, !(host->flags & HEP_HOST_TRACKS_LINKS), on_links_changed, p, &p->tracker);
                 if (r < 0)
-                        host_log(host, 3, "Cannot watch network interfaces: %s", strerror(-r));
+                        host_log_errno(host, LOG_ERR, r, "Cannot watch network interfaces: %m");
         }
         if (r >= 0) {
                 r = datastore_attach(p->ds, host, on_datastore_changed, p);
                 if (r < 0)
-                        host_log(host, 3, "Cannot watch datastore directory '%s': %s", datastore_path(p->ds),
-                                 strerror(-r));
+                        host_log_errno(host, LOG_ERR, r, "Cannot watch datastore directory '%s': %m", datastore_path(p->ds));
         }
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, on_apply_timer, p, &p->apply_timer);
@@ -480,12 +487,12 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
 int plugin_reload(hep_plugin *p) {
         int r;
 
-        host_log(p->host, 6, "Reloading: re-reading the datastore and interfaces, re-committing in full");
+        host_log(p->host, LOG_INFO, "Reloading: re-reading the datastore and interfaces, re-committing in full");
         datastore_forget(p->ds);
         p->datastore_dirty = true;
         r = link_tracker_resync(p->tracker);
         if (r < 0)
-                host_log(p->host, 3, "Cannot re-read interfaces: %s", strerror(-r));
+                host_log_errno(p->host, LOG_ERR, r, "Cannot re-read interfaces: %m");
         /* A full replace also repairs anything changed behind our back. */
         nft_backend_reset(enforcer_backend(p->enforcer));
         plugin_mark_dirty(p);
@@ -493,17 +500,29 @@ int plugin_reload(hep_plugin *p) {
 }
 
 static void plugin_link_event(hep_plugin *p, const hep_link *l) {
-        int r = link_tracker_set_link(p->tracker, l->ifindex, l->name ? l->name : "", l->oper_up, l->removed);
+        int r;
+
+        if (l->size < HEP_LINK_SIZE_V1) {
+                host_log(p->host, LOG_ERR, "A hep_link smaller than ABI version 1's, ignoring it");
+                return;
+        }
+        r = link_tracker_set_link(p->tracker, l->ifindex, l->name ? l->name : "", l->oper_up, l->removed);
 
         if (r < 0)
-                host_log(p->host, 3, "Cannot record link %d: %s", l->ifindex, strerror(-r));
+                host_log_errno(p->host, LOG_ERR, r, "Cannot record link %d: %m", l->ifindex);
 }
 
 static void plugin_address_event(hep_plugin *p, const hep_address *a) {
-        int r = link_tracker_set_address(p->tracker, a->ifindex, a->family, a->address, a->removed);
+        int r;
+
+        if (a->size < HEP_ADDRESS_SIZE_V1) {
+                host_log(p->host, LOG_ERR, "A hep_address smaller than ABI version 1's, ignoring it");
+                return;
+        }
+        r = link_tracker_set_address(p->tracker, a->ifindex, a->family, a->address, a->removed);
 
         if (r < 0 && r != -ENOENT)
-                host_log(p->host, 3, "Cannot record an address of link %d: %s", a->ifindex, strerror(-r));
+                host_log_errno(p->host, LOG_ERR, r, "Cannot record an address of link %d: %m", a->ifindex);
 }
 
 static void plugin_sync_done(hep_plugin *p) {

@@ -139,7 +139,7 @@ static void notify(LinkTracker *t) {
         int r = t->sock ? rebuild_from_caches(t) : rebuild_from_fed(t);
 
         if (r < 0) {
-                host_log(t->host, 3, "Cannot rebuild the interface list: %s", strerror(-r));
+                host_log_errno(t->host, LOG_ERR, r, "Cannot rebuild the interface list: %m");
                 return;
         }
         t->dirty = false;
@@ -169,10 +169,10 @@ static void on_data_ready(void *userdata, int fd, uint32_t events) {
         if (r < 0) {
                 /* Lost events (the socket overflowed: libnl reports ENOBUFS
                  * as out-of-memory) or a broken message: read it all again. */
-                host_log(t->host, 4, "Interface events were lost (%s), re-reading all interfaces", nl_geterror(r));
+                host_log(t->host, LOG_WARNING, "Interface events were lost (%s), re-reading all interfaces", nl_geterror(r));
                 r = link_tracker_resync(t);
                 if (r < 0)
-                        host_log(t->host, 3, "Cannot re-read interfaces: %s", strerror(-r));
+                        host_log_errno(t->host, LOG_ERR, r, "Cannot re-read interfaces: %m");
                 return;
         }
         if (t->dirty)
@@ -184,7 +184,7 @@ static void on_resync_timer(void *userdata) {
         int r = link_tracker_resync(t);
 
         if (r < 0)
-                host_log(t->host, 3, "Periodic interface re-read failed: %s", strerror(-r));
+                host_log_errno(t->host, LOG_ERR, r, "Periodic interface re-read failed: %m");
         host_timer_rearm(t->host, t->resync_timer, LINK_TRACKER_RESYNC_USEC);
 }
 

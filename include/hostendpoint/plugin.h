@@ -6,15 +6,26 @@
  *
  * The host lends the plugin its main loop (fd watches and timers), a
  * logger, the node name and, optionally, a D-Bus connection. The plugin
- * never blocks, never exits the process and never runs a loop of its own:
- * every I/O source is an fd the host watches and a callback it calls.
+ * never exits the process and never runs a loop of its own: every I/O
+ * source is an fd the host watches and a callback it calls. It never waits
+ * on the network, on another process or on a lock. What it does on the
+ * loop thread that may take time is local file I/O and nftables
+ * transactions: re-reading the datastore files that changed (at most
+ * 16 MiB each), a full ruleset commit (the first, after a reload or a
+ * foreign change: about 0.6 s for 15,000 rules, milliseconds for a few
+ * hundred; later commits send only what changed), and, for a D-Bus Apply
+ * or Delete on a directory datastore, writing one file and fsync()ing it
+ * and its directory (milliseconds on a local disk).
  *
  * A host that already tracks network interfaces may push link and address
  * events (link_event, address_event) and set HEP_HOST_TRACKS_LINKS; the
  * plugin then opens no netlink socket of its own.
  *
  * All strings are UTF-8 and owned by the caller; the plugin copies what it
- * keeps. Structures carry their size, so both sides can grow them. */
+ * keeps. Structures carry their size, so both sides can grow them: a field
+ * added after ABI version 1 is read only if HEP_HAS() says the other side
+ * knows it; the plugin refuses a hep_host, hep_link or hep_address
+ * smaller than version 1's. */
 #pragma once
 
 #include <stdbool.h>
@@ -28,6 +39,11 @@ extern "C" {
 #define HEP_PLUGIN_ABI_VERSION 1
 #define HEP_PLUGIN_ENTRY_SYMBOL "hep_plugin_entry"
 
+/* Does *s (a structure below, whose first member is its size as its
+ * sender knows it) have field? */
+#define HEP_HAS(s, type, field) ((s)->size >= offsetof(type, field) + sizeof(((type *)0)->field))
+#define HEP_HOST_HAS(host, field) HEP_HAS(host, hep_host, field)
+
 /* Events an fd is watched for (as poll/epoll: readable, writable). */
 enum {
         HEP_WATCH_IN = 1u << 0,
@@ -36,7 +52,8 @@ enum {
         HEP_WATCH_HUP = 1u << 3, /* reported even when not asked for */
 };
 
-/* Log priorities are syslog's (3 error, 4 warning, 5 notice, 6 info, 7 debug). */
+/* Log priorities are <syslog.h>'s: LOG_ERR (3), LOG_WARNING (4),
+ * LOG_NOTICE (5), LOG_INFO (6) and LOG_DEBUG (7). */
 
 typedef struct hep_watch hep_watch; /* host-defined */
 typedef struct hep_timer hep_timer; /* host-defined */
@@ -119,6 +136,13 @@ typedef struct hep_plugin_ops {
         void (*address_event)(hep_plugin *p, const hep_address *address);
         void (*sync_done)(hep_plugin *p);
 } hep_plugin_ops;
+
+/* What version 1 of each structure holds: the smallest size either side
+ * accepts. */
+#define HEP_HOST_SIZE_V1 (offsetof(hep_host, dbus_connection) + sizeof(void *))
+#define HEP_LINK_SIZE_V1 (offsetof(hep_link, removed) + sizeof(bool))
+#define HEP_ADDRESS_SIZE_V1 (offsetof(hep_address, removed) + sizeof(bool))
+#define HEP_PLUGIN_OPS_SIZE_V1 (offsetof(hep_plugin_ops, sync_done) + sizeof(void (*)(void)))
 
 typedef const hep_plugin_ops *(*hep_plugin_entry_fn)(uint32_t host_abi_version);
 
