@@ -2,8 +2,8 @@
 /* Fuzz target: the D-Bus Apply method's document, read and checked as the
  * service does (resources_parse_checked), then written into a fresh
  * directory datastore: applied, applied again (updates), listed, deleted.
- * Whatever the names and namespaces, nothing is written outside the
- * datastore directory, and what was applied can be found and deleted. */
+ * Whatever the names and namespaces, files are written only right in the
+ * datastore directory, and what was applied can be found again. */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,11 +35,21 @@ typedef struct EscapeCheck {
         size_t store_len;
 } EscapeCheck;
 
-/* Only the store and the directories above it may exist under the root. */
+/* A write creates files right in the datastore directory, named from
+ * validated names with no separator in them (issue 10, item 12). So under
+ * the root there may be only the directories down to the store, the
+ * store's own files and its (empty) subdirectories: anything else was
+ * written through a name with a '/' in it, outside the store or into a
+ * subdirectory that may hold someone's hand-written files. */
 static void check_inside(const char *path, void *userdata) {
         const EscapeCheck *c = userdata;
+        const char *rest = path + c->store_len;
 
-        if (strncmp(path, c->store, c->store_len) == 0 && (path[c->store_len] == '/' || !path[c->store_len]))
+        if (strncmp(path, c->store, c->store_len) == 0 && *rest == '/') {
+                FUZZ_ASSERT(!strchr(rest + 1, '/'), "a write went into a subdirectory of the datastore: %s", path);
+                return;
+        }
+        if (strncmp(path, c->store, c->store_len) == 0 && !*rest)
                 return;
         if (strncmp(c->store, path, strlen(path)) == 0 && c->store[strlen(path)] == '/')
                 return;

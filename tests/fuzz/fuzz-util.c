@@ -16,6 +16,11 @@ static void remove_root(void) {
                 fuzz_remove_tree(root);
 }
 
+void fuzz_abort(void) {
+        remove_root();
+        abort();
+}
+
 const char *fuzz_tmpdir(const char *name) {
         const char *tmp = getenv("TMPDIR");
 

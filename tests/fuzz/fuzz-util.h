@@ -12,9 +12,13 @@
                 if (!(e)) {                                     \
                         fprintf(stderr, __VA_ARGS__);           \
                         fputc('\n', stderr);                    \
-                        abort();                                \
+                        fuzz_abort();                           \
                 }                                               \
         } while (0)
+
+/* Removes the temporary directory (the input reproduces what it held),
+ * then aborts, for libFuzzer to keep the input. */
+__attribute__((noreturn)) void fuzz_abort(void);
 
 /* $TMPDIR/hep-fuzz-NAME-XXXXXX, made on the first call; aborts if it
  * cannot be. */
