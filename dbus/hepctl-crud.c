@@ -2,7 +2,6 @@
  * its exact messages (calicoctl/commands/{create,apply,replace,delete,
  * validate,patch}.go in Calico v3.32). Errors per resource do not stop the
  * others; exit status is 1 if anything failed. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,121 +11,6 @@
 #include "hepctl.h"
 #include "parse.h"
 #include "strbuf.h"
-
-typedef struct CrudOptions {
-        const char *file;
-        const char *ns;
-        bool recursive;
-        bool skip_empty;
-        bool skip_exists;
-        bool skip_not_exists;
-        const char *patch;
-} CrudOptions;
-
-enum {
-        OPT_SKIP_EMPTY = 0x100,
-        OPT_SKIP_EXISTS,
-        OPT_SKIP_NOT_EXISTS,
-        OPT_IGNORED,
-        OPT_DATASTORE,
-};
-
-static void crud_usage(const char *cmd, FILE *f) {
-        if (streq(cmd, "delete"))
-                fprintf(f,
-                        "Usage:\n"
-                        "  hepctl delete ( (<KIND> [<NAME>...]) | --filename=<FILE>) [--recursive] [--skip-empty]\n"
-                        "                [--skip-not-exists] [--namespace=<NS>] [--datastore=<DS>]\n");
-        else if (streq(cmd, "patch"))
-                fprintf(f,
-                        "Usage:\n"
-                        "  hepctl patch <KIND> <NAME> --patch=<PATCH> [--type=<TYPE>] [--namespace=<NS>] [--datastore=<DS>]\n"
-                        "\n"
-                        "  -p --patch=<PATCH>   JSON (or YAML) to merge into the resource; null removes a field.\n");
-        else
-                fprintf(f,
-                        "Usage:\n"
-                        "  hepctl %s --filename=<FILE> [--recursive] [--skip-empty]%s [--datastore=<DS>]\n",
-                        cmd, streq(cmd, "create") ? " [--skip-exists]" : "");
-        fprintf(f,
-                "\n"
-                "Options:\n"
-                "  -f --filename=<FILE>  File or directory of YAML/JSON resources; '-' for stdin.\n"
-                "  -R --recursive        Descend into subdirectories of a --filename directory.\n"
-                "     --skip-empty       No resources in the input is not an error.\n"
-                "  -n --namespace=<NS>   Namespace for NetworkPolicy (default 'default').\n"
-                "  -d --datastore=<DS>   Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
-}
-
-static int parse_crud_options(const char *cmd, int argc, char **argv, HepctlOptions *o, CrudOptions *c,
-                              int *ret_optind) {
-        static const struct option longopts[] = {
-                { "filename", required_argument, NULL, 'f' },
-                { "recursive", no_argument, NULL, 'R' },
-                { "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
-                { "skip-exists", no_argument, NULL, OPT_SKIP_EXISTS },
-                { "skip-not-exists", no_argument, NULL, 's' },
-                { "namespace", required_argument, NULL, 'n' },
-                { "patch", required_argument, NULL, 'p' },
-                { "type", required_argument, NULL, 't' },
-                { "config", required_argument, NULL, 'c' },
-                { "datastore", required_argument, NULL, 'd' },
-                { "context", required_argument, NULL, OPT_IGNORED },
-                { "allow-version-mismatch", no_argument, NULL, OPT_IGNORED },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        int ch;
-
-        optind = 1;
-        while ((ch = getopt_long(argc, argv, "f:Rsn:p:t:c:d:h", longopts, NULL)) >= 0) {
-                switch (ch) {
-                case 'f':
-                        c->file = optarg;
-                        break;
-                case 'R':
-                        c->recursive = true;
-                        break;
-                case OPT_SKIP_EMPTY:
-                        c->skip_empty = true;
-                        break;
-                case OPT_SKIP_EXISTS:
-                        if (!streq(cmd, "create"))
-                                goto bad;
-                        c->skip_exists = true;
-                        break;
-                case 's':
-                        if (!streq(cmd, "delete"))
-                                goto bad;
-                        c->skip_not_exists = true;
-                        break;
-                case 'n':
-                        c->ns = optarg;
-                        break;
-                case 'p':
-                        c->patch = optarg;
-                        break;
-                case 't':
-                case OPT_IGNORED:
-                        break;
-                case 'c':
-                        o->config = optarg;
-                        break;
-                case 'd':
-                        o->datastore = optarg;
-                        break;
-                case 'h':
-                        crud_usage(cmd, stdout);
-                        exit(HEPCTL_OK);
-                default:
-                bad:
-                        crud_usage(cmd, stderr);
-                        return -EINVAL;
-                }
-        }
-        *ret_optind = optind;
-        return 0;
-}
 
 /* The kind named in messages: the one kind of all inputs, or NULL. */
 static const char *single_kind(const ResourceList *l) {
@@ -216,12 +100,7 @@ static int print_summary(const char *verb, const char *past, const ResourceList 
         return HEPCTL_FAIL;
 }
 
-static int load_or_report_empty(const CrudOptions *c, ResourceList *l, int *ret_exit) {
-        if (!c->file) {
-                hepctl_error("--filename is required");
-                *ret_exit = HEPCTL_FAIL;
-                return -EINVAL;
-        }
+static int load_or_report_empty(const HepctlArgs *c, ResourceList *l, int *ret_exit) {
         if (hepctl_load_input(c->file, c->recursive, l) < 0) {
                 *ret_exit = HEPCTL_FAIL;
                 return -EINVAL;
@@ -239,29 +118,24 @@ static int load_or_report_empty(const CrudOptions *c, ResourceList *l, int *ret_
         return 0;
 }
 
-static int run_write(const HepctlOptions *go, int argc, char **argv, const char *verb, const char *past,
-                     ClientAction action) {
+static int run_write(const HepctlArgs *c, const char *verb, const char *past, ClientAction action) {
         _cleanup_(resource_list_done) ResourceList l = RESOURCE_LIST_INIT;
         _cleanup_(datastore_freep) Datastore *ds = NULL;
-        HepctlOptions o = *go;
-        CrudOptions c = {};
         Results res = {};
-        int idx, code;
+        int code;
 
-        if (parse_crud_options(verb, argc, argv, &o, &c, &idx) < 0)
-                return HEPCTL_FAIL;
-        if (load_or_report_empty(&c, &l, &code) < 0)
+        if (load_or_report_empty(c, &l, &code) < 0)
                 return code;
-        if (hepctl_open_datastore(&o, &ds) < 0)
+        if (hepctl_open_datastore(&c->global, &ds) < 0)
                 return HEPCTL_FAIL;
 
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_free_ char *err = NULL;
-                int r = apply_cli_namespace(l.v[i], c.ns, &err);
+                int r = apply_cli_namespace(l.v[i], c->ns, &err);
 
                 if (r >= 0)
                         r = client_execute(ds, action, l.v[i], NULL, &err);
-                if (r == -EEXIST && c.skip_exists)
+                if (r == -EEXIST && c->skip_exists)
                         r = 0;
                 if (r >= 0) {
                         warn_network_policy(l.v[i]);
@@ -281,28 +155,24 @@ static int run_write(const HepctlOptions *go, int argc, char **argv, const char 
         return code;
 }
 
-int hepctl_create(const HepctlOptions *o, int argc, char **argv) {
-        return run_write(o, argc, argv, "create", "created", CLIENT_CREATE);
+int hepctl_create(const HepctlArgs *a) {
+        return run_write(a, "create", "created", CLIENT_CREATE);
 }
 
-int hepctl_apply(const HepctlOptions *o, int argc, char **argv) {
-        return run_write(o, argc, argv, "apply", "applied", CLIENT_APPLY);
+int hepctl_apply(const HepctlArgs *a) {
+        return run_write(a, "apply", "applied", CLIENT_APPLY);
 }
 
-int hepctl_replace(const HepctlOptions *o, int argc, char **argv) {
-        return run_write(o, argc, argv, "replace", "replaced", CLIENT_REPLACE);
+int hepctl_replace(const HepctlArgs *a) {
+        return run_write(a, "replace", "replaced", CLIENT_REPLACE);
 }
 
-int hepctl_validate(const HepctlOptions *go, int argc, char **argv) {
+int hepctl_validate(const HepctlArgs *a) {
         _cleanup_(resource_list_done) ResourceList l = RESOURCE_LIST_INIT;
-        HepctlOptions o = *go;
-        CrudOptions c = {};
         Results res = {};
-        int idx, code;
+        int code;
 
-        if (parse_crud_options("validate", argc, argv, &o, &c, &idx) < 0)
-                return HEPCTL_FAIL;
-        if (load_or_report_empty(&c, &l, &code) < 0)
+        if (load_or_report_empty(a, &l, &code) < 0)
                 return code;
         /* Offline, like calicoctl validate: defaults and the validator,
          * without a datastore. */
@@ -325,38 +195,20 @@ int hepctl_validate(const HepctlOptions *go, int argc, char **argv) {
 }
 
 /* delete KIND NAME... or delete -f FILE. Each failure is its own line. */
-int hepctl_delete(const HepctlOptions *go, int argc, char **argv) {
+int hepctl_delete(const HepctlArgs *c) {
         _cleanup_(resource_list_done) ResourceList l = RESOURCE_LIST_INIT;
         _cleanup_(datastore_freep) Datastore *ds = NULL;
-        HepctlOptions o = *go;
-        CrudOptions c = {};
         StrBuf failures = STRBUF_INIT;
-        const KindInfo *k = NULL;
+        const KindInfo *k = c->kind;
         size_t handled = 0;
-        int idx, code;
+        int code;
 
-        if (parse_crud_options("delete", argc, argv, &o, &c, &idx) < 0)
-                return HEPCTL_FAIL;
-        if (!c.file) {
-                if (idx >= argc) {
-                        crud_usage("delete", stderr);
-                        return HEPCTL_FAIL;
-                }
-                k = kind_from_alias(argv[idx]);
-                if (!k) {
-                        hepctl_error("resource type '%s' is not supported", argv[idx]);
-                        return HEPCTL_FAIL;
-                }
-                if (c.ns && !k->namespaced) {
-                        hepctl_error("%s is not namespaced", k->name);
-                        return HEPCTL_FAIL;
-                }
-        } else if (load_or_report_empty(&c, &l, &code) < 0)
+        if (!k && load_or_report_empty(c, &l, &code) < 0)
                 return code;
-        if (hepctl_open_datastore(&o, &ds) < 0)
+        if (hepctl_open_datastore(&c->global, &ds) < 0)
                 return HEPCTL_FAIL;
 
-        size_t total = k ? (size_t)(argc - idx - 1) : l.n;
+        size_t total = k ? c->n_names : l.n;
         for (size_t i = 0; i < total; i++) {
                 _cleanup_free_ char *err = NULL;
                 const char *kind_name;
@@ -364,14 +216,14 @@ int hepctl_delete(const HepctlOptions *go, int argc, char **argv) {
 
                 if (k) {
                         kind_name = k->name;
-                        r = client_delete_by_name(ds, k->kind, c.ns, argv[idx + 1 + i], NULL, &err);
+                        r = client_delete_by_name(ds, k->kind, c->ns, c->names[i], NULL, &err);
                 } else {
                         kind_name = kind_info(l.v[i]->kind)->name;
-                        r = apply_cli_namespace(l.v[i], c.ns, &err);
+                        r = apply_cli_namespace(l.v[i], c->ns, &err);
                         if (r >= 0)
                                 r = client_execute(ds, CLIENT_DELETE, l.v[i], NULL, &err);
                 }
-                if (r == -ENOENT && c.skip_not_exists)
+                if (r == -ENOENT && c->skip_not_exists)
                         r = 0;
                 if (r >= 0)
                         handled++;
@@ -418,32 +270,19 @@ static int merge_patch(Node *target, const Node *patch) {
         return 0;
 }
 
-int hepctl_patch(const HepctlOptions *go, int argc, char **argv) {
+int hepctl_patch(const HepctlArgs *c) {
         _cleanup_(datastore_freep) Datastore *ds = NULL;
         _cleanup_(resource_freep) Resource *cur = NULL, *patched = NULL;
         _cleanup_(node_freep) Node *tree = NULL;
         _cleanup_(document_list_done) DocumentList docs = DOCUMENT_LIST_INIT;
         _cleanup_free_ char *err = NULL, *msg = NULL;
         ParseError e = PARSE_ERROR_INIT;
-        HepctlOptions o = *go;
-        CrudOptions c = {};
-        const KindInfo *k;
-        int idx, r;
+        const KindInfo *k = c->kind;
+        int r;
 
-        if (parse_crud_options("patch", argc, argv, &o, &c, &idx) < 0)
+        if (hepctl_open_datastore(&c->global, &ds) < 0)
                 return HEPCTL_FAIL;
-        if (argc - idx != 2 || !c.patch) {
-                crud_usage("patch", stderr);
-                return HEPCTL_FAIL;
-        }
-        k = kind_from_alias(argv[idx]);
-        if (!k) {
-                hepctl_error("resource type '%s' is not supported", argv[idx]);
-                return HEPCTL_FAIL;
-        }
-        if (hepctl_open_datastore(&o, &ds) < 0)
-                return HEPCTL_FAIL;
-        r = parse_documents("--patch", c.patch, strlen(c.patch), &docs, &e);
+        r = parse_documents("--patch", c->patch, strlen(c->patch), &docs, &e);
         if (r >= 0 && (docs.n != 1 || docs.docs[0].root->type != NODE_MAP))
                 r = parse_error_set(&e, "--patch", 1, 1, NULL, "the patch must be one JSON object");
         if (r < 0) {
@@ -452,7 +291,7 @@ int hepctl_patch(const HepctlOptions *go, int argc, char **argv) {
                 hepctl_error("hit error: performing strategic merge patch: %s", msg ? msg : strerror(-r));
                 return HEPCTL_FAIL;
         }
-        r = client_get(ds, k->kind, c.ns, argv[idx + 1], &cur, &err);
+        r = client_get(ds, k->kind, c->ns, c->names[0], &cur, &err);
         if (r < 0) {
                 hepctl_error("hit error: %s", err ? err : strerror(-r));
                 return HEPCTL_FAIL;

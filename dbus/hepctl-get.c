@@ -3,7 +3,6 @@
  * selector picks. A HostEndpoint is matched on its own labels and those
  * its profiles apply (labelsToApply), the endpoint's own winning, exactly
  * as Felix decides which policies select it. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,28 +13,6 @@
 #include "intern.h"
 #include "selector.h"
 #include "strbuf.h"
-
-typedef enum OutputFormat {
-        OUTPUT_PS,
-        OUTPUT_WIDE,
-        OUTPUT_CUSTOM,
-        OUTPUT_YAML,
-        OUTPUT_JSON,
-        _OUTPUT_MAX,
-        _OUTPUT_INVALID = -EINVAL,
-} OutputFormat;
-
-typedef struct GetOptions {
-        const char *file;
-        bool recursive;
-        const char *ns;
-        bool all_namespaces;
-        bool export;
-        const char *selector;
-        OutputFormat format;
-        char **columns; /* custom-columns */
-        size_t n_columns;
-} GetOptions;
 
 /* ---- columns ---- */
 
@@ -131,7 +108,7 @@ static size_t strv_length(const char *const *v) {
 }
 
 /* The headings for this kind and format; custom ones are checked. */
-static int headings_for(const KindInfo *k, const GetOptions *g, const char ***ret, size_t *ret_n) {
+static int headings_for(const KindInfo *k, const HepctlArgs *g, const char ***ret, size_t *ret_n) {
         const KindColumns *kc = &kind_columns[k->kind];
         static const char *with_ns[8];
 
@@ -287,137 +264,9 @@ static void print_structured_items(const ResourceList *l, OutputFormat f) {
         node_free(n);
 }
 
-/* ---- options ---- */
-
-static void get_usage(FILE *f) {
-        fprintf(f,
-                "Usage:\n"
-                "  hepctl get ( (<KIND> [<NAME>...]) | --filename=<FILE>) [--output=<FORMAT>] [--selector=<SEL>]\n"
-                "             [--namespace=<NS>] [--all-namespaces] [--export] [--datastore=<DS>]\n"
-                "\n"
-                "Options:\n"
-                "  -o --output=<FORMAT>    ps (default), wide, custom-columns=COL,..., yaml, json.\n"
-                "  -l --selector=<SEL>     Only resources whose labels the Calico selector selects; for\n"
-                "                          host endpoints, their own labels plus their profiles' labelsToApply.\n"
-                "  -f --filename=<FILE>    Get the resources named in a file.\n"
-                "  -n --namespace=<NS>     Namespace of NetworkPolicy (default 'default').\n"
-                "  -A --all-namespaces     NetworkPolicy in every namespace.\n"
-                "     --export             Leave out uid, resourceVersion, creationTimestamp, namespace.\n"
-                "  -d --datastore=<DS>     Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
-}
-
-static int parse_output(const char *s, GetOptions *g) {
-        if (streq(s, "ps"))
-                g->format = OUTPUT_PS;
-        else if (streq(s, "wide"))
-                g->format = OUTPUT_WIDE;
-        else if (streq(s, "yaml") || streq(s, "yml"))
-                g->format = OUTPUT_YAML;
-        else if (streq(s, "json"))
-                g->format = OUTPUT_JSON;
-        else if (strncmp(s, "custom-columns=", 15) == 0) {
-                _cleanup_free_ char *copy = strdup(s + 15);
-                char *save = NULL;
-                if (!copy)
-                        return -ENOMEM;
-                g->format = OUTPUT_CUSTOM;
-                for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                        char **v = realloc(g->columns, (g->n_columns + 1) * sizeof(char *));
-                        if (!v)
-                                return -ENOMEM;
-                        g->columns = v;
-                        g->columns[g->n_columns] = strdup(t);
-                        if (!g->columns[g->n_columns])
-                                return -ENOMEM;
-                        g->n_columns++;
-                }
-                if (g->n_columns == 0) {
-                        hepctl_error("need to specify at least one column");
-                        return -EINVAL;
-                }
-        } else {
-                hepctl_error("unrecognized output format '%s'", s);
-                return -EINVAL;
-        }
-        return 0;
-}
-
-static int parse_get_options(int argc, char **argv, HepctlOptions *o, GetOptions *g, int *ret_optind) {
-        static const struct option longopts[] = {
-                { "filename", required_argument, NULL, 'f' },
-                { "recursive", no_argument, NULL, 'R' },
-                { "output", required_argument, NULL, 'o' },
-                { "selector", required_argument, NULL, 'l' },
-                { "namespace", required_argument, NULL, 'n' },
-                { "all-namespaces", no_argument, NULL, 'A' },
-                { "export", no_argument, NULL, 'e' },
-                { "config", required_argument, NULL, 'c' },
-                { "datastore", required_argument, NULL, 'd' },
-                { "context", required_argument, NULL, 'x' },
-                { "allow-version-mismatch", no_argument, NULL, 'x' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        int ch;
-
-        optind = 1;
-        while ((ch = getopt_long(argc, argv, "f:Ro:l:n:Ac:d:h", longopts, NULL)) >= 0) {
-                switch (ch) {
-                case 'f':
-                        g->file = optarg;
-                        break;
-                case 'R':
-                        g->recursive = true;
-                        break;
-                case 'o':
-                        if (parse_output(optarg, g) < 0)
-                                return -EINVAL;
-                        break;
-                case 'l':
-                        g->selector = optarg;
-                        break;
-                case 'n':
-                        g->ns = optarg;
-                        break;
-                case 'A':
-                        g->all_namespaces = true;
-                        break;
-                case 'e':
-                        g->export = true;
-                        break;
-                case 'c':
-                        o->config = optarg;
-                        break;
-                case 'd':
-                        o->datastore = optarg;
-                        break;
-                case 'x':
-                        break;
-                case 'h':
-                        get_usage(stdout);
-                        exit(HEPCTL_OK);
-                default:
-                        get_usage(stderr);
-                        return -EINVAL;
-                }
-        }
-        if (g->ns && g->all_namespaces) {
-                hepctl_error("cannot use both --namespace and --all-namespaces flags at the same time");
-                return -EINVAL;
-        }
-        *ret_optind = optind;
-        return 0;
-}
-
-static void get_options_done(GetOptions *g) {
-        for (size_t i = 0; i < g->n_columns; i++)
-                free(g->columns[i]);
-        free(g->columns);
-}
-
 /* ---- the command ---- */
 
-static int print_results(const KindInfo *k, ResourceList *l, bool listing, const GetOptions *g) {
+static int print_results(const KindInfo *k, ResourceList *l, bool listing, const HepctlArgs *g) {
         const char **h;
         size_t n_h;
 
@@ -454,66 +303,39 @@ static int print_results(const KindInfo *k, ResourceList *l, bool listing, const
         return -EINVAL;
 }
 
-int hepctl_get(const HepctlOptions *go, int argc, char **argv) {
+int hepctl_get(const HepctlArgs *g) {
         _cleanup_(resource_list_done) ResourceList l = RESOURCE_LIST_INIT, wanted = RESOURCE_LIST_INIT;
         _cleanup_(datastore_freep) Datastore *ds = NULL;
-        HepctlOptions o = *go;
-        GetOptions g = { .format = OUTPUT_PS };
         StrBuf errors = STRBUF_INIT;
-        const KindInfo *k = NULL;
+        const KindInfo *k = g->kind;
         bool listing;
-        int idx, r, code = HEPCTL_OK;
+        int r, code = HEPCTL_OK;
 
-        if (parse_get_options(argc, argv, &o, &g, &idx) < 0) {
-                get_options_done(&g);
+        if (g->file && hepctl_load_input(g->file, g->recursive, &wanted) < 0)
                 return HEPCTL_FAIL;
-        }
-        if (!g.file) {
-                if (idx >= argc) {
-                        get_usage(stderr);
-                        get_options_done(&g);
-                        return HEPCTL_FAIL;
-                }
-                k = kind_from_alias(argv[idx]);
-                if (!k) {
-                        hepctl_error("failed to get resources: resource type '%s' is not supported", argv[idx]);
-                        get_options_done(&g);
-                        return HEPCTL_FAIL;
-                }
-                if ((g.ns || g.all_namespaces) && !k->namespaced) {
-                        hepctl_error("%s is not namespaced", k->name);
-                        get_options_done(&g);
-                        return HEPCTL_FAIL;
-                }
-        } else if (hepctl_load_input(g.file, g.recursive, &wanted) < 0) {
-                get_options_done(&g);
+        if (hepctl_open_datastore(&g->global, &ds) < 0)
                 return HEPCTL_FAIL;
-        }
-        if (hepctl_open_datastore(&o, &ds) < 0) {
-                get_options_done(&g);
-                return HEPCTL_FAIL;
-        }
 
-        listing = k && idx + 1 >= argc;
+        listing = k && g->n_names == 0;
         if (listing) {
-                const char *ns = k->namespaced && !g.all_namespaces ? (g.ns ? g.ns : "default") : NULL;
+                const char *ns = k->namespaced && !g->all_namespaces ? (g->ns ? g->ns : "default") : NULL;
                 r = client_list(ds, k->kind, ns, &l);
                 /* Not allowed to read the datastore: what the daemon says. */
                 if ((r == -EACCES || r == -EPERM) && k->kind == KIND_HOST_ENDPOINT &&
-                    hepctl_daemon_host_endpoints(&o, &l) >= 0) {
+                    hepctl_daemon_host_endpoints(&g->global, &l) >= 0) {
                         fprintf(stderr, "note: %s is not readable by this user; these are the HostEndpoints "
                                         "hostendpointd knows (over D-Bus)\n", datastore_spec(ds));
                         r = 0;
                 }
         } else {
-                size_t n = k ? (size_t)(argc - idx - 1) : wanted.n;
+                size_t n = k ? g->n_names : wanted.n;
                 r = 0;
                 for (size_t i = 0; i < n && r >= 0; i++) {
                         _cleanup_free_ char *err = NULL;
                         Resource *res = NULL;
                         const Resource *w = k ? NULL : wanted.v[i];
-                        r = client_get(ds, k ? k->kind : w->kind, k ? g.ns : (w->meta.namespace ? w->meta.namespace : g.ns),
-                                       k ? argv[idx + 1 + i] : w->meta.name, &res, &err);
+                        r = client_get(ds, k ? k->kind : w->kind, k ? g->ns : (w->meta.namespace ? w->meta.namespace : g->ns),
+                                       k ? g->names[i] : w->meta.name, &res, &err);
                         if (r >= 0)
                                 r = resource_list_add(&l, res);
                         else if (err) {
@@ -522,10 +344,10 @@ int hepctl_get(const HepctlOptions *go, int argc, char **argv) {
                         }
                 }
         }
-        if (r >= 0 && g.selector)
-                r = filter_by_selector(ds, g.selector, &l);
+        if (r >= 0 && g->selector)
+                r = filter_by_selector(ds, g->selector, &l);
         if (r >= 0)
-                r = print_results(k, &l, listing, &g);
+                r = print_results(k, &l, listing, g);
         hepctl_report_problems(ds);
         if (errors.len) {
                 fputs(strbuf_str(&errors), stderr);
@@ -537,6 +359,5 @@ int hepctl_get(const HepctlOptions *go, int argc, char **argv) {
                 code = HEPCTL_FAIL;
         }
         strbuf_done(&errors);
-        get_options_done(&g);
         return code;
 }

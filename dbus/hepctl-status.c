@@ -2,7 +2,6 @@
  * (GetManagedObjects and the Manager's properties), as a table of
  * interfaces and the HostEndpoints of this node, or as JSON. */
 #include <dbus/dbus.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,23 +17,6 @@
 #define BUS_NAME "org.projectcalico.HostEndpoint1"
 #define ROOT_PATH "/org/projectcalico/HostEndpoint1"
 #define CALL_TIMEOUT_MS 10000
-
-static void status_usage(FILE *f) {
-        fprintf(f,
-                "Usage:\n"
-                "  hepctl status [--bus=<BUS>] [--output=<OUTPUT>]\n"
-                "\n"
-                "What hostendpointd enforces on this host, as it says over D-Bus: each interface, the\n"
-                "HostEndpoint that polices it, its state and why, and the policies applied; then this\n"
-                "node's HostEndpoints that have no interface.\n"
-                "\n"
-                "Options:\n"
-                "  -h --help                Show this screen.\n"
-                "  -b --bus=<BUS>           system, session or a D-Bus address (default: the 'bus'\n"
-                "                           setting of %s, else system).\n"
-                "  -o --output=<OUTPUT>     Output format: table or json [default: table].\n",
-                HEP_DEFAULT_CONFIG);
-}
 
 /* ---- D-Bus values as a document tree ---- */
 
@@ -376,43 +358,15 @@ int hepctl_daemon_host_endpoints(const HepctlOptions *o, ResourceList *ret) {
 
 /* ---- the command ---- */
 
-int hepctl_status(const HepctlOptions *go, int argc, char **argv) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "bus", required_argument, NULL, 'b' },
-                { "output", required_argument, NULL, 'o' },
-                {}
-        };
+int hepctl_status(const HepctlArgs *a) {
         _cleanup_(config_done) Config cfg = {};
         _cleanup_(node_freep) Node *manager = NULL;
         Objects objects = {};
-        const char *bus = NULL, *output = "table";
+        const char *bus = a->bus ? a->bus : configured_bus(&a->global, &cfg);
         DBusConnection *c;
         DBusError e;
-        int opt, code = HEPCTL_FAIL;
+        int code = HEPCTL_FAIL;
 
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "hb:o:", options, NULL)) >= 0)
-                switch (opt) {
-                case 'h':
-                        status_usage(stdout);
-                        return HEPCTL_OK;
-                case 'b':
-                        bus = optarg;
-                        break;
-                case 'o':
-                        output = optarg;
-                        break;
-                default:
-                        status_usage(stderr);
-                        return HEPCTL_FAIL;
-                }
-        if (optind < argc || (!streq(output, "table") && !streq(output, "json"))) {
-                status_usage(stderr);
-                return HEPCTL_FAIL;
-        }
-        if (!bus)
-                bus = configured_bus(go, &cfg);
         dbus_error_init(&e);
         c = bus_open(bus, &e);
         if (!c) {
@@ -431,7 +385,7 @@ int hepctl_status(const HepctlOptions *go, int argc, char **argv) {
                 hepctl_error("Cannot ask hostendpointd: %s", dbus_error_is_set(&e) ? e.message : "unexpected reply");
                 goto out;
         }
-        if (streq(output, "json")) {
+        if (streq(a->output, "json")) {
                 if (print_json(manager, &objects) >= 0)
                         code = HEPCTL_OK;
         } else {

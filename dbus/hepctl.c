@@ -1,6 +1,6 @@
 /* hepctl: calicoctl's resource commands for hostendpoint's datastore, plus
- * what a host needs (selector previews; later status and ruleset). This
- * file picks the command and holds what every command shares. */
+ * what a host needs (selector previews, status and ruleset). This file
+ * runs the command hepctl-args.c chose and holds what every command shares. */
 #include "hepctl.h"
 
 #include <stdarg.h>
@@ -13,47 +13,18 @@
 #include "parse.h"
 #include "settings.h"
 
-typedef struct Command {
-        const char *name;
-        int (*run)(const HepctlOptions *o, int argc, char **argv);
-        const char *summary;
-} Command;
-
-static const Command commands[] = {
-        { "create", hepctl_create, "Create resources from a file" },
-        { "apply", hepctl_apply, "Create or update resources from a file" },
-        { "replace", hepctl_replace, "Replace existing resources from a file" },
-        { "delete", hepctl_delete, "Delete resources by file or by kind and name" },
-        { "get", hepctl_get, "Show resources; -l SELECTOR shows which a selector picks" },
-        { "patch", hepctl_patch, "Patch a resource with a JSON merge document" },
-        { "validate", hepctl_validate, "Check resources offline, as Calico would" },
-        { "ruleset", hepctl_ruleset, "Print the nftables ruleset this node would enforce" },
-        { "status", hepctl_status, "Show what the running daemon enforces (over D-Bus)" },
+/* What runs each command; hepctl-args.c knows their names and options. */
+static int (*const commands[_HEPCTL_COMMAND_MAX])(const HepctlArgs *a) = {
+        [HEPCTL_COMMAND_CREATE] = hepctl_create,
+        [HEPCTL_COMMAND_APPLY] = hepctl_apply,
+        [HEPCTL_COMMAND_REPLACE] = hepctl_replace,
+        [HEPCTL_COMMAND_DELETE] = hepctl_delete,
+        [HEPCTL_COMMAND_GET] = hepctl_get,
+        [HEPCTL_COMMAND_PATCH] = hepctl_patch,
+        [HEPCTL_COMMAND_VALIDATE] = hepctl_validate,
+        [HEPCTL_COMMAND_RULESET] = hepctl_ruleset,
+        [HEPCTL_COMMAND_STATUS] = hepctl_status,
 };
-
-static void usage(FILE *f) {
-        fprintf(f,
-                "Usage:\n"
-                "  hepctl [--datastore dir:PATH] [--config FILE] <command> [<args>...]\n"
-                "\n"
-                "Manage Calico resources for hostendpoint, with calicoctl's commands and messages.\n"
-                "\n"
-                "Commands:\n");
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f,
-                "\n"
-                "Options:\n"
-                "  -h --help                 Show this screen (\"hepctl <command> --help\" for a command).\n"
-                "     --version              Show the version.\n"
-                "  -d --datastore=<DS>       Where resources live (default: the 'datastore' setting of\n"
-                "                            %s, else %s).\n"
-                "  -c --config=<FILE>        Settings file [default: %s].\n"
-                "\n"
-                "Resource kinds (case-insensitive): hostendpoint|hep, profile|pro, globalnetworkpolicy|gnp,\n"
-                "networkpolicy|np, tier, felixconfiguration|felixconfig, and their plurals.\n",
-                HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE, HEP_DEFAULT_CONFIG);
-}
 
 void hepctl_error(const char *fmt, ...) {
         va_list ap;
@@ -172,48 +143,28 @@ void table_print(Table *t) {
         *t = (Table) {};
 }
 
-static int parse_global(int *argc, char ***argv, HepctlOptions *o) {
-        int i = 1;
-
-        /* Only the options before the command word are global; each
-         * command accepts --datastore/--config too. */
-        for (; i < *argc; i++) {
-                const char *a = (*argv)[i];
-                if (streq(a, "--help") || streq(a, "-h")) {
-                        usage(stdout);
-                        exit(HEPCTL_OK);
-                } else if (streq(a, "--version")) {
-                        printf("hepctl %s\n", HEP_VERSION);
-                        exit(HEPCTL_OK);
-                } else if ((streq(a, "--datastore") || streq(a, "-d") || streq(a, "--config") || streq(a, "-c")) &&
-                           i + 1 < *argc) {
-                        if (a[1] == 'd' || a[2] == 'd')
-                                o->datastore = (*argv)[++i];
-                        else
-                                o->config = (*argv)[++i];
-                } else if (strncmp(a, "--datastore=", 12) == 0)
-                        o->datastore = a + 12;
-                else if (strncmp(a, "--config=", 9) == 0)
-                        o->config = a + 9;
-                else
-                        break;
-        }
-        *argc -= i;
-        *argv += i;
-        return 0;
-}
-
 int main(int argc, char **argv) {
-        HepctlOptions o = {};
+        _cleanup_free_ char *err = NULL;
+        HepctlArgs a;
+        int r;
 
-        parse_global(&argc, &argv, &o);
-        if (argc < 1) {
-                usage(stderr);
-                return HEPCTL_FAIL;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                if (streq(argv[0], commands[i].name))
-                        return commands[i].run(&o, argc, argv);
-        hepctl_error("Unknown command: '%s'. Run 'hepctl --help' for the list of commands.", argv[0]);
-        return HEPCTL_FAIL;
+        r = hepctl_args_parse(argc, argv, &a, &err);
+        if (r < 0) {
+                if (err)
+                        hepctl_error("%s", err);
+                else if (r == -ENOMEM)
+                        hepctl_error("%s", strerror(-r));
+                else
+                        hepctl_usage(a.command, stderr);
+                r = HEPCTL_FAIL;
+        } else if (a.help) {
+                hepctl_usage(a.command, stdout);
+                r = HEPCTL_OK;
+        } else if (a.version) {
+                printf("hepctl %s\n", HEP_VERSION);
+                r = HEPCTL_OK;
+        } else
+                r = commands[a.command](&a);
+        hepctl_args_done(&a);
+        return r;
 }

@@ -1,17 +1,13 @@
 /* hepctl: shared pieces of the command-line client. Each command lives in
- * its own file (hepctl-crud.c, hepctl-get.c, ...); hepctl.c parses the
- * command word and the options common to all. */
+ * its own file (hepctl-crud.c, hepctl-get.c, ...) and runs on what
+ * hepctl-args.c made of the command line. */
 #pragma once
 
 #include <stdbool.h>
 
 #include "datastore.h"
+#include "hepctl-args.h"
 #include "loader.h"
-
-typedef struct HepctlOptions {
-        const char *datastore; /* "dir:PATH" */
-        const char *config;    /* hostendpoint.conf */
-} HepctlOptions;
 
 /* Exit codes are calicoctl's: 0, or 1 on any error. */
 #define HEPCTL_OK 0
@@ -38,15 +34,15 @@ void table_add(Table *t, char *cell);
 /* Prints and empties the table. */
 void table_print(Table *t);
 
-int hepctl_create(const HepctlOptions *o, int argc, char **argv);
-int hepctl_apply(const HepctlOptions *o, int argc, char **argv);
-int hepctl_replace(const HepctlOptions *o, int argc, char **argv);
-int hepctl_delete(const HepctlOptions *o, int argc, char **argv);
-int hepctl_validate(const HepctlOptions *o, int argc, char **argv);
-int hepctl_patch(const HepctlOptions *o, int argc, char **argv);
-int hepctl_get(const HepctlOptions *o, int argc, char **argv);
-int hepctl_ruleset(const HepctlOptions *o, int argc, char **argv);
-int hepctl_status(const HepctlOptions *o, int argc, char **argv);
+int hepctl_create(const HepctlArgs *a);
+int hepctl_apply(const HepctlArgs *a);
+int hepctl_replace(const HepctlArgs *a);
+int hepctl_delete(const HepctlArgs *a);
+int hepctl_validate(const HepctlArgs *a);
+int hepctl_patch(const HepctlArgs *a);
+int hepctl_get(const HepctlArgs *a);
+int hepctl_ruleset(const HepctlArgs *a);
+int hepctl_status(const HepctlArgs *a);
 /* The HostEndpoints the running daemon knows, from its D-Bus objects
  * (for a user who cannot read the datastore). -ENOTCONN: no daemon. */
 int hepctl_daemon_host_endpoints(const HepctlOptions *o, ResourceList *ret);

@@ -935,11 +935,7 @@ static void handle_apply(BusService *s, DBusMessage *m) {
                 return;
         }
         /* Everything is read and validated before anything is written. */
-        r = resources_parse("Apply(document)", doc, strlen(doc), &l, &e);
-        for (size_t i = 0; r >= 0 && i < l.n; i++) {
-                _cleanup_(resource_freep) Resource *copy = resource_copy(l.v[i]);
-                r = copy ? resource_check(copy, &e) : -ENOMEM;
-        }
+        r = resources_parse_checked("Apply(document)", doc, strlen(doc), &l, &e);
         if (r < 0) {
                 _cleanup_free_ char *msg = parse_error_format(&e);
                 parse_error_done(&e);

@@ -335,7 +335,10 @@ int client_list(Datastore *ds, ResourceKind kind, const char *ns, ResourceList *
                                 if (k < 0)
                                         return k;
                         }
-        qsort_safe(ret->v + first, ret->n - first, sizeof(Resource *), kind == KIND_TIER ? compare_tiers : compare_by_name);
+        /* Nothing listed: ret->v may be NULL, and NULL + 0 is undefined. */
+        if (ret->n > first)
+                qsort_safe(ret->v + first, ret->n - first, sizeof(Resource *),
+                           kind == KIND_TIER ? compare_tiers : compare_by_name);
         /* The etcd backend appends the default-allow profile to every list. */
         if (kind == KIND_PROFILE) {
                 k = list_add_owned(ret, default_allow_new());

@@ -50,6 +50,21 @@ int resource_check(Resource *r, ParseError *reterr) {
         return resource_error_at(r, errs.n ? errs.v[0].path : NULL, reterr, "%s", text);
 }
 
+int resources_parse_checked(const char *file, const char *data, size_t len, ResourceList *ret, ParseError *reterr) {
+        _cleanup_(resource_list_done) ResourceList l = RESOURCE_LIST_INIT;
+        int k = resources_parse(file, data, len, &l, reterr);
+
+        for (size_t i = 0; k >= 0 && i < l.n; i++) {
+                _cleanup_(resource_freep) Resource *copy = resource_copy(l.v[i]);
+                k = copy ? resource_check(copy, reterr) : -ENOMEM;
+        }
+        if (k < 0)
+                return k;
+        *ret = l;
+        l = (ResourceList) RESOURCE_LIST_INIT;
+        return 0;
+}
+
 static const BuiltinTier builtin_tiers[] = {
         { "kube-admin", 1000, "Pass" },
         { "default", 1e6, "Deny" },

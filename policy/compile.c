@@ -742,7 +742,8 @@ static int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, cons
                 c = nft_chain_new(object_name_buf(flavour_chain_prefix[f][d], e->name, buf), NULL);
                 if (!c)
                         return -ENOMEM;
-                r = build_endpoint_chain(c, e, f, d, plan->targets + first);
+                /* No targets planned: plan->targets may be NULL, and NULL + 0 is undefined. */
+                r = build_endpoint_chain(c, e, f, d, plan->n > first ? plan->targets + first : NULL);
                 if (r < 0) {
                         nft_chain_unref(c);
                         return r;

@@ -589,7 +589,8 @@ static int changed_blocks(const Ruleset *old, const Ruleset *new, BlockPairs *re
         return 0;
 }
 
-#define FOREACH_PAIR(p, pairs) for (const BlockPair *p = (pairs)->v; p < (pairs)->v + (pairs)->n; p++)
+/* No pairs: v is NULL, and NULL + 0 is undefined, hence the first test. */
+#define FOREACH_PAIR(p, pairs) for (const BlockPair *p = (pairs)->v; p && p < (pairs)->v + (pairs)->n; p++)
 
 static const NftChain *block_find_chain(const NftBlock *b, const char *name) {
         for (size_t i = 0; b && i < b->n_chains; i++)

@@ -417,6 +417,10 @@ void format_go_g(double v, bool float32, char buf[static 32]) {
         char digits[32];
         int prec, exp10;
 
+        /* First, as Go does: a float64 beyond float32's range is +-Inf
+         * (and has no exponent for the code below to read). */
+        if (float32)
+                v = (float)v;
         if (v == 0) {
                 snprintf(buf, 32, "%s0", signbit(v) ? "-" : "");
                 return;
@@ -425,8 +429,6 @@ void format_go_g(double v, bool float32, char buf[static 32]) {
                 snprintf(buf, 32, "%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
                 return;
         }
-        if (float32)
-                v = (float)v;
         for (prec = 0; prec < 17; prec++) {
                 snprintf(digits, sizeof(digits), "%.*e", prec, v);
                 if (float32 ? strtof(digits, NULL) == (float)v : strtod(digits, NULL) == v)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fuzz-util.h"
 #include "intern.h"
 #include "loader.h"
 #include "parse.h"
@@ -19,8 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (resources_parse("fuzz.yaml", (const char *)data, size, &l, &e) < 0) {
                 /* Every error formats to a message with a position or file. */
                 char *msg = parse_error_format(&e);
-                if (!msg || !*msg)
-                        abort();
+                FUZZ_ASSERT(msg && *msg, "an error without a message");
                 free(msg);
         }
         for (size_t i = 0; i < l.n; i++) {
@@ -41,7 +41,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         resource_list_done(&l);
         parse_error_done(&e);
         /* Every shared string went with the resources that used it. */
-        if (intern_count() != 0)
-                abort();
+        FUZZ_ASSERT(intern_count() == 0, "%zu shared strings left", intern_count());
         return 0;
 }

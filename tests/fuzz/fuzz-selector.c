@@ -6,19 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-util.h"
 #include "labels.h"
 #include "selector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_ASSERT(e, ...)                                     \
-        do {                                                    \
-                if (!(e)) {                                     \
-                        fprintf(stderr, __VA_ARGS__);           \
-                        fputc('\n', stderr);                    \
-                        abort();                                \
-                }                                               \
-        } while (0)
 
 /* Keys the seed corpus uses, with values that exercise empty strings,
  * quotes and prefixes. */

@@ -1,6 +1,6 @@
 /* Runs a fuzz target over the files of its seed corpus (and any crash
- * reproducers kept there), so every input found so far is replayed by the
- * ordinary test suite without libFuzzer. */
+ * reproducers kept there), or over single files, so every input found so
+ * far is replayed by the ordinary test suite without libFuzzer. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,8 +37,19 @@ int main(int argc, char **argv) {
 
         for (int i = 1; i < argc; i++) {
                 struct dirent **ents;
-                int n = scandir(argv[i], &ents, NULL, alphasort);
+                struct stat st;
+                int n;
 
+                /* A file is one input (an open bug's, see tests/meson.build). */
+                if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode)) {
+                        if (run_file(argv[i]) < 0) {
+                                fprintf(stderr, "cannot read %s\n", argv[i]);
+                                return 1;
+                        }
+                        count++;
+                        continue;
+                }
+                n = scandir(argv[i], &ents, NULL, alphasort);
                 if (n < 0) {
                         fprintf(stderr, "cannot read corpus %s\n", argv[i]);
                         return 1;

@@ -367,6 +367,27 @@ static void test_string_coercion(void) {
         resource_list_done(&l);
 }
 
+/* A plain number too big for a float32, given for a string, is "+Inf" as
+ * sigs.k8s.io/yaml makes it (FormatFloat(v, 'g', -1, 32)); it crashed the
+ * loader (issue 10, found by the loader fuzzer). */
+static void test_string_coercion_overflow(void) {
+        ResourceList l = RESOURCE_LIST_INIT;
+        char digits[201], yaml[512];
+
+        memset(digits, '2', sizeof(digits) - 1);
+        digits[sizeof(digits) - 1] = 0;
+        snprintf(yaml, sizeof(yaml),
+                 "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: a\n"
+                 "  labels: {big: 1e39, small: -1e-50, huge: %s}\n"
+                 "spec: {node: -1e300, interfaceName: eth0}\n", digits);
+        ASSERT_OK(load(yaml, &l, NULL));
+        ASSERT_STREQ(labels_get(&l.v[0]->meta.labels, "big"), "+Inf");
+        ASSERT_STREQ(labels_get(&l.v[0]->meta.labels, "small"), "-0");
+        ASSERT_STREQ(labels_get(&l.v[0]->meta.labels, "huge"), "+Inf");
+        ASSERT_STREQ(l.v[0]->spec.hep.node, "-Inf");
+        resource_list_done(&l);
+}
+
 /* Timestamps are normalised to UTC seconds, as metav1.Time prints them. */
 static void test_timestamp(void) {
         ResourceList l = RESOURCE_LIST_INIT;
@@ -397,6 +418,7 @@ int main(void) {
         RUN(test_encode_rules);
         RUN(test_float_format);
         RUN(test_string_coercion);
+        RUN(test_string_coercion_overflow);
         RUN(test_timestamp);
         /* Every shared string (labels, node names) went with its resources. */
         ASSERT_EQ(intern_count(), 0);

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hepctl's command line: the global options, the command word, each
+ * command's options and arguments, and the usage texts. Nothing here runs
+ * a command, reads a file or prints: hepctl.c does, from HepctlArgs. */
+#include "hepctl-args.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "settings.h"
+
+static const struct {
+        const char *name;
+        const char *summary;
+} commands[_HEPCTL_COMMAND_MAX] = {
+        [HEPCTL_COMMAND_CREATE] = { "create", "Create resources from a file" },
+        [HEPCTL_COMMAND_APPLY] = { "apply", "Create or update resources from a file" },
+        [HEPCTL_COMMAND_REPLACE] = { "replace", "Replace existing resources from a file" },
+        [HEPCTL_COMMAND_DELETE] = { "delete", "Delete resources by file or by kind and name" },
+        [HEPCTL_COMMAND_GET] = { "get", "Show resources; -l SELECTOR shows which a selector picks" },
+        [HEPCTL_COMMAND_PATCH] = { "patch", "Patch a resource with a JSON merge document" },
+        [HEPCTL_COMMAND_VALIDATE] = { "validate", "Check resources offline, as Calico would" },
+        [HEPCTL_COMMAND_RULESET] = { "ruleset", "Print the nftables ruleset this node would enforce" },
+        [HEPCTL_COMMAND_STATUS] = { "status", "Show what the running daemon enforces (over D-Bus)" },
+};
+
+/* ---- usage texts ---- */
+
+static void main_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl [--datastore dir:PATH] [--config FILE] <command> [<args>...]\n"
+                "\n"
+                "Manage Calico resources for hostendpoint, with calicoctl's commands and messages.\n"
+                "\n"
+                "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f,
+                "\n"
+                "Options:\n"
+                "  -h --help                 Show this screen (\"hepctl <command> --help\" for a command).\n"
+                "     --version              Show the version.\n"
+                "  -d --datastore=<DS>       Where resources live (default: the 'datastore' setting of\n"
+                "                            %s, else %s).\n"
+                "  -c --config=<FILE>        Settings file [default: %s].\n"
+                "\n"
+                "Resource kinds (case-insensitive): hostendpoint|hep, profile|pro, globalnetworkpolicy|gnp,\n"
+                "networkpolicy|np, tier, felixconfiguration|felixconfig, and their plurals.\n",
+                HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE, HEP_DEFAULT_CONFIG);
+}
+
+static void crud_usage(HepctlCommand c, FILE *f) {
+        if (c == HEPCTL_COMMAND_DELETE)
+                fprintf(f,
+                        "Usage:\n"
+                        "  hepctl delete ( (<KIND> [<NAME>...]) | --filename=<FILE>) [--recursive] [--skip-empty]\n"
+                        "                [--skip-not-exists] [--namespace=<NS>] [--datastore=<DS>]\n");
+        else if (c == HEPCTL_COMMAND_PATCH)
+                fprintf(f,
+                        "Usage:\n"
+                        "  hepctl patch <KIND> <NAME> --patch=<PATCH> [--type=<TYPE>] [--namespace=<NS>] [--datastore=<DS>]\n"
+                        "\n"
+                        "  -p --patch=<PATCH>   JSON (or YAML) to merge into the resource; null removes a field.\n");
+        else
+                fprintf(f,
+                        "Usage:\n"
+                        "  hepctl %s --filename=<FILE> [--recursive] [--skip-empty]%s [--datastore=<DS>]\n",
+                        commands[c].name, c == HEPCTL_COMMAND_CREATE ? " [--skip-exists]" : "");
+        fprintf(f,
+                "\n"
+                "Options:\n"
+                "  -f --filename=<FILE>  File or directory of YAML/JSON resources; '-' for stdin.\n"
+                "  -R --recursive        Descend into subdirectories of a --filename directory.\n"
+                "     --skip-empty       No resources in the input is not an error.\n"
+                "  -n --namespace=<NS>   Namespace for NetworkPolicy (default 'default').\n"
+                "  -d --datastore=<DS>   Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+}
+
+static void get_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl get ( (<KIND> [<NAME>...]) | --filename=<FILE>) [--output=<FORMAT>] [--selector=<SEL>]\n"
+                "             [--namespace=<NS>] [--all-namespaces] [--export] [--datastore=<DS>]\n"
+                "\n"
+                "Options:\n"
+                "  -o --output=<FORMAT>    ps (default), wide, custom-columns=COL,..., yaml, json.\n"
+                "  -l --selector=<SEL>     Only resources whose labels the Calico selector selects; for\n"
+                "                          host endpoints, their own labels plus their profiles' labelsToApply.\n"
+                "  -f --filename=<FILE>    Get the resources named in a file.\n"
+                "  -n --namespace=<NS>     Namespace of NetworkPolicy (default 'default').\n"
+                "  -A --all-namespaces     NetworkPolicy in every namespace.\n"
+                "     --export             Leave out uid, resourceVersion, creationTimestamp, namespace.\n"
+                "  -d --datastore=<DS>     Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+}
+
+static void ruleset_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl ruleset [--node=<NAME>] [--no-interfaces] [--datastore=<DS>]\n"
+                "\n"
+                "Print the nftables table (inet hostendpoint) that would be committed.\n"
+                "\n"
+                "  --node=<NAME>     The node to compute for [default: this host's name, lower-cased].\n"
+                "  --no-interfaces   Do not look at this host's interfaces (only name-matched host\n"
+                "                    endpoints are bound; they are enforced by name in advance).\n"
+                "  -d --datastore    Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+}
+
+static void status_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl status [--bus=<BUS>] [--output=<OUTPUT>]\n"
+                "\n"
+                "What hostendpointd enforces on this host, as it says over D-Bus: each interface, the\n"
+                "HostEndpoint that polices it, its state and why, and the policies applied; then this\n"
+                "node's HostEndpoints that have no interface.\n"
+                "\n"
+                "Options:\n"
+                "  -h --help                Show this screen.\n"
+                "  -b --bus=<BUS>           system, session or a D-Bus address (default: the 'bus'\n"
+                "                           setting of %s, else system).\n"
+                "  -o --output=<OUTPUT>     Output format: table or json [default: table].\n",
+                HEP_DEFAULT_CONFIG);
+}
+
+void hepctl_usage(HepctlCommand c, FILE *f) {
+        switch (c) {
+        case HEPCTL_COMMAND_CREATE:
+        case HEPCTL_COMMAND_APPLY:
+        case HEPCTL_COMMAND_REPLACE:
+        case HEPCTL_COMMAND_DELETE:
+        case HEPCTL_COMMAND_PATCH:
+        case HEPCTL_COMMAND_VALIDATE:
+                crud_usage(c, f);
+                return;
+        case HEPCTL_COMMAND_GET:
+                get_usage(f);
+                return;
+        case HEPCTL_COMMAND_RULESET:
+                ruleset_usage(f);
+                return;
+        case HEPCTL_COMMAND_STATUS:
+                status_usage(f);
+                return;
+        case _HEPCTL_COMMAND_MAX:
+        case _HEPCTL_COMMAND_INVALID:
+                break;
+        }
+        main_usage(f);
+}
+
+/* ---- parsing ---- */
+
+static int error_message(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int error_message(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vasprintf(ret_error, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+                *ret_error = NULL;
+                return -ENOMEM;
+        }
+        return -EINVAL;
+}
+
+enum {
+        OPT_SKIP_EMPTY = 0x100,
+        OPT_SKIP_EXISTS,
+        OPT_IGNORED,
+};
+
+/* The options of the resource commands; returns the index of the first
+ * argument. Each parse sets optind to 0, so that getopt starts afresh
+ * whatever a previous parse left behind (a fuzzer parses many times). */
+static int parse_crud(int argc, char **argv, HepctlArgs *a) {
+        static const struct option longopts[] = {
+                { "filename", required_argument, NULL, 'f' },
+                { "recursive", no_argument, NULL, 'R' },
+                { "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
+                { "skip-exists", no_argument, NULL, OPT_SKIP_EXISTS },
+                { "skip-not-exists", no_argument, NULL, 's' },
+                { "namespace", required_argument, NULL, 'n' },
+                { "patch", required_argument, NULL, 'p' },
+                { "type", required_argument, NULL, 't' },
+                { "config", required_argument, NULL, 'c' },
+                { "datastore", required_argument, NULL, 'd' },
+                { "context", required_argument, NULL, OPT_IGNORED },
+                { "allow-version-mismatch", no_argument, NULL, OPT_IGNORED },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int ch;
+
+        optind = 0;
+        while ((ch = getopt_long(argc, argv, "f:Rsn:p:t:c:d:h", longopts, NULL)) >= 0) {
+                switch (ch) {
+                case 'f':
+                        a->file = optarg;
+                        break;
+                case 'R':
+                        a->recursive = true;
+                        break;
+                case OPT_SKIP_EMPTY:
+                        a->skip_empty = true;
+                        break;
+                case OPT_SKIP_EXISTS:
+                        if (a->command != HEPCTL_COMMAND_CREATE)
+                                return -EINVAL;
+                        a->skip_exists = true;
+                        break;
+                case 's':
+                        if (a->command != HEPCTL_COMMAND_DELETE)
+                                return -EINVAL;
+                        a->skip_not_exists = true;
+                        break;
+                case 'n':
+                        a->ns = optarg;
+                        break;
+                case 'p':
+                        a->patch = optarg;
+                        break;
+                case 't':
+                case OPT_IGNORED:
+                        break;
+                case 'c':
+                        a->global.config = optarg;
+                        break;
+                case 'd':
+                        a->global.datastore = optarg;
+                        break;
+                case 'h':
+                        a->help = true;
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return optind;
+}
+
+/* KIND [NAME...] as delete, get and patch take them. */
+static int parse_kind(int argc, char **argv, int idx, HepctlArgs *a, const char *prefix, char **ret_error) {
+        a->kind = kind_from_alias(argv[idx]);
+        if (!a->kind)
+                return error_message(ret_error, "%sresource type '%s' is not supported", prefix, argv[idx]);
+        a->names = argv + idx + 1;
+        a->n_names = (size_t)(argc - idx - 1);
+        return 0;
+}
+
+static int parse_resource_command(int argc, char **argv, HepctlArgs *a, char **ret_error) {
+        int idx = parse_crud(argc, argv, a);
+
+        if (idx < 0 || a->help)
+                return idx < 0 ? idx : 0;
+        switch (a->command) {
+        case HEPCTL_COMMAND_CREATE:
+        case HEPCTL_COMMAND_APPLY:
+        case HEPCTL_COMMAND_REPLACE:
+        case HEPCTL_COMMAND_VALIDATE:
+                return a->file ? 0 : error_message(ret_error, "--filename is required");
+        case HEPCTL_COMMAND_DELETE:
+                if (a->file)
+                        return 0;
+                if (idx >= argc)
+                        return -EINVAL;
+                if (parse_kind(argc, argv, idx, a, "", ret_error) < 0)
+                        return -EINVAL;
+                if (a->ns && !a->kind->namespaced)
+                        return error_message(ret_error, "%s is not namespaced", a->kind->name);
+                return 0;
+        case HEPCTL_COMMAND_PATCH:
+                if (argc - idx != 2 || !a->patch)
+                        return -EINVAL;
+                return parse_kind(argc, argv, idx, a, "", ret_error);
+        case HEPCTL_COMMAND_GET:
+        case HEPCTL_COMMAND_RULESET:
+        case HEPCTL_COMMAND_STATUS:
+        case _HEPCTL_COMMAND_MAX:
+        case _HEPCTL_COMMAND_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+static int parse_output(const char *s, HepctlArgs *a, char **ret_error) {
+        if (streq(s, "ps"))
+                a->format = OUTPUT_PS;
+        else if (streq(s, "wide"))
+                a->format = OUTPUT_WIDE;
+        else if (streq(s, "yaml") || streq(s, "yml"))
+                a->format = OUTPUT_YAML;
+        else if (streq(s, "json"))
+                a->format = OUTPUT_JSON;
+        else if (strncmp(s, "custom-columns=", 15) == 0) {
+                _cleanup_free_ char *copy = strdup(s + 15);
+                char *save = NULL;
+                if (!copy)
+                        return -ENOMEM;
+                a->format = OUTPUT_CUSTOM;
+                for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                        char **v = realloc(a->columns, (a->n_columns + 1) * sizeof(char *));
+                        if (!v)
+                                return -ENOMEM;
+                        a->columns = v;
+                        a->columns[a->n_columns] = strdup(t);
+                        if (!a->columns[a->n_columns])
+                                return -ENOMEM;
+                        a->n_columns++;
+                }
+                if (a->n_columns == 0)
+                        return error_message(ret_error, "need to specify at least one column");
+        } else
+                return error_message(ret_error, "unrecognized output format '%s'", s);
+        return 0;
+}
+
+static int parse_get(int argc, char **argv, HepctlArgs *a, char **ret_error) {
+        static const struct option longopts[] = {
+                { "filename", required_argument, NULL, 'f' },
+                { "recursive", no_argument, NULL, 'R' },
+                { "output", required_argument, NULL, 'o' },
+                { "selector", required_argument, NULL, 'l' },
+                { "namespace", required_argument, NULL, 'n' },
+                { "all-namespaces", no_argument, NULL, 'A' },
+                { "export", no_argument, NULL, 'e' },
+                { "config", required_argument, NULL, 'c' },
+                { "datastore", required_argument, NULL, 'd' },
+                { "context", required_argument, NULL, 'x' },
+                { "allow-version-mismatch", no_argument, NULL, 'x' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int ch, r;
+
+        optind = 0;
+        while ((ch = getopt_long(argc, argv, "f:Ro:l:n:Ac:d:h", longopts, NULL)) >= 0) {
+                switch (ch) {
+                case 'f':
+                        a->file = optarg;
+                        break;
+                case 'R':
+                        a->recursive = true;
+                        break;
+                case 'o':
+                        r = parse_output(optarg, a, ret_error);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'l':
+                        a->selector = optarg;
+                        break;
+                case 'n':
+                        a->ns = optarg;
+                        break;
+                case 'A':
+                        a->all_namespaces = true;
+                        break;
+                case 'e':
+                        a->export = true;
+                        break;
+                case 'c':
+                        a->global.config = optarg;
+                        break;
+                case 'd':
+                        a->global.datastore = optarg;
+                        break;
+                case 'x':
+                        break;
+                case 'h':
+                        a->help = true;
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        }
+        if (a->ns && a->all_namespaces)
+                return error_message(ret_error,
+                                     "cannot use both --namespace and --all-namespaces flags at the same time");
+        /* With --filename, the resources are those of the file. */
+        if (a->file)
+                return 0;
+        if (optind >= argc)
+                return -EINVAL;
+        r = parse_kind(argc, argv, optind, a, "failed to get resources: ", ret_error);
+        if (r < 0)
+                return r;
+        if ((a->ns || a->all_namespaces) && !a->kind->namespaced)
+                return error_message(ret_error, "%s is not namespaced", a->kind->name);
+        return 0;
+}
+
+static int parse_ruleset(int argc, char **argv, HepctlArgs *a) {
+        static const struct option longopts[] = {
+                { "node", required_argument, NULL, 'N' },
+                { "no-interfaces", no_argument, NULL, 'I' },
+                { "datastore", required_argument, NULL, 'd' },
+                { "config", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int ch;
+
+        optind = 0;
+        while ((ch = getopt_long(argc, argv, "d:c:h", longopts, NULL)) >= 0)
+                switch (ch) {
+                case 'N':
+                        a->node = optarg;
+                        break;
+                case 'I':
+                        a->no_interfaces = true;
+                        break;
+                case 'd':
+                        a->global.datastore = optarg;
+                        break;
+                case 'c':
+                        a->global.config = optarg;
+                        break;
+                case 'h':
+                        a->help = true;
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+static int parse_status(int argc, char **argv, HepctlArgs *a) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "bus", required_argument, NULL, 'b' },
+                { "output", required_argument, NULL, 'o' },
+                {}
+        };
+        int ch;
+
+        optind = 0;
+        while ((ch = getopt_long(argc, argv, "hb:o:", longopts, NULL)) >= 0)
+                switch (ch) {
+                case 'h':
+                        a->help = true;
+                        return 0;
+                case 'b':
+                        a->bus = optarg;
+                        break;
+                case 'o':
+                        a->output = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc || (!streq(a->output, "table") && !streq(a->output, "json")))
+                return -EINVAL;
+        return 0;
+}
+
+/* Only the options before the command word are global; each command
+ * accepts --datastore/--config too. Returns the index of the command word. */
+static int parse_global(int argc, char **argv, HepctlArgs *a) {
+        int i = 1;
+
+        for (; i < argc; i++) {
+                const char *s = argv[i];
+                if (streq(s, "--help") || streq(s, "-h")) {
+                        a->help = true;
+                        break;
+                } else if (streq(s, "--version")) {
+                        a->version = true;
+                        break;
+                } else if ((streq(s, "--datastore") || streq(s, "-d") || streq(s, "--config") || streq(s, "-c")) &&
+                           i + 1 < argc) {
+                        if (s[1] == 'd' || s[2] == 'd')
+                                a->global.datastore = argv[++i];
+                        else
+                                a->global.config = argv[++i];
+                } else if (strncmp(s, "--datastore=", 12) == 0)
+                        a->global.datastore = s + 12;
+                else if (strncmp(s, "--config=", 9) == 0)
+                        a->global.config = s + 9;
+                else
+                        break;
+        }
+        return i;
+}
+
+int hepctl_args_parse(int argc, char **argv, HepctlArgs *ret, char **ret_error) {
+        int i;
+
+        *ret = (HepctlArgs) {
+                .command = _HEPCTL_COMMAND_INVALID,
+                .format = OUTPUT_PS,
+                .output = "table",
+        };
+        *ret_error = NULL;
+        i = parse_global(argc, argv, ret);
+        if (ret->help || ret->version)
+                return 0;
+        if (i >= argc)
+                return -EINVAL;
+        for (size_t c = 0; c < ELEMENTSOF(commands); c++)
+                if (streq(argv[i], commands[c].name))
+                        ret->command = (HepctlCommand)c;
+        if (ret->command < 0)
+                return error_message(ret_error, "Unknown command: '%s'. Run 'hepctl --help' for the list of commands.",
+                                     argv[i]);
+        /* The command word is argv[0] for getopt, which names it in its
+         * messages. */
+        argc -= i;
+        argv += i;
+        switch (ret->command) {
+        case HEPCTL_COMMAND_GET:
+                return parse_get(argc, argv, ret, ret_error);
+        case HEPCTL_COMMAND_RULESET:
+                return parse_ruleset(argc, argv, ret);
+        case HEPCTL_COMMAND_STATUS:
+                return parse_status(argc, argv, ret);
+        case HEPCTL_COMMAND_CREATE:
+        case HEPCTL_COMMAND_APPLY:
+        case HEPCTL_COMMAND_REPLACE:
+        case HEPCTL_COMMAND_DELETE:
+        case HEPCTL_COMMAND_PATCH:
+        case HEPCTL_COMMAND_VALIDATE:
+                return parse_resource_command(argc, argv, ret, ret_error);
+        case _HEPCTL_COMMAND_MAX:
+        case _HEPCTL_COMMAND_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+void hepctl_args_done(HepctlArgs *a) {
+        for (size_t i = 0; i < a->n_columns; i++)
+                free(a->columns[i]);
+        free(a->columns);
+        a->columns = NULL;
+        a->n_columns = 0;
+}
