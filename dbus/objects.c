@@ -11,8 +11,6 @@
 #include "compile.h"
 #include "config.h"
 #include "datastore.h"
-#include "enforcer.h"
-#include "tracker.h"
 
 /* ---- Out ---- */
 
@@ -307,8 +305,8 @@ static int compute_policing(BusView *v) {
         return 0;
 }
 
-int bus_view_refresh(BusView *v, hep_plugin *p) {
-        const InterfaceList *l = link_tracker_interfaces(p->tracker);
+int bus_view_refresh(BusView *v, PluginCore *p) {
+        const InterfaceList *l = plugin_interfaces(p);
         HostInterface *copy = NULL;
         int r = ifaces_copy(l, &copy);
 
@@ -316,7 +314,7 @@ int bus_view_refresh(BusView *v, hep_plugin *p) {
          * failure the view shows no interfaces rather than stale ones. */
         ifaces_free(v->ifaces, v->n_ifaces);
         v->plugin = p;
-        v->calc = enforcer_calc(p->enforcer);
+        v->calc = plugin_calc(p);
         v->ifaces = r >= 0 ? copy : NULL;
         v->n_ifaces = r >= 0 ? l->n : 0;
         bus_view_forget_counters(v);
@@ -360,19 +358,19 @@ static void manager_version(Out *o, BusView *v, const void *obj) {
 }
 
 static void manager_node_name(Out *o, BusView *v, const void *obj) {
-        out_str(o, v->plugin->nodename);
+        out_str(o, plugin_nodename(v->plugin));
 }
 
 static void manager_datastore(Out *o, BusView *v, const void *obj) {
-        out_str(o, datastore_spec(v->plugin->ds));
+        out_str(o, plugin_datastore_spec(v->plugin));
 }
 
 static void manager_state(Out *o, BusView *v, const void *obj) {
-        out_str(o, !v->plugin->ready ? "starting" : v->plugin->last_error ? "degraded" : "running");
+        out_str(o, plugin_state_to_string(plugin_state(v->plugin)));
 }
 
 static void manager_last_error(Out *o, BusView *v, const void *obj) {
-        out_str(o, v->plugin->last_error);
+        out_str(o, plugin_last_error(v->plugin));
 }
 
 static void manager_restorations(Out *o, BusView *v, const void *obj) {

@@ -14,7 +14,7 @@
 
 #include "calc.h"
 #include "nft-counters.h"
-#include "plugin-core.h"
+#include "plugin-state.h"
 
 #ifndef DBUS_INTERFACE_OBJECT_MANAGER /* libdbus >= 1.15 has it */
 #define DBUS_INTERFACE_OBJECT_MANAGER "org.freedesktop.DBus.ObjectManager"
@@ -60,7 +60,7 @@ void out_close(Out *o);
 /* ---- the state shown: as of the last commit ---- */
 
 typedef struct BusView {
-        hep_plugin *plugin;
+        PluginCore *plugin;
         const Calc *calc;         /* NULL before the first commit */
         HostInterface *ifaces;    /* copied, sorted by ifindex */
         size_t n_ifaces;
@@ -70,7 +70,7 @@ typedef struct BusView {
 } BusView;
 
 /* Takes the plugin's current state (after a commit). */
-int bus_view_refresh(BusView *v, hep_plugin *p);
+int bus_view_refresh(BusView *v, PluginCore *p);
 /* Counters are read again on next use (one request, one reading). */
 void bus_view_forget_counters(BusView *v);
 void bus_view_done(BusView *v);

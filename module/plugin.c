@@ -1,5 +1,8 @@
-/* hostendpoint.so: the plugin that keeps the kernel's enforcement right as
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The plugin's core: it keeps the kernel's enforcement right as
  * interfaces, addresses and resources change, inside a host's main loop.
+ * (plugin-entry.c turns the host ABI into calls here; plugin-state.h is
+ * what its faces read.)
  *
  * Every change (netlink batch, datastore file, reload) marks the plugin
  * dirty and arms a zero-delay timer; when it fires — after the host has
@@ -17,8 +20,8 @@
 #include "datastore.h"
 #include "enforcer.h"
 #include "host.h"
-#include "plugin-core.h"
-#include "strmap.h"
+#include "nft-monitor.h"
+#include "plugin-state.h"
 #include "tracker.h"
 
 #define RETRY_MIN_USEC (10ULL * 1000)
@@ -39,6 +42,80 @@
 /* Freed memory goes back to the system after this long without commits. */
 #define TRIM_USEC (1000ULL * 1000)
 
+/* A HEP's state and reason as last logged. */
+typedef struct LoggedState {
+        char *name;
+        EndpointState state;
+        char *reason;
+} LoggedState;
+
+typedef struct Listener {
+        PluginListener cb;
+        void *userdata;
+} Listener;
+
+struct PluginCore {
+        const hep_host *host;
+        char *nodename;
+        Datastore *ds;
+        Enforcer *enforcer;
+        LinkTracker *tracker;
+        NftMonitor *monitor;   /* other programs' changes to our table */
+        hep_timer *apply_timer;
+        hep_timer *settle_timer; /* moves interfaces bound by address to the dispatch maps */
+        hep_timer *warm_timer;   /* re-reads libnftables' cache after a commit (nft.h) */
+        hep_timer *trim_timer;   /* returns freed memory once commits are quiet */
+        Listener listeners[PLUGIN_LISTENERS_MAX];
+        size_t n_listeners;
+
+        bool ready;            /* the first ruleset is in the kernel */
+        bool datastore_dirty;
+        bool settling;         /* this apply settles (see on_settle_timer) */
+        uint64_t retry_usec;   /* backoff after a failed commit */
+        double tokens;         /* commits that may happen at once (a token bucket) */
+        uint64_t tokens_usec;  /* when the bucket was last refilled */
+        uint64_t event_usec;   /* when the first change of this batch arrived */
+        uint64_t unsettled_usec; /* since when some interface bound by address is unsettled, or 0 */
+        char *commit_error;    /* the last failed commit, until one succeeds */
+        char *last_error;      /* shown as the Manager's LastError */
+        char **problems;       /* datastore files that cannot be used (logged once) */
+        char *shown_problem;   /* the last of them, as LastError may show it */
+        size_t n_problems;
+        char **warned;         /* calculation warnings already logged */
+        size_t n_warned;
+        LoggedState *logged;   /* this node's HEPs as last logged, sorted by name */
+        size_t n_logged;
+
+        /* statistics */
+        uint64_t commits;
+        uint64_t last_commit_usec;
+        uint64_t last_commit_end_usec;
+        uint64_t last_event_to_commit_usec;
+};
+
+/* ---- telling the faces ---- */
+
+int plugin_listen(PluginCore *p, PluginListener cb, void *userdata) {
+        if (p->n_listeners >= PLUGIN_LISTENERS_MAX)
+                return -ENOSPC;
+        p->listeners[p->n_listeners++] = (Listener) { cb, userdata };
+        return 0;
+}
+
+void plugin_unlisten(PluginCore *p, PluginListener cb, void *userdata) {
+        for (size_t i = 0; i < p->n_listeners; i++)
+                if (p->listeners[i].cb == cb && p->listeners[i].userdata == userdata) {
+                        memmove(&p->listeners[i], &p->listeners[i + 1], (p->n_listeners - i - 1) * sizeof(Listener));
+                        p->n_listeners--;
+                        return;
+                }
+}
+
+static void notify(PluginCore *p, PluginChange what) {
+        for (size_t i = 0; i < p->n_listeners; i++)
+                p->listeners[i].cb(p->listeners[i].userdata, what);
+}
+
 /* ---- logging what changed ---- */
 
 static void logged_free(LoggedState *v, size_t n) {
@@ -49,7 +126,7 @@ static void logged_free(LoggedState *v, size_t n) {
         free(v);
 }
 
-static void log_withdrawn(hep_plugin *p, const LoggedState *l) {
+static void log_withdrawn(PluginCore *p, const LoggedState *l) {
         host_log(p->host, LOG_INFO, "HostEndpoint '%s' withdrawn: no longer a host endpoint of this node", l->name);
 }
 
@@ -57,7 +134,7 @@ static void log_withdrawn(hep_plugin *p, const LoggedState *l) {
  * user cares about (enforced where, withdrawn, inactive and why). Both
  * lists are sorted by name: one merge, and no allocation for an endpoint
  * whose line is unchanged. */
-static void log_changes(hep_plugin *p, const Calc *c) {
+static void log_changes(PluginCore *p, const Calc *c) {
         LoggedState *next;
         size_t n = 0, j = 0, local = 0;
 
@@ -102,7 +179,7 @@ static void log_changes(hep_plugin *p, const Calc *c) {
 }
 
 /* The calculation's warnings, each once while it lasts. */
-static void log_warnings(hep_plugin *p, const Calc *c) {
+static void log_warnings(PluginCore *p, const Calc *c) {
         for (size_t i = 0; i < c->n_warnings; i++) {
                 bool seen = false;
                 for (size_t k = 0; k < p->n_warned; k++)
@@ -123,19 +200,19 @@ static void log_warnings(hep_plugin *p, const Calc *c) {
 /* LastError is readable by anyone: msg as it may be shown (see
  * StoreProblem.public_message), and only its first line (libnftables
  * follows with the command it refused, which quotes the datastore). */
-static void set_last_error(hep_plugin *p, const char *msg) {
+static void set_last_error(PluginCore *p, const char *msg) {
         _cleanup_free_ char *line = msg ? strndup(msg, strcspn(msg, "\n")) : NULL;
 
         if (streq_ptr(p->last_error, line))
                 return;
         free(p->last_error);
         p->last_error = steal_ptr(line);
-        plugin_notify(p, PLUGIN_CHANGED_MANAGER);
+        notify(p, PLUGIN_CHANGED_MANAGER);
 }
 
 /* Datastore files (and directories) that cannot be used: logged once
  * each; their previous resources stay in force. */
-static void log_problems(hep_plugin *p) {
+static void log_problems(PluginCore *p) {
         const StoreProblem *probs;
         size_t n;
 
@@ -164,7 +241,7 @@ static void log_problems(hep_plugin *p) {
 
 /* ---- applying ---- */
 
-static void refill_tokens(hep_plugin *p, uint64_t now) {
+static void refill_tokens(PluginCore *p, uint64_t now) {
         if (p->tokens_usec)
                 p->tokens += (double)(now - p->tokens_usec) / (double)COMMIT_TOKEN_USEC;
         else
@@ -176,20 +253,20 @@ static void refill_tokens(hep_plugin *p, uint64_t now) {
 
 
 /* Arms t to fire usec from now (UINT64_MAX: disarms it). */
-static void arm(hep_plugin *p, hep_timer *t, uint64_t usec) {
+static void arm(PluginCore *p, hep_timer *t, uint64_t usec) {
         int r = host_timer_rearm(p->host, t, usec);
 
         if (r < 0)
                 host_log_errno(p->host, LOG_ERR, r, "Cannot arm a timer: %m");
 }
 
-static void schedule(hep_plugin *p, uint64_t usec) {
+static void schedule(PluginCore *p, uint64_t usec) {
         arm(p, p->apply_timer, usec);
 }
 
 /* Settle once quiet: each commit that leaves interfaces unsettled pushes
  * it back, up to SETTLE_MAX_USEC after the first of them. */
-static void schedule_settling(hep_plugin *p, size_t n_unsettled) {
+static void schedule_settling(PluginCore *p, size_t n_unsettled) {
         uint64_t now = now_usec(), delay = UINT64_MAX;
 
         if (n_unsettled) {
@@ -202,7 +279,7 @@ static void schedule_settling(hep_plugin *p, size_t n_unsettled) {
         arm(p, p->settle_timer, delay);
 }
 
-static int apply_now(hep_plugin *p) {
+static int apply_now(PluginCore *p) {
         _cleanup_free_ char *err = NULL;
         const InterfaceList *ifaces = link_tracker_interfaces(p->tracker);
         const Ruleset *before = nft_backend_committed(enforcer_backend(p->enforcer));
@@ -272,7 +349,7 @@ static int apply_now(hep_plugin *p) {
         }
         log_changes(p, enforcer_calc(p->enforcer));
         log_warnings(p, enforcer_calc(p->enforcer));
-        plugin_notify(p, PLUGIN_CHANGED_STATE);
+        notify(p, PLUGIN_CHANGED_STATE);
         /* Reading files churns the heap (parse trees); give what is free
          * back to the system rather than keep it resident. */
         if (trim)
@@ -282,14 +359,14 @@ static int apply_now(hep_plugin *p) {
                 const Ruleset *rs = nft_backend_committed(enforcer_backend(p->enforcer));
                 host_log(p->host, LOG_INFO, "Enforcing table inet hostendpoint: %zu chains, %zu rules, %zu sets and maps",
                          ruleset_count_chains(rs), ruleset_count_rules(rs), rs->n_sets);
-                plugin_notify(p, PLUGIN_CHANGED_MANAGER);
+                notify(p, PLUGIN_CHANGED_MANAGER);
                 if (p->host->ready)
                         p->host->ready(p->host->host_data);
         }
         return 0;
 }
 
-static int apply_or_retry(hep_plugin *p) {
+static int apply_or_retry(PluginCore *p) {
         int r = apply_now(p);
 
         if (r < 0) {
@@ -305,7 +382,7 @@ static void on_apply_timer(void *userdata) {
 }
 
 static void on_warm_timer(void *userdata) {
-        hep_plugin *p = userdata;
+        PluginCore *p = userdata;
 
         /* A commit is due anyway: it reads the cache itself. */
         if (p->event_usec)
@@ -318,7 +395,7 @@ static void on_warm_timer(void *userdata) {
  * after each commit: the next commit would take the pages again, a
  * fraction of a millisecond on its path. */
 static void on_trim_timer(void *userdata) {
-        hep_plugin *p = userdata;
+        PluginCore *p = userdata;
         uint64_t start = now_usec();
 
         malloc_trim(0);
@@ -327,7 +404,7 @@ static void on_trim_timer(void *userdata) {
 }
 
 static void on_settle_timer(void *userdata) {
-        hep_plugin *p = userdata;
+        PluginCore *p = userdata;
 
         /* Not with a change pending or a failed commit backing off: the
          * commit that follows arms this again, so the settling stays a
@@ -340,13 +417,14 @@ static void on_settle_timer(void *userdata) {
         p->settling = false;
 }
 
-int plugin_apply_now(hep_plugin *p) {
+int plugin_commit_written(PluginCore *p) {
+        p->datastore_dirty = true;
         if (!p->event_usec)
                 p->event_usec = now_usec();
         return apply_or_retry(p);
 }
 
-void plugin_mark_dirty(hep_plugin *p) {
+static void mark_dirty(PluginCore *p) {
         uint64_t now = now_usec();
 
         if (!p->event_usec)
@@ -358,7 +436,7 @@ void plugin_mark_dirty(hep_plugin *p) {
 }
 
 static void on_links_changed(void *userdata) {
-        plugin_mark_dirty(userdata);
+        mark_dirty(userdata);
 }
 
 /* Another program changed our table: replace it in full with what we
@@ -366,32 +444,27 @@ static void on_links_changed(void *userdata) {
  * replace costs about 0.6 s with 15,000 rules). nft-monitor.h paces a
  * program that keeps doing it. */
 static void on_table_changed(void *userdata, bool full) {
-        hep_plugin *p = userdata;
+        PluginCore *p = userdata;
 
         if (full)
                 nft_backend_reset(enforcer_backend(p->enforcer));
         else
                 nft_backend_restore_flags(enforcer_backend(p->enforcer));
-        plugin_mark_dirty(p);
-}
-
-unsigned plugin_restorations(const hep_plugin *p) {
-        return nft_monitor_restorations(p->monitor);
+        mark_dirty(p);
 }
 
 static void on_datastore_changed(void *userdata) {
-        hep_plugin *p = userdata;
+        PluginCore *p = userdata;
 
         p->datastore_dirty = true;
-        plugin_mark_dirty(p);
+        mark_dirty(p);
 }
 
-/* ---- the ABI ---- */
+/* ---- starting and stopping ---- */
 
-static void plugin_shutdown(hep_plugin *p) {
+void plugin_free(PluginCore *p) {
         if (!p)
                 return;
-        plugin_bus_stop(p);
         host_timer_remove(p->host, p->apply_timer);
         host_timer_remove(p->host, p->settle_timer);
         host_timer_remove(p->host, p->warm_timer);
@@ -414,9 +487,9 @@ static void plugin_shutdown(hep_plugin *p) {
         free(p);
 }
 
-static int plugin_init(const hep_host *host, hep_plugin **ret) {
+int plugin_new(const hep_host *host, PluginCore **ret) {
         _cleanup_free_ char *err = NULL;
-        hep_plugin *p;
+        PluginCore *p;
         int r;
 
         /* Every field of version 1 is read below. */
@@ -426,20 +499,20 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
                                                             "ABI version 1's; not starting");
                 return -EINVAL;
         }
-        p = calloc(1, sizeof(hep_plugin));
+        p = calloc(1, sizeof(PluginCore));
         if (!p)
                 return -ENOMEM;
         p->host = host;
         p->retry_usec = RETRY_MIN_USEC;
         p->nodename = strdup(host->nodename ? host->nodename : "");
         if (!p->nodename) {
-                plugin_shutdown(p);
+                plugin_free(p);
                 return -ENOMEM;
         }
         r = datastore_open(host->datastore ? host->datastore : HEP_DEFAULT_DATASTORE, &p->ds, &err);
         if (r < 0) {
                 host_log(host, LOG_ERR, "%s", err ? err : strerror(-r));
-                plugin_shutdown(p);
+                plugin_free(p);
                 return r;
         }
         r = enforcer_new(p->ds, p->nodename, &p->enforcer);
@@ -469,22 +542,23 @@ static int plugin_init(const hep_host *host, hep_plugin **ret) {
                 r = host_timer_add(host, UINT64_MAX, on_warm_timer, p, &p->warm_timer);
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, on_trim_timer, p, &p->trim_timer);
-        if (r >= 0)
-                r = plugin_bus_start(p);
         if (r < 0) {
-                plugin_shutdown(p);
+                plugin_free(p);
                 return r;
         }
-        /* Enumerate and enforce first (unless the host still has to tell
-         * us its interfaces), then readiness. */
         p->datastore_dirty = true;
-        if (!(host->flags & HEP_HOST_TRACKS_LINKS))
-                on_apply_timer(p);
         *ret = p;
         return 0;
 }
 
-int plugin_reload(hep_plugin *p) {
+/* Enumerate and enforce first (unless the host still has to tell us its
+ * interfaces: sync_done does it then), then readiness. */
+void plugin_start(PluginCore *p) {
+        if (!(p->host->flags & HEP_HOST_TRACKS_LINKS))
+                on_apply_timer(p);
+}
+
+int plugin_reload(PluginCore *p) {
         int r;
 
         host_log(p->host, LOG_INFO, "Reloading: re-reading the datastore and interfaces, re-committing in full");
@@ -495,11 +569,11 @@ int plugin_reload(hep_plugin *p) {
                 host_log_errno(p->host, LOG_ERR, r, "Cannot re-read interfaces: %m");
         /* A full replace also repairs anything changed behind our back. */
         nft_backend_reset(enforcer_backend(p->enforcer));
-        plugin_mark_dirty(p);
+        mark_dirty(p);
         return 0;
 }
 
-static void plugin_link_event(hep_plugin *p, const hep_link *l) {
+void plugin_link_event(PluginCore *p, const hep_link *l) {
         int r;
 
         if (l->size < HEP_LINK_SIZE_V1) {
@@ -512,7 +586,7 @@ static void plugin_link_event(hep_plugin *p, const hep_link *l) {
                 host_log_errno(p->host, LOG_ERR, r, "Cannot record link %d: %m", l->ifindex);
 }
 
-static void plugin_address_event(hep_plugin *p, const hep_address *a) {
+void plugin_address_event(PluginCore *p, const hep_address *a) {
         int r;
 
         if (a->size < HEP_ADDRESS_SIZE_V1) {
@@ -525,23 +599,61 @@ static void plugin_address_event(hep_plugin *p, const hep_address *a) {
                 host_log_errno(p->host, LOG_ERR, r, "Cannot record an address of link %d: %m", a->ifindex);
 }
 
-static void plugin_sync_done(hep_plugin *p) {
+void plugin_sync_done(PluginCore *p) {
         on_apply_timer(p);
 }
 
-static const hep_plugin_ops ops = {
-        .size = sizeof(hep_plugin_ops),
-        .abi_version = HEP_PLUGIN_ABI_VERSION,
-        .version = HEP_VERSION,
-        .init = plugin_init,
-        .shutdown = plugin_shutdown,
-        .reload = plugin_reload,
-        .link_event = plugin_link_event,
-        .address_event = plugin_address_event,
-        .sync_done = plugin_sync_done,
-};
+/* ---- what the faces read ---- */
 
-/* The one exported symbol (see plugin.map). */
-__attribute__((visibility("default"))) const hep_plugin_ops *hep_plugin_entry(uint32_t host_abi_version) {
-        return host_abi_version == HEP_PLUGIN_ABI_VERSION ? &ops : NULL;
+PluginState plugin_state(const PluginCore *p) {
+        return !p->ready ? PLUGIN_STATE_STARTING : p->last_error ? PLUGIN_STATE_DEGRADED : PLUGIN_STATE_RUNNING;
+}
+
+const char *plugin_state_to_string(PluginState s) {
+        static const char *const names[_PLUGIN_STATE_MAX] = {
+                [PLUGIN_STATE_STARTING] = "starting",
+                [PLUGIN_STATE_RUNNING] = "running",
+                [PLUGIN_STATE_DEGRADED] = "degraded",
+        };
+        return s >= 0 && s < _PLUGIN_STATE_MAX ? names[s] : NULL;
+}
+
+const char *plugin_last_error(const PluginCore *p) {
+        return p->last_error;
+}
+
+const char *plugin_commit_error(const PluginCore *p) {
+        return p->commit_error;
+}
+
+bool plugin_settled(const PluginCore *p) {
+        return p->ready && p->event_usec == 0 && !p->datastore_dirty && !p->commit_error;
+}
+
+const char *plugin_nodename(const PluginCore *p) {
+        return p->nodename;
+}
+
+const char *plugin_datastore_spec(const PluginCore *p) {
+        return datastore_spec(p->ds);
+}
+
+unsigned plugin_restorations(const PluginCore *p) {
+        return nft_monitor_restorations(p->monitor);
+}
+
+const Calc *plugin_calc(const PluginCore *p) {
+        return enforcer_calc(p->enforcer);
+}
+
+const InterfaceList *plugin_interfaces(const PluginCore *p) {
+        return link_tracker_interfaces(p->tracker);
+}
+
+const hep_host *plugin_host(const PluginCore *p) {
+        return p->host;
+}
+
+Datastore *plugin_datastore(PluginCore *p) {
+        return p->ds;
 }
