@@ -72,7 +72,7 @@ struct BusService {
         size_t n_writes;
         hep_timer *writes_timer;
         bool retrying;         /* a queued write is being run again */
-        bool lock_busy;        /* ... and the lock was still taken */
+        bool store_busy;       /* ... and the datastore was still busy */
 };
 
 /* ---- replies (bus-service.c) ---- */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The Manager's methods that act: Apply and Delete (through the client
- * layer, as hepctl does) and Reload. A write that finds the datastore
- * locked by another writer waits in line on a timer, so the host's loop
- * never waits for the lock. */
+ * layer, as hepctl does) and Reload. The plugin's datastore never waits
+ * for another writer (DATASTORE_NONBLOCK): a write it finds busy waits in
+ * line on a timer instead, so the host's loop never waits. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +19,11 @@
 /* Our interfaces' error for a client/datastore failure. */
 static const char *error_name(int r) {
         switch (r) {
-        case -EEXIST:
+        case STORE_EXISTS:
                 return BUS_ERROR("AlreadyExists");
-        case -ENOENT:
+        case STORE_NOT_FOUND:
                 return BUS_ERROR("NotFound");
-        case -ESTALE:
+        case STORE_CONFLICT:
                 return BUS_ERROR("Conflict");
         case -EINVAL:
         case -EOPNOTSUPP:
@@ -54,33 +54,14 @@ void bus_writes_drop(BusService *s, const char *reason) {
         }
 }
 
-/* The datastore's write lock for an Apply or Delete, taken without
- * waiting: a hepctl may hold it, and the host's loop must not block. Then
- * the call waits in line (writes keep their order) and is run again on a
- * timer, for up to WRITE_WAIT_MAX_USEC. false: the call was queued or
- * answered; true: go ahead, then datastore_unlock(). */
-static bool write_lock(BusService *s, DBusMessage *m) {
+/* Queues a call to run again on a timer, in arrival order, for up to
+ * WRITE_WAIT_MAX_USEC; false if it was answered instead (too many). */
+static bool enqueue(BusService *s, DBusMessage *m) {
         QueuedWrite *w;
-        int r;
 
-        if (s->writes && !s->retrying)
-                r = -EWOULDBLOCK; /* others are waiting already */
-        else
-                r = datastore_try_lock(plugin_datastore(s->p));
-        if (r >= 0)
-                return true;
-        if (r != -EWOULDBLOCK) {
-                bus_reply_error(s, m, BUS_ERROR("Datastore"), "Cannot lock %s: %s", plugin_datastore_spec(s->p),
-                            strerror(-r));
-                return false;
-        }
-        if (s->retrying) {
-                s->lock_busy = true; /* stays at the head of the line */
-                return false;
-        }
         if (s->n_writes >= WRITES_QUEUED_MAX) {
                 bus_reply_error(s, m, DBUS_ERROR_LIMITS_EXCEEDED, "%d writes are already waiting for %s",
-                            WRITES_QUEUED_MAX, plugin_datastore_spec(s->p));
+                                WRITES_QUEUED_MAX, plugin_datastore_spec(s->p));
                 return false;
         }
         w = calloc(1, sizeof(QueuedWrite));
@@ -94,28 +75,44 @@ static bool write_lock(BusService *s, DBusMessage *m) {
         /* The first in line starts the retries; later ones do not delay them. */
         if (s->n_writes++ == 0)
                 (void)host_timer_rearm(s->host, s->writes_timer, WRITE_RETRY_USEC);
-        return false;
+        return true;
 }
 
+/* Writes keep their order: while others wait, a new call waits behind
+ * them. True if m was queued (or answered). */
+static bool behind_others(BusService *s, DBusMessage *m) {
+        if (!s->writes || s->retrying)
+                return false;
+        (void)enqueue(s, m);
+        return true;
+}
 
-/* Runs the queued writes in order, until one finds the lock taken. */
+/* The datastore answered STORE_BUSY (a hepctl is writing): the host's
+ * loop does not wait for it; the call waits in line instead. */
+static void store_busy(BusService *s, DBusMessage *m) {
+        if (s->retrying)
+                s->store_busy = true; /* stays at the head of the line */
+        else
+                (void)enqueue(s, m);
+}
+
 void bus_on_writes_timer(void *userdata) {
         BusService *s = userdata;
 
         while (s->writes) {
                 QueuedWrite *w = s->writes;
                 s->retrying = true;
-                s->lock_busy = false;
+                s->store_busy = false;
                 if (dbus_message_has_member(w->call, "Apply"))
                         bus_handle_apply(s, w->call);
                 else
                         bus_handle_delete(s, w->call);
                 s->retrying = false;
-                if (s->lock_busy && now_usec() < w->deadline) {
+                if (s->store_busy && now_usec() < w->deadline) {
                         (void)host_timer_rearm(s->host, s->writes_timer, WRITE_RETRY_USEC);
                         return;
                 }
-                if (s->lock_busy)
+                if (s->store_busy)
                         bus_reply_error(s, w->call, BUS_ERROR("Datastore"),
                                     "%s: %s stayed locked by another writer (a hepctl?) for %llu s",
                                     dbus_message_get_member(w->call), plugin_datastore_spec(s->p),
@@ -138,6 +135,7 @@ static void reply_not_enforced(BusService *s, DBusMessage *m) {
 
 void bus_handle_apply(BusService *s, DBusMessage *m) {
         _cleanup_(resource_list_done) ResourceList l = RESOURCE_LIST_INIT;
+        _cleanup_free_ bool *done = NULL;
         ParseError e = PARSE_ERROR_INIT;
         const char *doc;
         StrBuf errors = STRBUF_INIT;
@@ -151,7 +149,7 @@ void bus_handle_apply(BusService *s, DBusMessage *m) {
         if (!dbus_message_has_signature(m, "s") ||
             !dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &doc, DBUS_TYPE_INVALID)) {
                 bus_reply_error(s, m, DBUS_ERROR_INVALID_ARGS, "Apply takes (s document), not (%s)",
-                            dbus_message_get_signature(m));
+                                dbus_message_get_signature(m));
                 return;
         }
         /* Everything is read and validated before anything is written. */
@@ -166,44 +164,53 @@ void bus_handle_apply(BusService *s, DBusMessage *m) {
                 bus_reply_error(s, m, BUS_ERROR("InvalidResource"), "Apply(document): no resources specified");
                 return;
         }
-        if (!write_lock(s, m))
+        if (behind_others(s, m))
                 return;
-        reply = bus_new_reply(s, m, &it, &o);
-        if (!reply) {
-                datastore_unlock(plugin_datastore(s->p));
+        done = new_array(l.n, sizeof(bool));
+        if (!done) {
+                bus_reply_error(s, m, DBUS_ERROR_NO_MEMORY, "out of memory");
                 return;
         }
-        out_open(&o, DBUS_TYPE_ARRAY, "o");
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_free_ char *err = NULL;
                 r = client_execute(plugin_datastore(s->p), CLIENT_APPLY, l.v[i], NULL, &err);
-                if (r < 0) {
+                if (r == STORE_BUSY) {
+                        /* All of it again later: applying twice is applying once. */
+                        store_busy(s, m);
+                        strbuf_done(&errors);
+                        return;
+                }
+                if (r != 0) {
                         if (!first_error)
                                 first_error = r;
-                        strbuf_printf(&errors, "%s%s", errors.len ? "; " : "", err ? err : strerror(-r));
+                        strbuf_printf(&errors, "%s%s", errors.len ? "; " : "", err ? err : store_strerror(r));
                         continue;
                 }
+                done[i] = true;
                 applied++;
-                if (l.v[i]->kind == KIND_HOST_ENDPOINT) {
-                        bus_endpoint_path(l.v[i]->meta.name, path);
-                        out_path(&o, path);
-                }
         }
-        datastore_unlock(plugin_datastore(s->p));
-        out_close(&o);
         if (applied && commit_after_write(s) < 0) {
-                dbus_message_unref(reply);
                 reply_not_enforced(s, m);
                 strbuf_done(&errors);
                 return;
         }
         if (first_error) {
-                dbus_message_unref(reply);
                 bus_reply_error(s, m, error_name(first_error), "%s%s", strbuf_str(&errors),
-                            applied ? " (the other resources were applied)" : "");
-        } else
-                bus_send(s, bus_new_reply_or_oom(m, &o, reply));
-        strbuf_done(&errors);
+                                applied ? " (the other resources were applied)" : "");
+                strbuf_done(&errors);
+                return;
+        }
+        reply = bus_new_reply(s, m, &it, &o);
+        if (!reply)
+                return;
+        out_open(&o, DBUS_TYPE_ARRAY, "o");
+        for (size_t i = 0; i < l.n; i++)
+                if (done[i] && l.v[i]->kind == KIND_HOST_ENDPOINT) {
+                        bus_endpoint_path(l.v[i]->meta.name, path);
+                        out_path(&o, path);
+                }
+        out_close(&o);
+        bus_send(s, bus_new_reply_or_oom(m, &o, reply));
 }
 
 void bus_handle_delete(BusService *s, DBusMessage *m) {
@@ -243,12 +250,15 @@ void bus_handle_delete(BusService *s, DBusMessage *m) {
                 bus_reply_error(s, m, DBUS_ERROR_INVALID_ARGS, "Delete: argument name is empty");
                 return;
         }
-        if (!write_lock(s, m))
+        if (behind_others(s, m))
                 return;
         r = client_delete_by_name(plugin_datastore(s->p), k->kind, ns, name, NULL, &err);
-        datastore_unlock(plugin_datastore(s->p));
-        if (r < 0) {
-                bus_reply_error(s, m, error_name(r), "%s", err ? err : strerror(-r));
+        if (r == STORE_BUSY) {
+                store_busy(s, m);
+                return;
+        }
+        if (r != 0) {
+                bus_reply_error(s, m, error_name(r), "%s", err ? err : store_strerror(r));
                 return;
         }
         if (commit_after_write(s) < 0) {

@@ -135,9 +135,9 @@ static int run_write(const HepctlArgs *c, const char *verb, const char *past, Cl
 
                 if (r >= 0)
                         r = client_execute(ds, action, l.v[i], NULL, &err);
-                if (r == -EEXIST && c->skip_exists)
+                if (r == STORE_EXISTS && c->skip_exists)
                         r = 0;
-                if (r >= 0) {
+                if (r == 0) {
                         warn_network_policy(l.v[i]);
                         res.handled++;
                 } else {
@@ -147,7 +147,7 @@ static int run_write(const HepctlArgs *c, const char *verb, const char *past, Cl
                                 res.n_errors = 0;
                                 res.handled++;
                         }
-                        results_add_error(&res, err ? err : strerror(-r));
+                        results_add_error(&res, err ? err : store_strerror(r));
                 }
         }
         code = print_summary(verb, past, &l, &res, action == CLIENT_REPLACE);
@@ -223,13 +223,13 @@ int hepctl_delete(const HepctlArgs *c) {
                         if (r >= 0)
                                 r = client_execute(ds, CLIENT_DELETE, l.v[i], NULL, &err);
                 }
-                if (r == -ENOENT && c->skip_not_exists)
+                if (r == STORE_NOT_FOUND && c->skip_not_exists)
                         r = 0;
-                if (r >= 0)
+                if (r == 0)
                         handled++;
                 else
                         strbuf_printf(&failures, "Failed to delete '%s' resource: %s\n", kind_name,
-                                      err ? err : strerror(-r));
+                                      err ? err : store_strerror(r));
         }
         if (handled > 0) {
                 const char *kind = k ? k->name : single_kind(&l);
@@ -292,8 +292,8 @@ int hepctl_patch(const HepctlArgs *c) {
                 return HEPCTL_FAIL;
         }
         r = client_get(ds, k->kind, c->ns, c->names[0], &cur, &err);
-        if (r < 0) {
-                hepctl_error("hit error: %s", err ? err : strerror(-r));
+        if (r != 0) {
+                hepctl_error("hit error: %s", err ? err : store_strerror(r));
                 return HEPCTL_FAIL;
         }
         tree = resource_encode(cur);
@@ -307,8 +307,8 @@ int hepctl_patch(const HepctlArgs *c) {
                 return HEPCTL_FAIL;
         }
         r = client_execute(ds, CLIENT_REPLACE, patched, NULL, &err);
-        if (r < 0) {
-                hepctl_error("hit error: updating existing resource: %s", err ? err : strerror(-r));
+        if (r != 0) {
+                hepctl_error("hit error: updating existing resource: %s", err ? err : store_strerror(r));
                 return HEPCTL_FAIL;
         }
         printf("Successfully patched 1 '%s' resource\n", k->name);

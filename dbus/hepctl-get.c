@@ -336,7 +336,7 @@ int hepctl_get(const HepctlArgs *g) {
                         const Resource *w = k ? NULL : wanted.v[i];
                         r = client_get(ds, k ? k->kind : w->kind, k ? g->ns : (w->meta.namespace ? w->meta.namespace : g->ns),
                                        k ? g->names[i] : w->meta.name, &res, &err);
-                        if (r >= 0)
+                        if (r == 0)
                                 r = resource_list_add(&l, res);
                         else if (err) {
                                 strbuf_printf(&errors, "%s\n", err);

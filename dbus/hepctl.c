@@ -54,7 +54,7 @@ int hepctl_open_datastore(const HepctlOptions *o, Datastore **ret) {
                 if (!spec)
                         spec = HEP_DEFAULT_DATASTORE;
         }
-        r = datastore_open(spec, ret, &err);
+        r = datastore_open(spec, 0, ret, &err);
         if (r < 0)
                 hepctl_error("%s", err ? err : strerror(-r));
         return r;
@@ -66,7 +66,7 @@ void hepctl_report_problems(Datastore *ds) {
 
         datastore_problems(ds, &p, &n);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "warning: %s%s\n", p[i].message, p[i].file ? " (file ignored)" : "");
+                fprintf(stderr, "warning: %s%s\n", p[i].message, p[i].origin ? " (file ignored)" : "");
 }
 
 static void warn_skipped(const char *message) {

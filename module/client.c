@@ -122,7 +122,7 @@ static int validate_for_write(Datastore *ds, Resource *r, bool creating, char **
         if (creating && (r->kind == KIND_GLOBAL_NETWORK_POLICY || r->kind == KIND_NETWORK_POLICY)) {
                 const char *tier = isempty(r->spec.policy.tier) ? "default" : r->spec.policy.tier;
                 if (!tier_exists(ds, tier))
-                        return identifier_error(ret_error, -ENOENT, "resource does not exist: %s with error: <nil>",
+                        return identifier_error(ret_error, STORE_NOT_FOUND, "resource does not exist: %s with error: <nil>",
                                                 KIND_TIER, NULL, tier);
         }
         k = resource_check(r, &e);
@@ -142,22 +142,22 @@ static int client_create(Datastore *ds, Resource *r, Resource **ret, char **ret_
                                  "error with field Metadata.ResourceVersion = '%s' (field must not be set for a Create request)",
                                  r->meta.resource_version);
         if (r->kind == KIND_PROFILE && streq_ptr(r->meta.name, DEFAULT_ALLOW_PROFILE))
-                return set_error(ret_error, -EEXIST,
+                return set_error(ret_error, STORE_EXISTS,
                                  "resource already exists: %s with error: %s already exists. The profile \"%s\" is default provided by Calico",
                                  DEFAULT_ALLOW_PROFILE, DEFAULT_ALLOW_PROFILE, DEFAULT_ALLOW_PROFILE);
         if (r->kind == KIND_TIER && builtin_tier_find(r->meta.name) &&
             !datastore_find(ds, KIND_TIER, NULL, r->meta.name))
-                return identifier_error(ret_error, -EEXIST, "resource already exists: %s with error: <nil>", r->kind,
+                return identifier_error(ret_error, STORE_EXISTS, "resource already exists: %s with error: <nil>", r->kind,
                                         NULL, r->meta.name);
         /* calicoctl keeps only name, namespace, labels and annotations. */
         r->meta.uid = mfree_ptr(r->meta.uid);
         intern_unref(r->meta.creation_timestamp);
         r->meta.creation_timestamp = NULL;
         k = validate_for_write(ds, r, true, ret_error);
-        if (k < 0)
+        if (k != 0)
                 return k;
         k = datastore_create(ds, r, ret, ret_error);
-        if (k == -EEXIST)
+        if (k == STORE_EXISTS)
                 return identifier_error(ret_error, k, "resource already exists: %s with error: <nil>", r->kind,
                                         r->meta.namespace, r->meta.name);
         return k;
@@ -171,7 +171,7 @@ static int client_update(Datastore *ds, Resource *r, Resource **ret, char **ret_
                                  "operation Update is not supported on %s: The profile \"%s\" is a default provided by Calico and cannot be updated",
                                  DEFAULT_ALLOW_PROFILE, DEFAULT_ALLOW_PROFILE);
         k = validate_for_write(ds, r, false, ret_error);
-        if (k < 0)
+        if (k != 0)
                 return k;
         /* A built-in tier that was never written: the update stores it. */
         if (r->kind == KIND_TIER && builtin_tier_find(r->meta.name) &&
@@ -180,10 +180,10 @@ static int client_update(Datastore *ds, Resource *r, Resource **ret, char **ret_
                 return datastore_create(ds, r, ret, ret_error);
         }
         k = datastore_update(ds, r, ret, ret_error);
-        if (k == -ENOENT)
+        if (k == STORE_NOT_FOUND)
                 return identifier_error(ret_error, k, "resource does not exist: %s with error: <nil>", r->kind,
                                         r->meta.namespace, r->meta.name);
-        if (k == -ESTALE)
+        if (k == STORE_CONFLICT)
                 return identifier_error(ret_error, k, "update conflict: %s", r->kind, r->meta.namespace,
                                         r->meta.name);
         return k;
@@ -209,9 +209,9 @@ static int delete_checked(Datastore *ds, ResourceKind kind, const char *ns, cons
                                          "operation delete is not supported on %s: Cannot delete a non-empty tier", name);
         }
         k = datastore_delete(ds, kind, ns, name, rv, ret, ret_error);
-        if (k == -ENOENT)
+        if (k == STORE_NOT_FOUND)
                 return identifier_error(ret_error, k, "resource does not exist: %s with error: <nil>", kind, ns, name);
-        if (k == -ESTALE)
+        if (k == STORE_CONFLICT)
                 return identifier_error(ret_error, k, "update conflict: %s", kind, ns, name);
         return k;
 }
@@ -246,7 +246,7 @@ int client_execute(Datastore *ds, ClientAction action, const Resource *input, Re
                  * exists (or Create is not supported), Update with it. */
                 rv = steal_ptr(r->meta.resource_version);
                 k = client_create(ds, r, ret, ret_error);
-                if (k != -EEXIST && k != -EOPNOTSUPP)
+                if (k != STORE_EXISTS && k != -EOPNOTSUPP)
                         return k;
                 if (ret_error)
                         *ret_error = mfree_ptr(*ret_error);
@@ -373,5 +373,5 @@ int client_get(Datastore *ds, ResourceKind kind, const char *ns, const char *nam
                 *ret = builtin_tier_new(builtin_tier_find(name));
                 return *ret ? 0 : -ENOMEM;
         }
-        return identifier_error(ret_error, -ENOENT, "resource does not exist: %s with error: <nil>", kind, ns, name);
+        return identifier_error(ret_error, STORE_NOT_FOUND, "resource does not exist: %s with error: <nil>", kind, ns, name);
 }

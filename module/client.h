@@ -20,9 +20,10 @@ typedef enum ClientAction {
 #define DEFAULT_ALLOW_PROFILE "projectcalico-default-allow"
 
 /* Performs one action on one resource read from a file (or built by the
- * caller). *ret_error receives Calico's message on failure; the return is
- * -EEXIST / -ENOENT / -ESTALE / -EOPNOTSUPP / -EINVAL (validation) / other
- * -errno. On success *ret (optional) is the stored resource. */
+ * caller). Returns 0 (*ret, optional, is the stored resource), a
+ * StoreOutcome (exists, not found, conflict, not editable, busy), or
+ * -EOPNOTSUPP (Calico refuses the operation), -EINVAL (validation) or
+ * another -errno; on failure *ret_error holds Calico's message. */
 int client_execute(Datastore *ds, ClientAction action, const Resource *input, Resource **ret, char **ret_error);
 int client_delete_by_name(Datastore *ds, ResourceKind kind, const char *ns, const char *name, Resource **ret,
                           char **ret_error);

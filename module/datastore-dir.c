@@ -1,4 +1,6 @@
-/* The directory datastore: every .yaml/.yml/.json file under PATH. Files
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The directory datastore ("dir:PATH", a backend of datastore.h): every
+ * .yaml/.yml/.json file under PATH. Files
  * are re-read only when their identity, size, mtime or ctime changed.
  * hepctl's writes take an flock on the directory, write a temporary
  * dot-file and rename it into place, so readers only ever see whole files.
@@ -13,7 +15,7 @@
  * waits for files written in place to be closed, and applies a deletion
  * only once the directory is still there DELETE_GRACE_USEC later, so that
  * "rm -rf" of the whole directory withdraws nothing. */
-#include "datastore.h"
+#include "datastore-backend.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -53,6 +55,12 @@ typedef struct FileVersion {
         struct timespec mtime, ctime;
 } FileVersion;
 
+/* Where a resource is in its file. */
+typedef struct ResourcePlace {
+        unsigned line, column;
+        bool whole; /* it is its document, not a list item: it can be rewritten in place */
+} ResourcePlace;
+
 typedef struct FileState {
         char *path;
         FileVersion version; /* as last read: read again when it changes */
@@ -60,110 +68,71 @@ typedef struct FileState {
         bool unlinked;        /* deleted by this store: withdrawn at once */
         uint64_t gone_usec;   /* when it was first found deleted, or 0 */
         ResourceList res;
-        bool *whole; /* per resource: it is its document, not a list item */
+        ResourcePlace *places; /* per resource */
         size_t n_docs; /* non-empty documents in the file */
         bool world_readable;  /* as last read: anyone may see what it holds */
         char *problem;
         char *public_problem; /* without what the file holds, or NULL if problem may be shown */
 } FileState;
 
-struct Datastore {
-        char *spec;
+/* StoreEntry.backend: the resource's position in its file, and whether it
+ * is a whole document there (bit 0). */
+#define ENTRY_WHOLE 1u
+#define ENTRY_ORDER(b) ((b) >> 1)
+
+typedef struct DirStore {
+        Datastore base; /* the view is published there */
         char *path;
         FileState *files; /* sorted by path after each refresh */
         size_t n_files, alloc_files, n_sorted_files;
-        StoreEntry *entries;
-        size_t n_entries, alloc_entries;
-        StoreProblem *problems;
-        size_t n_problems, alloc_problems;
-        uint64_t view_generation; /* bumped each time entries are rebuilt */
-        int held_fd; /* the write lock taken by datastore_try_lock(), or -1 */
         DirWatch *watch; /* datastore_attach() */
         dev_t root_dev;  /* the directory last read */
         ino_t root_ino;
         char *dir_problem; /* the directory itself cannot be read */
         char **skipped;  /* "PATH: why", what the last walk did not follow */
         size_t n_skipped;
-};
+} DirStore;
 
 static void file_state_done(FileState *f) {
         free(f->path);
         resource_list_done(&f->res);
-        free(f->whole);
+        free(f->places);
         free(f->problem);
         free(f->public_problem);
         *f = (FileState) {};
 }
 
-static void store_clear_view(Datastore *ds) {
-        free(ds->entries);
-        ds->entries = NULL;
-        ds->n_entries = ds->alloc_entries = 0;
-        for (size_t i = 0; i < ds->n_problems; i++) {
-                free(ds->problems[i].file);
-                free(ds->problems[i].message);
-                free(ds->problems[i].public_message);
-        }
-        free(ds->problems);
-        ds->problems = NULL;
-        ds->n_problems = ds->alloc_problems = 0;
-}
+static void dir_close(Datastore *base) {
+        DirStore *ds = (DirStore *)base;
 
-Datastore *datastore_free(Datastore *ds) {
-        if (!ds)
-                return NULL;
-        datastore_unlock(ds);
         dir_watch_free(ds->watch);
-        store_clear_view(ds);
         free(ds->dir_problem);
         strv_free_n(ds->skipped, ds->n_skipped);
         for (size_t i = 0; i < ds->n_files; i++)
                 file_state_done(&ds->files[i]);
         free(ds->files);
-        free(ds->spec);
         free(ds->path);
-        free(ds);
-        return NULL;
 }
 
-int datastore_open(const char *spec, Datastore **ret, char **ret_error) {
-        _cleanup_(datastore_freep) Datastore *ds = NULL;
+static int dir_open(Datastore *base, const char *location, char **ret_error) {
+        DirStore *ds = (DirStore *)base;
         struct stat st;
 
-        if (strncmp(spec, "dir:", 4) != 0 || !spec[4]) {
-                if (asprintf(ret_error, "unsupported datastore '%s' (expected dir:PATH)", spec) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
-        if (stat(spec + 4, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (stat(location, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 int r = errno ? -errno : -ENOTDIR;
-                if (asprintf(ret_error, "datastore directory '%s' cannot be used: %s", spec + 4,
+                if (asprintf(ret_error, "datastore directory '%s' cannot be used: %s", location,
                              S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory") < 0)
                         *ret_error = NULL;
                 return r < 0 ? r : -ENOTDIR;
         }
-        ds = calloc(1, sizeof(Datastore));
-        if (!ds)
-                return -ENOMEM;
-        ds->held_fd = -1;
-        ds->spec = strdup(spec);
-        ds->path = strdup(spec + 4);
-        if (!ds->spec || !ds->path)
+        ds->path = strdup(location);
+        if (!ds->path)
                 return -ENOMEM;
         /* "dir:/a/b/" and "dir:/a/b" are the same store. */
         size_t n = strlen(ds->path);
         while (n > 1 && ds->path[n - 1] == '/')
                 ds->path[--n] = 0;
-        *ret = steal_ptr(ds);
         return 0;
-}
-
-const char *datastore_spec(const Datastore *ds) {
-        return ds->spec;
-}
-
-const char *datastore_path(const Datastore *ds) {
-        return ds->path;
 }
 
 /* ---- derived metadata ---- */
@@ -284,7 +253,7 @@ typedef struct FileLoad {
         const char *path;
         time_t mtime;
         ResourceList res;
-        bool *whole;
+        ResourcePlace *places;
         size_t n_docs;
         ParseError *err;
 } FileLoad;
@@ -304,13 +273,17 @@ static int load_document(Document *doc, void *userdata) {
         r = resources_from_document(l->path, &doc->root, &l->res, &whole, l->err);
         if (r < 0)
                 return r;
-        bool *w = realloc(l->whole, l->res.n * sizeof(bool) + 1);
+        ResourcePlace *w = realloc(l->places, (l->res.n + 1) * sizeof(ResourcePlace));
         if (!w)
                 return -ENOMEM;
-        l->whole = w;
+        l->places = w;
         for (size_t j = before; j < l->res.n; j++) {
                 Resource *res = l->res.v[j];
-                w[j] = whole && l->res.n - before == 1;
+                w[j] = (ResourcePlace) {
+                        .line = res->source ? res->source->line : doc->line,
+                        .column = res->source ? res->source->column : 1,
+                        .whole = whole && l->res.n - before == 1,
+                };
                 r = resource_check(res, l->err);
                 if (r >= 0)
                         r = fill_derived_metadata(res, l->mtime);
@@ -323,7 +296,7 @@ static int load_document(Document *doc, void *userdata) {
 
 static void file_load_done(FileLoad *l) {
         resource_list_done(&l->res);
-        l->whole = mfree_ptr(l->whole);
+        l->places = mfree_ptr(l->places);
 }
 
 static FileVersion version_of(const struct stat *st) {
@@ -403,9 +376,9 @@ static int file_apply(FileState *f, FileLoad *l, const ParseError *e) {
                 return set_problem(f, e, true);
         }
         resource_list_done(&f->res);
-        free(f->whole);
+        free(f->places);
         f->res = l->res;
-        f->whole = l->whole;
+        f->places = l->places;
         f->n_docs = l->n_docs;
         *l = (FileLoad) {};
         f->problem = mfree_ptr(f->problem);
@@ -432,120 +405,84 @@ static int compare_file_path(const void *key, const void *f) {
 }
 
 /* Files are kept sorted by path (as of the last refresh): a binary search. */
-static FileState *store_find_file(Datastore *ds, const char *path) {
+static FileState *store_find_file(DirStore *ds, const char *path) {
         return ds->n_sorted_files ? bsearch(path, ds->files, ds->n_sorted_files, sizeof(FileState), compare_file_path)
                                   : NULL;
-}
-
-/* public: the message without what the files hold, or NULL if the
- * message may be shown to anyone. */
-static int store_add_problem(Datastore *ds, const char *file, const char *public, const char *fmt, ...)
-        _printf_(4, 5);
-static int store_add_problem(Datastore *ds, const char *file, const char *public, const char *fmt, ...) {
-        StoreProblem *p = grow_array(ds->problems, &ds->alloc_problems, ds->n_problems + 1, sizeof(StoreProblem));
-        StrBuf b = STRBUF_INIT;
-        va_list ap;
-
-        if (!p)
-                return -ENOMEM;
-        ds->problems = p;
-        va_start(ap, fmt);
-        strbuf_vprintf(&b, fmt, ap);
-        va_end(ap);
-        p += ds->n_problems;
-        *p = (StoreProblem) {
-                .file = file ? strdup(file) : NULL,
-                .message = strbuf_steal(&b),
-                .public_message = public ? strdup(public) : NULL,
-        };
-        if ((file && !p->file) || !p->message || (public && !p->public_message)) {
-                free(p->file);
-                free(p->message);
-                free(p->public_message);
-                return -ENOMEM;
-        }
-        ds->n_problems++;
-        return 0;
-}
-
-static int compare_identity(const Resource *a, const Resource *b) {
-        int k = (int)a->kind - (int)b->kind;
-
-        if (k)
-                return k;
-        k = strcmp(a->meta.namespace ? a->meta.namespace : "", b->meta.namespace ? b->meta.namespace : "");
-        return k ? k : strcmp(a->meta.name ? a->meta.name : "", b->meta.name ? b->meta.name : "");
 }
 
 /* By identity, then by file order, so the first definition sorts first. */
 static int compare_entries(const void *a, const void *b) {
         const StoreEntry *x = a, *y = b;
-        int k = compare_identity(x->res, y->res);
+        int k = datastore_compare_identity(x->res, y->res);
 
         if (k)
                 return k;
-        k = strcmp(x->file, y->file);
-        return k ? k : (x->order > y->order) - (x->order < y->order);
+        k = strcmp(x->origin, y->origin);
+        return k ? k : (ENTRY_ORDER(x->backend) > ENTRY_ORDER(y->backend)) - (ENTRY_ORDER(x->backend) < ENTRY_ORDER(y->backend));
 }
 
 /* Rebuilds entries (sorted by identity, for binary search) and problems
  * from the per-file states. Of a duplicate, the first definition in file
  * order is kept and the others are reported. */
-static int store_rebuild_view(Datastore *ds) {
-        size_t total = 0, k = 0;
+static int store_rebuild_view(DirStore *ds) {
+        StoreEntry *v;
+        size_t total = 0, n = 0, k = 0;
         int r;
 
-        store_clear_view(ds);
+        datastore_clear_view(&ds->base);
         for (size_t i = 0; i < ds->n_files; i++) {
                 total += ds->files[i].res.n;
                 if (ds->files[i].problem) {
-                        r = store_add_problem(ds, ds->files[i].path, ds->files[i].public_problem, "%s",
-                                              ds->files[i].problem);
+                        r = datastore_add_problem(&ds->base, ds->files[i].path, ds->files[i].public_problem, "%s",
+                                                  ds->files[i].problem);
                         if (r < 0)
                                 return r;
                 }
         }
-        ds->entries = new_array(total, sizeof(StoreEntry));
-        if (!ds->entries)
+        v = new_array(total, sizeof(StoreEntry));
+        if (!v)
                 return -ENOMEM;
-        ds->alloc_entries = total;
         for (size_t i = 0; i < ds->n_files; i++)
-                for (size_t j = 0; j < ds->files[i].res.n; j++)
-                        ds->entries[ds->n_entries++] = (StoreEntry) {
+                for (size_t j = 0; j < ds->files[i].res.n; j++) {
+                        const ResourcePlace *at = &ds->files[i].places[j];
+                        v[n++] = (StoreEntry) {
                                 .res = ds->files[i].res.v[j],
-                                .file = ds->files[i].path,
-                                .editable = ds->files[i].whole[j],
-                                .order = j,
+                                .origin = ds->files[i].path,
+                                .line = at->line,
+                                .column = at->column,
+                                .backend = (uint32_t)j << 1 | (at->whole ? ENTRY_WHOLE : 0),
                         };
-        qsort_safe(ds->entries, ds->n_entries, sizeof(StoreEntry), compare_entries);
-        for (size_t i = 0; i < ds->n_entries; i++) {
-                const StoreEntry *e = &ds->entries[i];
-                if (k > 0 && compare_identity(ds->entries[k - 1].res, e->res) == 0) {
+                }
+        qsort_safe(v, n, sizeof(StoreEntry), compare_entries);
+        ds->base.entries = v;
+        for (size_t i = 0; i < n; i++) {
+                const StoreEntry *e = &v[i];
+                if (k > 0 && datastore_compare_identity(v[k - 1].res, e->res) == 0) {
                         _cleanup_free_ char *id = resource_identifier(e->res), *public = NULL;
-                        const FileState *a = store_find_file(ds, ds->entries[k - 1].file), *b = store_find_file(ds, e->file);
+                        const FileState *a = store_find_file(ds, v[k - 1].origin), *b = store_find_file(ds, e->origin);
                         /* The identity comes from the files. */
                         if (!(a && a->world_readable && b && b->world_readable) &&
                             asprintf(&public, "%s: a resource is defined in both '%s' and '%s'; the one in '%s' is used",
-                                     e->file, ds->entries[k - 1].file, e->file, ds->entries[k - 1].file) < 0)
+                                     e->origin, v[k - 1].origin, e->origin, v[k - 1].origin) < 0)
                                 return -ENOMEM;
-                        r = store_add_problem(ds, e->file, public,
-                                              "%s: %s is defined in both '%s' and '%s'; the one in '%s' is used",
-                                              e->file, id ? id : "resource", ds->entries[k - 1].file, e->file,
-                                              ds->entries[k - 1].file);
+                        r = datastore_add_problem(&ds->base, e->origin, public,
+                                                  "%s: %s is defined in both '%s' and '%s'; the one in '%s' is used",
+                                                  e->origin, id ? id : "resource", v[k - 1].origin, e->origin,
+                                                  v[k - 1].origin);
                         if (r < 0)
                                 return r;
                         continue;
                 }
-                ds->entries[k++] = *e;
+                v[k++] = *e;
         }
-        ds->n_entries = k;
+        ds->base.n_entries = k;
         /* Last, so that the Manager's LastError shows the directory's own problem. */
         for (size_t i = 0; i < ds->n_skipped; i++) {
-                r = store_add_problem(ds, NULL, NULL, "%s", ds->skipped[i]);
+                r = datastore_add_problem(&ds->base, NULL, NULL, "%s", ds->skipped[i]);
                 if (r < 0)
                         return r;
         }
-        return ds->dir_problem ? store_add_problem(ds, NULL, NULL, "%s", ds->dir_problem) : 0;
+        return ds->dir_problem ? datastore_add_problem(&ds->base, NULL, NULL, "%s", ds->dir_problem) : 0;
 }
 
 static int compare_files(const void *a, const void *b) {
@@ -559,7 +496,7 @@ static uint64_t min_usec(uint64_t a, uint64_t b) {
 /* Being written in place (modified, not closed since; or created and
  * still empty): its previous resources stay until it is closed, and after
  * WRITING_REPORT_USEC that is a problem. Only a watched store knows. */
-static bool file_busy(Datastore *ds, FileState *f, const struct stat *st, uint64_t now, uint64_t *wake) {
+static bool file_busy(DirStore *ds, FileState *f, const struct stat *st, uint64_t now, uint64_t *wake) {
         uint64_t since = now;
         FileActivity a;
 
@@ -578,7 +515,7 @@ static bool file_busy(Datastore *ds, FileState *f, const struct stat *st, uint64
 
 /* A listed file: read again if it is another version than the one read
  * last, unless it is being written. */
-static int store_read_file(Datastore *ds, char **path, uint64_t now, uint64_t *wake, bool *changed, bool *again) {
+static int store_read_file(DirStore *ds, char **path, uint64_t now, uint64_t *wake, bool *changed, bool *again) {
         ParseError e = PARSE_ERROR_INIT;
         FileState *f = store_find_file(ds, *path);
         FileLoad l = {};
@@ -643,7 +580,7 @@ static const char *what_is(const char *path, const struct stat *lst) {
  * grace period is over and the directory is still there, if watched.
  * Still there as something else (a directory, a FIFO, ...): kept and
  * reported, as a file that does not parse. */
-static int file_missing(Datastore *ds, FileState *f, uint64_t now, uint64_t *wake) {
+static int file_missing(DirStore *ds, FileState *f, uint64_t now, uint64_t *wake) {
         struct stat st;
         int k = lstat(f->path, &st) < 0 ? errno : 0;
 
@@ -672,7 +609,7 @@ static int file_missing(Datastore *ds, FileState *f, uint64_t now, uint64_t *wak
 
 /* Lists the directory. Another directory in its place (re-created):
  * deletions seen in the old one start their grace period again. */
-static int store_list(Datastore *ds, FileList *ret) {
+static int store_list(DirStore *ds, FileList *ret) {
         struct stat st;
         int r;
 
@@ -694,7 +631,7 @@ static int store_list(Datastore *ds, FileList *ret) {
 /* The directory itself cannot be read: everything read from it stays in
  * force, and the reason is a problem. Watched, that is the answer (0);
  * else the error is returned too. */
-static int store_unreadable(Datastore *ds, int r) {
+static int store_unreadable(DirStore *ds, int r) {
         int k;
 
         if (r == -ENOMEM)
@@ -719,7 +656,7 @@ static int store_unreadable(Datastore *ds, int r) {
         return ds->watch ? 0 : r;
 }
 
-int datastore_refresh(Datastore *ds) {
+static int dir_refresh(DirStore *ds) {
         uint64_t now = now_usec(), wake = UINT64_MAX;
         bool changed = false, again = false;
         FileList l;
@@ -764,7 +701,7 @@ int datastore_refresh(Datastore *ds) {
         r = store_rebuild_view(ds);
         /* The same files read: the same entries (of the same objects). */
         if (r < 0 || changed)
-                ds->view_generation++;
+                ds->base.view_generation++;
         if (r < 0)
                 return r;
         if (ds->watch && (again || wake != UINT64_MAX))
@@ -772,98 +709,48 @@ int datastore_refresh(Datastore *ds) {
         return changed;
 }
 
-int datastore_attach(Datastore *ds, const hep_host *host, void (*changed)(void *userdata), void *userdata) {
+static int dir_refresh_op(Datastore *base) {
+        return dir_refresh((DirStore *)base);
+}
+
+static int dir_attach(Datastore *base, const hep_host *host, void (*changed)(void *userdata), void *userdata) {
+        DirStore *ds = (DirStore *)base;
+
         if (ds->watch)
                 return -EBUSY;
         return dir_watch_new(host, ds->path, changed, userdata, &ds->watch);
 }
 
-void datastore_forget(Datastore *ds) {
+static void dir_forget(Datastore *base) {
+        DirStore *ds = (DirStore *)base;
+
         for (size_t i = 0; i < ds->n_files; i++)
                 ds->files[i].version = (FileVersion) {};
 }
 
-uint64_t datastore_view_generation(const Datastore *ds) {
-        return ds->view_generation;
-}
-
-void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n) {
-        *ret = ds->entries;
-        *ret_n = ds->n_entries;
-}
-
-void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n) {
-        *ret = ds->problems;
-        *ret_n = ds->n_problems;
-}
-
-const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name) {
-        Resource key = { .kind = kind, .meta = { .name = (char *)name, .namespace = (char *)ns } };
-        size_t lo = 0, hi = ds->n_entries;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int k = compare_identity(ds->entries[mid].res, &key);
-                if (k == 0)
-                        return &ds->entries[mid];
-                if (k < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
-}
-
 /* ---- writing ---- */
 
-typedef struct StoreLock {
-        int fd;
-} StoreLock;
-
-static int open_and_lock(const char *path, int op) {
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/* hepctl invocations and the daemon's writes are serialised with an
+ * flock on the directory. A store opened DATASTORE_NONBLOCK (the daemon's,
+ * on the host's loop) never waits for it: STORE_BUSY. Returns the locked
+ * fd, STORE_BUSY or -errno. */
+static int store_lock(DirStore *ds) {
+        bool nonblock = ds->base.flags & DATASTORE_NONBLOCK;
+        int fd = open(ds->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         if (fd < 0)
                 return -errno;
-        if (flock(fd, op) < 0) {
-                int r = -errno;
+        if (flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0)) < 0) {
+                int r = errno == EWOULDBLOCK ? STORE_BUSY : -errno;
                 close(fd);
                 return r;
         }
         return fd;
 }
 
-/* Waits for the lock, unless datastore_try_lock() holds it already. */
-static int store_lock(Datastore *ds, StoreLock *l) {
-        l->fd = -1;
-        if (ds->held_fd >= 0)
-                return 0;
-        l->fd = open_and_lock(ds->path, LOCK_EX);
-        return l->fd < 0 ? l->fd : 0;
-}
-
-int datastore_try_lock(Datastore *ds) {
-        int fd;
-
-        if (ds->held_fd >= 0)
-                return 0;
-        fd = open_and_lock(ds->path, LOCK_EX | LOCK_NB);
-        if (fd < 0)
-                return fd == -EAGAIN ? -EWOULDBLOCK : fd;
-        ds->held_fd = fd;
-        return 0;
-}
-
-void datastore_unlock(Datastore *ds) {
-        if (ds->held_fd >= 0)
-                close(ds->held_fd); /* releases the flock */
-        ds->held_fd = -1;
-}
-
-static void store_unlock(StoreLock *l) {
-        if (l->fd >= 0)
-                close(l->fd); /* releases the flock */
-        l->fd = -1;
+static void store_unlock(int fd) {
+        if (fd >= 0)
+                close(fd); /* releases the flock */
 }
 
 /* Writes data to path atomically: a temporary dot-file (ignored by
@@ -936,7 +823,7 @@ static bool file_name_part_ok(const char *s) {
 
 static int error_text(char **ret_error, const char *fmt, ...) _printf_(2, 3);
 
-static int new_file_path(Datastore *ds, const Resource *r, char **ret, char **ret_error) {
+static int new_file_path(DirStore *ds, const Resource *r, char **ret, char **ret_error) {
         _cleanup_free_ char *lower = strdup(kind_info(r->kind)->name);
 
         if (!lower)
@@ -994,9 +881,9 @@ static int locate_document(const StoreEntry *e, char **ret_data, size_t *ret_len
         size_t len;
         int r;
 
-        r = read_file_limited(e->file, HEP_MAX_FILE_SIZE, &data, &len, &err);
+        r = read_file_limited(e->origin, HEP_MAX_FILE_SIZE, &data, &len, &err);
         if (r >= 0)
-                r = parse_documents(e->file, data, len, &docs, &err);
+                r = parse_documents(e->origin, data, len, &docs, &err);
         parse_error_done(&err);
         if (r < 0)
                 return r;
@@ -1019,14 +906,14 @@ static int locate_document(const StoreEntry *e, char **ret_data, size_t *ret_len
         return -ENOENT;
 }
 
-static size_t file_resource_count(Datastore *ds, const char *file) {
+static size_t file_resource_count(DirStore *ds, const char *file) {
         const FileState *f = store_find_file(ds, file);
 
         return f ? f->res.n : 0;
 }
 
 /* A deletion by the store itself is meant: no grace period. */
-static int store_unlink(Datastore *ds, const char *file) {
+static int store_unlink(DirStore *ds, const char *file) {
         FileState *f = store_find_file(ds, file);
 
         if (unlink(file) < 0)
@@ -1037,29 +924,29 @@ static int store_unlink(Datastore *ds, const char *file) {
 }
 
 /* Replaces (text != NULL) or removes e's definition. */
-static int rewrite_entry(Datastore *ds, const StoreEntry *e, const char *text, char **ret_error) {
+static int rewrite_entry(DirStore *ds, const StoreEntry *e, const char *text, char **ret_error) {
         _cleanup_free_ char *data = NULL;
         size_t len, start, end;
         StrBuf b = STRBUF_INIT;
         int r;
 
-        if (!e->editable) {
+        if (!(e->backend & ENTRY_WHOLE)) {
                 _cleanup_free_ char *id = resource_identifier(e->res);
                 error_text(ret_error,
                            "%s is defined in '%s' inside a list with other resources; edit that file by hand",
-                           id ? id : "resource", e->file);
-                return -EMEDIUMTYPE;
+                           id ? id : "resource", e->origin);
+                return STORE_NOT_EDITABLE;
         }
-        if (file_resource_count(ds, e->file) == 1) {
+        if (file_resource_count(ds, e->origin) == 1) {
                 if (!text)
-                        return store_unlink(ds, e->file);
-                return write_atomic(e->file, text, strlen(text));
+                        return store_unlink(ds, e->origin);
+                return write_atomic(e->origin, text, strlen(text));
         }
         /* A hand-written file with several documents: splice ours only. */
         r = locate_document(e, &data, &len, &start, &end);
         if (r < 0) {
-                error_text(ret_error, "cannot find the document to edit in '%s'; edit that file by hand", e->file);
-                return -EMEDIUMTYPE;
+                error_text(ret_error, "cannot find the document to edit in '%s'; edit that file by hand", e->origin);
+                return STORE_NOT_EDITABLE;
         }
         strbuf_append_len(&b, data, start);
         if (text)
@@ -1067,92 +954,109 @@ static int rewrite_entry(Datastore *ds, const StoreEntry *e, const char *text, c
         strbuf_append_len(&b, data + end, len - end);
         if (!strbuf_ok(&b))
                 return -ENOMEM;
-        r = write_atomic(e->file, strbuf_str(&b), b.len);
+        r = write_atomic(e->origin, strbuf_str(&b), b.len);
         strbuf_done(&b);
         return r;
 }
 
 /* After a write: re-read and hand back the stored copy. */
-static int store_result(Datastore *ds, ResourceKind kind, const char *ns, const char *name, Resource **ret) {
+static int store_result(DirStore *ds, ResourceKind kind, const char *ns, const char *name, Resource **ret) {
         const StoreEntry *e;
-        int r = datastore_refresh(ds);
+        int r = dir_refresh(ds);
 
         if (r < 0)
                 return r;
         if (!ret)
                 return 0;
-        e = datastore_find(ds, kind, ns, name);
+        e = datastore_find(&ds->base, kind, ns, name);
         if (!e)
                 return -EIO;
         *ret = resource_copy(e->res);
         return *ret ? 0 : -ENOMEM;
 }
 
-int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **ret_error) {
+/* Locked, and the view current: what the write starts from. lock_fd is
+ * the lock to release after the write. */
+static int write_begin(DirStore *ds, int *ret_lock_fd) {
+        int fd = store_lock(ds), r;
+
+        if (fd < 0 || fd == STORE_BUSY)
+                return fd;
+        r = dir_refresh(ds);
+        if (r < 0) {
+                store_unlock(fd);
+                return r;
+        }
+        *ret_lock_fd = fd;
+        return 0;
+}
+
+/* The stored resource, if its resourceVersion is rv (any, if rv is empty). */
+static int find_for_write(DirStore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
+                          const StoreEntry **ret) {
+        const StoreEntry *e = datastore_find(&ds->base, kind, ns, name);
+
+        if (!e)
+                return STORE_NOT_FOUND;
+        if (!isempty(rv) && !streq(rv, e->res->meta.resource_version))
+                return STORE_CONFLICT;
+        *ret = e;
+        return 0;
+}
+
+static int dir_create(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
+        DirStore *ds = (DirStore *)base;
         _cleanup_(resource_freep) Resource *c = NULL;
         _cleanup_free_ char *text = NULL, *path = NULL;
-        StoreLock l;
-        int k;
+        int lock = -1, k;
 
-        k = store_lock(ds, &l);
-        if (k < 0)
-                return k;
-        k = datastore_refresh(ds);
-        if (k >= 0 && datastore_find(ds, r->kind, r->meta.namespace, r->meta.name))
-                k = -EEXIST;
-        if (k >= 0) {
+        k = write_begin(ds, &lock);
+        if (k == 0 && datastore_find(base, r->kind, r->meta.namespace, r->meta.name))
+                k = STORE_EXISTS;
+        if (k == 0) {
                 c = resource_copy(r);
                 k = c ? 0 : -ENOMEM;
         }
-        if (k >= 0 && isempty(c->meta.uid)) {
+        if (k == 0 && isempty(c->meta.uid)) {
                 free(c->meta.uid);
                 c->meta.uid = NULL;
                 k = random_uuid(&c->meta.uid);
         }
-        if (k >= 0 && isempty(c->meta.creation_timestamp)) {
+        if (k == 0 && isempty(c->meta.creation_timestamp)) {
                 intern_unref(c->meta.creation_timestamp);
                 c->meta.creation_timestamp = NULL;
                 k = format_time(time(NULL), &c->meta.creation_timestamp);
         }
-        if (k >= 0)
+        if (k == 0)
                 k = resource_to_yaml(c, &text);
-        if (k >= 0)
+        if (k == 0)
                 k = new_file_path(ds, c, &path, ret_error);
-        if (k >= 0)
+        if (k == 0)
                 k = write_atomic(path, text, strlen(text));
-        if (k >= 0)
+        if (k == 0)
                 k = store_result(ds, r->kind, r->meta.namespace, r->meta.name, ret);
-        store_unlock(&l);
-        if (k < 0 && k != -EEXIST && ret_error && !*ret_error)
+        store_unlock(lock);
+        if (k < 0 && ret_error && !*ret_error)
                 error_text(ret_error, "cannot write to '%s': %s", ds->path, strerror(-k));
         return k;
 }
 
-int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **ret_error) {
+static int dir_update(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
+        DirStore *ds = (DirStore *)base;
         _cleanup_(resource_freep) Resource *c = NULL;
         _cleanup_free_ char *text = NULL;
         const StoreEntry *e = NULL;
-        StoreLock l;
-        int k;
+        int lock = -1, k;
 
-        k = store_lock(ds, &l);
-        if (k < 0)
-                return k;
-        k = datastore_refresh(ds);
-        if (k >= 0) {
-                e = datastore_find(ds, r->kind, r->meta.namespace, r->meta.name);
-                if (!e)
-                        k = -ENOENT;
-                else if (!isempty(r->meta.resource_version) &&
-                         !streq(r->meta.resource_version, e->res->meta.resource_version))
-                        k = -ESTALE;
-        }
-        if (k >= 0) {
+        k = write_begin(ds, &lock);
+        if (k == 0)
+                k = find_for_write(ds, r->kind, r->meta.namespace, r->meta.name, r->meta.resource_version, &e);
+        if (k == 0) {
                 c = resource_copy(r);
                 k = c ? 0 : -ENOMEM;
         }
         /* uid and creationTimestamp are the stored ones, whatever the input says. */
-        if (k >= 0) {
+        if (k == 0) {
                 free(c->meta.uid);
                 intern_unref(c->meta.creation_timestamp);
                 c->meta.uid = strdup(e->res->meta.uid);
@@ -1160,44 +1064,49 @@ int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **re
                 if (!c->meta.uid || !c->meta.creation_timestamp)
                         k = -ENOMEM;
         }
-        if (k >= 0)
+        if (k == 0)
                 k = resource_to_yaml(c, &text);
-        if (k >= 0)
+        if (k == 0)
                 k = rewrite_entry(ds, e, text, ret_error);
-        if (k >= 0)
+        if (k == 0)
                 k = store_result(ds, r->kind, r->meta.namespace, r->meta.name, ret);
-        store_unlock(&l);
+        store_unlock(lock);
         return k;
 }
 
-int datastore_delete(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
-                     Resource **ret, char **ret_error) {
+static int dir_delete(Datastore *base, ResourceKind kind, const char *ns, const char *name, const char *rv,
+                      Resource **ret, char **ret_error) {
+        DirStore *ds = (DirStore *)base;
         _cleanup_(resource_freep) Resource *old = NULL;
         const StoreEntry *e = NULL;
-        StoreLock l;
-        int k;
+        int lock = -1, k;
 
-        k = store_lock(ds, &l);
-        if (k < 0)
-                return k;
-        k = datastore_refresh(ds);
-        if (k >= 0) {
-                e = datastore_find(ds, kind, ns, name);
-                if (!e)
-                        k = -ENOENT;
-                else if (!isempty(rv) && !streq(rv, e->res->meta.resource_version))
-                        k = -ESTALE;
-        }
-        if (k >= 0) {
+        k = write_begin(ds, &lock);
+        if (k == 0)
+                k = find_for_write(ds, kind, ns, name, rv, &e);
+        if (k == 0) {
                 old = resource_copy(e->res);
                 k = old ? 0 : -ENOMEM;
         }
-        if (k >= 0)
+        if (k == 0)
                 k = rewrite_entry(ds, e, NULL, ret_error);
-        if (k >= 0)
+        if (k == 0)
                 k = store_result(ds, kind, ns, name, NULL);
-        store_unlock(&l);
-        if (k >= 0 && ret)
+        store_unlock(lock);
+        if (k == 0 && ret)
                 *ret = steal_ptr(old);
         return k;
 }
+
+const DatastoreOps datastore_dir_ops = {
+        .scheme = "dir",
+        .size = sizeof(DirStore),
+        .open = dir_open,
+        .close = dir_close,
+        .attach = dir_attach,
+        .refresh = dir_refresh_op,
+        .forget = dir_forget,
+        .create = dir_create,
+        .update = dir_update,
+        .remove = dir_delete,
+};

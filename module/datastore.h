@@ -1,7 +1,12 @@
-/* Where resources live. Today one kind: a directory of YAML/JSON files
- * ("dir:PATH"). The store answers with Calico's datastore semantics —
- * create fails if the resource exists, update checks resourceVersion —
- * so the client layer above it behaves as libcalico-go does. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Where resources live, behind one interface: a store is opened from a
+ * spec string ("dir:PATH"; a backend per scheme, see datastore-backend.h),
+ * watches itself from the host's loop and says when it changed, keeps a
+ * snapshot of its resources (the view) that a refresh brings up to date,
+ * and writes with Calico's datastore semantics: create fails if the
+ * resource exists, update and delete compare resourceVersion and fail on a
+ * mismatch (compare-and-swap), so that the client layer above behaves as
+ * libcalico-go does, whatever the backend. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,64 +18,79 @@
 
 typedef struct Datastore Datastore;
 
-/* A resource as stored, and where it is defined. */
+/* A resource as stored, and where, for messages: origin is a file (with
+ * the line and column where the resource starts) or a key (line 0).
+ * backend is the backend's own (datastore-backend.h). */
 typedef struct StoreEntry {
-        Resource *res;    /* with uid, creationTimestamp and resourceVersion */
-        const char *file; /* borrowed from the store */
-        bool editable;    /* the whole of its document: can be rewritten in place */
-        size_t order;     /* position within its file */
+        Resource *res; /* with uid, creationTimestamp and resourceVersion */
+        const char *origin;
+        unsigned line, column;
+        uint32_t backend;
 } StoreEntry;
 
-/* Something that could not be used, with its positioned error: a file
- * (whose previous resources stay in the view; the first read of it adds
- * none), or, with file NULL, a part of the store (a directory not
- * followed; the directory itself gone: everything read stays). */
+/* Something that could not be used, with its positioned error: a file or
+ * key (whose previous resources stay in the view; the first read of it
+ * adds none), or, with origin NULL, the store itself (a directory not
+ * followed; the directory gone: everything read stays). */
 typedef struct StoreProblem {
-        char *file;
-        char *message;        /* "file:line:col: path: message" */
-        char *public_message; /* the same without what the file holds (not world-readable), or NULL */
+        char *origin;
+        char *message;        /* "origin:line:col: path: message" */
+        char *public_message; /* the same without what the origin holds (not world-readable), or NULL */
 } StoreProblem;
 
-int datastore_open(const char *spec, Datastore **ret, char **ret_error);
+/* What a write answers besides success (0) and -errno. */
+typedef enum StoreOutcome {
+        STORE_EXISTS = 1,   /* create: it is there already */
+        STORE_NOT_FOUND,    /* update, delete: it is not there */
+        STORE_CONFLICT,     /* its resourceVersion is not the one given */
+        STORE_NOT_EDITABLE, /* the store cannot rewrite it where it is defined; *ret_error says where to edit it */
+        STORE_BUSY,         /* another writer holds the store (DATASTORE_NONBLOCK): try again later */
+        _STORE_OUTCOME_MAX,
+        _STORE_OUTCOME_INVALID = -EINVAL,
+} StoreOutcome;
+
+/* A StoreOutcome or -errno, in words (for when there is no better message). */
+const char *store_strerror(int r);
+
+enum {
+        /* Writes never wait for another writer (a host's loop): STORE_BUSY. */
+        DATASTORE_NONBLOCK = 1u << 0,
+};
+
+int datastore_open(const char *spec, unsigned flags, Datastore **ret, char **ret_error);
 Datastore *datastore_free(Datastore *ds);
 DEFINE_CLEANUP_FUNC(Datastore, datastore_free)
 const char *datastore_spec(const Datastore *ds);
-const char *datastore_path(const Datastore *ds);
 
-/* Watches the store from the host's loop (inotify) and calls changed
- * when it may have changed: the caller then refreshes. Watched, a refresh
- * also leaves a file being written in place as it was until it is closed,
- * withdraws a deleted file's resources only after a short grace period if
- * the directory is still there, and keeps everything while the directory
- * itself is gone; changed is called again when there is more to read. */
+/* Watches the store from the host's loop and calls changed when it may
+ * have changed: the caller then refreshes. A watched store may hold back
+ * what is not settled yet (dir: a file written in place, a deletion while
+ * the directory may be going) and call changed again when there is more. */
 int datastore_attach(Datastore *ds, const hep_host *host, void (*changed)(void *userdata), void *userdata);
-/* Re-reads the files that changed since the last call (all, the first
- * time). Returns >0 if any entry changed, 0 if not, <0 if the directory
- * itself cannot be read (watched: 0, and that is a problem) or on ENOMEM. */
+/* Brings the view up to date. Returns >0 if any entry changed, 0 if not,
+ * <0 if the store cannot be read at all (watched: 0, and that is a
+ * problem) or on ENOMEM. */
 int datastore_refresh(Datastore *ds);
-/* Makes the next refresh re-read every file (SIGHUP). */
+/* Makes the next refresh read everything again (SIGHUP). */
 void datastore_forget(Datastore *ds);
-/* The current view: every resource of every readable file. Duplicates
- * (the same kind/namespace/name in two places) are problems, and neither
- * copy is used. Borrowed; valid until the next refresh or write. */
+
+/* The view: every resource, sorted by identity (kind, namespace, name).
+ * Duplicates (the same identity in two places) are problems; the first
+ * definition is kept. Borrowed; valid until the next refresh or write. */
 void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n);
 /* Changes whenever the entries are rebuilt (a refresh that read something,
  * a write): the same number, the same entries. */
 uint64_t datastore_view_generation(const Datastore *ds);
 void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n);
 const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name);
+/* "origin:line:col", or the origin alone; malloc'd. */
+char *store_entry_where(const StoreEntry *e);
 
-/* Writes. Each locks the store (serialising hepctl invocations), re-reads
- * it, applies the change atomically (temporary file + rename) and returns
- * the stored resource. Errors: -EEXIST, -ENOENT, -ESTALE (resourceVersion
- * mismatch), -EMEDIUMTYPE (defined in a hand-written list: *ret_error says
- * which file to edit), other -errno for I/O. */
+/* Writes, each atomic, each returning the stored resource (*ret, if
+ * given): 0, a StoreOutcome, or -errno (with *ret_error saying what could
+ * not be done). rv: the resourceVersion the caller read (NULL or "": any). */
 int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
-/* The writes' lock, for a caller that must not wait for it (the daemon's
- * loop, while a hepctl writes): -EWOULDBLOCK if another writer has it.
- * Writes while it is held do not lock again. */
-int datastore_try_lock(Datastore *ds);
-void datastore_unlock(Datastore *ds);
+/* r->meta.resource_version, if set, must match the stored one. */
 int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
 int datastore_delete(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
                      Resource **ret, char **ret_error);

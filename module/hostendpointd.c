@@ -489,7 +489,7 @@ int main(int argc, char **argv) {
                 return EXIT_FAILURE;
         }
         spec = o.datastore ? o.datastore : cfg.datastore ? cfg.datastore : HEP_DEFAULT_DATASTORE;
-        r = datastore_open(spec, &ds, &err);
+        r = datastore_open(spec, 0, &ds, &err);
         if (r < 0) {
                 fprintf(stderr, "hostendpointd: %s\n", err ? err : strerror(-r));
                 return EXIT_FAILURE;

@@ -223,7 +223,7 @@ static void log_problems(PluginCore *p) {
                         seen = seen || streq(p->problems[j], probs[i].message);
                 if (!seen)
                         host_log(p->host, LOG_ERR, "%s%s", probs[i].message,
-                                 probs[i].file ? ", keeping that file's previous resources" : "");
+                                 probs[i].origin ? ", keeping that file's previous resources" : "");
         }
         for (size_t j = 0; j < p->n_problems; j++)
                 free(p->problems[j]);
@@ -509,7 +509,9 @@ int plugin_new(const hep_host *host, PluginCore **ret) {
                 plugin_free(p);
                 return -ENOMEM;
         }
-        r = datastore_open(host->datastore ? host->datastore : HEP_DEFAULT_DATASTORE, &p->ds, &err);
+        /* Writes on a user's behalf (D-Bus) never wait on the host's loop. */
+        r = datastore_open(host->datastore ? host->datastore : HEP_DEFAULT_DATASTORE, DATASTORE_NONBLOCK, &p->ds,
+                           &err);
         if (r < 0) {
                 host_log(host, LOG_ERR, "%s", err ? err : strerror(-r));
                 plugin_free(p);
@@ -532,7 +534,7 @@ int plugin_new(const hep_host *host, PluginCore **ret) {
         if (r >= 0) {
                 r = datastore_attach(p->ds, host, on_datastore_changed, p);
                 if (r < 0)
-                        host_log_errno(host, LOG_ERR, r, "Cannot watch datastore directory '%s': %m", datastore_path(p->ds));
+                        host_log_errno(host, LOG_ERR, r, "Cannot watch datastore '%s': %m", datastore_spec(p->ds));
         }
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, on_apply_timer, p, &p->apply_timer);

@@ -76,7 +76,7 @@ static Datastore *store_new(char *store, size_t size) {
         }
         if (asprintf(&spec, "dir:%s", store) < 0)
                 abort();
-        FUZZ_ASSERT(datastore_open(spec, &ds, &err) == 0, "cannot open %s: %s", spec, err ? err : "?");
+        FUZZ_ASSERT(datastore_open(spec, 0, &ds, &err) == 0, "cannot open %s: %s", spec, err ? err : "?");
         return ds;
 }
 
@@ -89,8 +89,8 @@ static void apply_all(Datastore *ds, const ResourceList *l) {
 
                 if (r == -ENOMEM)
                         continue;
-                if (r < 0) {
-                        FUZZ_ASSERT(err && *err, "apply failed (%s) without a message", strerror(-r));
+                if (r != 0) {
+                        FUZZ_ASSERT(err && *err, "apply failed (%s) without a message", store_strerror(r));
                         continue;
                 }
                 FUZZ_ASSERT(stored && stored->kind == l->v[i]->kind && streq(stored->meta.name, l->v[i]->meta.name),
@@ -112,8 +112,8 @@ static void delete_all(Datastore *ds, const ResourceList *l) {
         for (size_t i = 0; i < l->n; i++) {
                 _cleanup_free_ char *err = NULL;
                 int r = client_execute(ds, CLIENT_DELETE, l->v[i], NULL, &err);
-                if (r < 0 && r != -ENOMEM)
-                        FUZZ_ASSERT(err && *err, "delete failed (%s) without a message", strerror(-r));
+                if (r != 0 && r != -ENOMEM)
+                        FUZZ_ASSERT(err && *err, "delete failed (%s) without a message", store_strerror(r));
         }
 }
 

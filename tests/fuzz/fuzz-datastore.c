@@ -109,19 +109,19 @@ static void check_view(Datastore *ds, const char *store) {
         datastore_entries(ds, &e, &n);
         for (size_t i = 0; i < n; i++) {
                 const Resource *r = e[i].res;
-                FUZZ_ASSERT(strncmp(e[i].file, store, len) == 0 && e[i].file[len] == '/', "entry from %s",
-                            e[i].file);
+                FUZZ_ASSERT(strncmp(e[i].origin, store, len) == 0 && e[i].origin[len] == '/', "entry from %s",
+                            e[i].origin);
                 FUZZ_ASSERT(!isempty(r->meta.name) && !isempty(r->meta.uid) && !isempty(r->meta.resource_version) &&
                                     !isempty(r->meta.creation_timestamp),
-                            "entry from %s without its metadata", e[i].file);
+                            "entry from %s without its metadata", e[i].origin);
                 FUZZ_ASSERT(datastore_find(ds, r->kind, r->meta.namespace, r->meta.name) == &e[i],
-                            "entry %zu of %s is not found by its identity", i, e[i].file);
+                            "entry %zu of %s is not found by its identity", i, e[i].origin);
         }
         datastore_problems(ds, &p, &n_p);
         for (size_t i = 0; i < n_p; i++)
                 /* A problem of the tree itself (a link not followed, a
                  * limit) has no file of its own. */
-                FUZZ_ASSERT(!isempty(p[i].message) && (!p[i].file || strncmp(p[i].file, store, len) == 0),
+                FUZZ_ASSERT(!isempty(p[i].message) && (!p[i].origin || strncmp(p[i].origin, store, len) == 0),
                             "a problem without a message, or with a file outside the store");
 }
 
@@ -139,7 +139,7 @@ static Datastore *open_store(const char *store) {
         _cleanup_free_ char *spec = path_printf("dir:%s", store), *err = NULL;
         Datastore *ds = NULL;
 
-        FUZZ_ASSERT(datastore_open(spec, &ds, &err) == 0, "cannot open %s: %s", spec, err ? err : "?");
+        FUZZ_ASSERT(datastore_open(spec, 0, &ds, &err) == 0, "cannot open %s: %s", spec, err ? err : "?");
         return ds;
 }
 
@@ -162,10 +162,10 @@ static void compare_with_fresh(Datastore *cached, const char *store) {
         for (size_t i = 0; i < n_a; i++)
                 FUZZ_ASSERT(a[i].res->kind == b[i].res->kind && streq(a[i].res->meta.name, b[i].res->meta.name) &&
                                     streq_ptr(a[i].res->meta.namespace, b[i].res->meta.namespace) &&
-                                    streq(a[i].file, b[i].file) &&
+                                    streq(a[i].origin, b[i].origin) &&
                                     streq(a[i].res->meta.resource_version, b[i].res->meta.resource_version),
-                            "the cache has %s from %s, a fresh read %s from %s", a[i].res->meta.name, a[i].file,
-                            b[i].res->meta.name, b[i].file);
+                            "the cache has %s from %s, a fresh read %s from %s", a[i].res->meta.name, a[i].origin,
+                            b[i].res->meta.name, b[i].origin);
 }
 
 static void run_steps(Context *c, Datastore *ds, const char *data, size_t size) {

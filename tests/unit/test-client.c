@@ -14,7 +14,7 @@ static Datastore *open_store(void) {
         Datastore *ds = NULL;
 
         ASSERT_TRUE(asprintf(&spec, "dir:%s", dir) > 0);
-        ASSERT_OK(datastore_open(spec, &ds, &err));
+        ASSERT_OK(datastore_open(spec, 0, &ds, &err));
         return ds;
 }
 

@@ -91,7 +91,7 @@ static Datastore *open_store(void) {
         char spec[96];
 
         snprintf(spec, sizeof(spec), "dir:%s", dir);
-        ASSERT_OK(datastore_open(spec, &ds, &err));
+        ASSERT_OK(datastore_open(spec, 0, &ds, &err));
         ASSERT_NULL(err);
         return ds;
 }
@@ -118,7 +118,7 @@ static const char *problem(Datastore *ds, const char *file, const char *containi
 
         datastore_problems(ds, &p, &n);
         for (size_t i = 0; i < n; i++)
-                if (streq_ptr(p[i].file, file) && strstr(p[i].message, containing))
+                if (streq_ptr(p[i].origin, file) && strstr(p[i].message, containing))
                         return p[i].message;
         return NULL;
 }

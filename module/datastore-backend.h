@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What a datastore backend implements (one file each: datastore-dir.c for
+ * "dir:"), in the manner of libnl's nl_cache_ops: a table of operations
+ * for a scheme, and a store that begins with the Datastore every backend
+ * shares. A backend publishes its view in those shared fields; the
+ * generic layer (datastore.c) answers the readers from them. Adding a
+ * backend: a new file with its DatastoreOps, and one line in
+ * datastore.c's table of backends. */
+#pragma once
+
+#include "datastore.h"
+
+typedef struct DatastoreOps DatastoreOps;
+
+struct Datastore {
+        const DatastoreOps *ops;
+        char *spec;
+        unsigned flags; /* DATASTORE_* */
+        /* The view as the backend last published it: entries sorted by
+         * identity (datastore_compare_identity), problems in the order they
+         * should be shown (the last one is the Manager's LastError). */
+        StoreEntry *entries;
+        size_t n_entries;
+        StoreProblem *problems;
+        size_t n_problems;
+        uint64_t view_generation;
+};
+
+struct DatastoreOps {
+        const char *scheme; /* "dir" for "dir:PATH" */
+        size_t size;        /* of the backend's store, which begins with a Datastore */
+        /* location: the spec after "scheme:". */
+        int (*open)(Datastore *ds, const char *location, char **ret_error);
+        /* Frees what open made (not ds itself, nor the view). */
+        void (*close)(Datastore *ds);
+        int (*attach)(Datastore *ds, const hep_host *host, void (*changed)(void *userdata), void *userdata);
+        int (*refresh)(Datastore *ds);
+        void (*forget)(Datastore *ds);
+        int (*create)(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
+        int (*update)(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
+        int (*remove)(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
+                      Resource **ret, char **ret_error);
+};
+
+extern const DatastoreOps datastore_dir_ops;
+
+/* The order of datastore_entries(). */
+int datastore_compare_identity(const Resource *a, const Resource *b);
+/* Empties the published view (the backend rebuilds it). */
+void datastore_clear_view(Datastore *ds);
+/* Adds a problem to the view: origin NULL for the store itself; public
+ * as StoreProblem.public_message. */
+int datastore_add_problem(Datastore *ds, const char *origin, const char *public, const char *fmt, ...)
+        _printf_(4, 5);

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The datastore interface (datastore.h): a store opened from its spec by
+ * the backend for its scheme, the view every backend publishes, and the
+ * calls passed on to the backend. */
+#include "datastore-backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+/* One line per backend. */
+static const DatastoreOps *const backends[] = {
+        &datastore_dir_ops,
+};
+
+static const DatastoreOps *backend_for(const char *spec, const char **ret_location) {
+        for (size_t i = 0; i < ELEMENTSOF(backends); i++) {
+                size_t n = strlen(backends[i]->scheme);
+                if (strncmp(spec, backends[i]->scheme, n) == 0 && spec[n] == ':') {
+                        *ret_location = spec + n + 1;
+                        return backends[i];
+                }
+        }
+        return NULL;
+}
+
+int datastore_open(const char *spec, unsigned flags, Datastore **ret, char **ret_error) {
+        _cleanup_(datastore_freep) Datastore *ds = NULL;
+        const DatastoreOps *ops;
+        const char *location;
+        int r;
+
+        ops = backend_for(spec, &location);
+        if (!ops || !*location) {
+                if (asprintf(ret_error, "unsupported datastore '%s' (expected dir:PATH)", spec) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        ds = calloc(1, ops->size);
+        if (!ds)
+                return -ENOMEM;
+        ds->spec = strdup(spec);
+        if (!ds->spec)
+                return -ENOMEM;
+        ds->flags = flags;
+        r = ops->open(ds, location, ret_error);
+        if (r < 0)
+                return r;
+        ds->ops = ops; /* from now on, close() frees what open() made */
+        *ret = steal_ptr(ds);
+        return 0;
+}
+
+void datastore_clear_view(Datastore *ds) {
+        ds->entries = mfree_ptr(ds->entries);
+        ds->n_entries = 0;
+        for (size_t i = 0; i < ds->n_problems; i++) {
+                free(ds->problems[i].origin);
+                free(ds->problems[i].message);
+                free(ds->problems[i].public_message);
+        }
+        ds->problems = mfree_ptr(ds->problems);
+        ds->n_problems = 0;
+}
+
+Datastore *datastore_free(Datastore *ds) {
+        if (!ds)
+                return NULL;
+        if (ds->ops)
+                ds->ops->close(ds);
+        datastore_clear_view(ds);
+        free(ds->spec);
+        free(ds);
+        return NULL;
+}
+
+const char *datastore_spec(const Datastore *ds) {
+        return ds->spec;
+}
+
+int datastore_attach(Datastore *ds, const hep_host *host, void (*changed)(void *userdata), void *userdata) {
+        return ds->ops->attach(ds, host, changed, userdata);
+}
+
+int datastore_refresh(Datastore *ds) {
+        return ds->ops->refresh(ds);
+}
+
+void datastore_forget(Datastore *ds) {
+        ds->ops->forget(ds);
+}
+
+/* ---- the view ---- */
+
+uint64_t datastore_view_generation(const Datastore *ds) {
+        return ds->view_generation;
+}
+
+void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n) {
+        *ret = ds->entries;
+        *ret_n = ds->n_entries;
+}
+
+void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n) {
+        *ret = ds->problems;
+        *ret_n = ds->n_problems;
+}
+
+int datastore_compare_identity(const Resource *a, const Resource *b) {
+        int k = (int)a->kind - (int)b->kind;
+
+        if (k)
+                return k;
+        k = strcmp(a->meta.namespace ? a->meta.namespace : "", b->meta.namespace ? b->meta.namespace : "");
+        return k ? k : strcmp(a->meta.name ? a->meta.name : "", b->meta.name ? b->meta.name : "");
+}
+
+const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name) {
+        Resource key = { .kind = kind, .meta = { .name = (char *)name, .namespace = (char *)ns } };
+        size_t lo = 0, hi = ds->n_entries;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int k = datastore_compare_identity(ds->entries[mid].res, &key);
+                if (k == 0)
+                        return &ds->entries[mid];
+                if (k < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+char *store_entry_where(const StoreEntry *e) {
+        char *s;
+
+        if (!e->line)
+                return strdup(e->origin);
+        return asprintf(&s, "%s:%u:%u", e->origin, e->line, e->column) < 0 ? NULL : s;
+}
+
+int datastore_add_problem(Datastore *ds, const char *origin, const char *public, const char *fmt, ...) {
+        StoreProblem *p = realloc(ds->problems, (ds->n_problems + 1) * sizeof(StoreProblem));
+        StrBuf b = STRBUF_INIT;
+        va_list ap;
+
+        if (!p)
+                return -ENOMEM;
+        ds->problems = p;
+        va_start(ap, fmt);
+        strbuf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        p += ds->n_problems;
+        *p = (StoreProblem) {
+                .origin = origin ? strdup(origin) : NULL,
+                .message = strbuf_steal(&b),
+                .public_message = public ? strdup(public) : NULL,
+        };
+        if ((origin && !p->origin) || !p->message || (public && !p->public_message)) {
+                free(p->origin);
+                free(p->message);
+                free(p->public_message);
+                return -ENOMEM;
+        }
+        ds->n_problems++;
+        return 0;
+}
+
+/* ---- writes ---- */
+
+const char *store_strerror(int r) {
+        static const char *const outcomes[_STORE_OUTCOME_MAX] = {
+                [STORE_EXISTS] = "resource already exists",
+                [STORE_NOT_FOUND] = "resource does not exist",
+                [STORE_CONFLICT] = "update conflict",
+                [STORE_NOT_EDITABLE] = "the datastore cannot rewrite this resource where it is defined",
+                [STORE_BUSY] = "the datastore is being written by another writer",
+        };
+
+        if (r < 0)
+                return strerror(-r);
+        return r > 0 && r < _STORE_OUTCOME_MAX ? outcomes[r] : "success";
+}
+
+int datastore_create(Datastore *ds, const Resource *r, Resource **ret, char **ret_error) {
+        return ds->ops->create(ds, r, ret, ret_error);
+}
+
+int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **ret_error) {
+        return ds->ops->update(ds, r, ret, ret_error);
+}
+
+int datastore_delete(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
+                     Resource **ret, char **ret_error) {
+        return ds->ops->remove(ds, kind, ns, name, rv, ret, ret_error);
+}
