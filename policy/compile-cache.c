@@ -267,13 +267,17 @@ static int endpoint_shape(Compiler *k, const Endpoint *e, size_t *ret_n) {
         return 0;
 }
 
+static bool record_same_shape(const EndpointRecord *rec, const uintptr_t *shape, size_t n_shape) {
+        return rec->n_shape == n_shape && memcmp(rec->shape, shape, n_shape * sizeof(uintptr_t)) == 0;
+}
+
 static bool record_matches(const EndpointRecord *rec, const Endpoint *e, const uintptr_t *shape, size_t n_shape) {
-        if (rec->info != e->info || rec->n_ifnames != e->n_ifnames || rec->n_shape != n_shape)
+        if (rec->info != e->info || rec->n_ifnames != e->n_ifnames)
                 return false;
         for (size_t i = 0; i < e->n_ifnames; i++)
                 if (!streq(rec->ifnames[i], e->ifnames[i]))
                         return false;
-        return memcmp(rec->shape, shape, n_shape * sizeof(uintptr_t)) == 0;
+        return record_same_shape(rec, shape, n_shape);
 }
 
 /* References to the policies of the endpoint's orders (whose fields its
@@ -590,7 +594,7 @@ static int plan_sharing(Compiler *k) {
                 r = endpoint_shape(k, e, &n_shape);
                 if (r < 0)
                         return r;
-                if (rec->n_shape != n_shape || memcmp(rec->shape, c->shape, n_shape * sizeof(uintptr_t)) != 0)
+                if (!record_same_shape(rec, c->shape, n_shape))
                         return 0;
                 for (int f = 0; f < _FLAVOUR_MAX; f++)
                         for (int d = 0; d < _DIRECTION_MAX; d++)

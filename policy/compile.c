@@ -69,6 +69,12 @@ const char *const flavour_addr_chain[_FLAVOUR_MAX][_DIRECTION_MAX] = {
 #define ADDR_IFNAMES "addr-ifnames"
 #define ENDPOINT_IFNAMES "ep-ifs"
 
+/* The packet's interface on the endpoint's side: it enters through it
+ * (ingress) or leaves through it (egress). */
+static const char *ifname_match(Direction d) {
+        return d == DIRECTION_INGRESS ? "iifname" : "oifname";
+}
+
 /* ---- names ---- */
 
 const char *object_name_buf(const char *prefix, const char *name, char buf[static OBJECT_NAME_MAX]) {
@@ -482,7 +488,7 @@ static int compile_addr_dispatch(Compiler *k) {
                                 if (!c && !(c = ruleset_add_chain(k->rs, flavour_addr_chain[f][d], NULL)))
                                         return -ENOMEM;
                                 /* goto: the endpoint chain returns to the hook. */
-                                if (chain_add_rulef(c, "%s @%s goto %s", d == DIRECTION_INGRESS ? "iifname" : "oifname",
+                                if (chain_add_rulef(c, "%s @%s goto %s", ifname_match((Direction)d),
                                                     object_name_buf(ENDPOINT_IFNAMES, e->name, set),
                                                     object_name_buf(flavour_chain_prefix[f][d], e->name, name)) < 0)
                                         return -ENOMEM;
@@ -498,8 +504,7 @@ static int compile_addr_dispatch(Compiler *k) {
 static int add_addr_dispatch(Compiler *k, NftChain *base, Flavour f, Direction d, const char *guard) {
         if (!k->addr_dispatch[f][d])
                 return 0;
-        return chain_add_rulef(base, "%s%s @" ADDR_IFNAMES " jump %s", guard,
-                               d == DIRECTION_INGRESS ? "iifname" : "oifname", flavour_addr_chain[f][d]);
+        return chain_add_rulef(base, "%s%s @" ADDR_IFNAMES " jump %s", guard, ifname_match(d), flavour_addr_chain[f][d]);
 }
 
 /* The rule that sends traffic of interfaces without their own endpoint to
@@ -513,8 +518,20 @@ static int add_wildcard(Compiler *k, NftChain *base, Flavour f, Direction d, con
         name = object_name(flavour_chain_prefix[f][d], w->name);
         if (!name)
                 return -ENOMEM;
-        return chain_add_rulef(base, "%s%s != @own-ifnames jump %s", guard,
-                               d == DIRECTION_INGRESS ? "iifname" : "oifname", name);
+        return chain_add_rulef(base, "%s%s != @own-ifnames jump %s", guard, ifname_match(d), name);
+}
+
+/* The rules that send a hook's packets on to their endpoint's chain: the
+ * dispatch map, the address dispatch chain, then the "*" endpoint's chain
+ * where the hook has one. guard: a condition in front of each. */
+static int add_dispatch(Compiler *k, NftChain *base, Flavour f, Direction d, const char *guard, bool wildcard) {
+        int r = chain_add_rulef(base, "%s%s vmap @%s", guard, ifname_match(d), flavour_map[f][d]);
+
+        if (r >= 0)
+                r = add_addr_dispatch(k, base, f, d, guard);
+        if (r >= 0 && wildcard)
+                r = add_wildcard(k, base, f, d, guard);
+        return r;
 }
 
 static int base_chain(Compiler *k, const char *name, const char *hook, NftChain **ret) {
@@ -526,8 +543,7 @@ static int base_chain(Compiler *k, const char *name, const char *hook, NftChain 
 static bool any_endpoint_has(const Calc *calc, Flavour f) {
         for (size_t i = 0; i < calc->n_endpoints; i++) {
                 const Endpoint *e = &calc->endpoints[i];
-                if ((!e->wildcard || e == calc->wildcard) &&
-                    (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING) &&
+                if (endpoint_compiled(calc, e) &&
                     (endpoint_has_flavour(e, f, DIRECTION_INGRESS) || endpoint_has_flavour(e, f, DIRECTION_EGRESS)))
                         return true;
         }
@@ -552,9 +568,7 @@ static int compile_base_chains(Compiler *k) {
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = chain_add_rule(c, "iifname vmap @disp-raw-in");
-                if (r >= 0)
-                        r = add_addr_dispatch(k, c, FLAVOUR_UNTRACKED, DIRECTION_INGRESS, "");
+                        r = add_dispatch(k, c, FLAVOUR_UNTRACKED, DIRECTION_INGRESS, "", false);
                 if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " notrack accept");
                 if (r >= 0)
@@ -562,9 +576,7 @@ static int compile_base_chains(Compiler *k) {
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = chain_add_rule(c, "oifname vmap @disp-raw-out");
-                if (r >= 0)
-                        r = add_addr_dispatch(k, c, FLAVOUR_UNTRACKED, DIRECTION_EGRESS, "");
+                        r = add_dispatch(k, c, FLAVOUR_UNTRACKED, DIRECTION_EGRESS, "", false);
                 if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " notrack accept");
         }
@@ -580,11 +592,7 @@ static int compile_base_chains(Compiler *k) {
                 if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " accept");
                 if (r >= 0)
-                        r = chain_add_rule(c, "iifname vmap @disp-prednat");
-                if (r >= 0)
-                        r = add_addr_dispatch(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "");
-                if (r >= 0)
-                        r = add_wildcard(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "");
+                        r = add_dispatch(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "", true);
                 if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " accept");
         }
@@ -598,11 +606,7 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
-                r = chain_add_rule(c, "iifname vmap @disp-in");
-        if (r >= 0)
-                r = add_addr_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_INGRESS, "");
-        if (r >= 0)
-                r = add_wildcard(k, c, FLAVOUR_NORMAL, DIRECTION_INGRESS, "");
+                r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_INGRESS, "", true);
 
         /* Forwarded: the ingress interface's forward policy (unless raw or
          * pre-DNAT policy accepted it), then the egress interface's. */
@@ -611,17 +615,9 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = chain_add_rule(c, k->untracked || k->prednat ? CLEAR_PASS_DROP : CLEAR_ALL);
         if (r >= 0)
-                r = chain_add_rule(c, "meta mark & " MARK_ACCEPT " == 0 iifname vmap @disp-fwd-in");
+                r = add_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_INGRESS, "meta mark & " MARK_ACCEPT " == 0 ", true);
         if (r >= 0)
-                r = add_addr_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_INGRESS, "meta mark & " MARK_ACCEPT " == 0 ");
-        if (r >= 0)
-                r = add_wildcard(k, c, FLAVOUR_FORWARD, DIRECTION_INGRESS, "meta mark & " MARK_ACCEPT " == 0 ");
-        if (r >= 0)
-                r = chain_add_rule(c, "oifname vmap @disp-fwd-out");
-        if (r >= 0)
-                r = add_addr_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "");
-        if (r >= 0)
-                r = add_wildcard(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "");
+                r = add_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "", true);
         if (r >= 0)
                 r = chain_add_rule(c, IF_ACCEPT " accept");
 
@@ -633,11 +629,7 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
-                r = chain_add_rule(c, "oifname vmap @disp-out");
-        if (r >= 0)
-                r = add_addr_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "");
-        if (r >= 0)
-                r = add_wildcard(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "");
+                r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "", true);
         return r;
 }
 
