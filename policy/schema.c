@@ -393,19 +393,11 @@ static int decode_error(Decoder *d, const Node *n, const char *fmt, ...) {
 }
 
 static size_t path_push_key(Decoder *d, const char *key) {
-        size_t old = d->path.len;
-
-        if (old)
-                strbuf_append_char(&d->path, '.');
-        strbuf_append(&d->path, key);
-        return old;
+        return strbuf_push_key(&d->path, key);
 }
 
 static size_t path_push_index(Decoder *d, size_t i) {
-        size_t old = d->path.len;
-
-        strbuf_printf(&d->path, "[%zu]", i);
-        return old;
+        return strbuf_push_index(&d->path, i);
 }
 
 static int decode_struct(Decoder *d, const StructDesc *desc, const Node *n, void *out);

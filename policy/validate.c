@@ -300,19 +300,11 @@ typedef struct Validator {
 } Validator;
 
 static size_t path_push(Validator *v, const char *key) {
-        size_t old = v->path.len;
-
-        if (old)
-                strbuf_append_char(&v->path, '.');
-        strbuf_append(&v->path, key);
-        return old;
+        return strbuf_push_key(&v->path, key);
 }
 
 static size_t path_push_index(Validator *v, size_t i) {
-        size_t old = v->path.len;
-
-        strbuf_printf(&v->path, "[%zu]", i);
-        return old;
+        return strbuf_push_index(&v->path, i);
 }
 
 static void path_pop(Validator *v, size_t old) {
