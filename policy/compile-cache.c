@@ -489,10 +489,28 @@ static int rebuild_block_elements(Compiler *k, EndpointRecord *rec, const Endpoi
         return 0;
 }
 
-static int compile_endpoint_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, size_t index) {
+/* A new block, into this ruleset and the record (n_shape: its shape's
+ * length, in the cache's scratch). */
+static int build_and_record_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, size_t n_shape) {
         ChainPlan plan = {};
         NftBlock *b = NULL;
         BlockChains bc = {};
+        int r;
+
+        r = build_block(k, rec, e, &plan, &b, &bc);
+        if (r >= 0)
+                r = ruleset_add_block(k->rs, b);
+        if (r >= 0)
+                r = record_update(k, rec, e, b, &bc, &plan, n_shape);
+        free(bc.settled); /* unless the record took it */
+        nft_block_unref(b);
+        free(plan.targets);
+        return r;
+}
+
+/* The endpoint's block as it was whenever it can be, as cheaply as can
+ * be known: most endpoints take this path at every hot-plug. */
+static int compile_endpoint_block(Compiler *k, EndpointRecord *rec, const Endpoint *e, size_t index) {
         size_t n_shape;
         int r;
 
@@ -510,18 +528,10 @@ static int compile_endpoint_block(Compiler *k, EndpointRecord *rec, const Endpoi
                 return r;
         if (rec->block && record_matches(rec, e, k->cache->shape, n_shape) && record_settled_enough(k, rec))
                 return reuse_block(k, rec);
-        r = build_block(k, rec, e, &plan, &b, &bc);
-        if (r >= 0)
-                r = ruleset_add_block(k->rs, b);
-        if (r >= 0)
-                r = record_update(k, rec, e, b, &bc, &plan, n_shape);
-        free(bc.settled); /* unless the record took it */
-        nft_block_unref(b);
-        free(plan.targets);
-        return r;
+        return build_and_record_block(k, rec, e, n_shape);
 }
 
-int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
+static int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
         EndpointRecord *rec = k->sharing ? k->recs[index] : record_entry(k, e);
         int r;
 
@@ -530,6 +540,21 @@ int compile_endpoint(Compiler *k, const Endpoint *e, size_t index) {
         r = compile_endpoint_block(k, rec, e, index);
         if (r >= 0)
                 k->rs->n_unsettled += rec->n_unsettled;
+        return r;
+}
+
+/* The loop is here, and the building apart from the cheap paths, so that
+ * an unchanged endpoint costs no call from compile.c and no zeroed plan:
+ * with a thousand endpoints those cost a hot-plug's compilation 5% more
+ * instructions than before the split (bench-hotplug under callgrind);
+ * now 0.3%. */
+int compile_endpoints(Compiler *k) {
+        const Calc *calc = k->calc;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++)
+                if (endpoint_compiled(calc, &calc->endpoints[i]))
+                        r = compile_endpoint(k, &calc->endpoints[i], i);
         return r;
 }
 

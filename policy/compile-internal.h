@@ -80,9 +80,8 @@ typedef struct Compiler {
 
 /* Whether an endpoint gets chains: of this node, enforced or waiting (and
  * for "*", the one in force); and whether it is bound by address. Inline,
- * as the flavour test below: both halves ask for every endpoint at every
- * compilation (an out-of-line call each cost a hot-plug's compilation
- * about a quarter more, bench/bench-hotplug.c). */
+ * as the flavour test below: both halves ask, for every endpoint at every
+ * compilation, on the path bench/bench-hotplug.c times. */
 static inline bool endpoint_compiled(const Calc *calc, const Endpoint *e) {
         return (!e->wildcard || e == calc->wildcard) &&
                (e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING);
@@ -133,9 +132,9 @@ int compile_cache_share(Compiler *k);
  * rules_chain_fill(). */
 int cache_rules_chain(Compiler *k, const char *prefix, const char *name, const Resource *res,
                       const RuleList *rules, ChainTarget *ret);
-/* Endpoint index of the calculation, into this ruleset: its block as last
- * compiled, or built again by build_block(). */
-int compile_endpoint(Compiler *k, const Endpoint *e, size_t index);
+/* The block of every endpoint that gets chains (endpoint_compiled()), into
+ * this ruleset: as last compiled, or built again by build_block(). */
+int compile_endpoints(Compiler *k);
 /* How each interface of an endpoint is dispatched (bc->settled). */
 int plan_dispatch(const Compiler *k, const EndpointRecord *rec, const Endpoint *e, BlockChains *bc);
 /* One chain of a new block (into bc): the record's previous one when its

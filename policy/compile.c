@@ -665,9 +665,8 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         /* Every endpoint of this node that could be dispatched to gets its
          * chains, bound or not yet: when its interface or address appears,
          * only dispatch elements change (a small, fast commit). */
-        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++)
-                if (endpoint_compiled(calc, &calc->endpoints[i]))
-                        r = compile_endpoint(&k, &calc->endpoints[i], i);
+        if (r >= 0)
+                r = compile_endpoints(&k);
         rule_compiler_done(&k.rules);
         r = compile_cache_end(&k, r, chains_from, sets_from);
         if (r < 0)
