@@ -17,7 +17,7 @@
 #define HEP_TABLE_NAME "hostendpoint"
 
 /* Chains and sets are reference counted so that a ruleset can share the
- * unchanged ones with the previous ruleset (compile.c's cache): they are
+ * unchanged ones with the previous ruleset (compile-cache.c): they are
  * not modified once a ruleset is finished. Sharing also makes the diff
  * cheap: the same object is the same content. */
 typedef struct NftChain {

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "felix-config.h"
 #include "intern.h"
 #include "strbuf.h"
 
@@ -53,9 +54,9 @@ struct StructDesc {
         size_t size;
         const FieldDesc *fields;
         size_t n_fields;
-        /* Field names accepted and kept verbatim in a Node map at
-         * other_offset (FelixConfiguration's many unused knobs). */
-        const char *const *other_names;
+        /* Whether a field name is accepted and kept verbatim in a Node map
+         * at other_offset (FelixConfiguration's many unused knobs). */
+        bool (*is_other)(const char *name);
         size_t other_offset;
 };
 
@@ -203,9 +204,9 @@ static const FieldDesc proto_port_fields[] = {
 };
 static const StructDesc proto_port_desc = STRUCT_DESC("ProtoPort", ProtoPort, proto_port_fields);
 
-#include "felix-fields.h" /* felix_other_fields[]: the FelixConfiguration fields we accept and ignore */
-
-static const FieldDesc felix_fields[] = {
+/* The fields hostendpoint uses (felix-config.c's typed rows); the others
+ * are kept verbatim. */
+static const FieldDesc felix_spec_fields[] = {
         FIELD(FelixConfigurationSpec, "failsafeInboundHostPorts", F_OPT_ARRAY, failsafe_inbound_host_ports,
               .sub = &proto_port_desc),
         FIELD(FelixConfigurationSpec, "failsafeOutboundHostPorts", F_OPT_ARRAY, failsafe_outbound_host_ports,
@@ -215,9 +216,9 @@ static const FieldDesc felix_fields[] = {
 static const StructDesc felix_desc = {
         .name = "FelixConfigurationSpec",
         .size = sizeof(FelixConfigurationSpec),
-        .fields = felix_fields,
-        .n_fields = ELEMENTSOF(felix_fields),
-        .other_names = felix_other_fields,
+        .fields = felix_spec_fields,
+        .n_fields = ELEMENTSOF(felix_spec_fields),
+        .is_other = felix_field_kept,
         .other_offset = offsetof(FelixConfigurationSpec, other),
 };
 
@@ -339,7 +340,7 @@ static void field_done(const FieldDesc *f, void *base) {
 static void struct_done(const StructDesc *d, void *p) {
         for (size_t i = 0; i < d->n_fields; i++)
                 field_done(&d->fields[i], p);
-        if (d->other_names) {
+        if (d->is_other) {
                 Node **o = (Node **)((char *)p + d->other_offset);
                 *o = node_free(*o);
         }
@@ -392,19 +393,11 @@ static int decode_error(Decoder *d, const Node *n, const char *fmt, ...) {
 }
 
 static size_t path_push_key(Decoder *d, const char *key) {
-        size_t old = d->path.len;
-
-        if (old)
-                strbuf_append_char(&d->path, '.');
-        strbuf_append(&d->path, key);
-        return old;
+        return strbuf_push_key(&d->path, key);
 }
 
 static size_t path_push_index(Decoder *d, size_t i) {
-        size_t old = d->path.len;
-
-        strbuf_printf(&d->path, "[%zu]", i);
-        return old;
+        return strbuf_push_index(&d->path, i);
 }
 
 static int decode_struct(Decoder *d, const StructDesc *desc, const Node *n, void *out);
@@ -801,12 +794,7 @@ static int struct_keep_other(const StructDesc *desc, const Node *key, const Node
 }
 
 static bool struct_is_other(const StructDesc *desc, const char *key) {
-        if (!desc->other_names)
-                return false;
-        for (const char *const *o = desc->other_names; *o; o++)
-                if (strcasecmp(*o, key) == 0)
-                        return true;
-        return false;
+        return desc->is_other && desc->is_other(key);
 }
 
 static int decode_struct(Decoder *d, const StructDesc *desc, const Node *n, void *out) {
@@ -1113,7 +1101,7 @@ static Node *encode_struct(const StructDesc *desc, const void *p) {
                 if (r > 0 && node_map_set(n, desc->fields[i].name, v) < 0)
                         return NULL;
         }
-        if (desc->other_names) {
+        if (desc->is_other) {
                 const Node *other = *(Node *const *)((const char *)p + desc->other_offset);
                 for (size_t i = 0; other && i < other->n; i++) {
                         Node *v = node_copy(other->entries[i].value);
@@ -1283,7 +1271,7 @@ static int struct_copy(const StructDesc *d, const void *src, void *dst) {
 
         for (size_t i = 0; r >= 0 && i < d->n_fields; i++)
                 r = field_copy(&d->fields[i], src, dst);
-        if (r >= 0 && d->other_names) {
+        if (r >= 0 && d->is_other) {
                 Node *const *o = (Node *const *)((const char *)src + d->other_offset);
                 Node **t = (Node **)((char *)dst + d->other_offset);
                 *t = *o ? node_copy(*o) : NULL;

@@ -101,3 +101,19 @@ void strbuf_done(StrBuf *b) {
         free(b->data);
         *b = (StrBuf) STRBUF_INIT;
 }
+
+size_t strbuf_push_key(StrBuf *b, const char *key) {
+        size_t old = b->len;
+
+        if (old)
+                strbuf_append_char(b, '.');
+        strbuf_append(b, key);
+        return old;
+}
+
+size_t strbuf_push_index(StrBuf *b, size_t i) {
+        size_t old = b->len;
+
+        strbuf_printf(b, "[%zu]", i);
+        return old;
+}

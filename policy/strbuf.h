@@ -29,3 +29,9 @@ bool strbuf_ok(const StrBuf *b);
 char *strbuf_steal(StrBuf *b);
 void strbuf_done(StrBuf *b);
 const char *strbuf_str(const StrBuf *b);
+
+/* Field paths as errors name them ("spec.ingress[0].action"): ".key"
+ * ("key" at the start) or "[i]" appended. Both return the length before,
+ * for strbuf_truncate() to go back to. */
+size_t strbuf_push_key(StrBuf *b, const char *key);
+size_t strbuf_push_index(StrBuf *b, size_t i);

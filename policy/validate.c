@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "felix-config.h"
 #include "ipaddr.h"
 #include "selector.h"
 #include "strbuf.h"
@@ -303,19 +303,11 @@ typedef struct Validator {
 } Validator;
 
 static size_t path_push(Validator *v, const char *key) {
-        size_t old = v->path.len;
-
-        if (old)
-                strbuf_append_char(&v->path, '.');
-        strbuf_append(&v->path, key);
-        return old;
+        return strbuf_push_key(&v->path, key);
 }
 
 static size_t path_push_index(Validator *v, size_t i) {
-        size_t old = v->path.len;
-
-        strbuf_printf(&v->path, "[%zu]", i);
-        return old;
+        return strbuf_push_index(&v->path, i);
 }
 
 static void path_pop(Validator *v, size_t old) {
@@ -1662,113 +1654,8 @@ static void crd_felix(Validator *v, const Resource *r) {
  * so they are checked from the document tree: Calico's field tags in Go
  * field order, then validateFelixConfigSpec(), then the CRD's enums and
  * patterns. The failsafe port lists carry no tag ("dive" is missing), so
- * v3.32 accepts anything there; interfaceExclude has no check either. */
-
-typedef enum FelixRule {
-        FELIX_ONE_OF,          /* values: exact alternatives (regex tags, oneof) */
-        FELIX_KEY_VALUES,      /* keyValueList */
-        FELIX_REGEXP,          /* must compile as a Go regexp */
-        FELIX_CHARS,           /* values: allowed bytes; max: length */
-        FELIX_INTERFACE,       /* "*" or an interface name */
-        FELIX_INT,             /* min/max with their tags */
-        FELIX_CIDRS,           /* list: each ParseCIDROrIP */
-        FELIX_IFACE_FILTERS,   /* list: each like FELIX_CHARS */
-        FELIX_LOG_FILTERS,     /* map: keys are interface names */
-        FELIX_PORTS,           /* list of numorstring.Port */
-        FELIX_ROUTE_TABLE_IDS, /* list of {min, max} (RouteTableIDRange) */
-        FELIX_ROUTE_TABLE,     /* {min, max} (RouteTableRange) */
-        FELIX_HEALTH,          /* list of {name, timeout} */
-        _FELIX_RULE_MAX,
-        _FELIX_RULE_INVALID = -EINVAL,
-} FelixRule;
-
-typedef struct FelixField {
-        const char *json, *go;
-        FelixRule rule;
-        const char *tag;      /* the tag Calico names in the error */
-        const char *values;   /* FELIX_ONE_OF: space-separated; FELIX_CHARS: the alphabet */
-        bool pointer;         /* a *T field: an explicit "" is checked, not skipped */
-        const char *min_tag, *max_tag;
-        int64_t min, max;
-} FelixField;
-
-#define IFNAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
-#define IFFILTER_CHARS IFNAME_CHARS ":+"
-#define ONE_OF(j, g, t, v) { .json = j, .go = g, .rule = FELIX_ONE_OF, .tag = t, .values = v }
-#define ONE_OF_PTR(j, g, v) { .json = j, .go = g, .rule = FELIX_ONE_OF, .tag = "oneof", .values = v, .pointer = true }
-#define INT_RANGE(j, g, lo_tag, lo, hi_tag, hi) \
-        { .json = j, .go = g, .rule = FELIX_INT, .min_tag = lo_tag, .min = lo, .max_tag = hi_tag, .max = hi }
-#define RULE_OF(j, g, r, t) { .json = j, .go = g, .rule = r, .tag = t }
-
-/* FelixConfigurationSpec fields with a validate tag, in Go field order. */
-static const FelixField felix_fields[] = {
-        RULE_OF("featureDetectOverride", "FeatureDetectOverride", FELIX_KEY_VALUES, "keyValueList"),
-        RULE_OF("featureGates", "FeatureGates", FELIX_KEY_VALUES, "keyValueList"),
-        { .json = "iptablesBackend", .go = "IptablesBackend", .rule = FELIX_ONE_OF, .tag = "iptablesBackend",
-          .values = " Auto NFT Legacy", .pointer = true },
-        ONE_OF("defaultEndpointToHostAction", "DefaultEndpointToHostAction", "dropAcceptReturn", "Drop Accept Return"),
-        ONE_OF("iptablesFilterAllowAction", "IptablesFilterAllowAction", "acceptReturn", "Accept Return"),
-        ONE_OF("iptablesMangleAllowAction", "IptablesMangleAllowAction", "acceptReturn", "Accept Return"),
-        ONE_OF("iptablesFilterDenyAction", "IptablesFilterDenyAction", "dropReject", "Drop Reject"),
-        ONE_OF("logSeverityFile", "LogSeverityFile", "logLevel", "Trace Debug Info Warning Error Fatal"),
-        ONE_OF("logSeverityScreen", "LogSeverityScreen", "logLevel", "Trace Debug Info Warning Error Fatal"),
-        ONE_OF("logSeveritySys", "LogSeveritySys", "logLevel", "Trace Debug Info Warning Error Fatal"),
-        RULE_OF("logDebugFilenameRegex", "LogDebugFilenameRegex", FELIX_REGEXP, "regexp"),
-        RULE_OF("healthTimeoutOverrides", "HealthTimeoutOverrides", FELIX_HEALTH, NULL),
-        { .json = "prometheusMetricsHost", .go = "PrometheusMetricsHost", .rule = FELIX_CHARS, .tag = "prometheusHost",
-          .values = IFFILTER_CHARS, .max = 64 },
-        ONE_OF_PTR("prometheusMetricsClientAuth", "PrometheusMetricsClientAuth",
-                   "RequireAndVerifyClientCert RequireAnyClientCert VerifyClientCertIfGiven NoClientCert"),
-        RULE_OF("kubeNodePortRanges", "KubeNodePortRanges", FELIX_PORTS, NULL),
-        ONE_OF_PTR("natOutgoingExclusions", "NATOutgoingExclusions", "IPPoolsOnly IPPoolsAndHostIPs"),
-        INT_RANGE("debugPort", "DebugPort", "gte", 0, "lte", 65535),
-        { .json = "iptablesNATOutgoingInterfaceFilter", .go = "IptablesNATOutgoingInterfaceFilter", .rule = FELIX_CHARS,
-          .tag = "ifaceFilter", .values = IFFILTER_CHARS, .max = 15 },
-        ONE_OF("nftablesFilterAllowAction", "NftablesFilterAllowAction", "acceptReturn", "Accept Return"),
-        ONE_OF("nftablesMangleAllowAction", "NftablesMangleAllowAction", "acceptReturn", "Accept Return"),
-        ONE_OF("nftablesFilterDenyAction", "NftablesFilterDenyAction", "dropReject", "Drop Reject"),
-        ONE_OF_PTR("bpfJITHardening", "BPFJITHardening", "Auto Strict"),
-        ONE_OF("bpfLogLevel", "BPFLogLevel", "bpfLogLevel", "Debug Info Off"),
-        ONE_OF("bpfConntrackLogLevel", "BPFConntrackLogLevel", "oneof", "Off Debug"),
-        ONE_OF_PTR("bpfConntrackMode", "BPFConntrackCleanupMode", "Auto Userspace BPFProgram"),
-        RULE_OF("bpfLogFilters", "BPFLogFilters", FELIX_LOG_FILTERS, "bpfLogFilters"),
-        RULE_OF("bpfDataIfacePattern", "BPFDataIfacePattern", FELIX_REGEXP, "regexp"),
-        RULE_OF("bpfL3IfacePattern", "BPFL3IfacePattern", FELIX_REGEXP, "regexp"),
-        ONE_OF_PTR("bpfConnectTimeLoadBalancing", "BPFConnectTimeLoadBalancing", "TCP Enabled Disabled"),
-        ONE_OF_PTR("bpfHostNetworkedNATWithoutCTLB", "BPFHostNetworkedNATWithoutCTLB", "Enabled Disabled"),
-        ONE_OF("bpfExternalServiceMode", "BPFExternalServiceMode", "bpfServiceMode", "Tunnel DSR"),
-        RULE_OF("bpfDSROptoutCIDRs", "BPFDSROptoutCIDRs", FELIX_CIDRS, "cidrs"),
-        INT_RANGE("bpfExtToServiceConnmark", "BPFExtToServiceConnmark", "gte", 0, "lte", 4294967295LL),
-        INT_RANGE("bpfKubeProxyHealthzPort", "BPFKubeProxyHealthzPort", "gte", 0, "lte", 65535),
-        INT_RANGE("bpfMapSizeConntrackCleanupQueue", "BPFMapSizeConntrackCleanupQueue", "gte", 1, NULL, 0),
-        RULE_OF("bpfForceTrackPacketsFromIfaces", "BPFForceTrackPacketsFromIfaces", FELIX_IFACE_FILTERS,
-                "ifaceFilterSlice"),
-        RULE_OF("bpfDisableGROForIfaces", "BPFDisableGROForIfaces", FELIX_REGEXP, "regexp"),
-        RULE_OF("bpfExcludeCIDRsFromNAT", "BPFExcludeCIDRsFromNAT", FELIX_CIDRS, "cidrs"),
-        ONE_OF_PTR("bpfAttachType", "BPFAttachType", "TC TCX"),
-        RULE_OF("routeSource", "RouteSource", FELIX_REGEXP, "routeSource"),
-        RULE_OF("routeTableRanges", "RouteTableRanges", FELIX_ROUTE_TABLE_IDS, NULL),
-        RULE_OF("routeTableRange", "RouteTableRange", FELIX_ROUTE_TABLE, NULL),
-        INT_RANGE("ipv4NormalRoutePriority", "IPv4NormalRoutePriority", "gte", 1, "lte", 2147483646),
-        INT_RANGE("ipv4ElevatedRoutePriority", "IPv4ElevatedRoutePriority", "gte", 1, "lte", 2147483646),
-        INT_RANGE("ipv6NormalRoutePriority", "IPv6NormalRoutePriority", "gte", 1, "lte", 2147483646),
-        INT_RANGE("ipv6ElevatedRoutePriority", "IPv6ElevatedRoutePriority", "gte", 1, "lte", 2147483646),
-        INT_RANGE("wireguardListeningPort", "WireguardListeningPort", "gt", 0, "lte", 65535),
-        INT_RANGE("wireguardListeningPortV6", "WireguardListeningPortV6", "gt", 0, "lte", 65535),
-        INT_RANGE("wireguardRoutingRulePriority", "WireguardRoutingRulePriority", "gt", 0, "lt", 32766),
-        RULE_OF("wireguardInterfaceName", "WireguardInterfaceName", FELIX_INTERFACE, "interface"),
-        RULE_OF("wireguardInterfaceNameV6", "WireguardInterfaceNameV6", FELIX_INTERFACE, "interface"),
-        ONE_OF_PTR("awsSrcDstCheck", "AWSSrcDstCheck", "DoNothing Enable Disable"),
-        ONE_OF("serviceLoopPrevention", "ServiceLoopPrevention", "oneof", "Drop Reject Disabled"),
-        ONE_OF("workloadSourceSpoofing", "WorkloadSourceSpoofing", "oneof", "Disabled Any"),
-        RULE_OF("mtuIfacePattern", "MTUIfacePattern", FELIX_REGEXP, "regexp"),
-        ONE_OF_PTR("windowsManageFirewallRules", "WindowsManageFirewallRules", "Enabled Disabled"),
-        INT_RANGE("goGCThreshold", "GoGCThreshold", "gte", -1, NULL, 0),
-        INT_RANGE("goMemoryLimitMB", "GoMemoryLimitMB", "gte", -1, NULL, 0),
-        INT_RANGE("goMaxProcs", "GoMaxProcs", "gte", -1, NULL, 0),
-        INT_RANGE("bpfMaglevMaxEndpointsPerService", "BPFMaglevMaxEndpointsPerService", "gt", 0, "lte", 3000),
-        INT_RANGE("bpfMaglevMaxServices", "BPFMaglevMaxServices", "gt", 0, "lte", 3000),
-};
+ * v3.32 accepts anything there; interfaceExclude has no check either. The
+ * fields, their tags and CRD alternatives are felix-config.c's table. */
 
 /* A scalar's text, or NULL for null and non-scalars. */
 static const char *scalar_text(const Node *n) {
@@ -1777,209 +1664,14 @@ static const char *scalar_text(const Node *n) {
         return n->text;
 }
 
-/* Is word one of the space-separated alternatives (exact)? */
-static bool one_of(const char *word, const char *alternatives) {
-        size_t len = strlen(word);
-
-        for (const char *p = alternatives; p;) {
-                const char *end = strchr(p, ' ');
-                size_t n = end ? (size_t)(end - p) : strlen(p);
-
-                if (n == len && memcmp(p, word, n) == 0)
-                        return true;
-                p = end ? end + 1 : NULL;
-        }
-        return false;
-}
-
-static bool chars_valid(const char *s, const char *alphabet, size_t max) {
-        size_t n = strlen(s);
-
-        return n >= 1 && n <= max && strspn(s, alphabet) == n;
-}
-
-/* keyValueList: comma-separated "word=anything" items; empty items and
- * an all-blank value are fine. Go's \s is [\t\n\f\r ], \w [0-9A-Za-z_]. */
-static bool key_values_valid(const char *s) {
-        const char *blank = " \t\n\f\r";
-
-        if (s[strspn(s, blank)] == 0)
-                return true;
-        for (const char *p = s; p;) {
-                const char *end = strchr(p, ',');
-                size_t n = end ? (size_t)(end - p) : strlen(p), i = 0, word;
-
-                if (n > 0) {
-                        while (i < n && strchr(blank, p[i]))
-                                i++;
-                        word = i;
-                        while (i < n && (p[i] == '_' || (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') ||
-                                         (p[i] >= 'A' && p[i] <= 'Z')))
-                                i++;
-                        if (i == word || i >= n || p[i] != '=')
-                                return false;
-                        /* (.*) does not match a newline */
-                        if (memchr(p + i, '\n', n - i))
-                                return false;
-                }
-                p = end ? end + 1 : NULL;
-        }
-        return true;
-}
-
-/* A syntax check of Go's regexp (RE2, Perl flags): what Compile rejects
- * in practice — nothing to repeat, nested repetition, unbalanced groups
- * and classes, bad escapes, bad repeat counts, unknown (? forms. */
-static bool repeat_braces(const char *p, size_t *ret_len, long *ret_min, long *ret_max) {
-        const char *q = p + 1;
-        long lo = -1, hi;
-
-        if (*q < '0' || *q > '9')
-                return false;
-        lo = strtol(q, (char **)&q, 10);
-        hi = lo;
-        if (*q == ',') {
-                q++;
-                hi = -1;
-                if (*q >= '0' && *q <= '9')
-                        hi = strtol(q, (char **)&q, 10);
-        }
-        if (*q != '}')
-                return false;
-        *ret_len = (size_t)(q + 1 - p);
-        *ret_min = lo;
-        *ret_max = hi;
-        return true;
-}
-
-static bool go_regexp_valid(const char *re) {
-        int depth = 0;
-        bool atom = false, repeated = false; /* something to repeat; last item was a repeat */
-
-        for (const char *p = re; *p;) {
-                size_t len;
-                long lo, hi;
-
-                switch (*p) {
-                case '(':
-                        if (p[1] == '?') {
-                                const char *q = p + 2;
-                                if (*q == 'P' && q[1] == '<')
-                                        q++;
-                                if (*q == '<') {
-                                        const char *e = strchr(q, '>');
-                                        if (!e || e == q + 1)
-                                                return false;
-                                        p = e + 1;
-                                } else {
-                                        q += strspn(q, "imsU-");
-                                        if (q == p + 2 || (*q != ')' && *q != ':'))
-                                                return false;
-                                        if (*q == ')') { /* flags only: nothing to repeat */
-                                                p = q + 1;
-                                                atom = repeated = false;
-                                                continue;
-                                        }
-                                        p = q + 1;
-                                }
-                        } else
-                                p++;
-                        depth++;
-                        atom = repeated = false;
-                        continue;
-                case ')':
-                        if (depth-- == 0)
-                                return false;
-                        p++;
-                        atom = true;
-                        repeated = false;
-                        continue;
-                case '|':
-                        p++;
-                        atom = repeated = false;
-                        continue;
-                case '*':
-                case '+':
-                case '?':
-                        if (!atom || repeated)
-                                return false;
-                        p++;
-                        if (*p == '?')
-                                p++;
-                        repeated = true;
-                        continue;
-                case '{':
-                        if (repeat_braces(p, &len, &lo, &hi)) {
-                                if (!atom || repeated || lo > 1000 || hi > 1000 || (hi >= 0 && hi < lo))
-                                        return false;
-                                p += len;
-                                if (*p == '?')
-                                        p++;
-                                repeated = true;
-                                continue;
-                        }
-                        p++; /* a literal brace */
-                        break;
-                case '[': {
-                        const char *q = p + 1;
-                        if (*q == '^')
-                                q++;
-                        if (*q == ']')
-                                q++;
-                        for (; *q && *q != ']'; q++) {
-                                if (*q == '\\') {
-                                        if (!q[1])
-                                                return false;
-                                        q++;
-                                } else if (q[0] == '-' && q[1] && q[1] != ']' && q > p + 1 && q[-1] > q[1] &&
-                                           q[-1] != '\\')
-                                        return false;
-                        }
-                        if (*q != ']')
-                                return false;
-                        p = q + 1;
-                        break;
-                }
-                case '\\':
-                        if (!p[1])
-                                return false;
-                        if ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
-                            (p[1] >= '1' && p[1] <= '9')) {
-                                if (!strchr("afnrtvdDsSwWbBAzpPxQE", p[1]))
-                                        return false;
-                                if ((p[1] == 'b' || p[1] == 'B' || p[1] == 'A' || p[1] == 'z')) {
-                                        p += 2;
-                                        atom = repeated = false;
-                                        continue;
-                                }
-                        }
-                        p += 2;
-                        break;
-                case '^':
-                case '$':
-                        p++;
-                        atom = repeated = false;
-                        continue;
-                default:
-                        p++;
-                        break;
-                }
-                atom = true;
-                repeated = false;
-        }
-        return depth == 0;
-}
-
-/* ParseCIDROrIP() succeeds (an empty string does too: a nil IP). */
-static bool cidr_or_ip_valid(const char *s) {
-        IPNet n;
-        IPAddr a;
-
-        return isempty(s) || ipnet_parse_go(s, &n, NULL) == 0 || ipaddr_parse_go(s, &a);
-}
-
 static void felix_report_tag(Validator *v, const FelixField *f, const char *value) {
         report_tag(v, f->json, f->go, value, f->tag);
+}
+
+/* An error about field json (at sub, which may index into it), under the
+ * Go name Calico gives it. */
+static void felix_report(Validator *v, const char *sub, const char *json, const char *value, const char *reason) {
+        report(v, sub, felix_field(json)->go, value, reason);
 }
 
 /* A list of scalars (anything else would not have decoded). */
@@ -2075,9 +1767,7 @@ static void felix_list(Validator *v, const FelixField *f, const Node *n) {
                 return;
         for (size_t i = 0; i < n->n; i++) {
                 const char *s = str(scalar_text(n->items[i]));
-                bool ok = f->rule == FELIX_CIDRS ? cidr_or_ip_valid(s) : chars_valid(s, IFFILTER_CHARS, 15);
-
-                if (!ok) {
+                if (!felix_value_valid(f, s)) {
                         go_node_strlist(&val, n);
                         report_tag_buf(v, f->json, f->go, &val, f->tag);
                         return;
@@ -2089,7 +1779,7 @@ static void felix_log_filters(Validator *v, const FelixField *f, const Node *n) 
         if (!n || n->type != NODE_MAP)
                 return;
         for (size_t i = 0; i < n->n; i++)
-                if (!chars_valid(n->entries[i].key->text, IFNAME_CHARS, 15)) {
+                if (!felix_value_valid(f, n->entries[i].key->text)) {
                         StrBuf val = STRBUF_INIT;
 
                         strbuf_append(&val, "map[");
@@ -2138,7 +1828,7 @@ static void felix_route_table_ids(Validator *v, const Node *n) {
 }
 
 /* validateRouteTableRange(): indices 1..250. */
-static void felix_route_table(Validator *v, const Node *n) {
+static void felix_route_table(Validator *v, const FelixField *f, const Node *n) {
         char val[64];
         int64_t lo, hi;
 
@@ -2147,7 +1837,7 @@ static void felix_route_table(Validator *v, const Node *n) {
         if (lo >= 1 && hi >= lo && hi <= 250)
                 return;
         snprintf(val, sizeof(val), "{%lld %lld}", (long long)lo, (long long)hi);
-        report(v, "routeTableRange", "RouteTableRange", val, "must be a range of route table indices within 1..250");
+        report(v, f->json, f->go, val, "must be a range of route table indices within 1..250");
 }
 
 /* validateHealthTimeoutOverride(): a plain name and a duration >= 0. The
@@ -2168,7 +1858,7 @@ static void felix_health(Validator *v, const Node *n) {
                         return;
                 }
                 snprintf(sub, sizeof(sub), "healthTimeoutOverrides[%zu]", i);
-                if (len == 0 || strspn(name, IFNAME_CHARS " ") != len || strchr(name, '.'))
+                if (len == 0 || strspn(name, FELIX_IFNAME_CHARS " ") != len || strchr(name, '.'))
                         report(v, sub, "HealthTimeoutOverride.Name", val, "name should match regex ^[a-zA-Z0-9_ -]+$");
                 /* a negative duration is "-" and some non-zero amount */
                 if (timeout[0] == '-' && strpbrk(timeout, "123456789"))
@@ -2188,11 +1878,7 @@ static void check_felix_field(Validator *v, const FelixField *f, const Node *n) 
                 /* omitempty skips "" unless the field is a pointer */
                 if (!s || (!*s && !f->pointer))
                         return;
-                if ((f->rule == FELIX_ONE_OF && !one_of(s, f->values)) ||
-                    (f->rule == FELIX_KEY_VALUES && !key_values_valid(s)) ||
-                    (f->rule == FELIX_REGEXP && !go_regexp_valid(s)) ||
-                    (f->rule == FELIX_CHARS && !chars_valid(s, f->values, (size_t)f->max)) ||
-                    (f->rule == FELIX_INTERFACE && !syntax_is_interface_name(s)))
+                if (!felix_value_valid(f, s))
                         felix_report_tag(v, f, s);
                 return;
         case FELIX_INT:
@@ -2212,11 +1898,12 @@ static void check_felix_field(Validator *v, const FelixField *f, const Node *n) 
                 felix_route_table_ids(v, n);
                 return;
         case FELIX_ROUTE_TABLE:
-                felix_route_table(v, n);
+                felix_route_table(v, f, n);
                 return;
         case FELIX_HEALTH:
                 felix_health(v, n);
                 return;
+        case FELIX_NONE:
         case _FELIX_RULE_MAX:
         case _FELIX_RULE_INVALID:
                 break;
@@ -2230,13 +1917,12 @@ static void check_felix_struct(Validator *v, const Node *o) {
         const Node *ranges = node_map_get(o, "routeTableRanges"), *range = node_map_get(o, "routeTableRange");
         const char *region = scalar_text(node_map_get(o, "openstackRegion"));
         static const struct {
-                const char *json, *go, *msg;
+                const char *json, *msg;
                 int family;
         } addrs[] = {
-                { "natOutgoingAddress", "NATOutgoingAddress", "is not a valid IPv4 address", AF_INET },
-                { "deviceRouteSourceAddress", "DeviceRouteSourceAddress", "is not a valid IPv4 address", AF_INET },
-                { "deviceRouteSourceAddressIPv6", "DeviceRouteSourceAddressIPv6", "is not a valid IPv6 address",
-                  AF_INET6 },
+                { "natOutgoingAddress", "is not a valid IPv4 address", AF_INET },
+                { "deviceRouteSourceAddress", "is not a valid IPv4 address", AF_INET },
+                { "deviceRouteSourceAddressIPv6", "is not a valid IPv6 address", AF_INET6 },
         };
 
         if (ports && ports->type == NODE_SEQ) {
@@ -2254,14 +1940,14 @@ static void check_felix_struct(Validator *v, const Node *o) {
                 }
                 strbuf_append_char(&val, ']');
                 if (ports->n > 7)
-                        report(v, "kubeNodePortRanges", "KubeNodePortRanges", strbuf_str(&val),
-                               "node port ranges list is too long (max 7)");
+                        felix_report(v, "kubeNodePortRanges", "kubeNodePortRanges", strbuf_str(&val),
+                                     "node port ranges list is too long (max 7)");
                 for (size_t i = 0; i < ports->n; i++) {
                         Port p;
 
                         if (node_port(ports->items[i], &p) && p.kind == PORT_NAMED)
-                                report(v, "kubeNodePortRanges", "KubeNodePortRanges", strbuf_str(&val),
-                                       "node port ranges should not contain named ports");
+                                felix_report(v, "kubeNodePortRanges", "kubeNodePortRanges", strbuf_str(&val),
+                                             "node port ranges should not contain named ports");
                 }
                 if (!strbuf_ok(&val))
                         v->error = -ENOMEM;
@@ -2288,23 +1974,23 @@ static void check_felix_struct(Validator *v, const Node *o) {
                         family = a.family;
                 snprintf(sub, sizeof(sub), "externalNodesList[%zu]", i);
                 if (family == 0 && !isempty(c))
-                        report(v, sub, "ExternalNodesCIDRList", c, "has invalid CIDR(s)");
+                        felix_report(v, sub, "externalNodesList", c, "has invalid CIDR(s)");
                 else if (family != AF_INET)
-                        report(v, sub, "ExternalNodesCIDRList", c, "has invalid IPv6 CIDR");
+                        felix_report(v, sub, "externalNodesList", c, "has invalid IPv6 CIDR");
         }
 
         /* the region becomes part of a namespace name "openstack-region-<r>" */
         if (region && strlen(region) > 63 - strlen("openstack-region-"))
-                report(v, "openstackRegion", "OpenstackRegion", region, "is too long");
+                felix_report(v, "openstackRegion", "openstackRegion", region, "is too long");
         else if (!isempty(region) && !syntax_is_dns_label(region))
-                report(v, "openstackRegion", "OpenstackRegion", region, "must be a valid DNS label");
+                felix_report(v, "openstackRegion", "openstackRegion", region, "must be a valid DNS label");
 
         for (size_t i = 0; i < ELEMENTSOF(addrs); i++) {
                 const char *s = scalar_text(node_map_get(o, addrs[i].json));
                 IPAddr a;
 
                 if (!isempty(s) && (!ipaddr_parse_go(s, &a) || a.family != addrs[i].family))
-                        report(v, addrs[i].json, addrs[i].go, s, addrs[i].msg);
+                        felix_report(v, addrs[i].json, addrs[i].json, s, addrs[i].msg);
         }
 
         if (range && ranges && !node_is_null(range) && !node_is_null(ranges)) {
@@ -2313,8 +1999,8 @@ static void check_felix_struct(Validator *v, const Node *o) {
 
                 node_min_max(range, &lo, &hi);
                 snprintf(val, sizeof(val), "&{%lld %lld}", (long long)lo, (long long)hi);
-                report(v, "routeTableRange", "RouteTableRange", val,
-                       "cannot be set when `RouteTableRanges` is also set");
+                felix_report(v, "routeTableRange", "routeTableRange", val,
+                             "cannot be set when `RouteTableRanges` is also set");
         }
         if (ranges && ranges->type == NODE_SEQ) {
                 StrBuf val = STRBUF_INIT;
@@ -2330,7 +2016,8 @@ static void check_felix_struct(Validator *v, const Node *o) {
                 }
                 strbuf_append_char(&val, ']');
                 if (total > 0xffff)
-                        report(v, "routeTableRanges", "RouteTableRanges", strbuf_str(&val), "targets too many tables");
+                        felix_report(v, "routeTableRanges", "routeTableRanges", strbuf_str(&val),
+                                     "targets too many tables");
                 if (!strbuf_ok(&val))
                         v->error = -ENOMEM;
                 strbuf_done(&val);
@@ -2343,83 +2030,15 @@ static void check_felix(Validator *v, const Resource *r) {
 
         check_object_meta(v, r);
         old = path_push(v, "spec");
-        for (size_t i = 0; i < ELEMENTSOF(felix_fields); i++) {
-                const Node *n = node_map_get(o, felix_fields[i].json);
+        for (size_t i = 0; i < n_felix_fields; i++) {
+                const FelixField *f = &felix_fields[i];
+                const Node *n = f->rule != FELIX_NONE ? node_map_get(o, f->json) : NULL;
 
                 if (n && !node_is_null(n))
-                        check_felix_field(v, &felix_fields[i], n);
+                        check_felix_field(v, f, n);
         }
         check_felix_struct(v, o);
         path_pop(v, old);
-}
-
-/* CRD constraints on Felix string fields: exact enums, case-insensitive
- * "(?i)(A|B)?" patterns (which also allow ""), and a few others. */
-typedef struct FelixCrd {
-        const char *json;
-        const char *enum_values; /* space-separated, exact */
-        const char *ci_values;   /* the (?i) alternatives, space-separated */
-        const char *pattern;     /* the pattern as the CRD spells it, for the message */
-} FelixCrd;
-
-#define CI(j, vals, pat) { .json = j, .ci_values = vals, .pattern = pat }
-#define ENUM(j, vals) { .json = j, .enum_values = vals }
-
-static const FelixCrd felix_crd[] = {
-        ENUM("awsSrcDstCheck", "DoNothing Enable Disable"),
-        ENUM("bpfAttachType", "TC TCX"),
-        ENUM("bpfConnectTimeLoadBalancing", "TCP Enabled Disabled"),
-        ENUM("bpfConntrackLogLevel", "Off Debug"),
-        ENUM("bpfConntrackMode", "Auto Userspace BPFProgram"),
-        CI("bpfEnforceRPF", "Disabled Strict Loose", "^(?i)(Disabled|Strict|Loose)?$"),
-        CI("bpfExternalServiceMode", "Tunnel DSR", "^(?i)(Tunnel|DSR)?$"),
-        ENUM("bpfHostNetworkedNATWithoutCTLB", "Enabled Disabled"),
-        CI("bpfLogLevel", "Off Info Debug", "^(?i)(Off|Info|Debug)?$"),
-        CI("bpfMapSizeConntrackScaling", "Disabled DoubleIfFull", "^(?i)(Disabled|DoubleIfFull)?$"),
-        ENUM("bpfProfiling", "Enabled Disabled"),
-        ENUM("bpfRedirectToPeer", "Enabled Disabled"),
-        CI("chainInsertMode", "Insert Append", "^(?i)(Insert|Append)?$"),
-        CI("defaultEndpointToHostAction", "Drop Accept Return", "^(?i)(Drop|Accept|Return)?$"),
-        ENUM("floatingIPs", "Enabled Disabled"),
-        ENUM("flowLogsLocalReporter", "Disabled Enabled"),
-        ENUM("flowLogsPolicyEvaluationMode", "None Continuous"),
-        ENUM("ipForwarding", "Enabled Disabled"),
-        { .json = "iptablesBackend", .enum_values = "Legacy NFT Auto", .ci_values = "Auto Legacy NFT",
-          .pattern = "^(?i)(Auto|Legacy|NFT)?$" },
-        CI("iptablesFilterAllowAction", "Accept Return", "^(?i)(Accept|Return)?$"),
-        CI("iptablesFilterDenyAction", "Drop Reject", "^(?i)(Drop|Reject)?$"),
-        CI("iptablesMangleAllowAction", "Accept Return", "^(?i)(Accept|Return)?$"),
-        ENUM("istioAmbientMode", "Enabled Disabled"),
-        CI("logSeverityFile", "Trace Debug Info Warning Error Fatal", "^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
-        CI("logSeverityScreen", "Trace Debug Info Warning Error Fatal",
-           "^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
-        CI("logSeveritySys", "Trace Debug Info Warning Error Fatal", "^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
-        ENUM("natOutgoingExclusions", "IPPoolsOnly IPPoolsAndHostIPs"),
-        CI("nftablesFilterAllowAction", "Accept Return", "^(?i)(Accept|Return)?$"),
-        CI("nftablesFilterDenyAction", "Drop Reject", "^(?i)(Drop|Reject)?$"),
-        CI("nftablesMangleAllowAction", "Accept Return", "^(?i)(Accept|Return)?$"),
-        ENUM("nftablesMode", "Disabled Enabled Auto"),
-        ENUM("programClusterRoutes", "Enabled Disabled"),
-        CI("routeSource", "WorkloadIPs CalicoIPAM", "^(?i)(WorkloadIPs|CalicoIPAM)?$"),
-        CI("serviceLoopPrevention", "Drop Reject Disabled", "^(?i)(Drop|Reject|Disabled)?$"),
-        ENUM("windowsManageFirewallRules", "Enabled Disabled"),
-        CI("workloadSourceSpoofing", "Disabled Any", "^(?i)(Disabled|Any)?$"),
-};
-
-static bool one_of_ci(const char *word, const char *alternatives) {
-        size_t len = strlen(word);
-
-        if (len == 0)
-                return true;
-        for (const char *p = alternatives; p;) {
-                const char *end = strchr(p, ' ');
-                size_t n = end ? (size_t)(end - p) : strlen(p);
-
-                if (n == len && strncasecmp(p, word, n) == 0)
-                        return true;
-                p = end ? end + 1 : NULL;
-        }
-        return false;
 }
 
 static void crd_enum(Validator *v, const char *sub, const char *values) {
@@ -2450,6 +2069,21 @@ static void crd_pattern(Validator *v, const char *sub, const char *pattern) {
         reportf(v, sub, p, NULL, "%s in body should match '%s'", p, pattern);
 }
 
+/* The pattern "^(?i)(A|B)?$" of a field's case-insensitive alternatives. */
+static void crd_pattern_ci(Validator *v, const FelixField *f) {
+        StrBuf p = STRBUF_INIT;
+
+        strbuf_append(&p, "^(?i)(");
+        for (const char *w = f->crd_ci; *w; w++)
+                strbuf_append_char(&p, *w == ' ' ? '|' : *w);
+        strbuf_append(&p, ")?$");
+        if (strbuf_ok(&p))
+                crd_pattern(v, f->json, strbuf_str(&p));
+        else
+                v->error = -ENOMEM;
+        strbuf_done(&p);
+}
+
 /* logActionRateLimit: ^[1-9]\d{0,3}/(?:second|minute|hour|day)$ */
 static bool rate_limit_valid(const char *s) {
         size_t digits = strspn(s, "0123456789");
@@ -2466,20 +2100,18 @@ static void crd_felix_fields(Validator *v, const Node *o) {
         const Node *n;
         int64_t i;
 
-        for (size_t k = 0; k < ELEMENTSOF(felix_crd); k++) {
-                const FelixCrd *c = &felix_crd[k];
-
-                s = scalar_text(node_map_get(o, c->json));
+        for (const FelixField *f = felix_crd_next(NULL); f; f = felix_crd_next(f)) {
+                s = scalar_text(node_map_get(o, f->json));
                 if (!s)
                         continue;
-                if (c->ci_values && !one_of_ci(s, c->ci_values))
-                        crd_pattern(v, c->json, c->pattern);
-                if (c->enum_values && !one_of(s, c->enum_values))
-                        crd_enum(v, c->json, c->enum_values);
+                if (f->crd_ci && !felix_one_of_ci(s, f->crd_ci))
+                        crd_pattern_ci(v, f);
+                if (f->crd_enum && !felix_one_of(s, f->crd_enum))
+                        crd_enum(v, f->json, f->crd_enum);
         }
         /* bpfJITHardening: allOf of the same enum twice */
         s = scalar_text(node_map_get(o, "bpfJITHardening"));
-        if (s && !one_of(s, "Auto Strict")) {
+        if (s && !felix_one_of(s, "Auto Strict")) {
                 crd_enum(v, "bpfJITHardening", "Auto Strict");
                 crd_enum(v, "bpfJITHardening", "Auto Strict");
                 report(v, "bpfJITHardening", "FelixConfiguration", NULL,

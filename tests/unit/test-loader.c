@@ -260,6 +260,32 @@ static void test_size_limit(void) {
 }
 
 /* Canonical output: YAML sorted like calicoctl's, JSON in struct order. */
+/* Every field of Calico's FelixConfigurationSpec is accepted, its name in
+ * any case as Go's JSON decoder matches it: the few hostendpoint acts on
+ * are decoded, the others kept as written; any other name is refused. */
+static void test_felix_fields(void) {
+        ResourceList l = RESOURCE_LIST_INIT;
+
+        ASSERT_OK(load("apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: other}\n"
+                       "spec: {nodeSelector: all(), IPV6SUPPORT: false, interfaceexclude: kube-ipvs0,"
+                       " bpfMaglevMaxServices: 5, FailsafeInboundHostPorts: [{protocol: TCP, port: 22}],"
+                       " wireguardKeepAlive: 0s}\n",
+                       &l, NULL));
+        ASSERT_EQ(l.n, 1);
+        ASSERT_STREQ(l.v[0]->spec.felix.interface_exclude, "kube-ipvs0");
+        ASSERT_TRUE(l.v[0]->spec.felix.failsafe_inbound_host_ports.set);
+        ASSERT_EQ(l.v[0]->spec.felix.failsafe_inbound_host_ports.n, 1);
+        ASSERT_NOT_NULL(l.v[0]->spec.felix.other);
+        ASSERT_EQ(l.v[0]->spec.felix.other->n, 4);
+        ASSERT_STREQ(l.v[0]->spec.felix.other->entries[1].key->text, "IPV6SUPPORT");
+        ASSERT_STREQ(l.v[0]->spec.felix.other->entries[3].key->text, "wireguardKeepAlive");
+        resource_list_done(&l);
+        ASSERT_LOAD_ERROR("apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\n"
+                          "spec: {ipv6Support: true, notAField: 1}\n",
+                          "t.yaml:4:27: spec.notAField: field in document is not recognized or is in the wrong location: "
+                          "notAField");
+}
+
 static void test_encode(void) {
         ResourceList l = RESOURCE_LIST_INIT;
         StrBuf b = STRBUF_INIT;
@@ -414,6 +440,7 @@ int main(void) {
         RUN(test_merge_grows_map);
         RUN(test_complex_key);
         RUN(test_size_limit);
+        RUN(test_felix_fields);
         RUN(test_encode);
         RUN(test_encode_rules);
         RUN(test_float_format);

@@ -1383,6 +1383,19 @@ static void test_felix_messages(void) {
         VALID(FELIX("default", "{logSeverityScreen: '', defaultEndpointToHostAction: ''}"));
 }
 
+/* Several fields wrong at once: the tags' errors in Go field order, then
+ * the CRD's alternatives by property name (a (?i) pattern lets "any"
+ * through where the tag does not). */
+static void test_felix_order(void) {
+        ERROR(FELIX("default", "{workloadSourceSpoofing: any, bpfLogLevel: bad, chainInsertMode: Prepend, awsSrcDstCheck: enable}"),
+              MANY(ITEM("BPFLogLevel = 'bad' " TAG("BPFLogLevel", "bpfLogLevel"))
+                   ITEM("AWSSrcDstCheck = 'enable' " TAG("AWSSrcDstCheck", "oneof"))
+                   ITEM("WorkloadSourceSpoofing = 'any' " TAG("WorkloadSourceSpoofing", "oneof"))
+                   ITEM("spec.awsSrcDstCheck (supported values: \"DoNothing\", \"Enable\", \"Disable\")")
+                   ITEM("spec.bpfLogLevel (spec.bpfLogLevel in body should match '^(?i)(Off|Info|Debug)?$')")
+                   ITEM("spec.chainInsertMode (spec.chainInsertMode in body should match '^(?i)(Insert|Append)?$')")));
+}
+
 /* ProtoPort's own check, for users of the failsafe lists. */
 static void test_proto_port(void) {
         static const char *const ok[] = { "TCP", "UDP", "SCTP" }, *const bad[] = { "jolly-UDP", "tcp", "", "ICMP" };
@@ -1691,6 +1704,7 @@ int main(void) {
         RUN(test_felix);
         RUN(test_felix_fields);
         RUN(test_felix_messages);
+        RUN(test_felix_order);
         RUN(test_proto_port);
         RUN(test_paths);
         RUN(test_default_types);
