@@ -15,24 +15,8 @@
 #     keeps its cache of the table, about 2 MB here).
 # Usage: bench/bench-daemon.sh [BUILDDIR]
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
-DAEMON="$BUILD/module/hostendpointd"
-[ -x "$DAEMON" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/hep-bench-XXXXXX)
-NS="hep-bench-$$"
-PID=
-
-cleanup() {
-        [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-        for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        ip netns del "$NS" 2>/dev/null
-        ip netns del "$NS-peer" 2>/dev/null
-        rm -rf "$T"
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/lib-daemon.sh"
+bench_init "${1:-build}"
 
 ip netns add "$NS" && ip netns add "$NS-peer" || exit 1
 ip -n "$NS" link set lo up

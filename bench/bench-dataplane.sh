@@ -29,7 +29,7 @@ BUILD=$(cd "${1:-build}" && pwd)
 DAEMON="$BUILD/module/hostendpointd"
 [ -x "$DAEMON" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root (network namespaces, nftables)" >&2; exit 1; }
-PY=/usr/bin/python3
+. "$(dirname "$0")/lib-daemon.sh" # gen_policies, PY
 IPERF=$(command -v iperf3) || { echo "iperf3 is not installed" >&2; exit 1; }
 DURATION=${SECONDS_PER_RUN:-5}
 ROUNDS=${ROUNDS:-3}
@@ -59,8 +59,10 @@ trap 'exit 143' TERM
 
 # gen DIR: the iperf3 HEP (eth0), N_OTHER HEPs (o0..) by interfaceName, or
 # by address (MATCH=address: named a-other<i>, to sort before iperf-eth0),
-# N_POLICIES policies of 10 rules like bench-daemon.sh's, and allow-iperf.
+# N_POLICIES policies of 10 rules (lib-daemon.sh's gen_policies), and
+# allow-iperf.
 gen() {
+        gen_policies "$1" "$N_POLICIES"
         $PY - "$1" "$N_OTHER" "$N_POLICIES" "$HOST_IP" "$MATCH" <<'PY'
 import os, sys
 d, n, npol, host_ip, match = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -80,14 +82,7 @@ with open(os.path.join(d, "heps.yaml"), "w") as f:
                 "metadata: {name: %s%d, labels: {app: a%d, tier: t%d}}\n"
                 "spec: {node: bench, %sexpectedIPs: [10.150.%d.%d], ports: [{name: http, protocol: TCP, port: 8080}]}\n"
                 % (other, i, i % 50, i % 7, ifname("o%d" % i), i >> 8, i & 255))
-with open(os.path.join(d, "policies.yaml"), "w") as f:
-    for p in range(npol):
-        f.write("---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
-                "metadata: {name: pol%d}\nspec:\n  order: %d\n  selector: app == 'a%d'\n  ingress:\n" % (p, p, p % 50))
-        for r in range(8):
-            f.write("  - {action: Allow, protocol: TCP, source: {selector: tier == 't%d'}, destination: {ports: [%d]}}\n" % ((p + r) % 7, 1000 + r))
-        f.write("  - {action: Allow, protocol: TCP, destination: {ports: [http]}}\n")
-        f.write("  - {action: Deny, protocol: UDP, source: {nets: [10.%d.0.0/16]}}\n" % (p % 200))
+with open(os.path.join(d, "policies.yaml"), "a") as f:
     f.write("---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
             "metadata: {name: allow-iperf}\nspec:\n  order: 100000\n  selector: role == 'iperf'\n"
             "  ingress: [{action: Allow, protocol: TCP, destination: {ports: [5201]}}]\n")

@@ -17,28 +17,13 @@
 # notification it read to its commit, comes from its log.
 # Usage: bench/bench-restore.sh [BUILDDIR]   (env: N=50, N_BIG=20, RUNS=3, SIZES="small big")
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
-DAEMON="$BUILD/module/hostendpointd"
+. "$(dirname "$0")/lib-daemon.sh"
+bench_init "${1:-build}"
 BENCH="$BUILD/bench/bench-restore"
-[ -x "$DAEMON" ] && [ -x "$BENCH" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
+[ -x "$BENCH" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
 N=${N:-50}
 N_BIG=${N_BIG:-20}
 RUNS=${RUNS:-3}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/hep-bench-XXXXXX)
-NS="hep-bench-$$"
-PID=
-
-cleanup() {
-        [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-        for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        ip netns del "$NS" 2>/dev/null
-        ip netns del "$NS-peer" 2>/dev/null
-        rm -rf "$T"
-}
-trap cleanup EXIT
-
-. "$(dirname "$0")/lib-daemon.sh"
 
 mkdir -p "$T/small"
 cat >"$T/small/web.yaml" <<'YAML'
