@@ -166,7 +166,7 @@ expect_pass "Pass skips the deny later in its tier; the default tier allows" pro
 expect_pass "an Allow in the first tier is final" probe_tcp peer 10.77.0.1 1234
 expect_blocked "lower order first: deny 8081 before allow" probe_tcp peer 10.77.0.1 8081
 expect_blocked "a tier that applied but did not decide drops (udp 5000)" probe_udp peer 10.77.0.1 5000
-run "$BUILDDIR/dbus/hepctl" --datastore "dir:$DS" ruleset --node node1 --no-interfaces
+run "$BUILDDIR/cli/hepctl" --datastore "dir:$DS" ruleset --node node1 --no-interfaces
 expect_out_contains 'log prefix "calico-packet: " level info' "Log is rendered, and evaluation continues (8080 passed after it)"
 
 echo "# named ports and nets"
