@@ -2,16 +2,15 @@
  * this node, from the datastore and this network namespace's interfaces,
  * without committing anything. The same calculation and compiler as the
  * daemon, so what it shows is what the kernel would get. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "calc.h"
 #include "compile.h"
 #include "hepctl.h"
 #include "links.h"
+#include "settings.h"
 
 int hepctl_ruleset(const HepctlArgs *a) {
         _cleanup_(datastore_freep) Datastore *ds = NULL;
@@ -19,18 +18,19 @@ int hepctl_ruleset(const HepctlArgs *a) {
         _cleanup_(calc_freep) Calc *calc = NULL;
         _cleanup_(ruleset_freep) Ruleset *rs = NULL;
         _cleanup_free_ Resource **res = NULL;
+        _cleanup_free_ char *host = NULL;
         const char *node = a->node;
-        char host[256] = {};
         const StoreEntry *e;
         size_t n;
         StrBuf out = STRBUF_INIT;
         int r;
 
         if (!node) {
-                if (gethostname(host, sizeof(host) - 1) < 0)
+                r = default_nodename(&host);
+                if (r < 0) {
+                        hepctl_error("cannot determine the node name (%s); use --node", strerror(-r));
                         return HEPCTL_FAIL;
-                for (char *p = host; *p; p++)
-                        *p = (char)tolower((unsigned char)*p);
+                }
                 node = host;
         }
         if (hepctl_open_datastore(&a->global, &ds) < 0)
