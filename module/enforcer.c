@@ -125,18 +125,6 @@ static int compute(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ca
         return 0;
 }
 
-int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ruleset **ret) {
-        Snapshot *snap;
-        Calc *c;
-        int r = compute(e, ifaces, n_ifaces, &c, &snap, ret);
-
-        if (r < 0)
-                return r;
-        calc_free(c);
-        snapshot_unref(snap);
-        return 0;
-}
-
 int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, char **ret_error) {
         _cleanup_(ruleset_freep) Ruleset *rs = NULL;
         Snapshot *snap;

@@ -34,7 +34,6 @@ struct LinkTracker {
         hep_timer *resync_timer;
         InterfaceList current;
         bool dirty;
-        uint64_t events;
         /* host-fed mode */
         FedLink *fed;
         size_t n_fed;
@@ -43,7 +42,6 @@ struct LinkTracker {
 static void cache_changed(struct nl_cache *cache, struct nl_object *obj, int action, void *data) {
         LinkTracker *t = data;
 
-        t->events++;
         /* A link's per-family copy (see drop_family_links) changes
          * nothing we use. */
         if (cache == t->links && rtnl_link_get_family((struct rtnl_link *)obj) != AF_UNSPEC)
@@ -220,10 +218,6 @@ const InterfaceList *link_tracker_interfaces(LinkTracker *t) {
         return &t->current;
 }
 
-uint64_t link_tracker_events(const LinkTracker *t) {
-        return t->events;
-}
-
 /* ---- host-fed events ---- */
 
 static FedLink *fed_find(LinkTracker *t, int ifindex) {
@@ -236,7 +230,6 @@ static FedLink *fed_find(LinkTracker *t, int ifindex) {
 int link_tracker_set_link(LinkTracker *t, int ifindex, const char *name, bool oper_up, bool removed) {
         FedLink *f = fed_find(t, ifindex);
 
-        t->events++;
         if (removed) {
                 if (f) {
                         free(f->name);
@@ -269,7 +262,6 @@ int link_tracker_set_address(LinkTracker *t, int ifindex, int family, const uint
         FedLink *f = fed_find(t, ifindex);
         IPAddr ip = { .family = family };
 
-        t->events++;
         if (!f || (family != AF_INET && family != AF_INET6))
                 return -ENOENT;
         memcpy(ip.bytes, addr, family == AF_INET ? 4 : 16);
