@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calc.h"
-#include "compile.h"
+#include "compute.h"
 #include "hepctl.h"
 #include "links.h"
 #include "settings.h"
@@ -15,8 +14,7 @@
 int hepctl_ruleset(const HepctlArgs *a) {
         _cleanup_(datastore_freep) Datastore *ds = NULL;
         _cleanup_(interface_list_done) InterfaceList ifaces = {};
-        _cleanup_(calc_freep) Calc *calc = NULL;
-        _cleanup_(ruleset_freep) Ruleset *rs = NULL;
+        _cleanup_(computation_done) Computation c = {};
         _cleanup_free_ Resource **res = NULL;
         _cleanup_free_ char *host = NULL;
         const char *node = a->node;
@@ -51,16 +49,14 @@ int hepctl_ruleset(const HepctlArgs *a) {
                 return HEPCTL_FAIL;
         for (size_t i = 0; i < n; i++)
                 res[i] = e[i].res;
-        r = calc_run(res, n, node, ifaces.v, ifaces.n, NULL, &calc);
-        if (r >= 0)
-                r = ruleset_compile(calc, NULL, &rs);
+        r = ruleset_compute(res, n, node, ifaces.v, ifaces.n, NULL, NULL, &c);
         if (r < 0) {
                 hepctl_error("cannot compute the ruleset: %s", strerror(-r));
                 return HEPCTL_FAIL;
         }
-        for (size_t i = 0; i < calc->n_warnings; i++)
-                fprintf(stderr, "warning: %s\n", calc->warnings[i]);
-        ruleset_print(rs, &out);
+        for (size_t i = 0; i < c.calc->n_warnings; i++)
+                fprintf(stderr, "warning: %s\n", c.calc->warnings[i]);
+        ruleset_print(c.ruleset, &out);
         fputs(strbuf_str(&out), stdout);
         strbuf_done(&out);
         return HEPCTL_OK;
