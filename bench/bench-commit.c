@@ -23,7 +23,7 @@
 
 #include "bench-resources.h"
 #include "bench-util.h"
-#include "compile.h"
+#include "compute.h"
 #include "enforcer.h"
 #include "strbuf.h"
 
@@ -99,6 +99,27 @@ static void gen_policy(StrBuf *b, size_t i, unsigned port_base) {
                       i % 200);
 }
 
+/* One daemon's commit: computes (the shared path, compute.h) and commits;
+ * how long the computing took into *computing, the whole into *total. */
+static int compute_and_commit(NftBackend *nft, const ResourceList *l, const InterfaceList *ifaces, CalcCache *cache,
+                              CompileCache *ccache, double *computing, double *total) {
+        Computation c = {};
+        char *err = NULL;
+        double t = now_ms();
+        int r;
+
+        r = ruleset_compute(l->v, l->n, "bench", ifaces->v, ifaces->n, cache, ccache, &c);
+        *computing = now_ms() - t;
+        if (r >= 0 && (r = nft_backend_commit(nft, c.ruleset, &err)) >= 0)
+                c.ruleset = NULL; /* the backend's now */
+        *total = now_ms() - t;
+        if (r < 0)
+                fprintf(stderr, "commit failed: %s\n", err ? err : strerror(-r));
+        computation_done(&c);
+        free(err);
+        return r;
+}
+
 #define FLOOR_COMMITS 40
 
 int main(void) {
@@ -130,12 +151,8 @@ int main(void) {
                 StrBuf text = STRBUF_INIT;
                 ResourceList l = RESOURCE_LIST_INIT;
                 NftBackend *nft = NULL;
-                Ruleset *rs = NULL;
-                Calc *c = NULL;
                 CalcCache *cache = calc_cache_new();
                 CompileCache *ccache = compile_cache_new();
-                char *err = NULL;
-                double t;
 
                 for (size_t i = 0; i < N_HEPS; i++)
                         gen_hep(&text, i, i < N_LOCAL ? "bench" : "other");
@@ -144,23 +161,14 @@ int main(void) {
                 if (bench_load_resources(strbuf_str(&text), &l) < 0 || nft_backend_new(&nft) < 0)
                         return 1;
                 /* A table from an earlier run: the first commit replaces it. */
-                t = now_ms();
-                r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
-                if (r >= 0)
-                        r = ruleset_compile(c, ccache, &rs);
-                full_c[run] = now_ms() - t;
-                if (r >= 0)
-                        r = nft_backend_commit(nft, rs, &err);
-                full[run] = now_ms() - t;
-                full_k[run] = full[run] - full_c[run];
-                if (r < 0) {
-                        fprintf(stderr, "commit failed: %s\n", err ? err : strerror(-r));
+                if (compute_and_commit(nft, &l, &ifaces, cache, ccache, &full_c[run], &full[run]) < 0)
                         return 1;
-                }
-                if (run == 0)
+                full_k[run] = full[run] - full_c[run];
+                if (run == 0) {
+                        const Ruleset *rs = nft_backend_committed(nft);
                         printf("ruleset: %zu chains, %zu rules, %zu sets and maps\n", ruleset_count_chains(rs),
                                ruleset_count_rules(rs), rs->n_sets);
-                calc_free(c);
+                }
 
                 /* Edits and additions, EDITS each: the first follows the
                  * full build (cold), the others are a running daemon's. */
@@ -180,16 +188,8 @@ int main(void) {
                                         l.v[i] = np.v[0];
                                         np.n = 0;
                                 }
-                        t = now_ms();
-                        r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
-                        if (r >= 0)
-                                r = ruleset_compile(c, ccache, &rs);
-                        edit_c[at] = now_ms() - t;
-                        if (r >= 0)
-                                r = nft_backend_commit(nft, rs, &err);
-                        edit[at] = now_ms() - t;
+                        r = compute_and_commit(nft, &l, &ifaces, cache, ccache, &edit_c[at], &edit[at]);
                         edit_k[at] = edit[at] - edit_c[at];
-                        calc_free(c);
                         resource_list_done(&np);
                         strbuf_done(&p);
                         if (r < 0)
@@ -205,16 +205,8 @@ int main(void) {
                         if (bench_load_resources(strbuf_str(&h), &nh) < 0 || resource_list_add(&l, nh.v[0]) < 0)
                                 return 1;
                         nh.n = 0;
-                        t = now_ms();
-                        r = calc_run(l.v, l.n, "bench", ifaces.v, ifaces.n, cache, &c);
-                        if (r >= 0)
-                                r = ruleset_compile(c, ccache, &rs);
-                        add_c[at] = now_ms() - t;
-                        if (r >= 0)
-                                r = nft_backend_commit(nft, rs, &err);
-                        add[at] = now_ms() - t;
+                        r = compute_and_commit(nft, &l, &ifaces, cache, ccache, &add_c[at], &add[at]);
                         add_k[at] = add[at] - add_c[at];
-                        calc_free(c);
                         resource_list_done(&nh);
                         strbuf_done(&h);
                         if (r < 0)

@@ -6,7 +6,7 @@
 # Usage: bench/bench-hepctl-get.sh [BUILDDIR]
 set -eu
 BUILD=${1:-build}
-HEPCTL="$BUILD/dbus/hepctl"
+HEPCTL="$BUILD/cli/hepctl"
 [ -x "$HEPCTL" ] || { echo "build first: meson setup $BUILD && ninja -C $BUILD" >&2; exit 1; }
 DS=$(mktemp -d /tmp/hep-bench-XXXXXX)
 trap 'rm -rf "$DS"' EXIT

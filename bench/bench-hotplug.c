@@ -17,7 +17,7 @@
 
 #include "bench-resources.h"
 #include "bench-util.h"
-#include "compile.h"
+#include "compute.h"
 #include "strbuf.h"
 
 #define EVENTS 400
@@ -83,31 +83,25 @@ static void evict_caches(void) {
 
 static int step(Pipeline *p, ResourceList *l, const HostInterface *ifaces, size_t n, bool cold) {
         StrBuf cmds = STRBUF_INIT;
-        Ruleset *rs = NULL;
-        Calc *c = NULL;
-        double t0, t1, t2;
+        Computation c = {};
+        double t;
         int r;
 
         if (cold)
                 evict_caches();
-        t0 = now_ms();
-        r = calc_run(l->v, l->n, "bench", ifaces, n, p->calc_cache, &c);
-
-        t1 = now_ms();
-        if (r >= 0)
-                r = ruleset_compile(c, p->compile_cache, &rs);
-        t2 = now_ms();
-        if (r >= 0 && p->committed)
-                ruleset_commands_diff(p->committed, rs, &cmds);
-        p->calc = t1 - t0;
-        p->compile = t2 - t1;
-        p->diff = now_ms() - t2;
-        strbuf_done(&cmds);
-        calc_free(c);
+        r = ruleset_compute(l->v, l->n, "bench", ifaces, n, p->calc_cache, p->compile_cache, &c);
         if (r < 0)
                 return r;
+        t = now_ms();
+        if (p->committed)
+                ruleset_commands_diff(p->committed, c.ruleset, &cmds);
+        p->diff = now_ms() - t;
+        p->calc = (double)c.calc_usec / 1e3;
+        p->compile = (double)c.compile_usec / 1e3;
+        strbuf_done(&cmds);
         ruleset_free(p->committed);
-        p->committed = rs;
+        p->committed = steal_ptr(c.ruleset);
+        computation_done(&c);
         return 0;
 }
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "compile.h"
+#include "compute.h"
 
 /* References to the datastore's resources (never changed once loaded),
  * so that a calculation stays valid whatever the datastore does next.
@@ -103,44 +103,9 @@ static int take_snapshot(Enforcer *e, Snapshot **ret) {
         return 0;
 }
 
-static int compute(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Calc **ret_calc, Snapshot **ret_snap,
-                   Ruleset **ret_rs) {
-        Snapshot *snap;
-        Calc *c = NULL;
-        int r;
-
-        r = take_snapshot(e, &snap);
-        if (r < 0)
-                return r;
-        r = calc_run(snap->v, snap->n, e->nodename, ifaces, n_ifaces, e->calc_cache, &c);
-        if (r >= 0)
-                r = ruleset_compile(c, e->compile_cache, ret_rs);
-        if (r < 0) {
-                calc_free(c);
-                snapshot_unref(snap);
-                return r;
-        }
-        *ret_calc = c;
-        *ret_snap = snap;
-        return 0;
-}
-
-int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ruleset **ret) {
-        Snapshot *snap;
-        Calc *c;
-        int r = compute(e, ifaces, n_ifaces, &c, &snap, ret);
-
-        if (r < 0)
-                return r;
-        calc_free(c);
-        snapshot_unref(snap);
-        return 0;
-}
-
 int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, char **ret_error) {
-        _cleanup_(ruleset_freep) Ruleset *rs = NULL;
+        _cleanup_(computation_done) Computation c = {};
         Snapshot *snap;
-        Calc *c;
         int r;
 
         /* A full replace (the first commit, or after a reset) makes the
@@ -148,21 +113,25 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         if (!nft_backend_committed(e->nft))
                 compile_cache_settle_next(e->compile_cache);
         uint64_t t0 = now_usec();
-        r = compute(e, ifaces, n_ifaces, &c, &snap, &rs);
+        r = take_snapshot(e, &snap);
         if (r < 0)
                 return r;
-        uint64_t t1 = now_usec();
-        r = nft_backend_commit(e->nft, rs, ret_error);
-        e->timings = (EnforcerTimings) { .compute_usec = t1 - t0, .commit_usec = now_usec() - t1, .sent = r > 0 };
+        r = ruleset_compute(snap->v, snap->n, e->nodename, ifaces, n_ifaces, e->calc_cache, e->compile_cache, &c);
         if (r < 0) {
-                calc_free(c);
                 snapshot_unref(snap);
                 return r;
         }
-        rs = NULL; /* the backend owns it now */
+        uint64_t t1 = now_usec();
+        r = nft_backend_commit(e->nft, c.ruleset, ret_error);
+        e->timings = (EnforcerTimings) { .compute_usec = t1 - t0, .commit_usec = now_usec() - t1, .sent = r > 0 };
+        if (r < 0) {
+                snapshot_unref(snap);
+                return r;
+        }
+        c.ruleset = NULL; /* the backend owns it now */
         calc_free(e->calc);
         snapshot_unref(e->snapshot);
-        e->calc = c;
+        e->calc = steal_ptr(c.calc);
         e->snapshot = snap;
         return 0;
 }

@@ -24,8 +24,6 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
  * A full replace (the first apply, or after a failed commit or a reload)
  * always settles. */
 void enforcer_settle_next(Enforcer *e);
-/* The ruleset that would be committed, without committing it. */
-int enforcer_preview(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, Ruleset **ret);
 const Calc *enforcer_calc(const Enforcer *e);
 
 /* How long the last apply took: calculation + compilation, and the

@@ -8,7 +8,6 @@
  * becomes the hostendpoint user with only CAP_NET_ADMIN. --oneshot commits
  * once and exits without the plugin. */
 #include <cap-ng.h>
-#include <ctype.h>
 #include <dlfcn.h>
 #include <getopt.h>
 #include <limits.h>
@@ -153,17 +152,6 @@ static int parse_args(int argc, char **argv, DaemonOptions *o) {
                 return -EINVAL;
         }
         return 0;
-}
-
-/* Felix's default node name: the kernel host name, lower-cased. */
-static char *default_nodename(void) {
-        char buf[256] = {};
-
-        if (gethostname(buf, sizeof(buf) - 1) < 0 || !buf[0])
-                return NULL;
-        for (char *p = buf; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-        return strdup(buf);
 }
 
 static void log_state(const Calc *c) {
@@ -456,7 +444,7 @@ int main(int argc, char **argv) {
         _cleanup_free_ char *nodename = NULL, *err = NULL;
         ParseError e = PARSE_ERROR_INIT;
         DaemonOptions o = {};
-        const char *spec, *level;
+        const char *spec, *level, *name;
         int r;
 
         /* Whatever fds we were started with (a shell's, a supervisor's)
@@ -479,11 +467,11 @@ int main(int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
         }
-        nodename = strdup(o.nodename ? o.nodename : cfg.nodename ? cfg.nodename : "");
-        if (nodename && !*nodename) {
-                free(nodename);
-                nodename = default_nodename();
-        }
+        name = o.nodename ? o.nodename : cfg.nodename;
+        if (name && *name)
+                nodename = strdup(name);
+        else
+                (void)default_nodename(&nodename);
         if (!nodename) {
                 fprintf(stderr, "hostendpointd: cannot determine the node name; use --nodename\n");
                 return EXIT_FAILURE;

@@ -73,11 +73,50 @@ static int add_address(HostInterface *i, struct rtnl_addr *a) {
         return 0;
 }
 
-int links_enumerate(InterfaceList *ret) {
+int interface_list_from_caches(struct nl_cache *links, struct nl_cache *addrs, InterfaceList *ret) {
         _cleanup_(interface_list_done) InterfaceList l = {};
+        struct nl_object *o;
+        int r;
+
+        l.v = new_array((size_t)nl_cache_nitems(links), sizeof(HostInterface));
+        if (!l.v)
+                return -ENOMEM;
+        for (o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *link = (struct rtnl_link *)o;
+                const char *name = rtnl_link_get_name(link);
+                HostInterface *i = &l.v[l.n];
+
+                /* A per-family copy of a link (see tracker.c) is not an interface. */
+                if (rtnl_link_get_family(link) != AF_UNSPEC)
+                        continue;
+                *i = (HostInterface) {
+                        .name = strdup(name ? name : ""),
+                        .ifindex = rtnl_link_get_ifindex(link),
+                        /* Felix: up means IFF_RUNNING (oper state), not admin up. */
+                        .oper_up = (rtnl_link_get_flags(link) & IFF_RUNNING) != 0,
+                };
+                if (!i->name)
+                        return -ENOMEM;
+                l.n++;
+        }
+        for (o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *)o;
+                for (size_t j = 0; j < l.n; j++)
+                        if (l.v[j].ifindex == rtnl_addr_get_ifindex(a)) {
+                                r = add_address(&l.v[j], a);
+                                if (r < 0)
+                                        return r;
+                                break;
+                        }
+        }
+        *ret = l;
+        l = (InterfaceList) {};
+        return 0;
+}
+
+int links_enumerate(InterfaceList *ret) {
         struct nl_sock *sk = nl_socket_alloc();
         struct nl_cache *links = NULL, *addrs = NULL;
-        struct nl_object *o;
         int r;
 
         if (!sk)
@@ -87,43 +126,10 @@ int links_enumerate(InterfaceList *ret) {
                 r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
         if (r >= 0)
                 r = rtnl_addr_alloc_cache(sk, &addrs);
-        if (r < 0) {
+        if (r < 0)
                 r = nlerr_to_errno(r);
-                goto out;
-        }
-        l.v = new_array((size_t)nl_cache_nitems(links), sizeof(HostInterface));
-        if (!l.v) {
-                r = -ENOMEM;
-                goto out;
-        }
-        for (o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
-                struct rtnl_link *link = (struct rtnl_link *)o;
-                HostInterface *i = &l.v[l.n];
-                *i = (HostInterface) {
-                        .name = strdup(rtnl_link_get_name(link)),
-                        .ifindex = rtnl_link_get_ifindex(link),
-                        /* Felix: up means IFF_RUNNING (oper state), not admin up. */
-                        .oper_up = (rtnl_link_get_flags(link) & IFF_RUNNING) != 0,
-                };
-                if (!i->name) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                l.n++;
-        }
-        for (o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
-                struct rtnl_addr *a = (struct rtnl_addr *)o;
-                for (size_t j = 0; j < l.n; j++)
-                        if (l.v[j].ifindex == rtnl_addr_get_ifindex(a)) {
-                                r = add_address(&l.v[j], a);
-                                if (r < 0)
-                                        goto out;
-                        }
-        }
-        *ret = l;
-        l = (InterfaceList) {};
-        r = 0;
-out:
+        else
+                r = interface_list_from_caches(links, addrs, ret);
         nl_cache_free(addrs);
         nl_cache_free(links);
         nl_socket_free(sk);

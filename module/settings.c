@@ -1,10 +1,11 @@
-/* hostendpoint.conf parsing; see config.h. */
+/* hostendpoint.conf parsing, and the default node name; see settings.h. */
 #include "settings.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *strip(char *s) {
         char *e;
@@ -81,4 +82,17 @@ void config_done(Config *c) {
         free(c->bus);
         free(c->log_level);
         *c = (Config) {};
+}
+
+int default_nodename(char **ret) {
+        char buf[256] = {};
+
+        if (gethostname(buf, sizeof(buf) - 1) < 0)
+                return -errno;
+        if (!buf[0])
+                return -ENOENT;
+        for (char *p = buf; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
 }

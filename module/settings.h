@@ -17,3 +17,7 @@ typedef struct Config {
 /* A missing file is not an error when missing_ok (the default path). */
 int config_load(const char *path, bool missing_ok, Config *ret, ParseError *reterr);
 void config_done(Config *c);
+
+/* The node name when none is set: Felix's default, the kernel's host
+ * name, lower-cased. -ENOENT if the host has no name. */
+int default_nodename(char **ret);

@@ -4,11 +4,9 @@
  * most, microseconds). */
 #include "tracker.h"
 
-#include <net/if.h>
 #include <netlink/cache.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +34,6 @@ struct LinkTracker {
         hep_timer *resync_timer;
         InterfaceList current;
         bool dirty;
-        uint64_t events;
         /* host-fed mode */
         FedLink *fed;
         size_t n_fed;
@@ -45,67 +42,35 @@ struct LinkTracker {
 static void cache_changed(struct nl_cache *cache, struct nl_object *obj, int action, void *data) {
         LinkTracker *t = data;
 
-        t->events++;
-        /* A link's per-family copy (see rebuild_from_caches) changes
+        /* A link's per-family copy (see drop_family_links) changes
          * nothing we use. */
         if (cache == t->links && rtnl_link_get_family((struct rtnl_link *)obj) != AF_UNSPEC)
                 return;
         t->dirty = true;
 }
 
-static int rebuild_from_caches(LinkTracker *t) {
-        InterfaceList l = {};
+/* The kernel also reports a link per address family (an AF_INET6 copy
+ * when it comes up), which libnl caches as another object and does not
+ * remove with the link: only the AF_UNSPEC one is the interface; drop the
+ * others. */
+static void drop_family_links(struct nl_cache *links) {
         struct nl_object *o, *next;
 
-        l.v = new_array((size_t)nl_cache_nitems(t->links), sizeof(HostInterface));
-        if (!l.v)
-                return -ENOMEM;
-        for (o = nl_cache_get_first(t->links); o; o = next) {
-                struct rtnl_link *link = (struct rtnl_link *)o;
-                HostInterface *i = &l.v[l.n];
+        for (o = nl_cache_get_first(links); o; o = next) {
                 next = nl_cache_get_next(o);
-                /* The kernel also reports a link per address family (an
-                 * AF_INET6 copy when it comes up), which libnl caches as
-                 * another object and does not remove with the link: only
-                 * the AF_UNSPEC one is the interface; drop the others. */
-                if (rtnl_link_get_family(link) != AF_UNSPEC) {
+                if (rtnl_link_get_family((struct rtnl_link *)o) != AF_UNSPEC)
                         nl_cache_remove(o);
-                        continue;
-                }
-                *i = (HostInterface) {
-                        .name = strdup(rtnl_link_get_name(link) ? rtnl_link_get_name(link) : ""),
-                        .ifindex = rtnl_link_get_ifindex(link),
-                        .oper_up = (rtnl_link_get_flags(link) & IFF_RUNNING) != 0,
-                };
-                if (!i->name) {
-                        interface_list_done(&l);
-                        return -ENOMEM;
-                }
-                l.n++;
         }
-        for (o = nl_cache_get_first(t->addrs); o; o = nl_cache_get_next(o)) {
-                struct rtnl_addr *a = (struct rtnl_addr *)o;
-                struct nl_addr *local = rtnl_addr_get_local(a);
-                IPAddr ip = {};
-                if (!local)
-                        continue;
-                ip.family = nl_addr_get_family(local);
-                if ((ip.family != AF_INET && ip.family != AF_INET6) ||
-                    nl_addr_get_len(local) != (ip.family == AF_INET ? 4u : 16u))
-                        continue;
-                memcpy(ip.bytes, nl_addr_get_binary_addr(local), nl_addr_get_len(local));
-                for (size_t j = 0; j < l.n; j++)
-                        if (l.v[j].ifindex == rtnl_addr_get_ifindex(a)) {
-                                IPAddr *v = realloc(l.v[j].addrs, (l.v[j].n_addrs + 1) * sizeof(IPAddr));
-                                if (!v) {
-                                        interface_list_done(&l);
-                                        return -ENOMEM;
-                                }
-                                l.v[j].addrs = v;
-                                v[l.v[j].n_addrs++] = ip;
-                                break;
-                        }
-        }
+}
+
+static int rebuild_from_caches(LinkTracker *t) {
+        InterfaceList l;
+        int r;
+
+        drop_family_links(t->links);
+        r = interface_list_from_caches(t->links, t->addrs, &l);
+        if (r < 0)
+                return r;
         interface_list_done(&t->current);
         t->current = l;
         return 0;
@@ -253,10 +218,6 @@ const InterfaceList *link_tracker_interfaces(LinkTracker *t) {
         return &t->current;
 }
 
-uint64_t link_tracker_events(const LinkTracker *t) {
-        return t->events;
-}
-
 /* ---- host-fed events ---- */
 
 static FedLink *fed_find(LinkTracker *t, int ifindex) {
@@ -269,7 +230,6 @@ static FedLink *fed_find(LinkTracker *t, int ifindex) {
 int link_tracker_set_link(LinkTracker *t, int ifindex, const char *name, bool oper_up, bool removed) {
         FedLink *f = fed_find(t, ifindex);
 
-        t->events++;
         if (removed) {
                 if (f) {
                         free(f->name);
@@ -302,7 +262,6 @@ int link_tracker_set_address(LinkTracker *t, int ifindex, int family, const uint
         FedLink *f = fed_find(t, ifindex);
         IPAddr ip = { .family = family };
 
-        t->events++;
         if (!f || (family != AF_INET && family != AF_INET6))
                 return -ENOENT;
         memcpy(ip.bytes, addr, family == AF_INET ? 4 : 16);

@@ -25,7 +25,6 @@ DEFINE_CLEANUP_FUNC(LinkTracker, link_tracker_free)
 const InterfaceList *link_tracker_interfaces(LinkTracker *t);
 /* Dumps everything again (SIGHUP, lost events). */
 int link_tracker_resync(LinkTracker *t);
-uint64_t link_tracker_events(const LinkTracker *t); /* events seen, for statistics */
 
 /* Host-fed events. */
 int link_tracker_set_link(LinkTracker *t, int ifindex, const char *name, bool oper_up, bool removed);

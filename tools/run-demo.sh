@@ -25,7 +25,7 @@ if [ ! -d "$BUILD" ]; then
 fi
 ninja -C "$BUILD" >/dev/null || { ninja -C "$BUILD"; exit 1; }
 
-HEPCTL="$PWD/$BUILD/dbus/hepctl"
+HEPCTL="$PWD/$BUILD/cli/hepctl"
 DAEMON="$PWD/$BUILD/module/hostendpointd"
 HOSTNS="hep-demo-$$-host"
 CLIENTNS="hep-demo-$$-client"

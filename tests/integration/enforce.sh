@@ -166,7 +166,7 @@ expect_pass "Pass skips the deny later in its tier; the default tier allows" pro
 expect_pass "an Allow in the first tier is final" probe_tcp peer 10.77.0.1 1234
 expect_blocked "lower order first: deny 8081 before allow" probe_tcp peer 10.77.0.1 8081
 expect_blocked "a tier that applied but did not decide drops (udp 5000)" probe_udp peer 10.77.0.1 5000
-run "$BUILDDIR/dbus/hepctl" --datastore "dir:$DS" ruleset --node node1 --no-interfaces
+run "$BUILDDIR/cli/hepctl" --datastore "dir:$DS" ruleset --node node1 --no-interfaces
 expect_out_contains 'log prefix "calico-packet: " level info' "Log is rendered, and evaluation continues (8080 passed after it)"
 
 echo "# named ports and nets"
@@ -345,3 +345,21 @@ run netns_exec host "$HOSTENDPOINTD" --oneshot --datastore "dir:$T/nonexistent" 
 expect_rc 1 "an unreadable datastore is an error"
 expect_err_contains "datastore directory" "says which datastore"
 expect_blocked "rules unchanged" probe_tcp peer 10.77.0.1 8080
+
+echo "# without --nodename, the node is the host name, lower-cased (Felix's default)"
+# hostname NAME CMD...: CMD in a UTS namespace of its own named NAME, so
+# the machine's own host name is untouched.
+hostname_ns() { netns_exec host unshare -u sh -c 'hostname "$0" && exec "$@"' "$@"; }
+enforce </dev/null
+cat > "$DS/resources.yaml" <<<"$HEP_ETH0"
+run hostname_ns Node1 "$BUILDDIR/cli/hepctl" --datastore "dir:$DS" ruleset --no-interfaces
+expect_out_contains "chain ep-in.host-eth0" "hepctl ruleset on host Node1 renders node1's HostEndpoint"
+run hostname_ns Node2 "$BUILDDIR/cli/hepctl" --datastore "dir:$DS" ruleset --no-interfaces
+expect_true '! echo "$OUT" | grep -q "chain ep-in.host-eth0"' "and on host Node2 it does not"
+run hostname_ns Node1 "$HOSTENDPOINTD" --oneshot --config /dev/null --datastore "dir:$DS"
+expect_rc 0 "hostendpointd --oneshot on host Node1"
+expect_err_contains "HostEndpoint 'host-eth0' enforced" "enforces node1's HostEndpoint"
+expect_blocked "so tcp 8080 is denied" probe_tcp peer 10.77.0.1 8080
+run hostname_ns Node2 "$HOSTENDPOINTD" --oneshot --config /dev/null --datastore "dir:$DS"
+expect_rc 0 "hostendpointd --oneshot on host Node2"
+expect_pass "enforces nothing of node1's: tcp 8080 passes" probe_tcp peer 10.77.0.1 8080

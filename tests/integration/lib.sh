@@ -5,7 +5,7 @@
 set -u
 : "${BUILDDIR:?BUILDDIR must point at the meson build directory}"
 : "${SRCDIR:?SRCDIR must point at the source tree}"
-HEPCTL="$BUILDDIR/dbus/hepctl"
+HEPCTL="$BUILDDIR/cli/hepctl"
 T=$(mktemp -d "/tmp/hep-test-$$-XXXXXX")
 # hostendpointd runs as its own user: it must reach the test's datastore.
 chmod 711 "$T"

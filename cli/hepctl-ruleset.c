@@ -2,35 +2,33 @@
  * this node, from the datastore and this network namespace's interfaces,
  * without committing anything. The same calculation and compiler as the
  * daemon, so what it shows is what the kernel would get. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "calc.h"
-#include "compile.h"
+#include "compute.h"
 #include "hepctl.h"
 #include "links.h"
+#include "settings.h"
 
 int hepctl_ruleset(const HepctlArgs *a) {
         _cleanup_(datastore_freep) Datastore *ds = NULL;
         _cleanup_(interface_list_done) InterfaceList ifaces = {};
-        _cleanup_(calc_freep) Calc *calc = NULL;
-        _cleanup_(ruleset_freep) Ruleset *rs = NULL;
+        _cleanup_(computation_done) Computation c = {};
         _cleanup_free_ Resource **res = NULL;
+        _cleanup_free_ char *host = NULL;
         const char *node = a->node;
-        char host[256] = {};
         const StoreEntry *e;
         size_t n;
         StrBuf out = STRBUF_INIT;
         int r;
 
         if (!node) {
-                if (gethostname(host, sizeof(host) - 1) < 0)
+                r = default_nodename(&host);
+                if (r < 0) {
+                        hepctl_error("cannot determine the node name (%s); use --node", strerror(-r));
                         return HEPCTL_FAIL;
-                for (char *p = host; *p; p++)
-                        *p = (char)tolower((unsigned char)*p);
+                }
                 node = host;
         }
         if (hepctl_open_datastore(&a->global, &ds) < 0)
@@ -51,16 +49,14 @@ int hepctl_ruleset(const HepctlArgs *a) {
                 return HEPCTL_FAIL;
         for (size_t i = 0; i < n; i++)
                 res[i] = e[i].res;
-        r = calc_run(res, n, node, ifaces.v, ifaces.n, NULL, &calc);
-        if (r >= 0)
-                r = ruleset_compile(calc, NULL, &rs);
+        r = ruleset_compute(res, n, node, ifaces.v, ifaces.n, NULL, NULL, &c);
         if (r < 0) {
                 hepctl_error("cannot compute the ruleset: %s", strerror(-r));
                 return HEPCTL_FAIL;
         }
-        for (size_t i = 0; i < calc->n_warnings; i++)
-                fprintf(stderr, "warning: %s\n", calc->warnings[i]);
-        ruleset_print(rs, &out);
+        for (size_t i = 0; i < c.calc->n_warnings; i++)
+                fprintf(stderr, "warning: %s\n", c.calc->warnings[i]);
+        ruleset_print(c.ruleset, &out);
         fputs(strbuf_str(&out), stdout);
         strbuf_done(&out);
         return HEPCTL_OK;
