@@ -9,7 +9,7 @@
  * that transaction (its NFT_MSG_NEWGEN) and of the next one committed by
  * DAEMON_PID, the restoration; the table must then list exactly as at the
  * start. Between changes it waits longer than the daemon's fight window
- * (module/nft-monitor.c), so that each change is answered at once.
+ * (kernel/nft-monitor.c), so that each change is answered at once.
  * Prints p50, p90, p99 and max per change. */
 #include <errno.h>
 #include <linux/filter.h>
