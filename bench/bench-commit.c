@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calculation + compilation + commit to the kernel, in a network namespace
  * of its own (run as root). Input: 10,000 HostEndpoints (100 of them on
  * this node, on interfaces eth0..eth99 that exist in the namespace) and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # hostendpointd under load, in network namespaces of its own (run as root):
 #  1. hot-plug latency: 1,000 HostEndpoints (100 of this node, matched by
 #     address) and 1,000 policies of 10 rules loaded; 200 times a veth is

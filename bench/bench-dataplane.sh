@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Dataplane cost of the enforced ruleset (run as root): TCP throughput
 # (iperf3, one stream) between a "client" and a "host" network namespace
 # joined by a veth, whose host end is a HostEndpoint enforced by

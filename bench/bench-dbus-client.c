@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A D-Bus client that times hostendpoint's service (run by
  * bench/bench-dbus.sh, inside the daemon's network namespace):
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The D-Bus service under load, on a private system bus, with hostendpointd
 # in a network namespace of its own (run as root):
 #  - 1,000 HostEndpoints (500 bound to existing veths, 500 waiting for

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end `hepctl get heps -l SELECTOR` over a directory datastore of
 # 10,000 HostEndpoint files (one resource per file, as hepctl writes them):
 # process start, reading and validating every file, selecting, printing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What one interface event costs us before libnftables sees it: the
  * calculation, the compilation and the diff against the committed ruleset
  * (the commands text), with no kernel involved (runs as any user).

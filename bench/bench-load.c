@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Load + validate speed: 10,000 HostEndpoints in one YAML file (generated
  * in memory, each with labels, expected IPs, profiles and named ports),
  * parsed, decoded, defaulted and validated as hepctl and the daemon do.

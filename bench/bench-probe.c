@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* From an address event to the first packet the policy handles. Run in
  * the host's network namespace (where hostendpointd runs), as root:
  *   bench-probe PEER_NETNS IFNAME ADDRESS N

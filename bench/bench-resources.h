@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Benchmark input: resources parsed and checked from YAML text, sorted by
  * kind and name as the datastore hands them over. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Selector evaluation throughput: a three-term selector over a 10-label map,
  * matching and non-matching, for about two seconds each. Prints evals/s.
  * Target (see the selector brief): at least 5 million evals/s. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the benchmarks share: a clock, sorting samples, and (with the
  * policy library, bench-resources.c) resources loaded from YAML text. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hepctl create/apply/replace/delete/validate/patch: calicoctl's flow and
  * its exact messages (calicoctl/commands/{create,apply,replace,delete,
  * validate,patch}.go in Calico v3.32). Errors per resource do not stop the

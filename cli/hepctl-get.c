@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hepctl get: calicoctl's listing and output formats (ps, wide,
  * custom-columns, yaml, json), plus -l SELECTOR, which shows what a Calico
  * selector picks. A HostEndpoint is matched on its own labels and those

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hepctl ruleset: prints the nftables table hostendpointd would commit for
  * this node, from the datastore and this network namespace's interfaces,
  * without committing anything. The same calculation and compiler as the

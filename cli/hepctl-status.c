@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hepctl status: what the running daemon enforces, asked over D-Bus
  * (GetManagedObjects and the Manager's properties), as a table of
  * interfaces and the HostEndpoints of this node, or as JSON. */

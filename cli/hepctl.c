@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hepctl: calicoctl's resource commands for hostendpoint's datastore, plus
  * what a host needs (selector previews, status and ruleset). This file
  * runs the command hepctl-args.c chose and holds what every command shares. */

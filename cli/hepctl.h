@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hepctl: shared pieces of the command-line client. Each command lives in
  * its own file (hepctl-crud.c, hepctl-get.c, ...) and runs on what
  * hepctl-args.c made of the command line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libdbus on the host's loop; see bus-loop.h.
  *
  * libdbus may watch one fd twice (a read watch and a write watch on its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Runs a libdbus connection on the host's loop (include/hostendpoint/
  * plugin.h): libdbus' watches become host fd watches, its timeouts host
  * timers, and incoming messages are dispatched from a zero-delay timer,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* See bus-open.h. */
 #include "bus-open.h"
 

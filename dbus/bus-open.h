@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Connecting to a bus named as hostendpoint's --bus option names it. */
 #pragma once
 

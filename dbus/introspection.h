@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Introspection data, from org.projectcalico.HostEndpoint1.xml (embedded
  * at build time) and the standard interfaces every object has. */
 #pragma once

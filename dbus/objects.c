@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The D-Bus objects' properties; see objects.h. Where a property's value
  * comes from is the getter named after it (endpoint_state() is the
  * Endpoint's State, and so on). */

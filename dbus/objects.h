@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What hostendpoint shows on D-Bus: the objects (the Manager, one
  * Endpoint per HostEndpoint, one Interface per network interface), their
  * paths, and a table per D-Bus interface saying where each property's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calculation → ruleset → kernel; see enforcer.h. */
 #include "enforcer.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Turns "what the datastore says" plus "what interfaces exist" into rules
  * in the kernel: calculation, compilation, and a commit through the nft
  * backend that sends only what changed. Keeps the last calculation so the

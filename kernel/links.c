@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Interface enumeration with libnl-3; see links.h. */
 #include "links.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The host's interfaces (name, index, oper state, addresses) from netlink,
  * via libnl-3's route caches. libnl errors (-NLE_*) are translated to
  * -errno here, where they enter. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Counter objects through one NFT_MSG_GETOBJ dump filtered to our table
  * and to counters, on libnl's netlink socket. libnftables would list every
  * rule of the table to answer "list counters": hundreds of milliseconds on

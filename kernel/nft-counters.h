@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The named counters of our table, read straight from the kernel. Used for
  * the packet and byte counters D-Bus shows per endpoint, on request. */
 #pragma once

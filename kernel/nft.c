@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libnftables backend; see nft.h. */
 #include "nft.h"
 

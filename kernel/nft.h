@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nftables backend: commits rulesets to the kernel through libnftables
  * (never an `nft` process). The first commit replaces our table in one
  * transaction; later ones send only the difference to what was last

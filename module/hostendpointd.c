@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostendpointd: the reference host for the hostendpoint plugin, for
  * machines whose network manager loads no plugins. It loads
  * hostendpoint.so with dlopen and lends it an epoll loop, a logger

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostendpointd's main loop: epoll for fds, timers with microsecond
  * deadlines (epoll_pwait2), and signals through a signalfd (blocked before
  * the loop starts). It implements the host half of the plugin ABI. */

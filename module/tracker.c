@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Interface tracking over libnl's cache manager; see tracker.h. The caches
  * are the truth; after each batch of events the interface list is rebuilt
  * from them (links and addresses of one host: a few thousand objects at

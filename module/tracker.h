@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Interface tracking: links (index, name, oper state) and their addresses,
  * kept current from netlink with libnl-3's cache manager running on the
  * host's loop (an fd and a "data ready" call). Calls back once per batch of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy calculation; see calc.h. Felix references: interface matching
  * is endpoint_mgr.go resolveHostEndpoints (lowest HEP name wins, name and
  * IP matches equal, a named HEP never falls back to IP); policy order is

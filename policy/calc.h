@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy calculation, as Felix's calculation graph does it, with no
  * I/O: given every resource, this node's name and the host's interfaces,
  * decide which HostEndpoint each interface uses (and why each HEP is or is

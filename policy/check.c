@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Defaulting and positioned validation; see check.h. */
 #include "check.h"
 

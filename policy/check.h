@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What libcalico-go's client does to a resource before storing it:
  * defaulting (policy types, tier) and validation, with the validation
  * error positioned in the user's file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One Calico rule → the nft rules that enforce it (one per family and
  * alternative), with the sets its selectors, named ports and lists
  * resolve to; see compile-rule.h. */

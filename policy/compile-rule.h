@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One Calico rule → nft rules, for compile.c (internal to policy/). A
  * policy's or profile's chain is a list of these; the endpoint chains
  * that jump to it act on the packet-mark bits its rules set. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calculation → nftables ruleset (the IR of ruleset.h). Pure: no I/O. */
 #pragma once
 

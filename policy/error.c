@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ParseError formatting; see error.h. */
 #include "error.h"
 

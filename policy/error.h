@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Errors in user input, with where they are: file, line, column and the
  * field path. Formatted as "file:line:col: path: message", the form
  * compilers use, so editors can jump to it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Go-exact IP parsing and printing; see ipaddr.h. The parsers mirror
  * net/netip's ParseAddr (which net.ParseIP and net.ParseCIDR call since Go
  * 1.22) rule for rule; each rejection below names the Go rule it mirrors. */

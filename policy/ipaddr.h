@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* IP addresses and networks parsed and printed exactly as Go's net package
  * does (ParseIP, ParseCIDR, IP.String, IPNet.String/Contains), because Calico
  * decides what is valid with those functions. An IPv4-mapped IPv6 value is

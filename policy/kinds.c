@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The resource kinds, their list kinds, etcd plurals and the CLI aliases
  * calicoctl accepts for them (matched case-insensitively). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Sorted label map; see labels.h. */
 #include "labels.h"
 

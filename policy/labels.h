@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A string→string map (Kubernetes labels, annotations, labelsToApply).
  * Kept as an array sorted by key so that lookups during selector evaluation
  * are a binary search with no allocation, and output is in key order. */

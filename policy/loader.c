@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Document shapes → resources; see loader.h. */
 #include "loader.h"
 

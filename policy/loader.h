@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resources from YAML/JSON text: each document may be one resource, a
  * <Kind>List with items, or a list of resources (calicoctl's three shapes).
  * Empty documents are skipped. The first error stops loading, as in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Document tree: construction, YAML 1.1 scalar resolution, path lookup and
  * serialisation (YAML through libyaml's emitter, which makes the same style
  * choices as the Go YAML library calicoctl prints with; JSON by hand, with

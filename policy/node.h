@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A parsed YAML/JSON document as a tree that remembers where every value
  * came from (line and column), so that any later error — type, schema or
  * Calico validation — can point at the exact place in the user's file. */

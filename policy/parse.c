@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Builds Node trees from libyaml's event stream. Aliases are expanded by
  * copying under a budget, merge keys (<<) are honoured as go-yaml does,
  * and duplicate keys are errors (as in calicoctl's strict decoding). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* YAML and JSON text → document trees, with hard limits so that hostile
  * input (alias bombs, deep nesting, huge files) costs bounded time and
  * memory and ends in one clear, positioned error. JSON is read by the same

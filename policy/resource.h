@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The Calico v3 resources hostendpoint understands, as typed C structs that
  * mirror the Go API types field for field (projectcalico.org/v3). Decoding
  * from documents and encoding back is table-driven (schema.c), so adding a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Ruleset IR: building, printing and diffing; see ruleset.h. */
 #include "ruleset.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The kernel ruleset as data: the chains, sets and verdict maps of our one
  * table, `inet hostendpoint`, with rules as nft statements. The compiler
  * (compile.c) produces it; this module prints it (a readable block for

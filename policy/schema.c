@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Table-driven mapping between document trees and the typed resources of
  * resource.h. One table per Go struct, fields in Go's declaration order,
  * which is the order calicoctl prints JSON in. Decoding is strict like

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calico selector language (calico-api.md §3): a tokenizer that mirrors
  * Calico's, a recursive-descent parser that compiles into a node array, and
  * an evaluator that never allocates because parsing already did all the work. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calico label selectors (calico-api.md §3): parse once into a compiled tree,
  * then evaluate against label maps without allocating. Accepts what Calico's Go
  * parser accepts, except NUL bytes and parentheses nested deeper than 512. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Selector and named-port sets with incremental membership; see setcache.h. */
 #include "setcache.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nftables sets that selectors and named ports resolve to, kept from
  * one compilation to the next. A set is rebuilt only when its members
  * change, and finding out is incremental: only the host endpoints the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hand-written matchers for the regular expressions Calico and Kubernetes
  * validate names with, and the error texts they print; see syntax.h.
  * Go's regexp '$' means end of text, so a trailing newline never matches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Primitive syntax checks for names, interfaces, ports, label keys and values,
  * matching Calico v3.32's validator and the Kubernetes apimachinery v0.35
  * helpers it calls, byte for byte, including the error texts they report. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calico v3.32.1 validation of the resources in resource.h, reported as
  * libcalico-go reports it. Two passes, in Calico's order: first the
  * go-playground validator (field tags, then each struct's own check after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calico v3.32.1 resource validation: what libcalico-go's validator (field
  * tags, struct-level checks) and the CRD schema + CEL rules it runs
  * client-side would report for a resource, in calicoctl's words and order.

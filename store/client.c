@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libcalico-go client semantics over the datastore; see client.h. Texts are
  * Calico's (libcalico-go/lib/errors and clientv3). */
 #include "client.h"

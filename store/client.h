@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operations calicoctl performs through libcalico-go's client, on our
  * datastore: metadata handling, defaulting, validation, built-in resources
  * (the default-allow profile and the built-in tiers) and Calico's error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* inotify watch of the datastore directory tree; see dirwatch.h. */
 #include "dirwatch.h"
 

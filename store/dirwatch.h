@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The inotify side of the directory datastore (datastore-dir.c owns it).
  * It watches the directory and its subdirectories (never through a
  * symbolic link, at most HEP_MAX_DIR_DEPTH deep) and calls back when a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* File and directory reading for resource files; see fileio.h. */
 #include "fileio.h"
 

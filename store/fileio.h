@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading resource files: one file with a size limit ("-" is stdin), and
  * the resource files under a directory, in a stable (sorted) order, within
  * bounds that no tree of links or mounts can defeat. */

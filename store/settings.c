@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostendpoint.conf parsing, and the default node name; see settings.h. */
 #include "settings.h"
 

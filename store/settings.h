@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostendpoint.conf: the daemon's own settings (datastore, node name, bus,
  * log level), one "key = value" per line, '#' comments. Policy knobs live
  * in a FelixConfiguration resource instead, as in Calico. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes a C file defining `const char NAME[]` with the text of a file,
 so that a data file in the source tree (the D-Bus introspection XML) is
 the one source of truth and the binary serves exactly it.

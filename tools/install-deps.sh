@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what hostendpoint needs to build and test on Debian 12, from
 # Debian's own packages. Safe to run again; quiet unless something fails.
 set -e

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A private D-Bus system bus, for the demo and the tests (sourced): a real
 # dbus-daemon with a system-bus configuration (default deny, as Debian's
 # system.conf) that includes hostendpoint's shipped bus policy, listening

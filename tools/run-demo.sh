@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The main job, for a new user: installs what is needed, builds, and shows
 # hostendpointd enforcing the shipped example HostEndpoints live
 # (packaging/examples/, Calico's sample "some.name" on eth0 of node

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what is needed, builds hostendpoint twice (warnings as errors;
 # then with AddressSanitizer + UndefinedBehaviorSanitizer) and runs every
 # test in both builds; then the unit tests and fuzz corpora in a third,

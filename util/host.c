@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* host_log: formats and hands one line to the host's logger. */
 #include "host.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Thin helpers over the host ABI (include/hostendpoint/plugin.h), so the
  * plugin's modules read as plain calls: host_watch_add(h, ...). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared strings; see intern.h. */
 #include "intern.h"
 

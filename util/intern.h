@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared copies of strings that repeat across thousands of resources
  * (label keys and values: app=web, tier=db; node names): each distinct
  * string is stored once, with a count of its users. One table for the

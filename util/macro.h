@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small helpers every module uses: automatic cleanup, ownership transfer,
  * array sizes. Kept tiny on purpose; anything bigger gets its own module. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Growable string buffer; see strbuf.h for the failure model. */
 #include "strbuf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A growable, always NUL-terminated string buffer. Allocation failure is
  * sticky: after the first failure every append is a no-op and
  * strbuf_ok() reports false, so long emitters check once at the end. */

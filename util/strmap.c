@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* String-keyed hash map; see strmap.h. */
 #include "strmap.h"
 

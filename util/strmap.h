@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A hash map from strings to pointers (open addressing, linear probing).
  * Keys are borrowed: they must outlive their entry (they are usually the
  * name field of the object stored). Most maps are rebuilt rather than

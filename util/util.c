@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small helpers declared in macro.h: allocation, the clock. */
 #include "macro.h"
 

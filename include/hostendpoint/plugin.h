@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostendpoint plugin ABI: how a network daemon hosts hostendpoint.so.
  *
  * The host loads the plugin with dlopen(), looks up HEP_PLUGIN_ENTRY_SYMBOL

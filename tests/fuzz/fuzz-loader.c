@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz target: the YAML/JSON loader, from bytes to validated resources and
  * back to canonical text. Any input must end in a resource list or one
  * positioned error, never a crash, hang or leak. */

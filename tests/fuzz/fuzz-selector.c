@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for the selector parser. Whatever parses must print a
  * canonical form that re-parses to the same form and the same verdicts;
  * whatever fails must report a column inside the input. */

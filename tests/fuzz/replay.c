@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Runs a fuzz target over the files of its seed corpus (and any crash
  * reproducers kept there), or over single files, so every input found so
  * far is replayed by the ordinary test suite without libFuzzer. */

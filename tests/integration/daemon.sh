@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # hostendpointd live: hot-plug by name, by address and through "*";
 # renames, delete and re-add, flapping, a burst of 500 veths; resource files
 # edited, added, removed and broken while it runs; SIGHUP; restarts under

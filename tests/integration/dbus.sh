@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The D-Bus service against real clients (busctl, gdbus, dbus-send,
 # dbus-monitor, hepctl status) on a private system bus that uses the bus
 # policy file we ship: the object tree, every property, GetManagedObjects,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Enforcement with real packets: hostendpointd --oneshot commits the
 # ruleset in the "host" namespace; TCP, UDP and ICMP over IPv4 and IPv6 from
 # the peers show what passes and what is dropped, one Calico behaviour per

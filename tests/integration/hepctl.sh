@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # hepctl as a user runs it, on a temporary directory datastore: the
 # calicoctl commands and messages, metadata, conflicts, hand-written files,
 # selectors, and bad input that must leave the datastore untouched.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A private system bus for a test, after lib.sh (tools/private-bus.sh: a
 # real dbus-daemon with the bus policy file we ship), on a socket under
 # $T, and the clients' helpers. Stopped by its PID at exit. A build

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Starting and stopping hostendpointd in a test's "host" namespace, after
 # lib.sh and lib-netns.sh. The daemon's stderr goes to $DAEMON_LOG; the
 # process is stopped by its PID at exit.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Network-namespace harness for real-traffic integration tests.
 # Source it after lib.sh:
 #

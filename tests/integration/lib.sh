@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers for integration tests: assertions that print what they
 # expected, a per-test temporary directory, and cleanup on exit.
 # Each script is one meson test; it exits 0 only if every check passed.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Self-test of lib-netns.sh: real TCP, UDP and ICMP over IPv4 and IPv6
 # between two namespaces, verdicts of a plain nftables table, the time bound
 # of a blocked probe, golden dumps, hot-plugged veths, and cleanup.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy calculation: which HEP each interface uses and why, policy
  * order per flavour and direction, profiles, failsafes, selector IPs and
  * named ports — Felix's rules, checked one by one. */

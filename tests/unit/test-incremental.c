@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The caches that make re-computation incremental (CalcCache,
  * CompileCache) must never change the answer: after every edit in a long
  * sequence — labels, addresses, ports, profiles, policies, tiers,

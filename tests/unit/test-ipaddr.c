@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* IP parsing and printing against Go's net.ParseIP / ParseCIDR / String
  * (Go 1.25, netip based), which is what Calico v3.32 validates with. Every
  * expectation here was derived from reading the Go sources, not from ours. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Label maps: sorted storage, replace vs default, lookup. */
 #include "tests.h"
 #include "intern.h"

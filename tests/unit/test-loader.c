@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The loader: YAML/JSON documents → typed resources, strictness, positions
  * of errors, the three document shapes, hostile input, canonical output. */
 #include "tests.h"

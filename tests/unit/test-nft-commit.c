@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nftables backend against the real kernel, in a network namespace of
  * the test's own (unshare(CLONE_NEWNET): it disappears with the process).
  * A re-commit after a policy edit must touch only that policy's chain; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Selector language (calico-api.md §3): every lexing rule, the grammar, the
  * semantics table, canonical forms and error columns, plus the token-level
  * global() check used by validation rule E2. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Name, interface, port, label and annotation syntax against Calico v3.32.1's
  * validator.go and Kubernetes apimachinery v0.35.6's content/kube.go. The
  * expected messages are spelled out in full here on purpose, so a change in

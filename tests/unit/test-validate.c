@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Calico v3.32.1 validation: every H/R/E/G rule from both sides, the
  * messages in calicoctl's words, error order, the CRD/CEL second pass and
  * the defaulting helpers. Resources are written as YAML and decoded by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Assertions for unit tests: never compiled out, and they print both values
  * and the location before aborting. Each test file is a plain program: one
  * static function per behaviour, called from main(). */
