@@ -176,6 +176,36 @@ enum {
         OPT_IGNORED,
 };
 
+/* The options every datastore command takes, as calicoctl's do; --context
+ * and --allow-version-mismatch are accepted so that scripts written for
+ * calicoctl run, and mean nothing here. */
+#define COMMON_LONGOPTS                                                    \
+        { "config", required_argument, NULL, 'c' },                        \
+        { "datastore", required_argument, NULL, 'd' },                     \
+        { "context", required_argument, NULL, OPT_IGNORED },               \
+        { "allow-version-mismatch", no_argument, NULL, OPT_IGNORED },      \
+        { "help", no_argument, NULL, 'h' }
+
+/* Returns 1 if ch is one of COMMON_LONGOPTS, 0 for --help (parsing
+ * stops there), -EINVAL for an option the command does not know. */
+static int parse_common_option(int ch, HepctlArgs *a) {
+        switch (ch) {
+        case 'c':
+                a->global.config = optarg;
+                return 1;
+        case 'd':
+                a->global.datastore = optarg;
+                return 1;
+        case OPT_IGNORED:
+                return 1;
+        case 'h':
+                a->help = true;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
 /* The options of the resource commands; returns the index of the first
  * argument. Each parse sets optind to 0, so that getopt starts afresh
  * whatever a previous parse left behind (a fuzzer parses many times). */
@@ -189,14 +219,10 @@ static int parse_crud(int argc, char **argv, HepctlArgs *a) {
                 { "namespace", required_argument, NULL, 'n' },
                 { "patch", required_argument, NULL, 'p' },
                 { "type", required_argument, NULL, 't' },
-                { "config", required_argument, NULL, 'c' },
-                { "datastore", required_argument, NULL, 'd' },
-                { "context", required_argument, NULL, OPT_IGNORED },
-                { "allow-version-mismatch", no_argument, NULL, OPT_IGNORED },
-                { "help", no_argument, NULL, 'h' },
+                COMMON_LONGOPTS,
                 {}
         };
-        int ch;
+        int ch, r;
 
         optind = 0;
         while ((ch = getopt_long(argc, argv, "f:Rsn:p:t:c:d:h", longopts, NULL)) >= 0) {
@@ -227,19 +253,11 @@ static int parse_crud(int argc, char **argv, HepctlArgs *a) {
                         a->patch = optarg;
                         break;
                 case 't':
-                case OPT_IGNORED:
                         break;
-                case 'c':
-                        a->global.config = optarg;
-                        break;
-                case 'd':
-                        a->global.datastore = optarg;
-                        break;
-                case 'h':
-                        a->help = true;
-                        return 0;
                 default:
-                        return -EINVAL;
+                        r = parse_common_option(ch, a);
+                        if (r <= 0)
+                                return r;
                 }
         }
         return optind;
@@ -331,11 +349,7 @@ static int parse_get(int argc, char **argv, HepctlArgs *a, char **ret_error) {
                 { "namespace", required_argument, NULL, 'n' },
                 { "all-namespaces", no_argument, NULL, 'A' },
                 { "export", no_argument, NULL, 'e' },
-                { "config", required_argument, NULL, 'c' },
-                { "datastore", required_argument, NULL, 'd' },
-                { "context", required_argument, NULL, 'x' },
-                { "allow-version-mismatch", no_argument, NULL, 'x' },
-                { "help", no_argument, NULL, 'h' },
+                COMMON_LONGOPTS,
                 {}
         };
         int ch, r;
@@ -366,19 +380,10 @@ static int parse_get(int argc, char **argv, HepctlArgs *a, char **ret_error) {
                 case 'e':
                         a->export = true;
                         break;
-                case 'c':
-                        a->global.config = optarg;
-                        break;
-                case 'd':
-                        a->global.datastore = optarg;
-                        break;
-                case 'x':
-                        break;
-                case 'h':
-                        a->help = true;
-                        return 0;
                 default:
-                        return -EINVAL;
+                        r = parse_common_option(ch, a);
+                        if (r <= 0)
+                                return r;
                 }
         }
         if (a->ns && a->all_namespaces)
@@ -401,12 +406,10 @@ static int parse_ruleset(int argc, char **argv, HepctlArgs *a) {
         static const struct option longopts[] = {
                 { "node", required_argument, NULL, 'N' },
                 { "no-interfaces", no_argument, NULL, 'I' },
-                { "datastore", required_argument, NULL, 'd' },
-                { "config", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
+                COMMON_LONGOPTS,
                 {}
         };
-        int ch;
+        int ch, r;
 
         optind = 0;
         while ((ch = getopt_long(argc, argv, "d:c:h", longopts, NULL)) >= 0)
@@ -417,17 +420,10 @@ static int parse_ruleset(int argc, char **argv, HepctlArgs *a) {
                 case 'I':
                         a->no_interfaces = true;
                         break;
-                case 'd':
-                        a->global.datastore = optarg;
-                        break;
-                case 'c':
-                        a->global.config = optarg;
-                        break;
-                case 'h':
-                        a->help = true;
-                        return 0;
                 default:
-                        return -EINVAL;
+                        r = parse_common_option(ch, a);
+                        if (r <= 0)
+                                return r;
                 }
         return 0;
 }
