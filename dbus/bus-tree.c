@@ -65,10 +65,25 @@ static void introspect_children(BusService *s, BusObjectKind kind, StrBuf *b) {
                         strbuf_printf(b, " <node name=\"%d\"/>\n", s->view.ifaces[i].ifindex);
 }
 
+/* Answers an Introspect call with the document in b, and frees b. */
+static void reply_xml(BusService *s, DBusMessage *m, StrBuf *b) {
+        const char *xml = strbuf_str(b);
+        DBusMessage *reply;
+
+        if (!strbuf_ok(b)) {
+                strbuf_done(b);
+                bus_send(s, dbus_message_new_error(m, DBUS_ERROR_NO_MEMORY, "out of memory"));
+                return;
+        }
+        reply = dbus_message_new_method_return(m);
+        if (reply && !dbus_message_append_args(reply, DBUS_TYPE_STRING, &xml, DBUS_TYPE_INVALID))
+                reply = (dbus_message_unref(reply), NULL);
+        bus_send(s, reply);
+        strbuf_done(b);
+}
+
 void bus_handle_introspect(BusService *s, DBusMessage *m, const Target *t) {
         StrBuf b = STRBUF_INIT;
-        DBusMessage *reply;
-        const char *xml;
 
         strbuf_append(&b, DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE "<node>\n");
         strbuf_append(&b, introspection_standard_interfaces);
@@ -78,17 +93,7 @@ void bus_handle_introspect(BusService *s, DBusMessage *m, const Target *t) {
                 introspection_append_interface(t->iface->name, &b);
         introspect_children(s, t->kind, &b);
         strbuf_append(&b, "</node>\n");
-        if (!strbuf_ok(&b)) {
-                strbuf_done(&b);
-                bus_send(s, dbus_message_new_error(m, DBUS_ERROR_NO_MEMORY, "out of memory"));
-                return;
-        }
-        xml = strbuf_str(&b);
-        reply = dbus_message_new_method_return(m);
-        if (reply && !dbus_message_append_args(reply, DBUS_TYPE_STRING, &xml, DBUS_TYPE_INVALID))
-                reply = (dbus_message_unref(reply), NULL);
-        bus_send(s, reply);
-        strbuf_done(&b);
+        reply_xml(s, m, &b);
 }
 
 /* The path's parents ("/", "/org", "/org/projectcalico"), so that tools
@@ -97,20 +102,14 @@ static DBusHandlerResult on_parent_message(DBusConnection *c, DBusMessage *m, vo
         BusService *s = userdata;
         const char *path = dbus_message_get_path(m);
         StrBuf b = STRBUF_INIT;
-        const char *child, *xml;
-        DBusMessage *reply;
+        const char *child;
 
         if (!dbus_message_is_method_call(m, DBUS_INTERFACE_INTROSPECTABLE, "Introspect"))
                 return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
         child = streq(path, "/") ? "org" : streq(path, "/org") ? "projectcalico" : "HostEndpoint1";
         strbuf_printf(&b, DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE "<node>\n%s <node name=\"%s\"/>\n</node>\n",
                       introspection_standard_interfaces, child);
-        xml = strbuf_str(&b);
-        reply = dbus_message_new_method_return(m);
-        if (reply && !dbus_message_append_args(reply, DBUS_TYPE_STRING, &xml, DBUS_TYPE_INVALID))
-                reply = (dbus_message_unref(reply), NULL);
-        bus_send(s, reply);
-        strbuf_done(&b);
+        reply_xml(s, m, &b);
         return DBUS_HANDLER_RESULT_HANDLED;
 }
 
