@@ -39,6 +39,7 @@ MATCH=${MATCH:-name}
 [[ $DURATION =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9][0-9]*$ ]] ||
         { echo "SECONDS_PER_RUN and ROUNDS must be positive integers" >&2; exit 1; }
 T=$(mktemp -d /tmp/hep-bench-dp-XXXXXX)
+chmod 711 "$T" # hostendpointd runs as its own user
 NS="hep-dp-$$"
 HOST="$NS-host" CLIENT="$NS-client" SINK="$NS-sink"
 HOST_IP=10.88.0.1 CLIENT_IP=10.88.0.2

@@ -16,6 +16,7 @@ DAEMON="$BUILD/module/hostendpointd"
 CLIENT="$BUILD/bench/bench-dbus-client"
 [ -x "$CLIENT" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
 T=$(mktemp -d /tmp/hep-bench-dbus-XXXXXX)
+chmod 711 "$T" # hostendpointd runs as its own user
 NS="hep-bench-dbus-$$"
 PID=
 . tools/private-bus.sh

@@ -12,6 +12,7 @@ bench_init() {
         DAEMON="$BUILD/module/hostendpointd"
         [ -x "$DAEMON" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
         T=$(mktemp -d /tmp/hep-bench-XXXXXX)
+        chmod 711 "$T" # hostendpointd runs as its own user
         NS="hep-bench-$$"
         PID=
         trap bench_cleanup EXIT

@@ -11,6 +11,7 @@
 #include <cap-ng.h>
 #include <dlfcn.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -301,19 +302,76 @@ static bool have_net_admin(void) {
         return capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN);
 }
 
+/* Who the daemon runs as: the user, its group and its supplementary groups. */
+typedef struct DaemonUser {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[NGROUPS_MAX];
+        size_t n_groups;
+} DaemonUser;
+
+/* The user as sysusers.d creates it, read from /etc/passwd and /etc/group
+ * themselves: getpwnam() and initgroups() would load NSS's modules
+ * (libnss_systemd and what it links, some 600 kB) into the daemon for its
+ * whole life. Returns 1 if found there, 0 if not, <0 on error. */
+static int lookup_local_user(const char *user, DaemonUser *u) {
+        _cleanup_fclose_ FILE *pf = fopen("/etc/passwd", "re"), *gf = NULL;
+        struct passwd *pw;
+        struct group *gr;
+
+        if (!pf)
+                return errno == ENOENT ? 0 : -errno;
+        while ((pw = fgetpwent(pf)) && !streq(pw->pw_name, user))
+                ;
+        if (!pw)
+                return 0;
+        u->uid = pw->pw_uid;
+        u->gid = pw->pw_gid;
+        u->groups[0] = pw->pw_gid;
+        u->n_groups = 1;
+        gf = fopen("/etc/group", "re");
+        if (!gf)
+                return errno == ENOENT ? 1 : -errno;
+        while ((gr = fgetgrent(gf)) && u->n_groups < NGROUPS_MAX)
+                for (char **m = gr->gr_mem; m && *m; m++)
+                        if (streq(*m, user) && gr->gr_gid != u->gid) {
+                                u->groups[u->n_groups++] = gr->gr_gid;
+                                break;
+                        }
+        return 1;
+}
+
+/* A user only NSS knows (LDAP, userdb): through NSS after all. */
+static int lookup_nss_user(const char *user, DaemonUser *u) {
+        struct passwd *pw = getpwnam(user);
+        int n = NGROUPS_MAX;
+
+        if (!pw)
+                return 0;
+        u->uid = pw->pw_uid;
+        u->gid = pw->pw_gid;
+        if (getgrouplist(user, pw->pw_gid, u->groups, &n) < 0)
+                return -ENOBUFS;
+        u->n_groups = (size_t)n;
+        return 1;
+}
+
 /* Keep CAP_NET_ADMIN (nftables commits) and nothing else, in every set
  * and for children too, and run as the daemon's own user (when started as
  * root; under systemd, User= did that already): a parser bug then cannot
  * read root's files or write anything root owns. The datastore is read
  * through the user's groups. */
 static int drop_privileges(const char *user) {
-        struct passwd *pw = NULL;
-        int r;
+        DaemonUser u;
+        int found = 0, r;
 
         if (geteuid() == 0 && !isempty(user) && !streq(user, "root")) {
-                errno = 0;
-                pw = getpwnam(user);
-                if (!pw)
+                found = lookup_local_user(user, &u);
+                if (found == 0)
+                        found = lookup_nss_user(user, &u);
+                if (found < 0)
+                        return found;
+                if (found == 0)
                         log_line(LOG_WARNING, "User '%s' does not exist (the package creates it); running as root, with only "
                                     "CAP_NET_ADMIN",
                                  user);
@@ -321,9 +379,12 @@ static int drop_privileges(const char *user) {
         capng_clear(CAPNG_SELECT_BOTH);
         if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_NET_ADMIN) < 0)
                 return -EPERM;
-        /* The bounding set first, while CAP_SETPCAP is still ours. */
-        if (pw)
-                r = capng_apply(CAPNG_SELECT_BOUNDS) < 0 ? -1 : capng_change_id(pw->pw_uid, pw->pw_gid, CAPNG_INIT_SUPP_GRP);
+        /* The bounding set first, while CAP_SETPCAP is still ours; the
+         * groups while CAP_SETGID is. */
+        if (found > 0)
+                r = capng_apply(CAPNG_SELECT_BOUNDS) < 0 || setgroups(u.n_groups, u.groups) < 0
+                            ? -1
+                            : capng_change_id(u.uid, u.gid, CAPNG_NO_FLAG);
         else
                 r = capng_apply(CAPNG_SELECT_BOTH);
         if (r < 0)

@@ -114,17 +114,20 @@ static void dir_close(Datastore *base) {
         free(ds->path);
 }
 
+static int open_failed(const char *location, int error, char **ret_error) {
+        if (asprintf(ret_error, "datastore directory '%s' cannot be used: %s", location, strerror(-error)) < 0)
+                *ret_error = NULL;
+        return error;
+}
+
 static int dir_open(Datastore *base, const char *location, char **ret_error) {
         DirStore *ds = (DirStore *)base;
         struct stat st;
 
-        if (stat(location, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                int r = errno ? -errno : -ENOTDIR;
-                if (asprintf(ret_error, "datastore directory '%s' cannot be used: %s", location,
-                             S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory") < 0)
-                        *ret_error = NULL;
-                return r < 0 ? r : -ENOTDIR;
-        }
+        if (stat(location, &st) < 0)
+                return open_failed(location, -errno, ret_error);
+        if (!S_ISDIR(st.st_mode))
+                return open_failed(location, -ENOTDIR, ret_error);
         ds->path = strdup(location);
         if (!ds->path)
                 return -ENOMEM;

@@ -39,6 +39,12 @@ expect_true 'grep -q "^CapAmb:\s*0000000000000000$" /proc/$PID/status' "no ambie
 uid=$(id -u "$DAEMON_USER")
 expect_true "grep -Eq \"^Uid:\\s+$uid\\s+$uid\\s+$uid\\s+$uid\$\" /proc/\$PID/status" "it runs as the $DAEMON_USER user ($uid), not as root"
 expect_true 'grep -Eq "^NoNewPrivs:\s+1$" /proc/$PID/status' "with no_new_privs"
+gid=$(id -g "$DAEMON_USER")
+expect_true "grep -Eq \"^Gid:\\s+$gid\\s+$gid\\s+$gid\\s+$gid\$\" /proc/\$PID/status" "its group is $DAEMON_USER's ($gid)"
+groups_want=$(id -G "$DAEMON_USER" | tr ' ' '\n' | sort -n | tr '\n' ' ')
+groups_have=$(awk '/^Groups:/ { for (i = 2; i <= NF; i++) print $i }' /proc/$PID/status | sort -n | tr '\n' ' ')
+expect_true '[ "$groups_have" = "$groups_want" ]' "with $DAEMON_USER's groups and no others ($groups_want)"
+expect_true '! grep -q libnss_ /proc/$PID/maps' "the user was looked up in /etc/passwd, without loading NSS modules for its life"
 LOCK="/run/hostendpoint/net-$(ip netns exec "$(ns host)" stat -L -c %i /proc/self/ns/net).lock"
 run ip netns exec "$(ns host)" "$HOSTENDPOINTD" --datastore "dir:$DS" --nodename node1 --bus none
 expect_rc 1 "a second instance refuses to start"
