@@ -3,8 +3,9 @@
  * is endpoint_mgr.go resolveHostEndpoints (lowest HEP name wins, name and
  * IP matches equal, a named HEP never falls back to IP); policy order is
  * policy_sorter.go (tier order, then policy order with none = last, then
- * name); flavours are tierInfoToProtoTierInfo; labels are
- * label_inheritance_index.go (own labels win, then profiles in order). */
+ * the key "name/namespace/kind"); flavours are tierInfoToProtoTierInfo;
+ * labels are label_inheritance_index.go (own labels win, then profiles in
+ * order). */
 #include "calc.h"
 
 #include <netinet/in.h>
@@ -779,6 +780,45 @@ typedef struct PolicyInfo {
         bool tier_deny;
 } PolicyInfo;
 
+/* Felix's key of a policy, "name/namespace/kind", read a byte at a time
+ * without building it; -1 past its end. */
+typedef struct PolicyKeyReader {
+        const char *part[3];
+        size_t k;
+        const char *p;
+} PolicyKeyReader;
+
+static PolicyKeyReader policy_key_reader(const Resource *r) {
+        PolicyKeyReader k = { { r->meta.name, r->meta.namespace ? r->meta.namespace : "", kind_info(r->kind)->name } };
+
+        k.p = k.part[0];
+        return k;
+}
+
+static int policy_key_next(PolicyKeyReader *k) {
+        if (*k->p)
+                return (unsigned char)*k->p++;
+        if (k->k == 2)
+                return -1;
+        k->p = k->part[++k->k];
+        return '/';
+}
+
+/* The tie-break of PolKVLess (policy_sorter.go): the keys compared byte
+ * by byte, not the bare names, so "web-deny" and "web.deny" come before
+ * "web" ('-' and '.' sort before '/'). */
+static int compare_policy_keys(const Resource *x, const Resource *y) {
+        PolicyKeyReader a = policy_key_reader(x), b = policy_key_reader(y);
+
+        for (;;) {
+                int ca = policy_key_next(&a), cb = policy_key_next(&b);
+                if (ca != cb)
+                        return ca < cb ? -1 : 1;
+                if (ca < 0)
+                        return 0;
+        }
+}
+
 static int compare_policies(const void *a, const void *b) {
         const PolicyInfo *x = a, *y = b;
         const OptFloat *ox = &x->res->spec.policy.order, *oy = &y->res->spec.policy.order;
@@ -793,7 +833,7 @@ static int compare_policies(const void *a, const void *b) {
                 return ox->set ? -1 : 1;
         if (ox->set && ox->v != oy->v)
                 return ox->v < oy->v ? -1 : 1;
-        return strcmp(x->res->meta.name, y->res->meta.name);
+        return compare_policy_keys(x->res, y->res);
 }
 
 static bool has_type(const PolicySpec *s, const char *type) {

@@ -170,6 +170,37 @@ expect_blocked "a tier that applied but did not decide drops (udp 5000)" probe_u
 run "$BUILDDIR/cli/hepctl" --datastore "dir:$DS" ruleset --node node1 --no-interfaces
 expect_out_contains 'log prefix "calico-packet: " level info' "Log is rendered, and evaluation continues (8080 passed after it)"
 
+echo "# equal order: Felix breaks the tie on name/namespace/kind, not on the bare name"
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web}
+spec: {order: 10, ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080, 8081, 1234]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web-deny}
+spec: {order: 10, ingress: [{action: Deny, protocol: TCP, destination: {ports: [8080]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web.deny}
+spec: {order: 10, ingress: [{action: Deny, protocol: TCP, destination: {ports: [8081]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web0}
+spec: {order: 10, ingress: [{action: Deny, protocol: TCP, destination: {ports: [1234]}}]}
+EOF
+# policy_sorter.go PolKVLess: "web-deny//GlobalNetworkPolicy" < "web//..." ('-' < '/')
+expect_blocked "web-deny runs before web (equal order)" probe_tcp peer 10.77.0.1 8080
+# PolKVLess: "web.deny//..." < "web//..." ('.' < '/')
+expect_blocked "web.deny runs before web" probe_tcp peer 10.77.0.1 8081
+# PolKVLess: "web//..." < "web0//..." ('/' < '0')
+expect_pass "web runs before web0" probe_tcp peer 10.77.0.1 1234
+
 echo "# named ports and nets"
 enforce <<EOF
 $HEP_ETH0

@@ -241,6 +241,29 @@ static void test_policy_order(void) {
         resource_list_done(&l);
 }
 
+/* Equal order: Felix's PolKVLess compares "name/namespace/kind", so a
+ * name that continues with '-' or '.' sorts before the bare name ('/'),
+ * one that continues with '0' after it. */
+static void test_policy_tie_break(void) {
+        ResourceList l = load(HEP("h", "interfaceName: eth0")
+                              GNP("web", "{order: 10, ingress: [{action: Allow}]}")
+                              GNP("web0", "{order: 10, ingress: [{action: Allow}]}")
+                              GNP("web.deny", "{order: 10, ingress: [{action: Deny}]}")
+                              GNP("web-deny", "{order: 10, ingress: [{action: Deny}]}"));
+        HostInterface ifs[] = { iface("eth0", 2, NULL) };
+        Calc *c = run(&l, ifs, 1);
+        const PolicyOrder *in = endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_INGRESS);
+        const char *expected[] = { "web-deny", "web.deny", "web", "web0" };
+
+        ASSERT_EQ(in->n_tiers, 1);
+        ASSERT_EQ(in->tiers[0].n_policies, ELEMENTSOF(expected));
+        for (size_t i = 0; i < ELEMENTSOF(expected); i++)
+                ASSERT_STREQ(in->tiers[0].policies[i]->meta.name, expected[i]);
+        calc_free(c);
+        ifaces_done(ifs, 1);
+        resource_list_done(&l);
+}
+
 /* Selection uses labels from profiles too; the endpoint's own label wins. */
 static void test_profile_labels(void) {
         ResourceList l = load("---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h, labels: {zone: own}}\n"
@@ -350,6 +373,7 @@ int main(void) {
         RUN(test_remote);
         RUN(test_cache_across_nodenames);
         RUN(test_policy_order);
+        RUN(test_policy_tie_break);
         RUN(test_profile_labels);
         RUN(test_failsafes);
         RUN(test_exclude);
