@@ -30,6 +30,8 @@
 #define IF_DROP "meta mark & " MARK_DROP " != 0"
 #define IF_NOT_PASSED "meta mark & " MARK_PASS " == 0"
 #define IF_UNDECIDED "meta mark & 0x00070000 == 0"
+/* Accept or drop, but not pass: what ends the profiles. */
+#define IF_NO_VERDICT "meta mark & 0x00050000 == 0"
 #define SET_ACCEPT "meta mark set meta mark | " MARK_ACCEPT
 /* IPv6 neighbour discovery and MLD always pass (our decision 10). */
 #define ALLOW_ND "icmpv6 type @nd-types accept"
@@ -218,6 +220,9 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainTarget *targe
         return r;
 }
 
+/* Felix jumps to each profile in turn and returns only on the accept bit
+ * (endpoints.go, endpointIptablesChain): a Pass, from the last tier or
+ * inside a profile, skips no profile. */
 static int add_profiles(NftChain *c, const Endpoint *e, const ChainTarget *targets, size_t *next,
                         const EndpointVerdicts *ev) {
         int r = 0;
@@ -225,9 +230,9 @@ static int add_profiles(NftChain *c, const Endpoint *e, const ChainTarget *targe
         for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
                 const CachedChain *cc = targets[(*next)++].cc;
                 if (!cc)
-                        r = chain_add_rulef(c, IF_UNDECIDED " %s", ev->drop);
+                        r = chain_add_rulef(c, IF_NO_VERDICT " %s", ev->drop);
                 else
-                        r = chain_add_rulef(c, IF_UNDECIDED " jump %s", cached_chain_name(cc));
+                        r = chain_add_rulef(c, IF_NO_VERDICT " jump %s", cached_chain_name(cc));
         }
         if (r >= 0 && e->n_profiles) {
                 r = chain_add_rulef(c, IF_ACCEPT " %s", ev->accept);

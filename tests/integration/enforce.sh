@@ -201,6 +201,47 @@ expect_blocked "web.deny runs before web" probe_tcp peer 10.77.0.1 8081
 # PolKVLess: "web//..." < "web0//..." ('/' < '0')
 expect_pass "web runs before web0" probe_tcp peer 10.77.0.1 1234
 
+echo "# Pass, then profiles: a Pass skips the rest of its tier, never a profile"
+enforce <<EOF
+$HEP_ETH0
+  profiles: [allow-web]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: pass-web}
+spec: {ingress: [{action: Pass, protocol: TCP, destination: {ports: [8080, 8081]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: allow-web}
+spec:
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+EOF
+# endpoints.go endpointIptablesChain: after the tiers, each profile is jumped
+# to unconditionally; only the accept bit returns.
+expect_pass "passed by the last tier, allowed by the profile" probe_tcp peer 10.77.0.1 8080
+expect_blocked "passed, and no profile allows it: the final drop" probe_tcp peer 10.77.0.1 8081
+expect_blocked "not passed: the end of the tier drops" probe_tcp peer 10.77.0.1 1234
+enforce <<EOF
+$HEP_ETH0
+  profiles: [pass-web, allow-web]
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: pass-web}
+spec:
+  ingress: [{action: Pass, protocol: TCP, destination: {ports: [8080, 1234]}}]
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: allow-web}
+spec:
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+EOF
+# endpointIptablesChain: the next profile's jump does not look at the pass bit.
+expect_pass "a Pass in the first profile leaves it to the second" probe_tcp peer 10.77.0.1 8080
+expect_blocked "passed by a profile and allowed by none: dropped" probe_tcp peer 10.77.0.1 1234
+
 echo "# named ports and nets"
 enforce <<EOF
 $HEP_ETH0

@@ -280,6 +280,36 @@ static void test_endpoint_without_policy(void) {
         ASSERT_SECTION(t, "chain ep-in.bare", EP_IN_HEAD("bare") "\t\tcounter name \"ep-dropped.bare\" drop\n");
 }
 
+#define PROFILE(name, spec) HEAD "kind: Profile\nmetadata: {name: " name "}\nspec: " spec "\n"
+#define GNP(name, spec) HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: " name "}\nspec: " spec "\n"
+
+/* After the tiers, every profile runs until one accepts or drops: a Pass
+ * (the last tier's, or a profile's) skips none (Felix's endpoints.go,
+ * endpointIptablesChain, jumps to each profile unconditionally). */
+static void test_profiles_after_pass(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(
+                HEP("h", "", "interfaceName: eth0, profiles: [pass-web, allow-web]")
+                        GNP("pass", "{ingress: [{action: Pass}]}")
+                        PROFILE("pass-web", "{ingress: [{action: Pass}]}")
+                        PROFILE("allow-web", "{ingress: [{action: Allow}]}"),
+                ifs, 1);
+
+        ASSERT_SECTION(t, "chain ep-in.h",
+                       EP_IN_HEAD("h")
+                       "\t\tmeta mark set meta mark & 0xfffdffff\n"
+                       "\t\tmeta mark & 0x00070000 == 0 jump pol-in.pass\n"
+                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" accept\n"
+                       "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n"
+                       "\t\tmeta mark & 0x00020000 == 0 counter name \"ep-dropped.h\" drop\n"
+                       "\t\tmeta mark & 0x00050000 == 0 jump pro-in.pass-web\n"
+                       "\t\tmeta mark & 0x00050000 == 0 jump pro-in.allow-web\n"
+                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" accept\n"
+                       "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n"
+                       "\t\tcounter name \"ep-dropped.h\" drop\n");
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -287,6 +317,7 @@ int main(void) {
         RUN(test_by_expected_ips);
         RUN(test_failsafes);
         RUN(test_selector_sets);
+        RUN(test_profiles_after_pass);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }
