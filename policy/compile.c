@@ -70,6 +70,11 @@ const char *const flavour_addr_chain[_FLAVOUR_MAX][_DIRECTION_MAX] = {
 };
 #define ADDR_IFNAMES "addr-ifnames"
 #define ENDPOINT_IFNAMES "ep-ifs"
+/* Interfaces whose own endpoint has pre-DNAT policy. Felix's pre-DNAT
+ * dispatch lists only those; every other interface, with a host endpoint
+ * of its own or not, falls through to the "*" endpoint's pre-DNAT chain
+ * (updateHostEndpoints; the default rule of dispatch.go). */
+#define PREDNAT_IFNAMES "prednat-ifnames"
 
 /* The packet's interface on the endpoint's side: it enters through it
  * (ingress) or leaves through it (egress). */
@@ -350,12 +355,16 @@ int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, Chain
                         }
                 }
         /* Interfaces with a host endpoint of their own: the "*" fallback
-         * applies to every other one. */
+         * applies to every other one; before DNAT, to every one whose own
+         * endpoint has no pre-DNAT policy. */
         if (bc.n_unsettled)
                 object_name_buf(ENDPOINT_IFNAMES, e->name, ifset);
+        bool prednat = endpoint_has_flavour(e, FLAVOUR_PREDNAT, DIRECTION_INGRESS);
         for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
                 _cleanup_free_ char *q = NULL;
                 r = asprintf(&q, "\"%s\"", e->ifnames[i]) < 0 ? -ENOMEM : block_add_element(b, "own-ifnames", q);
+                if (r >= 0 && prednat)
+                        r = block_add_element(b, PREDNAT_IFNAMES, q);
                 if (r >= 0 && !bc.settled[i])
                         r = block_add_element(b, ADDR_IFNAMES, q);
                 if (r >= 0 && !bc.settled[i])
@@ -455,6 +464,8 @@ static int compile_maps(Compiler *k) {
         /* Interfaces with a host endpoint of their own (the blocks' elements). */
         if (!ruleset_add_set(k->rs, "own-ifnames", "type ifname;", false))
                 return -ENOMEM;
+        if (k->prednat && !ruleset_add_set(k->rs, PREDNAT_IFNAMES, "type ifname;", false))
+                return -ENOMEM;
         return 0;
 }
 
@@ -512,8 +523,9 @@ static int add_addr_dispatch(Compiler *k, NftChain *base, Flavour f, Direction d
         return chain_add_rulef(base, "%s%s @" ADDR_IFNAMES " jump %s", guard, ifname_match(d), flavour_addr_chain[f][d]);
 }
 
-/* The rule that sends traffic of interfaces without their own endpoint to
- * the "*" endpoint's chain, if there is one with that flavour. */
+/* The rule that sends traffic of interfaces without their own endpoint
+ * (before DNAT: without their own pre-DNAT policy) to the "*" endpoint's
+ * chain, if there is one with that flavour. */
 static int add_wildcard(Compiler *k, NftChain *base, Flavour f, Direction d, const char *guard) {
         _cleanup_free_ char *name = NULL;
         const Endpoint *w = k->calc->wildcard;
@@ -523,7 +535,8 @@ static int add_wildcard(Compiler *k, NftChain *base, Flavour f, Direction d, con
         name = object_name(flavour_chain_prefix[f][d], w->name);
         if (!name)
                 return -ENOMEM;
-        return chain_add_rulef(base, "%s%s != @own-ifnames jump %s", guard, ifname_match(d), name);
+        return chain_add_rulef(base, "%s%s != @%s jump %s", guard, ifname_match(d),
+                               f == FLAVOUR_PREDNAT ? PREDNAT_IFNAMES : "own-ifnames", name);
 }
 
 /* The rules that send a hook's packets on to their endpoint's chain: the

@@ -372,6 +372,43 @@ EOF
 expect_blocked "eth0 gets the '*' policy (deny)" probe_tcp peer 10.77.0.1 8080
 expect_pass "eth1 has its own HEP (allow-all profile)" probe_tcp far 10.79.0.1 8080
 
+echo "# \"*\" pre-DNAT policy: every interface whose own HEP has none"
+# 9090 is DNAT'd to 10.77.0.1:8080 (the nat table of the pre-DNAT scenario).
+enforce <<EOF
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: all, labels: {wild: "yes"}}
+spec: {node: node1, interfaceName: "*", profiles: [projectcalico-default-allow]}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: own-eth0}
+spec: {node: node1, interfaceName: eth0, profiles: [projectcalico-default-allow]}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: own-eth1, labels: {prednat: own}}
+spec: {node: node1, interfaceName: eth1, profiles: [projectcalico-default-allow]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: wild-pre}
+spec: {selector: wild == "yes", preDNAT: true, applyOnForward: true, ingress: [{action: Deny, protocol: TCP, destination: {ports: [9090]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: own-pre}
+spec: {selector: prednat == "own", preDNAT: true, applyOnForward: true, ingress: [{action: Deny, protocol: TCP, destination: {ports: [9091]}}]}
+EOF
+# endpoint_mgr.go updateHostEndpoints lists in the mangle dispatch only HEPs
+# with pre-DNAT policy; dispatch.go's default sends the rest to "*".
+expect_blocked "eth0's own HEP has no pre-DNAT policy: the '*' one denies 9090" probe_tcp peer 10.77.0.1 9090
+expect_pass "eth0's own HEP allows the rest" probe_tcp peer 10.77.0.1 8080
+# updateHostEndpoints: eth1's HEP has pre-DNAT policy, so eth1 is dispatched
+# to its own chain and never reaches the "*" one.
+expect_pass "eth1's own pre-DNAT policy replaces the '*' one (9090 passes)" probe_tcp far 10.79.0.1 9090
+expect_blocked "eth1's own pre-DNAT policy denies 9091" probe_tcp far 10.79.0.1 9091
+
 echo "# name and IP matches are equal: the lowest HEP name wins"
 TIE='
 apiVersion: projectcalico.org/v3

@@ -310,6 +310,32 @@ static void test_profiles_after_pass(void) {
                        "\t\tcounter name \"ep-dropped.h\" drop\n");
 }
 
+/* Before DNAT, "*" applies to every interface whose own endpoint has no
+ * pre-DNAT policy (Felix's updateHostEndpoints lists only those with
+ * some in the mangle dispatch, and dispatch.go's default goes to "*");
+ * the other hooks exclude every interface with an endpoint of its own. */
+static void test_wildcard_prednat(void) {
+        IPAddr a, b;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a), iface("eth1", 3, NULL, &b) };
+        _cleanup_free_ char *t = render(
+                HEP("all", "wild: 'yes'", "interfaceName: '*'") HEP("own0", "", "interfaceName: eth0")
+                        HEP("own1", "pre: own", "interfaceName: eth1")
+                        GNP("wild", "{selector: \"wild == 'yes'\", preDNAT: true, applyOnForward: true, "
+                                    "ingress: [{action: Deny}]}")
+                        GNP("own", "{selector: \"pre == 'own'\", preDNAT: true, applyOnForward: true, "
+                                   "ingress: [{action: Deny}]}"),
+                ifs, 2);
+
+        ASSERT_SECTION(t, "set prednat-ifnames", "\t\ttype ifname;\n\t\telements = { \"eth1\" }\n");
+        ASSERT_SECTION(t, "map disp-prednat",
+                       "\t\ttype ifname : verdict;\n"
+                       "\t\telements = { \"eth1\" : jump ep-prednat.own1 }\n");
+        ASSERT_CONTAINS(t, "\t\tiifname vmap @disp-prednat\n"
+                           "\t\tiifname != @prednat-ifnames jump ep-prednat.all\n");
+        ASSERT_CONTAINS(t, "\t\tiifname vmap @disp-in\n"
+                           "\t\tiifname != @own-ifnames jump ep-in.all\n");
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -318,6 +344,7 @@ int main(void) {
         RUN(test_failsafes);
         RUN(test_selector_sets);
         RUN(test_profiles_after_pass);
+        RUN(test_wildcard_prednat);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }
