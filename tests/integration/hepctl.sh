@@ -229,6 +229,55 @@ h delete -f "$EX/policy.yaml"
 expect_rc 0 "delete -f"
 expect_out "Successfully deleted 1 'GlobalNetworkPolicy' resource(s)" "delete -f message"
 
+# --- names as long as Calico allows, and file-system errors (issue 12, 10) ---
+# 253 characters: the file name is cut and given a digest, within NAME_MAX.
+P=$(printf '%0252d' 0 | tr 0 a)
+for n in x y; do
+        printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: %s}\nspec: {node: myhost, interfaceName: eth0}\n' "$P$n" > "$T/long-$n.yaml"
+        h create -f "$T/long-$n.yaml"
+        expect_rc 0 "create a HostEndpoint with a 253-character name"
+        expect_out "Successfully created 1 'HostEndpoint' resource(s)" "created"
+done
+expect_true '[ "$(ls "$DS" | grep -c "^hostendpoint-aaaaaaaaaa")" = 2 ] && [ -z "$(ls "$DS" | awk "length > 255")" ]' "two files, neither name longer than 255 bytes"
+h get hep "${P}x" -o yaml
+expect_rc 0 "get it by name"
+expect_out_contains "  name: \"${P}x\"" "its name whole"
+sed 's/eth0/eth1/' "$T/long-x.yaml" > "$T/long-replace.yaml"
+h replace -f "$T/long-replace.yaml"
+expect_rc 0 "replace it"
+h get heps -o custom-columns=NAME,INTERFACE
+expect_out_contains "$(printf '%s   eth1        \n%s   eth0        ' "${P}x" "${P}y")" "only the replaced one changed"
+h delete hep "${P}x" "${P}y"
+expect_rc 0 "delete both"
+expect_out "Successfully deleted 2 'HostEndpoint' resource(s)" "delete message"
+expect_true '[ "$(ls "$DS" | grep -c "^hostendpoint-aaaaaaaaaa")" = 0 ]' "their files are gone"
+
+# A datastore so deep that its path and a file name pass PATH_MAX: the file
+# system's error, with the file, not "already exists".
+DEEP="$T/deep"
+while [ $((${#DEEP} + 201)) -lt 4078 ]; do DEEP="$DEEP/$(printf '%0200d' 0)"; done
+DEEP="$DEEP/$(printf '%0*d' $((4078 - ${#DEEP} - 1)) 0)"
+mkdir -p "$DEEP"
+printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: x}\nspec: {node: n, interfaceName: eth0}\n' > "$T/x.yaml"
+run "$HEPCTL" --datastore "dir:$DEEP" create -f "$T/x.yaml"
+expect_rc 1 "a path too long for the file system"
+expect_err "failed to create 'HostEndpoint' resource: [cannot write '$DEEP/hostendpoint-x.yaml': File name too long]" "reported as what it is, naming the file"
+rm -rf "$T/deep"
+
+# A read-only datastore (a read-only bind mount in a mount namespace of the
+# test's own, where that may be made).
+if unshare -m true 2>/dev/null; then
+        mkdir "$T/ro"
+        OUT=$(unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" --datastore "dir:$1" create -f "$3"' sh "$T/ro" "$HEPCTL" "$T/x.yaml" 2>"$T/.stderr")
+        RC=$?
+        ERR=$(cat "$T/.stderr")
+        expect_rc 1 "create in a read-only datastore"
+        expect_err "failed to create 'HostEndpoint' resource: [cannot write to '$T/ro': Read-only file system]" "reported as a read-only file system"
+        expect_true '[ -z "$(ls -A "$T/ro")" ]' "nothing written"
+else
+        echo "skip - read-only datastore: cannot make a mount namespace here"
+fi
+
 h --help
 expect_rc 0 "--help"
 expect_out_contains "Usage:" "usage text"
