@@ -206,6 +206,92 @@ h get profiles
 expect_err_contains "Profile(profile1) is defined in both '$DS/profile-profile1.yaml' and '$DS/zz-duplicate.yaml'" "duplicates name both files"
 rm "$DS/zz-duplicate.yaml"
 
+# --- label (calicoctl's label command and messages) ---
+h label hostendpoints some.name env=prod
+expect_rc 0 "label: add"
+expect_out "Successfully set label env on hostendpoints some.name" "add message names the kind as typed"
+h get hep some.name -o yaml
+expect_out_contains "    env: prod" "the label is stored"
+expect_out_contains "    type: staging" "the other labels stay"
+RV_LABEL=$(printf '%s\n' "$OUT" | sed -n 's/^  resourceVersion: "\(.*\)"/\1/p')
+
+h label hep some.name env=test
+expect_rc 1 "label: a key already there without --overwrite"
+expect_err "failed to update label of hep some.name, key env is already present. please use '--overwrite' to set a new value." "calicoctl's refusal"
+h get hep some.name -o yaml
+expect_out_contains "  resourceVersion: \"$RV_LABEL\"" "nothing written"
+
+h label hep some.name env=prod
+expect_rc 0 "label: the same value again needs no --overwrite"
+expect_out "Successfully updated label env on hep some.name" "counted as an update, as calicoctl does"
+
+h label HEP some.name env=test --overwrite
+expect_rc 0 "label: --overwrite"
+expect_out "Successfully updated label env on HEP some.name" "update message"
+h get hep some.name -o yaml
+expect_out_contains "    env: test" "the new value is stored"
+expect_out_contains "  uid: $UID1" "the uid stays"
+
+h label hep some.name env --remove
+expect_rc 0 "label: --remove"
+expect_out "Successfully removed label env from hep some.name" "remove message"
+h get hep some.name -o yaml
+expect_true '! printf "%s\n" "$OUT" | grep -q "env:" && printf "%s\n" "$OUT" | grep -q "type: staging"' "only that label is gone"
+
+h label hep some.name env --remove
+expect_rc 1 "label: removing a key that is not there"
+expect_err "cannot remove label of hep some.name, key env does not exist" "calicoctl's message"
+
+h label hep some.name env=prod --remove
+expect_rc 1 "label: --remove takes a key, not key=value"
+expect_err "cannot remove label of hep some.name, key env=prod does not exist" "the whole argument is the key, as in calicoctl"
+
+h label hep some.name env
+expect_rc 1 "label: a key without a value"
+expect_err "invalid label env" "calicoctl's message"
+h label hep some.name a=b=c
+expect_rc 1 "label: two '='"
+expect_err "invalid label a=b=c" "calicoctl's message"
+h label hep some.name env=x --overwrite --remove
+expect_rc 1 "label: --overwrite with --remove"
+expect_err_contains "Usage:" "is a usage error"
+
+h label widgets w env=prod
+expect_rc 1 "label: unknown resource type"
+expect_err "failed to get widgets w, error resource type 'widgets' is not supported" "calicoctl's message"
+h label hep nothere env=prod
+expect_rc 1 "label: a resource that does not exist"
+expect_err "hep nothere not found" "calicoctl's message"
+h label hep some.name env=-bad-
+expect_rc 1 "label: a value Calico refuses"
+expect_err_contains "failed to update hep some.name, label not changed" "calicoctl's message"
+expect_err_contains "(value) = '-bad-'" "and why"
+
+h label profile profile1 tier=web
+expect_rc 0 "label: a profile (metadata.labels)"
+h get profile profile1 -o yaml
+expect_out_contains "  labels:
+    tier: web" "stored in metadata.labels"
+h label gnp allow-some-port team=blue
+expect_rc 0 "label: a GlobalNetworkPolicy"
+
+printf 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: np1, namespace: prod}\nspec: {selector: all()}\n' > "$T/np.yaml"
+h create -f "$T/np.yaml"
+expect_rc 0 "create a namespaced NetworkPolicy"
+h label networkpolicy np1 team=red
+expect_rc 1 "label: a NetworkPolicy without -n is looked for in 'default'"
+expect_err "networkpolicy np1 not found" "not found there"
+h label networkpolicy np1 -n prod team=red
+expect_rc 0 "label: a NetworkPolicy with -n"
+expect_out "Successfully set label team on networkpolicy np1" "set message"
+h get np np1 -n prod -o yaml
+expect_out_contains "    team: red" "stored on the policy in that namespace"
+h label hep some.name -n prod env=prod
+expect_rc 1 "label: -n for a kind without namespaces"
+expect_err "hep some.name not found" "calicoctl's (unhelpful) message: its get fails and it reports not found"
+h delete np np1 -n prod
+expect_rc 0 "delete the NetworkPolicy"
+
 # --- patch and delete ---
 h patch hep some.name -p '{"metadata":{"labels":{"extra":"yes"}}}'
 expect_rc 0 "patch"
