@@ -55,7 +55,7 @@ static int label_change(const HepctlArgs *a, Labels *l, LabelChange *ret) {
         }
         if (old && !a->overwrite && !streq(old, a->label_value)) {
                 hepctl_error("failed to update label of %s %s, key %s is already present. please use '--overwrite' "
-                             "to set a new value.",
+                             "to set a new value",
                              kind, name, key);
                 return -EEXIST;
         }

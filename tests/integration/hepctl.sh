@@ -217,7 +217,7 @@ RV_LABEL=$(printf '%s\n' "$OUT" | sed -n 's/^  resourceVersion: "\(.*\)"/\1/p')
 
 h label hep some.name env=test
 expect_rc 1 "label: a key already there without --overwrite"
-expect_err "failed to update label of hep some.name, key env is already present. please use '--overwrite' to set a new value." "calicoctl's refusal"
+expect_err "failed to update label of hep some.name, key env is already present. please use '--overwrite' to set a new value" "calicoctl's refusal"
 h get hep some.name -o yaml
 expect_out_contains "  resourceVersion: \"$RV_LABEL\"" "nothing written"
 
