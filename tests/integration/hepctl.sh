@@ -352,9 +352,10 @@ rm -rf "$T/deep"
 
 # A read-only datastore (a read-only bind mount in a mount namespace of the
 # test's own, where that may be made).
-if unshare -m true 2>/dev/null; then
-        mkdir "$T/ro"
-        OUT=$(unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" --datastore "dir:$1" create -f "$3"' sh "$T/ro" "$HEPCTL" "$T/x.yaml" 2>"$T/.stderr")
+mkdir "$T/ro"
+ro() { unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' sh "$T/ro" "$@"; }
+if ro true 2>/dev/null; then
+        OUT=$(ro "$HEPCTL" --datastore "dir:$T/ro" create -f "$T/x.yaml" 2>"$T/.stderr")
         RC=$?
         ERR=$(cat "$T/.stderr")
         expect_rc 1 "create in a read-only datastore"
