@@ -22,6 +22,7 @@ static const struct {
         [HEPCTL_COMMAND_DELETE] = { "delete", "Delete resources by file or by kind and name" },
         [HEPCTL_COMMAND_GET] = { "get", "Show resources; -l SELECTOR shows which a selector picks" },
         [HEPCTL_COMMAND_PATCH] = { "patch", "Patch a resource with a JSON merge document" },
+        [HEPCTL_COMMAND_LABEL] = { "label", "Add, change or remove a label of a resource" },
         [HEPCTL_COMMAND_VALIDATE] = { "validate", "Check resources offline, as Calico would" },
         [HEPCTL_COMMAND_RULESET] = { "ruleset", "Print the nftables ruleset this node would enforce" },
         [HEPCTL_COMMAND_STATUS] = { "status", "Show what the running daemon enforces (over D-Bus)" },
@@ -97,6 +98,22 @@ static void get_usage(FILE *f) {
                 "  -d --datastore=<DS>     Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
 }
 
+static void label_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl label <KIND> <NAME> ( <KEY>=<VALUE> [--overwrite] | <KEY> --remove )\n"
+                "               [--namespace=<NS>] [--datastore=<DS>]\n"
+                "\n"
+                "Set a label on a resource (metadata.labels), change it or remove it; written like\n"
+                "replace, so a resource changed meanwhile is not changed again.\n"
+                "\n"
+                "Options:\n"
+                "     --overwrite         Change the value of a label the resource already has.\n"
+                "     --remove            Remove the label <KEY>; it is an error if it is not there.\n"
+                "  -n --namespace=<NS>    Namespace of a NetworkPolicy (default 'default').\n"
+                "  -d --datastore=<DS>    Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+}
+
 static void ruleset_usage(FILE *f) {
         fprintf(f,
                 "Usage:\n"
@@ -140,6 +157,9 @@ void hepctl_usage(HepctlCommand c, FILE *f) {
         case HEPCTL_COMMAND_GET:
                 get_usage(f);
                 return;
+        case HEPCTL_COMMAND_LABEL:
+                label_usage(f);
+                return;
         case HEPCTL_COMMAND_RULESET:
                 ruleset_usage(f);
                 return;
@@ -173,6 +193,8 @@ static int error_message(char **ret_error, const char *fmt, ...) {
 enum {
         OPT_SKIP_EMPTY = 0x100,
         OPT_SKIP_EXISTS,
+        OPT_OVERWRITE,
+        OPT_REMOVE,
         OPT_IGNORED,
 };
 
@@ -299,6 +321,7 @@ static int parse_resource_command(int argc, char **argv, HepctlArgs *a, char **r
                         return -EINVAL;
                 return parse_kind(argc, argv, idx, a, "", ret_error);
         case HEPCTL_COMMAND_GET:
+        case HEPCTL_COMMAND_LABEL:
         case HEPCTL_COMMAND_RULESET:
         case HEPCTL_COMMAND_STATUS:
         case _HEPCTL_COMMAND_MAX:
@@ -399,6 +422,69 @@ static int parse_get(int argc, char **argv, HepctlArgs *a, char **ret_error) {
                 return r;
         if ((a->ns || a->all_namespaces) && !a->kind->namespaced)
                 return error_message(ret_error, "%s is not namespaced", a->kind->name);
+        return 0;
+}
+
+/* KEY=VALUE, split at its one '=' as calicoctl (v3.32) does: no '=' or
+ * more than one is calicoctl's "invalid label". What the key and value may
+ * be is the validator's to say, when the resource is written. */
+static int parse_label_argument(const char *arg, HepctlArgs *a, char **ret_error) {
+        const char *eq = strchr(arg, '=');
+
+        if (a->remove)
+                eq = NULL;
+        else if (!eq || strchr(eq + 1, '='))
+                return error_message(ret_error, "invalid label %s", arg);
+        a->label_key = eq ? strndup(arg, (size_t)(eq - arg)) : strdup(arg);
+        if (!a->label_key)
+                return -ENOMEM;
+        a->label_value = eq ? eq + 1 : NULL;
+        return 0;
+}
+
+/* label KIND NAME (KEY=VALUE [--overwrite] | KEY --remove): calicoctl's
+ * usage, so anything else (--overwrite with --remove too) is a usage
+ * error. An unknown kind is calicoctl's message from its get. */
+static int parse_label(int argc, char **argv, HepctlArgs *a, char **ret_error) {
+        static const struct option longopts[] = {
+                { "overwrite", no_argument, NULL, OPT_OVERWRITE },
+                { "remove", no_argument, NULL, OPT_REMOVE },
+                { "namespace", required_argument, NULL, 'n' },
+                COMMON_LONGOPTS,
+                {}
+        };
+        int ch, r;
+
+        optind = 0;
+        while ((ch = getopt_long(argc, argv, "n:c:d:h", longopts, NULL)) >= 0) {
+                switch (ch) {
+                case OPT_OVERWRITE:
+                        a->overwrite = true;
+                        break;
+                case OPT_REMOVE:
+                        a->remove = true;
+                        break;
+                case 'n':
+                        a->ns = optarg;
+                        break;
+                default:
+                        r = parse_common_option(ch, a);
+                        if (r <= 0)
+                                return r;
+                }
+        }
+        if (argc - optind != 3 || (a->overwrite && a->remove))
+                return -EINVAL;
+        r = parse_label_argument(argv[optind + 2], a, ret_error);
+        if (r < 0)
+                return r;
+        a->kind_word = argv[optind];
+        a->kind = kind_from_alias(a->kind_word);
+        if (!a->kind)
+                return error_message(ret_error, "failed to get %s %s, error resource type '%s' is not supported",
+                                     a->kind_word, argv[optind + 1], a->kind_word);
+        a->names = argv + optind + 1;
+        a->n_names = 1;
         return 0;
 }
 
@@ -513,6 +599,8 @@ int hepctl_args_parse(int argc, char **argv, HepctlArgs *ret, char **ret_error) 
         switch (ret->command) {
         case HEPCTL_COMMAND_GET:
                 return parse_get(argc, argv, ret, ret_error);
+        case HEPCTL_COMMAND_LABEL:
+                return parse_label(argc, argv, ret, ret_error);
         case HEPCTL_COMMAND_RULESET:
                 return parse_ruleset(argc, argv, ret);
         case HEPCTL_COMMAND_STATUS:
@@ -532,6 +620,7 @@ int hepctl_args_parse(int argc, char **argv, HepctlArgs *ret, char **ret_error) 
 }
 
 void hepctl_args_done(HepctlArgs *a) {
+        a->label_key = mfree_ptr(a->label_key);
         for (size_t i = 0; i < a->n_columns; i++)
                 free(a->columns[i]);
         free(a->columns);

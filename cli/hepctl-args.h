@@ -25,6 +25,7 @@ typedef enum HepctlCommand {
         HEPCTL_COMMAND_DELETE,
         HEPCTL_COMMAND_GET,
         HEPCTL_COMMAND_PATCH,
+        HEPCTL_COMMAND_LABEL,
         HEPCTL_COMMAND_VALIDATE,
         HEPCTL_COMMAND_RULESET,
         HEPCTL_COMMAND_STATUS,
@@ -53,10 +54,15 @@ typedef struct HepctlArgs {
         const char *ns;
         bool skip_empty, skip_exists, skip_not_exists;
         const char *patch;
-        /* delete, patch, get: KIND [NAME...] (kind NULL with --filename) */
+        /* delete, patch, get, label: KIND [NAME...] (kind NULL with --filename) */
         const KindInfo *kind;
+        const char *kind_word; /* as typed: label's messages repeat it */
         char **names;
         size_t n_names;
+        /* label: KEY=VALUE, or KEY with --remove (value NULL) */
+        char *label_key; /* owned */
+        const char *label_value;
+        bool overwrite, remove;
         /* get */
         bool all_namespaces;
         bool export;

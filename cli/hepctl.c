@@ -22,6 +22,7 @@ static int (*const commands[_HEPCTL_COMMAND_MAX])(const HepctlArgs *a) = {
         [HEPCTL_COMMAND_DELETE] = hepctl_delete,
         [HEPCTL_COMMAND_GET] = hepctl_get,
         [HEPCTL_COMMAND_PATCH] = hepctl_patch,
+        [HEPCTL_COMMAND_LABEL] = hepctl_label,
         [HEPCTL_COMMAND_VALIDATE] = hepctl_validate,
         [HEPCTL_COMMAND_RULESET] = hepctl_ruleset,
         [HEPCTL_COMMAND_STATUS] = hepctl_status,

@@ -41,6 +41,7 @@ int hepctl_replace(const HepctlArgs *a);
 int hepctl_delete(const HepctlArgs *a);
 int hepctl_validate(const HepctlArgs *a);
 int hepctl_patch(const HepctlArgs *a);
+int hepctl_label(const HepctlArgs *a);
 int hepctl_get(const HepctlArgs *a);
 int hepctl_ruleset(const HepctlArgs *a);
 int hepctl_status(const HepctlArgs *a);

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -826,38 +827,88 @@ static bool file_name_part_ok(const char *s) {
 
 static int error_text(char **ret_error, const char *fmt, ...) _printf_(2, 3);
 
-static int new_file_path(DirStore *ds, const Resource *r, char **ret, char **ret_error) {
-        _cleanup_free_ char *lower = strdup(kind_info(r->kind)->name);
+/* A file name within NAME_MAX whatever the resource's name: Calico allows
+ * 253 characters, and the kind, a namespace, a counter and ".yaml" come
+ * on top. A stem that fits is used as it is (the names hepctl always
+ * gave); a longer one is cut and followed by a digest of the whole stem,
+ * so that the file is still recognisable and two long names that begin
+ * alike get files of their own. n > 1: the n-th candidate ("-n"). */
+#define FILE_DIGEST_CHARS 16
 
-        if (!lower)
+static int file_name(const char *stem, unsigned n, char **ret) {
+        char counter[16] = "";
+        size_t tail, keep;
+        int k;
+
+        if (n > 1)
+                snprintf(counter, sizeof(counter), "-%u", n);
+        tail = strlen(counter) + strlen(".yaml");
+        if (strlen(stem) + tail <= NAME_MAX)
+                k = asprintf(ret, "%s%s.yaml", stem, counter);
+        else {
+                keep = NAME_MAX - tail - 1 - FILE_DIGEST_CHARS;
+                /* Never half a UTF-8 character (names are ASCII once validated). */
+                while (keep > 0 && ((unsigned char)stem[keep] & 0xc0) == 0x80)
+                        keep--;
+                k = asprintf(ret, "%.*s-%0*" PRIx64 "%s.yaml", (int)keep, stem, FILE_DIGEST_CHARS,
+                             fnv1a(stem, 14695981039346656037ULL), counter);
+        }
+        if (k < 0) {
+                *ret = NULL;
                 return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Whether path is free for a new file: 1 if nothing is there (not even a
+ * dangling link, which a rename would replace), 0 if something is, or the
+ * file system's error, which is the caller's answer (a path too long for
+ * PATH_MAX, a directory that cannot be searched, ...). */
+static int path_free(const char *path) {
+        struct stat st;
+
+        if (lstat(path, &st) == 0)
+                return 0;
+        return errno == ENOENT ? 1 : -errno;
+}
+
+static int new_file_path(DirStore *ds, const Resource *r, char **ret, char **ret_error) {
+        _cleanup_free_ char *stem = NULL;
+
         if (!file_name_part_ok(r->meta.name) || (r->meta.namespace && !file_name_part_ok(r->meta.namespace))) {
                 error_text(ret_error, "refusing to name a file in '%s' after '%s%s%s'", ds->path,
                            r->meta.namespace ? r->meta.namespace : "", r->meta.namespace ? "/" : "",
                            r->meta.name ? r->meta.name : "");
                 return -EINVAL;
         }
-        for (char *p = lower; *p; p++)
+        if (asprintf(&stem, "%s-%s%s%s", kind_info(r->kind)->name, r->meta.namespace ? r->meta.namespace : "",
+                     r->meta.namespace ? "." : "", r->meta.name) < 0) {
+                stem = NULL;
+                return -ENOMEM;
+        }
+        for (char *p = stem; *p && *p != '-'; p++)
                 *p = (char)tolower((unsigned char)*p);
         for (unsigned i = 1; i < 1000; i++) {
-                char *p;
-                int k;
+                _cleanup_free_ char *name = NULL, *path = NULL;
+                int k = file_name(stem, i, &name);
 
-                if (i == 1)
-                        k = asprintf(&p, "%s/%s-%s%s%s.yaml", ds->path, lower, r->meta.namespace ? r->meta.namespace : "",
-                                     r->meta.namespace ? "." : "", r->meta.name);
-                else
-                        k = asprintf(&p, "%s/%s-%s%s%s-%u.yaml", ds->path, lower,
-                                     r->meta.namespace ? r->meta.namespace : "", r->meta.namespace ? "." : "",
-                                     r->meta.name, i);
                 if (k < 0)
+                        return k;
+                if (asprintf(&path, "%s/%s", ds->path, name) < 0) {
+                        path = NULL;
                         return -ENOMEM;
-                if (access(p, F_OK) < 0 && errno == ENOENT) {
-                        *ret = p;
+                }
+                k = path_free(path);
+                if (k > 0) {
+                        *ret = steal_ptr(path);
                         return 0;
                 }
-                free(p);
+                if (k < 0) {
+                        error_text(ret_error, "cannot write '%s': %s", path, strerror(-k));
+                        return k;
+                }
         }
+        error_text(ret_error, "cannot write to '%s': every file name for '%s' is taken", ds->path, stem);
         return -EEXIST;
 }
 

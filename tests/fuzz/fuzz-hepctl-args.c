@@ -34,6 +34,12 @@ static void check_command(const HepctlArgs *a) {
         case HEPCTL_COMMAND_PATCH:
                 FUZZ_ASSERT(a->kind && a->patch && a->n_names == 1, "patch without a kind, a name and --patch");
                 return;
+        case HEPCTL_COMMAND_LABEL:
+                FUZZ_ASSERT(a->kind && a->kind_word && a->n_names == 1 && a->label_key,
+                            "label without a kind, a name and a key");
+                FUZZ_ASSERT(a->remove == !a->label_value, "a value to remove, or none to set");
+                FUZZ_ASSERT(!(a->remove && a->overwrite), "--overwrite with --remove");
+                return;
         case HEPCTL_COMMAND_STATUS:
                 FUZZ_ASSERT(streq(a->output, "table") || streq(a->output, "json"), "status -o %s", a->output);
                 return;
@@ -59,6 +65,7 @@ static void check_result(int r, const HepctlArgs *a, const char *err, char **arg
         FUZZ_ASSERT(inside(a->file, buf, size) && inside(a->ns, buf, size) && inside(a->patch, buf, size) &&
                             inside(a->selector, buf, size) && inside(a->node, buf, size) &&
                             inside(a->bus, buf, size) && inside(a->global.datastore, buf, size) &&
+                            inside(a->kind_word, buf, size) && inside(a->label_value, buf, size) &&
                             inside(a->global.config, buf, size),
                     "an option's value does not point into argv");
         FUZZ_ASSERT(a->format >= 0 && a->format < _OUTPUT_MAX, "output format %d", a->format);

@@ -206,6 +206,92 @@ h get profiles
 expect_err_contains "Profile(profile1) is defined in both '$DS/profile-profile1.yaml' and '$DS/zz-duplicate.yaml'" "duplicates name both files"
 rm "$DS/zz-duplicate.yaml"
 
+# --- label (calicoctl's label command and messages) ---
+h label hostendpoints some.name env=prod
+expect_rc 0 "label: add"
+expect_out "Successfully set label env on hostendpoints some.name" "add message names the kind as typed"
+h get hep some.name -o yaml
+expect_out_contains "    env: prod" "the label is stored"
+expect_out_contains "    type: staging" "the other labels stay"
+RV_LABEL=$(printf '%s\n' "$OUT" | sed -n 's/^  resourceVersion: "\(.*\)"/\1/p')
+
+h label hep some.name env=test
+expect_rc 1 "label: a key already there without --overwrite"
+expect_err "failed to update label of hep some.name, key env is already present. please use '--overwrite' to set a new value" "calicoctl's refusal"
+h get hep some.name -o yaml
+expect_out_contains "  resourceVersion: \"$RV_LABEL\"" "nothing written"
+
+h label hep some.name env=prod
+expect_rc 0 "label: the same value again needs no --overwrite"
+expect_out "Successfully updated label env on hep some.name" "counted as an update, as calicoctl does"
+
+h label HEP some.name env=test --overwrite
+expect_rc 0 "label: --overwrite"
+expect_out "Successfully updated label env on HEP some.name" "update message"
+h get hep some.name -o yaml
+expect_out_contains "    env: test" "the new value is stored"
+expect_out_contains "  uid: $UID1" "the uid stays"
+
+h label hep some.name env --remove
+expect_rc 0 "label: --remove"
+expect_out "Successfully removed label env from hep some.name" "remove message"
+h get hep some.name -o yaml
+expect_true '! printf "%s\n" "$OUT" | grep -q "env:" && printf "%s\n" "$OUT" | grep -q "type: staging"' "only that label is gone"
+
+h label hep some.name env --remove
+expect_rc 1 "label: removing a key that is not there"
+expect_err "cannot remove label of hep some.name, key env does not exist" "calicoctl's message"
+
+h label hep some.name env=prod --remove
+expect_rc 1 "label: --remove takes a key, not key=value"
+expect_err "cannot remove label of hep some.name, key env=prod does not exist" "the whole argument is the key, as in calicoctl"
+
+h label hep some.name env
+expect_rc 1 "label: a key without a value"
+expect_err "invalid label env" "calicoctl's message"
+h label hep some.name a=b=c
+expect_rc 1 "label: two '='"
+expect_err "invalid label a=b=c" "calicoctl's message"
+h label hep some.name env=x --overwrite --remove
+expect_rc 1 "label: --overwrite with --remove"
+expect_err_contains "Usage:" "is a usage error"
+
+h label widgets w env=prod
+expect_rc 1 "label: unknown resource type"
+expect_err "failed to get widgets w, error resource type 'widgets' is not supported" "calicoctl's message"
+h label hep nothere env=prod
+expect_rc 1 "label: a resource that does not exist"
+expect_err "hep nothere not found" "calicoctl's message"
+h label hep some.name env=-bad-
+expect_rc 1 "label: a value Calico refuses"
+expect_err_contains "failed to update hep some.name, label not changed" "calicoctl's message"
+expect_err_contains "(value) = '-bad-'" "and why"
+
+h label profile profile1 tier=web
+expect_rc 0 "label: a profile (metadata.labels)"
+h get profile profile1 -o yaml
+expect_out_contains "  labels:
+    tier: web" "stored in metadata.labels"
+h label gnp allow-some-port team=blue
+expect_rc 0 "label: a GlobalNetworkPolicy"
+
+printf 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: np1, namespace: prod}\nspec: {selector: all()}\n' > "$T/np.yaml"
+h create -f "$T/np.yaml"
+expect_rc 0 "create a namespaced NetworkPolicy"
+h label networkpolicy np1 team=red
+expect_rc 1 "label: a NetworkPolicy without -n is looked for in 'default'"
+expect_err "networkpolicy np1 not found" "not found there"
+h label networkpolicy np1 -n prod team=red
+expect_rc 0 "label: a NetworkPolicy with -n"
+expect_out "Successfully set label team on networkpolicy np1" "set message"
+h get np np1 -n prod -o yaml
+expect_out_contains "    team: red" "stored on the policy in that namespace"
+h label hep some.name -n prod env=prod
+expect_rc 1 "label: -n for a kind without namespaces"
+expect_err "hep some.name not found" "calicoctl's (unhelpful) message: its get fails and it reports not found"
+h delete np np1 -n prod
+expect_rc 0 "delete the NetworkPolicy"
+
 # --- patch and delete ---
 h patch hep some.name -p '{"metadata":{"labels":{"extra":"yes"}}}'
 expect_rc 0 "patch"
@@ -228,6 +314,56 @@ expect_err_contains "cannot be deleted" "built-in profile message"
 h delete -f "$EX/policy.yaml"
 expect_rc 0 "delete -f"
 expect_out "Successfully deleted 1 'GlobalNetworkPolicy' resource(s)" "delete -f message"
+
+# --- names as long as Calico allows, and file-system errors (issue 12, 10) ---
+# 253 characters: the file name is cut and given a digest, within NAME_MAX.
+P=$(printf '%0252d' 0 | tr 0 a)
+for n in x y; do
+        printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: %s}\nspec: {node: myhost, interfaceName: eth0}\n' "$P$n" > "$T/long-$n.yaml"
+        h create -f "$T/long-$n.yaml"
+        expect_rc 0 "create a HostEndpoint with a 253-character name"
+        expect_out "Successfully created 1 'HostEndpoint' resource(s)" "created"
+done
+expect_true '[ "$(ls "$DS" | grep -c "^hostendpoint-aaaaaaaaaa")" = 2 ] && [ -z "$(ls "$DS" | awk "length > 255")" ]' "two files, neither name longer than 255 bytes"
+h get hep "${P}x" -o yaml
+expect_rc 0 "get it by name"
+expect_out_contains "  name: \"${P}x\"" "its name whole"
+sed 's/eth0/eth1/' "$T/long-x.yaml" > "$T/long-replace.yaml"
+h replace -f "$T/long-replace.yaml"
+expect_rc 0 "replace it"
+h get heps -o custom-columns=NAME,INTERFACE
+expect_out_contains "$(printf '%s   eth1        \n%s   eth0        ' "${P}x" "${P}y")" "only the replaced one changed"
+h delete hep "${P}x" "${P}y"
+expect_rc 0 "delete both"
+expect_out "Successfully deleted 2 'HostEndpoint' resource(s)" "delete message"
+expect_true '[ "$(ls "$DS" | grep -c "^hostendpoint-aaaaaaaaaa")" = 0 ]' "their files are gone"
+
+# A datastore so deep that its path and a file name pass PATH_MAX: the file
+# system's error, with the file, not "already exists".
+DEEP="$T/deep"
+while [ $((${#DEEP} + 201)) -lt 4078 ]; do DEEP="$DEEP/$(printf '%0200d' 0)"; done
+DEEP="$DEEP/$(printf '%0*d' $((4078 - ${#DEEP} - 1)) 0)"
+mkdir -p "$DEEP"
+printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: x}\nspec: {node: n, interfaceName: eth0}\n' > "$T/x.yaml"
+run "$HEPCTL" --datastore "dir:$DEEP" create -f "$T/x.yaml"
+expect_rc 1 "a path too long for the file system"
+expect_err "failed to create 'HostEndpoint' resource: [cannot write '$DEEP/hostendpoint-x.yaml': File name too long]" "reported as what it is, naming the file"
+rm -rf "$T/deep"
+
+# A read-only datastore (a read-only bind mount in a mount namespace of the
+# test's own, where that may be made).
+mkdir "$T/ro"
+ro() { unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' sh "$T/ro" "$@"; }
+if ro true 2>/dev/null; then
+        OUT=$(ro "$HEPCTL" --datastore "dir:$T/ro" create -f "$T/x.yaml" 2>"$T/.stderr")
+        RC=$?
+        ERR=$(cat "$T/.stderr")
+        expect_rc 1 "create in a read-only datastore"
+        expect_err "failed to create 'HostEndpoint' resource: [cannot write to '$T/ro': Read-only file system]" "reported as a read-only file system"
+        expect_true '[ -z "$(ls -A "$T/ro")" ]' "nothing written"
+else
+        echo "skip - read-only datastore: cannot make a mount namespace here"
+fi
 
 h --help
 expect_rc 0 "--help"

@@ -7,6 +7,7 @@
 #include "tests.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 
 #include "datastore.h"
 #include "fileio.h"
+#include "loader.h"
 
 static char root[64];
 static char dir[80];
@@ -543,6 +545,103 @@ static void test_configmap_update_is_seen(void) {
         teardown();
 }
 
+/* A HostEndpoint of name, parsed as hepctl would read it. */
+static Resource *hep_resource(const char *name, const char *ifname) {
+        _cleanup_(resource_list_done) ResourceList l = RESOURCE_LIST_INIT;
+        _cleanup_free_ char *text = hep_text(name, ifname);
+        ParseError e = PARSE_ERROR_INIT;
+
+        ASSERT_OK(resources_parse("test", text, strlen(text), &l, &e));
+        ASSERT_EQ(l.n, 1);
+        return resource_ref(l.v[0]);
+}
+
+/* The file the store keeps a resource in, without the directory. */
+static const char *file_of(Datastore *ds, const char *name) {
+        const StoreEntry *e = datastore_find(ds, KIND_HOST_ENDPOINT, NULL, name);
+
+        ASSERT_NOT_NULL(e);
+        ASSERT_TRUE(strncmp(e->origin, dir, strlen(dir)) == 0 && e->origin[strlen(dir)] == '/');
+        return e->origin + strlen(dir) + 1;
+}
+
+/* Calico allows 253 characters in a name: such a resource is created,
+ * updated and deleted like any other, in a file whose name begins with
+ * its own and fits NAME_MAX; two that differ only in their last character
+ * get a file each. A name that fits keeps the file name it always had. */
+static void test_long_names(void) {
+        char a[254], b[254];
+        Resource *r;
+        Datastore *ds;
+        char *err = NULL;
+
+        setup();
+        memset(a, 'a', 253);
+        a[253] = 0;
+        memcpy(b, a, sizeof(b));
+        b[252] = 'b';
+        ds = open_store();
+        for (unsigned i = 0; i < 2; i++) {
+                r = hep_resource(i ? b : a, "eth0");
+                ASSERT_EQ(datastore_create(ds, r, NULL, &err), 0);
+                ASSERT_NULL(err);
+                resource_free(r);
+        }
+        r = hep_resource("short", "eth0");
+        ASSERT_EQ(datastore_create(ds, r, NULL, &err), 0);
+        resource_free(r);
+        ASSERT_STREQ(file_of(ds, "short"), "hostendpoint-short.yaml");
+        ASSERT_TRUE(strlen(file_of(ds, a)) <= NAME_MAX && strlen(file_of(ds, b)) <= NAME_MAX);
+        ASSERT_TRUE(strncmp(file_of(ds, a), "hostendpoint-aaaaaaaaaa", 23) == 0);
+        ASSERT_FALSE(streq(file_of(ds, a), file_of(ds, b)));
+        ASSERT_EQ(n_entries(ds), 3);
+
+        r = hep_resource(a, "eth1");
+        ASSERT_EQ(datastore_update(ds, r, NULL, &err), 0);
+        resource_free(r);
+        ASSERT_STREQ(hep_ifname(ds, a), "eth1");
+        ASSERT_STREQ(hep_ifname(ds, b), "eth0");
+        ASSERT_EQ(datastore_delete(ds, KIND_HOST_ENDPOINT, NULL, a, NULL, NULL, &err), 0);
+        ASSERT_NULL(hep_ifname(ds, a));
+        ASSERT_STREQ(hep_ifname(ds, b), "eth0");
+        datastore_free(ds);
+        teardown();
+}
+
+/* A file name the file system refuses is that error, named with the path,
+ * not "already exists": here a datastore directory so deep that its path
+ * and a file name pass PATH_MAX. */
+static void test_file_system_error_is_reported(void) {
+        char deep[PATH_MAX], spec[PATH_MAX + 8];
+        Datastore *ds = NULL;
+        Resource *r;
+        char *err = NULL;
+        size_t n;
+
+        setup();
+        snprintf(deep, sizeof(deep), "%s", dir);
+        n = strlen(deep);
+        /* Components of up to 200 characters, to PATH_MAX less 18: room for
+         * the directory itself, not for "/hostendpoint-x.yaml". */
+        while (n < PATH_MAX - 18) {
+                size_t c = PATH_MAX - 18 - n - 1 < 200 ? PATH_MAX - 18 - n - 1 : 200;
+                deep[n++] = '/';
+                memset(deep + n, 'd', c);
+                n += c;
+                deep[n] = 0;
+                ASSERT_OK(mkdir(deep, 0755));
+        }
+        snprintf(spec, sizeof(spec), "dir:%s", deep);
+        ASSERT_OK(datastore_open(spec, 0, &ds, &err));
+        r = hep_resource("x", "eth0");
+        ASSERT_EQ(datastore_create(ds, r, NULL, &err), -ENAMETOOLONG);
+        ASSERT_CONTAINS(err, "/hostendpoint-x.yaml': File name too long");
+        free(err);
+        resource_free(r);
+        datastore_free(ds);
+        teardown();
+}
+
 int main(void) {
         RUN(test_replaced_by_something_else);
         RUN(test_ctime_change_is_read);
@@ -551,5 +650,7 @@ int main(void) {
         RUN(test_half_written_file_waits);
         RUN(test_directory_removed_and_recreated);
         RUN(test_configmap_update_is_seen);
+        RUN(test_long_names);
+        RUN(test_file_system_error_is_reported);
         return 0;
 }
