@@ -4,9 +4,9 @@
  * in a FelixConfiguration resource instead, as in Calico. */
 #pragma once
 
+#include "config.h" /* HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE: from meson's sysconfdir */
 #include "error.h"
 
-#define HEP_DEFAULT_CONFIG "/etc/hostendpoint/hostendpoint.conf"
 
 typedef struct Config {
         char *datastore;
