@@ -627,7 +627,10 @@ static int compile_base_chains(Compiler *k) {
                 r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_INGRESS, "", true);
 
         /* Forwarded: the ingress interface's forward policy (unless raw or
-         * pre-DNAT policy accepted it), then the egress interface's. */
+         * pre-DNAT policy accepted it), then the egress interface's. What
+         * gets to the end is accepted with MARK_ACCEPT set, so that
+         * postrouting knows it was forwarded (Felix's
+         * StaticFilterForwardAppendRules). */
         if (r >= 0)
                 r = base_chain(k, "forward", "type filter hook forward priority filter; policy accept;", &c);
         if (r >= 0)
@@ -637,9 +640,13 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "", true);
         if (r >= 0)
-                r = chain_add_rule(c, IF_ACCEPT " accept");
+                r = chain_add_rule(c, SET_ACCEPT " accept");
 
-        /* Traffic from the host. */
+        /* Traffic from the host, unless DNAT rewrote it (nat output runs
+         * before, at priority -100): the output hook keeps the interface
+         * of the route to the original address as oifname, even once DNAT
+         * has routed the packet elsewhere. Such packets get their policy in
+         * postrouting (felix/rules/static.go, filterOutputChain). */
         if (r >= 0)
                 r = base_chain(k, "output", "type filter hook output priority filter; policy accept;", &c);
         if (r >= 0 && k->untracked)
@@ -647,7 +654,25 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
+                r = chain_add_rule(c, "ct status dnat accept");
+        if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "", true);
+
+        /* Traffic from the host that DNAT rewrote: the same endpoint chains
+         * as in output (failsafes included), on the interface it leaves by
+         * after DNAT. Forwarded packets carry MARK_ACCEPT from the forward
+         * chain and are left alone, as in Felix's
+         * StaticManglePostroutingChain (its chains per interface are
+         * HostEndpointToMangleEgressChains: the filter ones, with Return
+         * for Accept, which ends in accept here all the same). */
+        if (r >= 0)
+                r = base_chain(k, "postrouting", "type filter hook postrouting priority mangle; policy accept;", &c);
+        if (r >= 0)
+                r = chain_add_rule(c, IF_ACCEPT " accept");
+        if (r >= 0)
+                r = chain_add_rule(c, CLEAR_ALL);
+        if (r >= 0)
+                r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "ct status dnat ", true);
         return r;
 }
 

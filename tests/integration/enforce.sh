@@ -10,6 +10,7 @@
 #   | 10.77.0.2        |  veth  | 10.77.0.1     10.79.0.1    |  veth  | 10.79.0.2        |
 #   | fd77::2          |        | fd77::1       fd79::1      |        | fd79::2          |
 #   | tcp 9000 9002    |        | tcp 22 1234 8080 8081      |        | tcp 9000 9002    |
+#   | tcp 2379         |        |                            |        |                  |
 #   | udp 9001         |        | udp 5000; forwards         |        |                  |
 #   +------------------+        +----------------------------+        +------------------+
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +36,7 @@ netns_exec far ip -6 route add fd77::/64 via fd79::1
 for p in 22 1234 8080 8081; do serve_tcp host "$p"; done
 serve_udp host 5000
 for p in 9000 9002; do serve_tcp peer "$p"; serve_tcp far "$p"; done
+serve_tcp peer 2379
 serve_udp peer 9001
 
 # enforce YAML: replaces the datastore with these resources and commits.
@@ -313,6 +315,58 @@ EOF
 expect_blocked "pre-DNAT deny on the original port 9090" probe_tcp peer 10.77.0.1 9090
 expect_pass "normal policy never sees port 9091 (it sees 8080 and allows)" probe_tcp peer 10.77.0.1 9091
 expect_pass "direct 8080 allowed" probe_tcp peer 10.77.0.1 8080
+
+echo "# host traffic DNAT'd on the way out: egress policy of the interface it leaves by"
+# The nat table of the pre-DNAT scenario gets, for this scenario, an output
+# chain (kube-proxy's or Docker's local DNAT) and a forwarded port.
+run netns_exec host nft -f - <<'NFT'
+table ip hep-test-nat {
+        chain out { type nat hook output priority -100; policy accept;
+                ip daddr 10.79.0.1 tcp dport { 9000, 9002, 2379 } dnat to 10.77.0.2
+                ip daddr 10.77.0.2 tcp dport 9100 dnat to 10.77.0.1:8080
+        }
+        chain pre-fwd { type nat hook prerouting priority dstnat; policy accept;
+                tcp dport 9092 dnat to 10.77.0.2:9000
+        }
+}
+NFT
+expect_rc 0 "local DNAT (nat output) set up"
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: out-9002}
+spec: {egress: [{action: Allow, protocol: TCP, destination: {ports: [9002]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: pass-far}
+spec: {order: 1, applyOnForward: true, egress: [{action: Pass, source: {nets: [10.79.0.2/32]}}]}
+EOF
+# static.go StaticManglePostroutingChain: a DNAT'd packet from the host gets
+# the egress policy of its post-DNAT interface (eth0), which denies 9000.
+expect_blocked "host -> own IP, DNAT'd out eth0: eth0's egress policy denies" probe_tcp host 10.79.0.1 9000
+# StaticManglePostroutingChain, through eth0's cali-th chain: its policy allows 9002.
+expect_pass "host -> own IP, DNAT'd out eth0: eth0's egress policy allows 9002" probe_tcp host 10.79.0.1 9002
+# endpoints.go HostEndpointToMangleEgressChains: the same chain as in filter,
+# failsafe-out included (tcp 2379).
+expect_pass "host -> own IP, DNAT'd out eth0 to a failsafe port" probe_tcp host 10.79.0.1 2379
+# static.go filterOutputChain dispatches only packets without ct status
+# DNAT; StaticManglePostroutingChain sees lo, which has no HEP.
+expect_pass "host -> peer, DNAT'd to a local address: not eth0's egress" probe_tcp host 10.77.0.2 9100
+expect_blocked "host -> peer without DNAT: eth0's egress policy denies" probe_tcp host 10.77.0.2 9000
+# StaticManglePostroutingChain returns early on the accept mark, which filter
+# FORWARD sets on what it lets through (StaticFilterForwardAppendRules), here
+# what pass-far passed: eth0's normal egress chain would drop it.
+expect_pass "forwarded far -> peer, DNAT'd before routing: not host egress" probe_tcp far 10.79.0.1 9092
+run netns_exec host nft -f - <<'NFT'
+flush chain ip hep-test-nat out
+delete chain ip hep-test-nat out
+flush chain ip hep-test-nat pre-fwd
+delete chain ip hep-test-nat pre-fwd
+NFT
+expect_rc 0 "local DNAT removed"
 
 echo "# applyOnForward: only such policy applies to forwarded traffic"
 enforce <<EOF

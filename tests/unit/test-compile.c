@@ -336,6 +336,48 @@ static void test_wildcard_prednat(void) {
                            "\t\tiifname != @own-ifnames jump ep-in.all\n");
 }
 
+/* Host traffic that DNAT rewrote (nat output) is left by output, which
+ * sees the interface of the original destination, and gets the same
+ * endpoint chains in postrouting, on the interface it leaves by: every
+ * dispatch rule of output, guarded by ct status dnat. Forwarded packets
+ * leave the forward chain marked, and postrouting lets them be. Felix:
+ * static.go, filterOutputChain and StaticManglePostroutingChain. */
+static void test_dnat_egress_in_postrouting(void) {
+        IPAddr a, b;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a), iface("eth1", 3, "10.0.0.7", &b) };
+        _cleanup_free_ char *t = render(HEP("all", "", "interfaceName: '*'") HEP("own0", "", "interfaceName: eth0")
+                                                HEP("by-ip", "", "expectedIPs: [10.0.0.7]"),
+                                        ifs, 2);
+
+        ASSERT_SECTION(t, "chain output",
+                       "\t\ttype filter hook output priority filter; policy accept;\n"
+                       "\t\tmeta mark set meta mark & 0xfff8ffff\n"
+                       "\t\tct status dnat accept\n"
+                       "\t\toifname vmap @disp-out\n"
+                       "\t\toifname @addr-ifnames jump disp-addr-out\n"
+                       "\t\toifname != @own-ifnames jump ep-out.all\n");
+        ASSERT_SECTION(t, "chain postrouting",
+                       "\t\ttype filter hook postrouting priority mangle; policy accept;\n"
+                       "\t\tmeta mark & 0x00010000 != 0 accept\n"
+                       "\t\tmeta mark set meta mark & 0xfff8ffff\n"
+                       "\t\tct status dnat oifname vmap @disp-out\n"
+                       "\t\tct status dnat oifname @addr-ifnames jump disp-addr-out\n"
+                       "\t\tct status dnat oifname != @own-ifnames jump ep-out.all\n");
+        ASSERT_SECTION(t, "map disp-out",
+                       "\t\ttype ifname : verdict;\n"
+                       "\t\telements = { \"eth0\" : jump ep-out.own0,\n"
+                       "\t\t\t     \"eth1\" : jump ep-out.by-ip }\n");
+        /* The endpoint chain is the one output uses: failsafes included. */
+        ASSERT_CONTAINS(t, "\tchain ep-out.own0 {\n"
+                           "\t\tct state established,related counter name \"ep-accepted.own0\" accept\n"
+                           "\t\tct state invalid counter name \"ep-dropped.own0\" drop\n"
+                           "\t\ticmpv6 type @nd-types accept\n"
+                           "\t\tjump failsafe-out\n");
+        /* What the forward chain lets through leaves it marked. */
+        ASSERT_CONTAINS(t, "\t\toifname != @own-ifnames jump ep-fwd-out.all\n"
+                           "\t\tmeta mark set meta mark | 0x00010000 accept\n\t}\n");
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -345,6 +387,7 @@ int main(void) {
         RUN(test_selector_sets);
         RUN(test_profiles_after_pass);
         RUN(test_wildcard_prednat);
+        RUN(test_dnat_egress_in_postrouting);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }
