@@ -50,7 +50,8 @@ static void main_usage(FILE *f) {
                 "  -c --config=<FILE>        Settings file [default: %s].\n"
                 "\n"
                 "Resource kinds (case-insensitive): hostendpoint|hep, profile|pro, globalnetworkpolicy|gnp,\n"
-                "networkpolicy|np, tier, felixconfiguration|felixconfig, and their plurals.\n",
+                "networkpolicy|np, tier, globalnetworkset|gnetsets|gns, felixconfiguration|felixconfig,\n"
+                "and their plurals.\n",
                 HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE, HEP_DEFAULT_CONFIG);
 }
 

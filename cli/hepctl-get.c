@@ -32,6 +32,7 @@ static const char *const policy_wide[] = { "NAME", "TIER", "ORDER", "SELECTOR", 
 static const char *const np_valid[] = { "NAMESPACE", "NAME", "TIER", "ORDER", "SELECTOR", NULL };
 static const char *const name_only[] = { "NAME", NULL };
 static const char *const tier_ps[] = { "NAME", "ORDER", NULL };
+static const char *const gns_wide[] = { "NAME", "NETS", NULL };
 
 static const KindColumns kind_columns[_KIND_MAX] = {
         [KIND_HOST_ENDPOINT] = { hep_ps, hep_wide, hep_wide },
@@ -40,6 +41,7 @@ static const KindColumns kind_columns[_KIND_MAX] = {
         [KIND_NETWORK_POLICY] = { policy_ps, policy_wide, np_valid },
         [KIND_TIER] = { tier_ps, tier_ps, tier_ps },
         [KIND_FELIX_CONFIGURATION] = { name_only, name_only, name_only },
+        [KIND_GLOBAL_NETWORK_SET] = { name_only, gns_wide, gns_wide },
 };
 
 static void join_strlist(StrBuf *b, const StrList *l) {
@@ -47,6 +49,23 @@ static void join_strlist(StrBuf *b, const StrList *l) {
                 if (i)
                         strbuf_append_char(b, ',');
                 strbuf_append(b, l->v[i]);
+        }
+}
+
+/* calicoctl's joinAndTruncate: the items joined until the text passes
+ * max bytes, then cut to max - 3 and "..." appended. */
+static void join_truncate(StrBuf *b, const StrList *l, size_t max) {
+        size_t start = b->len;
+
+        for (size_t i = 0; i < l->n; i++) {
+                if (i)
+                        strbuf_append_char(b, ',');
+                strbuf_append(b, l->v[i]);
+                if (strbuf_ok(b) && b->len - start > max) {
+                        strbuf_truncate(b, start + max - 3);
+                        strbuf_append(b, "...");
+                        break;
+                }
         }
 }
 
@@ -66,6 +85,8 @@ static void cell_value(const Resource *r, const char *heading, StrBuf *b) {
                 join_strlist(b, &r->spec.hep.expected_ips);
         else if (streq(heading, "PROFILES"))
                 join_strlist(b, &r->spec.hep.profiles);
+        else if (streq(heading, "NETS"))
+                join_truncate(b, &r->spec.gns.nets, 80);
         else if (streq(heading, "LABELS"))
                 for (size_t i = 0; i < r->spec.profile.labels_to_apply.n; i++)
                         strbuf_printf(b, "%s%s=%s", i ? "," : "", r->spec.profile.labels_to_apply.pairs[i].key,

@@ -159,6 +159,9 @@ Calc *calc_free(Calc *c) {
                 free(c->warnings[i]);
         free(c->warnings);
         free((void *)c->profiles_by_name);
+        for (size_t i = 0; i < c->n_netsets; i++)
+                free(c->netsets[i].nets);
+        free(c->netsets);
         free(c->nodename);
         free(c);
         return NULL;
@@ -251,6 +254,9 @@ CalcCache *calc_cache_free(CalcCache *c) {
                 }
         strmap_done(&c->node_reasons);
         cache_clear_changed(c);
+        for (size_t i = 0; i < c->n_netsets; i++)
+                resource_free(c->netsets[i]);
+        free(c->netsets);
         for (size_t i = 0; i < c->n_policies; i++)
                 cached_policy_free(c->policy_list[i]);
         free(c->policy_list);
@@ -1367,6 +1373,77 @@ static int calc_profile_warnings(Calc *c) {
         return 0;
 }
 
+static int compare_netsets(const void *a, const void *b) {
+        return strcmp(((const NetworkSet *)a)->name, ((const NetworkSet *)b)->name);
+}
+
+/* A GlobalNetworkSet's nets as Felix's update processor reads them
+ * (cnet.ParseCIDROrIP, the network of each; what does not parse is left
+ * out, as it warns and skips). */
+static int netset_parse(NetworkSet *ns, const Resource *gns) {
+        const StrList *l = &gns->spec.gns.nets;
+
+        *ns = (NetworkSet) { .gns = gns, .name = gns->meta.name ? gns->meta.name : "", .labels = &gns->meta.labels };
+        if (l->n == 0)
+                return 0;
+        ns->nets = new_array(l->n, sizeof(IPNet));
+        if (!ns->nets)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                IPNet *n = &ns->nets[ns->n_nets];
+                if (ipnet_parse_go(l->v[i], n, NULL) == 0)
+                        ns->n_nets++;
+                else if (ipaddr_parse_go(l->v[i], &n->addr)) {
+                        n->prefixlen = n->addr.family == AF_INET ? 32 : 128;
+                        ns->n_nets++;
+                }
+        }
+        return 0;
+}
+
+/* The network sets, and whether they are the objects of the last run
+ * (selector sets are rebuilt when they are not). */
+static int calc_netsets(Calc *c, Resource *const *res, size_t n) {
+        CalcCache *cache = c->cache;
+        size_t count = 0, k = 0;
+        bool same;
+
+        for (size_t i = 0; i < n; i++)
+                count += res[i]->kind == KIND_GLOBAL_NETWORK_SET;
+        same = count == cache->n_netsets;
+        for (size_t i = 0; same && i < n; i++)
+                if (res[i]->kind == KIND_GLOBAL_NETWORK_SET && cache->netsets[k++] != res[i])
+                        same = false;
+        cache->netsets_changed = !same;
+        if (!same) {
+                Resource **v = count ? new_array(count, sizeof(Resource *)) : NULL;
+                if (count && !v)
+                        return -ENOMEM;
+                for (size_t i = 0; i < cache->n_netsets; i++)
+                        resource_free(cache->netsets[i]);
+                free(cache->netsets);
+                cache->netsets = v;
+                cache->n_netsets = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (res[i]->kind == KIND_GLOBAL_NETWORK_SET)
+                                v[cache->n_netsets++] = resource_ref(res[i]);
+        }
+        if (count == 0)
+                return 0;
+        c->netsets = new_array(count, sizeof(NetworkSet));
+        if (!c->netsets)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (res[i]->kind == KIND_GLOBAL_NETWORK_SET) {
+                        int r = netset_parse(&c->netsets[c->n_netsets], res[i]);
+                        if (r < 0)
+                                return r;
+                        c->n_netsets++;
+                }
+        qsort_safe(c->netsets, c->n_netsets, sizeof(NetworkSet), compare_netsets);
+        return 0;
+}
+
 int calc_run(Resource *const *resources, size_t n_resources, const char *nodename, const HostInterface *ifaces,
              size_t n_ifaces, CalcCache *cache, Calc **ret) {
         _cleanup_(calc_freep) Calc *c = calloc(1, sizeof(Calc));
@@ -1400,6 +1477,8 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
         c->n_resources = n_resources;
 
         r = calc_endpoints(c, resources, n_resources);
+        if (r >= 0)
+                r = calc_netsets(c, resources, n_resources);
         if (r >= 0)
                 r = calc_endpoint_profiles(c);
         if (r >= 0)
@@ -1474,6 +1553,45 @@ int calc_selector_ips(const Calc *c, const Selector *sel, IPAddr **ret, size_t *
                         v[k++] = v[i];
         *ret = v;
         *ret_n = k;
+        return 0;
+}
+
+int calc_netset_nets(const Calc *c, const Selector *sel, IPNet **v, size_t *n, size_t *alloc) {
+        for (size_t i = 0; i < c->n_netsets; i++) {
+                const NetworkSet *ns = &c->netsets[i];
+                IPNet *w;
+
+                if (ns->n_nets == 0 || !selector_eval_lookup(sel, label_lookup, ns->labels))
+                        continue;
+                w = grow_array(*v, alloc, *n + ns->n_nets, sizeof(IPNet));
+                if (!w)
+                        return -ENOMEM;
+                *v = w;
+                memcpy(w + *n, ns->nets, ns->n_nets * sizeof(IPNet));
+                *n += ns->n_nets;
+        }
+        return 0;
+}
+
+int calc_selector_nets(const Calc *c, const Selector *sel, IPNet **ret, size_t *ret_n) {
+        _cleanup_free_ IPAddr *ips = NULL;
+        IPNet *v = NULL;
+        size_t n_ips = 0, n = 0, alloc = 0;
+        int r = calc_selector_ips(c, sel, &ips, &n_ips);
+
+        if (r < 0)
+                return r;
+        if (n_ips && !(v = grow_array(NULL, &alloc, n_ips, sizeof(IPNet))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n_ips; i++)
+                v[n++] = (IPNet) { ips[i], ips[i].family == AF_INET ? 32 : 128 };
+        r = calc_netset_nets(c, sel, &v, &n, &alloc);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        *ret = v;
+        *ret_n = ipnet_merge(v, n);
         return 0;
 }
 

@@ -146,6 +146,11 @@ typedef struct CalcCache {
         CachedPolicy **policy_list;
         size_t n_policies;
         bool policies_complete; /* the last run built them all */
+        /* The GlobalNetworkSets of the last run (referenced), in datastore
+         * order; netsets_changed: this run's differ from the previous run's. */
+        Resource **netsets;
+        size_t n_netsets;
+        bool netsets_changed;
         /* The last evaluation order, reused while no policy or tier changed. */
         void *order; /* PolicyInfo[], private to calc.c */
         size_t n_order;
@@ -194,6 +199,16 @@ typedef struct FailsafePort {
         IPNet net;
 } FailsafePort;
 
+/* A GlobalNetworkSet: its labels and its nets, for selector sets (Felix's
+ * label index takes it like an endpoint, its nets as its addresses). */
+typedef struct NetworkSet {
+        const Resource *gns;
+        const char *name;
+        const Labels *labels;
+        IPNet *nets; /* each entry that parses, as its network; a bare address is a full-length one */
+        size_t n_nets;
+} NetworkSet;
+
 typedef struct Calc {
         char *nodename;
         Endpoint *endpoints; /* every HEP, sorted by name */
@@ -212,6 +227,8 @@ typedef struct Calc {
         size_t n_resources;
         const Resource *const *profiles_by_name; /* sorted */
         size_t n_profiles;
+        NetworkSet *netsets; /* every GlobalNetworkSet, sorted by name */
+        size_t n_netsets;
 } Calc;
 
 /* resources stay owned by the caller and must outlive the Calc. cache
@@ -237,6 +254,12 @@ typedef struct NamedPortMember {
 } NamedPortMember;
 
 int calc_selector_ips(const Calc *c, const Selector *sel, IPAddr **ret, size_t *ret_n);
+/* What a selector's set holds: the addresses of the HostEndpoints sel
+ * selects (as full-length networks) and the nets of the GlobalNetworkSets
+ * it selects, IPv4 then IPv6, none inside another (ipnet_merge). */
+int calc_selector_nets(const Calc *c, const Selector *sel, IPNet **ret, size_t *ret_n);
+/* The network sets sel selects, appended to *v (grown as grow_array does). */
+int calc_netset_nets(const Calc *c, const Selector *sel, IPNet **v, size_t *n, size_t *alloc);
 int calc_named_port_members(const Calc *c, const Selector *sel, const char *port_name, uint8_t protocol,
                             NamedPortMember **ret, size_t *ret_n);
 

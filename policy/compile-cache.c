@@ -591,10 +591,11 @@ static int shared_keep(CompileCache *c, const Ruleset *rs, size_t chains_from, s
 }
 
 /* Whether this compilation can take the shared chains and sets: no HEP's
- * labels, addresses or ports changed (so no set did), and the endpoints
- * compiled are those of last time, each with the same EndpointInfo and
- * the same policy objects in the same order (so the same chains are
- * jumped to, compiled from the same objects). Fills k->recs and k->full. */
+ * labels, addresses or ports changed and no network set did (so no set
+ * did), and the endpoints compiled are those of last time, each with the
+ * same EndpointInfo and the same policy objects in the same order (so the
+ * same chains are jumped to, compiled from the same objects). Fills
+ * k->recs and k->full. */
 static int plan_sharing(Compiler *k) {
         const Calc *calc = k->calc;
         CompileCache *c = k->cache;
@@ -603,7 +604,7 @@ static int plan_sharing(Compiler *k) {
 
         k->sharing = false;
         if (!c->shared_valid || !calc->cache || calc->cache != c->last_calc_cache ||
-            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed)
+            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed || calc->cache->netsets_changed)
                 return 0;
         k->recs = new_array(calc->n_endpoints, sizeof(EndpointRecord *));
         k->full = new_array(calc->n_endpoints, sizeof(bool));

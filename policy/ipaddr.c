@@ -5,6 +5,7 @@
 #include "ipaddr.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -375,4 +376,31 @@ bool ipnet_is_catch_all(const char *text) {
         if (streq(text, "0.0.0.0/0"))
                 return true;
         return ipnet_parse_go(text, &n, NULL) == 0 && n.addr.family == AF_INET6 && n.prefixlen == 0;
+}
+
+static int compare_ipnets(const void *a, const void *b) {
+        const IPNet *x = a, *y = b;
+        int r = ipaddr_compare(&x->addr, &y->addr);
+
+        if (r != 0)
+                return r;
+        return x->prefixlen < y->prefixlen ? -1 : x->prefixlen > y->prefixlen;
+}
+
+size_t ipnet_merge(IPNet *v, size_t n) {
+        size_t k = 0;
+
+        if (n == 0)
+                return 0;
+        /* By first address, the wider network first where two start alike:
+         * two networks either nest or are apart, so a network inside any
+         * kept one is inside the last one kept. */
+        qsort(v, n, sizeof(IPNet), compare_ipnets);
+        for (size_t i = 0; i < n; i++) {
+                if (k > 0 && v[k - 1].addr.family == v[i].addr.family && v[k - 1].prefixlen <= v[i].prefixlen &&
+                    ipnet_contains(&v[k - 1], &v[i].addr))
+                        continue;
+                v[k++] = v[i];
+        }
+        return k;
 }

@@ -46,6 +46,12 @@ int ipaddr_compare(const IPAddr *a, const IPAddr *b) _pure_;
 /* Go's IPNet.Contains: false across families. */
 bool ipnet_contains(const IPNet *n, const IPAddr *a) _pure_;
 
+/* Sorts v (IPv4 first, then by address) and drops every network that lies
+ * inside another, for an nftables interval set, which refuses elements
+ * that overlap. Networks of the same family either nest or are apart, so
+ * what is left does not overlap. Returns how many are left. */
+size_t ipnet_merge(IPNet *v, size_t n);
+
 /* Rule R7: the catch-all Calico refuses in notNets — the exact text
  * "0.0.0.0/0", or any IPv6 CIDR with prefix length 0. */
 bool ipnet_is_catch_all(const char *text) _pure_;

@@ -15,6 +15,8 @@ static const char *const np_aliases[] = { "networkpolicy", "networkpolicies", "p
 static const char *const tier_aliases[] = { "tier", "tiers", NULL };
 static const char *const felix_aliases[] = { "felixconfiguration", "felixconfigurations", "felixconfig",
                                              "felixconfigs", NULL };
+/* calicoctl's three, and the CRD's short name. */
+static const char *const gns_aliases[] = { "globalnetworkset", "globalnetworksets", "gnetsets", "gns", NULL };
 
 static const KindInfo kinds[_KIND_MAX] = {
         [KIND_HOST_ENDPOINT] = { KIND_HOST_ENDPOINT, "HostEndpoint", "HostEndpointList", "hostendpoints",
@@ -27,6 +29,8 @@ static const KindInfo kinds[_KIND_MAX] = {
         [KIND_TIER] = { KIND_TIER, "Tier", "TierList", "tiers", tier_aliases, false },
         [KIND_FELIX_CONFIGURATION] = { KIND_FELIX_CONFIGURATION, "FelixConfiguration", "FelixConfigurationList",
                                        "felixconfigurations", felix_aliases, false },
+        [KIND_GLOBAL_NETWORK_SET] = { KIND_GLOBAL_NETWORK_SET, "GlobalNetworkSet", "GlobalNetworkSetList",
+                                      "globalnetworksets", gns_aliases, false },
 };
 
 const KindInfo *kind_info(ResourceKind k) {

@@ -21,6 +21,7 @@ typedef enum ResourceKind {
         KIND_NETWORK_POLICY,
         KIND_TIER,
         KIND_FELIX_CONFIGURATION,
+        KIND_GLOBAL_NETWORK_SET,
         _KIND_MAX,
         _KIND_INVALID = -EINVAL,
 } ResourceKind;
@@ -186,6 +187,10 @@ typedef struct TierSpec {
         char *default_action;
 } TierSpec;
 
+typedef struct GlobalNetworkSetSpec {
+        StrList nets; /* as written: CIDRs, or bare addresses (calicoctl's "cidr" tag takes both) */
+} GlobalNetworkSetSpec;
+
 typedef struct ProtoPort {
         char *protocol;
         uint16_t port;
@@ -217,6 +222,7 @@ typedef struct Resource {
                 PolicySpec policy; /* GlobalNetworkPolicy, NetworkPolicy */
                 TierSpec tier;
                 FelixConfigurationSpec felix;
+                GlobalNetworkSetSpec gns;
         } spec;
         /* Where it came from, for error messages: the file as named by the
          * user and the resource's own document node (owned). */

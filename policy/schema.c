@@ -198,6 +198,11 @@ static const FieldDesc tier_fields[] = {
 };
 static const StructDesc tier_desc = STRUCT_DESC("TierSpec", TierSpec, tier_fields);
 
+static const FieldDesc gns_fields[] = {
+        FIELD(GlobalNetworkSetSpec, "nets", F_STRLIST, nets),
+};
+static const StructDesc gns_desc = STRUCT_DESC("GlobalNetworkSetSpec", GlobalNetworkSetSpec, gns_fields);
+
 static const FieldDesc proto_port_fields[] = {
         FIELD(ProtoPort, "protocol", F_STRING, protocol, .always = true),
         FIELD(ProtoPort, "port", F_UINT16, port, .always = true),
@@ -256,6 +261,8 @@ static const StructDesc *spec_desc(ResourceKind k) {
                 return &tier_desc;
         case KIND_FELIX_CONFIGURATION:
                 return &felix_desc;
+        case KIND_GLOBAL_NETWORK_SET:
+                return &gns_desc;
         case _KIND_MAX:
         case _KIND_INVALID:
                 break;

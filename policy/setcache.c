@@ -183,6 +183,7 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel) 
         return dirty;
 }
 
+/* A named port's elements for one member endpoint. */
 static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, NftSet *s6) {
         const HostEndpointSpec *spec = &e->hep->spec.hep;
         char addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + 32], proto[8];
@@ -191,10 +192,6 @@ static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, Nft
         for (size_t a = 0; r >= 0 && a < e->n_ips; a++) {
                 NftSet *s = e->ips[a].family == AF_INET ? s4 : s6;
                 ipaddr_format(&e->ips[a], addr);
-                if (!cs->named_port) {
-                        r = set_add_element(s, addr);
-                        continue;
-                }
                 for (size_t p = 0; r >= 0 && p < spec->ports.n; p++) {
                         const EndpointPort *ep = &spec->ports.v[p];
                         uint8_t pn = protocol_number(&ep->protocol);
@@ -208,11 +205,48 @@ static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, Nft
         return r;
 }
 
+/* A selector's elements: its member endpoints' addresses and the nets of
+ * the network sets it selects, merged, as an interval set needs them
+ * (Felix's label index takes both alike). */
+static int add_selector_elements(CachedSet *cs, const Calc *calc, NftSet *s4, NftSet *s6) {
+        _cleanup_free_ IPNet *v = NULL;
+        size_t n = 0, alloc = 0;
+        char elem[IPNET_STRLEN];
+        int r = 0;
+
+        for (size_t i = 0; i < cs->n_members; i++) {
+                const Endpoint *e = calc_find_endpoint(calc, cs->members[i]);
+                IPNet *w;
+
+                if (!e)
+                        continue;
+                w = grow_array(v, &alloc, n + e->n_ips, sizeof(IPNet));
+                if (!w)
+                        return -ENOMEM;
+                v = w;
+                for (size_t a = 0; a < e->n_ips; a++)
+                        v[n++] = (IPNet) { e->ips[a], e->ips[a].family == AF_INET ? 32 : 128 };
+        }
+        r = calc_netset_nets(calc, cs->sel, &v, &n, &alloc);
+        n = r < 0 ? 0 : ipnet_merge(v, n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                bool host = v[i].prefixlen == (v[i].addr.family == AF_INET ? 32u : 128u);
+
+                if (host)
+                        ipaddr_format(&v[i].addr, elem);
+                else
+                        ipnet_format(&v[i], elem);
+                r = set_add_element(v[i].addr.family == AF_INET ? s4 : s6, elem);
+        }
+        return r;
+}
+
 /* New set objects from the members (the old ones may still be in use by
- * the committed ruleset). */
+ * the committed ruleset). Selector sets are interval sets, for the nets
+ * of network sets. */
 static int rebuild_sets(CachedSet *cs, const Calc *calc) {
         static const char *const types[2][2] = {
-                { "type ipv4_addr;", "type ipv6_addr;" },
+                { "type ipv4_addr; flags interval;", "type ipv6_addr; flags interval;" },
                 { "type ipv4_addr . inet_proto . inet_service;", "type ipv6_addr . inet_proto . inet_service;" },
         };
         _cleanup_(ruleset_freep) Ruleset *tmp = ruleset_new();
@@ -225,7 +259,9 @@ static int rebuild_sets(CachedSet *cs, const Calc *calc) {
         s6 = ruleset_add_set(tmp, cs->name6, types[cs->named_port][1], false);
         if (!s4 || !s6)
                 return -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < cs->n_members; i++) {
+        if (!cs->named_port)
+                r = add_selector_elements(cs, calc, s4, s6);
+        for (size_t i = 0; cs->named_port && r >= 0 && i < cs->n_members; i++) {
                 const Endpoint *e = calc_find_endpoint(calc, cs->members[i]);
                 if (e)
                         r = add_member_elements(cs, e, s4, s6);
@@ -283,6 +319,10 @@ int set_cache_use(SetCache *sc, const Calc *calc, Ruleset *rs, CachedSet *cs) {
                 r = members_update(cs, calc, cs->sel);
         else
                 r = members_full(cs, calc, cs->sel);
+        /* Network sets are few: any change to them rebuilds every
+         * selector's set (named ports have no network set members). */
+        if (r == 0 && cs->calc_gen != calc_gen && calc->cache->netsets_changed && !cs->named_port)
+                r = 1;
         if (r > 0)
                 r = rebuild_sets(cs, calc);
         if (r < 0)

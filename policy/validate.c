@@ -20,6 +20,7 @@
 #define DEFAULT_TIER_ORDER 1000000.0
 #define KUBE_ADMIN_TIER_ORDER 1000.0
 #define KUBE_BASELINE_TIER_ORDER 10000000.0
+#define GNS_RESERVED_LABEL "projectcalico.org/namespace" /* the v1 data model's, for NetworkSets */
 
 #define MSG_NAMESPACE                                                                                  \
         "namespace must consist of at most 63 lower case alphanumeric characters or '-', and must start and " \
@@ -1611,6 +1612,47 @@ static void crd_hep(Validator *v, const HostEndpointSpec *s) {
         path_pop(v, old);
 }
 
+/* The "cidr" tag (validateCIDR): cnet.ParseCIDROrIP, the address as
+ * written need not be the network's; a bare address is a full-length
+ * network. An empty string unmarshals to a nil IP and passes. */
+static bool cidr_tag_valid(const char *s) {
+        IPNet n;
+        IPAddr a;
+
+        return isempty(s) || ipnet_parse_go(s, &n, NULL) == 0 || ipaddr_parse_go(s, &a);
+}
+
+/* GlobalNetworkSet: ObjectMeta, then spec.nets (dive,cidr), then the
+ * struct check validateGlobalNetworkSet(), which refuses the label the v1
+ * data model keeps for a NetworkSet's namespace. */
+static void check_gns(Validator *v, const Resource *r) {
+        const StrList *nets = &r->spec.gns.nets;
+        size_t old;
+
+        check_object_meta(v, r);
+        old = path_push(v, "spec");
+        for (size_t i = 0; i < nets->n; i++) {
+                char sub[48], field[48];
+
+                if (cidr_tag_valid(str(nets->v[i])))
+                        continue;
+                snprintf(sub, sizeof(sub), "nets[%zu]", i);
+                snprintf(field, sizeof(field), "Nets[%zu]", i);
+                report_tag(v, sub, field, str(nets->v[i]), "cidr");
+        }
+        path_pop(v, old);
+        if (labels_get(&r->meta.labels, GNS_RESERVED_LABEL)) {
+                _cleanup_free_ char *p = map_entry_path("metadata.labels", GNS_RESERVED_LABEL);
+
+                if (!p) {
+                        v->error = -ENOMEM;
+                        return;
+                }
+                report(v, p, "Metadata.Labels (label)", GNS_RESERVED_LABEL,
+                       GNS_RESERVED_LABEL " is not a valid label name");
+        }
+}
+
 /* Tier: defaultAction is defaulted to Deny by the CRD before it is
  * checked, against the union of two enums (Action, then Pass/Deny). An
  * error that is not about one field names the kind. */
@@ -2208,6 +2250,9 @@ int resource_validate(const Resource *r, ValidationErrors *ret) {
                 check_felix(&v, r);
                 crd_felix_fields(&v, r->spec.felix.other);
                 crd_felix(&v, r);
+                break;
+        case KIND_GLOBAL_NETWORK_SET:
+                check_gns(&v, r);
                 break;
         case _KIND_MAX:
         case _KIND_INVALID:

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * with a '/' in it can resolve through one of them. */
 static const char *const subdirectories[] = {
         "hostendpoint-a", "profile-a", "globalnetworkpolicy-a", "networkpolicy-a", "tier-a",
-        "felixconfiguration-a", "a",
+        "felixconfiguration-a", "globalnetworkset-a", "a",
 };
 
 typedef struct EscapeCheck {

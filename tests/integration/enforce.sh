@@ -290,6 +290,49 @@ expect_blocked "relabelled: no longer selected" probe_tcp peer 10.77.0.1 8080
 expect_pass "now outside the notSelector" probe_tcp peer 10.77.0.1 8081
 expect_blocked "relabelled: named port no longer allowed" probe_tcp peer 10.77.0.1 1234
 
+echo "# a GlobalNetworkSet's nets feed selectors like a HEP's expectedIPs"
+# felix/labelindex/named_port_index.go, OnUpdate (model.NetworkSetKey) and
+# extractCIDRsFromNetworkSet: a network set is a member of every selector's
+# IP set that its labels match, with its nets as its addresses. The nets
+# nest (an interval set refuses overlapping elements, so they are merged).
+HEP_ETH1='
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: host-eth1, labels: {role: server}}
+spec: {node: node1, interfaceName: eth1}'
+FROM_TRUSTED='
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: from-trusted}
+spec:
+  selector: role == "server"
+  ingress: [{action: Allow, protocol: TCP, source: {selector: role == "trusted"}, destination: {ports: [8080]}}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {name: clients, labels: {role: ROLE}}
+spec: {nets: [10.77.0.0/24, 10.77.0.2, 10.77.0.0/30, "fd77::/64", "fd77::2/128"]}'
+enforce <<<"$HEP_ETH0$HEP_ETH1${FROM_TRUSTED//ROLE/trusted}"
+expect_pass "source in the trusted network set: allowed" probe_tcp peer 10.77.0.1 8080
+expect_pass "and over IPv6" probe_tcp peer fd77::1 8080
+expect_blocked "a source outside it: dropped" probe_tcp far 10.79.0.1 8080
+expect_blocked "and over IPv6" probe_tcp far fd79::1 8080
+# A HEP the selector picks adds its expectedIPs to the same sets.
+enforce <<<"$HEP_ETH0$HEP_ETH1${FROM_TRUSTED//ROLE/trusted}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: far-on-node2, labels: {role: trusted}}
+spec: {node: node2, interfaceName: eth1, expectedIPs: [10.79.0.2]}"
+expect_pass "the network set's net still allowed" probe_tcp peer 10.77.0.1 8080
+expect_pass "and a trusted HEP's address beside it" probe_tcp far 10.79.0.1 8080
+expect_blocked "that HEP has no IPv6 address" probe_tcp far fd79::1 8080
+enforce <<<"$HEP_ETH0$HEP_ETH1${FROM_TRUSTED//ROLE/other}"
+expect_blocked "the set relabelled: the client is dropped" probe_tcp peer 10.77.0.1 8080
+expect_blocked "over IPv6 too" probe_tcp peer fd77::1 8080
+
 echo "# pre-DNAT policy sees the original port; normal policy the translated one"
 netns_exec host nft -f - <<'NFT'
 table ip hep-test-nat {

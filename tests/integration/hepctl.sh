@@ -315,6 +315,68 @@ h delete -f "$EX/policy.yaml"
 expect_rc 0 "delete -f"
 expect_out "Successfully deleted 1 'GlobalNetworkPolicy' resource(s)" "delete -f message"
 
+# --- GlobalNetworkSet (issue 12, 8) ---
+cat > "$T/gns.yaml" <<'END'
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata:
+  name: trusted
+  labels: {role: trusted}
+spec:
+  nets: [198.51.100.0/28, 203.0.113.0/24, "2001:db8::/32", 10.1.2.3]
+END
+h create -f "$T/gns.yaml"
+expect_rc 0 "create a GlobalNetworkSet"
+expect_out "Successfully created 1 'GlobalNetworkSet' resource(s)" "create message"
+expect_true '[ -f "$DS/globalnetworkset-trusted.yaml" ]' "stored as globalnetworkset-NAME.yaml"
+for a in globalnetworkset globalnetworksets gnetsets gns GNS; do
+        h get "$a"
+        expect_rc 0 "get $a"
+        expect_out "$(printf 'NAME      \ntrusted   ')" "alias $a: NAME only, as calicoctl's ps columns"
+done
+h get gns -o wide
+NETS1=198.51.100.0/28,203.0.113.0/24,2001:db8::/32,10.1.2.3
+expect_out "$(printf 'NAME      %-*s\ntrusted   %s   ' $((${#NETS1} + 3)) NETS "$NETS1")" "wide: NETS joined with commas"
+# joinAndTruncate(.Spec.Nets, ",", 80): past 80 bytes, cut to 77 and "...".
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: many}\nspec:\n  nets: [%s]\n' \
+        "$(seq -s, -f '10.%g.0.0/16' 10 30)" > "$T/gns-many.yaml"
+h create -f "$T/gns-many.yaml"
+expect_rc 0 "create a set with many nets"
+h get gns many -o custom-columns=NETS
+expect_out "$(printf '%-83s\n%s...   ' NETS "$(seq -s, -f '10.%g.0.0/16' 10 30 | cut -c1-77)")" "NETS truncated to 80 bytes as calicoctl does"
+h get gns -o custom-columns=NAME,IPS
+expect_rc 1 "a HostEndpoint heading on a GlobalNetworkSet"
+expect_err "unknown heading IPS, valid values are: NAME, NETS" "valid headings for the kind"
+h label gns trusted zone=dmz
+expect_rc 0 "label a GlobalNetworkSet"
+h get globalnetworkset trusted -o yaml
+expect_out_contains "    zone: dmz" "label stored"
+expect_out_contains "  - 2001:db8::/32" "nets kept as written"
+h delete gns many
+expect_rc 0 "delete by alias"
+expect_out "Successfully deleted 1 'GlobalNetworkSet' resource(s)" "delete message"
+expect_true '[ ! -e "$DS/globalnetworkset-many.yaml" ]' "its file is gone"
+# calicoctl's validation: the namespace label, a net that is no CIDR, and
+# other editions' fields as unknown fields; nothing is written.
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: bad\n  labels: {projectcalico.org/namespace: prod}\nspec:\n  nets: [10.0.0.0/8, 10.0.0.0/40]\n' > "$T/gns-bad.yaml"
+h create -f "$T/gns-bad.yaml"
+expect_rc 1 "an invalid GlobalNetworkSet"
+expect_err_contains "Nets[1] = '10.0.0.0/40' (Reason: failed to validate Field: Nets[1] because of Tag: cidr )" "the cidr tag"
+expect_err_contains "Metadata.Labels (label) = 'projectcalico.org/namespace' (projectcalico.org/namespace is not a valid label name)" "the reserved label"
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: bad}\nspec:\n  nets: [10.0.0.0/8]\n  allowedEgressDomains: [example.com]\n' > "$T/gns-bad.yaml"
+h apply -f "$T/gns-bad.yaml"
+expect_rc 1 "an Enterprise field"
+expect_err_contains "spec.allowedEgressDomains: field in document is not recognized or is in the wrong location: allowedEgressDomains" "an unknown field"
+expect_true '[ ! -e "$DS/globalnetworkset-bad.yaml" ]' "nothing written"
+sed 's/203.0.113.0/192.0.2.0/' "$T/gns.yaml" > "$T/gns-replace.yaml"
+h replace -f "$T/gns-replace.yaml"
+expect_rc 0 "replace"
+h get gns trusted -o wide
+expect_out_contains "198.51.100.0/28,192.0.2.0/24," "replaced nets"
+h delete globalnetworksets trusted
+expect_rc 0 "delete"
+expect_true '[ ! -e "$DS/globalnetworkset-trusted.yaml" ]' "its file is gone"
+
 # --- names as long as Calico allows, and file-system errors (issue 12, 10) ---
 # 253 characters: the file name is cut and given a digest, within NAME_MAX.
 P=$(printf '%0252d' 0 | tr 0 a)

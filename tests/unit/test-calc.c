@@ -8,6 +8,7 @@
 #include "calc.h"
 #include "check.h"
 #include "loader.h"
+#include "strbuf.h"
 
 static ResourceList load(const char *yaml) {
         ResourceList l = RESOURCE_LIST_INIT;
@@ -179,6 +180,72 @@ static void test_remote(void) {
         calc_free(c);
         ifaces_done(ifs, 1);
         resource_list_done(&l);
+}
+
+#define GNS(name, labels, nets) \
+        "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: " name ", labels: {" labels "}}\n" \
+        "spec: {nets: " nets "}\n"
+
+/* The networks a selector's sets hold, as "a/len" joined with spaces. */
+static char *selector_nets_text(const Calc *c, const char *selector) {
+        _cleanup_(selector_freep) Selector *s = NULL;
+        _cleanup_free_ IPNet *v = NULL;
+        SelectorError se;
+        StrBuf b = STRBUF_INIT;
+        char buf[IPNET_STRLEN];
+        size_t n;
+
+        ASSERT_OK(selector_parse(selector, &s, &se));
+        ASSERT_OK(calc_selector_nets(c, s, &v, &n));
+        for (size_t i = 0; i < n; i++) {
+                ipnet_format(&v[i], buf);
+                strbuf_printf(&b, "%s%s", i ? " " : "", buf);
+        }
+        ASSERT_TRUE(strbuf_ok(&b));
+        return strbuf_steal(&b);
+}
+
+static void expect_selector_nets(const char *yaml, const char *selector, const char *want) {
+        ResourceList l = load(yaml);
+        Calc *c = run(&l, NULL, 0);
+        _cleanup_free_ char *got = selector_nets_text(c, selector);
+
+        ASSERT_STREQ(got, want);
+        calc_free(c);
+        resource_list_done(&l);
+}
+
+/* Felix's label index (felix/labelindex): a GlobalNetworkSet whose labels
+ * a selector matches contributes its nets to the selector's IP sets, as a
+ * HEP contributes its expectedIPs. An interval set refuses overlapping
+ * elements, so nets inside another are dropped: same, nested, across sets
+ * and around a HEP's address; adjacent ones stay. */
+static void test_selector_network_sets(void) {
+        /* A HEP and a set alongside; a set the selector does not pick adds nothing. */
+        expect_selector_nets(GNS("trusted", "role: trusted", "[198.51.100.0/28, \"2001:db8::/32\"]")
+                             GNS("other", "role: other", "[172.16.0.0/12]")
+                             "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                             "metadata: {name: h, labels: {role: trusted}}\n"
+                             "spec: {node: node2, expectedIPs: [10.9.9.9, \"fd00::9\"]}\n",
+                             "role == 'trusted'", "10.9.9.9/32 198.51.100.0/28 2001:db8::/32 fd00::9/128");
+        /* Nested and repeated, one set and across two; host bits cleared
+         * (cnet.ParseCIDROrIP gives the network); a bare address is a /32. */
+        expect_selector_nets(GNS("a", "r: x", "[10.0.0.0/8, 10.1.0.0/16, 10.1.2.0/24, 10.1.2.3, 10.0.0.0/8]")
+                             GNS("b", "r: x", "[10.200.0.1/16, 11.0.0.0/8, 192.168.1.1, 192.168.1.0/31]"),
+                             "r == 'x'", "10.0.0.0/8 11.0.0.0/8 192.168.1.0/31");
+        /* Adjacent networks do not overlap and are kept; the wider of two
+         * that start at the same address wins. */
+        expect_selector_nets(GNS("a", "r: x", "[192.0.2.0/25, 192.0.2.128/25, 198.51.100.0/24, 198.51.100.0/23]"),
+                             "r == 'x'", "192.0.2.0/25 192.0.2.128/25 198.51.100.0/23");
+        /* IPv6 likewise, apart from IPv4; a HEP address inside a set's net. */
+        expect_selector_nets(GNS("a", "r: x", "[\"2001:db8::/32\", \"2001:db8:1::/48\", \"::/0\", 10.0.0.0/24]")
+                             "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                             "metadata: {name: h, labels: {r: x}}\n"
+                             "spec: {node: node2, expectedIPs: [10.0.0.7, \"2001:db8::1\"]}\n",
+                             "r == 'x'", "10.0.0.0/24 ::/0");
+        /* all() picks the sets too; a set with no nets adds nothing. */
+        expect_selector_nets(GNS("a", "r: x", "[]") GNS("b", "s: y", "[203.0.113.0/24]"), "all()", "203.0.113.0/24");
+        expect_selector_nets(GNS("a", "r: x", "[203.0.113.0/24]"), "r == 'y'", "");
 }
 
 /* A cache kept across runs for different node names: the same HEP
@@ -366,6 +433,7 @@ static void test_namespaced_policies_skip(void) {
 
 int main(void) {
         RUN(test_match_by_name);
+        RUN(test_selector_network_sets);
         RUN(test_match_by_ip);
         RUN(test_tie_break);
         RUN(test_named_never_ip);

@@ -262,10 +262,41 @@ static void test_selector_sets(void) {
         p6 += strlen("ip6 saddr @");
         ASSERT_TRUE(asprintf(&set4, "set %.*s", (int)strcspn(p4, " "), p4) > 0);
         ASSERT_TRUE(asprintf(&set6, "set %.*s", (int)strcspn(p6, " "), p6) > 0);
-        ASSERT_SECTION(t, set4, "\t\ttype ipv4_addr;\n\t\telements = { 10.0.0.2,\n\t\t\t     10.0.0.3 }\n");
-        ASSERT_SECTION(t, set6, "\t\ttype ipv6_addr;\n\t\telements = { fd00::2 }\n");
+        ASSERT_SECTION(t, set4, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.2,\n\t\t\t     10.0.0.3 }\n");
+        ASSERT_SECTION(t, set6, "\t\ttype ipv6_addr; flags interval;\n\t\telements = { fd00::2 }\n");
         ASSERT_CONTAINS(rules, "meta l4proto 6 ip saddr @");
         ASSERT_CONTAINS(rules, " th dport 5432 meta mark set meta mark | 0x00010000 return\n");
+}
+
+/* A GlobalNetworkSet the selector picks adds its nets to the same sets
+ * (Felix's label index: a network set is a member like an endpoint),
+ * merged for an interval set: 10.0.0.2 lies in 10.0.0.0/30, the /24 in
+ * the /16, fd00::2 in fd00::/64. One it does not pick adds nothing. */
+static void test_selector_sets_network_sets(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(HEP("web-eth0", "role: web", "interfaceName: eth0") REMOTE_DB ALLOW_DB
+                                        HEAD "kind: GlobalNetworkSet\nmetadata: {name: db-nets, labels: {role: db}}\n"
+                                             "spec: {nets: [192.168.1.0/24, 10.0.0.0/30, 192.168.0.0/16, 203.0.113.7, "
+                                             "\"fd00::/64\"]}\n"
+                                        HEAD "kind: GlobalNetworkSet\nmetadata: {name: other, labels: {role: other}}\n"
+                                             "spec: {nets: [172.16.0.0/12]}\n",
+                                        ifs, 1);
+        _cleanup_free_ char *rules = section(t, "chain pol-in.allow-db"), *set4 = NULL, *set6 = NULL;
+        const char *p4, *p6;
+
+        ASSERT_NOT_NULL(rules);
+        p4 = strstr(rules, "ip saddr @");
+        p6 = strstr(rules, "ip6 saddr @");
+        ASSERT_NOT_NULL(p4);
+        ASSERT_NOT_NULL(p6);
+        p4 += strlen("ip saddr @");
+        p6 += strlen("ip6 saddr @");
+        ASSERT_TRUE(asprintf(&set4, "set %.*s", (int)strcspn(p4, " "), p4) > 0);
+        ASSERT_TRUE(asprintf(&set6, "set %.*s", (int)strcspn(p6, " "), p6) > 0);
+        ASSERT_SECTION(t, set4, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.0/30,\n\t\t\t     "
+                                "192.168.0.0/16,\n\t\t\t     203.0.113.7 }\n");
+        ASSERT_SECTION(t, set6, "\t\ttype ipv6_addr; flags interval;\n\t\telements = { fd00::/64 }\n");
 }
 
 /* Felix's default for a HostEndpoint with no policy and no profile: its
@@ -385,6 +416,7 @@ int main(void) {
         RUN(test_by_expected_ips);
         RUN(test_failsafes);
         RUN(test_selector_sets);
+        RUN(test_selector_sets_network_sets);
         RUN(test_profiles_after_pass);
         RUN(test_wildcard_prednat);
         RUN(test_dnat_egress_in_postrouting);

@@ -247,6 +247,27 @@ static void test_edit_sequence(void) {
                 calc_free(lost);
         }
         check_same(&w, cc, kc, "one of them deleted in a calculation that was not compiled");
+        /* GlobalNetworkSets feed the same sets, with no HEP changed. */
+        put(&w, HEAD "kind: GlobalNetworkSet\nmetadata: {name: db-nets, labels: {role: db}}\n"
+                     "spec: {nets: [192.0.2.0/24, 192.0.2.128/25, \"2001:db8::/32\"]}\n");
+        check_same(&w, cc, kc, "a network set added to a selector");
+        check_same(&w, cc, kc, "a run with no change, with a network set");
+        put(&w, HEAD "kind: GlobalNetworkSet\nmetadata: {name: db-nets, labels: {role: db}}\n"
+                     "spec: {nets: [10.9.0.0/16, 198.51.100.7]}\n");
+        check_same(&w, cc, kc, "its nets changed (v6 gone, a HEP's address inside)");
+        put(&w, HEAD "kind: GlobalNetworkSet\nmetadata: {name: db-nets, labels: {role: other}}\n"
+                     "spec: {nets: [10.9.0.0/16, 198.51.100.7]}\n");
+        check_same(&w, cc, kc, "the network set relabelled out of the selector");
+        put(&w, HEAD "kind: GlobalNetworkSet\nmetadata: {name: db-nets, labels: {role: db}}\n"
+                     "spec: {nets: [203.0.113.0/24]}\n");
+        check_same(&w, cc, kc, "and back in");
+        {
+                Calc *lost = NULL;
+                del(&w, KIND_GLOBAL_NETWORK_SET, "db-nets");
+                ASSERT_OK(calc_run(w.res.v, w.res.n, "node1", w.ifaces, w.n_ifaces, cc, &lost));
+                calc_free(lost);
+        }
+        check_same(&w, cc, kc, "the network set deleted in a calculation that was not compiled");
         del(&w, KIND_GLOBAL_NETWORK_POLICY, "from-db");
         put(&w, HEAD "kind: HostEndpoint\nmetadata: {name: local-a, labels: {role: web}}\n"
                      "spec: {node: node2, interfaceName: eth0, expectedIPs: [10.0.0.1]}\n");

@@ -420,6 +420,59 @@ static void test_namespace_label(void) {
 #undef NS_MSG
 }
 
+/* ---- GlobalNetworkSet ---- */
+
+#define GNS(meta, spec) "{" API "kind: GlobalNetworkSet, metadata: " meta ", spec: " spec "}"
+
+/* spec.nets is "omitempty,dive,cidr": cnet.ParseCIDROrIP, so a bare
+ * address and an address with host bits set pass (Felix takes the
+ * network); then validateGlobalNetworkSet() refuses the namespace label. */
+static void test_gns(void) {
+        VALID(GNS("{name: trusted, labels: {role: trusted}}", "{nets: [198.51.100.0/28, '2001:db8::/32']}"));
+        VALID(GNS("{name: empty}", "{}"));
+        VALID(GNS("{name: hosts}", "{nets: [10.1.2.3, 'fd00::1', 10.0.0.1/24, '::/0', 0.0.0.0/0]}"));
+        ERROR(GNS("{name: s}", "{nets: [10.0.0.0/8, 300.0.0.0/8]}"),
+              ONE("Nets[1] = '300.0.0.0/8' " TAG("Nets[1]", "cidr")));
+        ERROR(GNS("{name: s}", "{nets: [10.0.0.0/33, host.example.com]}"),
+              MANY(ITEM("Nets[0] = '10.0.0.0/33' " TAG("Nets[0]", "cidr"))
+                   ITEM("Nets[1] = 'host.example.com' " TAG("Nets[1]", "cidr"))));
+        ERROR(GNS("{name: s}", "{nets: ['fe80::/10%eth0']}"), ONE("Nets[0] = 'fe80::/10%eth0' " TAG("Nets[0]", "cidr")));
+        ERROR(GNS("{name: s, labels: {projectcalico.org/namespace: prod}}", "{nets: [10.0.0.0/8]}"),
+              ONE("Metadata.Labels (label) = 'projectcalico.org/namespace' "
+                  "(projectcalico.org/namespace is not a valid label name)"));
+        /* Other projectcalico.org labels are fine. */
+        VALID(GNS("{name: s, labels: {projectcalico.org/name: x}}", "{}"));
+        /* ObjectMeta first, then the nets, then the struct check. */
+        ERROR(GNS("{name: Bad, labels: {projectcalico.org/namespace: prod}}", "{nets: [x]}"),
+              MANY(ITEM("Metadata.Name = 'Bad' (" SUBDOMAIN_MSG ")")
+                   ITEM("Nets[0] = 'x' " TAG("Nets[0]", "cidr"))
+                   ITEM("Metadata.Labels (label) = 'projectcalico.org/namespace' "
+                        "(projectcalico.org/namespace is not a valid label name)")));
+        ERROR("{" API "kind: GlobalNetworkSet, metadata: {name: s, namespace: ns}, spec: {}}",
+              "namespace should not be specified for a non-namespaced resource. GlobalNetworkSet is not a namespaced resource");
+}
+
+/* Fields of other editions (allowedEgressDomains) are unknown fields. */
+static void test_gns_unknown_fields(void) {
+        static const char *const docs[] = {
+                GNS("{name: s}", "{nets: [10.0.0.0/8], allowedEgressDomains: [example.com]}"),
+                GNS("{name: s}", "{selector: all()}"),
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(docs); i++) {
+                ResourceList l = RESOURCE_LIST_INIT;
+                ParseError e = PARSE_ERROR_INIT;
+                _cleanup_free_ char *t = NULL;
+
+                ASSERT_TRUE(resources_parse(NULL, docs[i], strlen(docs[i]), &l, &e) < 0);
+                t = parse_error_format(&e);
+                ASSERT_CONTAINS(t, "field in document is not recognized");
+                ASSERT_CONTAINS(t, i == 0 ? "spec.allowedEgressDomains" : "spec.selector");
+                parse_error_done(&e);
+                resource_list_done(&l);
+        }
+}
+
 /* ---- Profile ---- */
 
 static void test_profile(void) {
@@ -1703,6 +1756,8 @@ int main(void) {
         RUN(test_np);
         RUN(test_tier);
         RUN(test_felix);
+        RUN(test_gns);
+        RUN(test_gns_unknown_fields);
         RUN(test_felix_fields);
         RUN(test_felix_messages);
         RUN(test_felix_order);
