@@ -486,10 +486,10 @@ int rule_compile(RuleCompiler *k, NftChain *chain, const Rule *rule) {
         Side src, dst;
         int r;
 
-        /* L7 (http) matches are enforced only by a pod's sidecar; on a host
-         * endpoint such an Allow can never be honoured exactly, so it is
-         * left out (fail closed) rather than widened to L4. */
-        if (rule->http || !action_statement(rule->action))
+        /* An http match is left out, as Felix's renderer (rules/policy.go,
+         * CalculateRuleMatch) never reads it: only a pod's sidecar can check
+         * HTTP. The rest of the rule is enforced; calc.c tells the user. */
+        if (!action_statement(rule->action))
                 return 0;
         r = side_init(k, &src, &rule->source, true);
         if (r >= 0)

@@ -242,6 +242,35 @@ EOF
 expect_pass "a Pass in the first profile leaves it to the second" probe_tcp peer 10.77.0.1 8080
 expect_blocked "passed by a profile and allowed by none: dropped" probe_tcp peer 10.77.0.1 1234
 
+echo "# http matches: the rule's layer-3/4 part is enforced, its HTTP part is not"
+enforce <<EOF
+$HEP_ETH0
+  profiles: [http-profile]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: http-web}
+spec:
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}, http: {methods: [GET], paths: [{prefix: /api}]}}
+  - {action: Pass, protocol: TCP, destination: {ports: [1234]}}
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: http-profile}
+spec:
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [1234]}, http: {methods: [GET]}}]
+EOF
+# rules/policy.go ProtoRuleToIptablesRules and CalculateRuleMatch never read
+# the rule's HttpMatch: the rest of the rule is rendered as it is.
+expect_pass "an Allow with an http match allows its port (tcp 8080)" probe_tcp peer 10.77.0.1 8080
+expect_pass "and in a profile (tcp 1234, passed by the policy)" probe_tcp peer 10.77.0.1 1234
+expect_blocked "what the rule's L4 part does not match is still dropped (8081)" probe_tcp peer 10.77.0.1 8081
+expect_err_contains "GlobalNetworkPolicy(http-web): spec.ingress[0] has an http match, which is not enforced on host endpoints" \
+        "the http match is reported in the log"
+expect_err_contains "HostEndpoint 'host-eth0' enforced: enforced on eth0; http matches are not enforced on host endpoints, only the rest of their rules: GlobalNetworkPolicy(http-web), Profile(http-profile)" \
+        "and in the endpoint's state reason"
+
 echo "# named ports and nets"
 enforce <<EOF
 $HEP_ETH0

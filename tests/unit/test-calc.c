@@ -364,6 +364,42 @@ static void test_namespaced_policies_skip(void) {
         resource_list_done(&l);
 }
 
+/* An http match is not enforced on a host endpoint (Felix's renderer never
+ * reads it): each such rule of a policy or profile that applies is logged
+ * once, whatever the number of endpoints, and every endpoint it applies to
+ * names it in its reason. Rules of a direction the policy's types leave out
+ * and policies that apply to no endpoint are not mentioned. */
+static void test_http_reported(void) {
+        ResourceList l = load(HEP("a", "interfaceName: eth0, profiles: [p]") HEP("b", "interfaceName: eth1")
+                              HEP("c", "interfaceName: eth2")
+                              GNP("web", "{selector: \"!has(plain)\", ingress: [{action: Allow, protocol: TCP}, "
+                                         "{action: Allow, protocol: TCP, http: {methods: [GET]}}]}")
+                              GNP("unused", "{selector: has(nothing), ingress: [{action: Allow, http: {methods: [GET]}}]}")
+                              "---\napiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: p}\n"
+                              "spec: {egress: [{action: Allow, http: {paths: [{exact: /x}]}}]}\n");
+        HostInterface ifs[] = { iface("eth0", 2, NULL), iface("eth1", 3, NULL) };
+        Calc *c = run(&l, ifs, 2);
+        size_t n = 0;
+
+        ASSERT_STREQ(ep(c, "a")->reason, "enforced on eth0; http matches are not enforced on host endpoints, only "
+                                         "the rest of their rules: GlobalNetworkPolicy(web), Profile(p)");
+        ASSERT_STREQ(ep(c, "b")->reason, "enforced on eth1; http matches are not enforced on host endpoints, only "
+                                         "the rest of their rules: GlobalNetworkPolicy(web)");
+        ASSERT_CONTAINS(ep(c, "c")->reason, "http matches are not enforced");
+        for (size_t i = 0; i < c->n_warnings; i++)
+                if (strstr(c->warnings[i], "http match")) {
+                        ASSERT_TRUE(streq(c->warnings[i], "GlobalNetworkPolicy(web): spec.ingress[1] has an http match, which "
+                                                          "is not enforced on host endpoints; the rest of the rule is, as in Felix") ||
+                                    streq(c->warnings[i], "Profile(p): spec.egress[0] has an http match, which is not "
+                                                          "enforced on host endpoints; the rest of the rule is, as in Felix"));
+                        n++;
+                }
+        ASSERT_EQ(n, 2);
+        calc_free(c);
+        ifaces_done(ifs, 2);
+        resource_list_done(&l);
+}
+
 int main(void) {
         RUN(test_match_by_name);
         RUN(test_match_by_ip);
@@ -380,5 +416,6 @@ int main(void) {
         RUN(test_repeated_addresses);
         RUN(test_named_ports);
         RUN(test_namespaced_policies_skip);
+        RUN(test_http_reported);
         return 0;
 }

@@ -336,6 +336,19 @@ static void test_wildcard_prednat(void) {
                            "\t\tiifname != @own-ifnames jump ep-in.all\n");
 }
 
+/* A rule's http match is left out and the rest of it enforced, as Felix's
+ * renderer never reads HttpMatch (rules/policy.go, CalculateRuleMatch). */
+static void test_http_rule(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(HEP("h", "", "interfaceName: eth0")
+                                                GNP("web", "{ingress: [{action: Allow, protocol: TCP, destination: "
+                                                           "{ports: [8080]}, http: {methods: [GET]}}]}"),
+                                        ifs, 1);
+
+        ASSERT_SECTION(t, "chain pol-in.web", "\t\tmeta l4proto 6 th dport 8080 meta mark set meta mark | 0x00010000 return\n");
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -345,6 +358,7 @@ int main(void) {
         RUN(test_selector_sets);
         RUN(test_profiles_after_pass);
         RUN(test_wildcard_prednat);
+        RUN(test_http_rule);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }
