@@ -964,6 +964,18 @@ static bool same_policies(const CalcCache *cache, Resource *const *res, size_t n
         return k == cache->n_policies;
 }
 
+/* A policy's selector as Felix evaluates it: with its namespaceSelector
+ * and serviceAccountSelector rewritten over prefixed labels
+ * (globalnetworkpolicyprocessor.go). NULL, and 0, if it does not parse. */
+static int policy_selector_parse(const PolicySpec *s, Selector **ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = selector_felix_policy(s->selector, s->namespace_selector, s->service_account_selector, &text);
+
+        if (r >= 0)
+                r = selector_parse(text, ret, NULL);
+        return r == -EINVAL ? 0 : r;
+}
+
 /* The parsed selectors of this run's policies: reused when the policy
  * object is the one seen before, parsed otherwise. */
 static int cache_policies(Calc *c, Resource *const *res, size_t n) {
@@ -981,7 +993,6 @@ static int cache_policies(Calc *c, Resource *const *res, size_t n) {
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 Resource *p = res[i];
                 CachedPolicy *cp;
-                SelectorError se;
 
                 if (p->kind != KIND_GLOBAL_NETWORK_POLICY)
                         continue;
@@ -999,8 +1010,7 @@ static int cache_policies(Calc *c, Resource *const *res, size_t n) {
                         cp->generation = cache->generation;
                         cp->http = (has_type(&p->spec.policy, "Ingress") && rules_have_http(&p->spec.policy.ingress)) ||
                                    (has_type(&p->spec.policy, "Egress") && rules_have_http(&p->spec.policy.egress));
-                        if (selector_parse(p->spec.policy.selector ? p->spec.policy.selector : "", &cp->selector, &se) == -ENOMEM)
-                                r = -ENOMEM;
+                        r = policy_selector_parse(&p->spec.policy, &cp->selector);
                 }
                 list[n_list++] = cp;
                 if (r >= 0)
@@ -1117,10 +1127,6 @@ static int build_order(Calc *c, Resource *const *res, size_t n, PolicyInfo **ret
                 CachedPolicy *cp = c->cache->policy_list[i];
                 const PolicySpec *s = &cp->res->spec.policy;
 
-                /* One restricted to namespaces or service accounts never
-                 * selects a host endpoint. */
-                if (!isempty(s->namespace_selector) || !isempty(s->service_account_selector))
-                        continue;
                 if (!cp->selector) {
                         r = calc_warn(c, "GlobalNetworkPolicy(%s): selector does not parse, ignoring", cp->res->meta.name);
                         continue;

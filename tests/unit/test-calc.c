@@ -353,13 +353,33 @@ static void test_named_ports(void) {
         resource_list_done(&l);
 }
 
-/* Policies restricted to namespaces or service accounts never select HEPs. */
-static void test_namespaced_policies_skip(void) {
+/* A policy's namespaceSelector and serviceAccountSelector are ANDed into
+ * its selector over labels prefixed "pcns." and "pcsa."
+ * (globalnetworkpolicyprocessor.go): a HEP carries them only if its own
+ * labels say so, so one that asks for a namespace never applies to the
+ * others, and a negated one applies to all of them. */
+static void test_namespaced_policies(void) {
         ResourceList l = load(HEP("h", "interfaceName: eth0")
+                              "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                              "metadata: {name: p, labels: {pcns.team: a}}\nspec: {node: node1, interfaceName: eth1}\n"
                               GNP("ns", "{namespaceSelector: all(), ingress: [{action: Allow}]}")
-                              GNP("sa", "{serviceAccountSelector: all(), ingress: [{action: Allow}]}"));
+                              GNP("sa", "{serviceAccountSelector: all(), ingress: [{action: Allow}]}")
+                              GNP("ns-team", "{namespaceSelector: \"team == 'a'\", ingress: [{action: Allow}]}")
+                              GNP("ns-not", "{namespaceSelector: \"!has(team)\", ingress: [{action: Allow}]}")
+                              GNP("sa-not", "{serviceAccountSelector: \"app != 'x'\", ingress: [{action: Allow}]}")
+                              GNP("sel-all", "{selector: all(), namespaceSelector: \"!has(team)\", ingress: [{action: Allow}]}"));
         Calc *c = run(&l, NULL, 0);
-        ASSERT_EQ(endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_INGRESS)->n_tiers, 0);
+        const PolicyOrder *h = endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_INGRESS);
+        const PolicyOrder *p = endpoint_order(ep(c, "p"), FLAVOUR_NORMAL, DIRECTION_INGRESS);
+
+        ASSERT_EQ(h->n_tiers, 1);
+        ASSERT_EQ(h->tiers[0].n_policies, 2);
+        ASSERT_STREQ(h->tiers[0].policies[0]->meta.name, "ns-not");
+        ASSERT_STREQ(h->tiers[0].policies[1]->meta.name, "sa-not");
+        ASSERT_EQ(p->n_tiers, 1);
+        ASSERT_EQ(p->tiers[0].n_policies, 2);
+        ASSERT_STREQ(p->tiers[0].policies[0]->meta.name, "ns-team");
+        ASSERT_STREQ(p->tiers[0].policies[1]->meta.name, "sa-not");
         calc_free(c);
         resource_list_done(&l);
 }
@@ -415,7 +435,7 @@ int main(void) {
         RUN(test_exclude);
         RUN(test_repeated_addresses);
         RUN(test_named_ports);
-        RUN(test_namespaced_policies_skip);
+        RUN(test_namespaced_policies);
         RUN(test_http_reported);
         return 0;
 }
