@@ -93,6 +93,7 @@ EndpointOrders *endpoint_orders_unref(EndpointOrders *o) {
                 for (int d = 0; d < _DIRECTION_MAX; d++)
                         policy_order_done(&o->v[f][d]);
         free(o->applied);
+        free(o->http);
         free(o);
         return NULL;
 }
@@ -927,6 +928,13 @@ static int endpoint_add_policy(Calc *c, Endpoint *e, const PolicyInfo *p) {
                 return -ENOMEM;
         o->applied = v;
         v[o->n_applied++] = p->res;
+        if (!p->cp->http)
+                return 0;
+        v = realloc(o->http, (o->n_http + 1) * sizeof(const Resource *));
+        if (!v)
+                return -ENOMEM;
+        o->http = v;
+        v[o->n_http++] = p->res;
         return 0;
 }
 
@@ -936,6 +944,13 @@ static const char *label_lookup(const void *ctx, const char *key) {
 
 static bool endpoint_gets_policy(const Endpoint *e) {
         return e->state == ENDPOINT_ENFORCED || e->state == ENDPOINT_WAITING;
+}
+
+static bool rules_have_http(const RuleList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].http)
+                        return true;
+        return false;
 }
 
 /* Whether res holds the policy objects of the last run, in the same order
@@ -955,6 +970,18 @@ static bool same_policies(const CalcCache *cache, Resource *const *res, size_t n
         return k == cache->n_policies;
 }
 
+/* A policy's selector as Felix evaluates it: with its namespaceSelector
+ * and serviceAccountSelector rewritten over prefixed labels
+ * (globalnetworkpolicyprocessor.go). NULL, and 0, if it does not parse. */
+static int policy_selector_parse(const PolicySpec *s, Selector **ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = selector_felix_policy(s->selector, s->namespace_selector, s->service_account_selector, &text);
+
+        if (r >= 0)
+                r = selector_parse(text, ret, NULL);
+        return r == -EINVAL ? 0 : r;
+}
+
 /* The parsed selectors of this run's policies: reused when the policy
  * object is the one seen before, parsed otherwise. */
 static int cache_policies(Calc *c, Resource *const *res, size_t n) {
@@ -972,7 +999,6 @@ static int cache_policies(Calc *c, Resource *const *res, size_t n) {
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 Resource *p = res[i];
                 CachedPolicy *cp;
-                SelectorError se;
 
                 if (p->kind != KIND_GLOBAL_NETWORK_POLICY)
                         continue;
@@ -988,8 +1014,9 @@ static int cache_policies(Calc *c, Resource *const *res, size_t n) {
                         }
                         cp->res = resource_ref(p);
                         cp->generation = cache->generation;
-                        if (selector_parse(p->spec.policy.selector ? p->spec.policy.selector : "", &cp->selector, &se) == -ENOMEM)
-                                r = -ENOMEM;
+                        cp->http = (has_type(&p->spec.policy, "Ingress") && rules_have_http(&p->spec.policy.ingress)) ||
+                                   (has_type(&p->spec.policy, "Egress") && rules_have_http(&p->spec.policy.egress));
+                        r = policy_selector_parse(&p->spec.policy, &cp->selector);
                 }
                 list[n_list++] = cp;
                 if (r >= 0)
@@ -1106,10 +1133,6 @@ static int build_order(Calc *c, Resource *const *res, size_t n, PolicyInfo **ret
                 CachedPolicy *cp = c->cache->policy_list[i];
                 const PolicySpec *s = &cp->res->spec.policy;
 
-                /* One restricted to namespaces or service accounts never
-                 * selects a host endpoint. */
-                if (!isempty(s->namespace_selector) || !isempty(s->service_account_selector))
-                        continue;
                 if (!cp->selector) {
                         r = calc_warn(c, "GlobalNetworkPolicy(%s): selector does not parse, ignoring", cp->res->meta.name);
                         continue;
@@ -1444,6 +1467,99 @@ static int calc_netsets(Calc *c, Resource *const *res, size_t n) {
         return 0;
 }
 
+/* ---- http matches ---- */
+
+/* Felix's Linux dataplane never reads a rule's HTTPMatch (rules/policy.go
+ * renders the rest of the rule; only a pod's sidecar checks HTTP), so the
+ * rule's other matches are enforced here too, and the user is told: each
+ * such rule once in the log, and the StateReason of every endpoint whose
+ * traffic it decides names the policy or profile. */
+static int http_log_rules(Calc *c, const Resource *res, const char *field, const RuleList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].http) {
+                        int r = calc_warn(c, "%s(%s): %s[%zu] has an http match, which is not enforced on host endpoints; "
+                                             "the rest of the rule is, as in Felix",
+                                          kind_info(res->kind)->name, res->meta.name, field, i);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+/* The rules of res that apply: a policy's only in the directions of its types. */
+static int http_log(Calc *c, const Resource *res) {
+        const PolicySpec *s = &res->spec.policy;
+        int r;
+
+        if (res->kind == KIND_PROFILE) {
+                r = http_log_rules(c, res, "spec.ingress", &res->spec.profile.ingress);
+                return r < 0 ? r : http_log_rules(c, res, "spec.egress", &res->spec.profile.egress);
+        }
+        r = has_type(s, "Ingress") ? http_log_rules(c, res, "spec.ingress", &s->ingress) : 0;
+        if (r >= 0 && has_type(s, "Egress"))
+                r = http_log_rules(c, res, "spec.egress", &s->egress);
+        return r;
+}
+
+typedef struct HttpSeen {
+        const Resource **v; /* logged in this run already */
+        size_t n;
+} HttpSeen;
+
+/* Names res in b, and logs its rules the first time in this run. */
+static int http_note(Calc *c, HttpSeen *seen, StrBuf *b, const Resource *res) {
+        const Resource **v;
+
+        strbuf_printf(b, ", %s(%s)", kind_info(res->kind)->name, res->meta.name);
+        for (size_t i = 0; i < seen->n; i++)
+                if (seen->v[i] == res)
+                        return 0;
+        v = realloc(seen->v, (seen->n + 1) * sizeof(const Resource *));
+        if (!v)
+                return -ENOMEM;
+        seen->v = v;
+        v[seen->n++] = res;
+        return http_log(c, res);
+}
+
+static int endpoint_http_notes(Calc *c, HttpSeen *seen, Endpoint *e) {
+        StrBuf b = STRBUF_INIT;
+        int r = 0;
+
+        for (size_t j = 0; e->orders && r >= 0 && j < e->orders->n_http; j++)
+                r = http_note(c, seen, &b, e->orders->http[j]);
+        for (size_t j = 0; r >= 0 && j < e->n_profiles; j++) {
+                const Resource *p = e->profiles[j].profile;
+                if (p && (rules_have_http(&p->spec.profile.ingress) || rules_have_http(&p->spec.profile.egress)))
+                        r = http_note(c, seen, &b, p);
+        }
+        if (r >= 0 && !strbuf_ok(&b))
+                r = -ENOMEM;
+        if (r >= 0 && b.len > 0) {
+                char *reason = NULL;
+                if (asprintf(&reason, "%s; http matches are not enforced on host endpoints, only the rest of their rules: %s",
+                             e->reason ? e->reason : "", strbuf_str(&b) + 2) < 0)
+                        r = -ENOMEM;
+                else {
+                        free(e->reason);
+                        e->reason = reason;
+                }
+        }
+        strbuf_done(&b);
+        return r;
+}
+
+static int calc_http_notes(Calc *c) {
+        HttpSeen seen = {};
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < c->n_endpoints; i++)
+                if (endpoint_gets_policy(&c->endpoints[i]))
+                        r = endpoint_http_notes(c, &seen, &c->endpoints[i]);
+        free(seen.v);
+        return r;
+}
+
 int calc_run(Resource *const *resources, size_t n_resources, const char *nodename, const HostInterface *ifaces,
              size_t n_ifaces, CalcCache *cache, Calc **ret) {
         _cleanup_(calc_freep) Calc *c = calloc(1, sizeof(Calc));
@@ -1491,6 +1607,8 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
                 r = calc_policies(c, resources, n_resources);
         if (r >= 0)
                 r = calc_profile_warnings(c);
+        if (r >= 0)
+                r = calc_http_notes(c);
         exclusions_done(&x);
         if (r < 0)
                 return r;

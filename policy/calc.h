@@ -77,6 +77,9 @@ typedef struct EndpointOrders {
         /* Every policy of the lists above once, in evaluation order. */
         const Resource **applied;
         size_t n_applied;
+        /* Those of them with a rule that has an http match. */
+        const Resource **http;
+        size_t n_http;
 } EndpointOrders;
 
 EndpointOrders *endpoint_orders_ref(EndpointOrders *o);
@@ -125,6 +128,7 @@ EndpointInfo *endpoint_info_unref(EndpointInfo *i);
 typedef struct CachedPolicy {
         Resource *res; /* referenced */
         Selector *selector; /* NULL: does not parse */
+        bool http; /* a rule of it has an http match */
         uint64_t generation;
         size_t order_index; /* its place in this run's evaluation order; SIZE_MAX: not evaluated */
 } CachedPolicy;

@@ -64,9 +64,9 @@ typedef struct Side {
         const EntityRule *e;
         const char *dir; /* "saddr" / "daddr" */
         const char *port_dir; /* "sport" / "dport" */
-        ParsedSelector *sel;     /* effective positive selector: (selector) && !(notSelector), or NULL */
+        ParsedSelector *sel;     /* effective positive selector: (Felix's selector) && !(notSelector), or NULL */
         ParsedSelector *not_sel; /* only when there is no positive selector */
-        bool matches_nothing;    /* a selector that can only ever select pods */
+        bool matches_nothing;    /* a services match: only ever Kubernetes services' endpoints */
 } Side;
 
 static void parsed_selector_free(ParsedSelector *p) {
@@ -116,40 +116,39 @@ static int parse_sel(RuleCompiler *k, const char *text, ParsedSelector **ret) {
         return 0;
 }
 
-/* Felix folds selector and notSelector into one positive selector; a
- * namespaceSelector other than global() or service-account/service matches
- * only pods, which are never on this host's endpoints. */
+/* Blank text is the selector all(), and must stay one once put between
+ * parentheses, where it would not parse (nor does it in Felix, which
+ * validation lets it reach). */
+static const char *selector_text(const char *text) {
+        return text && *text && text[strspn(text, " \t")] == 0 ? "all()" : text;
+}
+
+/* A side as Felix's rule holds it: one positive selector made of selector,
+ * namespaceSelector and serviceAccounts (libcalico-go rules.go,
+ * getEndpointSelector), with notSelector folded into it when there is one
+ * (rule_scanner.go, combineMatchesIfPossible); a lone notSelector stays a
+ * negated match, which also matches addresses of no endpoint. A services
+ * match selects a Kubernetes service's endpoints, never this host's. */
 static int side_init(RuleCompiler *k, Side *s, const EntityRule *e, bool source) {
-        _cleanup_free_ char *text = NULL;
-        bool ns_global = false;
+        const ServiceAccountMatch *sa = e->service_accounts;
+        const char *not_selector = selector_text(e->not_selector);
+        _cleanup_free_ char *positive = NULL, *text = NULL;
+        int r;
 
         *s = (Side) { .e = e, .dir = source ? "saddr" : "daddr", .port_dir = source ? "sport" : "dport" };
-        if (!isempty(e->namespace_selector)) {
-                bool only_global = false;
-                if (selector_tokens_global_only(e->namespace_selector, &only_global) < 0 || !only_global) {
-                        s->matches_nothing = true;
-                        return 0;
-                }
-                ns_global = true;
-        }
-        if (e->service_accounts || e->services) {
+        if (e->services) {
                 s->matches_nothing = true;
                 return 0;
         }
-        if (!isempty(e->selector) && !isempty(e->not_selector)) {
-                if (asprintf(&text, "(%s) && !(%s)", e->selector, e->not_selector) < 0)
-                        return -ENOMEM;
-        } else if (!isempty(e->selector))
-                text = strdup(e->selector);
-        else if (ns_global)
-                text = strdup("all()");
-        else if (!isempty(e->not_selector))
-                return parse_sel(k, e->not_selector, &s->not_sel);
-        else
-                return 0;
-        if (!text)
+        r = selector_felix_entity(selector_text(e->selector), e->namespace_selector, sa != NULL, sa ? sa->selector : NULL,
+                                  sa ? (const char *const *) sa->names.v : NULL, sa ? sa->names.n : 0, &positive);
+        if (r < 0)
+                return r;
+        if (!*positive)
+                return isempty(not_selector) ? 0 : parse_sel(k, not_selector, &s->not_sel);
+        if (!isempty(not_selector) && asprintf(&text, "(%s) && (!(%s))", positive, not_selector) < 0)
                 return -ENOMEM;
-        return parse_sel(k, text, &s->sel);
+        return parse_sel(k, text ? text : positive, &s->sel);
 }
 
 /* The alternatives for one side's ports: numeric ports (with the side's
@@ -486,10 +485,10 @@ int rule_compile(RuleCompiler *k, NftChain *chain, const Rule *rule) {
         Side src, dst;
         int r;
 
-        /* L7 (http) matches are enforced only by a pod's sidecar; on a host
-         * endpoint such an Allow can never be honoured exactly, so it is
-         * left out (fail closed) rather than widened to L4. */
-        if (rule->http || !action_statement(rule->action))
+        /* An http match is left out, as Felix's renderer (rules/policy.go,
+         * CalculateRuleMatch) never reads it: only a pod's sidecar can check
+         * HTTP. The rest of the rule is enforced; calc.c tells the user. */
+        if (!action_statement(rule->action))
                 return 0;
         r = side_init(k, &src, &rule->source, true);
         if (r >= 0)

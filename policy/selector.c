@@ -919,7 +919,8 @@ static const char *op_word(NodeOp op) {
         return "";
 }
 
-static void node_format(const Selector *s, const Node *n, StrBuf *b) {
+/* prefix goes before every label (Calico's PrefixVisitor); "" for none. */
+static void node_format(const Selector *s, const Node *n, const char *prefix, StrBuf *b) {
         if (n->negate)
                 strbuf_append_char(b, '!');
         switch (n->op) {
@@ -930,19 +931,19 @@ static void node_format(const Selector *s, const Node *n, StrBuf *b) {
                 strbuf_append(b, "global()");
                 break;
         case NODE_HAS:
-                strbuf_printf(b, "has(%s)", n->key);
+                strbuf_printf(b, "has(%s%s)", prefix, n->key);
                 break;
         case NODE_EQ:
         case NODE_NE:
         case NODE_CONTAINS:
         case NODE_STARTS_WITH:
         case NODE_ENDS_WITH:
-                strbuf_printf(b, "%s %s ", n->key, op_word(n->op));
+                strbuf_printf(b, "%s%s %s ", prefix, n->key, op_word(n->op));
                 append_quoted(b, n->value);
                 break;
         case NODE_IN:
         case NODE_NOT_IN:
-                strbuf_printf(b, "%s %s {", n->key, op_word(n->op));
+                strbuf_printf(b, "%s%s %s {", prefix, n->key, op_word(n->op));
                 for (uint32_t i = 0; i < n->n; i++) {
                         if (i > 0)
                                 strbuf_append(b, ", ");
@@ -956,16 +957,155 @@ static void node_format(const Selector *s, const Node *n, StrBuf *b) {
                 for (uint32_t i = 0; i < n->n; i++) {
                         if (i > 0)
                                 strbuf_append(b, n->op == NODE_AND ? " && " : " || ");
-                        node_format(s, s->nodes + s->kids[n->first + i], b);
+                        node_format(s, s->nodes + s->kids[n->first + i], prefix, b);
                 }
                 strbuf_append_char(b, ')');
                 break;
         }
 }
 
-char *selector_to_string(const Selector *s) {
+char *selector_to_string_prefixed(const Selector *s, const char *prefix) {
         StrBuf b = STRBUF_INIT;
 
-        node_format(s, s->nodes + s->root, &b);
+        node_format(s, s->nodes + s->root, prefix, &b);
         return strbuf_steal(&b);
+}
+
+char *selector_to_string(const Selector *s) {
+        return selector_to_string_prefixed(s, "");
+}
+
+/* ---- Felix's rewriting of namespace and service-account selectors ---- */
+
+#define LABEL_NAMESPACE "projectcalico.org/namespace"
+#define LABEL_SERVICE_ACCOUNT "projectcalico.org/serviceaccount"
+
+/* libcalico-go's parseSelectorAttachPrefix: text in canonical form with
+ * prefix before every label; "" if it does not parse (Felix logs that and
+ * goes on without it; validation keeps such text out). */
+static int prefixed(const char *text, const char *prefix, char **ret) {
+        _cleanup_(selector_freep) Selector *s = NULL;
+        int r = selector_parse(text, &s, NULL);
+
+        if (r == -ENOMEM)
+                return r;
+        *ret = r < 0 ? strdup("") : selector_to_string_prefixed(s, prefix);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Go's strings.Replace(*text, from, to, -1), as libcalico-go applies it:
+ * to the text, so inside quoted values too. */
+static int replace_all(char **text, const char *from, const char *to) {
+        StrBuf b = STRBUF_INIT;
+        const char *p = *text, *q;
+
+        while ((q = strstr(p, from))) {
+                strbuf_append_len(&b, p, (size_t) (q - p));
+                strbuf_append(&b, to);
+                p = q + strlen(from);
+        }
+        strbuf_append(&b, p);
+        if (!strbuf_ok(&b))
+                return -ENOMEM;
+        free(*text);
+        *text = strbuf_steal(&b);
+        return 0;
+}
+
+/* *ret = "(a) && (b)" ("(a) && b" unless wrap_b), or whichever of them
+ * is not empty. */
+static int join(const char *a, const char *b, bool wrap_b, char **ret) {
+        if (*a && *b)
+                return asprintf(ret, wrap_b ? "(%s) && (%s)" : "(%s) && %s", a, b) < 0 ? -ENOMEM : 0;
+        *ret = strdup(*a ? a : b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* globalnetworkpolicyprocessor.go: prefixAndAppendSelector, then every
+ * all() of the whole text replaced (the user's selector's too). */
+static int policy_append(char **text, const char *extra, const char *prefix, const char *all_becomes) {
+        _cleanup_free_ char *p = NULL;
+        char *joined;
+        int r;
+
+        if (isempty(extra))
+                return 0;
+        r = prefixed(extra, prefix, &p);
+        if (r < 0 || !*p)
+                return r;
+        r = join(*text, p, false, &joined);
+        if (r < 0)
+                return r;
+        free(*text);
+        *text = joined;
+        return replace_all(text, "all()", all_becomes);
+}
+
+int selector_felix_policy(const char *selector, const char *namespace_selector, const char *sa_selector, char **ret) {
+        _cleanup_free_ char *text = strdup(selector ? selector : "");
+        int r = text ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = policy_append(&text, namespace_selector, "pcns.", "has(" LABEL_NAMESPACE ")");
+        if (r >= 0)
+                r = policy_append(&text, sa_selector, "pcsa.", "has(" LABEL_SERVICE_ACCOUNT ")");
+        if (r >= 0)
+                *ret = steal_ptr(text);
+        return r;
+}
+
+/* rules.go parseServiceAccounts: the prefixed selector AND the names as
+ * "projectcalico.org/serviceaccount in {...}"; "" when neither is given,
+ * or when the names do not parse (Felix logs that and drops the match). */
+static int service_accounts(const char *selector, const char *const *names, size_t n_names, char **ret) {
+        _cleanup_(selector_freep) Selector *s = NULL;
+        _cleanup_free_ char *sel = NULL, *in = NULL;
+        StrBuf b = STRBUF_INIT;
+        int r;
+
+        r = isempty(selector) ? 0 : prefixed(selector, "pcsa.", &sel);
+        if (r < 0)
+                return r;
+        if (n_names == 0)
+                return (*ret = strdup(sel ? sel : "")) ? 0 : -ENOMEM;
+        strbuf_append(&b, LABEL_SERVICE_ACCOUNT " in { '");
+        for (size_t i = 0; i < n_names; i++)
+                strbuf_printf(&b, "%s%s", i ? "', '" : "", names[i]);
+        strbuf_append(&b, "' }");
+        r = strbuf_ok(&b) ? selector_parse(strbuf_str(&b), &s, NULL) : -ENOMEM;
+        strbuf_done(&b);
+        if (r == -EINVAL)
+                return (*ret = strdup("")) ? 0 : -ENOMEM;
+        if (r < 0 || !(in = selector_to_string(s)))
+                return -ENOMEM;
+        return join(sel ? sel : "", in, true, ret);
+}
+
+/* rules.go getEndpointSelector, for a rule of a global policy or a
+ * profile (no namespace of its own): the service-account and endpoint
+ * selectors ANDed, behind the namespace selector with its all() and
+ * global() rewritten. */
+static int endpoint_selector(const char *selector, const char *namespace_selector, const char *sa, char **ret) {
+        _cleanup_free_ char *sel = NULL, *ns = NULL;
+        int r = join(sa, selector ? selector : "", true, &sel);
+
+        if (r < 0 || isempty(namespace_selector)) {
+                if (r >= 0)
+                        *ret = steal_ptr(sel);
+                return r;
+        }
+        r = prefixed(namespace_selector, "pcns.", &ns);
+        if (r >= 0)
+                r = replace_all(&ns, "all()", "has(" LABEL_NAMESPACE ")");
+        if (r >= 0)
+                r = replace_all(&ns, "global()", "!has(" LABEL_NAMESPACE ")");
+        return r < 0 ? r : join(ns, sel, true, ret);
+}
+
+int selector_felix_entity(const char *selector, const char *namespace_selector, bool has_service_accounts,
+                          const char *sa_selector, const char *const *sa_names, size_t n_sa_names, char **ret) {
+        _cleanup_free_ char *sa = NULL;
+        int r = has_service_accounts ? service_accounts(sa_selector, sa_names, n_sa_names, &sa) : 0;
+
+        return r < 0 ? r : endpoint_selector(selector, namespace_selector, sa ? sa : "", ret);
 }

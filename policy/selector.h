@@ -42,6 +42,8 @@ bool selector_eval_lookup(const Selector *s, LabelLookup lookup, const void *ctx
 
 /* Canonical form (Calico's String()), malloc'd; NULL only on allocation failure. */
 char *selector_to_string(const Selector *s);
+/* The same with prefix before every label (Calico's PrefixVisitor). */
+char *selector_to_string_prefixed(const Selector *s, const char *prefix);
 /* True for the empty selector and a bare all(). */
 bool selector_is_all(const Selector *s);
 
@@ -54,3 +56,23 @@ const char *const *selector_keys(const Selector *s, size_t *ret_n);
  * Returns -EINVAL only if text does not tokenize; text that tokenizes but
  * would not parse (e.g. "has (a)") returns 0 with *ret_only_global false. */
 int selector_tokens_global_only(const char *text, bool *ret_only_global);
+
+/* Felix sees namespace and service-account selectors rewritten into plain
+ * selectors over labels prefixed "pcns." and "pcsa." (libcalico-go's
+ * updateprocessors), which a host endpoint carries only if its own labels
+ * say so. Both return malloc'd text for selector_parse(), "" for none, or
+ * -ENOMEM. A namespace or service-account selector that does not parse is
+ * left out, as Felix does. */
+
+/* A GlobalNetworkPolicy's selector (globalnetworkpolicyprocessor.go):
+ * selector, then "&& pcns.<namespaceSelector>" and "&& pcsa.<...>", each
+ * step replacing every all() in the text with has() of the namespace or
+ * service-account label. */
+int selector_felix_policy(const char *selector, const char *namespace_selector, const char *sa_selector, char **ret);
+
+/* An EntityRule's positive selector in a global policy or a profile
+ * (rules.go getEndpointSelector, parseServiceAccounts): the namespace
+ * selector (all() and global() rewritten), the service-account match and
+ * selector, ANDed. notSelector stays apart, as in Felix's rule. */
+int selector_felix_entity(const char *selector, const char *namespace_selector, bool has_service_accounts,
+                          const char *sa_selector, const char *const *sa_names, size_t n_sa_names, char **ret);

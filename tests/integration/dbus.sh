@@ -238,7 +238,7 @@ spec: {node: node1, interfaceName: eth0, expectedIPs: [10.77.0.1], profiles: [ba
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata: {name: allow-8081}
-spec: {selector: role == "web", ingress: [{action: Allow, protocol: TCP, destination: {ports: [8081]}}]}'
+spec: {selector: role == "web", ingress: [{action: Allow, protocol: TCP, destination: {ports: [8081]}, http: {methods: [GET]}}]}'
 run manager_call Apply s "$DOC"
 expect_rc 0 "Apply of a HostEndpoint and a policy"
 expect_out "ao 1 \"$WEB\"" "returns the endpoint's path"
@@ -246,6 +246,8 @@ expect_true '[ "$(prop "$WEB" Endpoint State)" = enforced ]' "enforced when Appl
 expect_pass "the applied policy is in force when Apply returns" probe_tcp peer 10.77.0.1 8081
 expect_true '[ "$(prop "$WEB" Endpoint Policies)" = "[\"allow-http\", \"allow-8081\"]" ]' \
         "Endpoint.Policies lists both in evaluation order (order 10 before no order)"
+expect_true '[ "$(prop "$WEB" Endpoint StateReason)" = "enforced on eth0; http matches are not enforced on host endpoints, only the rest of their rules: GlobalNetworkPolicy(allow-8081)" ]' \
+        "Endpoint.StateReason says that the policy's http match is not enforced (its port is)"
 run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081 -o yaml
 expect_out_contains "name: allow-8081" "written to the datastore, as hepctl apply does"
 run manager_call Apply s "$DOC"
@@ -256,6 +258,7 @@ expect_rc 0 "Delete gnp allow-8081"
 expect_true 'wait_for "grep -a -A12 \"path=$WEB; interface=org.freedesktop.DBus.Properties; member=PropertiesChanged\" \"$MON\" | grep -aq \"string \\\"Policies\\\"\""' \
         "a PropertiesChanged carries the endpoint's new Policies"
 expect_blocked "deleted: tcp 8081 dropped again" probe_tcp peer 10.77.0.1 8081
+expect_true '[ "$(prop "$WEB" Endpoint StateReason)" = "enforced on eth0" ]' "and StateReason no longer mentions http"
 run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081
 expect_rc 1 "gone from the datastore"
 

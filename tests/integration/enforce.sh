@@ -244,6 +244,35 @@ EOF
 expect_pass "a Pass in the first profile leaves it to the second" probe_tcp peer 10.77.0.1 8080
 expect_blocked "passed by a profile and allowed by none: dropped" probe_tcp peer 10.77.0.1 1234
 
+echo "# http matches: the rule's layer-3/4 part is enforced, its HTTP part is not"
+enforce <<EOF
+$HEP_ETH0
+  profiles: [http-profile]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: http-web}
+spec:
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}, http: {methods: [GET], paths: [{prefix: /api}]}}
+  - {action: Pass, protocol: TCP, destination: {ports: [1234]}}
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: http-profile}
+spec:
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [1234]}, http: {methods: [GET]}}]
+EOF
+# rules/policy.go ProtoRuleToIptablesRules and CalculateRuleMatch never read
+# the rule's HttpMatch: the rest of the rule is rendered as it is.
+expect_pass "an Allow with an http match allows its port (tcp 8080)" probe_tcp peer 10.77.0.1 8080
+expect_pass "and in a profile (tcp 1234, passed by the policy)" probe_tcp peer 10.77.0.1 1234
+expect_blocked "what the rule's L4 part does not match is still dropped (8081)" probe_tcp peer 10.77.0.1 8081
+expect_err_contains "GlobalNetworkPolicy(http-web): spec.ingress[0] has an http match, which is not enforced on host endpoints" \
+        "the http match is reported in the log"
+expect_err_contains "HostEndpoint 'host-eth0' enforced: enforced on eth0; http matches are not enforced on host endpoints, only the rest of their rules: GlobalNetworkPolicy(http-web), Profile(http-profile)" \
+        "and in the endpoint's state reason"
+
 echo "# named ports and nets"
 enforce <<EOF
 $HEP_ETH0
@@ -332,6 +361,57 @@ expect_blocked "that HEP has no IPv6 address" probe_tcp far fd79::1 8080
 enforce <<<"$HEP_ETH0$HEP_ETH1${FROM_TRUSTED//ROLE/other}"
 expect_blocked "the set relabelled: the client is dropped" probe_tcp peer 10.77.0.1 8080
 expect_blocked "over IPv6 too" probe_tcp peer fd77::1 8080
+
+echo "# namespace and service-account selectors: rewritten over pcns./pcsa. labels, which HEPs do not carry"
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: peer-on-node2, labels: {role: client}}
+spec: {node: node2, interfaceName: eth0, expectedIPs: [10.77.0.2, "fd77::2"]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: rules}
+spec:
+  selector: role == 'server'
+  ingress:
+  - {action: Allow, protocol: TCP, source: {namespaceSelector: global(), notSelector: role == 'client'}, destination: {ports: [8080]}}
+  - {action: Allow, protocol: TCP, source: {namespaceSelector: "!has(team)"}, destination: {ports: [8081]}}
+  - {action: Allow, protocol: TCP, source: {serviceAccounts: {selector: "!has(app)"}}, destination: {ports: [1234]}}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: ns-policy}
+spec: {selector: role == 'server', namespaceSelector: "!has(team)", egress: [{action: Allow, protocol: TCP, destination: {ports: [9000]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: sa-policy}
+spec: {serviceAccountSelector: "!has(app)", egress: [{action: Allow, protocol: TCP, destination: {ports: [9002]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: ns-all}
+spec: {selector: all(), namespaceSelector: "!has(team)", ingress: [{action: Allow, protocol: UDP, destination: {ports: [5000]}}]}
+EOF
+# rules.go getEndpointSelector: global() becomes !has(projectcalico.org/namespace);
+# rule_scanner.go combineMatchesIfPossible ANDs the notSelector into it.
+expect_blocked "global() with a notSelector: the notSelector still excludes the peer" probe_tcp peer 10.77.0.1 8080
+# getEndpointSelector: the namespaceSelector's labels get the prefix "pcns.";
+# no HEP has pcns.team, so !has(pcns.team) selects every HEP.
+expect_pass "a negated namespaceSelector selects the peer's HEP" probe_tcp peer 10.77.0.1 8081
+expect_pass "and its IPv6 address" probe_tcp peer fd77::1 8081
+# rules.go parseServiceAccounts: "pcsa." before each label: !has(pcsa.app).
+expect_pass "a negated serviceAccounts selector selects the peer's HEP" probe_tcp peer 10.77.0.1 1234
+# globalnetworkpolicyprocessor.go: selector && !has(pcns.team), which this HEP satisfies.
+expect_pass "a GlobalNetworkPolicy whose namespaceSelector the HEP satisfies applies" probe_tcp host 10.77.0.2 9000
+# globalnetworkpolicyprocessor.go: serviceAccountSelector becomes !has(pcsa.app).
+expect_pass "and one whose serviceAccountSelector it satisfies" probe_tcp host 10.77.0.2 9002
+# globalnetworkpolicyprocessor.go replaces every all() of the combined selector:
+# (has(projectcalico.org/namespace)) && !has(pcns.team) never selects a HEP.
+expect_blocked "selector all() with a namespaceSelector selects no HEP" probe_udp peer 10.77.0.1 5000
 
 echo "# pre-DNAT policy sees the original port; normal policy the translated one"
 netns_exec host nft -f - <<'NFT'

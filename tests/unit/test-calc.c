@@ -420,14 +420,70 @@ static void test_named_ports(void) {
         resource_list_done(&l);
 }
 
-/* Policies restricted to namespaces or service accounts never select HEPs. */
-static void test_namespaced_policies_skip(void) {
+/* A policy's namespaceSelector and serviceAccountSelector are ANDed into
+ * its selector over labels prefixed "pcns." and "pcsa."
+ * (globalnetworkpolicyprocessor.go): a HEP carries them only if its own
+ * labels say so, so one that asks for a namespace never applies to the
+ * others, and a negated one applies to all of them. */
+static void test_namespaced_policies(void) {
         ResourceList l = load(HEP("h", "interfaceName: eth0")
+                              "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                              "metadata: {name: p, labels: {pcns.team: a}}\nspec: {node: node1, interfaceName: eth1}\n"
                               GNP("ns", "{namespaceSelector: all(), ingress: [{action: Allow}]}")
-                              GNP("sa", "{serviceAccountSelector: all(), ingress: [{action: Allow}]}"));
+                              GNP("sa", "{serviceAccountSelector: all(), ingress: [{action: Allow}]}")
+                              GNP("ns-team", "{namespaceSelector: \"team == 'a'\", ingress: [{action: Allow}]}")
+                              GNP("ns-not", "{namespaceSelector: \"!has(team)\", ingress: [{action: Allow}]}")
+                              GNP("sa-not", "{serviceAccountSelector: \"app != 'x'\", ingress: [{action: Allow}]}")
+                              GNP("sel-all", "{selector: all(), namespaceSelector: \"!has(team)\", ingress: [{action: Allow}]}"));
         Calc *c = run(&l, NULL, 0);
-        ASSERT_EQ(endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_INGRESS)->n_tiers, 0);
+        const PolicyOrder *h = endpoint_order(ep(c, "h"), FLAVOUR_NORMAL, DIRECTION_INGRESS);
+        const PolicyOrder *p = endpoint_order(ep(c, "p"), FLAVOUR_NORMAL, DIRECTION_INGRESS);
+
+        ASSERT_EQ(h->n_tiers, 1);
+        ASSERT_EQ(h->tiers[0].n_policies, 2);
+        ASSERT_STREQ(h->tiers[0].policies[0]->meta.name, "ns-not");
+        ASSERT_STREQ(h->tiers[0].policies[1]->meta.name, "sa-not");
+        ASSERT_EQ(p->n_tiers, 1);
+        ASSERT_EQ(p->tiers[0].n_policies, 2);
+        ASSERT_STREQ(p->tiers[0].policies[0]->meta.name, "ns-team");
+        ASSERT_STREQ(p->tiers[0].policies[1]->meta.name, "sa-not");
         calc_free(c);
+        resource_list_done(&l);
+}
+
+/* An http match is not enforced on a host endpoint (Felix's renderer never
+ * reads it): each such rule of a policy or profile that applies is logged
+ * once, whatever the number of endpoints, and every endpoint it applies to
+ * names it in its reason. Rules of a direction the policy's types leave out
+ * and policies that apply to no endpoint are not mentioned. */
+static void test_http_reported(void) {
+        ResourceList l = load(HEP("a", "interfaceName: eth0, profiles: [p]") HEP("b", "interfaceName: eth1")
+                              HEP("c", "interfaceName: eth2")
+                              GNP("web", "{selector: \"!has(plain)\", ingress: [{action: Allow, protocol: TCP}, "
+                                         "{action: Allow, protocol: TCP, http: {methods: [GET]}}]}")
+                              GNP("unused", "{selector: has(nothing), ingress: [{action: Allow, http: {methods: [GET]}}]}")
+                              "---\napiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: p}\n"
+                              "spec: {egress: [{action: Allow, http: {paths: [{exact: /x}]}}]}\n");
+        HostInterface ifs[] = { iface("eth0", 2, NULL), iface("eth1", 3, NULL) };
+        Calc *c = run(&l, ifs, 2);
+        size_t n = 0;
+
+        ASSERT_STREQ(ep(c, "a")->reason, "enforced on eth0; http matches are not enforced on host endpoints, only "
+                                         "the rest of their rules: GlobalNetworkPolicy(web), Profile(p)");
+        ASSERT_STREQ(ep(c, "b")->reason, "enforced on eth1; http matches are not enforced on host endpoints, only "
+                                         "the rest of their rules: GlobalNetworkPolicy(web)");
+        ASSERT_CONTAINS(ep(c, "c")->reason, "http matches are not enforced");
+        for (size_t i = 0; i < c->n_warnings; i++)
+                if (strstr(c->warnings[i], "http match")) {
+                        ASSERT_TRUE(streq(c->warnings[i], "GlobalNetworkPolicy(web): spec.ingress[1] has an http match, which "
+                                                          "is not enforced on host endpoints; the rest of the rule is, as in Felix") ||
+                                    streq(c->warnings[i], "Profile(p): spec.egress[0] has an http match, which is not "
+                                                          "enforced on host endpoints; the rest of the rule is, as in Felix"));
+                        n++;
+                }
+        ASSERT_EQ(n, 2);
+        calc_free(c);
+        ifaces_done(ifs, 2);
         resource_list_done(&l);
 }
 
@@ -447,6 +503,7 @@ int main(void) {
         RUN(test_exclude);
         RUN(test_repeated_addresses);
         RUN(test_named_ports);
-        RUN(test_namespaced_policies_skip);
+        RUN(test_namespaced_policies);
+        RUN(test_http_reported);
         return 0;
 }

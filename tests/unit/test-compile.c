@@ -409,6 +409,67 @@ static void test_dnat_egress_in_postrouting(void) {
                            "\t\tmeta mark set meta mark | 0x00010000 accept\n\t}\n");
 }
 
+/* A rule's http match is left out and the rest of it enforced, as Felix's
+ * renderer never reads HttpMatch (rules/policy.go, CalculateRuleMatch). */
+static void test_http_rule(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(HEP("h", "", "interfaceName: eth0")
+                                                GNP("web", "{ingress: [{action: Allow, protocol: TCP, destination: "
+                                                           "{ports: [8080]}, http: {methods: [GET]}}]}"),
+                                        ifs, 1);
+
+        ASSERT_SECTION(t, "chain pol-in.web", "\t\tmeta l4proto 6 th dport 8080 meta mark set meta mark | 0x00010000 return\n");
+}
+
+/* The body of the IPv4 set a chain's first "ip saddr @" names. */
+static char *saddr_set4(const char *text, const char *chain) {
+        _cleanup_free_ char *rules = section(text, chain), *name = NULL;
+        const char *p;
+
+        ASSERT_NOT_NULL(rules);
+        p = strstr(rules, "ip saddr @");
+        ASSERT_NOT_NULL(p);
+        p += strlen("ip saddr @");
+        ASSERT_TRUE(asprintf(&name, "set %.*s", (int)strcspn(p, " "), p) > 0);
+        return section(text, name);
+}
+
+/* namespaceSelector global() is !has(projectcalico.org/namespace) (Felix's
+ * getEndpointSelector), and the notSelector is ANDed into it
+ * (combineMatchesIfPossible): every HEP but those it excludes. */
+static void test_global_not_selector(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(HEP("h", "", "interfaceName: eth0") REMOTE_DB
+                                        HEAD "kind: HostEndpoint\nmetadata: {name: app, labels: {role: app}}\n"
+                                             "spec: {node: node3, expectedIPs: [10.0.0.3]}\n"
+                                        GNP("g", "{ingress: [{action: Allow, source: {namespaceSelector: global(), "
+                                                 "notSelector: \"role == 'db'\"}}]}"),
+                                        ifs, 1);
+        _cleanup_free_ char *set = saddr_set4(t, "chain pol-in.g");
+
+        ASSERT_STREQ(set, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.3 }\n");
+}
+
+/* A blank selector is all(), also once Felix's rewriting puts it between
+ * parentheses ("( )" would not parse and fail the whole compilation): a
+ * blank notSelector excludes every endpoint. */
+static void test_blank_selectors(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(HEP("h", "", "interfaceName: eth0") REMOTE_DB
+                                        GNP("b", "{ingress: [{action: Allow, source: {selector: ' ', namespaceSelector: '!has(a)'}}, "
+                                                 "{action: Deny, source: {selector: ' ', notSelector: ' '}}]}"),
+                                        ifs, 1);
+        _cleanup_free_ char *set = saddr_set4(t, "chain pol-in.b");
+        _cleanup_free_ char *rules = section(t, "chain pol-in.b");
+
+        ASSERT_STREQ(set, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.2 }\n");
+        ASSERT_NOT_NULL(rules);
+        ASSERT_TRUE(strstr(rules, "0x00040000") == NULL);
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -420,6 +481,9 @@ int main(void) {
         RUN(test_profiles_after_pass);
         RUN(test_wildcard_prednat);
         RUN(test_dnat_egress_in_postrouting);
+        RUN(test_http_rule);
+        RUN(test_global_not_selector);
+        RUN(test_blank_selectors);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }

@@ -799,6 +799,79 @@ static void test_tokenizes_but_does_not_parse(void) {
         ASSERT_OK(global_only("a not in \"bar\" && !has(foo) || b in c", &only));
 }
 
+/* ---- Felix's rewriting of namespace and service-account selectors ---- */
+
+static void check_entity(const char *sel, const char *ns, bool has_sa, const char *sa_sel, const char *const *names,
+                         size_t n_names, const char *expected) {
+        _cleanup_free_ char *got = NULL;
+
+        ASSERT_OK(selector_felix_entity(sel, ns, has_sa, sa_sel, names, n_names, &got));
+        if (!streq(got, expected))
+                TEST_FAIL("entity(%s, ns %s):\n  got:      '%s'\n  expected: '%s'", sel, ns, got, expected);
+}
+
+static void check_policy(const char *sel, const char *ns, const char *sa, const char *expected) {
+        _cleanup_free_ char *got = NULL;
+
+        ASSERT_OK(selector_felix_policy(sel, ns, sa, &got));
+        if (!streq(got, expected))
+                TEST_FAIL("policy(%s, ns %s, sa %s):\n  got:      '%s'\n  expected: '%s'", sel, ns, sa, got, expected);
+}
+
+/* The expectations of libcalico-go's rules_test.go (those for rules
+ * outside a namespace), and what they mean for a HEP's labels. */
+static void test_felix_entity(void) {
+        const char *sa12[] = { "sa1", "sa2" }, *sa3[] = { "sa3" };
+
+        check_entity("has(foo)", NULL, false, NULL, NULL, 0, "has(foo)");
+        check_entity(NULL, NULL, false, NULL, NULL, 0, "");
+        check_entity(NULL, "namespacelabel1 == 'value1'", false, NULL, NULL, 0, "pcns.namespacelabel1 == \"value1\"");
+        check_entity("projectcalico.org/orchestrator == 'k8s'", "key == 'value'", false, NULL, NULL, 0,
+                     "(pcns.key == \"value\") && (projectcalico.org/orchestrator == 'k8s')");
+        check_entity(NULL, "!has(key) || (has(key) && !key in {'value'})", false, NULL, NULL, 0,
+                     "(!has(pcns.key) || (has(pcns.key) && !pcns.key in {\"value\"}))");
+        check_entity("has(label1)", "namespace == 'red'", false, NULL, NULL, 0, "(pcns.namespace == \"red\") && (has(label1))");
+        check_entity("has(label2)", "all()", false, NULL, NULL, 0, "(has(projectcalico.org/namespace)) && (has(label2))");
+        check_entity("has(label3)", "global()", false, NULL, NULL, 0, "(!has(projectcalico.org/namespace)) && (has(label3))");
+        check_entity(NULL, " global() ", false, NULL, NULL, 0, "!has(projectcalico.org/namespace)");
+        check_entity(NULL, NULL, true, "key == 'value1'", sa12, 2,
+                     "(pcsa.key == \"value1\") && (projectcalico.org/serviceaccount in {\"sa1\", \"sa2\"})");
+        check_entity(NULL, "nskey == 'nsvalue'", true, "key == 'value2'", sa3, 1,
+                     "(pcns.nskey == \"nsvalue\") && ((pcsa.key == \"value2\") && "
+                     "(projectcalico.org/serviceaccount in {\"sa3\"}))");
+        check_entity("has(x)", NULL, true, NULL, sa3, 1, "(projectcalico.org/serviceaccount in {\"sa3\"}) && (has(x))");
+        /* An empty match adds nothing; a selector all() is kept as it is,
+         * so it selects every endpoint, HEPs included. */
+        check_entity(NULL, NULL, true, NULL, NULL, 0, "");
+        check_entity(NULL, NULL, true, "all()", NULL, 0, "all()");
+        /* Names that do not make a selector: Felix drops the match. */
+        check_entity(NULL, NULL, true, NULL, (const char *[]) { "it's" }, 1, "");
+
+        /* On a HEP's own labels: none of them is prefixed. */
+        ASSERT_TRUE(match("!has(pcns.team)", KV("team", "a")));
+        ASSERT_FALSE(match("(!has(projectcalico.org/namespace)) && (has(label3))", KV("label2", "")));
+}
+
+/* globalnetworkpolicyprocessor_test.go's expectations; all() is replaced
+ * in the whole text, the user's selector included. */
+static void test_felix_policy(void) {
+        const char *sel = "mylabel == 'selectme'";
+
+        check_policy(sel, NULL, NULL, "mylabel == 'selectme'");
+        check_policy(sel, NULL, "role == 'development'", "(mylabel == 'selectme') && pcsa.role == \"development\"");
+        check_policy(sel, NULL, "role 'development'", "mylabel == 'selectme'");
+        check_policy(sel, NULL, "all()", "(mylabel == 'selectme') && has(projectcalico.org/serviceaccount)");
+        check_policy(sel, "name == 'testing'", NULL, "(mylabel == 'selectme') && pcns.name == \"testing\"");
+        check_policy(sel, "all()", NULL, "(mylabel == 'selectme') && has(projectcalico.org/namespace)");
+        check_policy(sel, "name == 'testing'", "role == 'development'",
+                     "((mylabel == 'selectme') && pcns.name == \"testing\") && pcsa.role == \"development\"");
+        check_policy("", "name == 'testing'", NULL, "pcns.name == \"testing\"");
+        check_policy("", "name == 'testing'", "role == 'development'", "(pcns.name == \"testing\") && pcsa.role == \"development\"");
+        check_policy("all()", "!has(team)", NULL, "(has(projectcalico.org/namespace)) && !has(pcns.team)");
+        check_policy("x == 'all()'", "all()", NULL,
+                     "(x == 'has(projectcalico.org/namespace)') && has(projectcalico.org/namespace)");
+}
+
 int main(void) {
         RUN(test_empty_and_blank);
         RUN(test_space_and_tab_are_whitespace);
@@ -852,5 +925,7 @@ int main(void) {
         RUN(test_global_only);
         RUN(test_global_only_untokenizable);
         RUN(test_tokenizes_but_does_not_parse);
+        RUN(test_felix_entity);
+        RUN(test_felix_policy);
         return 0;
 }
