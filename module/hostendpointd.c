@@ -61,6 +61,20 @@ static void log_line(int prio, const char *fmt, ...) {
         fputc('\n', stderr);
 }
 
+/* A fatal start-up error: one line, at err priority like every other line
+ * (journald then shows it with journalctl -p err), naming the program as
+ * a terminal user expects. */
+static void fatal(const char *fmt, ...) _printf_(1, 2);
+static void fatal(const char *fmt, ...) {
+        va_list ap;
+
+        fprintf(stderr, "<%d>hostendpointd: ", LOG_ERR);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
 static int parse_log_level(const char *s) {
         static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
 
@@ -417,7 +431,7 @@ static void *load_plugin(const char *path, const hep_plugin_ops **ret_ops) {
                 }
         }
         if (!dl) {
-                fprintf(stderr, "hostendpointd: cannot load the plugin '%s': %s\n", tried, dlerror());
+                fatal("cannot load the plugin '%s': %s", tried, dlerror());
                 return NULL;
         }
         entry = (hep_plugin_entry_fn)dlsym(dl, HEP_PLUGIN_ENTRY_SYMBOL);
@@ -425,7 +439,7 @@ static void *load_plugin(const char *path, const hep_plugin_ops **ret_ops) {
         if (*ret_ops && (*ret_ops)->size < HEP_PLUGIN_OPS_SIZE_V1)
                 *ret_ops = NULL; /* we call every operation of version 1 */
         if (!*ret_ops) {
-                fprintf(stderr, "hostendpointd: '%s' is not a hostendpoint plugin for ABI version %d\n", tried,
+                fatal("'%s' is not a hostendpoint plugin for ABI version %d", tried,
                         HEP_PLUGIN_ABI_VERSION);
                 dlclose(dl);
                 return NULL;
@@ -442,18 +456,18 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
         instance_fd = claim_instance(&lock_path);
         if (instance_fd < 0) {
                 if (instance_fd == -EADDRINUSE)
-                        fprintf(stderr, "hostendpointd: another hostendpointd is already running in this network "
-                                        "namespace (it holds %s)\n",
+                        fatal("another hostendpointd is already running in this network "
+                                        "namespace (it holds %s)",
                                 lock_path);
                 else
-                        fprintf(stderr, "hostendpointd: cannot take the lock %s: %s\n",
+                        fatal("cannot take the lock %s: %s",
                                 lock_path ? lock_path : HEP_RUNTIME_DIR, strerror(-instance_fd));
                 return -EEXIST;
         }
         /* Before the plugin reads a byte of the datastore. */
         r = drop_privileges(o->user ? o->user : HEP_DAEMON_USER);
         if (r < 0) {
-                fprintf(stderr, "hostendpointd: cannot drop privileges: %s\n", strerror(-r));
+                fatal("cannot drop privileges: %s", strerror(-r));
                 close(instance_fd);
                 return r;
         }
@@ -463,7 +477,7 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
                 r = loop_add_signals(d.loop, signals, ELEMENTSOF(signals), on_signal, &d);
         if (r < 0) {
                 if (d.dl)
-                        fprintf(stderr, "hostendpointd: cannot set up the main loop: %s\n", strerror(-r));
+                        fatal("cannot set up the main loop: %s", strerror(-r));
                 goto out;
         }
         d.host = (hep_host) {
@@ -485,7 +499,7 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
         log_line(LOG_INFO, "Starting hostendpoint %s for node '%s' on %s", d.ops->version, nodename, datastore);
         r = d.ops->init(&d.host, &d.plugin);
         if (r < 0) {
-                fprintf(stderr, "hostendpointd: cannot start: %s\n", strerror(-r));
+                fatal("cannot start: %s", strerror(-r));
                 goto out;
         }
         r = loop_run(d.loop);
@@ -517,7 +531,7 @@ int main(int argc, char **argv) {
         r = config_load(o.config ? o.config : HEP_DEFAULT_CONFIG, !o.config, &cfg, &e);
         if (r < 0) {
                 _cleanup_free_ char *msg = parse_error_format(&e);
-                fprintf(stderr, "hostendpointd: %s\n", msg ? msg : strerror(-r));
+                fatal("%s", msg ? msg : strerror(-r));
                 parse_error_done(&e);
                 return EXIT_FAILURE;
         }
@@ -525,7 +539,7 @@ int main(int argc, char **argv) {
         if (level) {
                 max_log_priority = parse_log_level(level);
                 if (max_log_priority < 0) {
-                        fprintf(stderr, "hostendpointd: unknown log level '%s' (err, warning, notice, info, debug)\n", level);
+                        fatal("unknown log level '%s' (err, warning, notice, info, debug)", level);
                         return EXIT_FAILURE;
                 }
         }
@@ -535,27 +549,27 @@ int main(int argc, char **argv) {
         else
                 (void)default_nodename(&nodename);
         if (!nodename) {
-                fprintf(stderr, "hostendpointd: cannot determine the node name; use --nodename\n");
+                fatal("cannot determine the node name; use --nodename");
                 return EXIT_FAILURE;
         }
         spec = o.datastore ? o.datastore : cfg.datastore ? cfg.datastore : HEP_DEFAULT_DATASTORE;
         r = datastore_open(spec, 0, &ds, &err);
         if (r < 0) {
-                fprintf(stderr, "hostendpointd: %s\n", err ? err : strerror(-r));
+                fatal("%s", err ? err : strerror(-r));
                 return EXIT_FAILURE;
         }
         if (o.oneshot) {
                 /* Without CAP_NET_ADMIN the commit fails with its own message. */
                 if (have_net_admin() && (r = drop_privileges(o.user ? o.user : HEP_DAEMON_USER)) < 0) {
-                        fprintf(stderr, "hostendpointd: cannot drop privileges: %s\n", strerror(-r));
+                        fatal("cannot drop privileges: %s", strerror(-r));
                         return EXIT_FAILURE;
                 }
                 return run_oneshot(ds, nodename) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         }
         datastore_free(steal_ptr(ds));
         if (!have_net_admin()) {
-                fprintf(stderr, "hostendpointd: CAP_NET_ADMIN is required to program nftables "
-                                "(run as root, or with AmbientCapabilities=CAP_NET_ADMIN)\n");
+                fatal("CAP_NET_ADMIN is required to program nftables "
+                                "(run as root, or with AmbientCapabilities=CAP_NET_ADMIN)");
                 return EXIT_FAILURE;
         }
         r = run_daemon(&o, spec, nodename, o.bus ? o.bus : cfg.bus ? cfg.bus : "system");

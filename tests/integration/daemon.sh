@@ -48,7 +48,7 @@ expect_true '! grep -q libnss_ /proc/$PID/maps' "the user was looked up in /etc/
 LOCK="/run/hostendpoint/net-$(ip netns exec "$(ns host)" stat -L -c %i /proc/self/ns/net).lock"
 run ip netns exec "$(ns host)" "$HOSTENDPOINTD" --datastore "dir:$DS" --nodename node1 --bus none
 expect_rc 1 "a second instance refuses to start"
-expect_err "hostendpointd: another hostendpointd is already running in this network namespace (it holds $LOCK)" "and says why"
+expect_err "<3>hostendpointd: another hostendpointd is already running in this network namespace (it holds $LOCK)" "and says why"
 
 echo "# no other user can keep it from starting"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
@@ -278,7 +278,7 @@ expect_true 'nft_host list map inet hostendpoint disp-in | grep -q eth1' "by the
 echo "# without CAP_NET_ADMIN: one clear line"
 run ip netns exec "$(ns host)" setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$HOSTENDPOINTD" --datastore "dir:$DS" --bus none
 expect_rc 1 "refuses to run without CAP_NET_ADMIN"
-expect_err "hostendpointd: CAP_NET_ADMIN is required to program nftables (run as root, or with AmbientCapabilities=CAP_NET_ADMIN)" "one clear line"
+expect_err "<3>hostendpointd: CAP_NET_ADMIN is required to program nftables (run as root, or with AmbientCapabilities=CAP_NET_ADMIN)" "one clear line"
 
 echo "# 500 veths created and deleted at once: the final state is exact"
 for i in $(seq 0 499); do
