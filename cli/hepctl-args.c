@@ -26,6 +26,7 @@ static const struct {
         [HEPCTL_COMMAND_VALIDATE] = { "validate", "Check resources offline, as Calico would" },
         [HEPCTL_COMMAND_RULESET] = { "ruleset", "Print the nftables ruleset this node would enforce" },
         [HEPCTL_COMMAND_STATUS] = { "status", "Show what the running daemon enforces (over D-Bus)" },
+        [HEPCTL_COMMAND_VERSION] = { "version", "Show hepctl's version and the commit it was built from" },
 };
 
 /* ---- usage texts ---- */
@@ -145,6 +146,23 @@ static void status_usage(FILE *f) {
                 HEP_DEFAULT_CONFIG);
 }
 
+static void version_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl version [--config=<CONFIG>] [--poll=<POLL>] [--allow-version-mismatch]\n"
+                "\n"
+                "Options:\n"
+                "  -h --help                    Show this screen.\n"
+                "  -c --config=<CONFIG>         Settings file [default: %s].\n"
+                "     --poll=<POLL>             Accepted as calicoctl's; a directory datastore has no\n"
+                "                               cluster information to poll.\n"
+                "     --allow-version-mismatch  Accepted as calicoctl's.\n"
+                "\n"
+                "Description:\n"
+                "  Display the version of hepctl.\n",
+                HEP_DEFAULT_CONFIG);
+}
+
 void hepctl_usage(HepctlCommand c, FILE *f) {
         switch (c) {
         case HEPCTL_COMMAND_CREATE:
@@ -166,6 +184,9 @@ void hepctl_usage(HepctlCommand c, FILE *f) {
                 return;
         case HEPCTL_COMMAND_STATUS:
                 status_usage(f);
+                return;
+        case HEPCTL_COMMAND_VERSION:
+                version_usage(f);
                 return;
         case _HEPCTL_COMMAND_MAX:
         case _HEPCTL_COMMAND_INVALID:
@@ -325,6 +346,7 @@ static int parse_resource_command(int argc, char **argv, HepctlArgs *a, char **r
         case HEPCTL_COMMAND_LABEL:
         case HEPCTL_COMMAND_RULESET:
         case HEPCTL_COMMAND_STATUS:
+        case HEPCTL_COMMAND_VERSION:
         case _HEPCTL_COMMAND_MAX:
         case _HEPCTL_COMMAND_INVALID:
                 break;
@@ -544,6 +566,24 @@ static int parse_status(int argc, char **argv, HepctlArgs *a) {
         return 0;
 }
 
+/* calicoctl's version command: only its options, no arguments. */
+static int parse_version(int argc, char **argv, HepctlArgs *a) {
+        static const struct option longopts[] = {
+                { "poll", required_argument, NULL, OPT_IGNORED },
+                COMMON_LONGOPTS,
+                {}
+        };
+        int ch, r;
+
+        optind = 0;
+        while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) >= 0) {
+                r = parse_common_option(ch, a);
+                if (r <= 0)
+                        return r;
+        }
+        return optind < argc ? -EINVAL : 0;
+}
+
 /* Only the options before the command word are global; each command
  * accepts --datastore/--config too. Returns the index of the command word. */
 static int parse_global(int argc, char **argv, HepctlArgs *a) {
@@ -606,6 +646,8 @@ int hepctl_args_parse(int argc, char **argv, HepctlArgs *ret, char **ret_error) 
                 return parse_ruleset(argc, argv, ret);
         case HEPCTL_COMMAND_STATUS:
                 return parse_status(argc, argv, ret);
+        case HEPCTL_COMMAND_VERSION:
+                return parse_version(argc, argv, ret);
         case HEPCTL_COMMAND_CREATE:
         case HEPCTL_COMMAND_APPLY:
         case HEPCTL_COMMAND_REPLACE:

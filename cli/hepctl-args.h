@@ -29,6 +29,7 @@ typedef enum HepctlCommand {
         HEPCTL_COMMAND_VALIDATE,
         HEPCTL_COMMAND_RULESET,
         HEPCTL_COMMAND_STATUS,
+        HEPCTL_COMMAND_VERSION,
         _HEPCTL_COMMAND_MAX,
         _HEPCTL_COMMAND_INVALID = -EINVAL, /* none: hepctl's own usage */
 } HepctlCommand;

@@ -26,6 +26,7 @@ static int (*const commands[_HEPCTL_COMMAND_MAX])(const HepctlArgs *a) = {
         [HEPCTL_COMMAND_VALIDATE] = hepctl_validate,
         [HEPCTL_COMMAND_RULESET] = hepctl_ruleset,
         [HEPCTL_COMMAND_STATUS] = hepctl_status,
+        [HEPCTL_COMMAND_VERSION] = hepctl_version,
 };
 
 void hepctl_error(const char *fmt, ...) {

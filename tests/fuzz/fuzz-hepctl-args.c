@@ -44,6 +44,7 @@ static void check_command(const HepctlArgs *a) {
                 FUZZ_ASSERT(streq(a->output, "table") || streq(a->output, "json"), "status -o %s", a->output);
                 return;
         case HEPCTL_COMMAND_RULESET:
+        case HEPCTL_COMMAND_VERSION:
                 return;
         case _HEPCTL_COMMAND_MAX:
         case _HEPCTL_COMMAND_INVALID:

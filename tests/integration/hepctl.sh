@@ -432,3 +432,13 @@ expect_rc 0 "--help"
 expect_out_contains "Usage:" "usage text"
 h get --help
 expect_out_contains "--selector" "per-command help"
+
+echo "# version, as calicoctl prints its client lines"
+h version
+expect_rc 0 "version"
+expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 1p)" = "Client Version:    $(grep -m1 -o "version : '"'"'[^'"'"']*" "$SRCDIR/meson.build" | cut -d"'"'"'" -f2)" ]' "its first line is the client version"
+expect_true 'printf "%s\n" "$OUT" | sed -n 2p | grep -Eq "^Git commit:        ([0-9a-f]{7,}|unknown)$"' "its second line the commit it was built from"
+h version --poll 1s --allow-version-mismatch
+expect_rc 0 "calicoctl's --poll and --allow-version-mismatch are accepted"
+h version extra
+expect_rc 1 "an argument is refused"
