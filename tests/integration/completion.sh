@@ -12,8 +12,9 @@ REAL="${BASH_COMPLETION:-/usr/share/bash-completion/bash_completion}"
 DAEMON="$BUILDDIR/module/hostendpointd"
 
 # complete LINE: what completing the end of LINE offers, one per line,
-# sorted. Words are split at blanks (bash would also split at ':' and
-# '=', which _init_completion -n : -s puts back together).
+# sorted. Words are split at blanks, and, for bash-completion's own
+# _init_completion, also at ':' and '=' as bash splits them
+# (COMP_WORDBREAKS): it puts them back together.
 cat >"$T/complete.bash" <<'SH'
 if [ -r "$REAL" ]; then
         . "$REAL"
@@ -33,8 +34,17 @@ fi
 . "$SCRIPT"
 COMP_LINE=$1
 COMP_POINT=${#COMP_LINE}
-read -ra COMP_WORDS <<<"$COMP_LINE"
-[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
+read -ra raw <<<"$COMP_LINE"
+[[ $COMP_LINE == *' ' ]] && raw+=('')
+COMP_WORDS=()
+for w in "${raw[@]}"; do
+        while [[ -r $REAL && $w =~ ^([^:=]*)([:=])(.*)$ ]]; do
+                [[ ${BASH_REMATCH[1]} ]] && COMP_WORDS+=("${BASH_REMATCH[1]}")
+                COMP_WORDS+=("${BASH_REMATCH[2]}")
+                w=${BASH_REMATCH[3]}
+        done
+        [[ $w || ${#COMP_WORDS[@]} -eq 0 || $COMP_LINE == *' ' ]] && COMP_WORDS+=("$w")
+done
 COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 COMPREPLY=()
 case ${COMP_WORDS[0]} in
@@ -178,3 +188,18 @@ complete "$DAEMON --log-level "
 expect_out "$(lines debug err info notice warning)" "hostendpointd's log levels"
 complete "$DAEMON --bus s"
 expect_out "$(lines session system)" "hostendpointd's buses"
+
+# bash-completion loads a command's completion on demand from
+# completions/COMMAND: as installed, hepctl and hostendpointd (a link).
+if [ -r "$REAL" ]; then
+        mkdir -p "$T/bc/completions"
+        cp "$SCRIPT" "$T/bc/completions/hepctl"
+        ln -s hepctl "$T/bc/completions/hostendpointd"
+        for c in hepctl hostendpointd; do
+                run env BASH_COMPLETION_USER_DIR="$T/bc" bash --norc --noprofile -c \
+                        ". '$REAL'; __load_completion $c && complete -p $c"
+                expect_out "complete -F _$c $c" "bash-completion loads the completion of $c from completions/$c"
+        done
+else
+        echo "bash-completion is not installed: its loading of completions/hepctl is not checked"
+fi
