@@ -62,6 +62,14 @@ for c in $cmds; do
         done
 done
 
+# hepctl(8)'s Kinds: every kind name and alias hepctl accepts (policy/kinds.c).
+aliases=$(sed -n '/_aliases\[\] = {/,/NULL };/p' "$SRCDIR/policy/kinds.c" | grep -o '"[a-z]*"' | tr -d '"' | sort -u)
+expect_true "[ \$(printf '%s\\n' '$aliases' | wc -l) -ge 20 ]" "policy/kinds.c's aliases are found"
+kinds_section=$(plain "$MAN/hepctl.8" | sed -n '/^\.SS Kinds/,/^\.S[HS] /p')
+for k in $aliases; do
+        expect_true "printf '%s\\n' \"\$kinds_section\" | grep -qw -- '$k'" "hepctl(8) lists the kind alias $k"
+done
+
 # hostendpoint-dbus(7): every method, property and signal of the XML, as
 # the tag of a paragraph (.TP) in the section of its interface.
 run python3 - "$SRCDIR/dbus/org.projectcalico.HostEndpoint1.xml" <(plain "$MAN/hostendpoint-dbus.7") <<'PY'
