@@ -32,6 +32,9 @@ for p in $PAGES; do
         expect_err "" "$p renders without a warning"
         expect_true "[ \$(printf '%s\\n' \"\$OUT\" | wc -l) -gt 20 ]" "$p renders to some text"
         expect_true "! grep -q '@[A-Za-z_]*@' '$MAN/$p'" "every @placeholder@ of $p is substituted"
+        # What mandb indexes for whatis and apropos (lintian's bad-whatis-entry).
+        run lexgrog "$MAN/$p"
+        expect_out_contains ": \"${p%.*} - " "lexgrog reads the NAME of $p for whatis"
 done
 
 # Defaults as built, not as written in the source.
