@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
       libyaml-dev libnftables-dev libnl-3-dev libnl-route-3-dev libdbus-1-dev libcap-ng-dev
       nftables iproute2 iputils-ping netcat-openbsd socat iperf3 ethtool
-      dbus dbus-bin libglib2.0-bin systemd valgrind"
+      dbus dbus-bin libglib2.0-bin systemd valgrind man-db bash-completion"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

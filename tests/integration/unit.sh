@@ -11,7 +11,15 @@ UNIT="$BUILDDIR/packaging/hostendpointd.service"
 # verify checks that ExecStart exists: point it at the built daemon.
 sed "s|^ExecStart=.*|ExecStart=$BUILDDIR/module/hostendpointd|" "$UNIT" >"$T/hostendpointd.service"
 
-run systemd-analyze verify "$T/hostendpointd.service"
+# verify also runs man on each man: page of Documentation=: the built
+# pages stand in for the installed ones.
+mkdir -p "$T/man/man5" "$T/man/man7" "$T/man/man8"
+for page in "$BUILDDIR"/packaging/*.[578]; do
+        ln -s "$page" "$T/man/man${page##*.}/"
+done
+verify_man=yes
+command -v man >/dev/null || { verify_man=no; echo "man is not installed: Documentation= is not checked"; }
+run env MANPATH="$T/man" systemd-analyze verify --man="$verify_man" "$T/hostendpointd.service"
 expect_rc 0 "systemd-analyze verify accepts the unit"
 expect_err "" "and has nothing to say about it"
 
@@ -24,4 +32,5 @@ for directive in User=hostendpoint CapabilityBoundingSet=CAP_NET_ADMIN "Restrict
         SystemCallFilter=@system-service; do
         expect_true "grep -qxF '$directive' '$UNIT'" "the unit says $directive"
 done
+expect_true "grep -qx 'Documentation=man:hostendpointd(8).*' '$UNIT'" "the unit's documentation is hostendpointd(8) first"
 expect_true "grep -Eq '^ReadWritePaths=-/.*/hostendpoint\$' '$UNIT'" "the datastore's directory may be written, and may be missing"
