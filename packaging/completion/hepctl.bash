@@ -4,13 +4,14 @@
 # Resource names come from the datastore the command line names (or the
 # default one), through hepctl itself.
 
-_hepctl_commands='create apply replace delete get patch label validate ruleset status'
+_hepctl_commands='create apply replace delete get patch label validate ruleset status version'
 # Every kind name and alias hepctl accepts (policy/kinds.c).
 _hepctl_kinds='hostendpoint hostendpoints hep heps
         profile profiles pro pros
         globalnetworkpolicy globalnetworkpolicies gnp gnps
         networkpolicy networkpolicies policy policies np pol pols
         tier tiers
+        globalnetworkset globalnetworksets gnetsets gns
         felixconfiguration felixconfigurations felixconfig felixconfigs'
 
 # dir:PATH, PATH a directory.
@@ -110,7 +111,7 @@ _hepctl()
             COMPREPLY=($(compgen -W 'system session' -- "$cur"))
             return
             ;;
-        -n | --namespace | -l | --selector | -p | --patch | --type | --node | --context)
+        -n | --namespace | -l | --selector | -p | --patch | --type | --node | --context | --poll)
             return
             ;;
     esac
@@ -126,6 +127,7 @@ _hepctl()
         label) opts="--overwrite --remove --namespace $common" ;;
         ruleset) opts="--node --no-interfaces $common" ;;
         status) opts='--bus --output --help' ;;
+        version) opts='--config --poll --allow-version-mismatch --help' ;;
         *) return ;;
     esac
     if [[ $cur == -* ]]; then
