@@ -56,18 +56,27 @@ static void main_usage(FILE *f) {
                 HEP_DEFAULT_CONFIG, HEP_DEFAULT_DATASTORE, HEP_DEFAULT_CONFIG);
 }
 
+/* The datastore option, as every datastore command's help shows it. */
+#define DATASTORE_HELP "Datastore [default: the settings' 'datastore', else " HEP_DEFAULT_DATASTORE "].\n"
+
+static void patch_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl patch <KIND> <NAME> --patch=<PATCH> [--type=<TYPE>] [--namespace=<NS>] [--datastore=<DS>]\n"
+                "\n"
+                "Options:\n"
+                "  -p --patch=<PATCH>    JSON (or YAML) to merge into the resource; null removes a field.\n"
+                "  -t --type=<TYPE>      Accepted as calicoctl's; the patch is always a merge patch.\n"
+                "  -n --namespace=<NS>   Namespace for NetworkPolicy (default 'default').\n"
+                "  -d --datastore=<DS>   " DATASTORE_HELP);
+}
+
 static void crud_usage(HepctlCommand c, FILE *f) {
         if (c == HEPCTL_COMMAND_DELETE)
                 fprintf(f,
                         "Usage:\n"
                         "  hepctl delete ( (<KIND> [<NAME>...]) | --filename=<FILE>) [--recursive] [--skip-empty]\n"
                         "                [--skip-not-exists] [--namespace=<NS>] [--datastore=<DS>]\n");
-        else if (c == HEPCTL_COMMAND_PATCH)
-                fprintf(f,
-                        "Usage:\n"
-                        "  hepctl patch <KIND> <NAME> --patch=<PATCH> [--type=<TYPE>] [--namespace=<NS>] [--datastore=<DS>]\n"
-                        "\n"
-                        "  -p --patch=<PATCH>   JSON (or YAML) to merge into the resource; null removes a field.\n");
         else
                 fprintf(f,
                         "Usage:\n"
@@ -78,9 +87,14 @@ static void crud_usage(HepctlCommand c, FILE *f) {
                 "Options:\n"
                 "  -f --filename=<FILE>  File or directory of YAML/JSON resources; '-' for stdin.\n"
                 "  -R --recursive        Descend into subdirectories of a --filename directory.\n"
-                "     --skip-empty       No resources in the input is not an error.\n"
+                "     --skip-empty       No resources in the input is not an error.\n");
+        if (c == HEPCTL_COMMAND_CREATE)
+                fprintf(f, "     --skip-exists      A resource that exists already is skipped, not an error.\n");
+        if (c == HEPCTL_COMMAND_DELETE)
+                fprintf(f, "     --skip-not-exists  A resource that does not exist is skipped, not an error.\n");
+        fprintf(f,
                 "  -n --namespace=<NS>   Namespace for NetworkPolicy (default 'default').\n"
-                "  -d --datastore=<DS>   Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+                "  -d --datastore=<DS>   " DATASTORE_HELP);
 }
 
 static void get_usage(FILE *f) {
@@ -97,7 +111,7 @@ static void get_usage(FILE *f) {
                 "  -n --namespace=<NS>     Namespace of NetworkPolicy (default 'default').\n"
                 "  -A --all-namespaces     NetworkPolicy in every namespace.\n"
                 "     --export             Leave out uid, resourceVersion, creationTimestamp, namespace.\n"
-                "  -d --datastore=<DS>     Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+                "  -d --datastore=<DS>     " DATASTORE_HELP);
 }
 
 static void label_usage(FILE *f) {
@@ -113,7 +127,7 @@ static void label_usage(FILE *f) {
                 "     --overwrite         Change the value of a label the resource already has.\n"
                 "     --remove            Remove the label <KEY>; it is an error if it is not there.\n"
                 "  -n --namespace=<NS>    Namespace of a NetworkPolicy (default 'default').\n"
-                "  -d --datastore=<DS>    Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+                "  -d --datastore=<DS>    " DATASTORE_HELP);
 }
 
 static void ruleset_usage(FILE *f) {
@@ -123,10 +137,11 @@ static void ruleset_usage(FILE *f) {
                 "\n"
                 "Print the nftables table (inet hostendpoint) that would be committed.\n"
                 "\n"
-                "  --node=<NAME>     The node to compute for [default: this host's name, lower-cased].\n"
-                "  --no-interfaces   Do not look at this host's interfaces (only name-matched host\n"
-                "                    endpoints are bound; they are enforced by name in advance).\n"
-                "  -d --datastore    Datastore, e.g. dir:/etc/hostendpoint/resources.d\n");
+                "Options:\n"
+                "     --node=<NAME>       The node to compute for [default: this host's name, lower-cased].\n"
+                "     --no-interfaces     Do not look at this host's interfaces (only name-matched host\n"
+                "                         endpoints are bound; they are enforced by name in advance).\n"
+                "  -d --datastore=<DS>    " DATASTORE_HELP);
 }
 
 static void status_usage(FILE *f) {
@@ -169,9 +184,11 @@ void hepctl_usage(HepctlCommand c, FILE *f) {
         case HEPCTL_COMMAND_APPLY:
         case HEPCTL_COMMAND_REPLACE:
         case HEPCTL_COMMAND_DELETE:
-        case HEPCTL_COMMAND_PATCH:
         case HEPCTL_COMMAND_VALIDATE:
                 crud_usage(c, f);
+                return;
+        case HEPCTL_COMMAND_PATCH:
+                patch_usage(f);
                 return;
         case HEPCTL_COMMAND_GET:
                 get_usage(f);
