@@ -24,10 +24,13 @@ static int config_set(Config *c, const char *key, const char *value) {
                       : streq(key, "nodename") ? &c->nodename
                       : streq(key, "bus")      ? &c->bus
                       : streq(key, "log-level") ? &c->log_level
+                      : streq(key, "nm-wait-ms") ? &c->nm_wait_ms
                                                : NULL;
 
         if (!slot)
                 return -ENOENT;
+        if (slot == &c->nm_wait_ms && (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 9))
+                return -EINVAL;
         free(*slot);
         *slot = strdup(value);
         return *slot ? 0 : -ENOMEM;
@@ -66,7 +69,11 @@ int config_load(const char *path, bool missing_ok, Config *ret, ParseError *rete
                 r = config_set(&c, key, value);
                 if (r == -ENOENT)
                         r = parse_error_set(reterr, path, lineno, 1, NULL,
-                                            "unknown setting '%s' (known: datastore, nodename, bus, log-level)", key);
+                                            "unknown setting '%s' (known: datastore, nodename, bus, log-level, nm-wait-ms)",
+                                            key);
+                else if (r == -EINVAL)
+                        r = parse_error_set(reterr, path, lineno, (unsigned)(value - line) + 1, NULL,
+                                            "%s must be a whole number of milliseconds, got '%s'", key, value);
         }
         free(line);
         fclose(f);
@@ -82,6 +89,7 @@ void config_done(Config *c) {
         free(c->nodename);
         free(c->bus);
         free(c->log_level);
+        free(c->nm_wait_ms);
         *c = (Config) {};
 }
 

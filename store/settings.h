@@ -13,6 +13,10 @@ typedef struct Config {
         char *nodename;
         char *bus;
         char *log_level;
+        /* How long NetworkManager's pre-up hook waits for an interface to
+         * be enforced, in milliseconds; read by the hook, kept here so
+         * the daemon accepts and checks it. */
+        char *nm_wait_ms;
 } Config;
 
 /* A missing file is not an error when missing_ok (the default path). */

@@ -449,7 +449,7 @@ run "$WAIT_CLIENT" "$BUS" 16 nope0 1000 2000
 expect_out "ok 0 limits 0 timeout 16 other 0" "and a new caller gets all 16 places, each timed out as asked"
 
 echo "# the NetworkManager dispatcher pre-up hook (run as NM runs it: INTERFACE ACTION)"
-HOOK="$SRCDIR/packaging/networkmanager/50-hostendpoint"
+HOOK="$BUILDDIR/packaging/50-hostendpoint"
 nm_hook() { DBUS_SYSTEM_BUS_ADDRESS=$BUS "$HOOK" "$@"; }
 waiting_hep eth3
 started_then_plugged eth3 "pre-up for eth3 holds activation while eth3 is not enforced" nm_hook eth3 pre-up
@@ -461,6 +461,12 @@ expect_rc 0 "other actions pass at once"
 run env HOSTENDPOINT_WAIT_MS=300 DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$HOOK" eth8 pre-up
 expect_rc 1 "an interface that never appears: gives up after HOSTENDPOINT_WAIT_MS"
 expect_err_contains "eth8: not confirmed enforced: $BUS_NAME.Error.Timeout" "saying why"
+printf '# as an admin writes it\n  nm-wait-ms = 400\n' >"$T/nm.conf"
+start_ms=$(date +%s%3N)
+run env HOSTENDPOINT_CONFIG="$T/nm.conf" DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$HOOK" eth8 pre-up
+took_ms=$(($(date +%s%3N) - start_ms))
+expect_rc 1 "the wait comes from hostendpoint.conf's nm-wait-ms (NetworkManager passes no environment)"
+expect_true '[ $took_ms -ge 400 ] && [ $took_ms -lt 4000 ]' "it waited about 400 ms, not the default 5000 ($took_ms ms)"
 run env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-such-bus" "$HOOK" eth3 pre-up
 expect_rc 0 "no bus at all: activation is not held up"
 rm "$DS/eth3.yaml"
