@@ -235,6 +235,8 @@ typedef struct Daemon {
         void *dl;
         const hep_plugin_ops *ops;
         hep_plugin *plugin;
+        hep_timer *watchdog;
+        uint64_t watchdog_usec; /* half of systemd's WatchdogSec=, or 0 */
 } Daemon;
 
 static void host_log_line(void *host_data, int priority, const char *message) {
@@ -265,6 +267,34 @@ static void notify_systemd(const char *state) {
 static void host_ready(void *host_data) {
         log_line(LOG_INFO, "Ready: the first ruleset is committed");
         notify_systemd("READY=1\nSTATUS=Enforcing host endpoint policy");
+}
+
+/* systemd's watchdog (WatchdogSec=): WATCHDOG=1 from the main loop at half
+ * the interval, so that a loop that stops turning (a plugin stuck in a
+ * call) gets the daemon restarted. The interval comes from $WATCHDOG_USEC,
+ * for this process ($WATCHDOG_PID). */
+static uint64_t watchdog_interval(void) {
+        const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+        char *end;
+        unsigned long long v;
+
+        if (!usec || (pid && strtoll(pid, NULL, 10) != getpid()))
+                return 0;
+        errno = 0;
+        v = strtoull(usec, &end, 10);
+        return errno || *end || v == 0 ? 0 : v / 2;
+}
+
+static void on_watchdog(void *userdata) {
+        Daemon *d = userdata;
+
+        notify_systemd("WATCHDOG=1");
+        (void)loop_timer_rearm(d->loop, d->watchdog, d->watchdog_usec);
+}
+
+static int start_watchdog(Daemon *d) {
+        d->watchdog_usec = watchdog_interval();
+        return d->watchdog_usec ? loop_timer_add(d->loop, d->watchdog_usec, on_watchdog, d, &d->watchdog) : 0;
 }
 
 static void on_signal(void *userdata, int signo) {
@@ -475,6 +505,8 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
         r = d.dl ? loop_new(&d.loop) : -ENOENT;
         if (r >= 0)
                 r = loop_add_signals(d.loop, signals, ELEMENTSOF(signals), on_signal, &d);
+        if (r >= 0)
+                r = start_watchdog(&d);
         if (r < 0) {
                 if (d.dl)
                         fatal("cannot set up the main loop: %s", strerror(-r));

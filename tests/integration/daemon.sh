@@ -270,10 +270,13 @@ NOTIFY=$!
 CLEANUP_HOOKS=("kill $NOTIFY 2>/dev/null" "${CLEANUP_HOOKS[@]}")
 wait_for '[ -S "$T/notify" ]'
 chmod 666 "$T/notify" # as systemd's socket: the daemon's user sends there
-NOTIFY_SOCKET="$T/notify" start_daemon
+NOTIFY_SOCKET="$T/notify" WATCHDOG_USEC=200000 start_daemon
 wait_for 'grep -q READY=1 "$T/notified"'
 expect_true 'grep -q "^READY=1" "$T/notified"' "READY=1 sent to \$NOTIFY_SOCKET"
 expect_true 'nft_host list map inet hostendpoint disp-in | grep -q eth1' "by then the ruleset is committed"
+# WatchdogSec=: systemd sets WATCHDOG_USEC; the loop pings at half of it.
+# (socat writes the datagrams back to back, with no separator.)
+expect_true 'wait_for "[ \$(grep -o WATCHDOG=1 \"$T/notified\" | wc -l) -ge 3 ]" 5' "WATCHDOG=1 keeps coming from the main loop"
 
 echo "# without CAP_NET_ADMIN: one clear line"
 run ip netns exec "$(ns host)" setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$HOSTENDPOINTD" --datastore "dir:$DS" --bus none
