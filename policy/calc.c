@@ -503,6 +503,28 @@ static bool exclusions_match(const Exclusions *x, const char *ifname) {
         return false;
 }
 
+/* A field that schema.c keeps verbatim (spec.felix.other), found as Go's
+ * JSON decoder finds it, without regard to case; NULL if unset or null. */
+static const Node *felix_other(const FelixConfigurationSpec *s, const char *json) {
+        if (!s->other || s->other->type != NODE_MAP)
+                return NULL;
+        for (size_t i = 0; i < s->other->n; i++)
+                if (strcasecmp(s->other->entries[i].key->text, json) == 0)
+                        return node_is_null(s->other->entries[i].value) ? NULL : s->other->entries[i].value;
+        return NULL;
+}
+
+/* The verdicts as Felix's nftables mode renders them: FilterDenyAction()
+ * is nftablesFilterDenyAction there, iptablesFilterDenyAction only in
+ * iptables mode (config_params.go); Reject in any case (OneofListParam). */
+static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_layers) {
+        for (size_t i = 0; i < n_layers; i++) {
+                const Node *v = layers[i] ? felix_other(&layers[i]->spec.felix, "nftablesFilterDenyAction") : NULL;
+                if (v && v->type == NODE_SCALAR && !isempty(v->text))
+                        c->deny_reject = strcasecmp(v->text, "Reject") == 0;
+        }
+}
+
 static int calc_felix_config(Calc *c, Resource *const *res, size_t n, Exclusions *x) {
         _cleanup_free_ char *node_name = NULL;
         const Resource *def = find_felix_config(res, n, "default"), *node;
@@ -526,6 +548,7 @@ static int calc_felix_config(Calc *c, Resource *const *res, size_t n, Exclusions
                 if (s->interface_exclude)
                         exclude = s->interface_exclude;
         }
+        felix_verdicts(c, layers, ELEMENTSOF(layers));
         r = failsafe_from_config(c, "failsafeInboundHostPorts", in, default_failsafe_in,
                                  ELEMENTSOF(default_failsafe_in), &c->failsafe_in, &c->n_failsafe_in);
         if (r >= 0)

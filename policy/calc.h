@@ -222,6 +222,9 @@ typedef struct Calc {
         const Endpoint *wildcard; /* the "*" HEP in force here, or NULL */
         FailsafePort *failsafe_in, *failsafe_out;
         size_t n_failsafe_in, n_failsafe_out;
+        /* FelixConfiguration's nftablesFilterDenyAction is Reject: what
+         * policy denies in the filter hooks is rejected, not dropped. */
+        bool deny_reject;
         /* Things a user should know (missing profile, bad failsafe entry):
          * "HostEndpoint(x): profile 'p' does not exist, denying all" */
         char **warnings;

@@ -59,6 +59,7 @@ struct CompileCache {
          * the change list covers one run. */
         const CalcCache *last_calc_cache;
         uint64_t last_calc_gen;
+        uint64_t last_verdict_config; /* verdict_config() of that calculation */
         uint64_t generation; /* of the compilation under way, or the last one */
         bool settle_next;
         AddrDispatch addr;
@@ -403,7 +404,7 @@ int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, const Endpo
                 if (!c)
                         return -ENOMEM;
                 /* No targets planned: plan->targets may be NULL, and NULL + 0 is undefined. */
-                r = build_endpoint_chain(c, e, f, d, plan->n > first ? plan->targets + first : NULL);
+                r = build_endpoint_chain(k->calc, c, e, f, d, plan->n > first ? plan->targets + first : NULL);
                 if (r < 0) {
                         nft_chain_unref(c);
                         return r;
@@ -604,7 +605,8 @@ static int plan_sharing(Compiler *k) {
 
         k->sharing = false;
         if (!c->shared_valid || !calc->cache || calc->cache != c->last_calc_cache ||
-            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed || calc->cache->netsets_changed)
+            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed || calc->cache->netsets_changed ||
+            verdict_config(calc) != c->last_verdict_config)
                 return 0;
         k->recs = new_array(calc->n_endpoints, sizeof(EndpointRecord *));
         k->full = new_array(calc->n_endpoints, sizeof(bool));
@@ -891,6 +893,7 @@ int compile_cache_end(Compiler *k, int r, size_t chains_from, size_t sets_from) 
                 shared_drop(c);
         c->last_calc_cache = calc->cache;
         c->last_calc_gen = calc->cache ? calc->cache->generation : 0;
+        c->last_verdict_config = verdict_config(calc);
         if (k->sharing) {
                 /* Nothing was built: nothing can have gone but blocks. */
                 sweep_records(c);

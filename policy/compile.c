@@ -158,7 +158,7 @@ int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainP
         ChainTarget *t;
         int r = 0;
 
-        p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d);
+        p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d) ^ (verdict_config(k->calc) << 8);
         for (size_t i = 0; r >= 0 && i < o->n_tiers; i++) {
                 const TierPolicies *tier = &o->tiers[i];
                 plan_mix(p, tier->tier_name);
@@ -192,7 +192,7 @@ int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainP
  * counters: `counter name "ep-accepted.NAME" accept`. */
 typedef struct EndpointVerdicts {
         char accept[OBJECT_NAME_MAX + 32];
-        char drop[OBJECT_NAME_MAX + 32];
+        char drop[OBJECT_NAME_MAX + 80];
 } EndpointVerdicts;
 
 void endpoint_counter_names(const char *endpoint, char accepted[static 256], char dropped[static 256]) {
@@ -252,7 +252,8 @@ static bool order_empty(const PolicyOrder *o) {
 }
 
 /* The rules of an endpoint chain, flavour by flavour; targets: its plan. */
-int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainTarget *targets) {
+int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavour f, Direction d,
+                         const ChainTarget *targets) {
         const PolicyOrder *o = endpoint_order(e, f, d);
         bool in = d == DIRECTION_INGRESS;
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
@@ -262,7 +263,19 @@ int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d,
 
         endpoint_counter_names(e->name, accepted, dropped);
         snprintf(ev.accept, sizeof(ev.accept), "counter name \"%s\" accept", accepted);
-        snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" drop", dropped);
+        /* Felix denies with FilterDenyAction in the filter hooks: reject
+         * where nftablesFilterDenyAction says so (rules/endpoints.go,
+         * endpointIptablesChain and appendConntrackRules). The kernel
+         * refuses reject in postrouting, which also runs the normal egress
+         * chains (DNAT'd host traffic): there they mark the packet for the
+         * hook to reject (output) or drop (postrouting). */
+        if (!calc->deny_reject || f == FLAVOUR_PREDNAT || f == FLAVOUR_UNTRACKED)
+                snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" drop", dropped);
+        else if (f == FLAVOUR_NORMAL && !in)
+                snprintf(ev.drop, sizeof(ev.drop), "meta mark set meta mark | " MARK_DROP " counter name \"%s\" return",
+                         dropped);
+        else
+                snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" reject", dropped);
         switch (f) {
         case FLAVOUR_NORMAL:
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
@@ -657,6 +670,9 @@ static int compile_base_chains(Compiler *k) {
                 r = chain_add_rule(c, "ct status dnat accept");
         if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "", true);
+        /* Denied by an egress chain under nftablesFilterDenyAction Reject. */
+        if (r >= 0 && k->calc->deny_reject)
+                r = chain_add_rule(c, IF_DROP " reject");
 
         /* Traffic from the host that DNAT rewrote: the same endpoint chains
          * as in output (failsafes included), on the interface it leaves by
@@ -673,6 +689,9 @@ static int compile_base_chains(Compiler *k) {
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "ct status dnat ", true);
+        /* The kernel has no reject here: what they denied is dropped. */
+        if (r >= 0 && k->calc->deny_reject)
+                r = chain_add_rule(c, IF_DROP " drop");
         return r;
 }
 

@@ -136,6 +136,67 @@ expect_blocked "end of tier drops tcp 8081" probe_tcp peer 10.77.0.1 8081
 expect_pass "egress allowed to 9000" probe_tcp host 10.77.0.2 9000
 expect_blocked "egress denied to 9002" probe_tcp host 10.77.0.2 9002
 
+echo "# nftablesFilterDenyAction: Reject refuses what policy denies, at once, instead of dropping it"
+# expect_refused DESC CMD...: blocked with the refusal a plain nft reject
+# sends (ICMP port unreachable: "Connection refused"), not by a timeout.
+expect_refused() {
+        expect_blocked "$@"
+        expect_true '[[ $PROBE_ERR == *"Connection refused"* ]] && [ "$PROBE_MS" -lt 400 ]' \
+                "$1: refused at once (${PROBE_MS} ms: ${PROBE_ERR:-no error})"
+}
+# expect_dropped DESC CMD...: blocked without a word, after the probe's timeout.
+expect_dropped() {
+        expect_blocked "$@"
+        expect_true '[[ $PROBE_ERR != *"Connection refused"* ]]' "$1: dropped, not refused"
+}
+DENY_GNP='
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: in-only}
+spec:
+  selector: role == "server"
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}}
+  - {action: Deny, protocol: TCP, destination: {ports: [8081]}}'
+# felixcfg NAME SPEC: a FelixConfiguration document.
+felixcfg() { printf -- '---\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: %s}\nspec: {%s}\n' "$1" "$2"; }
+enforce <<EOF
+$HEP_ETH0
+---$DENY_GNP
+$(felixcfg default 'nftablesFilterDenyAction: Reject')
+EOF
+# Felix: NewRenderer (rules/rule_defs.go) takes FilterDenyAction() =
+# nftablesFilterDenyAction in nftables mode (config/config_params.go); the
+# rule's Deny (policy.go, CombineMatchAndActionsForProtoRule), the end of
+# the tier and "no profile matched" (endpoints.go, endpointIptablesChain)
+# all use it.
+expect_pass "the allowed port still passes" probe_tcp peer 10.77.0.1 8080
+expect_refused "a Deny rule rejects tcp 8081" probe_tcp peer 10.77.0.1 8081
+expect_refused "the end of the tier rejects tcp 1234" probe_tcp peer 10.77.0.1 1234
+expect_refused "and udp 5000" probe_udp peer 10.77.0.1 5000
+expect_blocked "over IPv6 too" probe_tcp peer fd77::1 1234
+expect_refused "no egress policy, no profile: the host's own connection is rejected" probe_tcp host 10.77.0.2 9000
+expect_pass "failsafe tcp 22 inbound" probe_tcp peer 10.77.0.1 22
+expect_pass "other interfaces are untouched" probe_tcp far 10.79.0.1 8080
+# FelixConfiguration node.<name> overrides default field by field.
+enforce <<EOF
+$HEP_ETH0
+---$DENY_GNP
+$(felixcfg default 'nftablesFilterDenyAction: Reject')
+$(felixcfg node.node1 'nftablesFilterDenyAction: Drop')
+EOF
+expect_dropped "node.node1 says Drop: tcp 8081 is dropped" probe_tcp peer 10.77.0.1 8081
+expect_dropped "and so is the host's own connection" probe_tcp host 10.77.0.2 9000
+# In nftables mode Felix never reads iptablesFilterDenyAction
+# (config_params.go, FilterDenyAction).
+enforce <<EOF
+$HEP_ETH0
+---$DENY_GNP
+$(felixcfg default 'iptablesFilterDenyAction: Reject')
+EOF
+expect_dropped "iptablesFilterDenyAction alone does not reject" probe_tcp peer 10.77.0.1 1234
+
 echo "# order and Pass: Pass skips the rest of its tier; the next tier decides"
 enforce <<EOF
 $HEP_ETH0
