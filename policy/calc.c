@@ -522,6 +522,10 @@ static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_laye
                 const Node *v = layers[i] ? felix_other(&layers[i]->spec.felix, "nftablesFilterDenyAction") : NULL;
                 if (v && v->type == NODE_SCALAR && !isempty(v->text))
                         c->deny_reject = strcasecmp(v->text, "Reject") == 0;
+                /* A YAML bool; anything else leaves it as it was. */
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "disableConntrackInvalidCheck") : NULL;
+                if (v)
+                        (void) node_get_bool(v, &c->no_invalid_check);
         }
 }
 

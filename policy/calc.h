@@ -225,6 +225,9 @@ typedef struct Calc {
         /* FelixConfiguration's nftablesFilterDenyAction is Reject: what
          * policy denies in the filter hooks is rejected, not dropped. */
         bool deny_reject;
+        /* disableConntrackInvalidCheck: conntrack-invalid packets are not
+         * denied, they go on through the chains. */
+        bool no_invalid_check;
         /* Things a user should know (missing profile, bad failsafe entry):
          * "HostEndpoint(x): profile 'p' does not exist, denying all" */
         char **warnings;

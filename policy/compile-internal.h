@@ -105,7 +105,7 @@ static inline bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction 
  * bits: part of its plan's signature, and a change in them keeps the
  * cache from taking the endpoints' chains as they were. */
 static inline uint64_t verdict_config(const Calc *calc) {
-        return calc->deny_reject ? 1 : 0;
+        return (calc->deny_reject ? 1 : 0) | (calc->no_invalid_check ? 2 : 0);
 }
 /* The rules of a policy's or profile's chain. */
 int rules_chain_fill(Compiler *k, NftChain *c, const RuleList *rules);

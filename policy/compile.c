@@ -276,10 +276,12 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
                          dropped);
         else
                 snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" reject", dropped);
+        /* Conntrack's verdicts first; invalid is denied unless
+         * disableConntrackInvalidCheck (appendConntrackRules). */
         switch (f) {
         case FLAVOUR_NORMAL:
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
-                if (r >= 0)
+                if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
                         r = chain_add_rule(c, ALLOW_ND);
@@ -298,7 +300,7 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
         case FLAVOUR_FORWARD:
                 /* No failsafes and no profiles for forwarded traffic. */
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
-                if (r >= 0)
+                if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
@@ -309,7 +311,7 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
                 return r;
         case FLAVOUR_PREDNAT:
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
-                if (r >= 0)
+                if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 _fallthrough_;
         case FLAVOUR_UNTRACKED:

@@ -197,6 +197,53 @@ $(felixcfg default 'iptablesFilterDenyAction: Reject')
 EOF
 expect_dropped "iptablesFilterDenyAction alone does not reject" probe_tcp peer 10.77.0.1 1234
 
+echo "# disableConntrackInvalidCheck: conntrack-invalid packets go on to policy instead of being denied"
+# stray_icmp FROM_NS SRC DST: an ICMP port unreachable from SRC to DST about
+# a UDP datagram DST never sent: conntrack finds no connection for it, so it
+# is ct state invalid. The host's IcmpInDestUnreachs counts it if it got in.
+stray_icmp() {
+        netns_exec "$1" python3 -c '
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+src, dst = socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2])
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 17, 0, dst, src)
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+icmp = struct.pack("!BBHI", 3, 3, 0, 0) + ip + struct.pack("!HHHH", 40000, 40001, 8, 0)
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(icmp, (sys.argv[2], 0))
+' "$2" "$3"
+}
+# host_unreachs: the host's IcmpInDestUnreachs.
+host_unreachs() { netns_exec host awk '/^Icmp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "InDestUnreachs") n = i } else print $n }' /proc/net/snmp; }
+# stray_counted: sends one and says whether the host's ICMP layer saw it.
+stray_counted() {
+        local before after
+        before=$(host_unreachs)
+        stray_icmp peer 10.77.0.2 10.77.0.1
+        wait_for '[ "$(host_unreachs)" != "$before" ]' 1
+        after=$(host_unreachs)
+        [ "$after" != "$before" ]
+}
+ALLOW_ALL="$HEP_ETH0
+  profiles: [projectcalico-default-allow]"
+enforce <<<"$ALLOW_ALL"
+# Felix: appendConntrackRules (rules/endpoints.go) denies ct state INVALID
+# unless DisableConntrackInvalid, before any policy or profile.
+expect_true '! stray_counted' "a HEP that allows everything still drops a conntrack-invalid ICMP error"
+enforce <<EOF
+$ALLOW_ALL
+$(felixcfg default 'disableConntrackInvalidCheck: true')
+EOF
+expect_true 'stray_counted' "with disableConntrackInvalidCheck, the profile lets it in"
+enforce <<EOF
+$HEP_ETH0
+$(felixcfg default 'disableConntrackInvalidCheck: true')
+EOF
+expect_true '! stray_counted' "and with no policy, the default deny still drops it"
+
 echo "# order and Pass: Pass skips the rest of its tier; the next tier decides"
 enforce <<EOF
 $HEP_ETH0

@@ -540,6 +540,28 @@ static void test_deny_reject(void) {
         ASSERT_FALSE(strstr(t_drop, "reject"));
 }
 
+/* disableConntrackInvalidCheck: no ct invalid rule in the normal, forward
+ * and pre-DNAT chains (Felix's appendConntrackRules). */
+static void test_no_invalid_check(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(HEP("h", "", "interfaceName: eth0")
+                                                GNP("pre", "{preDNAT: true, applyOnForward: true, ingress: [{action: Deny}]}")
+                                                        FELIXCFG("default", "{disableConntrackInvalidCheck: true}"),
+                                        ifs, 1);
+
+        ASSERT_FALSE(strstr(t, "ct state invalid"));
+        ASSERT_SECTION(t, "chain ep-in.h",
+                       "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                       "\t\ticmpv6 type @nd-types accept\n"
+                       "\t\tjump failsafe-in\n"
+                       "\t\tmeta mark set meta mark & 0xfff8ffff\n"
+                       "\t\tcounter name \"ep-dropped.h\" drop\n");
+        ASSERT_CONTAINS(t, "\tchain ep-prednat.h {\n"
+                           "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                           "\t\ticmpv6 type @nd-types accept\n");
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -555,6 +577,7 @@ int main(void) {
         RUN(test_global_not_selector);
         RUN(test_blank_selectors);
         RUN(test_deny_reject);
+        RUN(test_no_invalid_check);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }
