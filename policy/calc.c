@@ -518,6 +518,7 @@ static const Node *felix_other(const FelixConfigurationSpec *s, const char *json
  * is nftablesFilterDenyAction there, iptablesFilterDenyAction only in
  * iptables mode (config_params.go); Reject in any case (OneofListParam). */
 static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_layers) {
+        c->log_burst = 5; /* LogActionRateLimitBurst's default */
         for (size_t i = 0; i < n_layers; i++) {
                 const Node *v = layers[i] ? felix_other(&layers[i]->spec.felix, "nftablesFilterDenyAction") : NULL;
                 if (v && v->type == NODE_SCALAR && !isempty(v->text))
@@ -526,6 +527,15 @@ static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_laye
                 v = layers[i] ? felix_other(&layers[i]->spec.felix, "disableConntrackInvalidCheck") : NULL;
                 if (v)
                         (void) node_get_bool(v, &c->no_invalid_check);
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "logPrefix") : NULL;
+                if (v && v->type == NODE_SCALAR)
+                        c->log_prefix = v->text;
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "logActionRateLimit") : NULL;
+                if (v && v->type == NODE_SCALAR)
+                        c->log_rate = v->text;
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "logActionRateLimitBurst") : NULL;
+                if (v)
+                        (void) node_get_int64(v, &c->log_burst);
         }
 }
 

@@ -228,6 +228,11 @@ typedef struct Calc {
         /* disableConntrackInvalidCheck: conntrack-invalid packets are not
          * denied, they go on through the chains. */
         bool no_invalid_check;
+        /* logPrefix (NULL: Felix's "calico-packet"), logActionRateLimit
+         * (NULL: none) and logActionRateLimitBurst, for rules with action
+         * Log; borrowed from the resources. */
+        const char *log_prefix, *log_rate;
+        int64_t log_burst;
         /* Things a user should know (missing profile, bad failsafe entry):
          * "HostEndpoint(x): profile 'p' does not exist, denying all" */
         char **warnings;

@@ -17,6 +17,7 @@ typedef struct CachedChain {
         char *name;          /* the map key: outlives the chains compiled under it */
         uint64_t name_hash;
         const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
+        uint64_t config;     /* verdict_config() it was compiled with (the Log rules' statement) */
         NftChain *chain;
         SetDeps deps;        /* the sets its rules use, as they were */
         uint64_t used;
@@ -144,7 +145,7 @@ static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, co
 
         if (cc->used == k->cache->generation && cc->chain)
                 return 0; /* already in this ruleset */
-        if (cc->chain && cc->res == res) {
+        if (cc->chain && cc->res == res && cc->config == verdict_config(k->calc)) {
                 r = deps_still_hold(k, cc);
                 if (r < 0)
                         return r;
@@ -158,13 +159,14 @@ static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, co
         if (!c)
                 return -ENOMEM;
         k->rules.recording = &cc->deps;
-        r = rules_chain_fill(k, c, rules);
+        r = rules_chain_fill(k, c, res, rules);
         k->rules.recording = NULL;
         if (r < 0)
                 return r;
         set_deps_trim(&cc->deps); /* kept as long as the policy: no spare room */
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
+        cc->config = verdict_config(k->calc);
         cc->used = k->cache->generation;
         return 0;
 }

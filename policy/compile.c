@@ -104,12 +104,64 @@ static char *object_name(const char *prefix, const char *name) {
 
 /* ---- policy and profile chains ---- */
 
+/* The statement of a Log rule of res, as Felix's nftables renderer has it
+ * (rules/policy.go, CombineMatchAndActionsForProtoRule and
+ * generateLogPrefix; nftables/actions.go, LogAction): logActionRateLimit
+ * as a limit with logActionRateLimitBurst (when above 0), then logPrefix
+ * (default calico-packet) with %t the tier (none for a profile), %k the
+ * kind's short name (gnp, np, pro), %n the name, %p namespace/name for a
+ * namespaced kind. Quotes and backslashes, which nft would not take in a
+ * prefix, are left out, and the prefix is cut to the kernel's 127 bytes. */
+static char *log_statement(const Calc *calc, const Resource *res) {
+        const char *fmt = !isempty(calc->log_prefix) ? calc->log_prefix : "calico-packet";
+        bool profile = !res || res->kind == KIND_PROFILE;
+        const char *name = res ? res->meta.name : "", *ns = res && !profile ? res->meta.namespace : NULL;
+        const char *tier = profile ? "" : !isempty(res->spec.policy.tier) ? res->spec.policy.tier : "default";
+        const char *kind = profile ? "pro" : res->kind == KIND_NETWORK_POLICY ? "np" : "gnp";
+        StrBuf p = STRBUF_INIT, b = STRBUF_INIT;
+
+        for (const char *s = fmt; *s; s++) {
+                if (s[0] == '%' && s[1] && strchr("tknp", s[1])) {
+                        s++;
+                        if (*s == 't')
+                                strbuf_append(&p, tier);
+                        else if (*s == 'k')
+                                strbuf_append(&p, kind);
+                        else if (*s == 'p' && !isempty(ns))
+                                strbuf_printf(&p, "%s/%s", ns, name);
+                        else
+                                strbuf_append(&p, name);
+                } else if (*s != '"' && *s != '\\' && *s != '\n')
+                        strbuf_printf(&p, "%c", *s);
+        }
+        if (!isempty(calc->log_rate)) {
+                strbuf_printf(&b, "limit rate %s ", calc->log_rate);
+                if (calc->log_burst > 0)
+                        strbuf_printf(&b, "burst %" PRId64 " packets ", calc->log_burst);
+        }
+        /* ": " is appended, as by Felix; the kernel keeps 127 bytes of it all. */
+        strbuf_printf(&b, "log prefix \"%.*s: \" level info", (int)(p.len > 125 ? 125 : p.len),
+                      strbuf_ok(&p) ? strbuf_str(&p) : "");
+        strbuf_done(&p);
+        return strbuf_steal(&b);
+}
+
 /* A policy's or profile's rules, in order (compile-rule.c renders each). */
-int rules_chain_fill(Compiler *k, NftChain *c, const RuleList *rules) {
+int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleList *rules) {
+        _cleanup_free_ char *log = NULL;
         int r = 0;
 
+        for (size_t i = 0; rules && i < rules->n; i++)
+                if (streq_ptr(rules->v[i].action, "Log")) {
+                        log = log_statement(k->calc, res);
+                        if (!log)
+                                return -ENOMEM;
+                        break;
+                }
+        k->rules.log = log;
         for (size_t i = 0; r >= 0 && rules && i < rules->n; i++)
                 r = rule_compile(&k->rules, c, &rules->v[i]);
+        k->rules.log = NULL;
         return r;
 }
 

@@ -244,6 +244,45 @@ $(felixcfg default 'disableConntrackInvalidCheck: true')
 EOF
 expect_true '! stray_counted' "and with no policy, the default deny still drops it"
 
+echo "# logPrefix (with %k %t %n %p), logActionRateLimit and logActionRateLimitBurst for action: Log"
+# The kernel logs for other namespaces than the first only with
+# nf_log_all_netns; it is put back as it was on exit.
+if old=$(cat /proc/sys/net/netfilter/nf_log_all_netns 2>/dev/null) && dmesg >/dev/null 2>&1; then
+        CLEANUP_HOOKS+=("echo $old > /proc/sys/net/netfilter/nf_log_all_netns")
+        echo 1 > /proc/sys/net/netfilter/nf_log_all_netns
+        # logged PREFIX: how many kernel log lines start with "PREFIX: ".
+        logged() { dmesg | grep -c -- "$1: IN=eth0 "; }
+        LOGGER='
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: logger}
+spec:
+  selector: role == "server"
+  types: [Ingress]
+  ingress:
+  - {action: Log, protocol: TCP, destination: {ports: [8080]}}
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}}'
+        enforce <<EOF
+$HEP_ETH0$LOGGER
+$(felixcfg default "logPrefix: hep$$-a %k/%t/%n/%p")
+EOF
+        for i in 1 2 3; do expect_pass "a Log rule does not decide: tcp 8080 passes ($i)" probe_tcp peer 10.77.0.1 8080; done
+        # Felix: generateLogPrefix (rules/policy.go); nftables LogAction adds ": ".
+        expect_true 'wait_for "[ \$(logged hep$$-a\ gnp/default/logger/logger) -eq 3 ]" 2' \
+                "each connection is logged with logPrefix, %k %t %n %p expanded"
+        enforce <<EOF
+$HEP_ETH0$LOGGER
+$(felixcfg default "logPrefix: hep$$-b, logActionRateLimit: 1/minute, logActionRateLimitBurst: 1")
+EOF
+        for i in 1 2 3; do expect_pass "tcp 8080 passes ($i)" probe_tcp peer 10.77.0.1 8080; done
+        # Felix: CombineMatchAndActionsForProtoRule puts Limit(rate, burst) on the log rule.
+        expect_true 'wait_for "[ \$(logged hep$$-b) -eq 1 ]" 2 && [ "$(logged hep$$-b)" -eq 1 ]' \
+                "logActionRateLimit 1/minute, burst 1: one line of three"
+else
+        echo "# (skipped: no nf_log_all_netns or no dmesg)"
+fi
+
 echo "# order and Pass: Pass skips the rest of its tier; the next tier decides"
 enforce <<EOF
 $HEP_ETH0

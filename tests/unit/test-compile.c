@@ -562,6 +562,32 @@ static void test_no_invalid_check(void) {
                            "\t\ticmpv6 type @nd-types accept\n");
 }
 
+/* A Log rule's statement, as Felix's nftables renderer writes it
+ * (rules/policy.go, generateLogPrefix; nftables/match_builder.go, Limit):
+ * logActionRateLimit and its burst, then logPrefix with %k, %t, %n and %p
+ * expanded, and ": " after it. The default is "calico-packet", no limit. */
+static void test_log_prefix(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        const char *pols = HEP("h", "", "interfaceName: eth0, profiles: [p]")
+                GNP("logger", "{ingress: [{action: Log, protocol: TCP}, {action: Allow}]}")
+                PROFILE("p", "{egress: [{action: Log}]}");
+        _cleanup_free_ char *yaml = NULL, *t = NULL, *t_default = render(pols, ifs, 1);
+
+        ASSERT_SECTION(t_default, "chain pol-in.logger",
+                       "\t\tmeta l4proto 6 log prefix \"calico-packet: \" level info\n"
+                       "\t\tmeta mark set meta mark | 0x00010000 return\n");
+        ASSERT_TRUE(asprintf(&yaml, "%s" FELIXCFG("default", "{logPrefix: \"%%k/%%t/%%n/%%p %%x\", "
+                                                              "logActionRateLimit: 10/second, logActionRateLimitBurst: 3}"),
+                             pols) > 0);
+        t = render(yaml, ifs, 1);
+        ASSERT_SECTION(t, "chain pol-in.logger",
+                       "\t\tmeta l4proto 6 limit rate 10/second burst 3 packets log prefix \"gnp/default/logger/logger %x: \" level info\n"
+                       "\t\tmeta mark set meta mark | 0x00010000 return\n");
+        ASSERT_SECTION(t, "chain pro-out.p",
+                       "\t\tlimit rate 10/second burst 3 packets log prefix \"pro//p/p %x: \" level info\n");
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -578,6 +604,7 @@ int main(void) {
         RUN(test_blank_selectors);
         RUN(test_deny_reject);
         RUN(test_no_invalid_check);
+        RUN(test_log_prefix);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }
