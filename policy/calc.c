@@ -539,6 +539,34 @@ static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_laye
         }
 }
 
+/* The fields of spec.felix.other that hostendpoint reads (felix_verdicts);
+ * every other one that is set is reported, by name. */
+static const char *const felix_honoured[] = {
+        "nftablesFilterDenyAction", "disableConntrackInvalidCheck", "logPrefix", "logActionRateLimit",
+        "logActionRateLimitBurst",
+};
+
+static int felix_report_unused(Calc *c, const Resource *res) {
+        const Node *o = res ? res->spec.felix.other : NULL;
+
+        for (size_t i = 0; o && o->type == NODE_MAP && i < o->n; i++) {
+                const char *key = o->entries[i].key->text;
+                bool used = false;
+                int r;
+
+                for (size_t j = 0; !used && j < ELEMENTSOF(felix_honoured); j++)
+                        used = strcasecmp(key, felix_honoured[j]) == 0;
+                if (used || node_is_null(o->entries[i].value))
+                        continue;
+                r = calc_warn(c, "FelixConfiguration(%s): %s is set but means nothing to host endpoint enforcement "
+                                 "in nftables here, ignoring it",
+                              res->meta.name, key);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int calc_felix_config(Calc *c, Resource *const *res, size_t n, Exclusions *x) {
         _cleanup_free_ char *node_name = NULL;
         const Resource *def = find_felix_config(res, n, "default"), *node;
@@ -563,6 +591,11 @@ static int calc_felix_config(Calc *c, Resource *const *res, size_t n, Exclusions
                         exclude = s->interface_exclude;
         }
         felix_verdicts(c, layers, ELEMENTSOF(layers));
+        for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
+                r = felix_report_unused(c, layers[i]);
+                if (r < 0)
+                        return r;
+        }
         r = failsafe_from_config(c, "failsafeInboundHostPorts", in, default_failsafe_in,
                                  ELEMENTSOF(default_failsafe_in), &c->failsafe_in, &c->n_failsafe_in);
         if (r >= 0)
