@@ -378,6 +378,16 @@ static void manager_restorations(Out *o, BusView *v, const void *obj) {
         out_u32(o, plugin_restorations(v->plugin));
 }
 
+static void manager_warnings(Out *o, BusView *v, const void *obj) {
+        size_t n;
+        char *const *w = plugin_warnings(v->plugin, &n);
+
+        out_open(o, DBUS_TYPE_ARRAY, "s");
+        for (size_t i = 0; i < n; i++)
+                out_str(o, w[i]);
+        out_close(o);
+}
+
 static const BusProperty manager_properties[] = {
         { "Version", "s", manager_version, false, false },
         { "NodeName", "s", manager_node_name, false, false },
@@ -385,6 +395,7 @@ static const BusProperty manager_properties[] = {
         { "State", "s", manager_state, true, true },
         { "LastError", "s", manager_last_error, true, true },
         { "Restorations", "u", manager_restorations, true, true },
+        { "Warnings", "as", manager_warnings, true, true },
 };
 
 const BusInterface bus_manager_interface = {

@@ -62,6 +62,10 @@ unsigned plugin_restorations(const PluginCore *p);
 /* The last committed calculation (NULL before the first) and the
  * interfaces it was made for. */
 const Calc *plugin_calc(const PluginCore *p);
+/* What the last committed calculation tells the user (a missing profile,
+ * a FelixConfiguration field that means nothing here, ...), as logged:
+ * *ret_n of them (none before the first commit). */
+char *const *plugin_warnings(const PluginCore *p, size_t *ret_n);
 const InterfaceList *plugin_interfaces(const PluginCore *p);
 const hep_host *plugin_host(const PluginCore *p);
 

@@ -648,6 +648,13 @@ const Calc *plugin_calc(const PluginCore *p) {
         return enforcer_calc(p->enforcer);
 }
 
+char *const *plugin_warnings(const PluginCore *p, size_t *ret_n) {
+        const Calc *c = plugin_calc(p);
+
+        *ret_n = c ? c->n_warnings : 0;
+        return c ? c->warnings : NULL;
+}
+
 const InterfaceList *plugin_interfaces(const PluginCore *p) {
         return link_tracker_interfaces(p->tracker);
 }

@@ -503,6 +503,70 @@ static bool exclusions_match(const Exclusions *x, const char *ifname) {
         return false;
 }
 
+/* A field that schema.c keeps verbatim (spec.felix.other), found as Go's
+ * JSON decoder finds it, without regard to case; NULL if unset or null. */
+static const Node *felix_other(const FelixConfigurationSpec *s, const char *json) {
+        if (!s->other || s->other->type != NODE_MAP)
+                return NULL;
+        for (size_t i = 0; i < s->other->n; i++)
+                if (strcasecmp(s->other->entries[i].key->text, json) == 0)
+                        return node_is_null(s->other->entries[i].value) ? NULL : s->other->entries[i].value;
+        return NULL;
+}
+
+/* The verdicts as Felix's nftables mode renders them: FilterDenyAction()
+ * is nftablesFilterDenyAction there, iptablesFilterDenyAction only in
+ * iptables mode (config_params.go); Reject in any case (OneofListParam). */
+static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_layers) {
+        c->log_burst = 5; /* LogActionRateLimitBurst's default */
+        for (size_t i = 0; i < n_layers; i++) {
+                const Node *v = layers[i] ? felix_other(&layers[i]->spec.felix, "nftablesFilterDenyAction") : NULL;
+                if (v && v->type == NODE_SCALAR && !isempty(v->text))
+                        c->deny_reject = strcasecmp(v->text, "Reject") == 0;
+                /* A YAML bool; anything else leaves it as it was. */
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "disableConntrackInvalidCheck") : NULL;
+                if (v)
+                        (void) node_get_bool(v, &c->no_invalid_check);
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "logPrefix") : NULL;
+                if (v && v->type == NODE_SCALAR)
+                        c->log_prefix = v->text;
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "logActionRateLimit") : NULL;
+                if (v && v->type == NODE_SCALAR)
+                        c->log_rate = v->text;
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "logActionRateLimitBurst") : NULL;
+                if (v)
+                        (void) node_get_int64(v, &c->log_burst);
+        }
+}
+
+/* The fields of spec.felix.other that hostendpoint reads (felix_verdicts);
+ * every other one that is set is reported, by name. */
+static const char *const felix_honoured[] = {
+        "nftablesFilterDenyAction", "disableConntrackInvalidCheck", "logPrefix", "logActionRateLimit",
+        "logActionRateLimitBurst",
+};
+
+static int felix_report_unused(Calc *c, const Resource *res) {
+        const Node *o = res ? res->spec.felix.other : NULL;
+
+        for (size_t i = 0; o && o->type == NODE_MAP && i < o->n; i++) {
+                const char *key = o->entries[i].key->text;
+                bool used = false;
+                int r;
+
+                for (size_t j = 0; !used && j < ELEMENTSOF(felix_honoured); j++)
+                        used = strcasecmp(key, felix_honoured[j]) == 0;
+                if (used || node_is_null(o->entries[i].value))
+                        continue;
+                r = calc_warn(c, "FelixConfiguration(%s): %s is set but means nothing to host endpoint enforcement "
+                                 "in nftables here, ignoring it",
+                              res->meta.name, key);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int calc_felix_config(Calc *c, Resource *const *res, size_t n, Exclusions *x) {
         _cleanup_free_ char *node_name = NULL;
         const Resource *def = find_felix_config(res, n, "default"), *node;
@@ -525,6 +589,12 @@ static int calc_felix_config(Calc *c, Resource *const *res, size_t n, Exclusions
                         out = &s->failsafe_outbound_host_ports;
                 if (s->interface_exclude)
                         exclude = s->interface_exclude;
+        }
+        felix_verdicts(c, layers, ELEMENTSOF(layers));
+        for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
+                r = felix_report_unused(c, layers[i]);
+                if (r < 0)
+                        return r;
         }
         r = failsafe_from_config(c, "failsafeInboundHostPorts", in, default_failsafe_in,
                                  ELEMENTSOF(default_failsafe_in), &c->failsafe_in, &c->n_failsafe_in);

@@ -222,6 +222,17 @@ typedef struct Calc {
         const Endpoint *wildcard; /* the "*" HEP in force here, or NULL */
         FailsafePort *failsafe_in, *failsafe_out;
         size_t n_failsafe_in, n_failsafe_out;
+        /* FelixConfiguration's nftablesFilterDenyAction is Reject: what
+         * policy denies in the filter hooks is rejected, not dropped. */
+        bool deny_reject;
+        /* disableConntrackInvalidCheck: conntrack-invalid packets are not
+         * denied, they go on through the chains. */
+        bool no_invalid_check;
+        /* logPrefix (NULL: Felix's "calico-packet"), logActionRateLimit
+         * (NULL: none) and logActionRateLimitBurst, for rules with action
+         * Log; borrowed from the resources. */
+        const char *log_prefix, *log_rate;
+        int64_t log_burst;
         /* Things a user should know (missing profile, bad failsafe entry):
          * "HostEndpoint(x): profile 'p' does not exist, denying all" */
         char **warnings;

@@ -17,6 +17,7 @@ typedef struct CachedChain {
         char *name;          /* the map key: outlives the chains compiled under it */
         uint64_t name_hash;
         const Resource *res; /* the policy or profile it was compiled from (referenced), or NULL */
+        uint64_t config;     /* verdict_config() it was compiled with (the Log rules' statement) */
         NftChain *chain;
         SetDeps deps;        /* the sets its rules use, as they were */
         uint64_t used;
@@ -59,6 +60,7 @@ struct CompileCache {
          * the change list covers one run. */
         const CalcCache *last_calc_cache;
         uint64_t last_calc_gen;
+        uint64_t last_verdict_config; /* verdict_config() of that calculation */
         uint64_t generation; /* of the compilation under way, or the last one */
         bool settle_next;
         AddrDispatch addr;
@@ -143,7 +145,7 @@ static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, co
 
         if (cc->used == k->cache->generation && cc->chain)
                 return 0; /* already in this ruleset */
-        if (cc->chain && cc->res == res) {
+        if (cc->chain && cc->res == res && cc->config == verdict_config(k->calc)) {
                 r = deps_still_hold(k, cc);
                 if (r < 0)
                         return r;
@@ -157,13 +159,14 @@ static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, co
         if (!c)
                 return -ENOMEM;
         k->rules.recording = &cc->deps;
-        r = rules_chain_fill(k, c, rules);
+        r = rules_chain_fill(k, c, res, rules);
         k->rules.recording = NULL;
         if (r < 0)
                 return r;
         set_deps_trim(&cc->deps); /* kept as long as the policy: no spare room */
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
+        cc->config = verdict_config(k->calc);
         cc->used = k->cache->generation;
         return 0;
 }
@@ -403,7 +406,7 @@ int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, const Endpo
                 if (!c)
                         return -ENOMEM;
                 /* No targets planned: plan->targets may be NULL, and NULL + 0 is undefined. */
-                r = build_endpoint_chain(c, e, f, d, plan->n > first ? plan->targets + first : NULL);
+                r = build_endpoint_chain(k->calc, c, e, f, d, plan->n > first ? plan->targets + first : NULL);
                 if (r < 0) {
                         nft_chain_unref(c);
                         return r;
@@ -604,7 +607,8 @@ static int plan_sharing(Compiler *k) {
 
         k->sharing = false;
         if (!c->shared_valid || !calc->cache || calc->cache != c->last_calc_cache ||
-            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed || calc->cache->netsets_changed)
+            calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed || calc->cache->netsets_changed ||
+            verdict_config(calc) != c->last_verdict_config)
                 return 0;
         k->recs = new_array(calc->n_endpoints, sizeof(EndpointRecord *));
         k->full = new_array(calc->n_endpoints, sizeof(bool));
@@ -891,6 +895,7 @@ int compile_cache_end(Compiler *k, int r, size_t chains_from, size_t sets_from) 
                 shared_drop(c);
         c->last_calc_cache = calc->cache;
         c->last_calc_gen = calc->cache ? calc->cache->generation : 0;
+        c->last_verdict_config = verdict_config(calc);
         if (k->sharing) {
                 /* Nothing was built: nothing can have gone but blocks. */
                 sweep_records(c);

@@ -101,13 +101,24 @@ static inline bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction 
                 return true;
         return endpoint_order(e, f, d)->n_tiers > 0;
 }
+/* The FelixConfiguration knobs an endpoint chain is rendered with, as
+ * bits: part of its plan's signature, and a change in them keeps the
+ * cache from taking the endpoints' chains as they were. */
+static inline uint64_t verdict_config(const Calc *calc) {
+        uint64_t h = (calc->deny_reject ? 1 : 0) | (calc->no_invalid_check ? 2 : 0) | ((uint64_t)calc->log_burst << 2);
+
+        h ^= calc->log_prefix ? strmap_hash(calc->log_prefix) * 3 : 0;
+        h ^= calc->log_rate ? strmap_hash(calc->log_rate) * 5 : 0;
+        return h;
+}
 /* The rules of a policy's or profile's chain. */
-int rules_chain_fill(Compiler *k, NftChain *c, const RuleList *rules);
+int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleList *rules);
 /* The plan of one endpoint chain, appended to p (which may hold the plans
  * of the endpoint's other chains); its signature in *ret_signature. */
 int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainPlan *p, uint64_t *ret_signature);
 /* The rules of an endpoint chain; targets: its plan. */
-int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainTarget *targets);
+int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavour f, Direction d,
+                         const ChainTarget *targets);
 /* An endpoint's block: its counters, chains and dispatch elements. rec:
  * the record it was last built from; plan: where the chains' plans go
  * (NULL while sharing). */

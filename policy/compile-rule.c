@@ -446,7 +446,8 @@ static int compile_rule_family(RuleCompiler *k, NftChain *chain, const Rule *rul
                         strbuf_append(&b, strbuf_str(&common));
                         strbuf_append(&b, strbuf_str(&src_alts[i].text));
                         strbuf_append(&b, strbuf_str(&dst_alts[j].text));
-                        strbuf_printf(&b, " %s", action_statement(rule->action));
+                        strbuf_printf(&b, " %s",
+                                      k->log && streq(rule->action, "Log") ? k->log : action_statement(rule->action));
                         r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
                         strbuf_done(&b);
                 }

@@ -52,6 +52,7 @@ typedef struct RuleCompiler {
         Ruleset *rs;       /* where the sets go */
         SetCache *sets;
         SetDeps *recording; /* where the sets used are noted, or NULL */
+        const char *log; /* the statement of a Log rule in the chain being filled, or NULL for the default */
         StrMap selectors;  /* text → ParsedSelector */
         ParsedSelector **all_selectors;
         size_t n_selectors, alloc_selectors;

@@ -104,12 +104,64 @@ static char *object_name(const char *prefix, const char *name) {
 
 /* ---- policy and profile chains ---- */
 
+/* The statement of a Log rule of res, as Felix's nftables renderer has it
+ * (rules/policy.go, CombineMatchAndActionsForProtoRule and
+ * generateLogPrefix; nftables/actions.go, LogAction): logActionRateLimit
+ * as a limit with logActionRateLimitBurst (when above 0), then logPrefix
+ * (default calico-packet) with %t the tier (none for a profile), %k the
+ * kind's short name (gnp, np, pro), %n the name, %p namespace/name for a
+ * namespaced kind. Quotes and backslashes, which nft would not take in a
+ * prefix, are left out, and the prefix is cut to the kernel's 127 bytes. */
+static char *log_statement(const Calc *calc, const Resource *res) {
+        const char *fmt = !isempty(calc->log_prefix) ? calc->log_prefix : "calico-packet";
+        bool profile = !res || res->kind == KIND_PROFILE;
+        const char *name = res ? res->meta.name : "", *ns = res && !profile ? res->meta.namespace : NULL;
+        const char *tier = profile ? "" : !isempty(res->spec.policy.tier) ? res->spec.policy.tier : "default";
+        const char *kind = profile ? "pro" : res->kind == KIND_NETWORK_POLICY ? "np" : "gnp";
+        StrBuf p = STRBUF_INIT, b = STRBUF_INIT;
+
+        for (const char *s = fmt; *s; s++) {
+                if (s[0] == '%' && s[1] && strchr("tknp", s[1])) {
+                        s++;
+                        if (*s == 't')
+                                strbuf_append(&p, tier);
+                        else if (*s == 'k')
+                                strbuf_append(&p, kind);
+                        else if (*s == 'p' && !isempty(ns))
+                                strbuf_printf(&p, "%s/%s", ns, name);
+                        else
+                                strbuf_append(&p, name);
+                } else if (*s != '"' && *s != '\\' && *s != '\n')
+                        strbuf_printf(&p, "%c", *s);
+        }
+        if (!isempty(calc->log_rate)) {
+                strbuf_printf(&b, "limit rate %s ", calc->log_rate);
+                if (calc->log_burst > 0)
+                        strbuf_printf(&b, "burst %" PRId64 " packets ", calc->log_burst);
+        }
+        /* ": " is appended, as by Felix; the kernel keeps 127 bytes of it all. */
+        strbuf_printf(&b, "log prefix \"%.*s: \" level info", (int)(p.len > 125 ? 125 : p.len),
+                      strbuf_ok(&p) ? strbuf_str(&p) : "");
+        strbuf_done(&p);
+        return strbuf_steal(&b);
+}
+
 /* A policy's or profile's rules, in order (compile-rule.c renders each). */
-int rules_chain_fill(Compiler *k, NftChain *c, const RuleList *rules) {
+int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleList *rules) {
+        _cleanup_free_ char *log = NULL;
         int r = 0;
 
+        for (size_t i = 0; rules && i < rules->n; i++)
+                if (streq_ptr(rules->v[i].action, "Log")) {
+                        log = log_statement(k->calc, res);
+                        if (!log)
+                                return -ENOMEM;
+                        break;
+                }
+        k->rules.log = log;
         for (size_t i = 0; r >= 0 && rules && i < rules->n; i++)
                 r = rule_compile(&k->rules, c, &rules->v[i]);
+        k->rules.log = NULL;
         return r;
 }
 
@@ -158,7 +210,7 @@ int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainP
         ChainTarget *t;
         int r = 0;
 
-        p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d);
+        p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d) ^ (verdict_config(k->calc) << 8);
         for (size_t i = 0; r >= 0 && i < o->n_tiers; i++) {
                 const TierPolicies *tier = &o->tiers[i];
                 plan_mix(p, tier->tier_name);
@@ -192,7 +244,7 @@ int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainP
  * counters: `counter name "ep-accepted.NAME" accept`. */
 typedef struct EndpointVerdicts {
         char accept[OBJECT_NAME_MAX + 32];
-        char drop[OBJECT_NAME_MAX + 32];
+        char drop[OBJECT_NAME_MAX + 80];
 } EndpointVerdicts;
 
 void endpoint_counter_names(const char *endpoint, char accepted[static 256], char dropped[static 256]) {
@@ -252,7 +304,8 @@ static bool order_empty(const PolicyOrder *o) {
 }
 
 /* The rules of an endpoint chain, flavour by flavour; targets: its plan. */
-int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d, const ChainTarget *targets) {
+int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavour f, Direction d,
+                         const ChainTarget *targets) {
         const PolicyOrder *o = endpoint_order(e, f, d);
         bool in = d == DIRECTION_INGRESS;
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
@@ -262,11 +315,25 @@ int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d,
 
         endpoint_counter_names(e->name, accepted, dropped);
         snprintf(ev.accept, sizeof(ev.accept), "counter name \"%s\" accept", accepted);
-        snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" drop", dropped);
+        /* Felix denies with FilterDenyAction in the filter hooks: reject
+         * where nftablesFilterDenyAction says so (rules/endpoints.go,
+         * endpointIptablesChain and appendConntrackRules). The kernel
+         * refuses reject in postrouting, which also runs the normal egress
+         * chains (DNAT'd host traffic): there they mark the packet for the
+         * hook to reject (output) or drop (postrouting). */
+        if (!calc->deny_reject || f == FLAVOUR_PREDNAT || f == FLAVOUR_UNTRACKED)
+                snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" drop", dropped);
+        else if (f == FLAVOUR_NORMAL && !in)
+                snprintf(ev.drop, sizeof(ev.drop), "meta mark set meta mark | " MARK_DROP " counter name \"%s\" return",
+                         dropped);
+        else
+                snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" reject", dropped);
+        /* Conntrack's verdicts first; invalid is denied unless
+         * disableConntrackInvalidCheck (appendConntrackRules). */
         switch (f) {
         case FLAVOUR_NORMAL:
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
-                if (r >= 0)
+                if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
                         r = chain_add_rule(c, ALLOW_ND);
@@ -285,7 +352,7 @@ int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d,
         case FLAVOUR_FORWARD:
                 /* No failsafes and no profiles for forwarded traffic. */
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
-                if (r >= 0)
+                if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
                         r = chain_add_rule(c, CLEAR_ALL);
@@ -296,7 +363,7 @@ int build_endpoint_chain(NftChain *c, const Endpoint *e, Flavour f, Direction d,
                 return r;
         case FLAVOUR_PREDNAT:
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
-                if (r >= 0)
+                if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 _fallthrough_;
         case FLAVOUR_UNTRACKED:
@@ -657,6 +724,9 @@ static int compile_base_chains(Compiler *k) {
                 r = chain_add_rule(c, "ct status dnat accept");
         if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "", true);
+        /* Denied by an egress chain under nftablesFilterDenyAction Reject. */
+        if (r >= 0 && k->calc->deny_reject)
+                r = chain_add_rule(c, IF_DROP " reject");
 
         /* Traffic from the host that DNAT rewrote: the same endpoint chains
          * as in output (failsafes included), on the interface it leaves by
@@ -673,6 +743,9 @@ static int compile_base_chains(Compiler *k) {
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_NORMAL, DIRECTION_EGRESS, "ct status dnat ", true);
+        /* The kernel has no reject here: what they denied is dropped. */
+        if (r >= 0 && k->calc->deny_reject)
+                r = chain_add_rule(c, IF_DROP " drop");
         return r;
 }
 

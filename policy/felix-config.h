@@ -3,7 +3,8 @@
  * Calico v3.32's FelixConfigurationSpec: the JSON name, the Go name Calico's
  * messages use, what libcalico-go's validate tag and the CRD schema require
  * of a value, and whether schema.c decodes the field or keeps it verbatim
- * (hostendpoint acts only on the failsafe ports and interfaceExclude).
+ * (hostendpoint decodes the failsafe ports and interfaceExclude; calc.c
+ * reads a few kept ones and reports every other one that is set).
  * validate.c reports from these rows; the checks that span fields
  * (validateFelixConfigSpec(), the CEL rules) and the CRD's few one-off
  * patterns stay there. */

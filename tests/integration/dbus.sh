@@ -112,12 +112,37 @@ expect_true '[ "$(getall_names "$BUS_ROOT" Manager)" = "$(xml_props Manager)" ]'
 expect_true '[ "$(getall_names "$WEB" Endpoint)" = "$(xml_props Endpoint)" ]' "GetAll on an Endpoint: the XML's properties"
 expect_true '[ "$(getall_names "$ETH0" Interface)" = "$(xml_props Interface)" ]' "GetAll on an Interface: the XML's properties"
 
+echo "# FelixConfiguration fields that mean nothing here: named in Manager.Warnings, and logged once"
+put_resource felix.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata: {name: default}
+spec: {ipipEnabled: true, nftablesMangleAllowAction: Return, logPrefix: web}
+EOF
+expect_true 'wait_for "prop \"$BUS_ROOT\" Manager Warnings | grep -q ipipEnabled"' "Manager.Warnings names ipipEnabled"
+WARNINGS=$(prop "$BUS_ROOT" Manager Warnings)
+expect_true '[[ $WARNINGS == *"FelixConfiguration(default): nftablesMangleAllowAction is set"* ]]' "and nftablesMangleAllowAction"
+expect_true '[[ $WARNINGS != *logPrefix* ]]' "but not logPrefix, which is honoured"
+N=$(commits)
+put_resource felix.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata: {name: default}
+spec: {ipipEnabled: true, nftablesMangleAllowAction: Return, logPrefix: web2}
+EOF
+expect_true 'wait_for "[ \$(commits) -gt $N ]"' "a changed FelixConfiguration is committed"
+expect_true '[ "$(grep -c "FelixConfiguration(default): ipipEnabled is set but means nothing" "$DAEMON_LOG")" = 1 ]' \
+        "the daemon logs each field once, while it stays set"
+rm "$DS/felix.yaml"
+expect_true 'wait_for "[ \"\$(prop \"$BUS_ROOT\" Manager Warnings)\" = \"[]\" ]"' "without it, Warnings is empty again"
+
 echo "# every property"
 expect_true '[ "$(prop "$BUS_ROOT" Manager Version)" = "$("$HOSTENDPOINTD" --version | awk "{print \$2}")" ]' "Manager.Version"
 expect_true '[ "$(prop "$BUS_ROOT" Manager NodeName)" = node1 ]' "Manager.NodeName"
 expect_true '[ "$(prop "$BUS_ROOT" Manager Datastore)" = "dir:$DS" ]' "Manager.Datastore"
 expect_true '[ "$(prop "$BUS_ROOT" Manager State)" = running ]' "Manager.State"
 expect_true '[ "$(prop "$BUS_ROOT" Manager LastError)" = "" ]' "Manager.LastError"
+expect_true '[ "$(prop "$BUS_ROOT" Manager Warnings)" = "[]" ]' "Manager.Warnings: nothing to say"
 expect_true '[ "$(prop "$WEB" Endpoint Name)" = web.host ]' "Endpoint.Name"
 expect_true '[ "$(prop "$WEB" Endpoint Node)" = node1 ]' "Endpoint.Node"
 expect_true '[ "$(prop "$WEB" Endpoint Labels)" = "{\"role\": \"web\"}" ]' "Endpoint.Labels: its own"

@@ -136,6 +136,153 @@ expect_blocked "end of tier drops tcp 8081" probe_tcp peer 10.77.0.1 8081
 expect_pass "egress allowed to 9000" probe_tcp host 10.77.0.2 9000
 expect_blocked "egress denied to 9002" probe_tcp host 10.77.0.2 9002
 
+echo "# nftablesFilterDenyAction: Reject refuses what policy denies, at once, instead of dropping it"
+# expect_refused DESC CMD...: blocked with the refusal a plain nft reject
+# sends (ICMP port unreachable: "Connection refused"), not by a timeout.
+expect_refused() {
+        expect_blocked "$@"
+        expect_true '[[ $PROBE_ERR == *"Connection refused"* ]] && [ "$PROBE_MS" -lt 400 ]' \
+                "$1: refused at once (${PROBE_MS} ms: ${PROBE_ERR:-no error})"
+}
+# expect_dropped DESC CMD...: blocked without a word, after the probe's timeout.
+expect_dropped() {
+        expect_blocked "$@"
+        expect_true '[[ $PROBE_ERR != *"Connection refused"* ]]' "$1: dropped, not refused"
+}
+DENY_GNP='
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: in-only}
+spec:
+  selector: role == "server"
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}}
+  - {action: Deny, protocol: TCP, destination: {ports: [8081]}}'
+# felixcfg NAME SPEC: a FelixConfiguration document.
+felixcfg() { printf -- '---\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: %s}\nspec: {%s}\n' "$1" "$2"; }
+enforce <<EOF
+$HEP_ETH0
+---$DENY_GNP
+$(felixcfg default 'nftablesFilterDenyAction: Reject')
+EOF
+# Felix: NewRenderer (rules/rule_defs.go) takes FilterDenyAction() =
+# nftablesFilterDenyAction in nftables mode (config/config_params.go); the
+# rule's Deny (policy.go, CombineMatchAndActionsForProtoRule), the end of
+# the tier and "no profile matched" (endpoints.go, endpointIptablesChain)
+# all use it.
+expect_pass "the allowed port still passes" probe_tcp peer 10.77.0.1 8080
+expect_refused "a Deny rule rejects tcp 8081" probe_tcp peer 10.77.0.1 8081
+expect_refused "the end of the tier rejects tcp 1234" probe_tcp peer 10.77.0.1 1234
+expect_refused "and udp 5000" probe_udp peer 10.77.0.1 5000
+expect_blocked "over IPv6 too" probe_tcp peer fd77::1 1234
+expect_refused "no egress policy, no profile: the host's own connection is rejected" probe_tcp host 10.77.0.2 9000
+expect_pass "failsafe tcp 22 inbound" probe_tcp peer 10.77.0.1 22
+expect_pass "other interfaces are untouched" probe_tcp far 10.79.0.1 8080
+# FelixConfiguration node.<name> overrides default field by field.
+enforce <<EOF
+$HEP_ETH0
+---$DENY_GNP
+$(felixcfg default 'nftablesFilterDenyAction: Reject')
+$(felixcfg node.node1 'nftablesFilterDenyAction: Drop')
+EOF
+expect_dropped "node.node1 says Drop: tcp 8081 is dropped" probe_tcp peer 10.77.0.1 8081
+expect_dropped "and so is the host's own connection" probe_tcp host 10.77.0.2 9000
+# In nftables mode Felix never reads iptablesFilterDenyAction
+# (config_params.go, FilterDenyAction).
+enforce <<EOF
+$HEP_ETH0
+---$DENY_GNP
+$(felixcfg default 'iptablesFilterDenyAction: Reject')
+EOF
+expect_dropped "iptablesFilterDenyAction alone does not reject" probe_tcp peer 10.77.0.1 1234
+
+echo "# disableConntrackInvalidCheck: conntrack-invalid packets go on to policy instead of being denied"
+# stray_icmp FROM_NS SRC DST: an ICMP port unreachable from SRC to DST about
+# a UDP datagram DST never sent: conntrack finds no connection for it, so it
+# is ct state invalid. The host's IcmpInDestUnreachs counts it if it got in.
+stray_icmp() {
+        netns_exec "$1" python3 -c '
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+src, dst = socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2])
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 17, 0, dst, src)
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+icmp = struct.pack("!BBHI", 3, 3, 0, 0) + ip + struct.pack("!HHHH", 40000, 40001, 8, 0)
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(icmp, (sys.argv[2], 0))
+' "$2" "$3"
+}
+# host_unreachs: the host's IcmpInDestUnreachs.
+host_unreachs() { netns_exec host awk '/^Icmp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "InDestUnreachs") n = i } else print $n }' /proc/net/snmp; }
+# stray_counted: sends one and says whether the host's ICMP layer saw it.
+stray_counted() {
+        local before after
+        before=$(host_unreachs)
+        stray_icmp peer 10.77.0.2 10.77.0.1
+        wait_for '[ "$(host_unreachs)" != "$before" ]' 1
+        after=$(host_unreachs)
+        [ "$after" != "$before" ]
+}
+ALLOW_ALL="$HEP_ETH0
+  profiles: [projectcalico-default-allow]"
+enforce <<<"$ALLOW_ALL"
+# Felix: appendConntrackRules (rules/endpoints.go) denies ct state INVALID
+# unless DisableConntrackInvalid, before any policy or profile.
+expect_true '! stray_counted' "a HEP that allows everything still drops a conntrack-invalid ICMP error"
+enforce <<EOF
+$ALLOW_ALL
+$(felixcfg default 'disableConntrackInvalidCheck: true')
+EOF
+expect_true 'stray_counted' "with disableConntrackInvalidCheck, the profile lets it in"
+enforce <<EOF
+$HEP_ETH0
+$(felixcfg default 'disableConntrackInvalidCheck: true')
+EOF
+expect_true '! stray_counted' "and with no policy, the default deny still drops it"
+
+echo "# logPrefix (with %k %t %n %p), logActionRateLimit and logActionRateLimitBurst for action: Log"
+# The kernel logs for other namespaces than the first only with
+# nf_log_all_netns; it is put back as it was on exit.
+if old=$(cat /proc/sys/net/netfilter/nf_log_all_netns 2>/dev/null) && dmesg >/dev/null 2>&1; then
+        CLEANUP_HOOKS+=("echo $old > /proc/sys/net/netfilter/nf_log_all_netns")
+        echo 1 > /proc/sys/net/netfilter/nf_log_all_netns
+        # logged PREFIX: how many kernel log lines start with "PREFIX: ".
+        logged() { dmesg | grep -c -- "$1: IN=eth0 "; }
+        LOGGER='
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: logger}
+spec:
+  selector: role == "server"
+  types: [Ingress]
+  ingress:
+  - {action: Log, protocol: TCP, destination: {ports: [8080]}}
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}}'
+        enforce <<EOF
+$HEP_ETH0$LOGGER
+$(felixcfg default "logPrefix: hep$$-a %k/%t/%n/%p")
+EOF
+        for i in 1 2 3; do expect_pass "a Log rule does not decide: tcp 8080 passes ($i)" probe_tcp peer 10.77.0.1 8080; done
+        # Felix: generateLogPrefix (rules/policy.go); nftables LogAction adds ": ".
+        expect_true 'wait_for "[ \$(logged hep$$-a\ gnp/default/logger/logger) -eq 3 ]" 2' \
+                "each connection is logged with logPrefix, %k %t %n %p expanded"
+        enforce <<EOF
+$HEP_ETH0$LOGGER
+$(felixcfg default "logPrefix: hep$$-b, logActionRateLimit: 1/minute, logActionRateLimitBurst: 1")
+EOF
+        for i in 1 2 3; do expect_pass "tcp 8080 passes ($i)" probe_tcp peer 10.77.0.1 8080; done
+        # Felix: CombineMatchAndActionsForProtoRule puts Limit(rate, burst) on the log rule.
+        expect_true 'wait_for "[ \$(logged hep$$-b) -eq 1 ]" 2 && [ "$(logged hep$$-b)" -eq 1 ]' \
+                "logActionRateLimit 1/minute, burst 1: one line of three"
+else
+        echo "# (skipped: no nf_log_all_netns or no dmesg)"
+fi
+
 echo "# order and Pass: Pass skips the rest of its tier; the next tier decides"
 enforce <<EOF
 $HEP_ETH0

@@ -387,7 +387,8 @@ _netns_probe_tcp() {
         PROBE_OUT= PROBE_ERR=
         [ $# -ge 3 ] || { PROBE_ERR="usage: probe_tcp FROM_NS ADDR PORT"; return 2; }
         _netns_probe_ok "$1" || return 2
-        local full=$_FULL fam=TCP4 opts rc
+        # The error file is named outside $( ): there $BASHPID is the subshell's.
+        local full=$_FULL fam=TCP4 opts rc errf="$T/.probe.$BASHPID"
         _netns_is_v6 "$2" && fam=TCP6
         _netns_sockaddr "$2" "$3"
         opts="connect-timeout=$PROBE_TIMEOUT"
@@ -395,9 +396,9 @@ _netns_probe_tcp() {
         # -u: only read, so the server closes first and a fixed source port
         # is not left in TIME_WAIT on our side.
         PROBE_OUT=$(timeout -s KILL 5 ip netns exec "$full" \
-                socat -T "$PROBE_TIMEOUT" -u "$fam:$_SA,$opts" STDOUT 2>"$T/.probe.$BASHPID" </dev/null)
+                socat -T "$PROBE_TIMEOUT" -u "$fam:$_SA,$opts" STDOUT 2>"$errf" </dev/null)
         rc=$?
-        PROBE_ERR=$(<"$T/.probe.$BASHPID")
+        PROBE_ERR=$(<"$errf")
         [ "$rc" -eq 0 ] && [[ $PROBE_OUT == hep-ok* ]]
 }
 
@@ -406,7 +407,7 @@ _netns_probe_udp() {
         PROBE_OUT= PROBE_ERR=
         [ $# -ge 3 ] || { PROBE_ERR="usage: probe_udp FROM_NS ADDR PORT"; return 2; }
         _netns_probe_ok "$1" || return 2
-        local full=$_FULL fam=UDP4 opts payload rc
+        local full=$_FULL fam=UDP4 opts payload rc errf="$T/.probe.$BASHPID"
         _netns_is_v6 "$2" && fam=UDP6
         _netns_sockaddr "$2" "$3"
         payload="hep-probe-$RANDOM$RANDOM"
@@ -416,9 +417,9 @@ _netns_probe_udp() {
         [ -n "${4:-}" ] && opts="$opts,sourceport=$4,reuseaddr"
         PROBE_OUT=$(timeout -s KILL 5 ip netns exec "$full" \
                 socat -t "$PROBE_TIMEOUT" -T "$PROBE_TIMEOUT" - "$fam:$_SA,$opts" \
-                2>"$T/.probe.$BASHPID" <<<"$payload")
+                2>"$errf" <<<"$payload")
         rc=$?
-        PROBE_ERR=$(<"$T/.probe.$BASHPID")
+        PROBE_ERR=$(<"$errf")
         [ "$rc" -eq 0 ] && [ "$PROBE_OUT" = "$payload" ]
 }
 
@@ -439,11 +440,11 @@ probe_ping() {
         PROBE_OUT= PROBE_ERR=
         [ $# -eq 2 ] || { PROBE_ERR="usage: probe_ping FROM_NS ADDR"; return 2; }
         _netns_probe_ok "$1" || return 2
-        local rc
+        local rc errf="$T/.probe.$BASHPID"
         PROBE_OUT=$(timeout -s KILL 5 ip netns exec "$_FULL" \
-                ping -n -q -c 1 -W "$PROBE_TIMEOUT" "$2" 2>"$T/.probe.$BASHPID" </dev/null)
+                ping -n -q -c 1 -W "$PROBE_TIMEOUT" "$2" 2>"$errf" </dev/null)
         rc=$?
-        PROBE_ERR=$(<"$T/.probe.$BASHPID")
+        PROBE_ERR=$(<"$errf")
         return "$rc"
 }
 

@@ -380,6 +380,27 @@ static void test_failsafes(void) {
         resource_list_done(&l);
 }
 
+/* Every FelixConfiguration field that is set and means nothing here is
+ * reported once per resource, by name; the honoured ones and a null are
+ * not. Which resource applies, default or node.<name>, is not the
+ * question: both are read. */
+static void test_felix_unused_fields(void) {
+        ResourceList l = load("---\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\n"
+                              "spec: {ipipEnabled: true, logPrefix: x, nftablesFilterDenyAction: Reject, "
+                              "vxlanEnabled: null}\n"
+                              "---\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: node.node1}\n"
+                              "spec: {bpfEnabled: false, disableConntrackInvalidCheck: true}\n");
+        Calc *c = run(&l, NULL, 0);
+
+        ASSERT_EQ(c->n_warnings, 2);
+        ASSERT_CONTAINS(c->warnings[0], "FelixConfiguration(default): ipipEnabled is set but means nothing");
+        ASSERT_CONTAINS(c->warnings[1], "FelixConfiguration(node.node1): bpfEnabled is set but means nothing");
+        ASSERT_TRUE(c->deny_reject);
+        ASSERT_TRUE(c->no_invalid_check);
+        calc_free(c);
+        resource_list_done(&l);
+}
+
 /* interfaceExclude: excluded names never bind; a named HEP on one errors. */
 static void test_exclude(void) {
         ResourceList l = load("---\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\n"
@@ -500,6 +521,7 @@ int main(void) {
         RUN(test_policy_tie_break);
         RUN(test_profile_labels);
         RUN(test_failsafes);
+        RUN(test_felix_unused_fields);
         RUN(test_exclude);
         RUN(test_repeated_addresses);
         RUN(test_named_ports);

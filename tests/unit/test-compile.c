@@ -470,6 +470,124 @@ static void test_blank_selectors(void) {
         ASSERT_TRUE(strstr(rules, "0x00040000") == NULL);
 }
 
+#define FELIXCFG(name, spec) HEAD "kind: FelixConfiguration\nmetadata: {name: " name "}\nspec: " spec "\n"
+
+/* nftablesFilterDenyAction: Reject (Felix's FilterDenyAction() in nftables
+ * mode, config_params.go) turns what policy denies in the filter hooks
+ * into reject: a Deny rule, the end of a tier, no profile matched and ct
+ * invalid (endpoints.go, endpointIptablesChain and appendConntrackRules).
+ * The normal egress chains also run in postrouting, where the kernel has
+ * no reject: they mark the packet, output rejects it, postrouting drops
+ * it. Pre-DNAT and untracked chains keep drop. node.<name> overrides the
+ * default; the same cache, given the other setting, renders it again. */
+static void test_deny_reject(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        const char *pols = HEP("h", "", "interfaceName: eth0")
+                GNP("deny", "{ingress: [{action: Deny}], applyOnForward: true}")
+                GNP("pre", "{preDNAT: true, applyOnForward: true, ingress: [{action: Deny, protocol: UDP}]}");
+        _cleanup_free_ char *yaml = NULL, *yaml_node = NULL, *t = NULL, *t_node = NULL, *t_drop = NULL;
+        _cleanup_(compile_cache_freep) CompileCache *cache = compile_cache_new();
+
+        ASSERT_TRUE(asprintf(&yaml, "%s" FELIXCFG("default", "{nftablesFilterDenyAction: Reject}"), pols) > 0);
+        t = render(yaml, ifs, 1);
+        ASSERT_SECTION(t, "chain ep-in.h",
+                       "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                       "\t\tct state invalid counter name \"ep-dropped.h\" reject\n"
+                       "\t\ticmpv6 type @nd-types accept\n"
+                       "\t\tjump failsafe-in\n"
+                       "\t\tmeta mark set meta mark & 0xfff8ffff\n"
+                       "\t\tmeta mark set meta mark & 0xfffdffff\n"
+                       "\t\tmeta mark & 0x00070000 == 0 jump pol-in.deny\n"
+                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" accept\n"
+                       "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" reject\n"
+                       "\t\tmeta mark & 0x00020000 == 0 counter name \"ep-dropped.h\" reject\n"
+                       "\t\tcounter name \"ep-dropped.h\" reject\n");
+        ASSERT_SECTION(t, "chain ep-out.h",
+                       "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                       "\t\tct state invalid meta mark set meta mark | 0x00040000 counter name \"ep-dropped.h\" return\n"
+                       "\t\ticmpv6 type @nd-types accept\n"
+                       "\t\tjump failsafe-out\n"
+                       "\t\tmeta mark set meta mark & 0xfff8ffff\n"
+                       "\t\tmeta mark set meta mark | 0x00040000 counter name \"ep-dropped.h\" return\n");
+        ASSERT_CONTAINS(t, "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" reject\n"
+                           "\t\tmeta mark & 0x00020000 == 0 counter name \"ep-dropped.h\" reject\n\t}\n\n"
+                           "\tchain ep-fwd-out.h {\n");
+        ASSERT_CONTAINS(t, "\t\toifname vmap @disp-out\n"
+                           "\t\tmeta mark & 0x00040000 != 0 reject\n\t}\n");
+        ASSERT_CONTAINS(t, "\t\tct status dnat oifname vmap @disp-out\n"
+                           "\t\tmeta mark & 0x00040000 != 0 drop\n\t}\n");
+        ASSERT_CONTAINS(t, "\tchain ep-prednat.h {\n"
+                           "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                           "\t\tct state invalid counter name \"ep-dropped.h\" drop\n");
+        ASSERT_CONTAINS(t, "== 0 jump pol-in.pre\n"
+                           "\t\tmeta mark & 0x00010000 != 0 counter return\n"
+                           "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n\t}\n");
+
+        ASSERT_TRUE(asprintf(&yaml_node, "%s" FELIXCFG("node.node1", "{nftablesFilterDenyAction: Drop}"), yaml) > 0);
+        ResourceList l = load(yaml), l_node = load(yaml_node);
+        ASSERT_NOT_NULL(cache);
+        free(render_cached(&l, ifs, 1, cache));
+        t_node = render_cached(&l_node, ifs, 1, cache);
+        ASSERT_FALSE(strstr(t_node, "reject"));
+        ASSERT_CONTAINS(t_node, "\t\tcounter name \"ep-dropped.h\" drop\n\t}\n");
+        resource_list_done(&l);
+        resource_list_done(&l_node);
+
+        /* In nftables mode Felix never reads iptablesFilterDenyAction. */
+        t_drop = render(HEP("h", "", "interfaceName: eth0") FELIXCFG("default", "{iptablesFilterDenyAction: Reject}"),
+                        ifs, 1);
+        ASSERT_FALSE(strstr(t_drop, "reject"));
+}
+
+/* disableConntrackInvalidCheck: no ct invalid rule in the normal, forward
+ * and pre-DNAT chains (Felix's appendConntrackRules). */
+static void test_no_invalid_check(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        _cleanup_free_ char *t = render(HEP("h", "", "interfaceName: eth0")
+                                                GNP("pre", "{preDNAT: true, applyOnForward: true, ingress: [{action: Deny}]}")
+                                                        FELIXCFG("default", "{disableConntrackInvalidCheck: true}"),
+                                        ifs, 1);
+
+        ASSERT_FALSE(strstr(t, "ct state invalid"));
+        ASSERT_SECTION(t, "chain ep-in.h",
+                       "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                       "\t\ticmpv6 type @nd-types accept\n"
+                       "\t\tjump failsafe-in\n"
+                       "\t\tmeta mark set meta mark & 0xfff8ffff\n"
+                       "\t\tcounter name \"ep-dropped.h\" drop\n");
+        ASSERT_CONTAINS(t, "\tchain ep-prednat.h {\n"
+                           "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                           "\t\ticmpv6 type @nd-types accept\n");
+}
+
+/* A Log rule's statement, as Felix's nftables renderer writes it
+ * (rules/policy.go, generateLogPrefix; nftables/match_builder.go, Limit):
+ * logActionRateLimit and its burst, then logPrefix with %k, %t, %n and %p
+ * expanded, and ": " after it. The default is "calico-packet", no limit. */
+static void test_log_prefix(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        const char *pols = HEP("h", "", "interfaceName: eth0, profiles: [p]")
+                GNP("logger", "{ingress: [{action: Log, protocol: TCP}, {action: Allow}]}")
+                PROFILE("p", "{egress: [{action: Log}]}");
+        _cleanup_free_ char *yaml = NULL, *t = NULL, *t_default = render(pols, ifs, 1);
+
+        ASSERT_SECTION(t_default, "chain pol-in.logger",
+                       "\t\tmeta l4proto 6 log prefix \"calico-packet: \" level info\n"
+                       "\t\tmeta mark set meta mark | 0x00010000 return\n");
+        ASSERT_TRUE(asprintf(&yaml, "%s" FELIXCFG("default", "{logPrefix: \"%%k/%%t/%%n/%%p %%x\", "
+                                                              "logActionRateLimit: 10/second, logActionRateLimitBurst: 3}"),
+                             pols) > 0);
+        t = render(yaml, ifs, 1);
+        ASSERT_SECTION(t, "chain pol-in.logger",
+                       "\t\tmeta l4proto 6 limit rate 10/second burst 3 packets log prefix \"gnp/default/logger/logger %x: \" level info\n"
+                       "\t\tmeta mark set meta mark | 0x00010000 return\n");
+        ASSERT_SECTION(t, "chain pro-out.p",
+                       "\t\tlimit rate 10/second burst 3 packets log prefix \"pro//p/p %x: \" level info\n");
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -484,6 +602,9 @@ int main(void) {
         RUN(test_http_rule);
         RUN(test_global_not_selector);
         RUN(test_blank_selectors);
+        RUN(test_deny_reject);
+        RUN(test_no_invalid_check);
+        RUN(test_log_prefix);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }
