@@ -639,6 +639,8 @@ int hepctl_args_parse(int argc, char **argv, HepctlArgs *ret, char **ret_error) 
                 .output = "table",
         };
         *ret_error = NULL;
+        /* hepctl says what is wrong in calicoctl's words, not getopt's. */
+        opterr = 0;
         i = parse_global(argc, argv, ret);
         if (ret->help || ret->version)
                 return 0;

@@ -29,6 +29,15 @@ static int (*const commands[_HEPCTL_COMMAND_MAX])(const HepctlArgs *a) = {
         [HEPCTL_COMMAND_VERSION] = hepctl_version,
 };
 
+/* A command's arguments that do not parse: calicoctl's one line, which
+ * repeats the command line as typed (args: argv before getopt permuted it). */
+static void invalid_option(int argc, char *const *args) {
+        fputs("Invalid option: 'hepctl", stderr);
+        for (int i = 1; i < argc; i++)
+                fprintf(stderr, " %s", args[i]);
+        fputs("'. Use flag '--help' to read about a specific subcommand.\n", stderr);
+}
+
 void hepctl_error(const char *fmt, ...) {
         va_list ap;
 
@@ -148,15 +157,23 @@ void table_print(Table *t) {
 
 int main(int argc, char **argv) {
         _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char **typed = malloc(((size_t)argc + 1) * sizeof(char *));
         HepctlArgs a;
         int r;
 
+        if (!typed) {
+                hepctl_error("%s", strerror(ENOMEM));
+                return HEPCTL_FAIL;
+        }
+        memcpy(typed, argv, ((size_t)argc + 1) * sizeof(char *));
         r = hepctl_args_parse(argc, argv, &a, &err);
         if (r < 0) {
                 if (err)
                         hepctl_error("%s", err);
                 else if (r == -ENOMEM)
                         hepctl_error("%s", strerror(-r));
+                else if (a.command >= 0)
+                        invalid_option(argc, typed);
                 else
                         hepctl_usage(a.command, stderr);
                 r = HEPCTL_FAIL;

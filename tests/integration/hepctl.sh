@@ -254,7 +254,10 @@ expect_rc 1 "label: two '='"
 expect_err "invalid label a=b=c" "calicoctl's message"
 h label hep some.name env=x --overwrite --remove
 expect_rc 1 "label: --overwrite with --remove"
-expect_err_contains "Usage:" "is a usage error"
+expect_err "Invalid option: 'hepctl --datastore dir:$DS label hep some.name env=x --overwrite --remove'. Use flag '--help' to read about a specific subcommand." "is calicoctl's invalid option"
+h get heps --bogus
+expect_rc 1 "an option get does not know"
+expect_err "Invalid option: 'hepctl --datastore dir:$DS get heps --bogus'. Use flag '--help' to read about a specific subcommand." "in calicoctl's words, on one line"
 
 h label widgets w env=prod
 expect_rc 1 "label: unknown resource type"
