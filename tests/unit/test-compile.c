@@ -241,6 +241,27 @@ static void test_failsafes(void) {
         ASSERT_CONTAINS(custom, "\tchain ep-in.web-eth0 {\n" EP_IN_HEAD("web-eth0"));
 }
 
+/* The body of the set a chain's first match (e.g. "ip saddr @") names. */
+static char *named_set(const char *text, const char *chain, const char *match) {
+        _cleanup_free_ char *rules = section(text, chain), *name = NULL;
+        const char *p;
+
+        ASSERT_NOT_NULL(rules);
+        p = strstr(rules, match);
+        ASSERT_NOT_NULL(p);
+        p += strlen(match);
+        ASSERT_TRUE(asprintf(&name, "set %.*s", (int)strcspn(p, " "), p) > 0);
+        return section(text, name);
+}
+
+static char *saddr_set4(const char *text, const char *chain) {
+        return named_set(text, chain, "ip saddr @");
+}
+
+static char *saddr_set6(const char *text, const char *chain) {
+        return named_set(text, chain, "ip6 saddr @");
+}
+
 /* The sets a selector resolves to hold the addresses of the HEPs it
  * selects, on every node, one set per family. */
 static void test_selector_sets(void) {
@@ -250,20 +271,12 @@ static void test_selector_sets(void) {
                                         HEAD "kind: HostEndpoint\nmetadata: {name: db2, labels: {role: db}}\n"
                                              "spec: {node: node3, expectedIPs: [10.0.0.3, 10.0.0.2]}\n" ALLOW_DB,
                                         ifs, 1);
-        _cleanup_free_ char *rules = section(t, "chain pol-in.allow-db"), *set4 = NULL, *set6 = NULL;
-        const char *p4, *p6;
+        _cleanup_free_ char *rules = section(t, "chain pol-in.allow-db");
+        _cleanup_free_ char *set4 = saddr_set4(t, "chain pol-in.allow-db"), *set6 = saddr_set6(t, "chain pol-in.allow-db");
 
         ASSERT_NOT_NULL(rules);
-        p4 = strstr(rules, "ip saddr @");
-        p6 = strstr(rules, "ip6 saddr @");
-        ASSERT_NOT_NULL(p4);
-        ASSERT_NOT_NULL(p6);
-        p4 += strlen("ip saddr @");
-        p6 += strlen("ip6 saddr @");
-        ASSERT_TRUE(asprintf(&set4, "set %.*s", (int)strcspn(p4, " "), p4) > 0);
-        ASSERT_TRUE(asprintf(&set6, "set %.*s", (int)strcspn(p6, " "), p6) > 0);
-        ASSERT_SECTION(t, set4, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.2,\n\t\t\t     10.0.0.3 }\n");
-        ASSERT_SECTION(t, set6, "\t\ttype ipv6_addr; flags interval;\n\t\telements = { fd00::2 }\n");
+        ASSERT_STREQ(set4, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.2,\n\t\t\t     10.0.0.3 }\n");
+        ASSERT_STREQ(set6, "\t\ttype ipv6_addr; flags interval;\n\t\telements = { fd00::2 }\n");
         ASSERT_CONTAINS(rules, "meta l4proto 6 ip saddr @");
         ASSERT_CONTAINS(rules, " th dport 5432 meta mark set meta mark | 0x00010000 return\n");
 }
@@ -282,21 +295,11 @@ static void test_selector_sets_network_sets(void) {
                                         HEAD "kind: GlobalNetworkSet\nmetadata: {name: other, labels: {role: other}}\n"
                                              "spec: {nets: [172.16.0.0/12]}\n",
                                         ifs, 1);
-        _cleanup_free_ char *rules = section(t, "chain pol-in.allow-db"), *set4 = NULL, *set6 = NULL;
-        const char *p4, *p6;
+        _cleanup_free_ char *set4 = saddr_set4(t, "chain pol-in.allow-db"), *set6 = saddr_set6(t, "chain pol-in.allow-db");
 
-        ASSERT_NOT_NULL(rules);
-        p4 = strstr(rules, "ip saddr @");
-        p6 = strstr(rules, "ip6 saddr @");
-        ASSERT_NOT_NULL(p4);
-        ASSERT_NOT_NULL(p6);
-        p4 += strlen("ip saddr @");
-        p6 += strlen("ip6 saddr @");
-        ASSERT_TRUE(asprintf(&set4, "set %.*s", (int)strcspn(p4, " "), p4) > 0);
-        ASSERT_TRUE(asprintf(&set6, "set %.*s", (int)strcspn(p6, " "), p6) > 0);
-        ASSERT_SECTION(t, set4, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.0/30,\n\t\t\t     "
-                                "192.168.0.0/16,\n\t\t\t     203.0.113.7 }\n");
-        ASSERT_SECTION(t, set6, "\t\ttype ipv6_addr; flags interval;\n\t\telements = { fd00::/64 }\n");
+        ASSERT_STREQ(set4, "\t\ttype ipv4_addr; flags interval;\n\t\telements = { 10.0.0.0/30,\n\t\t\t     "
+                           "192.168.0.0/16,\n\t\t\t     203.0.113.7 }\n");
+        ASSERT_STREQ(set6, "\t\ttype ipv6_addr; flags interval;\n\t\telements = { fd00::/64 }\n");
 }
 
 /* Felix's default for a HostEndpoint with no policy and no profile: its
@@ -420,19 +423,6 @@ static void test_http_rule(void) {
                                         ifs, 1);
 
         ASSERT_SECTION(t, "chain pol-in.web", "\t\tmeta l4proto 6 th dport 8080 meta mark set meta mark | 0x00010000 return\n");
-}
-
-/* The body of the IPv4 set a chain's first "ip saddr @" names. */
-static char *saddr_set4(const char *text, const char *chain) {
-        _cleanup_free_ char *rules = section(text, chain), *name = NULL;
-        const char *p;
-
-        ASSERT_NOT_NULL(rules);
-        p = strstr(rules, "ip saddr @");
-        ASSERT_NOT_NULL(p);
-        p += strlen("ip saddr @");
-        ASSERT_TRUE(asprintf(&name, "set %.*s", (int)strcspn(p, " "), p) > 0);
-        return section(text, name);
 }
 
 /* namespaceSelector global() is !has(projectcalico.org/namespace) (Felix's
