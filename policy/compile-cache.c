@@ -82,7 +82,8 @@ static void cached_chain_clear(CachedChain *cc) {
 }
 
 /* Puts a cached chain's sets into this ruleset; true if each is as empty
- * (or not) as when the chain was compiled, so the chain is still right. */
+ * (or not), and of the same kind (so named the same), as when the chain
+ * was compiled, so the chain is still right. */
 static int deps_still_hold(Compiler *k, const CachedChain *cc) {
         for (size_t i = 0; i < cc->deps.n; i++) {
                 const SetDep *d = &cc->deps.v[i];
@@ -99,7 +100,8 @@ static int deps_still_hold(Compiler *k, const CachedChain *cc) {
                         r = set_cache_use(k->cache->sets, k->calc, k->rs, d->set);
                         if (r < 0)
                                 return r;
-                        if (cached_set_empty(d->set, 4) != d->empty4 || cached_set_empty(d->set, 6) != d->empty6)
+                        if (cached_set_empty(d->set, 4) != d->empty4 || cached_set_empty(d->set, 6) != d->empty6 ||
+                            cached_set_has_nets(d->set, 4) != d->nets4 || cached_set_has_nets(d->set, 6) != d->nets6)
                                 return 0;
                         continue;
                 case _DEP_KIND_MAX:

@@ -39,11 +39,14 @@ static int record_dep(RuleCompiler *k, SetDepKind kind, CachedSet *set, NftSet *
                 .list = nft_set_ref(list),
                 .empty4 = set && cached_set_empty(set, 4),
                 .empty6 = set && cached_set_empty(set, 6),
+                .nets4 = set && cached_set_has_nets(set, 4),
+                .nets6 = set && cached_set_has_nets(set, 6),
         };
         return 0;
 }
 
-/* The sets a selector resolves to ("sel4-<hash>", "sel6-<hash>"). */
+/* The sets a selector resolves to ("sel4-<hash>", "sel6-<hash>", or
+ * "net4-"/"net6-" when they hold networks). */
 static int selector_sets(RuleCompiler *k, ParsedSelector *p, CachedSet **ret) {
         int r = set_cache_selector(k->sets, k->calc, k->rs, p->canon, ret);
 

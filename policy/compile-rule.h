@@ -32,6 +32,7 @@ typedef struct SetDep {
         CachedSet *set; /* DEP_SELECTOR, DEP_NAMED_PORT: the set cache's entry */
         NftSet *list;   /* DEP_LIST: the set itself (referenced, immutable, shared) */
         bool empty4, empty6;
+        bool nets4, nets6; /* the set's kind, which its name says */
 } SetDep;
 
 typedef struct SetDeps {

@@ -17,7 +17,8 @@ struct CachedSet {
         bool named_port;
         char *port;
         uint8_t proto;
-        char name4[32], name6[32];
+        char name4[32], name6[32]; /* follow nets4/nets6 (name_selector_sets) */
+        bool nets4, nets6; /* a selector's set holds a network, not only addresses */
         NftSet *s4, *s6;  /* finished; shared with the rulesets that use them */
         char **members;   /* endpoint names, sorted */
         size_t n_members, alloc_members;
@@ -205,34 +206,77 @@ static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, Nft
         return r;
 }
 
-/* A selector's elements: its member endpoints' addresses and the nets of
- * the network sets it selects, merged, as an interval set needs them
- * (Felix's label index takes both alike). */
-static int add_selector_elements(CachedSet *cs, const Calc *calc, NftSet *s4, NftSet *s6) {
+/* A selector's addresses: its member endpoints' and the nets of the
+ * network sets it selects, merged (Felix's label index takes both alike).
+ * Sets *n to the number of merged entries. */
+static int selector_nets(CachedSet *cs, const Calc *calc, IPNet **ret, size_t *n) {
         _cleanup_free_ IPNet *v = NULL;
-        size_t n = 0, alloc = 0;
-        char elem[IPNET_STRLEN];
-        int r = 0;
+        size_t alloc = 0;
+        int r;
 
+        *n = 0;
         for (size_t i = 0; i < cs->n_members; i++) {
                 const Endpoint *e = calc_find_endpoint(calc, cs->members[i]);
                 IPNet *w;
 
                 if (!e)
                         continue;
-                w = grow_array(v, &alloc, n + e->n_ips, sizeof(IPNet));
+                w = grow_array(v, &alloc, *n + e->n_ips, sizeof(IPNet));
                 if (!w)
                         return -ENOMEM;
                 v = w;
                 for (size_t a = 0; a < e->n_ips; a++)
-                        v[n++] = (IPNet) { e->ips[a], e->ips[a].family == AF_INET ? 32 : 128 };
+                        v[(*n)++] = (IPNet) { e->ips[a], e->ips[a].family == AF_INET ? 32 : 128 };
         }
-        r = calc_netset_nets(calc, cs->sel, &v, &n, &alloc);
-        n = r < 0 ? 0 : ipnet_merge(v, n);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                bool host = v[i].prefixlen == (v[i].addr.family == AF_INET ? 32u : 128u);
+        r = calc_netset_nets(calc, cs->sel, &v, n, &alloc);
+        if (r < 0)
+                return r;
+        *n = ipnet_merge(v, *n);
+        *ret = v;
+        v = NULL;
+        return 0;
+}
 
-                if (host)
+static bool is_host(const IPNet *net) {
+        return net->prefixlen == (net->addr.family == AF_INET ? 32u : 128u);
+}
+
+/* Names a selector's sets for what they hold: "sel" sets hold addresses
+ * only and are plain hashes; "net" sets hold a network too and need
+ * nftables' interval flag, whose elements cost libnftables several times
+ * the memory (it caches them to merge ranges). The ruleset diff relies on
+ * a name fixing its type, and compiled chains follow the name through
+ * their SetDeps (cached_set_has_nets). */
+static void name_selector_sets(CachedSet *cs, const IPNet *v, size_t n) {
+        uint64_t h = strmap_hash(cs->key);
+
+        cs->nets4 = cs->nets6 = false;
+        for (size_t i = 0; i < n; i++)
+                if (!is_host(&v[i])) {
+                        if (v[i].addr.family == AF_INET)
+                                cs->nets4 = true;
+                        else
+                                cs->nets6 = true;
+                }
+        snprintf(cs->name4, sizeof(cs->name4), "%s4-%016" PRIx64, cs->nets4 ? "net" : "sel", h);
+        snprintf(cs->name6, sizeof(cs->name6), "%s6-%016" PRIx64, cs->nets6 ? "net" : "sel", h);
+}
+
+static const char *set_type(const CachedSet *cs, int family) {
+        if (cs->named_port)
+                return family == 4 ? "type ipv4_addr . inet_proto . inet_service;"
+                                   : "type ipv6_addr . inet_proto . inet_service;";
+        if (family == 4)
+                return cs->nets4 ? "type ipv4_addr; flags interval;" : "type ipv4_addr;";
+        return cs->nets6 ? "type ipv6_addr; flags interval;" : "type ipv6_addr;";
+}
+
+static int add_selector_elements(const IPNet *v, size_t n, NftSet *s4, NftSet *s6) {
+        char elem[IPNET_STRLEN];
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (is_host(&v[i]))
                         ipaddr_format(&v[i].addr, elem);
                 else
                         ipnet_format(&v[i], elem);
@@ -242,25 +286,28 @@ static int add_selector_elements(CachedSet *cs, const Calc *calc, NftSet *s4, Nf
 }
 
 /* New set objects from the members (the old ones may still be in use by
- * the committed ruleset). Selector sets are interval sets, for the nets
- * of network sets. */
+ * the committed ruleset). */
 static int rebuild_sets(CachedSet *cs, const Calc *calc) {
-        static const char *const types[2][2] = {
-                { "type ipv4_addr; flags interval;", "type ipv6_addr; flags interval;" },
-                { "type ipv4_addr . inet_proto . inet_service;", "type ipv6_addr . inet_proto . inet_service;" },
-        };
         _cleanup_(ruleset_freep) Ruleset *tmp = ruleset_new();
+        _cleanup_free_ IPNet *nets = NULL;
+        size_t n_nets = 0;
         NftSet *s4, *s6;
         int r = 0;
 
         if (!tmp)
                 return -ENOMEM;
-        s4 = ruleset_add_set(tmp, cs->name4, types[cs->named_port][0], false);
-        s6 = ruleset_add_set(tmp, cs->name6, types[cs->named_port][1], false);
+        if (!cs->named_port) {
+                r = selector_nets(cs, calc, &nets, &n_nets);
+                if (r < 0)
+                        return r;
+                name_selector_sets(cs, nets, n_nets);
+        }
+        s4 = ruleset_add_set(tmp, cs->name4, set_type(cs, 4), false);
+        s6 = ruleset_add_set(tmp, cs->name6, set_type(cs, 6), false);
         if (!s4 || !s6)
                 return -ENOMEM;
         if (!cs->named_port)
-                r = add_selector_elements(cs, calc, s4, s6);
+                r = add_selector_elements(nets, n_nets, s4, s6);
         for (size_t i = 0; cs->named_port && r >= 0 && i < cs->n_members; i++) {
                 const Endpoint *e = calc_find_endpoint(calc, cs->members[i]);
                 if (e)
@@ -372,6 +419,10 @@ bool cached_set_empty(const CachedSet *cs, int family) {
         const NftSet *s = family == 4 ? cs->s4 : cs->s6;
 
         return !s || s->n_elements == 0;
+}
+
+bool cached_set_has_nets(const CachedSet *cs, int family) {
+        return family == 4 ? cs->nets4 : cs->nets6;
 }
 
 void set_cache_keep_all(SetCache *sc, const Calc *calc) {

@@ -18,7 +18,8 @@ SetCache *set_cache_free(SetCache *sc);
 DEFINE_CLEANUP_FUNC(SetCache, set_cache_free)
 
 /* Puts the sets "sel4-<hash>"/"sel6-<hash>" for a selector (canon: its
- * canonical text) into rs and returns the entry (its names below). */
+ * canonical text) into rs and returns the entry (its names below); a
+ * family's set that holds a network is "net4-<hash>"/"net6-<hash>". */
 int set_cache_selector(SetCache *sc, const Calc *calc, Ruleset *rs, const char *canon, CachedSet **ret);
 /* The same for a named port: "port4-<hash>"/"port6-<hash>" with elements
  * "addr . proto . port". proto 0: any protocol of that name. */
@@ -30,6 +31,8 @@ int set_cache_named_port(SetCache *sc, const Calc *calc, Ruleset *rs, const char
 int set_cache_use(SetCache *sc, const Calc *calc, Ruleset *rs, CachedSet *cs);
 const char *cached_set_name(const CachedSet *cs, int family);
 bool cached_set_empty(const CachedSet *cs, int family);
+/* A selector's set holds a network ("net4-"/"net6-", an interval set). */
+bool cached_set_has_nets(const CachedSet *cs, int family);
 /* Before each compilation, failed ones included. */
 void set_cache_begin(SetCache *sc);
 /* After a compilation: forget the sets it did not use. */
