@@ -516,13 +516,20 @@ static const Node *felix_other(const FelixConfigurationSpec *s, const char *json
 
 /* The verdicts as Felix's nftables mode renders them: FilterDenyAction()
  * is nftablesFilterDenyAction there, iptablesFilterDenyAction only in
- * iptables mode (config_params.go); Reject in any case (OneofListParam). */
+ * iptables mode (config_params.go), and the same for the allow actions;
+ * Reject and Return in any case (OneofListParam). */
 static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_layers) {
         c->log_burst = 5; /* LogActionRateLimitBurst's default */
         for (size_t i = 0; i < n_layers; i++) {
                 const Node *v = layers[i] ? felix_other(&layers[i]->spec.felix, "nftablesFilterDenyAction") : NULL;
                 if (v && v->type == NODE_SCALAR && !isempty(v->text))
                         c->deny_reject = strcasecmp(v->text, "Reject") == 0;
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "nftablesFilterAllowAction") : NULL;
+                if (v && v->type == NODE_SCALAR && !isempty(v->text))
+                        c->filter_allow_return = strcasecmp(v->text, "Return") == 0;
+                v = layers[i] ? felix_other(&layers[i]->spec.felix, "nftablesMangleAllowAction") : NULL;
+                if (v && v->type == NODE_SCALAR && !isempty(v->text))
+                        c->mangle_allow_return = strcasecmp(v->text, "Return") == 0;
                 /* A YAML bool; anything else leaves it as it was. */
                 v = layers[i] ? felix_other(&layers[i]->spec.felix, "disableConntrackInvalidCheck") : NULL;
                 if (v)
@@ -542,8 +549,8 @@ static void felix_verdicts(Calc *c, const Resource *const *layers, size_t n_laye
 /* The fields of spec.felix.other that hostendpoint reads (felix_verdicts);
  * every other one that is set is reported, by name. */
 static const char *const felix_honoured[] = {
-        "nftablesFilterDenyAction", "disableConntrackInvalidCheck", "logPrefix", "logActionRateLimit",
-        "logActionRateLimitBurst",
+        "nftablesFilterDenyAction", "nftablesFilterAllowAction", "nftablesMangleAllowAction",
+        "disableConntrackInvalidCheck", "logPrefix", "logActionRateLimit", "logActionRateLimitBurst",
 };
 
 static int felix_report_unused(Calc *c, const Resource *res) {

@@ -228,6 +228,11 @@ typedef struct Calc {
         /* disableConntrackInvalidCheck: conntrack-invalid packets are not
          * denied, they go on through the chains. */
         bool no_invalid_check;
+        /* nftablesFilterAllowAction / nftablesMangleAllowAction are
+         * Return: what policy allows in the filter hooks, or before DNAT,
+         * returns (to our base chain, whose policy accepts) instead of
+         * being accepted on the spot. */
+        bool filter_allow_return, mangle_allow_return;
         /* logPrefix (NULL: Felix's "calico-packet"), logActionRateLimit
          * (NULL: none) and logActionRateLimitBurst, for rules with action
          * Log; borrowed from the resources. */

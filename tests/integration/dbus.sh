@@ -117,18 +117,18 @@ put_resource felix.yaml <<'EOF'
 apiVersion: projectcalico.org/v3
 kind: FelixConfiguration
 metadata: {name: default}
-spec: {ipipEnabled: true, nftablesMangleAllowAction: Return, logPrefix: web}
+spec: {ipipEnabled: true, iptablesMangleAllowAction: Return, logPrefix: web}
 EOF
 expect_true 'wait_for "prop \"$BUS_ROOT\" Manager Warnings | grep -q ipipEnabled"' "Manager.Warnings names ipipEnabled"
 WARNINGS=$(prop "$BUS_ROOT" Manager Warnings)
-expect_true '[[ $WARNINGS == *"FelixConfiguration(default): nftablesMangleAllowAction is set"* ]]' "and nftablesMangleAllowAction"
+expect_true '[[ $WARNINGS == *"FelixConfiguration(default): iptablesMangleAllowAction is set"* ]]' "and iptablesMangleAllowAction (Felix reads it in iptables mode only)"
 expect_true '[[ $WARNINGS != *logPrefix* ]]' "but not logPrefix, which is honoured"
 N=$(commits)
 put_resource felix.yaml <<'EOF'
 apiVersion: projectcalico.org/v3
 kind: FelixConfiguration
 metadata: {name: default}
-spec: {ipipEnabled: true, nftablesMangleAllowAction: Return, logPrefix: web2}
+spec: {ipipEnabled: true, iptablesMangleAllowAction: Return, logPrefix: web2}
 EOF
 expect_true 'wait_for "[ \$(commits) -gt $N ]"' "a changed FelixConfiguration is committed"
 expect_true '[ "$(grep -c "FelixConfiguration(default): ipipEnabled is set but means nothing" "$DAEMON_LOG")" = 1 ]' \
