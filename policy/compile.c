@@ -303,6 +303,15 @@ static bool order_empty(const PolicyOrder *o) {
         return o->n_tiers == 0;
 }
 
+/* What an allow ends in: "accept", or "return" where FelixConfiguration's
+ * nftablesFilterAllowAction (filter hooks) or nftablesMangleAllowAction
+ * (before DNAT) says Return. Our base chains' policy is accept and every
+ * other table's chains see the packet either way, so the two admit the
+ * same traffic; Return lets the rest of our base chain see it. */
+static const char *allow_verdict(const Calc *calc, bool mangle) {
+        return (mangle ? calc->mangle_allow_return : calc->filter_allow_return) ? "return" : "accept";
+}
+
 /* The rules of an endpoint chain, flavour by flavour; targets: its plan. */
 int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavour f, Direction d,
                          const ChainTarget *targets) {
@@ -314,14 +323,19 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
         int r = 0;
 
         endpoint_counter_names(e->name, accepted, dropped);
-        snprintf(ev.accept, sizeof(ev.accept), "counter name \"%s\" accept", accepted);
-        /* Felix denies with FilterDenyAction in the filter hooks: reject
-         * where nftablesFilterDenyAction says so (rules/endpoints.go,
-         * endpointIptablesChain and appendConntrackRules). The kernel
-         * refuses reject in postrouting, which also runs the normal egress
-         * chains (DNAT'd host traffic): there they mark the packet for the
-         * hook to reject (output) or drop (postrouting). */
-        if (!calc->deny_reject || f == FLAVOUR_PREDNAT || f == FLAVOUR_UNTRACKED)
+        /* Felix allows with FilterAllowAction, and before DNAT with
+         * MangleAllowAction (appendConntrackRules, static.go). */
+        snprintf(ev.accept, sizeof(ev.accept), "counter name \"%s\" %s", accepted,
+                 allow_verdict(calc, f == FLAVOUR_PREDNAT));
+        /* Felix denies with FilterDenyAction in every chain it renders,
+         * pre-DNAT and untracked ones included: reject where
+         * nftablesFilterDenyAction says so (rules/endpoints.go,
+         * endpointIptablesChain and appendConntrackRules; policy.go for a
+         * Deny rule). The kernel refuses reject in postrouting, which also
+         * runs the normal egress chains (DNAT'd host traffic): there they
+         * mark the packet for the hook to reject (output) or drop
+         * (postrouting). */
+        if (!calc->deny_reject)
                 snprintf(ev.drop, sizeof(ev.drop), "counter name \"%s\" drop", dropped);
         else if (f == FLAVOUR_NORMAL && !in)
                 snprintf(ev.drop, sizeof(ev.drop), "meta mark set meta mark | " MARK_DROP " counter name \"%s\" return",
@@ -673,13 +687,13 @@ static int compile_base_chains(Compiler *k) {
                 if (r >= 0 && !k->untracked)
                         r = chain_add_rule(c, CLEAR_ALL);
                 if (r >= 0)
-                        r = chain_add_rule(c, "ct state established,related accept");
+                        r = chain_add_rulef(c, "ct state established,related %s", allow_verdict(k->calc, true));
                 if (r >= 0)
-                        r = chain_add_rule(c, IF_ACCEPT " accept");
+                        r = chain_add_rulef(c, IF_ACCEPT " %s", allow_verdict(k->calc, true));
                 if (r >= 0)
                         r = add_dispatch(k, c, FLAVOUR_PREDNAT, DIRECTION_INGRESS, "", true);
                 if (r >= 0)
-                        r = chain_add_rule(c, IF_ACCEPT " accept");
+                        r = chain_add_rulef(c, IF_ACCEPT " %s", allow_verdict(k->calc, true));
         }
 
         /* Traffic for the host. Normal endpoint chains always end in a
@@ -687,7 +701,7 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = base_chain(k, "input", "type filter hook input priority filter; policy accept;", &c);
         if (r >= 0 && (k->untracked || k->prednat))
-                r = chain_add_rule(c, IF_ACCEPT " accept");
+                r = chain_add_rulef(c, IF_ACCEPT " %s", allow_verdict(k->calc, false));
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
@@ -707,7 +721,7 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "", true);
         if (r >= 0)
-                r = chain_add_rule(c, SET_ACCEPT " accept");
+                r = chain_add_rulef(c, SET_ACCEPT " %s", allow_verdict(k->calc, false));
 
         /* Traffic from the host, unless DNAT rewrote it (nat output runs
          * before, at priority -100): the output hook keeps the interface
@@ -717,7 +731,7 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = base_chain(k, "output", "type filter hook output priority filter; policy accept;", &c);
         if (r >= 0 && k->untracked)
-                r = chain_add_rule(c, IF_ACCEPT " accept");
+                r = chain_add_rulef(c, IF_ACCEPT " %s", allow_verdict(k->calc, false));
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)

@@ -175,10 +175,43 @@ expect_pass "the allowed port still passes" probe_tcp peer 10.77.0.1 8080
 expect_refused "a Deny rule rejects tcp 8081" probe_tcp peer 10.77.0.1 8081
 expect_refused "the end of the tier rejects tcp 1234" probe_tcp peer 10.77.0.1 1234
 expect_refused "and udp 5000" probe_udp peer 10.77.0.1 5000
+# Over IPv6 the reject's ICMPv6 port unreachable does reach the peer, but
+# its TCP does not report it (seen with a bare nft table and no
+# hostendpoint on this kernel): blocked, without the quick refusal.
 expect_blocked "over IPv6 too" probe_tcp peer fd77::1 1234
 expect_refused "no egress policy, no profile: the host's own connection is rejected" probe_tcp host 10.77.0.2 9000
 expect_pass "failsafe tcp 22 inbound" probe_tcp peer 10.77.0.1 22
 expect_pass "other interfaces are untouched" probe_tcp far 10.79.0.1 8080
+# Pre-DNAT and untracked policy reject too: Felix renders every Deny rule
+# with FilterDenyAction (rules/policy.go), whichever table it lands in.
+enforce <<EOF
+$HEP_ETH0
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: all-in}
+spec: {selector: role == "server", ingress: [{action: Allow}], egress: [{action: Allow}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: pre}
+spec: {preDNAT: true, applyOnForward: true, ingress: [{action: Deny, protocol: TCP, destination: {ports: [8081]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: untracked}
+spec: {doNotTrack: true, applyOnForward: true, ingress: [{action: Deny, protocol: TCP, destination: {ports: [1234]}}]}
+$(felixcfg default 'nftablesFilterDenyAction: Reject')
+EOF
+expect_pass "normal policy allows tcp 8080" probe_tcp peer 10.77.0.1 8080
+expect_refused "a pre-DNAT Deny rejects tcp 8081" probe_tcp peer 10.77.0.1 8081
+expect_blocked "and over IPv6" probe_tcp peer fd77::1 8081
+# Untracked: the reject's ICMP error is about a packet conntrack never saw,
+# so it is ct state invalid on its way out and the endpoint's egress chain
+# denies it, as Felix's would: the peer sees a timeout, not a refusal.
+expect_blocked "an untracked Deny rejects tcp 1234" probe_tcp peer 10.77.0.1 1234
+run netns_exec host nft list chain inet hostendpoint ep-raw-in.host-eth0
+expect_true '[[ $OUT == *"counter name \"ep-dropped.host-eth0\" reject"* ]]' "the untracked chain denies with reject"
 # FelixConfiguration node.<name> overrides default field by field.
 enforce <<EOF
 $HEP_ETH0
@@ -196,6 +229,33 @@ $HEP_ETH0
 $(felixcfg default 'iptablesFilterDenyAction: Reject')
 EOF
 expect_dropped "iptablesFilterDenyAction alone does not reject" probe_tcp peer 10.77.0.1 1234
+
+echo "# nftablesFilterAllowAction and nftablesMangleAllowAction: Return admit exactly what Accept does"
+# Felix: FilterAllowAction() and MangleAllowAction() are the nftables*
+# fields in nftables mode (config/config_params.go); appendConntrackRules
+# (rules/endpoints.go) and the static chains' "accept if the accept mark is
+# set" (rules/static.go) use them. Our base chains' policy is accept, so a
+# return ends in accept all the same, and the pre-DNAT accept mark still
+# carries to the input hook.
+enforce <<EOF
+$HEP_ETH0
+---$DENY_GNP
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: pre-udp}
+spec: {preDNAT: true, applyOnForward: true, ingress: [{action: Allow, protocol: UDP, destination: {ports: [5000]}}]}
+$(felixcfg default 'nftablesFilterAllowAction: Return, nftablesMangleAllowAction: Return')
+EOF
+run netns_exec host nft list table inet hostendpoint
+expect_true '[[ $OUT == *"ct state established,related counter name \"ep-accepted.host-eth0\" return"* ]]' \
+        "the endpoint chains return on conntrack's allow"
+expect_pass "the allowed port passes, its replies too" probe_tcp peer 10.77.0.1 8080
+expect_pass "and over IPv6" probe_tcp peer fd77::1 8080
+expect_blocked "a Deny rule still denies tcp 8081" probe_tcp peer 10.77.0.1 8081
+expect_blocked "the end of the tier still denies tcp 1234" probe_tcp peer 10.77.0.1 1234
+expect_pass "pre-DNAT's Allow of udp 5000 still skips normal policy" probe_udp peer 10.77.0.1 5000
+expect_pass "failsafe tcp 22 inbound" probe_tcp peer 10.77.0.1 22
 
 echo "# disableConntrackInvalidCheck: conntrack-invalid packets go on to policy instead of being denied"
 # stray_icmp FROM_NS SRC DST: an ICMP port unreachable from SRC to DST about

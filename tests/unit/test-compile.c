@@ -473,7 +473,7 @@ static void test_blank_selectors(void) {
  * invalid (endpoints.go, endpointIptablesChain and appendConntrackRules).
  * The normal egress chains also run in postrouting, where the kernel has
  * no reject: they mark the packet, output rejects it, postrouting drops
- * it. Pre-DNAT and untracked chains keep drop. node.<name> overrides the
+ * it. Pre-DNAT and untracked chains reject too. node.<name> overrides the
  * default; the same cache, given the other setting, renders it again. */
 static void test_deny_reject(void) {
         IPAddr a;
@@ -514,10 +514,10 @@ static void test_deny_reject(void) {
                            "\t\tmeta mark & 0x00040000 != 0 drop\n\t}\n");
         ASSERT_CONTAINS(t, "\tchain ep-prednat.h {\n"
                            "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
-                           "\t\tct state invalid counter name \"ep-dropped.h\" drop\n");
+                           "\t\tct state invalid counter name \"ep-dropped.h\" reject\n");
         ASSERT_CONTAINS(t, "== 0 jump pol-in.pre\n"
                            "\t\tmeta mark & 0x00010000 != 0 counter return\n"
-                           "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n\t}\n");
+                           "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" reject\n\t}\n");
 
         ASSERT_TRUE(asprintf(&yaml_node, "%s" FELIXCFG("node.node1", "{nftablesFilterDenyAction: Drop}"), yaml) > 0);
         ResourceList l = load(yaml), l_node = load(yaml_node);
@@ -533,6 +533,47 @@ static void test_deny_reject(void) {
         t_drop = render(HEP("h", "", "interfaceName: eth0") FELIXCFG("default", "{iptablesFilterDenyAction: Reject}"),
                         ifs, 1);
         ASSERT_FALSE(strstr(t_drop, "reject"));
+}
+
+/* nftablesFilterAllowAction / nftablesMangleAllowAction: Return (Felix's
+ * FilterAllowAction() and MangleAllowAction() in nftables mode,
+ * config_params.go): conntrack's allow in the endpoint chains
+ * (appendConntrackRules), the end of an allowed tier or profile and the
+ * base chains' accept of what an earlier hook or policy accepted
+ * (static.go) return instead; before DNAT the mangle one decides. The
+ * iptables* fields are not read in nftables mode. */
+static void test_allow_return(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        const char *pols = HEP("h", "", "interfaceName: eth0")
+                GNP("allow", "{ingress: [{action: Allow}], applyOnForward: true}")
+                GNP("pre", "{preDNAT: true, applyOnForward: true, ingress: [{action: Allow, protocol: UDP}]}");
+        _cleanup_free_ char *yaml_f = NULL, *yaml_m = NULL, *t_f = NULL, *t_m = NULL, *t_ipt = NULL;
+
+        ASSERT_TRUE(asprintf(&yaml_f, "%s" FELIXCFG("default", "{nftablesFilterAllowAction: Return}"), pols) > 0);
+        t_f = render(yaml_f, ifs, 1);
+        ASSERT_CONTAINS(t_f, "\tchain ep-in.h {\n"
+                             "\t\tct state established,related counter name \"ep-accepted.h\" return\n");
+        ASSERT_CONTAINS(t_f, "== 0 jump pol-in.allow\n"
+                             "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" return\n");
+        ASSERT_CONTAINS(t_f, "\t\tmeta mark set meta mark | 0x00010000 return\n\t}\n");
+        /* pre-DNAT keeps accept: the filter action is not the mangle one */
+        ASSERT_CONTAINS(t_f, "\tchain ep-prednat.h {\n"
+                             "\t\tct state established,related counter name \"ep-accepted.h\" accept\n");
+        ASSERT_CONTAINS(t_f, "\t\tct state established,related accept\n");
+
+        ASSERT_TRUE(asprintf(&yaml_m, "%s" FELIXCFG("default", "{nftablesMangleAllowAction: Return}"), pols) > 0);
+        t_m = render(yaml_m, ifs, 1);
+        ASSERT_CONTAINS(t_m, "\tchain ep-prednat.h {\n"
+                             "\t\tct state established,related counter name \"ep-accepted.h\" return\n");
+        ASSERT_CONTAINS(t_m, "\t\tct state established,related return\n"
+                             "\t\tmeta mark & 0x00010000 != 0 return\n");
+        ASSERT_CONTAINS(t_m, "\tchain ep-in.h {\n"
+                             "\t\tct state established,related counter name \"ep-accepted.h\" accept\n");
+
+        t_ipt = render(HEP("h", "", "interfaceName: eth0") FELIXCFG("default", "{iptablesFilterAllowAction: Return}"),
+                       ifs, 1);
+        ASSERT_CONTAINS(t_ipt, "\t\tct state established,related counter name \"ep-accepted.h\" accept\n");
 }
 
 /* disableConntrackInvalidCheck: no ct invalid rule in the normal, forward
@@ -598,6 +639,7 @@ int main(void) {
         RUN(test_global_not_selector);
         RUN(test_blank_selectors);
         RUN(test_deny_reject);
+        RUN(test_allow_return);
         RUN(test_no_invalid_check);
         RUN(test_log_prefix);
         ASSERT_EQ(intern_count(), 0);
