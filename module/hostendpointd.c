@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -269,6 +270,29 @@ static void host_ready(void *host_data) {
         notify_systemd("READY=1\nSTATUS=Enforcing host endpoint policy");
 }
 
+/* systemd's reload protocol: RELOADING=1 (with the time, as systemd asks)
+ * when a reload starts, READY=1 once its re-commit is in the kernel, so
+ * that the unit is "reloading" until the new rules are in force. */
+static void notify_reloading(void) {
+        char msg[96];
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        snprintf(msg, sizeof(msg), "RELOADING=1\nSTATUS=Reloading\nMONOTONIC_USEC=%llu",
+                 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL);
+        notify_systemd(msg);
+}
+
+static void host_reloaded(void *host_data, int error) {
+        if (error < 0) {
+                log_line(LOG_ERR, "Reload failed: %s; the previous rules stay in force", strerror(-error));
+                notify_systemd("READY=1\nSTATUS=Reload failed; the previous rules stay in force, retrying");
+                return;
+        }
+        log_line(LOG_INFO, "Reloaded: the new ruleset is committed");
+        notify_systemd("READY=1\nSTATUS=Enforcing host endpoint policy");
+}
+
 /* systemd's watchdog (WatchdogSec=): WATCHDOG=1 from the main loop at half
  * the interval, so that a loop that stops turning (a plugin stuck in a
  * call) gets the daemon restarted. The interval comes from $WATCHDOG_USEC,
@@ -301,6 +325,7 @@ static void on_signal(void *userdata, int signo) {
         Daemon *d = userdata;
 
         if (signo == SIGHUP) {
+                notify_reloading();
                 d->ops->reload(d->plugin);
                 return;
         }
@@ -524,6 +549,7 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
                 .timer_remove = loop_timer_remove,
                 .log = host_log_line,
                 .ready = host_ready,
+                .reloaded = host_reloaded,
                 .nodename = nodename,
                 .datastore = datastore,
                 .bus = bus,

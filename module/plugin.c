@@ -69,6 +69,7 @@ struct PluginCore {
         size_t n_listeners;
 
         bool ready;            /* the first ruleset is in the kernel */
+        bool reload_pending;   /* host->reloaded is owed after the next commit */
         bool datastore_dirty;
         bool settling;         /* this apply settles (see on_settle_timer) */
         uint64_t retry_usec;   /* backoff after a failed commit */
@@ -279,6 +280,16 @@ static void schedule_settling(PluginCore *p, size_t n_unsettled) {
         arm(p, p->settle_timer, delay);
 }
 
+/* After a reload: the host learns how the re-commit went (0 or -errno),
+ * once. Before the first commit, host->ready says it instead. */
+static void tell_reloaded(PluginCore *p, int error) {
+        if (!p->reload_pending)
+                return;
+        p->reload_pending = false;
+        if (p->ready && HEP_HOST_HAS(p->host, reloaded) && p->host->reloaded)
+                p->host->reloaded(p->host->host_data, error);
+}
+
 static int apply_now(PluginCore *p) {
         _cleanup_free_ char *err = NULL;
         const InterfaceList *ifaces = link_tracker_interfaces(p->tracker);
@@ -309,6 +320,7 @@ static int apply_now(PluginCore *p) {
                 host_log(p->host, LOG_ERR, "%s (retrying in %llu ms)", p->commit_error ? p->commit_error : "commit failed",
                          (unsigned long long)(p->retry_usec / 1000));
                 set_last_error(p, p->commit_error);
+                tell_reloaded(p, r);
                 return r;
         }
         p->commits++;
@@ -363,6 +375,7 @@ static int apply_now(PluginCore *p) {
                 if (p->host->ready)
                         p->host->ready(p->host->host_data);
         }
+        tell_reloaded(p, 0);
         return 0;
 }
 
@@ -566,6 +579,7 @@ int plugin_reload(PluginCore *p) {
         host_log(p->host, LOG_INFO, "Reloading: re-reading the datastore and interfaces, re-committing in full");
         datastore_forget(p->ds);
         p->datastore_dirty = true;
+        p->reload_pending = true;
         r = link_tracker_resync(p->tracker);
         if (r < 0)
                 host_log_errno(p->host, LOG_ERR, r, "Cannot re-read interfaces: %m");

@@ -98,6 +98,15 @@ typedef struct hep_host {
         const char *datastore;    /* "dir:PATH" */
         const char *bus;          /* "system", "session", "none" or an address; NULL: system */
         void *dbus_connection;    /* optional DBusConnection* to use instead of opening one */
+
+        /* Optional, and only read if the host's size covers it
+         * (HEP_HOST_HAS(host, reloaded)): called once the re-commit that a
+         * reload asked for is in the kernel (error 0), or has failed
+         * (-errno: the previous rules stay, and it is retried). A host
+         * under systemd sends READY=1 then, after RELOADING=1 on the
+         * reload itself, so that `systemctl reload` ends when the new rules
+         * are in force. */
+        void (*reloaded)(void *host_data, int error);
 } hep_host;
 
 /* Link and address events, for hosts with HEP_HOST_TRACKS_LINKS. */

@@ -277,6 +277,17 @@ expect_true 'nft_host list map inet hostendpoint disp-in | grep -q eth1' "by the
 # WatchdogSec=: systemd sets WATCHDOG_USEC; the loop pings at half of it.
 # (socat writes the datagrams back to back, with no separator.)
 expect_true 'wait_for "[ \$(grep -o WATCHDOG=1 \"$T/notified\" | wc -l) -ge 3 ]" 5' "WATCHDOG=1 keeps coming from the main loop"
+# systemctl reload: RELOADING=1 (with MONOTONIC_USEC, as systemd asks) at
+# SIGHUP, and READY=1 again only once the re-commit is in the kernel.
+mark=$(log_lines)
+kill -HUP "$DAEMON_PID"
+expect_true 'wait_for "grep -q \"Reloaded: the new ruleset is committed\" \"$DAEMON_LOG\""' "the reload's commit is logged"
+NOTIFIED=$(tr '\0\n' '  ' <"$T/notified" | sed 's/WATCHDOG=1//g')
+expect_true '[[ $NOTIFIED =~ RELOADING=1\ STATUS=Reloading\ MONOTONIC_USEC=[0-9]+READY=1 ]]' \
+        "RELOADING=1 with MONOTONIC_USEC, then READY=1 ($NOTIFIED)"
+expect_true '[ "$(tail -n +$((mark + 1)) "$DAEMON_LOG" | grep -n -m1 "Committed in" | cut -d: -f1)" -lt \
+        "$(tail -n +$((mark + 1)) "$DAEMON_LOG" | grep -n -m1 "Reloaded:" | cut -d: -f1)" ]' \
+        "READY=1 follows the commit, not the signal"
 
 echo "# without CAP_NET_ADMIN: one clear line"
 run ip netns exec "$(ns host)" setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$HOSTENDPOINTD" --datastore "dir:$DS" --bus none

@@ -74,7 +74,12 @@ static void test_has(void) {
         h.size = offsetof(hep_host, dbus_connection);
         ASSERT_FALSE(HEP_HOST_HAS(&h, dbus_connection));
         ASSERT_TRUE(HEP_HOST_HAS(&h, bus));
-        ASSERT_EQ(HEP_HOST_SIZE_V1, sizeof(hep_host));
+        /* A version 1 host has no reloaded callback; the plugin must not
+         * read one past its size. */
+        h.size = HEP_HOST_SIZE_V1;
+        ASSERT_FALSE(HEP_HOST_HAS(&h, reloaded));
+        h.size = sizeof(hep_host);
+        ASSERT_TRUE(HEP_HOST_HAS(&h, reloaded));
         ASSERT_EQ(HEP_LINK_SIZE_V1 <= sizeof(hep_link), 1);
 }
 
