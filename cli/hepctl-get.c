@@ -247,10 +247,15 @@ static void print_node(const Node *n, OutputFormat f) {
         strbuf_done(&b);
 }
 
-/* The list revision: a digest of the listed items' versions. */
-static void list_revision(const ResourceList *l, char buf[static 24]) {
+/* The list revision: the store's own (etcd's revision), else a digest
+ * of the listed items' versions. */
+static void list_revision(const Datastore *ds, const ResourceList *l, char buf[static 24]) {
         uint64_t h = 14695981039346656037ULL;
 
+        if (datastore_revision(ds)) {
+                snprintf(buf, 24, "%s", datastore_revision(ds));
+                return;
+        }
         for (size_t i = 0; i < l->n; i++)
                 for (const char *p = l->v[i]->meta.resource_version; p && *p; p++) {
                         h ^= (unsigned char)*p;
@@ -259,11 +264,11 @@ static void list_revision(const ResourceList *l, char buf[static 24]) {
         snprintf(buf, 24, "%" PRIu64, h >> 11);
 }
 
-static void print_structured_list(const KindInfo *k, const ResourceList *l, OutputFormat f) {
+static void print_structured_list(const Datastore *ds, const KindInfo *k, const ResourceList *l, OutputFormat f) {
         char rev[24];
         Node *n;
 
-        list_revision(l, rev);
+        list_revision(ds, l, rev);
         n = resource_encode_list(k, l->v, l->n, rev);
         if (n)
                 print_node(n, f);
@@ -288,7 +293,7 @@ static void print_structured_items(const ResourceList *l, OutputFormat f) {
 
 /* ---- the command ---- */
 
-static int print_results(const KindInfo *k, ResourceList *l, bool listing, const HepctlArgs *g) {
+static int print_results(const Datastore *ds, const KindInfo *k, ResourceList *l, bool listing, const HepctlArgs *g) {
         const char **h;
         size_t n_h;
 
@@ -299,7 +304,7 @@ static int print_results(const KindInfo *k, ResourceList *l, bool listing, const
         case OUTPUT_YAML:
         case OUTPUT_JSON:
                 if (listing)
-                        print_structured_list(k, l, g->format);
+                        print_structured_list(ds, k, l, g->format);
                 else if (l->n)
                         print_structured_items(l, g->format);
                 return 0;
@@ -369,7 +374,7 @@ int hepctl_get(const HepctlArgs *g) {
         if (r >= 0 && g->selector)
                 r = filter_by_selector(ds, g->selector, &l);
         if (r >= 0)
-                r = print_results(k, &l, listing, g);
+                r = print_results(ds, k, &l, listing, g);
         hepctl_report_problems(ds);
         if (errors.len) {
                 fputs(strbuf_str(&errors), stderr);

@@ -49,7 +49,7 @@ void hepctl_error(const char *fmt, ...) {
 
 int hepctl_open_datastore(const HepctlOptions *o, Datastore **ret) {
         _cleanup_(config_done) Config c = {};
-        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *err = NULL, *fallback = NULL;
         ParseError e = PARSE_ERROR_INIT;
         const char *spec = o->datastore;
         int r;
@@ -62,9 +62,17 @@ int hepctl_open_datastore(const HepctlOptions *o, Datastore **ret) {
                         parse_error_done(&e);
                         return r;
                 }
-                spec = c.datastore ? c.datastore : getenv("HEP_DATASTORE");
-                if (!spec)
-                        spec = HEP_DEFAULT_DATASTORE;
+                spec = c.datastore;
+                if (!spec) {
+                        r = config_default_datastore(&fallback, &e);
+                        if (r < 0) {
+                                _cleanup_free_ char *msg = parse_error_format(&e);
+                                hepctl_error("%s", msg ? msg : strerror(-r));
+                                parse_error_done(&e);
+                                return r;
+                        }
+                        spec = fallback;
+                }
         }
         r = datastore_open(spec, 0, ret, &err);
         if (r < 0)

@@ -575,7 +575,7 @@ out:
 int main(int argc, char **argv) {
         _cleanup_(config_done) Config cfg = {};
         _cleanup_(datastore_freep) Datastore *ds = NULL;
-        _cleanup_free_ char *nodename = NULL, *err = NULL;
+        _cleanup_free_ char *nodename = NULL, *err = NULL, *fallback = NULL;
         ParseError e = PARSE_ERROR_INIT;
         DaemonOptions o = {};
         const char *spec, *level, *name;
@@ -610,7 +610,17 @@ int main(int argc, char **argv) {
                 fatal("cannot determine the node name; use --nodename");
                 return EXIT_FAILURE;
         }
-        spec = o.datastore ? o.datastore : cfg.datastore ? cfg.datastore : HEP_DEFAULT_DATASTORE;
+        spec = o.datastore ? o.datastore : cfg.datastore;
+        if (!spec) {
+                r = config_default_datastore(&fallback, &e);
+                if (r < 0) {
+                        _cleanup_free_ char *msg = parse_error_format(&e);
+                        fatal("%s", msg ? msg : strerror(-r));
+                        parse_error_done(&e);
+                        return EXIT_FAILURE;
+                }
+                spec = fallback;
+        }
         r = datastore_open(spec, 0, &ds, &err);
         if (r < 0) {
                 fatal("%s", err ? err : strerror(-r));

@@ -70,6 +70,7 @@ struct PluginCore {
 
         bool ready;            /* the first ruleset is in the kernel */
         bool reload_pending;   /* host->reloaded is owed after the next commit */
+        bool waiting_logged;   /* "waiting for the datastore" said once */
         bool datastore_dirty;
         bool settling;         /* this apply settles (see on_settle_timer) */
         uint64_t retry_usec;   /* backoff after a failed commit */
@@ -224,7 +225,7 @@ static void log_problems(PluginCore *p) {
                         seen = seen || streq(p->problems[j], probs[i].message);
                 if (!seen)
                         host_log(p->host, LOG_ERR, "%s%s", probs[i].message,
-                                 probs[i].origin ? ", keeping that file's previous resources" : "");
+                                 probs[i].origin ? ", keeping its previous resources" : "");
         }
         for (size_t j = 0; j < p->n_problems; j++)
                 free(p->problems[j]);
@@ -302,6 +303,16 @@ static int apply_now(PluginCore *p) {
         if (p->settling)
                 enforcer_settle_next(p->enforcer);
 
+        /* Nothing is committed before the store has given its whole
+         * content once (etcd's first list): an empty view would withdraw
+         * the rules a previous run left in force. */
+        if (!datastore_synced(p->ds)) {
+                if (!p->waiting_logged)
+                        host_log(p->host, LOG_INFO, "Waiting for datastore '%s' before the first commit",
+                                 datastore_spec(p->ds));
+                p->waiting_logged = true;
+                return 0;
+        }
         if (p->datastore_dirty) {
                 p->datastore_dirty = false;
                 r = datastore_refresh(p->ds);

@@ -8,6 +8,8 @@
  * datastore.c's table of backends. */
 #pragma once
 
+#include <time.h>
+
 #include "datastore.h"
 
 typedef struct DatastoreOps DatastoreOps;
@@ -24,6 +26,7 @@ struct Datastore {
         StoreProblem *problems;
         size_t n_problems;
         uint64_t view_generation;
+        char *revision; /* datastore_revision(), or NULL */
 };
 
 struct DatastoreOps {
@@ -36,6 +39,8 @@ struct DatastoreOps {
         int (*attach)(Datastore *ds, const hep_host *host, void (*changed)(void *userdata), void *userdata);
         int (*refresh)(Datastore *ds);
         void (*forget)(Datastore *ds);
+        /* Optional: datastore_synced(); NULL means always. */
+        bool (*synced)(const Datastore *ds);
         int (*create)(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
         int (*update)(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
         int (*remove)(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
@@ -43,6 +48,7 @@ struct DatastoreOps {
 };
 
 extern const DatastoreOps datastore_dir_ops;
+extern const DatastoreOps datastore_etcd_ops;
 
 /* The order of datastore_entries(). */
 int datastore_compare_identity(const Resource *a, const Resource *b);
@@ -52,3 +58,9 @@ void datastore_clear_view(Datastore *ds);
  * as StoreProblem.public_message. */
 int datastore_add_problem(Datastore *ds, const char *origin, const char *public, const char *fmt, ...)
         _printf_(4, 5);
+
+/* Metadata a store gives a resource it creates, as Calico's do: a random
+ * (version 4) uid, and a creationTimestamp as a shared string (intern.h). */
+void datastore_format_uuid(const uint8_t b[16], char out[37]);
+int datastore_random_uid(char **ret);
+int datastore_format_time(time_t t, const char **ret);

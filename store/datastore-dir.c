@@ -169,24 +169,6 @@ static int compute_resource_version(const Resource *r, char **ret) {
         return 0;
 }
 
-static void format_uuid(const uint8_t b[16], char out[37]) {
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-static int random_uuid(char **ret) {
-        uint8_t b[16];
-        char s[37];
-
-        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-                return -errno;
-        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
-        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-        format_uuid(b, s);
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* A hand-written resource has no stored uid; derive a stable one from its
  * identity so that it does not change from one read to the next. */
 static int derived_uuid(const Resource *r, char **ret) {
@@ -202,19 +184,8 @@ static int derived_uuid(const Resource *r, char **ret) {
         memcpy(b + 8, &h2, 8);
         b[6] = (uint8_t)((b[6] & 0x0f) | 0x50); /* name-based */
         b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-        format_uuid(b, s);
+        datastore_format_uuid(b, s);
         *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
-/* A shared string (intern.h), as creationTimestamp always is. */
-static int format_time(time_t t, const char **ret) {
-        struct tm tm;
-        char buf[32];
-
-        gmtime_r(&t, &tm);
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        *ret = intern_ref(buf);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -232,7 +203,7 @@ static int fill_derived_metadata(Resource *r, time_t mtime) {
         if (k >= 0 && isempty(r->meta.creation_timestamp)) {
                 intern_unref(r->meta.creation_timestamp);
                 r->meta.creation_timestamp = NULL;
-                k = format_time(mtime, &r->meta.creation_timestamp);
+                k = datastore_format_time(mtime, &r->meta.creation_timestamp);
         }
         return k;
 }
@@ -1074,12 +1045,12 @@ static int dir_create(Datastore *base, const Resource *r, Resource **ret, char *
         if (k == 0 && isempty(c->meta.uid)) {
                 free(c->meta.uid);
                 c->meta.uid = NULL;
-                k = random_uuid(&c->meta.uid);
+                k = datastore_random_uid(&c->meta.uid);
         }
         if (k == 0 && isempty(c->meta.creation_timestamp)) {
                 intern_unref(c->meta.creation_timestamp);
                 c->meta.creation_timestamp = NULL;
-                k = format_time(time(NULL), &c->meta.creation_timestamp);
+                k = datastore_format_time(time(NULL), &c->meta.creation_timestamp);
         }
         if (k == 0)
                 k = resource_to_yaml(c, &text);

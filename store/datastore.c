@@ -7,12 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
+#include "intern.h"
 #include "strbuf.h"
 
 /* One line per backend. */
 static const DatastoreOps *const backends[] = {
         &datastore_dir_ops,
+        &datastore_etcd_ops,
 };
 
 static const DatastoreOps *backend_for(const char *spec, const char **ret_location) {
@@ -34,7 +38,7 @@ int datastore_open(const char *spec, unsigned flags, Datastore **ret, char **ret
 
         ops = backend_for(spec, &location);
         if (!ops || !*location) {
-                if (asprintf(ret_error, "unsupported datastore '%s' (expected dir:PATH)", spec) < 0)
+                if (asprintf(ret_error, "unsupported datastore '%s' (expected dir:PATH or etcdv3:URL[,URL...])", spec) < 0)
                         *ret_error = NULL;
                 return -EINVAL;
         }
@@ -71,9 +75,18 @@ Datastore *datastore_free(Datastore *ds) {
         if (ds->ops)
                 ds->ops->close(ds);
         datastore_clear_view(ds);
+        free(ds->revision);
         free(ds->spec);
         free(ds);
         return NULL;
+}
+
+bool datastore_synced(const Datastore *ds) {
+        return !ds->ops->synced || ds->ops->synced(ds);
+}
+
+const char *datastore_revision(const Datastore *ds) {
+        return ds->revision;
 }
 
 const char *datastore_spec(const Datastore *ds) {
@@ -196,4 +209,34 @@ int datastore_update(Datastore *ds, const Resource *r, Resource **ret, char **re
 int datastore_delete(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,
                      Resource **ret, char **ret_error) {
         return ds->ops->remove(ds, kind, ns, name, rv, ret, ret_error);
+}
+
+/* ---- metadata a store fills in ---- */
+
+void datastore_format_uuid(const uint8_t b[16], char out[37]) {
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int datastore_random_uid(char **ret) {
+        uint8_t b[16];
+        char s[37];
+
+        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+                return -errno;
+        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+        datastore_format_uuid(b, s);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int datastore_format_time(time_t t, const char **ret) {
+        struct tm tm;
+        char buf[32];
+
+        gmtime_r(&t, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        *ret = intern_ref(buf);
+        return *ret ? 0 : -ENOMEM;
 }

@@ -71,6 +71,9 @@ int datastore_attach(Datastore *ds, const hep_host *host, void (*changed)(void *
  * <0 if the store cannot be read at all (watched: 0, and that is a
  * problem) or on ENOMEM. */
 int datastore_refresh(Datastore *ds);
+/* Whether the store has given its whole content at least once since
+ * it was attached (etcd: its first list); always true for a directory. */
+bool datastore_synced(const Datastore *ds);
 /* Makes the next refresh read everything again (SIGHUP). */
 void datastore_forget(Datastore *ds);
 
@@ -82,6 +85,9 @@ void datastore_entries(Datastore *ds, const StoreEntry **ret, size_t *ret_n);
  * a write): the same number, the same entries. */
 uint64_t datastore_view_generation(const Datastore *ds);
 void datastore_problems(Datastore *ds, const StoreProblem **ret, size_t *ret_n);
+/* The store's own revision of the view (etcd's, decimal), or NULL if it
+ * has none (a directory). */
+const char *datastore_revision(const Datastore *ds);
 const StoreEntry *datastore_find(Datastore *ds, ResourceKind kind, const char *ns, const char *name);
 /* "origin:line:col", or the origin alone; malloc'd. */
 char *store_entry_where(const StoreEntry *e);

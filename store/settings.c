@@ -8,6 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
+#include "node.h"
+#include "parse.h"
+#include "strbuf.h"
+
 static char *strip(char *s) {
         char *e;
 
@@ -44,6 +49,21 @@ int config_load(const char *path, bool missing_ok, Config *ret, ParseError *rete
         FILE *f;
         int r = 0;
 
+        /* calicoctl's configuration file works here too (hepctl --config). */
+        r = calico_config_load(path, &c.datastore, reterr);
+        if (r == -ENOENT && missing_ok) {
+                parse_error_done(reterr);
+                *ret = c;
+                c = (Config) {};
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (c.datastore) {
+                *ret = c;
+                c = (Config) {};
+                return 0;
+        }
         f = fopen(path, "re");
         if (!f) {
                 if (errno == ENOENT && missing_ok) {
@@ -103,5 +123,115 @@ int default_nodename(char **ret) {
         for (char *p = buf; *p; p++)
                 *p = (char)tolower((unsigned char)*p);
         *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- calicoctl's settings ---- */
+
+static const char *scalar_at(const Node *spec, const char *key) {
+        const Node *v = spec ? node_map_get(spec, key) : NULL;
+
+        return v && v->type == NODE_SCALAR && !node_is_null(v) && !isempty(v->text) ? v->text : NULL;
+}
+
+/* "etcdv3:ENDPOINTS[?ca=…&cert=…&key=…]" */
+static int etcd_spec(const char *endpoints, const char *ca, const char *cert, const char *key, char **ret) {
+        StrBuf b = STRBUF_INIT;
+        char sep = '?';
+
+        strbuf_printf(&b, "etcdv3:%s", endpoints);
+        if (ca) {
+                strbuf_printf(&b, "%cca=%s", sep, ca);
+                sep = '&';
+        }
+        if (cert) {
+                strbuf_printf(&b, "%ccert=%s", sep, cert);
+                sep = '&';
+        }
+        if (key)
+                strbuf_printf(&b, "%ckey=%s", sep, key);
+        *ret = strbuf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int datastore_type_ok(const char *type, const char *file, const Node *at, ParseError *reterr) {
+        if (isempty(type) || streq(type, "etcdv3"))
+                return 0;
+        return parse_error_set(reterr, file, at ? at->line : 0, at ? at->column : 0, NULL,
+                               "datastoreType '%s' is not supported here (only etcdv3; the Kubernetes API "
+                               "datastore is not implemented)",
+                               type);
+}
+
+int calico_config_load(const char *path, char **ret, ParseError *reterr) {
+        _cleanup_free_ char *data = NULL;
+        DocumentList docs = DOCUMENT_LIST_INIT;
+        const Node *root, *spec, *kind;
+        size_t len;
+        int r;
+
+        *ret = NULL;
+        r = read_file_limited(path, 1 << 20, &data, &len, reterr);
+        if (r < 0)
+                return r;
+        /* hostendpoint.conf is "key = value": not YAML that says CalicoAPIConfig. */
+        if (!strstr(data, "CalicoAPIConfig"))
+                return 0;
+        r = parse_documents(path, data, len, &docs, reterr);
+        if (r < 0)
+                return r;
+        root = docs.n ? docs.docs[0].root : NULL;
+        kind = root && root->type == NODE_MAP ? node_map_get(root, "kind") : NULL;
+        if (!kind || kind->type != NODE_SCALAR || !streq(kind->text, "CalicoAPIConfig")) {
+                document_list_done(&docs);
+                return 0;
+        }
+        spec = node_map_get(root, "spec");
+        r = datastore_type_ok(scalar_at(spec, "datastoreType"), path, spec ? node_map_get(spec, "datastoreType") : NULL,
+                              reterr);
+        if (r >= 0 && !scalar_at(spec, "etcdEndpoints"))
+                r = parse_error_set(reterr, path, spec ? spec->line : root->line, spec ? spec->column : root->column,
+                                    NULL, "spec.etcdEndpoints is required");
+        if (r >= 0 && scalar_at(spec, "etcdUsername") && (setenv("ETCD_USERNAME", scalar_at(spec, "etcdUsername"), 1) < 0 ||
+                                                          setenv("ETCD_PASSWORD", scalar_at(spec, "etcdPassword") ? scalar_at(spec, "etcdPassword") : "", 1) < 0))
+                r = -errno;
+        if (r >= 0)
+                r = etcd_spec(scalar_at(spec, "etcdEndpoints"), scalar_at(spec, "etcdCACertFile"),
+                              scalar_at(spec, "etcdCertFile"), scalar_at(spec, "etcdKeyFile"), ret);
+        document_list_done(&docs);
+        return r;
+}
+
+int calico_env_datastore(char **ret, ParseError *reterr) {
+        const char *endpoints = getenv("ETCD_ENDPOINTS");
+        int r;
+
+        *ret = NULL;
+        if (isempty(endpoints))
+                return 0;
+        r = datastore_type_ok(getenv("DATASTORE_TYPE"), "DATASTORE_TYPE", NULL, reterr);
+        if (r < 0)
+                return r;
+        /* The certificates and credentials are read from ETCD_* by the client. */
+        return etcd_spec(endpoints, NULL, NULL, NULL, ret);
+}
+
+int config_default_datastore(char **ret, ParseError *reterr) {
+        const char *env = getenv("HEP_DATASTORE");
+        int r;
+
+        if (!isempty(env)) {
+                *ret = strdup(env);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = calico_env_datastore(ret, reterr);
+        if (r < 0 || *ret)
+                return r;
+        if (access(CALICOCTL_DEFAULT_CONFIG, F_OK) == 0) {
+                r = calico_config_load(CALICOCTL_DEFAULT_CONFIG, ret, reterr);
+                if (r < 0 || *ret)
+                        return r;
+        }
+        *ret = strdup(HEP_DEFAULT_DATASTORE);
         return *ret ? 0 : -ENOMEM;
 }

@@ -26,3 +26,21 @@ void config_done(Config *c);
 /* The node name when none is set: Felix's default, the kernel's host
  * name, lower-cased. -ENOENT if the host has no name. */
 int default_nodename(char **ret);
+
+/* calicoctl's own settings, so an existing calicoctl setup works as it
+ * is: a CalicoAPIConfig file (apiVersion projectcalico.org/v3, spec.
+ * datastoreType etcdv3, etcdEndpoints, etcdCACertFile, etcdCertFile,
+ * etcdKeyFile, etcdUsername, etcdPassword) gives a datastore spec
+ * ("etcdv3:URLS?ca=…&cert=…&key=…") and, for etcd's authentication, sets
+ * ETCD_USERNAME/ETCD_PASSWORD as calicoctl's environment would. 0 with
+ * *ret NULL if the file is not a CalicoAPIConfig. */
+int calico_config_load(const char *path, char **ret, ParseError *reterr);
+/* The same from calicoctl's environment (DATASTORE_TYPE, default etcdv3,
+ * and ETCD_ENDPOINTS); *ret NULL if ETCD_ENDPOINTS is not set. */
+int calico_env_datastore(char **ret, ParseError *reterr);
+/* The datastore when neither the command line nor the settings file
+ * names one: $HEP_DATASTORE, else calicoctl's environment, else
+ * calicoctl's default configuration file, else HEP_DEFAULT_DATASTORE. */
+int config_default_datastore(char **ret, ParseError *reterr);
+/* calicoctl's default configuration file. */
+#define CALICOCTL_DEFAULT_CONFIG "/etc/calico/calicoctl.cfg"
