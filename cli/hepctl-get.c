@@ -343,6 +343,10 @@ int hepctl_get(const HepctlArgs *g) {
         if (hepctl_open_datastore(&g->global, &ds) < 0)
                 return HEPCTL_FAIL;
 
+        /* Only the kind asked for (and profiles, whose labels a selector
+         * sees): etcd then reads those keys alone. */
+        if (k)
+                datastore_only_kinds(ds, 1u << k->kind | (g->selector ? 1u << KIND_PROFILE : 0));
         listing = k && g->n_names == 0;
         if (listing) {
                 const char *ns = k->namespaced && !g->all_namespaces ? (g->ns ? g->ns : "default") : NULL;

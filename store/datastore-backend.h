@@ -27,6 +27,7 @@ struct Datastore {
         size_t n_problems;
         uint64_t view_generation;
         char *revision; /* datastore_revision(), or NULL */
+        uint32_t only_kinds; /* datastore_only_kinds(): a hint the backend may use */
 };
 
 struct DatastoreOps {

@@ -19,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include <time.h>
 
 #include "check.h"
 #include "etcd.h"
 #include "host.h"
 #include "intern.h"
+#include "loader.h"
+#include "node.h"
 #include "strbuf.h"
 #include "strmap.h"
 
@@ -65,6 +68,7 @@ typedef struct EtcdStore {
         hep_timer *retry;
         uint64_t retry_usec, last_list_usec;
         bool synced; /* the first list has answered */
+        bool listed; /* unattached: a list is in the view (until a write or forget) */
 } EtcdStore;
 
 /* ---- keys ---- */
@@ -133,6 +137,7 @@ static int keys_append(EtcdStore *s, KeyState *k) {
  * same revision). */
 static int key_put(EtcdStore *s, const EtcdKV *kv) {
         KeyState *old = strmap_get(&s->index, kv->key), *k;
+        int r;
 
         if (old && old->mod_revision == kv->mod_revision)
                 return 0;
@@ -145,8 +150,10 @@ static int key_put(EtcdStore *s, const EtcdKV *kv) {
         for (size_t i = 0; i < s->n_keys; i++)
                 if (s->keys[i] == old)
                         s->keys[i] = k;
+        /* The index compares with the old key: replace it there first. */
+        r = strmap_put(&s->index, k->key, k);
         key_state_free(old);
-        return strmap_put(&s->index, k->key, k);
+        return r;
 }
 
 static void key_delete(EtcdStore *s, const char *key) {
@@ -210,9 +217,74 @@ static int key_problem(KeyState *k, const ParseError *e) {
         return k->problem && k->public_problem ? 0 : -ENOMEM;
 }
 
+/* A JSON value as the tree the YAML parser would have made of it, without
+ * positions: strings quoted, numbers, booleans and null plain. */
+static Node *node_from_json(json_object *o) {
+        Node *n;
+
+        switch (json_object_get_type(o)) {
+        case json_type_object:
+                n = node_new(NODE_MAP, 0, 0);
+                json_object_object_foreach(o, key, val) {
+                        Node *k = node_new_scalar(key, true), *v = node_from_json(val);
+                        if (!n || !k || !v || node_map_add(n, k, v) < 0) {
+                                node_free(k);
+                                node_free(v);
+                                return node_free(n);
+                        }
+                }
+                return n;
+        case json_type_array:
+                n = node_new(NODE_SEQ, 0, 0);
+                for (size_t i = 0; n && i < json_object_array_length(o); i++) {
+                        Node *v = node_from_json(json_object_array_get_idx(o, i));
+                        if (!v || node_seq_add(n, v) < 0) {
+                                node_free(v);
+                                return node_free(n);
+                        }
+                }
+                return n;
+        case json_type_string:
+                return node_new_scalar(json_object_get_string(o), true);
+        case json_type_null:
+                return node_new_scalar("null", false);
+        case json_type_boolean:
+        case json_type_double:
+        case json_type_int:
+                return node_new_scalar(json_object_get_string(o), false);
+        }
+        return NULL;
+}
+
+/* The fast way for the common case, a value as calicoctl writes it:
+ * json-c (several times libyaml's speed) into the same tree. 0 if it
+ * decoded and checked; <0 otherwise, and the caller parses again with
+ * positions for the message. */
+static int parse_fast(KeyState *k, ResourceList *l) {
+        json_object *o = json_tokener_parse(k->value);
+        Node *n = o && json_object_is_type(o, json_type_object) ? node_from_json(o) : NULL;
+        ParseError e = {};
+        int r;
+
+        json_object_put(o);
+        if (!n)
+                return -EINVAL;
+        r = resources_from_document(k->key, &n, l, NULL, &e);
+        node_free(n);
+        if (r >= 0 && l->n == 1)
+                r = resource_check(l->v[0], &e);
+        parse_error_done(&e);
+        if (r < 0 || l->n != 1) {
+                resource_list_done(l);
+                *l = (ResourceList) {};
+                return r == -ENOMEM ? r : -EINVAL;
+        }
+        return 0;
+}
+
 /* Parses and checks a key's value (once per revision): exactly one
  * resource, of the kind and name the key says, with its mod_revision for
- * resourceVersion. */
+ * resourceVersion. The value itself is not kept. */
 static int key_parse(KeyState *k) {
         _cleanup_(resource_list_done) ResourceList l = {};
         _cleanup_free_ char *want = NULL;
@@ -222,7 +294,11 @@ static int key_parse(KeyState *k) {
         if (k->parsed)
                 return 0;
         k->parsed = true;
-        r = resources_parse(k->key, k->value, k->value_len, &l, &e);
+        r = parse_fast(k, &l);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                r = resources_parse(k->key, k->value, k->value_len, &l, &e);
         if (r >= 0 && l.n != 1)
                 r = parse_error_set(&e, k->key, 0, 0, NULL, "expected one resource, found %zu", l.n);
         if (r >= 0)
@@ -250,6 +326,7 @@ static int key_parse(KeyState *k) {
         l.v[0]->source = node_free(l.v[0]->source);
         k->res = steal_ptr(l.v[0]);
         l.n = 0;
+        k->value = mfree_ptr(k->value);
         return 0;
 }
 
@@ -327,13 +404,51 @@ static int set_revision(EtcdStore *s, int64_t revision) {
         return asprintf(&s->base.revision, "%lld", (long long)revision) < 0 ? (s->base.revision = NULL, -ENOMEM) : 0;
 }
 
+/* The keys of the kinds the reader wants (datastore_only_kinds), one
+ * range per kind, else the whole prefix. */
+static int range_wanted(EtcdStore *s, EtcdKV **ret, size_t *ret_n, int64_t *ret_rev, char **err) {
+        EtcdKV *all = NULL;
+        size_t n_all = 0;
+
+        if (!s->base.only_kinds)
+                return etcd_range(s->client, PREFIX, PREFIX_END, ret, ret_n, ret_rev, err);
+        for (int k = 0; k < _KIND_MAX; k++) {
+                _cleanup_free_ char *from = NULL, *to = NULL;
+                EtcdKV *v = NULL, *w;
+                size_t n = 0;
+                int r;
+
+                if (!(s->base.only_kinds & 1u << k))
+                        continue;
+                if (asprintf(&from, PREFIX "%s/", kind_info((ResourceKind)k)->plural) < 0 ||
+                    asprintf(&to, PREFIX "%s0", kind_info((ResourceKind)k)->plural) < 0) {
+                        etcd_kvs_free(all, n_all);
+                        return -ENOMEM;
+                }
+                r = etcd_range(s->client, from, to, &v, &n, ret_rev, err);
+                w = r < 0 ? NULL : realloc(all, (n_all + n + 1) * sizeof(EtcdKV));
+                if (!w) {
+                        etcd_kvs_free(v, n);
+                        etcd_kvs_free(all, n_all);
+                        return r < 0 ? r : -ENOMEM;
+                }
+                all = w;
+                memcpy(all + n_all, v, n * sizeof(EtcdKV));
+                n_all += n;
+                free(v);
+        }
+        *ret = all ? all : calloc(1, sizeof(EtcdKV));
+        *ret_n = n_all;
+        return *ret ? 0 : -ENOMEM;
+}
+
 /* hepctl's: the keys as etcd has them now. */
 static int list_now(EtcdStore *s) {
         _cleanup_free_ char *err = NULL;
         EtcdKV *kvs = NULL;
         size_t n = 0;
-        int64_t rev;
-        int r = etcd_range(s->client, PREFIX, PREFIX_END, &kvs, &n, &rev, &err);
+        int64_t rev = 0;
+        int r = range_wanted(s, &kvs, &n, &rev, &err);
 
         if (r < 0) {
                 set_store_problem(s, err ? err : "cannot read etcd");
@@ -352,10 +467,13 @@ static int etcd_refresh(Datastore *base) {
         EtcdStore *s = (EtcdStore *)base;
         int r;
 
-        if (!s->host) {
+        /* Unattached (one hepctl command), one list serves every read
+         * until a write or a forget. */
+        if (!s->host && !s->listed) {
                 r = list_now(s);
                 if (r < 0)
                         return r;
+                s->listed = true;
         } else if (!s->dirty)
                 return 0;
         r = rebuild_view(s);
@@ -488,6 +606,7 @@ static bool etcd_synced(const Datastore *base) {
 static void etcd_forget(Datastore *base) {
         EtcdStore *s = (EtcdStore *)base;
 
+        s->listed = false;
         if (s->host)
                 start_list(s);
 }
@@ -550,6 +669,7 @@ static int read_key(EtcdStore *s, const char *key, KeyState **ret, char **ret_er
 
 static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
+        s->listed = false; /* the next read lists again */
         _cleanup_(resource_freep) Resource *c = resource_copy(r);
         _cleanup_free_ char *key = resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
         EtcdTxnResult t = {};
@@ -577,6 +697,7 @@ static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char 
 
 static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
+        s->listed = false; /* the next read lists again */
         _cleanup_(resource_freep) Resource *c = resource_copy(r);
         _cleanup_free_ char *key = resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
         KeyState *cur = NULL;
@@ -614,6 +735,7 @@ static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char 
 static int etcd_delete(Datastore *base, ResourceKind kind, const char *ns, const char *name, const char *rv,
                        Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
+        s->listed = false; /* the next read lists again */
         _cleanup_free_ char *key = resource_key(kind, ns, name);
         KeyState *cur = NULL;
         EtcdTxnResult t = {};

@@ -81,6 +81,10 @@ Datastore *datastore_free(Datastore *ds) {
         return NULL;
 }
 
+void datastore_only_kinds(Datastore *ds, uint32_t kinds) {
+        ds->only_kinds = kinds;
+}
+
 bool datastore_synced(const Datastore *ds) {
         return !ds->ops->synced || ds->ops->synced(ds);
 }

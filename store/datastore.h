@@ -74,6 +74,10 @@ int datastore_refresh(Datastore *ds);
 /* Whether the store has given its whole content at least once since
  * it was attached (etcd: its first list); always true for a directory. */
 bool datastore_synced(const Datastore *ds);
+/* A hint before the first refresh, from a reader that needs only these
+ * kinds (a mask of 1u << ResourceKind; 0: all): a store may then read
+ * only those (etcd ranges their prefixes alone). */
+void datastore_only_kinds(Datastore *ds, uint32_t kinds);
 /* Makes the next refresh read everything again (SIGHUP). */
 void datastore_forget(Datastore *ds);
 

@@ -38,6 +38,7 @@ struct EtcdClient {
         char *ca, *cert, *key;
         char *user, *password, *token;
         uint64_t timeout_usec;
+        CURL *sync; /* kept between synchronous calls: one connection for many */
         /* on the host's loop */
         const hep_host *host;
         CURLM *multi;
@@ -69,9 +70,19 @@ static char *b64_encode(const char *s, size_t n) {
         return out;
 }
 
+/* The value of each base64 character, -1 for the others (a table: values
+ * of 10,000 keys are decoded in one list). */
 static int b64_value(char ch) {
-        const char *p = ch ? strchr(b64chars, ch) : NULL;
-        return p ? (int)(p - b64chars) : -1;
+        static signed char table[256];
+        static bool made;
+
+        if (!made) {
+                memset(table, -1, sizeof(table));
+                for (int i = 0; i < 64; i++)
+                        table[(unsigned char)b64chars[i]] = (signed char)i;
+                made = true;
+        }
+        return table[(unsigned char)ch];
 }
 
 /* NULL if s is not base64. */
@@ -205,6 +216,8 @@ EtcdClient *etcd_client_free(EtcdClient *c) {
                 s->in_callback = false;
                 etcd_stream_cancel(s);
         }
+        if (c->sync)
+                curl_easy_cleanup(c->sync);
         if (c->multi)
                 curl_multi_cleanup(c->multi);
         if (c->host)
@@ -318,28 +331,28 @@ static int post_sync(EtcdClient *c, const char *path, const char *body, json_obj
                 _cleanup_free_ char *url = NULL;
                 struct curl_slist *headers = NULL;
                 StrBuf b = STRBUF_INIT;
-                CURL *e = curl_easy_init();
+                CURL *e = c->sync ? c->sync : curl_easy_init();
                 char errbuf[CURL_ERROR_SIZE] = "";
                 long status = 0;
                 CURLcode cc;
                 int r;
 
-                if (!e || asprintf(&url, "%s%s", c->urls[i], path) < 0) {
-                        curl_easy_cleanup(e);
+                if (!e)
                         return -ENOMEM;
-                }
+                c->sync = e;
+                curl_easy_reset(e); /* keeps its connections */
+                if (asprintf(&url, "%s%s", c->urls[i], path) < 0)
+                        return -ENOMEM;
                 r = easy_setup(c, e, url, body, &headers);
-                if (r < 0) {
-                        curl_easy_cleanup(e);
+                if (r < 0)
                         return r;
-                }
                 curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
                 curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
                 curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
                 curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->timeout_usec / 1000));
                 cc = curl_easy_perform(e);
                 curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-                curl_easy_cleanup(e);
+                curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
                 curl_slist_free_all(headers);
                 if (!strbuf_ok(&b)) {
                         strbuf_done(&b);
