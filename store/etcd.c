@@ -733,6 +733,22 @@ static void finish_range(EtcdStream *s, CURLcode cc, long status) {
         etcd_kvs_free(kvs, n);
 }
 
+/* Why a watch stream ended, for the log and the store's problem. */
+static char *watch_end_message(EtcdStream *s, CURLcode cc, long status) {
+        _cleanup_free_ char *m = NULL;
+        char *msg = NULL;
+        int r;
+
+        if (cc != CURLE_OK)
+                r = asprintf(&msg, "the watch on etcd at %s ended: %s", s->url, curl_easy_strerror(cc));
+        else if (status != 200) {
+                m = gateway_message(strbuf_str(&s->buf));
+                r = asprintf(&msg, "etcd at %s refused the watch (HTTP %ld): %s", s->url, status, m ? m : "");
+        } else
+                r = asprintf(&msg, "etcd at %s closed the watch", s->url);
+        return r < 0 ? NULL : msg;
+}
+
 static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
         EtcdStream *s = NULL;
         long status = 0;
@@ -745,17 +761,7 @@ static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
         if (!s->cancelled && !s->watch)
                 finish_range(s, cc, status);
         else if (!s->cancelled && !s->ended) {
-                _cleanup_free_ char *msg = NULL;
-                if (cc != CURLE_OK)
-                        if (asprintf(&msg, "the watch on etcd at %s ended: %s", s->url, curl_easy_strerror(cc)) < 0)
-                                msg = NULL;
-                else if (status != 200) {
-                        _cleanup_free_ char *m = gateway_message(strbuf_str(&s->buf));
-                        if (asprintf(&msg, "etcd at %s refused the watch (HTTP %ld): %s", s->url, status, m ? m : "") < 0)
-                                msg = NULL;
-                } else
-                        if (asprintf(&msg, "etcd at %s closed the watch", s->url) < 0)
-                                msg = NULL;
+                _cleanup_free_ char *msg = watch_end_message(s, cc, status);
                 s->cb.on_end(s->userdata, 0, msg ? msg : "the watch ended");
         }
         s->in_callback = false;
