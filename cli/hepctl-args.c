@@ -34,7 +34,7 @@ static const struct {
 static void main_usage(FILE *f) {
         fprintf(f,
                 "Usage:\n"
-                "  hepctl [--datastore dir:PATH] [--config FILE] <command> [<args>...]\n"
+                "  hepctl [--datastore dir:PATH|etcdv3:URL] [--config FILE] <command> [<args>...]\n"
                 "\n"
                 "Manage Calico resources for hostendpoint, with calicoctl's commands and messages.\n"
                 "\n"
@@ -46,9 +46,10 @@ static void main_usage(FILE *f) {
                 "Options:\n"
                 "  -h --help                 Show this screen (\"hepctl <command> --help\" for a command).\n"
                 "     --version              Show the version.\n"
-                "  -d --datastore=<DS>       Where resources live (default: the 'datastore' setting of\n"
-                "                            %s, else %s).\n"
-                "  -c --config=<FILE>        Settings file [default: %s].\n"
+                "  -d --datastore=<DS>       Where resources live: dir:PATH or etcdv3:URL[,URL...] (default:\n"
+                "                            the 'datastore' setting of %s, else\n"
+                "                            $HEP_DATASTORE, calicoctl's ETCD_ENDPOINTS, else %s).\n"
+                "  -c --config=<FILE>        Settings file, or calicoctl's CalicoAPIConfig [default: %s].\n"
                 "\n"
                 "Resource kinds (case-insensitive): hostendpoint|hep, profile|pro, globalnetworkpolicy|gnp,\n"
                 "networkpolicy|np, tier, globalnetworkset|gnetsets|gns, felixconfiguration|felixconfig,\n"

@@ -96,7 +96,7 @@ static void usage(FILE *f) {
                 "Enforce Calico HostEndpoint policy on this host's interfaces with nftables.\n"
                 "\n"
                 "  -c --config=FILE      Settings file [default: %s]\n"
-                "  -d --datastore=DS     dir:PATH [default: from the settings, else %s]\n"
+                "  -d --datastore=DS     dir:PATH or etcdv3:URL[,URL...] [default: from the settings, else %s]\n"
                 "  -n --nodename=NAME    This node's name [default: the host name, lower-cased]\n"
                 "     --bus=BUS          system|session|none|ADDRESS [default: system]\n"
                 "     --plugin=PATH      The hostendpoint plugin to load [default: %s,\n"

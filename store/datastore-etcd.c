@@ -37,6 +37,8 @@
 #define RETRY_MAX_USEC (5ULL * 1000 * 1000)
 /* Calico's watcher cache re-lists at most this often. */
 #define RESYNC_MIN_USEC (500ULL * 1000)
+/* How long a write from a host's loop may wait for etcd. */
+#define WRITE_TIMEOUT_NONBLOCK_USEC (2ULL * 1000 * 1000)
 /* Values are not world-readable: the Manager's LastError leaves them out. */
 #define REDACTED "cannot be used; the details are in the log"
 
@@ -384,7 +386,13 @@ static void set_store_problem(EtcdStore *s, const char *message) {
 static int etcd_open(Datastore *base, const char *location, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
 
-        return etcd_client_new(location, &s->client, ret_error);
+        int r = etcd_client_new(location, &s->client, ret_error);
+
+        /* On a host's loop a write (D-Bus Apply, Delete) waits for etcd:
+         * not long. */
+        if (r >= 0 && (base->flags & DATASTORE_NONBLOCK))
+                etcd_client_set_timeout(s->client, WRITE_TIMEOUT_NONBLOCK_USEC);
+        return r;
 }
 
 static void etcd_close(Datastore *base) {

@@ -15,6 +15,7 @@
 
 #define DEFAULT_TIMEOUT_USEC (10 * 1000000ULL)
 #define CONNECT_TIMEOUT_MS 3000L
+#define LIST_TIMEOUT_USEC (30 * 1000000ULL)
 
 struct EtcdStream {
         EtcdClient *c;
@@ -875,8 +876,9 @@ static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream 
         curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write);
         curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
         curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+        /* A list of a whole fleet's resources may take a while. */
         if (!s->watch)
-                curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(c->timeout_usec / 1000));
+                curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(LIST_TIMEOUT_USEC / 1000));
         if (curl_multi_add_handle(c->multi, s->easy) != CURLM_OK) {
                 stream_free(s);
                 return -EIO;
