@@ -3,6 +3,7 @@
 #include "etcd.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -157,6 +158,69 @@ static int parse_options(EtcdClient *c, char *q, char **ret_error) {
         return 0;
 }
 
+/* libcurl, loaded when an etcd datastore is first opened (dlopen): a
+ * daemon on a directory never maps it nor the thirty libraries it brings
+ * (OpenSSL, nghttp2, LDAP, Kerberos...), about 6 MB of RSS. */
+static struct {
+        bool loaded;
+        CURLcode (*global_init)(long flags);
+        CURL *(*easy_init)(void);
+        CURLcode (*easy_setopt)(CURL *e, CURLoption o, ...);
+        CURLcode (*easy_perform)(CURL *e);
+        CURLcode (*easy_getinfo)(CURL *e, CURLINFO i, ...);
+        void (*easy_cleanup)(CURL *e);
+        void (*easy_reset)(CURL *e);
+        const char *(*easy_strerror)(CURLcode c);
+        struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+        void (*slist_free_all)(struct curl_slist *l);
+        CURLM *(*multi_init)(void);
+        CURLMcode (*multi_setopt)(CURLM *m, CURLMoption o, ...);
+        CURLMcode (*multi_cleanup)(CURLM *m);
+        CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
+        CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
+        CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t fd, int ev, int *running);
+        CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+        CURLMcode (*multi_assign)(CURLM *m, curl_socket_t fd, void *p);
+} curl;
+
+static int curl_load(char **ret_error) {
+        static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
+        void *h = NULL;
+
+        if (curl.loaded)
+                return 0;
+        for (size_t i = 0; !h && i < ELEMENTSOF(names); i++)
+                h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+                return set_error(ret_error, "etcdv3: cannot load libcurl (%s); install libcurl4", dlerror());
+#define SYM(f)                                                          \
+        if (!(*(void **)&curl.f = dlsym(h, "curl_" #f)))                \
+                return set_error(ret_error, "etcdv3: libcurl has no curl_%s", #f);
+        SYM(global_init)
+        SYM(easy_init)
+        SYM(easy_setopt)
+        SYM(easy_perform)
+        SYM(easy_getinfo)
+        SYM(easy_cleanup)
+        SYM(easy_reset)
+        SYM(easy_strerror)
+        SYM(slist_append)
+        SYM(slist_free_all)
+        SYM(multi_init)
+        SYM(multi_setopt)
+        SYM(multi_cleanup)
+        SYM(multi_add_handle)
+        SYM(multi_remove_handle)
+        SYM(multi_socket_action)
+        SYM(multi_info_read)
+        SYM(multi_assign)
+#undef SYM
+        if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return set_error(ret_error, "etcdv3: cannot initialise libcurl");
+        curl.loaded = true;
+        return 0;
+}
+
 int etcd_client_new(const char *location, EtcdClient **ret, char **ret_error) {
         _cleanup_(etcd_client_freep) EtcdClient *c = calloc(1, sizeof(EtcdClient));
         _cleanup_free_ char *copy = strdup(location);
@@ -203,8 +267,9 @@ int etcd_client_new(const char *location, EtcdClient **ret, char **ret_error) {
             dup_env(&c->key, "ETCD_KEY_FILE") < 0 || dup_env(&c->user, "ETCD_USERNAME") < 0 ||
             dup_env(&c->password, "ETCD_PASSWORD") < 0)
                 return -ENOMEM;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return set_error(ret_error, "etcdv3: cannot initialise libcurl");
+        r = curl_load(ret_error);
+        if (r < 0)
+                return r;
         *ret = steal_ptr(c);
         return 0;
 }
@@ -218,9 +283,9 @@ EtcdClient *etcd_client_free(EtcdClient *c) {
                 etcd_stream_cancel(s);
         }
         if (c->sync)
-                curl_easy_cleanup(c->sync);
+                curl.easy_cleanup(c->sync);
         if (c->multi)
-                curl_multi_cleanup(c->multi);
+                curl.multi_cleanup(c->multi);
         if (c->host)
                 host_timer_remove(c->host, c->timer);
         for (size_t i = 0; i < c->n_urls; i++)
@@ -263,15 +328,15 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userdata) {
 }
 
 static int easy_setup(EtcdClient *c, CURL *e, const char *url, const char *body, struct curl_slist **headers) {
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        struct curl_slist *h = curl.slist_append(NULL, "Content-Type: application/json");
 
         if (h && c->token) {
                 _cleanup_free_ char *auth = NULL;
                 if (asprintf(&auth, "Authorization: %s", c->token) < 0)
                         return -ENOMEM;
-                struct curl_slist *h2 = curl_slist_append(h, auth);
+                struct curl_slist *h2 = curl.slist_append(h, auth);
                 if (!h2) {
-                        curl_slist_free_all(h);
+                        curl.slist_free_all(h);
                         return -ENOMEM;
                 }
                 h = h2;
@@ -279,21 +344,21 @@ static int easy_setup(EtcdClient *c, CURL *e, const char *url, const char *body,
         if (!h)
                 return -ENOMEM;
         *headers = h;
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 10L);
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 5L);
+        curl.easy_setopt(e, CURLOPT_URL, url);
+        curl.easy_setopt(e, CURLOPT_POSTFIELDS, body);
+        curl.easy_setopt(e, CURLOPT_HTTPHEADER, h);
+        curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+        curl.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl.easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 10L);
+        curl.easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 5L);
         if (c->ca)
-                curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
+                curl.easy_setopt(e, CURLOPT_CAINFO, c->ca);
         if (c->cert)
-                curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+                curl.easy_setopt(e, CURLOPT_SSLCERT, c->cert);
         if (c->key)
-                curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+                curl.easy_setopt(e, CURLOPT_SSLKEY, c->key);
         return 0;
 }
 
@@ -332,7 +397,7 @@ static int post_sync(EtcdClient *c, const char *path, const char *body, json_obj
                 _cleanup_free_ char *url = NULL;
                 struct curl_slist *headers = NULL;
                 StrBuf b = STRBUF_INIT;
-                CURL *e = c->sync ? c->sync : curl_easy_init();
+                CURL *e = c->sync ? c->sync : curl.easy_init();
                 char errbuf[CURL_ERROR_SIZE] = "";
                 long status = 0;
                 CURLcode cc;
@@ -341,20 +406,20 @@ static int post_sync(EtcdClient *c, const char *path, const char *body, json_obj
                 if (!e)
                         return -ENOMEM;
                 c->sync = e;
-                curl_easy_reset(e); /* keeps its connections */
+                curl.easy_reset(e); /* keeps its connections */
                 if (asprintf(&url, "%s%s", c->urls[i], path) < 0)
                         return -ENOMEM;
                 r = easy_setup(c, e, url, body, &headers);
                 if (r < 0)
                         return r;
-                curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-                curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-                curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-                curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->timeout_usec / 1000));
-                cc = curl_easy_perform(e);
-                curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-                curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-                curl_slist_free_all(headers);
+                curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+                curl.easy_setopt(e, CURLOPT_WRITEDATA, &b);
+                curl.easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+                curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->timeout_usec / 1000));
+                cc = curl.easy_perform(e);
+                curl.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+                curl.easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+                curl.slist_free_all(headers);
                 if (!strbuf_ok(&b)) {
                         strbuf_done(&b);
                         return -ENOMEM;
@@ -362,7 +427,7 @@ static int post_sync(EtcdClient *c, const char *path, const char *body, json_obj
                 if (cc != CURLE_OK) {
                         free(last);
                         if (asprintf(&last, "cannot reach etcd at %s: %s", c->urls[i],
-                                     errbuf[0] ? errbuf : curl_easy_strerror(cc)) < 0)
+                                     errbuf[0] ? errbuf : curl.easy_strerror(cc)) < 0)
                                 last = NULL;
                         strbuf_done(&b);
                         if (transport_failure(cc))
@@ -604,10 +669,10 @@ static void stream_free(EtcdStream *s) {
                         break;
                 }
         if (s->easy) {
-                curl_multi_remove_handle(c->multi, s->easy);
-                curl_easy_cleanup(s->easy);
+                curl.multi_remove_handle(c->multi, s->easy);
+                curl.easy_cleanup(s->easy);
         }
-        curl_slist_free_all(s->headers);
+        curl.slist_free_all(s->headers);
         free(s->body);
         free(s->url);
         strbuf_done(&s->buf);
@@ -721,7 +786,7 @@ static void finish_range(EtcdStream *s, CURLcode cc, long status) {
         _cleanup_free_ char *msg = NULL;
 
         if (cc != CURLE_OK) {
-                if (asprintf(&msg, "cannot reach etcd at %s: %s", s->url, curl_easy_strerror(cc)) < 0)
+                if (asprintf(&msg, "cannot reach etcd at %s: %s", s->url, curl.easy_strerror(cc)) < 0)
                         msg = NULL;
         } else if (status != 200) {
                 _cleanup_free_ char *m = gateway_message(strbuf_str(&s->buf));
@@ -741,7 +806,7 @@ static char *watch_end_message(EtcdStream *s, CURLcode cc, long status) {
         int r;
 
         if (cc != CURLE_OK)
-                r = asprintf(&msg, "the watch on etcd at %s ended: %s", s->url, curl_easy_strerror(cc));
+                r = asprintf(&msg, "the watch on etcd at %s ended: %s", s->url, curl.easy_strerror(cc));
         else if (status != 200) {
                 m = gateway_message(strbuf_str(&s->buf));
                 r = asprintf(&msg, "etcd at %s refused the watch (HTTP %ld): %s", s->url, status, m ? m : "");
@@ -754,8 +819,8 @@ static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
         EtcdStream *s = NULL;
         long status = 0;
 
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        curl.easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
+        curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         if (!s)
                 return;
         s->in_callback = true;
@@ -773,7 +838,7 @@ static void check_done(EtcdClient *c) {
         CURLMsg *m;
         int left;
 
-        while ((m = curl_multi_info_read(c->multi, &left)))
+        while ((m = curl.multi_info_read(c->multi, &left)))
                 if (m->msg == CURLMSG_DONE)
                         finish(c, m->easy_handle, m->data.result);
 }
@@ -788,7 +853,7 @@ static void on_socket_event(void *userdata, int fd, uint32_t events) {
                 action |= CURL_CSELECT_OUT;
         if (events & (HEP_WATCH_ERR | HEP_WATCH_HUP))
                 action |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(c->multi, fd, action, &running);
+        curl.multi_socket_action(c->multi, fd, action, &running);
         check_done(c);
 }
 
@@ -799,14 +864,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 
         if (what == CURL_POLL_REMOVE) {
                 host_watch_remove(c->host, w);
-                curl_multi_assign(c->multi, fd, NULL);
+                curl.multi_assign(c->multi, fd, NULL);
                 return 0;
         }
         if (w)
                 return host_watch_update(c->host, w, events) < 0 ? -1 : 0;
         if (host_watch_add(c->host, fd, events, on_socket_event, c, &w) < 0)
                 return -1;
-        curl_multi_assign(c->multi, fd, w);
+        curl.multi_assign(c->multi, fd, w);
         return 0;
 }
 
@@ -814,7 +879,7 @@ static void on_timer(void *userdata) {
         EtcdClient *c = userdata;
         int running;
 
-        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        curl.multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         check_done(c);
 }
 
@@ -834,13 +899,13 @@ int etcd_client_attach(EtcdClient *c, const hep_host *host) {
         r = host_timer_add(host, UINT64_MAX, on_timer, c, &c->timer);
         if (r < 0)
                 return r;
-        c->multi = curl_multi_init();
+        c->multi = curl.multi_init();
         if (!c->multi)
                 return -ENOMEM;
-        curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-        curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-        curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timeout_change);
-        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+        curl.multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl.multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+        curl.multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timeout_change);
+        curl.multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
         return 0;
 }
 
@@ -859,7 +924,7 @@ static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream 
                 return -ENOMEM;
         }
         _cleanup_free_ char *url = NULL;
-        s->easy = curl_easy_init();
+        s->easy = curl.easy_init();
         if (!s->easy || asprintf(&url, "%s%s", s->url, path) < 0) {
                 s->next = NULL;
                 c->streams = s;
@@ -873,13 +938,13 @@ static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream 
                 stream_free(s);
                 return r;
         }
-        curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write);
-        curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
-        curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+        curl.easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write);
+        curl.easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+        curl.easy_setopt(s->easy, CURLOPT_PRIVATE, s);
         /* A list of a whole fleet's resources may take a while. */
         if (!s->watch)
-                curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(LIST_TIMEOUT_USEC / 1000));
-        if (curl_multi_add_handle(c->multi, s->easy) != CURLM_OK) {
+                curl.easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(LIST_TIMEOUT_USEC / 1000));
+        if (curl.multi_add_handle(c->multi, s->easy) != CURLM_OK) {
                 stream_free(s);
                 return -EIO;
         }

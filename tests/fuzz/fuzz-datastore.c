@@ -70,7 +70,9 @@ static char *store_path(const Context *c, const char *name, size_t len) {
 static void bury(Context *c, const char *path) {
         _cleanup_free_ char *grave = path_printf("%s/%u", c->graves, c->n_graves++);
 
-        (void)link(path, grave);
+        /* A path that is not there has nothing to keep. */
+        if (link(path, grave) < 0)
+                return;
 }
 
 static void write_file(Context *c, const char *name, size_t name_len, const char *content, size_t len) {
