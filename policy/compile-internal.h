@@ -74,6 +74,7 @@ typedef struct Compiler {
         /* Which hooks have an address dispatch chain (flavour_addr_chain). */
         bool addr_dispatch[_FLAVOUR_MAX][_DIRECTION_MAX];
         bool settle; /* every interface goes into the dispatch maps */
+        bool prebind; /* some waiting HEP's addresses are pre-bound (compile_prebind) */
 } Compiler;
 
 /* ---- compile.c: the rendering ---- */

@@ -10,7 +10,9 @@
  *
  * Where a packet's verdict is decided:
  *   base chain (hook) → dispatch map, or, for an interface bound by address
- *   and not settled yet, the address dispatch chain → endpoint chain
+ *   and not settled yet, the address dispatch chain, or, for an address a
+ *   waiting HEP expects on an interface no HEP owns, the pre-binding map
+ *   (compile_prebind) → endpoint chain
  *   ep-*.<HEP> → per tier: policy chains pol-in/out.<GNP> → profiles
  *   pro-in/out.<name>.
  * Policy chains speak through three packet-mark bits, as Felix's do:
@@ -596,6 +598,90 @@ static int compile_addr_dispatch(Compiler *k) {
         return 0;
 }
 
+/* Pre-binding by address: a HEP of this node matched by expectedIPs and
+ * not bound yet (waiting) gets, for each of its addresses, an element in
+ * prebind-{in,out}{4,6}: traffic to (in) or from (out) that address on an
+ * interface that no endpoint owns goes through the HEP's chain. So the
+ * moment the address appears on a new interface, before the daemon has
+ * heard of it (or while it is slow or stopped), the HEP's policy already
+ * applies to that address's traffic; binding then takes the whole
+ * interface, and the elements go (a deletion: no revalidation of the
+ * ruleset on the address event's path). Two waiting HEPs expecting one
+ * address: the first by name has it. Loopback is left alone (the host
+ * talking to itself is no interface's traffic). */
+static const char *const prebind_map[_DIRECTION_MAX][2] = {
+        [DIRECTION_INGRESS] = { "prebind-in4", "prebind-in6" },
+        [DIRECTION_EGRESS] = { "prebind-out4", "prebind-out6" },
+};
+
+/* Whether map has an element for key ("KEY : verdict"). The waiting
+ * HEPs of one host are few: a scan will do. */
+static bool map_has_key(const NftSet *map, const char *key) {
+        size_t n = strlen(key);
+
+        for (size_t i = 0; i < map->n_elements; i++)
+                if (strncmp(map->elements[i], key, n) == 0 && map->elements[i][n] == ' ')
+                        return true;
+        return false;
+}
+
+static bool prebinds(const Calc *calc, const Endpoint *e) {
+        return dispatched_by_address(calc, e) && e->state == ENDPOINT_WAITING && e->n_ips > 0;
+}
+
+static int compile_prebind(Compiler *k) {
+        const Calc *calc = k->calc;
+        NftSet *m[_DIRECTION_MAX][2] = {};
+        char name[OBJECT_NAME_MAX], addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + OBJECT_NAME_MAX + 16];
+
+        k->prebind = false;
+        for (size_t i = 0; i < calc->n_endpoints; i++)
+                k->prebind = k->prebind || prebinds(calc, &calc->endpoints[i]);
+        if (!k->prebind)
+                return 0;
+        for (int d = 0; d < _DIRECTION_MAX; d++)
+                for (int f = 0; f < 2; f++) {
+                        m[d][f] = ruleset_add_set(k->rs, prebind_map[d][f],
+                                                  f == 0 ? "type ipv4_addr : verdict;" : "type ipv6_addr : verdict;",
+                                                  true);
+                        if (!m[d][f])
+                                return -ENOMEM;
+                }
+        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if (!prebinds(calc, e))
+                        continue;
+                for (size_t a = 0; a < e->n_ips; a++) {
+                        int f = e->ips[a].family == AF_INET ? 0 : 1;
+                        ipaddr_format(&e->ips[a], addr);
+                        for (int d = 0; d < _DIRECTION_MAX; d++) {
+                                if (map_has_key(m[d][f], addr))
+                                        continue;
+                                snprintf(elem, sizeof(elem), "%s : goto %s", addr,
+                                         object_name_buf(flavour_chain_prefix[FLAVOUR_NORMAL][d], e->name, name));
+                                if (set_add_element(m[d][f], elem) < 0)
+                                        return -ENOMEM;
+                        }
+                }
+        }
+        return 0;
+}
+
+/* The rules that send a hook's traffic for a waiting HEP's address to its
+ * chain (see compile_prebind). */
+static int add_prebind(Compiler *k, NftChain *base, Direction d, const char *guard) {
+        const char *dir = d == DIRECTION_INGRESS ? "daddr" : "saddr";
+        int r;
+
+        if (!k->prebind)
+                return 0;
+        r = chain_add_rulef(base, "%s%s != \"lo\" ip %s vmap @%s", guard, ifname_match(d), dir, prebind_map[d][0]);
+        if (r >= 0)
+                r = chain_add_rulef(base, "%s%s != \"lo\" ip6 %s vmap @%s", guard, ifname_match(d), dir,
+                                    prebind_map[d][1]);
+        return r;
+}
+
 /* The rule that sends traffic of interfaces bound by address to the
  * address dispatch chain of this hook, if it has one. */
 static int add_addr_dispatch(Compiler *k, NftChain *base, Flavour f, Direction d, const char *guard) {
@@ -628,6 +714,8 @@ static int add_dispatch(Compiler *k, NftChain *base, Flavour f, Direction d, con
 
         if (r >= 0)
                 r = add_addr_dispatch(k, base, f, d, guard);
+        if (r >= 0 && f == FLAVOUR_NORMAL)
+                r = add_prebind(k, base, d, guard);
         if (r >= 0 && wildcard)
                 r = add_wildcard(k, base, f, d, guard);
         return r;
@@ -783,6 +871,8 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         r = compile_cache_begin(&k);
         if (r >= 0)
                 r = compile_addr_dispatch(&k);
+        if (r >= 0)
+                r = compile_prebind(&k);
         if (r >= 0)
                 r = compile_base_chains(&k);
         if (r >= 0)

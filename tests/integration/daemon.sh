@@ -178,6 +178,35 @@ rm "$DS/hep-ip.yaml"
 expect_true 'wait_log "by-ip. withdrawn"' "file removed: the HEP is withdrawn"
 expect_pass "eth0 unfiltered after the file is gone" probe_tcp peer 10.77.0.1 8080
 
+echo "# pre-binding by address: a waiting HEP's address is filtered from its first packet, the daemon stopped"
+# (issue 16) The address is not on eth0: the HEP waits, pre-bound by it.
+# (The renames above took eth0 down, which dropped its IPv6 address.)
+ip -n "$(ns host)" addr add fd77::1/64 dev eth0 nodad 2>/dev/null
+ip -n "$(ns host)" addr del 10.77.0.1/24 dev eth0
+mark=$(log_lines)
+put_resource hep-ip.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: by-ip}
+spec: {node: node1, expectedIPs: [10.77.0.1]}
+EOF
+expect_true 'wait_log_since "$mark" "by-ip. waiting: no interface has the address 10.77.0.1"' "the HEP waits for its address"
+expect_true 'nft_host list map inet hostendpoint prebind-in4 | grep -q "10.77.0.1 : goto ep-in.by-ip"' "pre-bound by its address"
+kill -STOP "$DAEMON_PID"
+ip -n "$(ns host)" addr add 10.77.0.1/24 dev eth0
+expect_blocked "daemon stopped, address just added: its traffic already goes through the HEP (no policy: denied)" \
+        probe_tcp peer 10.77.0.1 8080
+expect_pass "failsafe tcp 22 to it passes" probe_tcp peer 10.77.0.1 22
+expect_pass "another address of the unbound interface is untouched" probe_tcp peer fd77::1 8080
+kill -CONT "$DAEMON_PID"
+expect_true 'wait_for "bound_by_address eth0 by-ip"' "the daemon continues: eth0 bound"
+expect_true '! nft_host list map inet hostendpoint prebind-in4 2>/dev/null | grep -q 10.77.0.1' "and the pre-binding is gone"
+expect_blocked "now the whole interface is filtered" probe_tcp peer fd77::1 8080
+mark=$(log_lines)
+rm "$DS/hep-ip.yaml"
+expect_true 'wait_log_since "$mark" "by-ip. withdrawn"' "file removed: the HEP is withdrawn"
+expect_pass "eth0 unfiltered after the file is gone" probe_tcp peer 10.77.0.1 8080
+
 echo "# \"*\" picks up new interfaces"
 put_resource hep-star.yaml <<'EOF'
 apiVersion: projectcalico.org/v3
@@ -206,7 +235,7 @@ expect_true "[ $ms -lt 100 ]" "an edited file is committed within 100 ms ($ms ms
 expect_pass "the edit took effect: 8081 allowed" probe_tcp h1 10.78.0.1 8081
 expect_blocked "and 8080 not" probe_tcp h1 10.78.0.1 8080
 printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: web}\nspec:\n  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}\n' >"$DS/policy.yaml"
-expect_true 'wait_log "policy.yaml:6:1: .*keeping that file.s previous resources"' "a broken file is reported with file:line:col"
+expect_true 'wait_log "policy.yaml:6:1: .*keeping its previous resources"' "a broken file is reported with file:line:col"
 expect_pass "its previous resources stay in force (8081 still allowed)" probe_tcp h1 10.78.0.1 8081
 expect_blocked "and nothing was loosened (8080 still blocked)" probe_tcp h1 10.78.0.1 8080
 put_resource policy.yaml <<<"$POLICY_8080"

@@ -201,6 +201,34 @@ static void test_by_expected_ips(void) {
         resource_list_done(&l);
 }
 
+/* A HEP waiting for its address is pre-bound by it (issue 16): traffic
+ * to or from that address on an interface no HEP owns (loopback aside)
+ * goes to its chains before the daemon has bound anything; two HEPs
+ * expecting one address, the first by name has it. Once the address is
+ * on an interface, the HEP is bound and the pre-binding goes. */
+static void test_prebind_by_address(void) {
+        IPAddr a, b;
+        HostInterface waiting[] = { iface("eth0", 2, NULL, &a) };
+        HostInterface bound[] = { iface("eth0", 2, NULL, &a), iface("eth1", 3, "10.0.0.7", &b) };
+        const char *yaml = HEP("by-ip", "role: web", "expectedIPs: [10.0.0.7, \"fd00::7\"]")
+                HEP("by-ip2", "role: web", "expectedIPs: [10.0.0.7]") ALLOW_DB;
+        _cleanup_free_ char *t = render(yaml, waiting, 1), *t_bound = NULL;
+
+        ASSERT_SECTION(t, "map prebind-in4",
+                       "\t\ttype ipv4_addr : verdict;\n"
+                       "\t\telements = { 10.0.0.7 : goto ep-in.by-ip }\n");
+        ASSERT_SECTION(t, "map prebind-out6",
+                       "\t\ttype ipv6_addr : verdict;\n"
+                       "\t\telements = { fd00::7 : goto ep-out.by-ip }\n");
+        ASSERT_CONTAINS(t, "\t\tiifname != \"lo\" ip daddr vmap @prebind-in4\n"
+                           "\t\tiifname != \"lo\" ip6 daddr vmap @prebind-in6\n");
+        ASSERT_CONTAINS(t, "\t\toifname != \"lo\" ip saddr vmap @prebind-out4\n");
+
+        t_bound = render(yaml, bound, 2);
+        ASSERT_FALSE(strstr(t_bound, "prebind-in4 : ") || strstr(t_bound, "10.0.0.7 : goto ep-in.by-ip"));
+        ASSERT_FALSE(strstr(t_bound, "ip daddr vmap @prebind-in4"));
+}
+
 /* Failsafe ports: Felix's defaults, or FelixConfiguration's lists; an
  * entry with a net is a rule of its own, on the peer's address. */
 static void test_failsafes(void) {
@@ -629,6 +657,7 @@ int main(void) {
         RUN(test_by_name_one_policy);
         RUN(test_by_name_before_the_interface);
         RUN(test_by_expected_ips);
+        RUN(test_prebind_by_address);
         RUN(test_failsafes);
         RUN(test_selector_sets);
         RUN(test_selector_sets_network_sets);
