@@ -598,87 +598,113 @@ static int compile_addr_dispatch(Compiler *k) {
         return 0;
 }
 
-/* Pre-binding by address: a HEP of this node matched by expectedIPs and
- * not bound yet (waiting) gets, for each of its addresses, an element in
- * prebind-{in,out}{4,6}: traffic to (in) or from (out) that address on an
- * interface that no endpoint owns goes through the HEP's chain. So the
+/* Pre-binding by address: each HEP of this node matched by expectedIPs
+ * has, for each of its addresses, an element in prebind-{in,out}{4,6}:
+ * traffic to (in) or from (out) that address on an interface that no
+ * endpoint owns goes through the HEP's chain, unless the address is in
+ * prebind-bound{4,6}, the addresses of the HEPs that are bound. So the
  * moment the address appears on a new interface, before the daemon has
  * heard of it (or while it is slow or stopped), the HEP's policy already
  * applies to that address's traffic; binding then takes the whole
- * interface, and the elements go (a deletion: no revalidation of the
- * ruleset on the address event's path). Two waiting HEPs expecting one
- * address: the first by name has it. Loopback is left alone (the host
- * talking to itself is no interface's traffic). */
+ * interface, as in Felix, and puts the address in prebind-bound: a plain
+ * set element, which costs the kernel no revalidation of the ruleset on
+ * the address event's path (the maps' elements, which jump, change only
+ * with the resources). Two HEPs expecting one address: the first by name
+ * has it. Loopback is left alone (the host talking to itself is no
+ * interface's traffic). */
 static const char *const prebind_map[_DIRECTION_MAX][2] = {
         [DIRECTION_INGRESS] = { "prebind-in4", "prebind-in6" },
         [DIRECTION_EGRESS] = { "prebind-out4", "prebind-out6" },
 };
-
-/* Whether map has an element for key ("KEY : verdict"). The waiting
- * HEPs of one host are few: a scan will do. */
-static bool map_has_key(const NftSet *map, const char *key) {
-        size_t n = strlen(key);
-
-        for (size_t i = 0; i < map->n_elements; i++)
-                if (strncmp(map->elements[i], key, n) == 0 && map->elements[i][n] == ' ')
-                        return true;
-        return false;
-}
+static const char *const prebind_bound[2] = { "prebind-bound4", "prebind-bound6" };
 
 static bool prebinds(const Calc *calc, const Endpoint *e) {
-        return dispatched_by_address(calc, e) && e->state == ENDPOINT_WAITING && e->n_ips > 0;
+        return dispatched_by_address(calc, e) && e->n_ips > 0;
+}
+
+/* Adds one HEP's addresses; seen: the addresses already given (to a HEP
+ * first by name), bound: those already in prebind-bound. */
+static int prebind_endpoint(const Endpoint *e, NftSet *m[_DIRECTION_MAX][2], NftSet *bound[2], StrMap *seen,
+                            StrMap *in_bound) {
+        char name[OBJECT_NAME_MAX], addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + OBJECT_NAME_MAX + 16];
+
+        for (size_t a = 0; a < e->n_ips; a++) {
+                int f = e->ips[a].family == AF_INET ? 0 : 1;
+                ipaddr_format(&e->ips[a], addr);
+                if (e->state == ENDPOINT_ENFORCED && !strmap_get(in_bound, addr)) {
+                        if (set_add_element(bound[f], addr) < 0 ||
+                            strmap_put(in_bound, bound[f]->elements[bound[f]->n_elements - 1], bound[f]) < 0)
+                                return -ENOMEM;
+                }
+                if (strmap_get(seen, addr))
+                        continue;
+                for (int d = 0; d < _DIRECTION_MAX; d++) {
+                        snprintf(elem, sizeof(elem), "%s : goto %s", addr,
+                                 object_name_buf(flavour_chain_prefix[FLAVOUR_NORMAL][d], e->name, name));
+                        if (set_add_element(m[d][f], elem) < 0)
+                                return -ENOMEM;
+                }
+                char *key = strdup(addr); /* seen owns its keys */
+                if (!key || strmap_put(seen, key, key) < 0) {
+                        free(key);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static void free_keys(StrMap *m) {
+        for (size_t i = 0; i < m->cap; i++)
+                if (m->slots[i].key)
+                        free(m->slots[i].value);
+        strmap_done(m);
 }
 
 static int compile_prebind(Compiler *k) {
         const Calc *calc = k->calc;
-        NftSet *m[_DIRECTION_MAX][2] = {};
-        char name[OBJECT_NAME_MAX], addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + OBJECT_NAME_MAX + 16];
+        NftSet *m[_DIRECTION_MAX][2] = {}, *bound[2] = {};
+        StrMap seen = {}, in_bound = {};
+        int r = 0;
 
         k->prebind = false;
         for (size_t i = 0; i < calc->n_endpoints; i++)
                 k->prebind = k->prebind || prebinds(calc, &calc->endpoints[i]);
         if (!k->prebind)
                 return 0;
-        for (int d = 0; d < _DIRECTION_MAX; d++)
-                for (int f = 0; f < 2; f++) {
+        for (int f = 0; f < 2; f++) {
+                for (int d = 0; d < _DIRECTION_MAX; d++) {
                         m[d][f] = ruleset_add_set(k->rs, prebind_map[d][f],
                                                   f == 0 ? "type ipv4_addr : verdict;" : "type ipv6_addr : verdict;",
                                                   true);
                         if (!m[d][f])
                                 return -ENOMEM;
                 }
-        for (size_t i = 0; i < calc->n_endpoints; i++) {
-                const Endpoint *e = &calc->endpoints[i];
-                if (!prebinds(calc, e))
-                        continue;
-                for (size_t a = 0; a < e->n_ips; a++) {
-                        int f = e->ips[a].family == AF_INET ? 0 : 1;
-                        ipaddr_format(&e->ips[a], addr);
-                        for (int d = 0; d < _DIRECTION_MAX; d++) {
-                                if (map_has_key(m[d][f], addr))
-                                        continue;
-                                snprintf(elem, sizeof(elem), "%s : goto %s", addr,
-                                         object_name_buf(flavour_chain_prefix[FLAVOUR_NORMAL][d], e->name, name));
-                                if (set_add_element(m[d][f], elem) < 0)
-                                        return -ENOMEM;
-                        }
-                }
+                bound[f] = ruleset_add_set(k->rs, prebind_bound[f], f == 0 ? "type ipv4_addr;" : "type ipv6_addr;",
+                                           false);
+                if (!bound[f])
+                        return -ENOMEM;
         }
-        return 0;
+        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++)
+                if (prebinds(calc, &calc->endpoints[i]))
+                        r = prebind_endpoint(&calc->endpoints[i], m, bound, &seen, &in_bound);
+        free_keys(&seen);
+        strmap_done(&in_bound);
+        return r;
 }
 
-/* The rules that send a hook's traffic for a waiting HEP's address to its
- * chain (see compile_prebind). */
+/* The rules that send a hook's traffic for a HEP's address that is not
+ * bound yet to its chain (see compile_prebind). */
 static int add_prebind(Compiler *k, NftChain *base, Direction d, const char *guard) {
         const char *dir = d == DIRECTION_INGRESS ? "daddr" : "saddr";
         int r;
 
         if (!k->prebind)
                 return 0;
-        r = chain_add_rulef(base, "%s%s != \"lo\" ip %s vmap @%s", guard, ifname_match(d), dir, prebind_map[d][0]);
+        r = chain_add_rulef(base, "%s%s != \"lo\" ip %s != @%s ip %s vmap @%s", guard, ifname_match(d), dir,
+                            prebind_bound[0], dir, prebind_map[d][0]);
         if (r >= 0)
-                r = chain_add_rulef(base, "%s%s != \"lo\" ip6 %s vmap @%s", guard, ifname_match(d), dir,
-                                    prebind_map[d][1]);
+                r = chain_add_rulef(base, "%s%s != \"lo\" ip6 %s != @%s ip6 %s vmap @%s", guard, ifname_match(d),
+                                    dir, prebind_bound[1], dir, prebind_map[d][1]);
         return r;
 }
 

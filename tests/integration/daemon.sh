@@ -192,6 +192,7 @@ spec: {node: node1, expectedIPs: [10.77.0.1]}
 EOF
 expect_true 'wait_log_since "$mark" "by-ip. waiting: no interface has the address 10.77.0.1"' "the HEP waits for its address"
 expect_true 'nft_host list map inet hostendpoint prebind-in4 | grep -q "10.77.0.1 : goto ep-in.by-ip"' "pre-bound by its address"
+expect_true '! nft_host list set inet hostendpoint prebind-bound4 | grep -q 10.77.0.1' "which is not bound yet"
 kill -STOP "$DAEMON_PID"
 ip -n "$(ns host)" addr add 10.77.0.1/24 dev eth0
 expect_blocked "daemon stopped, address just added: its traffic already goes through the HEP (no policy: denied)" \
@@ -200,7 +201,7 @@ expect_pass "failsafe tcp 22 to it passes" probe_tcp peer 10.77.0.1 22
 expect_pass "another address of the unbound interface is untouched" probe_tcp peer fd77::1 8080
 kill -CONT "$DAEMON_PID"
 expect_true 'wait_for "bound_by_address eth0 by-ip"' "the daemon continues: eth0 bound"
-expect_true '! nft_host list map inet hostendpoint prebind-in4 2>/dev/null | grep -q 10.77.0.1' "and the pre-binding is gone"
+expect_true 'nft_host list set inet hostendpoint prebind-bound4 | grep -q 10.77.0.1' "and its address is marked bound: the pre-binding no longer applies"
 expect_blocked "now the whole interface is filtered" probe_tcp peer fd77::1 8080
 mark=$(log_lines)
 rm "$DS/hep-ip.yaml"
