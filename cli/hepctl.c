@@ -49,30 +49,20 @@ void hepctl_error(const char *fmt, ...) {
 
 int hepctl_open_datastore(const HepctlOptions *o, Datastore **ret) {
         _cleanup_(config_done) Config c = {};
-        _cleanup_free_ char *err = NULL, *fallback = NULL;
+        _cleanup_free_ char *err = NULL, *spec = NULL;
         ParseError e = PARSE_ERROR_INIT;
-        const char *spec = o->datastore;
-        int r;
+        int r = 0;
 
-        if (!spec) {
+        /* The settings file only when no --datastore says where. */
+        if (!o->datastore)
                 r = config_load(o->config ? o->config : HEP_DEFAULT_CONFIG, !o->config, &c, &e);
-                if (r < 0) {
-                        _cleanup_free_ char *msg = parse_error_format(&e);
-                        hepctl_error("%s", msg ? msg : "cannot read configuration");
-                        parse_error_done(&e);
-                        return r;
-                }
-                spec = c.datastore;
-                if (!spec) {
-                        r = config_default_datastore(&fallback, &e);
-                        if (r < 0) {
-                                _cleanup_free_ char *msg = parse_error_format(&e);
-                                hepctl_error("%s", msg ? msg : strerror(-r));
-                                parse_error_done(&e);
-                                return r;
-                        }
-                        spec = fallback;
-                }
+        if (r >= 0)
+                r = config_datastore(o->datastore, &c, &spec, &e);
+        if (r < 0) {
+                _cleanup_free_ char *msg = parse_error_format(&e);
+                hepctl_error("%s", msg ? msg : strerror(-r));
+                parse_error_done(&e);
+                return r;
         }
         r = datastore_open(spec, 0, ret, &err);
         if (r < 0)

@@ -575,10 +575,10 @@ out:
 int main(int argc, char **argv) {
         _cleanup_(config_done) Config cfg = {};
         _cleanup_(datastore_freep) Datastore *ds = NULL;
-        _cleanup_free_ char *nodename = NULL, *err = NULL, *fallback = NULL;
+        _cleanup_free_ char *nodename = NULL, *err = NULL, *spec = NULL;
         ParseError e = PARSE_ERROR_INIT;
         DaemonOptions o = {};
-        const char *spec, *level, *name;
+        const char *level, *name;
         int r;
 
         /* Whatever fds we were started with (a shell's, a supervisor's)
@@ -610,16 +610,12 @@ int main(int argc, char **argv) {
                 fatal("cannot determine the node name; use --nodename");
                 return EXIT_FAILURE;
         }
-        spec = o.datastore ? o.datastore : cfg.datastore;
-        if (!spec) {
-                r = config_default_datastore(&fallback, &e);
-                if (r < 0) {
-                        _cleanup_free_ char *msg = parse_error_format(&e);
-                        fatal("%s", msg ? msg : strerror(-r));
-                        parse_error_done(&e);
-                        return EXIT_FAILURE;
-                }
-                spec = fallback;
+        r = config_datastore(o.datastore, &cfg, &spec, &e);
+        if (r < 0) {
+                _cleanup_free_ char *msg = parse_error_format(&e);
+                fatal("%s", msg ? msg : strerror(-r));
+                parse_error_done(&e);
+                return EXIT_FAILURE;
         }
         r = datastore_open(spec, 0, &ds, &err);
         if (r < 0) {

@@ -699,12 +699,12 @@ static int read_key(EtcdStore *s, const char *key, KeyState **ret, char **ret_er
 
 static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
-        s->listed = false; /* the next read lists again */
         _cleanup_(resource_freep) Resource *c = resource_copy(r);
         _cleanup_free_ char *key = resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
         EtcdTxnResult t = {};
         int k;
 
+        s->listed = false; /* the next read lists again */
         if (!c || !key)
                 return -ENOMEM;
         k = isempty(c->meta.uid) ? (free(c->meta.uid), c->meta.uid = NULL, datastore_random_uid(&c->meta.uid)) : 0;
@@ -727,13 +727,13 @@ static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char 
 
 static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
-        s->listed = false; /* the next read lists again */
         _cleanup_(resource_freep) Resource *c = resource_copy(r);
         _cleanup_free_ char *key = resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
         KeyState *cur = NULL;
         EtcdTxnResult t = {};
         int k;
 
+        s->listed = false; /* the next read lists again */
         if (!c || !key)
                 return -ENOMEM;
         k = read_key(s, key, &cur, ret_error);
@@ -765,12 +765,12 @@ static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char 
 static int etcd_delete(Datastore *base, ResourceKind kind, const char *ns, const char *name, const char *rv,
                        Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
-        s->listed = false; /* the next read lists again */
         _cleanup_free_ char *key = resource_key(kind, ns, name);
         KeyState *cur = NULL;
         EtcdTxnResult t = {};
         int k;
 
+        s->listed = false; /* the next read lists again */
         if (!key)
                 return -ENOMEM;
         k = read_key(s, key, &cur, ret_error);

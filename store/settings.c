@@ -235,3 +235,12 @@ int config_default_datastore(char **ret, ParseError *reterr) {
         *ret = strdup(HEP_DEFAULT_DATASTORE);
         return *ret ? 0 : -ENOMEM;
 }
+
+int config_datastore(const char *flag, const Config *c, char **ret, ParseError *reterr) {
+        const char *spec = flag ? flag : c->datastore;
+
+        if (!spec)
+                return config_default_datastore(ret, reterr);
+        *ret = strdup(spec);
+        return *ret ? 0 : -ENOMEM;
+}

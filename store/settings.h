@@ -42,5 +42,8 @@ int calico_env_datastore(char **ret, ParseError *reterr);
  * names one: $HEP_DATASTORE, else calicoctl's environment, else
  * calicoctl's default configuration file, else HEP_DEFAULT_DATASTORE. */
 int config_default_datastore(char **ret, ParseError *reterr);
+/* The datastore to use: the command line's (flag, may be NULL), else the
+ * settings file's (c), else config_default_datastore(). */
+int config_datastore(const char *flag, const Config *c, char **ret, ParseError *reterr);
 /* calicoctl's default configuration file. */
 #define CALICOCTL_DEFAULT_CONFIG "/etc/calico/calicoctl.cfg"
