@@ -8,7 +8,9 @@
 #     netlink event and the end of the commit; prints p50/p99 (target p99
 #     <= 2 ms). Also: from `ip addr add` to the commit seen in the log, and
 #     c) from the address appearing to the first probe packet the policy
-#     handles (bench-probe: UDP every 50 µs from a peer namespace).
+#     handles (bench-probe: UDP every 50 µs from a peer namespace), and
+#     how many trials let none through (target: all), also with the
+#     daemon stopped (SIGSTOP), 1,000 times.
 #  2. event storm: 1,000 interfaces flapping 5 times; converges to the exact
 #     final state; prints events/s handled.
 #  3. memory: RSS with 10,000 HEPs and 1,000 policies loaded (target 30 MB),
@@ -91,6 +93,12 @@ ip -n "$NS-peer" neigh replace 10.150.0.100 lladdr "$(ip -n "$NS" -br link show 
         dev ps0 nud permanent
 ip netns exec "$NS" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.pr0.rp_filter=0
 ip netns exec "$NS" "$BUILD/bench/bench-probe" "$NS-peer" pr0 10.150.0.100 100
+# The daemon stopped (slow, hung or not yet started): only the kernel's
+# pre-binding by address stands between the new address and the peer.
+echo "-- c') the same with hostendpointd stopped (SIGSTOP) throughout (1000 times)"
+kill -STOP "$PID"
+ip netns exec "$NS" "$BUILD/bench/bench-probe" "$NS-peer" pr0 10.150.0.100 1000
+kill -CONT "$PID"
 stop
 
 echo "== 2. storm: 1000 interfaces with their HEPs, each flapping 5 times"
