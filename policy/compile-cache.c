@@ -64,6 +64,7 @@ struct CompileCache {
         uint64_t generation; /* of the compilation under way, or the last one */
         bool settle_next;
         AddrDispatch addr;
+        KeptSets kept[_KEPT_MAX]; /* kept_sets_reuse() */
 };
 
 /* ---- policy and profile chains ---- */
@@ -769,6 +770,39 @@ void addr_dispatch_keep(Compiler *k, size_t sets_from) {
         (void)addr_dispatch_save(k, &k->cache->addr, sets_from);
 }
 
+/* ---- groups of sets kept by signature ---- */
+
+static void kept_sets_clear(KeptSets *g) {
+        for (size_t i = 0; i < g->n; i++)
+                nft_set_unref(g->sets[i]);
+        *g = (KeptSets) {};
+}
+
+int kept_sets_reuse(Compiler *k, KeptGroup which, uint64_t signature) {
+        KeptSets *g = &k->cache->kept[which];
+        int r = 0;
+
+        if (!g->valid || g->signature != signature)
+                return 0;
+        for (size_t i = 0; r >= 0 && i < g->n; i++)
+                r = ruleset_add_shared_set(k->rs, g->sets[i]);
+        return r < 0 ? r : 1;
+}
+
+void kept_sets_keep(Compiler *k, KeptGroup which, uint64_t signature, size_t sets_from) {
+        KeptSets *g = &k->cache->kept[which];
+        size_t n = k->rs->n_sets - sets_from;
+
+        kept_sets_clear(g);
+        /* Without room to keep them, the next compilation builds them again. */
+        if (n > ELEMENTSOF(g->sets))
+                return;
+        for (size_t i = 0; i < n; i++)
+                g->sets[g->n++] = nft_set_ref(k->rs->sets[sets_from + i]);
+        g->signature = signature;
+        g->valid = true;
+}
+
 /* ---- one compilation ---- */
 
 CompileCache *compile_cache_new(void) {
@@ -805,6 +839,8 @@ CompileCache *compile_cache_free(CompileCache *c) {
         free(c->shape);
         shared_drop(c);
         addr_dispatch_clear(&c->addr);
+        for (int i = 0; i < _KEPT_MAX; i++)
+                kept_sets_clear(&c->kept[i]);
         set_cache_free(c->sets);
         free(c);
         return NULL;

@@ -156,6 +156,26 @@ int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, const Endpo
 /* The address dispatch as last built, into this ruleset, if the endpoints
  * matched by address and their hooks are the same: 1 if so, 0 if it must
  * be built, or -errno. */
+/* A few sets built from the same inputs as last time, kept whole by the
+ * signature of those inputs: the pre-binding maps and sets. */
+typedef enum KeptGroup {
+        KEPT_PREBIND_MAPS,
+        KEPT_PREBIND_BOUND,
+        _KEPT_MAX,
+} KeptGroup;
+
+typedef struct KeptSets {
+        uint64_t signature;
+        NftSet *sets[4];
+        size_t n;
+        bool valid;
+} KeptSets;
+
+/* Puts the group's kept sets into this ruleset if they were built for
+ * signature: 1, else 0 (build them, then kept_sets_keep), or -ENOMEM. */
+int kept_sets_reuse(Compiler *k, KeptGroup which, uint64_t signature);
+/* Keeps the sets from position sets_from of the ruleset on as the group. */
+void kept_sets_keep(Compiler *k, KeptGroup which, uint64_t signature, size_t sets_from);
 int addr_dispatch_reuse(Compiler *k);
 /* Keeps the address dispatch just built (the sets from position sets_from
  * of the ruleset on) for the next compilation. */

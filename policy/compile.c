@@ -622,56 +622,42 @@ static bool prebinds(const Calc *calc, const Endpoint *e) {
         return dispatched_by_address(calc, e) && e->n_ips > 0;
 }
 
-/* Adds one HEP's addresses; seen: the addresses already given (to a HEP
- * first by name), bound: those already in prebind-bound. */
-static int prebind_endpoint(const Endpoint *e, NftSet *m[_DIRECTION_MAX][2], NftSet *bound[2], StrMap *seen,
-                            StrMap *in_bound) {
-        char name[OBJECT_NAME_MAX], addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + OBJECT_NAME_MAX + 16];
+static uint64_t mix(uint64_t h, uint64_t v) {
+        return (h ^ v) * 1099511628211ULL;
+}
 
-        for (size_t a = 0; a < e->n_ips; a++) {
-                int f = e->ips[a].family == AF_INET ? 0 : 1;
-                ipaddr_format(&e->ips[a], addr);
-                if (e->state == ENDPOINT_ENFORCED && !strmap_get(in_bound, addr)) {
-                        if (set_add_element(bound[f], addr) < 0 ||
-                            strmap_put(in_bound, bound[f]->elements[bound[f]->n_elements - 1], bound[f]) < 0)
-                                return -ENOMEM;
-                }
-                if (strmap_get(seen, addr))
+/* What the maps are built from (the HEPs and their addresses), and what
+ * the bound sets are built from (the same and their states): equal
+ * signatures, equal sets, taken whole from the last compilation. */
+static void prebind_signatures(const Calc *calc, uint64_t *maps, uint64_t *bound) {
+        *maps = *bound = 14695981039346656037ULL;
+        for (size_t i = 0; i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                uint64_t h;
+
+                if (!prebinds(calc, e))
                         continue;
-                for (int d = 0; d < _DIRECTION_MAX; d++) {
-                        snprintf(elem, sizeof(elem), "%s : goto %s", addr,
-                                 object_name_buf(flavour_chain_prefix[FLAVOUR_NORMAL][d], e->name, name));
-                        if (set_add_element(m[d][f], elem) < 0)
-                                return -ENOMEM;
+                h = strmap_hash(e->name);
+                for (size_t a = 0; a < e->n_ips; a++) {
+                        h = mix(h, (uint64_t)e->ips[a].family);
+                        for (size_t j = 0; j < sizeof(e->ips[a].bytes); j++)
+                                h = mix(h, e->ips[a].bytes[j]);
                 }
-                char *key = strdup(addr); /* seen owns its keys */
-                if (!key || strmap_put(seen, key, key) < 0) {
-                        free(key);
-                        return -ENOMEM;
-                }
+                *maps = mix(*maps, h);
+                *bound = mix(*bound, mix(h, (uint64_t)e->state));
         }
-        return 0;
 }
 
-static void free_keys(StrMap *m) {
-        for (size_t i = 0; i < m->cap; i++)
-                if (m->slots[i].key)
-                        free(m->slots[i].value);
-        strmap_done(m);
-}
-
-static int compile_prebind(Compiler *k) {
+/* The maps: each address to the chains of the first HEP by name that
+ * expects it. */
+static int build_prebind_maps(Compiler *k) {
         const Calc *calc = k->calc;
-        NftSet *m[_DIRECTION_MAX][2] = {}, *bound[2] = {};
-        StrMap seen = {}, in_bound = {};
+        char name[OBJECT_NAME_MAX], addr[IPADDR_STRLEN], elem[IPADDR_STRLEN + OBJECT_NAME_MAX + 16];
+        NftSet *m[_DIRECTION_MAX][2];
+        StrMap seen = {};
         int r = 0;
 
-        k->prebind = false;
-        for (size_t i = 0; i < calc->n_endpoints; i++)
-                k->prebind = k->prebind || prebinds(calc, &calc->endpoints[i]);
-        if (!k->prebind)
-                return 0;
-        for (int f = 0; f < 2; f++) {
+        for (int f = 0; f < 2; f++)
                 for (int d = 0; d < _DIRECTION_MAX; d++) {
                         m[d][f] = ruleset_add_set(k->rs, prebind_map[d][f],
                                                   f == 0 ? "type ipv4_addr : verdict;" : "type ipv6_addr : verdict;",
@@ -679,17 +665,96 @@ static int compile_prebind(Compiler *k) {
                         if (!m[d][f])
                                 return -ENOMEM;
                 }
+        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if (!prebinds(calc, e))
+                        continue;
+                for (size_t a = 0; r >= 0 && a < e->n_ips; a++) {
+                        int f = e->ips[a].family == AF_INET ? 0 : 1;
+                        char *key;
+
+                        ipaddr_format(&e->ips[a], addr);
+                        if (strmap_get(&seen, addr))
+                                continue;
+                        for (int d = 0; r >= 0 && d < _DIRECTION_MAX; d++) {
+                                snprintf(elem, sizeof(elem), "%s : goto %s", addr,
+                                         object_name_buf(flavour_chain_prefix[FLAVOUR_NORMAL][d], e->name, name));
+                                r = set_add_element(m[d][f], elem);
+                        }
+                        key = strdup(addr); /* seen owns its keys */
+                        if (r >= 0 && (!key || strmap_put(&seen, key, key) < 0)) {
+                                free(key);
+                                r = -ENOMEM;
+                        }
+                }
+        }
+        for (size_t i = 0; i < seen.cap; i++)
+                if (seen.slots[i].key)
+                        free(seen.slots[i].value);
+        strmap_done(&seen);
+        return r;
+}
+
+/* The bound sets: the addresses of the HEPs that are bound. */
+static int build_prebind_bound(Compiler *k) {
+        const Calc *calc = k->calc;
+        char addr[IPADDR_STRLEN];
+        NftSet *bound[2];
+        StrMap in = {};
+        int r = 0;
+
+        for (int f = 0; f < 2; f++) {
                 bound[f] = ruleset_add_set(k->rs, prebind_bound[f], f == 0 ? "type ipv4_addr;" : "type ipv6_addr;",
                                            false);
                 if (!bound[f])
                         return -ENOMEM;
         }
-        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++)
-                if (prebinds(calc, &calc->endpoints[i]))
-                        r = prebind_endpoint(&calc->endpoints[i], m, bound, &seen, &in_bound);
-        free_keys(&seen);
-        strmap_done(&in_bound);
+        for (size_t i = 0; r >= 0 && i < calc->n_endpoints; i++) {
+                const Endpoint *e = &calc->endpoints[i];
+                if (!prebinds(calc, e) || e->state != ENDPOINT_ENFORCED)
+                        continue;
+                for (size_t a = 0; r >= 0 && a < e->n_ips; a++) {
+                        NftSet *set = bound[e->ips[a].family == AF_INET ? 0 : 1];
+                        ipaddr_format(&e->ips[a], addr);
+                        if (strmap_get(&in, addr))
+                                continue;
+                        r = set_add_element(set, addr);
+                        /* keyed by the element's own copy */
+                        if (r >= 0)
+                                r = strmap_put(&in, set->elements[set->n_elements - 1], set);
+                }
+        }
+        strmap_done(&in);
         return r;
+}
+
+static int compile_prebind(Compiler *k) {
+        uint64_t maps_sig, bound_sig;
+        size_t from;
+        int r;
+
+        k->prebind = false;
+        for (size_t i = 0; i < k->calc->n_endpoints; i++)
+                k->prebind = k->prebind || prebinds(k->calc, &k->calc->endpoints[i]);
+        if (!k->prebind)
+                return 0;
+        prebind_signatures(k->calc, &maps_sig, &bound_sig);
+        r = kept_sets_reuse(k, KEPT_PREBIND_MAPS, maps_sig);
+        if (r == 0) {
+                from = k->rs->n_sets;
+                r = build_prebind_maps(k);
+                if (r >= 0)
+                        kept_sets_keep(k, KEPT_PREBIND_MAPS, maps_sig, from);
+        }
+        if (r >= 0)
+                r = kept_sets_reuse(k, KEPT_PREBIND_BOUND, bound_sig);
+        if (r == 0) {
+                from = k->rs->n_sets;
+                r = build_prebind_bound(k);
+                if (r >= 0)
+                        kept_sets_keep(k, KEPT_PREBIND_BOUND, bound_sig, from);
+        }
+        return r < 0 ? r : 0;
 }
 
 /* The rules that send a hook's traffic for a HEP's address that is not
