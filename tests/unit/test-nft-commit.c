@@ -163,8 +163,11 @@ static void test_bind_by_address_adds_plain_elements(void) {
         ASSERT_OK(nft_backend_new(&b));
         ASSERT_OK(nft_backend_commit(b, waiting, &err));
         ruleset_commands_diff(waiting, bound, &diff);
+        /* The address is bound too: pre-binding steps aside for it (a
+         * plain element as well). */
         ASSERT_STREQ(strbuf_str(&diff), "add element inet hostendpoint ep-ifs.byip { \"eth5\" }\n"
                                         "add element inet hostendpoint addr-ifnames { \"eth5\" }\n"
+                                        "add element inet hostendpoint prebind-bound4 { 10.0.0.9 }\n"
                                         "add element inet hostendpoint own-ifnames { \"eth5\" }\n");
         strbuf_done(&diff);
         ASSERT_OK(nft_backend_commit(b, bound, &err));
