@@ -733,16 +733,17 @@ static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
                 finish_range(s, cc, status);
         else if (!s->cancelled && !s->ended) {
                 _cleanup_free_ char *msg = NULL;
-                if (cc != CURLE_OK)
+                if (cc != CURLE_OK) {
                         if (asprintf(&msg, "the watch on etcd at %s ended: %s", s->url, curl_easy_strerror(cc)) < 0)
                                 msg = NULL;
-                else if (status != 200) {
+                } else if (status != 200) {
                         _cleanup_free_ char *m = gateway_message(strbuf_str(&s->buf));
                         if (asprintf(&msg, "etcd at %s refused the watch (HTTP %ld): %s", s->url, status, m ? m : "") < 0)
                                 msg = NULL;
-                } else
+                } else {
                         if (asprintf(&msg, "etcd at %s closed the watch", s->url) < 0)
                                 msg = NULL;
+                }
                 s->cb.on_end(s->userdata, 0, msg ? msg : "the watch ended");
         }
         s->in_callback = false;
