@@ -133,6 +133,7 @@ static int keys_append(EtcdStore *s, KeyState *k) {
  * same revision). */
 static int key_put(EtcdStore *s, const EtcdKV *kv) {
         KeyState *old = strmap_get(&s->index, kv->key), *k;
+        int r;
 
         if (old && old->mod_revision == kv->mod_revision)
                 return 0;
@@ -145,8 +146,10 @@ static int key_put(EtcdStore *s, const EtcdKV *kv) {
         for (size_t i = 0; i < s->n_keys; i++)
                 if (s->keys[i] == old)
                         s->keys[i] = k;
+        /* The index's entry borrows old->key until it is replaced. */
+        r = strmap_put(&s->index, k->key, k);
         key_state_free(old);
-        return strmap_put(&s->index, k->key, k);
+        return r;
 }
 
 static void key_delete(EtcdStore *s, const char *key) {
