@@ -43,6 +43,7 @@ typedef struct KeyState {
         char *value;
         size_t value_len;
         Resource *res;        /* parsed, or NULL with problem set */
+        Resource *last_good;  /* with problem set: the key's previous resource, which stays */
         char *problem, *public_problem;
         bool parsed;
         bool kept; /* keys_replace(): taken into the new list */
@@ -75,6 +76,7 @@ static void key_state_free(KeyState *k) {
         free(k->key);
         free(k->value);
         resource_free(k->res);
+        resource_free(k->last_good);
         free(k->problem);
         free(k->public_problem);
         free(k);
@@ -101,6 +103,12 @@ static void keys_clear(EtcdStore *s) {
         s->keys = mfree_ptr(s->keys);
         s->n_keys = s->alloc_keys = 0;
         strmap_done(&s->index);
+}
+
+/* A value that cannot be used leaves the key's previous resource in
+ * force, as a broken file does in the directory datastore. */
+static void key_state_inherit(KeyState *k, KeyState *old) {
+        k->last_good = old->res ? steal_ptr(old->res) : steal_ptr(old->last_good);
 }
 
 static KeyState *key_state_new(const EtcdKV *kv) {
@@ -143,6 +151,7 @@ static int key_put(EtcdStore *s, const EtcdKV *kv) {
         s->dirty = true;
         if (!old)
                 return keys_append(s, k);
+        key_state_inherit(k, old);
         for (size_t i = 0; i < s->n_keys; i++)
                 if (s->keys[i] == old)
                         s->keys[i] = k;
@@ -191,6 +200,11 @@ static int keys_replace(EtcdStore *s, const EtcdKV *kvs, size_t n) {
                         free(v);
                         return -ENOMEM;
                 }
+        }
+        for (size_t i = 0; i < n; i++) {
+                KeyState *old = strmap_get(&s->index, kvs[i].key);
+                if (old && old != v[i])
+                        key_state_inherit(v[i], old);
         }
         for (size_t i = 0; i < s->n_keys; i++)
                 if (!s->keys[i]->kept)
@@ -284,6 +298,8 @@ static int rebuild_view(EtcdStore *s) {
                         r = datastore_add_problem(&s->base, k->key, k->public_problem, "%s", k->problem);
                         if (r < 0)
                                 return r;
+                        if (k->last_good)
+                                v[n++] = (StoreEntry) { .res = k->last_good, .origin = k->key };
                         continue;
                 }
                 v[n++] = (StoreEntry) { .res = k->res, .origin = k->key };
