@@ -375,3 +375,38 @@ for x in a:b b:c c:a; do
 done
 expect_pass "and what b-open allows still passes (c:9090 from a)" probe_tcp a "${DATA_IP[c]}" 9090
 expect_pass "and a:9090 from b still passes" probe_tcp b "${DATA_IP[a]}" 9090
+
+echo "# values that cannot be used: logged with their key; the other keys apply; nothing loosened"
+mark=$(log_mark a)
+put hostendpoints/garbage 'this is {not JSON'
+put hostendpoints/bad "$(hep_json bad a eth9 10.0.0.300 '{"role":"a-ish"}')"
+expect_true 'wait_log a "$mark" "<3>$PREFIX/hostendpoints/garbage:1:1: expected a resource"' "the value that is not JSON is logged with its key"
+expect_true 'wait_log a "$mark" "<3>$PREFIX/hostendpoints/bad:1:[0-9]*: spec.expectedIPs\[0\]: .*10.0.0.300"' "the invalid one with key:line:column, the field and the value"
+h get hep
+expect_rc 0 "hepctl get hep still works"
+expect_out "$(printf 'NAME     NODE   \na-eth0   a      \nb-eth0   b      \nc-eth0   c      ')" "and lists the usable HEPs"
+expect_err_contains "$PREFIX/hostendpoints/garbage" "naming the unusable key on stderr"
+expect_blocked "a still denies 8081" probe_tcp b "${DATA_IP[a]}" 8081
+expect_pass "a still allows 9090 from b" probe_tcp b "${DATA_IP[a]}" 9090
+mark=$(log_mark a)
+h delete gnp fleet
+expect_rc 0 "the fleet policy deleted while the bad keys are there"
+expect_true 'wait_for "probe_tcp b ${DATA_IP[a]} 8080" 5' "the other keys still apply: a serves 8080 again"
+mark=$(log_mark a)
+put hostendpoints/a-eth0 'garbage over an enforced HEP'
+put globalnetworkpolicies/a-web '{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"a-web"},"spec":{"selector":"role == '"'a-ish'"'","ingress":[{"action":"Allow","protocol":"TCP","destination":{"ports":[70000]}}]}}'
+expect_true 'wait_log a "$mark" "<3>$PREFIX/hostendpoints/a-eth0:1:1: .*keeping its previous resources"' "garbage over a's enforced HEP is logged with its key"
+expect_true 'wait_log a "$mark" "<3>$PREFIX/globalnetworkpolicies/a-web:1:[0-9]*: .*keeping its previous resources"' "an invalid value over a's policy too"
+sleep 0.3
+expect_true '! tail -n +$mark "$(dlog a)" | grep -q "a-eth0. withdrawn"' "a's HEP is not withdrawn"
+expect_blocked "a still denies 8081: the HEP's and the policy's previous values stay in force" probe_tcp b "${DATA_IP[a]}" 8081
+expect_pass "and still allows 8080" probe_tcp b "${DATA_IP[a]}" 8080
+expect_blocked "and still denies what nothing allows (c to a:9090)" probe_tcp c "${DATA_IP[a]}" 9090
+mark=$(log_mark a)
+put hostendpoints/a-eth0 "$(hep_json a-eth0 a eth0 "${DATA_IP[a]}" '{"role":"a-ish","fleet":"yes"}')"
+put globalnetworkpolicies/a-web "$(gnp_json a-web "role == 'a-ish'" "[$(tcp_rule Deny 8081),$(tcp_rule Allow 8080)]")"
+ectl del "$PREFIX/hostendpoints/garbage" >/dev/null
+ectl del "$PREFIX/hostendpoints/bad" >/dev/null
+expect_true 'wait_log a "$mark" "Datastore changed"' "good values again: a's daemon takes them"
+expect_blocked "8081 denied" probe_tcp b "${DATA_IP[a]}" 8081
+expect_pass "8080 allowed" probe_tcp b "${DATA_IP[a]}" 8080
