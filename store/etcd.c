@@ -28,6 +28,7 @@ struct EtcdStream {
         EtcdWatchCallbacks cb;
         void *userdata;
         bool in_callback, cancelled, ended;
+        char errbuf[CURL_ERROR_SIZE]; /* libcurl's detail, as the synchronous calls report it */
         EtcdStream *next;
 };
 
@@ -707,7 +708,8 @@ static void finish_range(EtcdStream *s, CURLcode cc, long status) {
         _cleanup_free_ char *msg = NULL;
 
         if (cc != CURLE_OK) {
-                if (asprintf(&msg, "cannot reach etcd at %s: %s", s->url, curl_easy_strerror(cc)) < 0)
+                if (asprintf(&msg, "cannot reach etcd at %s: %s", s->url,
+                             s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc)) < 0)
                         msg = NULL;
         } else if (status != 200) {
                 _cleanup_free_ char *m = gateway_message(strbuf_str(&s->buf));
@@ -734,7 +736,8 @@ static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
         else if (!s->cancelled && !s->ended) {
                 _cleanup_free_ char *msg = NULL;
                 if (cc != CURLE_OK) {
-                        if (asprintf(&msg, "the watch on etcd at %s ended: %s", s->url, curl_easy_strerror(cc)) < 0)
+                        if (asprintf(&msg, "the watch on etcd at %s ended: %s", s->url,
+                                     s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc)) < 0)
                                 msg = NULL;
                 } else if (status != 200) {
                         _cleanup_free_ char *m = gateway_message(strbuf_str(&s->buf));
@@ -857,6 +860,7 @@ static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream 
         curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write);
         curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
         curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+        curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
         if (!s->watch)
                 curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(c->timeout_usec / 1000));
         if (curl_multi_add_handle(c->multi, s->easy) != CURLM_OK) {
