@@ -410,3 +410,200 @@ ectl del "$PREFIX/hostendpoints/bad" >/dev/null
 expect_true 'wait_log a "$mark" "Datastore changed"' "good values again: a's daemon takes them"
 expect_blocked "8081 denied" probe_tcp b "${DATA_IP[a]}" 8081
 expect_pass "8080 allowed" probe_tcp b "${DATA_IP[a]}" 8080
+
+# prober_start NAME: probes b -> a:8081 (denied) and a:8080 (allowed)
+# over and over in the background, one line per probe in $T/probe-NAME,
+# until prober_stop NAME; prober_check NAME WHAT records the verdict.
+PROBER_PID=
+prober_start() {
+        local f="$T/probe-$1"
+        rm -f "$f.stop"
+        : >"$f"
+        (
+                while [ ! -e "$f.stop" ]; do
+                        if probe_tcp b "${DATA_IP[a]}" 8081; then echo "LOOSENED 8081 at $(date +%T.%N)"; else echo "denied 8081"; fi
+                        if probe_tcp b "${DATA_IP[a]}" 8080; then echo "allowed 8080"; else echo "LOST 8080 at $(date +%T.%N): $PROBE_ERR"; fi
+                done >>"$f"
+        ) &
+        PROBER_PID=$!
+}
+prober_stop() {
+        touch "$T/probe-$1.stop"
+        wait "$PROBER_PID"
+        PROBER_PID=
+}
+prober_check() {
+        local f="$T/probe-$1" denied allowed
+        denied=$(grep -c "^denied 8081" "$f")
+        allowed=$(grep -c "^allowed 8080" "$f")
+        expect_true '! grep -q "^LOOSENED" "$f"' "$2: a:8081 was denied by every probe ($denied)"
+        expect_true '! grep -q "^LOST" "$f"' "$2: a:8080 was allowed by every probe ($allowed)"
+        expect_true "[ $denied -ge 2 ]" "$2: the probes ran all along ($denied + $allowed)"
+        grep -E "^(LOOSENED|LOST)" "$f" | head -5 >&2
+}
+CLEANUP_HOOKS=('[ -z "$PROBER_PID" ] || kill "$PROBER_PID" 2>/dev/null' "${CLEANUP_HOOKS[@]}")
+
+echo "# etcd stopped under traffic: the rules stay and the daemons say why; started again: converged"
+declare -A MARK
+for x in "${HOSTS[@]}"; do MARK[$x]=$(log_mark "$x"); done
+prober_start down
+sleep 0.5
+etcd_stop
+for x in "${HOSTS[@]}"; do
+        expect_true "wait_log $x ${MARK[$x]} '<4>etcd: cannot reach etcd at $ETCD_URL.*the resources last read stay in force, retrying in'" \
+                "$x's daemon logs that etcd is gone and that its rules stay"
+done
+sleep 1.5
+for x in "${HOSTS[@]}"; do
+        expect_true "kill -0 ${DPID[$x]}" "$x's daemon keeps running without etcd"
+done
+h get hep
+expect_rc 1 "hepctl without etcd fails"
+expect_err_contains "cannot reach etcd at $ETCD_URL" "and says it cannot reach etcd"
+etcd_start
+for x in "${HOSTS[@]}"; do
+        expect_true "wait_log $x ${MARK[$x]} 'etcd: reachable again at $ETCD_URL' 10" "$x's daemon is back on etcd"
+done
+prober_stop down
+prober_check down "etcd down and back"
+put globalnetworkpolicies/a-web "$(gnp_json a-web "role == 'a-ish'" "[$(tcp_rule Deny 8081),$(tcp_rule Allow 8080),$(tcp_rule Allow 9090)]")"
+expect_true 'wait_for "probe_tcp c ${DATA_IP[a]} 9090" 5' "converged: a change made after the restart is enforced (a:9090 open to c)"
+expect_blocked "and 8081 still denied" probe_tcp b "${DATA_IP[a]}" 8081
+
+echo "# compaction past a daemon's watch: etcd cancels it, the daemon lists again, nothing loosened"
+mark=$(log_mark a)
+kill -STOP "${DPID[a]}"
+# Big values while a's daemon reads nothing: its watch falls so far behind
+# that etcd holds it back (a "victim"); compaction then leaves it starting
+# at a revision that no longer exists.
+ip netns exec "$(ns etcd)" /usr/bin/python3 - "$ETCD_IP" "$ETCD_PORT" "$PREFIX/globalnetworksets/filler" <<'EOF' || fail "filling etcd failed"
+import base64, http.client, json, sys
+conn = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]))
+b64 = lambda s: base64.b64encode(s.encode()).decode()
+for i in range(300):
+    v = json.dumps({"kind": "GlobalNetworkSet", "apiVersion": "projectcalico.org/v3",
+                    "metadata": {"name": "filler", "annotations": {"pad": "%d" % i + "x" * 65536}},
+                    "spec": {"nets": ["192.0.2.0/24"]}}, separators=(",", ":"))
+    conn.request("POST", "/v3/kv/put", json.dumps({"key": b64(sys.argv[3]), "value": b64(v)}))
+    r = conn.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit("put: HTTP %d" % r.status)
+EOF
+put globalnetworkpolicies/a-web "$(gnp_json a-web "role == 'a-ish'" "[$(tcp_rule Deny 8081),$(tcp_rule Allow 8080)]")"
+rev=$(ectl get / -w json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])')
+run ectl compact "$rev"
+expect_rc 0 "etcdctl compact $rev (the latest revision)"
+prober_start compact
+sleep 0.5
+kill -CONT "${DPID[a]}"
+expect_true 'wait_log a "$mark" "etcd: the watched revision has been compacted; listing again" 10' "a's daemon: its watch was cancelled by the compaction, it lists again"
+expect_true 'wait_for "! probe_tcp c ${DATA_IP[a]} 9090" 5' "converged: the change made during the compaction is enforced (a:9090 closed to c)"
+sleep 0.5
+prober_stop compact
+prober_check compact "during the re-list"
+ectl del "$PREFIX/globalnetworksets/filler" >/dev/null
+
+echo "# TLS: etcd with client certificates; hepctl and the daemon with ?ca=&cert=&key= and a CalicoAPIConfig"
+TLS="$T/tls"
+mkdir -p "$TLS"
+# mkcert NAME CN EXT [CA]: an EC key and a certificate signed by CA (default: ours).
+mkcert() {
+        local ca=${4:-ca}
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/$1-key.pem" \
+                -out "$TLS/$1.csr" -subj "/CN=$2" 2>/dev/null &&
+                openssl x509 -req -in "$TLS/$1.csr" -CA "$TLS/$ca.pem" -CAkey "$TLS/$ca-key.pem" -CAcreateserial \
+                        -out "$TLS/$1.pem" -days 1 -extfile <(printf '%s\n' "$3") 2>/dev/null
+}
+for ca in ca wrong-ca; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/$ca-key.pem" \
+                -out "$TLS/$ca.pem" -days 1 -subj "/CN=hep-test-$ca" 2>/dev/null || _netns_die "openssl: cannot make $ca"
+done
+# clientAuth too: etcd 3.4's JSON gateway dials etcd's own gRPC server with
+# the server certificate, which --client-cert-auth then checks as a client's
+# (without it, every gateway call fails with HTTP 503 "connection closed").
+mkcert server etcd "subjectAltName=IP:$ETCD_IP
+extendedKeyUsage=serverAuth,clientAuth" || _netns_die "openssl: cannot make the server certificate"
+mkcert client hep-client "extendedKeyUsage=clientAuth" || _netns_die "openssl: cannot make the client certificate"
+mkcert stranger hep-stranger "extendedKeyUsage=clientAuth" wrong-ca || _netns_die "openssl: cannot make the stranger's certificate"
+# The daemon runs as its own user: it reads the client key through its group.
+if getent group "$DAEMON_USER" >/dev/null; then
+        chgrp -R "$DAEMON_USER" "$TLS"
+        chmod 750 "$TLS"
+        chmod 640 "$TLS"/*
+fi
+for x in "${HOSTS[@]}"; do daemon_stop "$x"; done
+PLAIN_URL=$ETCD_URL
+etcd_stop
+ETCD_URL="https://$ETCD_IP:$ETCD_TLS_PORT"
+export ETCDCTL_CACERT="$TLS/ca.pem" ETCDCTL_CERT="$TLS/client.pem" ETCDCTL_KEY="$TLS/client-key.pem"
+etcd_start "$ETCD_URL" --cert-file "$TLS/server.pem" --key-file "$TLS/server-key.pem" \
+        --client-cert-auth --trusted-ca-file "$TLS/ca.pem"
+CHECKS=$((CHECKS + 1))
+pass "etcd serves only TLS with client certificates now, on $ETCD_URL"
+run env -u ETCDCTL_CACERT -u ETCDCTL_CERT -u ETCDCTL_KEY ip netns exec "$(ns etcd)" "$ETCDCTL" --endpoints="$PLAIN_URL" --dial-timeout=1s get /x
+expect_rc 1 "the plain endpoint is gone"
+DSPEC="etcdv3:$ETCD_URL?ca=$TLS/ca.pem&cert=$TLS/client.pem&key=$TLS/client-key.pem"
+h get hep
+expect_rc 0 "hepctl -d 'etcdv3:https://…?ca=&cert=&key=' reads etcd over TLS"
+expect_out "$(printf 'NAME     NODE   \na-eth0   a      \nb-eth0   b      \nc-eth0   c      ')" "the same HEPs as before"
+cat >"$T/calicoctl.cfg" <<EOF
+apiVersion: projectcalico.org/v3
+kind: CalicoAPIConfig
+metadata: {}
+spec:
+  datastoreType: etcdv3
+  etcdEndpoints: $ETCD_URL
+  etcdCACertFile: $TLS/ca.pem
+  etcdCertFile: $TLS/client.pem
+  etcdKeyFile: $TLS/client-key.pem
+EOF
+cat >"$T/c-8081.yaml" <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: c-no-8081}
+spec:
+  order: 5
+  selector: role == 'c-ish'
+  ingress: [{action: Deny, protocol: TCP, destination: {ports: [8081]}}]
+EOF
+run ip netns exec "$(ns c)" env -u HEP_DATASTORE "$HEPCTL" --config "$T/calicoctl.cfg" get gnp
+expect_rc 0 "hepctl --config with calicoctl's CalicoAPIConfig (etcdv3, certificates)"
+expect_out_contains "a-from-b" "lists the policies"
+run ip netns exec "$(ns c)" env -u HEP_DATASTORE ETCD_ENDPOINTS="$ETCD_URL" ETCD_CA_CERT_FILE="$TLS/ca.pem" \
+        ETCD_CERT_FILE="$TLS/client.pem" ETCD_KEY_FILE="$TLS/client-key.pem" "$HEPCTL" get hep c-eth0 -o yaml
+expect_rc 0 "hepctl with calicoctl's ETCD_* environment and no -d"
+expect_out_contains "interfaceName: eth0" "reads the HEP"
+daemon_start c
+expect_true 'grep -q "for node .c. on etcdv3:https://" "$(dlog c)"' "c's daemon is ready on etcd over TLS"
+expect_pass "before: c serves 8081 to a" probe_tcp a "${DATA_IP[c]}" 8081
+run ip netns exec "$(ns c)" "$HEPCTL" --config "$T/calicoctl.cfg" create -f "$T/c-8081.yaml"
+expect_rc 0 "hepctl --config creates a policy over TLS"
+expect_true "vcheck globalnetworkpolicies/c-no-8081 'd[\"metadata\"][\"name\"] == \"c-no-8081\" and d[\"spec\"][\"order\"] == 5'" "etcdctl (with the client certificate) reads it at Calico's key"
+expect_true 'wait_for "! probe_tcp a ${DATA_IP[c]} 8081" 5' "c's daemon, on TLS, enforces it: c:8081 denied"
+expect_pass "c:8080 still served" probe_tcp a "${DATA_IP[c]}" 8080
+
+echo "# TLS refused: a CA that did not sign etcd's certificate, a client certificate etcd does not trust"
+run hep a get hep
+run ip netns exec "$(ns a)" "$HEPCTL" -d "etcdv3:$ETCD_URL?ca=$TLS/wrong-ca.pem&cert=$TLS/client.pem&key=$TLS/client-key.pem" get hep
+expect_rc 1 "hepctl with the wrong CA fails"
+expect_err_contains "cannot reach etcd at $ETCD_URL: SSL certificate problem" "and says it cannot verify etcd's certificate"
+echo "  ($ERR)"
+run ip netns exec "$(ns a)" "$HEPCTL" -d "etcdv3:$ETCD_URL?ca=$TLS/ca.pem&cert=$TLS/stranger.pem&key=$TLS/stranger-key.pem" get hep
+expect_rc 1 "hepctl with a client certificate etcd does not trust fails"
+expect_err_contains "cannot reach etcd at $ETCD_URL" "and says it cannot reach etcd"
+echo "  ($ERR)"
+run ip netns exec "$(ns a)" "$HEPCTL" -d "etcdv3:$ETCD_URL" get hep
+expect_rc 1 "hepctl with no certificates at all fails"
+expect_err_contains "cannot reach etcd at $ETCD_URL" "and says it cannot reach etcd"
+echo "  ($ERR)"
+before=$(nft_dump b)
+: >"$(dlog b)"
+ip netns exec "$(ns b)" "$HOSTENDPOINTD" --datastore "etcdv3:$ETCD_URL?ca=$TLS/wrong-ca.pem&cert=$TLS/client.pem&key=$TLS/client-key.pem" \
+        --nodename b --bus none --log-level debug 2>>"$(dlog b)" &
+DPID[b]=$!
+expect_true 'wait_log b 0 "<4>etcd: cannot reach etcd at $ETCD_URL: SSL certificate problem.*retrying" 10' "a daemon with the wrong CA says etcd's certificate cannot be verified, and retries"
+expect_true 'wait_log b 0 "Waiting for datastore"' "it waits for etcd's first answer"
+expect_true '! grep -q "Ready:" "$(dlog b)"' "and is not ready"
+expect_true '[ "$before" = "$(nft_dump b)" ]' "b's table, left by its previous run, is untouched: nothing committed before etcd answers"
+daemon_stop b
