@@ -134,13 +134,24 @@ _daemons_cleanup() {
         DPID=()
 }
 
+# Host a's daemon is on a private bus (a socket in $T, reached from any
+# namespace), where its Manager shows etcd's problems; the others have none.
+declare -A DBUS=()
+if [ "${HEP_DBUS:-1}" = 1 ] && command -v dbus-daemon >/dev/null && command -v busctl >/dev/null; then
+        . "$(dirname "$0")/lib-bus.sh"
+        bus_start
+        DBUS[a]=$BUS
+fi
+# manager PROPERTY: a's Manager property (State, LastError).
+manager() { prop "$BUS_ROOT" Manager "$1"; }
+
 # daemon_start HOST [ARGS...]: hostendpointd --nodename HOST in HOST's
 # namespace, on etcd (or --datastore in ARGS); waits for readiness.
 daemon_start() {
         local h=$1
         shift
         : >"$(dlog "$h")"
-        ip netns exec "$(ns "$h")" "$HOSTENDPOINTD" --datastore "$DSPEC" --nodename "$h" --bus none \
+        ip netns exec "$(ns "$h")" "$HOSTENDPOINTD" --datastore "$DSPEC" --nodename "$h" --bus "${DBUS[$h]:-none}" \
                 --log-level debug "$@" 2>>"$(dlog "$h")" &
         DPID[$h]=$!
         if ! wait_for "grep -q 'Ready: the first ruleset is committed' '$(dlog "$h")'" 15; then
@@ -175,8 +186,10 @@ nft_in() {
         ip netns exec "$(ns "$n")" nft "$@"
 }
 
-# Hooks run in order: daemons, then etcd, then the namespaces.
-CLEANUP_HOOKS=("_daemons_cleanup" "_etcd_cleanup" "${CLEANUP_HOOKS[@]}")
+# Hooks run in order: daemons, then etcd, then the namespaces; last, the
+# logs are kept if HEP_KEEP_LOGS names a directory.
+CLEANUP_HOOKS=("_daemons_cleanup" "_etcd_cleanup" "${CLEANUP_HOOKS[@]}"
+        '[ -z "${HEP_KEEP_LOGS:-}" ] || cp "$T"/*.log "$HEP_KEEP_LOGS"/')
 
 # ------------------------------------------------------------ topology
 
@@ -457,6 +470,10 @@ sleep 1.5
 for x in "${HOSTS[@]}"; do
         expect_true "kill -0 ${DPID[$x]}" "$x's daemon keeps running without etcd"
 done
+if [ -n "${DBUS[a]:-}" ]; then
+        expect_true '[ "$(manager State)" = degraded ]' "a's Manager.State is degraded while etcd is gone"
+        expect_true '[[ "$(manager LastError)" == "cannot reach etcd at $ETCD_URL"* ]]' "and LastError says why ($(manager LastError))"
+fi
 h get hep
 expect_rc 1 "hepctl without etcd fails"
 expect_err_contains "cannot reach etcd at $ETCD_URL" "and says it cannot reach etcd"
@@ -466,6 +483,10 @@ for x in "${HOSTS[@]}"; do
 done
 prober_stop down
 prober_check down "etcd down and back"
+if [ -n "${DBUS[a]:-}" ]; then
+        expect_true 'wait_for "[ \"\$(manager State)\" = running ]"' "a's Manager.State is running again"
+        expect_true '[ -z "$(manager LastError)" ]' "with no LastError"
+fi
 put globalnetworkpolicies/a-web "$(gnp_json a-web "role == 'a-ish'" "[$(tcp_rule Deny 8081),$(tcp_rule Allow 8080),$(tcp_rule Allow 9090)]")"
 expect_true 'wait_for "probe_tcp c ${DATA_IP[a]} 9090" 5' "converged: a change made after the restart is enforced (a:9090 open to c)"
 expect_blocked "and 8081 still denied" probe_tcp b "${DATA_IP[a]}" 8081
