@@ -344,6 +344,31 @@ expect_true 'wait_for "! probe_tcp b ${DATA_IP[a]} 9090" 5' "a's daemon withdrew
 h delete gnp a-web2
 expect_rc 1 "deleting it again fails"
 expect_err_contains "resource does not exist: GlobalNetworkPolicy(a-web2)" "calicoctl's message"
+cat >"$T/np.yaml" <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: np1, namespace: prod}
+spec: {selector: all(), ingress: [{action: Allow}]}
+EOF
+h create -f "$T/np.yaml"
+expect_rc 0 "hepctl create of a namespaced NetworkPolicy"
+expect_true "vcheck networkpolicies/prod/np1 'd[\"kind\"] == \"NetworkPolicy\" and d[\"metadata\"][\"namespace\"] == \"prod\"'" "at Calico's namespaced key, networkpolicies/prod/np1"
+h get np np1 -n prod -o yaml
+printf '%s\n' "$OUT" >"$T/np-stored.yaml"
+h label np np1 -n prod tier-test=x
+h delete -f "$T/np-stored.yaml"
+expect_rc 1 "delete -f with a stale resourceVersion fails"
+expect_err_contains "update conflict: NetworkPolicy(prod/np1)" "with calicoctl's conflict message"
+expect_true '[ -n "$(ectl get --keys-only "$PREFIX/networkpolicies/prod/np1")" ]' "and the key is still there"
+h delete np np1 -n prod
+expect_rc 0 "delete by name"
+expect_true '[ -z "$(ectl get --keys-only --prefix "$PREFIX/networkpolicies/")" ]' "the key is gone"
+h get profiles
+expect_out_contains "projectcalico-default-allow" "the built-in profile is listed"
+expect_true '[ -z "$(ectl get --keys-only --prefix "$PREFIX/profiles/")" ]' "without a key in etcd (it is synthetic, as in Calico)"
+run ip netns exec "$(ns a)" "$HEPCTL" -d "etcdv3:http://$ETCD_IP:1,$ETCD_URL" get hep a-eth0
+expect_rc 0 "hepctl with two endpoints, the first one closed"
+expect_out_contains "a-eth0" "answers from the second"
 
 echo "# three hosts, one etcd: a HEP for b changes what a's source selector admits"
 daemon_start b
