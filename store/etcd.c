@@ -22,6 +22,7 @@ struct EtcdStream {
         struct curl_slist *headers;
         char *body;
         char *url;
+        size_t endpoint; /* c->urls[endpoint] is url */
         StrBuf buf;
         bool watch;
         etcd_range_done range_done;
@@ -730,6 +731,8 @@ static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         if (!s)
                 return;
+        if (!s->cancelled && !s->ended && (cc != CURLE_OK || status != 200) && s->endpoint == c->current)
+                c->current = (c->current + 1) % c->n_urls;
         s->in_callback = true;
         if (!s->cancelled && !s->watch)
                 finish_range(s, cc, status);
@@ -834,9 +837,11 @@ static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream 
         s->c = c;
         s->body = body;
         s->buf = (StrBuf) STRBUF_INIT;
-        /* The next endpoint each time: a failed stream is restarted by
-         * its owner, which so fails over. */
-        c->current = (c->current + 1) % c->n_urls;
+        /* The endpoint that last answered; a failed stream moves the
+         * client on (finish()), so its owner's retry fails over. Not the
+         * next one each time: a list and the watch after it would always
+         * go to different endpoints, one of them perhaps down. */
+        s->endpoint = c->current;
         if (!body || asprintf(&s->url, "%s", c->urls[c->current]) < 0) {
                 free(body);
                 free(s);
