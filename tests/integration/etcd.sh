@@ -3,21 +3,24 @@
 # The etcdv3 datastore against a real etcd (Debian's etcd-server 3.4):
 # Calico's keys and values as calicoctl writes them, hepctl's commands,
 # three hosts with their own hostendpointd sharing one etcd, etcd gone and
-# back under traffic, compaction past a watcher, bad values, and TLS.
+# back under traffic, compaction past a daemon's watch, values that cannot
+# be used, two endpoints, TLS with client certificates, and etcd's users.
 #
-#                 +--------------------------------------------+
-#                 | hep-<pid>-etcd: etcd on 10.88.0.1:23791    |
-#                 |  br-mgmt 10.88.0.1/24     br-data (no IP)  |
-#                 +----+------+------+---------+------+------+-+
-#                 mgmt |      |      |   eth0  |      |      |
-#          +-----------+-+ +--+----------+ +---+------+-+    |
-#          | hep-<pid>-a | | hep-<pid>-b | | hep-<pid>-c |   ...
-#          | mgmt .11    | | mgmt .12    | | mgmt .13    |
-#          | eth0 .11    | | eth0 .12    | | eth0 .13    |  (10.89.0.0/24)
-#          +-------------+ +-------------+ +-------------+
-# Each host runs hostendpointd --nodename a|b|c against etcd over "mgmt"
-# (no HostEndpoint there); HostEndpoints are on "eth0", whose traffic goes
+#   +----------------------------------------------------------------+
+#   | hep-<pid>-etcd: etcd on 10.88.0.1:23791 (later https, :23792)   |
+#   |   br-mgmt 10.88.0.1/24                 br-data (no address)     |
+#   +---+----------+----------+------------+----------+----------+---+
+#       m-a        m-b        m-c          d-a        d-b        d-c     (veths)
+#       |          |          |            |          |          |
+#   "mgmt" 10.88.0.1x/24 in host x        "eth0" 10.89.0.1x/24 in host x
+#   +-------------+ +-------------+ +-------------+
+#   | hep-<pid>-a | | hep-<pid>-b | | hep-<pid>-c |    (x = 1, 2, 3)
+#   +-------------+ +-------------+ +-------------+
+# Each host runs hostendpointd --nodename a|b|c on etcd over "mgmt" (no
+# HostEndpoint there); the HostEndpoints are on "eth0", whose traffic goes
 # host to host through br-data. TCP servers: 8080, 8081, 9090 on each host.
+# etcd's data directory is in $T; etcd and the daemons are stopped by PID.
+# HEP_KEEP_LOGS=DIR keeps the daemons' and etcd's logs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-netns.sh"
 netns_require
@@ -55,8 +58,8 @@ _etcd_cleanup() {
         rm -rf "$ETCD_DATA"
 }
 
-# etcd_start [EXTRA ARGS...]: etcd in the etcd namespace on $ETCD_URL (or
-# what the arguments say), its data in $ETCD_DATA; waits until it answers.
+# etcd_start [URL [EXTRA ARGS...]]: etcd in the etcd namespace on URL
+# (default $ETCD_URL), its data in $ETCD_DATA; waits until it answers.
 etcd_start() {
         local url=$ETCD_URL
         [ $# -gt 0 ] && url=$1 && shift
@@ -222,7 +225,7 @@ echo "# etcd in its own namespace, reached from every host"
 mkdir -p "$ETCD_DATA"
 etcd_start
 CHECKS=$((CHECKS + 1))
-pass "etcd $(ectl version 2>/dev/null | head -1) answers on $ETCD_URL (pid $ETCD_PID, data in $ETCD_DATA)"
+pass "$("$ETCD" --version | head -1) answers on $ETCD_URL (pid $ETCD_PID, data in $ETCD_DATA)"
 for h in "${HOSTS[@]}"; do
         run ip netns exec "$(ns "$h")" "$ETCDCTL" --endpoints="$ETCD_URL" endpoint health
         expect_rc 0 "etcd is reachable from host $h"
