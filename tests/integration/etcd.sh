@@ -557,6 +557,14 @@ prober_stop compact
 prober_check compact "during the re-list"
 ectl del "$PREFIX/globalnetworksets/filler" >/dev/null
 
+echo "# SIGHUP: the daemon lists etcd afresh and watches on"
+mark=$(log_mark a)
+kill -HUP "${DPID[a]}"
+expect_true 'wait_log a "$mark" "Reloaded: the new ruleset is committed"' "a's daemon reloads on SIGHUP"
+put globalnetworkpolicies/a-web "$(gnp_json a-web "role == 'a-ish'" "[$(tcp_rule Deny 8081),$(tcp_rule Allow 8080),$(tcp_rule Allow 9090)]")"
+expect_true 'wait_for "probe_tcp c ${DATA_IP[a]} 9090" 5' "a change after the reload is enforced (a:9090 open to c)"
+expect_blocked "8081 still denied" probe_tcp b "${DATA_IP[a]}" 8081
+
 echo "# TLS: etcd with client certificates; hepctl and the daemon with ?ca=&cert=&key= and a CalicoAPIConfig"
 TLS="$T/tls"
 mkdir -p "$TLS"
