@@ -489,7 +489,7 @@ prober_check() {
 CLEANUP_HOOKS=('[ -z "$PROBER_PID" ] || kill "$PROBER_PID" 2>/dev/null' "${CLEANUP_HOOKS[@]}")
 
 echo "# etcd stopped under traffic: the rules stay and the daemons say why; started again: converged"
-declare -A MARK
+declare -A MARK=()
 for x in "${HOSTS[@]}"; do MARK[$x]=$(log_mark "$x"); done
 prober_start down
 sleep 0.5
@@ -526,23 +526,44 @@ expect_blocked "and 8081 still denied" probe_tcp b "${DATA_IP[a]}" 8081
 echo "# compaction past a daemon's watch: etcd cancels it, the daemon lists again, nothing loosened"
 mark=$(log_mark a)
 kill -STOP "${DPID[a]}"
-# Big values while a's daemon reads nothing: its watch falls so far behind
-# that etcd holds it back (a "victim"); compaction then leaves it starting
-# at a revision that no longer exists.
-ip netns exec "$(ns etcd)" /usr/bin/python3 - "$ETCD_IP" "$ETCD_PORT" "$PREFIX/globalnetworksets/filler" <<'EOF' || fail "filling etcd failed"
-import base64, http.client, json, sys
+# Writes while a's daemon reads nothing: its watch falls so far behind that
+# etcd stops sending to it (a slow watcher, a "victim", counted in
+# etcd_debugging_mvcc_slow_watcher_total); compaction then leaves it
+# starting at a revision that no longer exists, which etcd answers by
+# cancelling the watch with compact_revision. The values are small, so that
+# once running again the daemon drains etcd's queue for it quickly: etcd
+# before 3.4.31 and 3.5.13 skips a watcher's events instead when the
+# compaction notice finds that queue full (etcd-io/etcd#17529).
+run ip netns exec "$(ns etcd)" /usr/bin/python3 - "$ETCD_IP" "$ETCD_PORT" "$PREFIX/globalnetworksets/filler" 1 <<'EOF'
+import base64, http.client, json, re, sys
 conn = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]))
 b64 = lambda s: base64.b64encode(s.encode()).decode()
-for i in range(300):
+def put(i):
     v = json.dumps({"kind": "GlobalNetworkSet", "apiVersion": "projectcalico.org/v3",
-                    "metadata": {"name": "filler", "annotations": {"pad": "%d" % i + "x" * 65536}},
+                    "metadata": {"name": "filler", "annotations": {"pad": "%d" % i + "x" * 8192}},
                     "spec": {"nets": ["192.0.2.0/24"]}}, separators=(",", ":"))
     conn.request("POST", "/v3/kv/put", json.dumps({"key": b64(sys.argv[3]), "value": b64(v)}))
     r = conn.getresponse()
     r.read()
     if r.status != 200:
         sys.exit("put: HTTP %d" % r.status)
+def slow():
+    conn.request("GET", "/metrics")
+    m = re.search(r"^etcd_debugging_mvcc_slow_watcher_total (\S+)$", conn.getresponse().read().decode(), re.M)
+    return float(m.group(1)) if m else 0
+for i in range(20000):
+    put(i)
+    if i % 10 == 9 and slow() >= int(sys.argv[4]):
+        # The gauge counts a watcher each time it falls behind: as many
+        # puts again, so that every stopped daemon's watch surely has,
+        # and its revision is well before the last one.
+        for k in range(i + 1):
+            put(i + 1 + k)
+        print("%d puts of 8 KiB, %d slow watchers" % (2 * (i + 1), slow()))
+        sys.exit(0)
+sys.exit("after 20000 puts, only %d slow watchers" % slow())
 EOF
+expect_rc 0 "the stopped daemon's watch fell behind: $OUT$ERR"
 put globalnetworkpolicies/a-web "$(gnp_json a-web "role == 'a-ish'" "[$(tcp_rule Deny 8081),$(tcp_rule Allow 8080)]")"
 rev=$(ectl get / -w json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])')
 run ectl compact "$rev"
@@ -550,8 +571,9 @@ expect_rc 0 "etcdctl compact $rev (the latest revision)"
 prober_start compact
 sleep 0.5
 kill -CONT "${DPID[a]}"
-expect_true 'wait_log a "$mark" "etcd: the watched revision has been compacted; listing again" 10' "a's daemon: its watch was cancelled by the compaction, it lists again"
-expect_true 'wait_for "! probe_tcp c ${DATA_IP[a]} 9090" 5' "converged: the change made during the compaction is enforced (a:9090 closed to c)"
+expect_true 'wait_log a "$mark" "etcd: the watched revision has been compacted; listing again" 10' \
+        "a's daemon: etcd cancelled its watch for the compaction, it lists again"
+expect_true 'wait_for "! probe_tcp c ${DATA_IP[a]} 9090" 5' "converged: the change made before the compaction is enforced (a:9090 closed to c)"
 sleep 0.5
 prober_stop compact
 prober_check compact "during the re-list"
