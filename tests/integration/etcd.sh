@@ -667,7 +667,6 @@ expect_true 'wait_for "! probe_tcp a ${DATA_IP[c]} 8081" 5' "c's daemon, on TLS,
 expect_pass "c:8080 still served" probe_tcp a "${DATA_IP[c]}" 8080
 
 echo "# TLS refused: a CA that did not sign etcd's certificate, a client certificate etcd does not trust"
-run hep a get hep
 run ip netns exec "$(ns a)" "$HEPCTL" -d "etcdv3:$ETCD_URL?ca=$TLS/wrong-ca.pem&cert=$TLS/client.pem&key=$TLS/client-key.pem" get hep
 expect_rc 1 "hepctl with the wrong CA fails"
 expect_err_contains "cannot reach etcd at $ETCD_URL: SSL certificate problem" "and says it cannot verify etcd's certificate"
@@ -692,10 +691,10 @@ expect_true '[ "$before" = "$(nft_dump b)" ]' "b's table, left by its previous r
 daemon_stop b
 
 echo "# etcd's authentication: hepctl and the daemon as a user, and again once etcd has restarted"
-# Server TLS alone: etcd 3.4's JSON gateway refuses every request when
-# --client-cert-auth and authentication are both on ("CommonName of client
-# sending a request against gateway will be ignored and not used as
-# expected"), so calicoctl's users cannot have both there either.
+# Server TLS alone: etcd's JSON gateway, which hepctl and the daemon use,
+# refuses every request when --client-cert-auth and authentication are both
+# on ("CommonName of client sending a request against gateway will be
+# ignored and not used as expected"); calicoctl, on gRPC, is not affected.
 etcd_stop
 ETCD_TLS_ARGS=(--cert-file "$TLS/server.pem" --key-file "$TLS/server-key.pem")
 etcd_start "$ETCD_URL" "${ETCD_TLS_ARGS[@]}"
