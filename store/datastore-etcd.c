@@ -48,6 +48,7 @@ typedef struct KeyState {
         char *value;
         size_t value_len;
         Resource *res;        /* parsed, or NULL with problem set */
+        Resource *last_good;  /* with problem set: the key's previous resource, which stays */
         char *problem, *public_problem;
         bool parsed;
         bool kept; /* keys_replace(): taken into the new list */
@@ -81,6 +82,7 @@ static void key_state_free(KeyState *k) {
         free(k->key);
         free(k->value);
         resource_free(k->res);
+        resource_free(k->last_good);
         free(k->problem);
         free(k->public_problem);
         free(k);
@@ -107,6 +109,12 @@ static void keys_clear(EtcdStore *s) {
         s->keys = mfree_ptr(s->keys);
         s->n_keys = s->alloc_keys = 0;
         strmap_done(&s->index);
+}
+
+/* A value that cannot be used leaves the key's previous resource in
+ * force, as a broken file does in the directory datastore. */
+static void key_state_inherit(KeyState *k, KeyState *old) {
+        k->last_good = old->res ? steal_ptr(old->res) : steal_ptr(old->last_good);
 }
 
 static KeyState *key_state_new(const EtcdKV *kv) {
@@ -149,10 +157,11 @@ static int key_put(EtcdStore *s, const EtcdKV *kv) {
         s->dirty = true;
         if (!old)
                 return keys_append(s, k);
+        key_state_inherit(k, old);
         for (size_t i = 0; i < s->n_keys; i++)
                 if (s->keys[i] == old)
                         s->keys[i] = k;
-        /* The index compares with the old key: replace it there first. */
+        /* The index's entry borrows old->key until it is replaced. */
         r = strmap_put(&s->index, k->key, k);
         key_state_free(old);
         return r;
@@ -197,6 +206,11 @@ static int keys_replace(EtcdStore *s, const EtcdKV *kvs, size_t n) {
                         free(v);
                         return -ENOMEM;
                 }
+        }
+        for (size_t i = 0; i < n; i++) {
+                KeyState *old = strmap_get(&s->index, kvs[i].key);
+                if (old && old != v[i])
+                        key_state_inherit(v[i], old);
         }
         for (size_t i = 0; i < s->n_keys; i++)
                 if (!s->keys[i]->kept)
@@ -329,6 +343,7 @@ static int key_parse(KeyState *k) {
         k->res = steal_ptr(l.v[0]);
         l.n = 0;
         k->value = mfree_ptr(k->value);
+        k->last_good = resource_free(k->last_good);
         return 0;
 }
 
@@ -381,10 +396,13 @@ static int rebuild_view(EtcdStore *s) {
                                 return r;
                 }
         }
+        /* A key whose value cannot be used keeps its previous resource. */
         for (int kind = 0; kind < _KIND_MAX; kind++)
-                for (size_t i = 0; i < s->n_keys; i++)
-                        if (s->keys[i]->res && (int)s->keys[i]->res->kind == kind)
-                                v[n++] = (StoreEntry) { .res = s->keys[i]->res, .origin = s->keys[i]->key };
+                for (size_t i = 0; i < s->n_keys; i++) {
+                        const Resource *res = s->keys[i]->res ? s->keys[i]->res : s->keys[i]->last_good;
+                        if (res && (int)res->kind == kind)
+                                v[n++] = (StoreEntry) { .res = (Resource *)res, .origin = s->keys[i]->key };
+                }
         /* One key per identity: no duplicates to report. */
         if (!entries_sorted(v, n))
                 qsort_safe(v, n, sizeof(StoreEntry), compare_entries);

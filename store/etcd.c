@@ -23,13 +23,18 @@ struct EtcdStream {
         CURL *easy;
         struct curl_slist *headers;
         char *body;
+        const char *path;
+        char *auth_body;     /* with a user: {"name", "password"} */
+        bool authenticating; /* the request in flight is the authentication, then path */
         char *url;
+        size_t endpoint; /* c->urls[endpoint] is url */
         StrBuf buf;
         bool watch;
         etcd_range_done range_done;
         EtcdWatchCallbacks cb;
         void *userdata;
         bool in_callback, cancelled, ended;
+        char errbuf[CURL_ERROR_SIZE]; /* libcurl's detail, as the synchronous calls report it */
         EtcdStream *next;
 };
 
@@ -375,6 +380,20 @@ static char *gateway_message(const char *body) {
         return s ? s : strdup(body);
 }
 
+/* The token in an answer to /v3/auth/authenticate. */
+static int take_token(EtcdClient *c, const char *body) {
+        json_object *res = json_tokener_parse(body), *t;
+        int r = -EBADMSG;
+
+        if (res && json_object_object_get_ex(res, "token", &t) && json_object_is_type(t, json_type_string)) {
+                free(c->token);
+                c->token = strdup(json_object_get_string(t));
+                r = c->token ? 0 : -ENOMEM;
+        }
+        json_object_put(res);
+        return r;
+}
+
 static bool transport_failure(CURLcode cc) {
         return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_OPERATION_TIMEDOUT ||
                cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING;
@@ -674,6 +693,7 @@ static void stream_free(EtcdStream *s) {
         }
         curl.slist_free_all(s->headers);
         free(s->body);
+        free(s->auth_body);
         free(s->url);
         strbuf_done(&s->buf);
         free(s);
@@ -768,7 +788,7 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *userdata
         strbuf_append_len(&s->buf, data, size * nmemb);
         if (!strbuf_ok(&s->buf))
                 return 0;
-        if (s->watch) {
+        if (s->watch && !s->authenticating) {
                 s->in_callback = true;
                 watch_lines(s);
                 s->in_callback = false;
@@ -786,7 +806,8 @@ static void finish_range(EtcdStream *s, CURLcode cc, long status) {
         _cleanup_free_ char *msg = NULL;
 
         if (cc != CURLE_OK) {
-                if (asprintf(&msg, "cannot reach etcd at %s: %s", s->url, curl.easy_strerror(cc)) < 0)
+                if (asprintf(&msg, "cannot reach etcd at %s: %s", s->url,
+                             s->errbuf[0] ? s->errbuf : curl.easy_strerror(cc)) < 0)
                         msg = NULL;
         } else if (status != 200) {
                 _cleanup_free_ char *m = gateway_message(strbuf_str(&s->buf));
@@ -806,7 +827,8 @@ static char *watch_end_message(EtcdStream *s, CURLcode cc, long status) {
         int r;
 
         if (cc != CURLE_OK)
-                r = asprintf(&msg, "the watch on etcd at %s ended: %s", s->url, curl.easy_strerror(cc));
+                r = asprintf(&msg, "the watch on etcd at %s ended: %s", s->url,
+                             s->errbuf[0] ? s->errbuf : curl.easy_strerror(cc));
         else if (status != 200) {
                 m = gateway_message(strbuf_str(&s->buf));
                 r = asprintf(&msg, "etcd at %s refused the watch (HTTP %ld): %s", s->url, status, m ? m : "");
@@ -814,6 +836,8 @@ static char *watch_end_message(EtcdStream *s, CURLcode cc, long status) {
                 r = asprintf(&msg, "etcd at %s closed the watch", s->url);
         return r < 0 ? NULL : msg;
 }
+
+static int stream_send(EtcdClient *c, EtcdStream *s);
 
 static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
         EtcdStream *s = NULL;
@@ -823,6 +847,31 @@ static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
         curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         if (!s)
                 return;
+        if (!s->cancelled && !s->ended && (cc != CURLE_OK || status != 200) && s->endpoint == c->current)
+                c->current = (c->current + 1) % c->n_urls;
+        /* A token etcd no longer knows (it restarted, or the token's TTL
+         * passed): the owner's retry authenticates again. */
+        if (c->token && status != 200 && strstr(strbuf_str(&s->buf), "invalid auth token"))
+                c->token = mfree_ptr(c->token);
+        if (!s->cancelled && s->authenticating && cc == CURLE_OK && status == 200) {
+                /* Authenticated: now the request itself, on the same stream. */
+                int r = take_token(c, strbuf_str(&s->buf));
+                curl.multi_remove_handle(c->multi, s->easy);
+                curl.easy_cleanup(s->easy);
+                s->easy = NULL;
+                curl.slist_free_all(s->headers);
+                s->headers = NULL;
+                strbuf_done(&s->buf);
+                s->buf = (StrBuf) STRBUF_INIT;
+                if (r >= 0)
+                        r = stream_send(c, s);
+                if (r >= 0)
+                        return;
+                /* Reported as a failure of the request, never as its answer. */
+                snprintf(s->errbuf, sizeof(s->errbuf), "cannot authenticate as '%s': %s", c->user,
+                         r == -EBADMSG ? "etcd gave no token" : strerror(-r));
+                cc = CURLE_LOGIN_DENIED;
+        }
         s->in_callback = true;
         if (!s->cancelled && !s->watch)
                 finish_range(s, cc, status);
@@ -909,44 +958,70 @@ int etcd_client_attach(EtcdClient *c, const hep_host *host) {
         return 0;
 }
 
+/* Sends a stream's request, or first the authentication etcd wants when
+ * a user is set and the client has no token yet (post_sync() does the
+ * same for the synchronous calls); finish() then sends the request. */
+static int stream_send(EtcdClient *c, EtcdStream *s) {
+        _cleanup_free_ char *url = NULL;
+        const char *path = s->path, *body = s->body;
+        int r;
+
+        s->authenticating = c->user && !c->token;
+        if (s->authenticating) {
+                if (!s->auth_body) {
+                        json_object *req = json_object_new_object();
+                        if (!req)
+                                return -ENOMEM;
+                        json_object_object_add(req, "name", json_object_new_string(c->user));
+                        json_object_object_add(req, "password", json_object_new_string(c->password ? c->password : ""));
+                        s->auth_body = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+                        json_object_put(req);
+                        if (!s->auth_body)
+                                return -ENOMEM;
+                }
+                path = "/v3/auth/authenticate";
+                body = s->auth_body;
+        }
+        s->easy = curl.easy_init();
+        if (!s->easy || asprintf(&url, "%s%s", s->url, path) < 0)
+                return -ENOMEM;
+        r = easy_setup(c, s->easy, url, body, &s->headers);
+        if (r < 0)
+                return r;
+        curl.easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write);
+        curl.easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+        curl.easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+        curl.easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
+        /* A list of a whole fleet's resources may take a while. */
+        if (!s->watch || s->authenticating)
+                curl.easy_setopt(s->easy, CURLOPT_TIMEOUT_MS,
+                                 (long)((s->authenticating ? c->timeout_usec : LIST_TIMEOUT_USEC) / 1000));
+        return curl.multi_add_handle(c->multi, s->easy) == CURLM_OK ? 0 : -EIO;
+}
+
 static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream *s, EtcdStream **ret) {
         int r;
 
         s->c = c;
         s->body = body;
+        s->path = path;
         s->buf = (StrBuf) STRBUF_INIT;
-        /* The next endpoint each time: a failed stream is restarted by
-         * its owner, which so fails over. */
-        c->current = (c->current + 1) % c->n_urls;
+        /* The endpoint that last answered; a failed stream moves the
+         * client on (finish()), so its owner's retry fails over. Not the
+         * next one each time: a list and the watch after it would always
+         * go to different endpoints, one of them perhaps down. */
+        s->endpoint = c->current;
         if (!body || asprintf(&s->url, "%s", c->urls[c->current]) < 0) {
                 free(body);
                 free(s);
                 return -ENOMEM;
         }
-        _cleanup_free_ char *url = NULL;
-        s->easy = curl.easy_init();
-        if (!s->easy || asprintf(&url, "%s%s", s->url, path) < 0) {
-                s->next = NULL;
-                c->streams = s;
-                stream_free(s);
-                return -ENOMEM;
-        }
         s->next = c->streams;
         c->streams = s;
-        r = easy_setup(c, s->easy, url, s->body, &s->headers);
+        r = stream_send(c, s);
         if (r < 0) {
                 stream_free(s);
                 return r;
-        }
-        curl.easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write);
-        curl.easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
-        curl.easy_setopt(s->easy, CURLOPT_PRIVATE, s);
-        /* A list of a whole fleet's resources may take a while. */
-        if (!s->watch)
-                curl.easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(LIST_TIMEOUT_USEC / 1000));
-        if (curl.multi_add_handle(c->multi, s->easy) != CURLM_OK) {
-                stream_free(s);
-                return -EIO;
         }
         *ret = s;
         return 0;
