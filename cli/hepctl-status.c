@@ -173,8 +173,14 @@ static void print_status(const Node *manager, const Objects *o) {
         Table t = { .n_cols = 5 };
         static const char *const headings[] = { "INTERFACE", "HOSTENDPOINT", "STATE", "REASON", "POLICIES" };
 
-        printf("hostendpointd %s on node %s, datastore %s: %s\n", str(manager, "Version"), str(manager, "NodeName"),
-               str(manager, "Datastore"), str(manager, "State"));
+        /* "hostendpoint 0.1.0 in connmand 1.41"; a plugin older than
+         * Manager.Host ran in hostendpointd. */
+        if (*str(manager, "Host"))
+                printf("hostendpoint %s in %s", str(manager, "Version"), str(manager, "Host"));
+        else
+                printf("hostendpointd %s", str(manager, "Version"));
+        printf(" on node %s, datastore %s: %s\n", str(manager, "NodeName"), str(manager, "Datastore"),
+               str(manager, "State"));
         if (*str(manager, "LastError"))
                 printf("Last error: %s\n", str(manager, "LastError"));
         if (*str(manager, "Restorations") && !streq(str(manager, "Restorations"), "0"))

@@ -358,6 +358,10 @@ static void manager_version(Out *o, BusView *v, const void *obj) {
         out_str(o, HEP_VERSION);
 }
 
+static void manager_host(Out *o, BusView *v, const void *obj) {
+        out_str(o, plugin_host_name(v->plugin));
+}
+
 static void manager_node_name(Out *o, BusView *v, const void *obj) {
         out_str(o, plugin_nodename(v->plugin));
 }
@@ -390,6 +394,7 @@ static void manager_warnings(Out *o, BusView *v, const void *obj) {
 
 static const BusProperty manager_properties[] = {
         { "Version", "s", manager_version, false, false },
+        { "Host", "s", manager_host, false, false },
         { "NodeName", "s", manager_node_name, false, false },
         { "Datastore", "s", manager_datastore, false, false },
         { "State", "s", manager_state, true, true },

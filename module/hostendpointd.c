@@ -553,6 +553,7 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
                 .nodename = nodename,
                 .datastore = datastore,
                 .bus = bus,
+                .host_name = "hostendpointd " HEP_VERSION,
         };
         log_line(LOG_INFO, "Starting hostendpoint %s for node '%s' on %s", d.ops->version, nodename, datastore);
         r = d.ops->init(&d.host, &d.plugin);

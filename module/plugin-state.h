@@ -56,6 +56,8 @@ const char *plugin_commit_error(const PluginCore *p);
 /* The kernel's ruleset accounts for every change seen so far. */
 bool plugin_settled(const PluginCore *p);
 const char *plugin_nodename(const PluginCore *p);
+/* The program the plugin runs in (hep_host.host_name), or "". */
+const char *plugin_host_name(const PluginCore *p);
 const char *plugin_datastore_spec(const PluginCore *p);
 /* How many times our table was restored after another program changed it. */
 unsigned plugin_restorations(const PluginCore *p);

@@ -57,6 +57,7 @@ typedef struct Listener {
 struct PluginCore {
         const hep_host *host;
         char *nodename;
+        char *host_name;       /* hep_host.host_name, or "" */
         Datastore *ds;
         Enforcer *enforcer;
         LinkTracker *tracker;
@@ -508,6 +509,7 @@ void plugin_free(PluginCore *p) {
         free(p->shown_problem);
         free(p->commit_error);
         free(p->nodename);
+        free(p->host_name);
         free(p);
 }
 
@@ -529,7 +531,8 @@ int plugin_new(const hep_host *host, PluginCore **ret) {
         p->host = host;
         p->retry_usec = RETRY_MIN_USEC;
         p->nodename = strdup(host->nodename ? host->nodename : "");
-        if (!p->nodename) {
+        p->host_name = strdup(HEP_HOST_HAS(host, host_name) && host->host_name ? host->host_name : "");
+        if (!p->nodename || !p->host_name) {
                 plugin_free(p);
                 return -ENOMEM;
         }
@@ -659,6 +662,10 @@ bool plugin_settled(const PluginCore *p) {
 
 const char *plugin_nodename(const PluginCore *p) {
         return p->nodename;
+}
+
+const char *plugin_host_name(const PluginCore *p) {
+        return p->host_name;
 }
 
 const char *plugin_datastore_spec(const PluginCore *p) {

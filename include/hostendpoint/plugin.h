@@ -107,6 +107,13 @@ typedef struct hep_host {
          * reload itself, so that `systemctl reload` ends when the new rules
          * are in force. */
         void (*reloaded)(void *host_data, int error);
+
+        /* Optional, and only read if the host's size covers it
+         * (HEP_HOST_HAS(host, host_name)): the program the plugin runs in
+         * and its version, e.g. "connmand 1.41" or "hostendpointd 0.1.0",
+         * shown by D-Bus (Manager.Host) and `hepctl status`. NULL or
+         * absent: unknown. Copied at init. */
+        const char *host_name;
 } hep_host;
 
 /* Link and address events, for hosts with HEP_HOST_TRACKS_LINKS. */

@@ -138,6 +138,7 @@ expect_true 'wait_for "[ \"\$(prop \"$BUS_ROOT\" Manager Warnings)\" = \"[]\" ]"
 
 echo "# every property"
 expect_true '[ "$(prop "$BUS_ROOT" Manager Version)" = "$("$HOSTENDPOINTD" --version | awk "{print \$2}")" ]' "Manager.Version"
+expect_true '[ "$(prop "$BUS_ROOT" Manager Host)" = "$("$HOSTENDPOINTD" --version)" ]' "Manager.Host: the program it runs in"
 expect_true '[ "$(prop "$BUS_ROOT" Manager NodeName)" = node1 ]' "Manager.NodeName"
 expect_true '[ "$(prop "$BUS_ROOT" Manager Datastore)" = "dir:$DS" ]' "Manager.Datastore"
 expect_true '[ "$(prop "$BUS_ROOT" Manager State)" = running ]' "Manager.State"

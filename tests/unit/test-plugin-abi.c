@@ -80,6 +80,13 @@ static void test_has(void) {
         ASSERT_FALSE(HEP_HOST_HAS(&h, reloaded));
         h.size = sizeof(hep_host);
         ASSERT_TRUE(HEP_HOST_HAS(&h, reloaded));
+        /* host_name came after reloaded: a host built before it has
+         * reloaded but no host_name. */
+        h.size = offsetof(hep_host, host_name);
+        ASSERT_TRUE(HEP_HOST_HAS(&h, reloaded));
+        ASSERT_FALSE(HEP_HOST_HAS(&h, host_name));
+        h.size = sizeof(hep_host);
+        ASSERT_TRUE(HEP_HOST_HAS(&h, host_name));
         ASSERT_EQ(HEP_LINK_SIZE_V1 <= sizeof(hep_link), 1);
 }
 
