@@ -5,11 +5,19 @@
 # on a socket in a directory of the caller's. It never touches the host's
 # own system bus.
 #
-#   private_bus_start DIR SRCDIR   sets PRIVATE_BUS (the address) and PRIVATE_BUS_PID
+#   private_bus_start DIR SRCDIR [POLICY...]
+#                                  sets PRIVATE_BUS (the address) and PRIVATE_BUS_PID;
+#                                  each POLICY file is included too (another
+#                                  daemon's, e.g. ConnMan's connman.conf)
 #   private_bus_stop               stops it (by PID)
 
 private_bus_start() {
-        local dir=$1 src=$2 i
+        local dir=$1 src=$2 i extra="" f
+        shift 2
+        for f in "$@"; do
+                extra="$extra  <include>$f</include>
+"
+        done
         PRIVATE_BUS="unix:path=$dir/system_bus_socket"
         mkdir -p "$dir"
         cat >"$dir/system.conf" <<CONF
@@ -39,7 +47,7 @@ private_bus_start() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
   </policy>
   <include>$src/dbus/org.projectcalico.HostEndpoint1.conf</include>
-</busconfig>
+$extra</busconfig>
 CONF
         rm -f "$dir/system_bus_socket"
         dbus-daemon --config-file="$dir/system.conf" --nofork 2>>"$dir/log" &

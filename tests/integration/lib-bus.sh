@@ -18,9 +18,10 @@ chmod 755 "$BUS_DIR"
 . "$SRCDIR/tools/private-bus.sh"
 CLEANUP_HOOKS+=("private_bus_stop")
 
-# bus_start: starts the bus daemon and waits until it answers.
+# bus_start [POLICY...]: starts the bus daemon (with other daemons' bus
+# policy files too) and waits until it answers.
 bus_start() {
-        private_bus_start "$BUS_DIR" "$SRCDIR" || { fail "the private bus did not start"; exit 1; }
+        private_bus_start "$BUS_DIR" "$SRCDIR" "$@" || { fail "the private bus did not start"; exit 1; }
         BUS=$PRIVATE_BUS
 }
 
