@@ -15,7 +15,8 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
       libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client openssl
       nftables iproute2 iputils-ping netcat-openbsd socat iperf3 ethtool
       dbus dbus-bin libglib2.0-bin systemd valgrind man-db bash-completion
-      dpkg-dev debhelper fakeroot lintian"
+      dpkg-dev debhelper fakeroot lintian
+      connman connman-dev libglib2.0-dev"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -23,8 +24,25 @@ done
 if [ -n "$missing" ]; then
         echo "Installing:$missing"
         apt-get update -qq
+        # ConnMan is here for the shim (connman-dev) and its test, which
+        # runs a connmand of its own in a namespace: the package must not
+        # start one on this machine, where it would take over the network
+        # interfaces. policy-rc.d (Debian's switch for that) stops the
+        # postinst from starting it, for this install only.
+        rcd=""
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+                printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+                chmod 755 /usr/sbin/policy-rc.d
+                rcd=1
+        fi
         # shellcheck disable=SC2086
-        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null || { [ -z "$rcd" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
+        [ -z "$rcd" ] || rm -f /usr/sbin/policy-rc.d
+        # ... nor start it at the next boot (only if we installed it now).
+        case " $missing " in *" connman "*) new_connman=1 ;; *) new_connman="" ;; esac
+        if [ -n "$new_connman" ] && [ -d /run/systemd/system ] && systemctl -q is-enabled connman.service 2>/dev/null; then
+                systemctl -q disable connman.service
+        fi
 fi
 # The user hostendpointd runs as, as the package creates it.
 systemd-sysusers "$(cd "$(dirname "$0")/.." && pwd)/packaging/sysusers.d/hostendpoint.conf"
