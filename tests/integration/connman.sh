@@ -229,6 +229,12 @@ wait "$CONNMAN_PID" 2>/dev/null
 CONNMAN_PID=
 expect_true 'grep -q "hostendpoint: stopping; the rules stay in force" "$CONNMAN_LOG"' "the shim's exit ran"
 expect_true 'ip netns exec "$(ns host)" nft list table inet hostendpoint >/dev/null' "table inet hostendpoint is still in the kernel"
+# ConnMan deconfigures what it managed as it stops; addressed again by
+# hand, eth0 still gets the policy.
+ip -n "$(ns host)" addr replace 10.81.0.1/24 dev eth0 && ip -n "$(ns host)" link set eth0 up
+wait_operstate host eth0 UP || _netns_die "eth0 did not come back up"
+expect_pass "after connmand: peer -> host:8080 still allowed" probe_tcp peer 10.81.0.1 8080
+expect_blocked "after connmand: peer -> host:8081 still denied" probe_tcp peer 10.81.0.1 8081
 if grep -Eq "runtime error:|ERROR: (Address|Leak)Sanitizer" "$CONNMAN_LOG"; then
         fail "connmand's log has a sanitizer report: $(grep -E -A20 "runtime error:|Sanitizer" "$CONNMAN_LOG" | head -40)"
 fi
