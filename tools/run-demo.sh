@@ -16,7 +16,30 @@
 #   192.168.0.100                      hostendpointd, then eth0 (hot-plugged):
 #                                      192.168.0.1, 192.168.0.2
 #                                      listening: tcp 1234 ("some-port"), tcp 8080
+#
+# --host connman runs the same demo with ConnMan as the host: a connmand of
+# the demo's own in the host namespace (in a mount namespace, with tmpfs
+# state and its plugin directory bind-mounted on one holding the built
+# shim, host name "myhost") loads the ConnMan shim, which loads
+# hostendpoint.so inside connmand; ConnMan itself configures the
+# hot-plugged eth0 (192.168.0.1, from a provisioning file), and serves
+# org.projectcalico.HostEndpoint1 on its own bus connection.
 set -u
+HOST=hostendpointd
+while [ $# -gt 0 ]; do
+        case "$1" in
+        --host) HOST=${2:-}; shift; shift ;;
+        --host=*) HOST=${1#--host=}; shift ;;
+        -h | --help) echo "Usage: tools/run-demo.sh [--host hostendpointd|connman]"; exit 0 ;;
+        *) echo "run-demo.sh: unknown argument '$1' (--host hostendpointd|connman)" >&2; exit 2 ;;
+        esac
+done
+case "$HOST" in
+hostendpointd | connman) ;;
+*) echo "run-demo.sh: --host is hostendpointd or connman, not '$HOST'" >&2; exit 2 ;;
+esac
+PROG=$HOST # the program that hosts the plugin
+[ "$HOST" = connman ] && PROG=connmand
 cd "$(dirname "$0")/.." || exit 1
 tools/install-deps.sh || exit 1
 
@@ -25,6 +48,11 @@ if [ ! -d "$BUILD" ]; then
         meson setup "$BUILD" >/dev/null || exit 1
 fi
 ninja -C "$BUILD" >/dev/null || { ninja -C "$BUILD"; exit 1; }
+SHIM="$PWD/$BUILD/connman/hostendpoint-connman.so"
+if [ "$HOST" = connman ] && [ ! -e "$SHIM" ]; then
+        echo "run-demo.sh: $BUILD has no ConnMan shim (connman-dev was missing when it was set up): meson setup --reconfigure $BUILD, then run again" >&2
+        exit 1
+fi
 
 HEPCTL="$PWD/$BUILD/cli/hepctl"
 DAEMON="$PWD/$BUILD/module/hostendpointd"
@@ -37,9 +65,12 @@ DS="$WORK/resources.d"     # the datastore the daemon watches
 chmod 711 "$WORK"
 mkdir "$DS"
 chgrp hostendpoint "$DS" && chmod 2775 "$DS"
-LOG="$WORK/hostendpointd.log"
+LOG="$WORK/$PROG.log"
 DAEMON_PID=
 PIDS=()
+MADE_DIRS=()
+CONNMAN_PLUGINDIR=$(pkg-config --variable=plugindir connman 2>/dev/null)
+MAC=02:68:65:70:00:01 # eth0's, for ConnMan's provisioning file
 
 . tools/private-bus.sh
 
@@ -55,6 +86,7 @@ cleanup() {
                 for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
                 ip netns del "$ns" 2>/dev/null
         done
+        for ((i = ${#MADE_DIRS[@]} - 1; i >= 0; i--)); do rmdir "${MADE_DIRS[i]}" 2>/dev/null; done
         rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -81,7 +113,14 @@ SHOWN=0
 new_log() {
         local n
         n=$(wc -l <"$LOG")
-        [ "$n" -gt "$SHOWN" ] && sed -n "$((SHOWN + 1)),${n}p" "$LOG" | sed 's/^<[0-7]>/   hostendpointd: /'
+        if [ "$HOST" = connman ]; then
+                # The plugin's lines, and connmand's own about eth0's set-up.
+                [ "$n" -gt "$SHOWN" ] && sed -n "$((SHOWN + 1)),${n}p" "$LOG" |
+                        grep -e 'hostendpoint:' -e 'Adding interface' -e '{add} address' -e 'Connection Manager' |
+                        sed 's/^connmand\[[0-9]*\]: /   connmand: /'
+        else
+                [ "$n" -gt "$SHOWN" ] && sed -n "$((SHOWN + 1)),${n}p" "$LOG" | sed 's/^<[0-7]>/   hostendpointd: /'
+        fi
         SHOWN=$n
 }
 logged() { grep -q -- "$1" "$LOG"; }
@@ -106,18 +145,66 @@ show "$HEPCTL" --datastore "dir:$DS" get hostendpoints -o wide
 show "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicies -o wide
 show "$HEPCTL" --datastore "dir:$DS" get hostendpoints -l "role == 'server'"
 
-step "2. Start hostendpointd in the demo host namespace $HOSTNS, which has no eth0 yet"
+# mkdir_host DIR: a mount point that must exist on this machine; removed
+# at the end if the demo made it (and it is still empty).
+mkdir_host() {
+        local d=$1 missing=()
+        while [ ! -d "$d" ]; do missing=("$d" "${missing[@]}"); d=$(dirname "$d"); done
+        for d in "${missing[@]}"; do mkdir "$d" && MADE_DIRS+=("$d") || return 1; done
+}
+
+# start_connman: connmand in the host namespace, in a mount namespace of
+# its own: ConnMan's plugin directory (compiled in) bind-mounted on one
+# holding the shim, tmpfs state with a provisioning file for eth0, and a
+# host name of its own ("myhost": the node name, as Felix's default).
+start_connman() {
+        mkdir -p "$WORK/plugins" && cp "$SHIM" "$WORK/plugins/" || return 1
+        mkdir_host "$CONNMAN_PLUGINDIR" && mkdir_host /var/lib/connman && mkdir_host /run/connman || return 1
+        printf '[General]\nAllowHostnameUpdates = false\nAllowDomainnameUpdates = false\n' >"$WORK/main.conf"
+        printf 'datastore = dir:%s\n' "$DS" >"$WORK/hostendpoint.conf"
+        printf '[service_demo]\nType = ethernet\nMAC = %s\nIPv4 = 192.168.0.1/255.255.255.0\nIPv6 = off\n' "$MAC" \
+                >"$WORK/demo.config"
+        {
+                echo 'set -e'
+                echo 'mount -t tmpfs tmpfs /var/lib/connman'
+                echo 'mount -t tmpfs tmpfs /run/connman'
+                echo "mount --bind '$WORK/plugins' '$CONNMAN_PLUGINDIR'"
+                echo "cp '$WORK/demo.config' /var/lib/connman/"
+                echo 'hostname myhost'
+                echo "export DBUS_SYSTEM_BUS_ADDRESS='$BUS' HEP_CONFIG='$WORK/hostendpoint.conf' HEP_PLUGIN='$PWD/$BUILD/module/hostendpoint.so'"
+                echo "exec connmand -n -r -c '$WORK/main.conf'"
+        } >"$WORK/run-connmand.sh"
+        show cat "$WORK/run-connmand.sh"
+        printf '$ %s\n' "ip netns exec $HOSTNS unshare -m -u sh $WORK/run-connmand.sh 2>$LOG &"
+        ip netns exec "$HOSTNS" unshare -m -u sh "$WORK/run-connmand.sh" >"$LOG" 2>&1 &
+        DAEMON_PID=$!
+}
+
+if [ "$HOST" = connman ]; then
+        step "2. Start connmand, which loads hostendpoint, in the demo host namespace $HOSTNS, which has no eth0 yet"
+else
+        step "2. Start hostendpointd in the demo host namespace $HOSTNS, which has no eth0 yet"
+fi
 ip netns add "$HOSTNS" && ip netns add "$CLIENTNS" || exit 1
 ip -n "$HOSTNS" link set lo up
 ip -n "$CLIENTNS" link set lo up
 show ip -n "$HOSTNS" -brief link
-private_bus_start "$WORK/bus" "$PWD" || die "cannot start a private D-Bus system bus"
-BUS=$PRIVATE_BUS
-echo "(A private system bus for the demo, with the shipped bus policy: $BUS)"
-printf '$ %s 2>%s &\n' "ip netns exec $HOSTNS $DAEMON --datastore dir:$DS --nodename myhost --bus $BUS" "$LOG"
-ip netns exec "$HOSTNS" "$DAEMON" --datastore "dir:$DS" --nodename myhost --bus "$BUS" 2>"$LOG" &
-DAEMON_PID=$!
-wait_until 10 logged "Ready" || { new_log; die "hostendpointd did not become ready"; }
+if [ "$HOST" = connman ]; then
+        private_bus_start "$WORK/bus" "$PWD" /usr/share/dbus-1/system.d/connman.conf ||
+                die "cannot start a private D-Bus system bus"
+        BUS=$PRIVATE_BUS
+        echo "(A private system bus for the demo, with the shipped bus policy and ConnMan's: $BUS)"
+        start_connman || die "cannot set up connmand"
+        wait_until 10 logged "hostendpoint: ready" || { new_log; die "hostendpoint did not become ready in connmand"; }
+else
+        private_bus_start "$WORK/bus" "$PWD" || die "cannot start a private D-Bus system bus"
+        BUS=$PRIVATE_BUS
+        echo "(A private system bus for the demo, with the shipped bus policy: $BUS)"
+        printf '$ %s 2>%s &\n' "ip netns exec $HOSTNS $DAEMON --datastore dir:$DS --nodename myhost --bus $BUS" "$LOG"
+        ip netns exec "$HOSTNS" "$DAEMON" --datastore "dir:$DS" --nodename myhost --bus "$BUS" 2>"$LOG" &
+        DAEMON_PID=$!
+        wait_until 10 logged "Ready" || { new_log; die "hostendpointd did not become ready"; }
+fi
 new_log
 
 step "3. eth0 does not exist, yet some.name is already enforced on it, by name"
@@ -126,13 +213,22 @@ echo "The input hook dispatches with 'iifname vmap @disp-in': the first packet o
 echo "eth0, whenever one appears, goes through chain ep-in.some.name. No unfiltered moment."
 
 step "4. Hot-plug eth0: a veth whose other end (192.168.0.100) is in $CLIENTNS"
-show ip -n "$HOSTNS" link add eth0 type veth peer name eth0 netns "$CLIENTNS" || exit 1
-show ip -n "$HOSTNS" addr add 192.168.0.1/24 dev eth0
-show ip -n "$HOSTNS" addr add 192.168.0.2/24 dev eth0
-show ip -n "$HOSTNS" link set eth0 up
+if [ "$HOST" = connman ]; then
+        echo "ConnMan brings eth0 up and gives it 192.168.0.1 (its provisioning file, by MAC $MAC)."
+        show ip -n "$HOSTNS" link add eth0 address "$MAC" type veth peer name eth0 netns "$CLIENTNS" || exit 1
+else
+        show ip -n "$HOSTNS" link add eth0 type veth peer name eth0 netns "$CLIENTNS" || exit 1
+        show ip -n "$HOSTNS" addr add 192.168.0.1/24 dev eth0
+        show ip -n "$HOSTNS" addr add 192.168.0.2/24 dev eth0
+        show ip -n "$HOSTNS" link set eth0 up
+fi
 show ip -n "$CLIENTNS" addr add 192.168.0.100/24 dev eth0
 show ip -n "$CLIENTNS" link set eth0 up
-wait_until 5 logged "enforced on eth0" || { new_log; die "hostendpointd did not log that it enforces some.name on eth0"; }
+if [ "$HOST" = connman ]; then
+        wait_until 15 sh -c "ip -n $HOSTNS -o -4 addr show dev eth0 | grep -q 192.168.0.1/24" ||
+                { new_log; die "ConnMan did not configure eth0"; }
+fi
+wait_until 5 logged "enforced on eth0" || { new_log; die "$PROG did not log that it enforces some.name on eth0"; }
 wait_until 5 sh -c "ip -n $HOSTNS -o link show eth0 | grep -q 'state UP'"
 sleep 0.2 # the daemon's reaction to the link coming up
 new_log
@@ -154,8 +250,14 @@ if ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.some.name | gr
         show ip netns exec "$HOSTNS" nft list counters table inet hostendpoint
 fi
 
-step "7. What hostendpointd says over D-Bus (org.projectcalico.HostEndpoint1), for desktop and admin tools"
+step "7. What $PROG says over D-Bus (org.projectcalico.HostEndpoint1), for desktop and admin tools"
 show busctl --address="$BUS" tree org.projectcalico.HostEndpoint1
+if [ "$HOST" = connman ]; then
+        echo "connmand is PID $DAEMON_PID; who owns which name on the bus:"
+        for name in net.connman org.projectcalico.HostEndpoint1; do
+                printf '   %s: PID %s\n' "$name" "$(busctl --address="$BUS" status "$name" 2>/dev/null | sed -n 's/^PID=//p')"
+        done
+fi
 show "$HEPCTL" status --bus "$BUS"
 show busctl --address="$BUS" get-property org.projectcalico.HostEndpoint1 \
         /org/projectcalico/HostEndpoint1/endpoint/some_2ename org.projectcalico.HostEndpoint1.Endpoint \
@@ -180,7 +282,7 @@ show cat "$WORK/allow-8080.yaml"
 start=$(date +%s%N)
 show "$HEPCTL" --datastore "dir:$DS" apply -f "$WORK/allow-8080.yaml" || exit 1
 wait_until 5 in_kernel "jump pol-in.allow-8080" || die "the new policy did not reach the kernel"
-echo "hostendpointd saw the file change (inotify); in the kernel $(ms_since "$start") ms after hepctl started:"
+echo "hostendpoint (in $PROG) saw the file change (inotify); in the kernel $(ms_since "$start") ms after hepctl started:"
 ip netns exec "$HOSTNS" nft list chain inet hostendpoint ep-in.some.name | grep 'jump pol-in'
 expect pass 1234
 expect pass 8080
@@ -199,21 +301,29 @@ if [ -t 0 ] && [ -t 1 ]; then
         echo "  $HEPCTL status --bus $BUS"
         echo "  $HEPCTL --datastore dir:$DS get hostendpoints -o yaml"
         echo "  ip netns exec $HOSTNS nft list table inet hostendpoint"
-        read -r -p "Press Enter to stop hostendpointd and clean up. " _
+        read -r -p "Press Enter to stop $PROG and clean up. " _
 fi
 
-step "9. Stop hostendpointd with SIGTERM: the rules stay in force"
+step "9. Stop $PROG with SIGTERM: the rules stay in force"
 show kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"
 rc=$?
 DAEMON_PID=
 new_log
-[ "$rc" = 0 ] || { echo "   hostendpointd exited with status $rc, not 0"; ok=0; }
+[ "$rc" = 0 ] || { echo "   $PROG exited with status $rc, not 0"; ok=0; }
+if [ "$HOST" = connman ]; then
+        echo "ConnMan deconfigures the interfaces it managed as it stops:"
+        show ip -n "$HOSTNS" -brief addr show dev eth0
+        echo "The rules are still in the kernel; give eth0 its address back by hand to see them hold:"
+        show ip -n "$HOSTNS" addr replace 192.168.0.1/24 dev eth0
+        show ip -n "$HOSTNS" link set eth0 up
+        wait_until 5 sh -c "ip -n $HOSTNS -o link show eth0 | grep -q 'state UP'"
+fi
 expect pass 1234
 expect drop 8080
 
 echo
-echo "Cleaning up: the daemon is stopped; deleting namespaces $HOSTNS and $CLIENTNS"
+echo "Cleaning up: $PROG is stopped; deleting namespaces $HOSTNS and $CLIENTNS"
 echo "(and the table inet hostendpoint with it). 'hepctl ruleset --node myhost' prints"
 echo "the whole table; 'hostendpointd --help' lists the daemon's options."
 if [ "$ok" = 1 ]; then
