@@ -35,10 +35,15 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <dbus/dbus.h>
 #include <glib.h>
@@ -178,9 +183,10 @@ typedef struct Shim {
         char *nodename;
         char *datastore;
         int max_priority; /* LOG_INFO unless hostendpoint.conf says otherwise */
+        int instance_fd;  /* the namespace's instance lock, held while we run */
 } Shim;
 
-static Shim shim;
+static Shim shim = { .instance_fd = -1 };
 
 static void host_log_line(void *host_data, int priority, const char *message) {
         const Shim *s = host_data;
@@ -275,6 +281,56 @@ static int load_settings(Shim *s) {
         return s->datastore ? 0 : -ENOMEM;
 }
 
+/* One enforcer per network namespace: the lock hostendpointd takes
+ * (HEP_RUNTIME_DIR/net-<namespace inode>.lock, see hostendpointd.c), so
+ * that a hostendpointd already running here keeps the table and the
+ * shim stands aside, and a hostendpointd started later refuses. */
+static uid_t daemon_uid(void) {
+        struct passwd *pw = getpwnam(HEP_DAEMON_USER);
+
+        return pw ? pw->pw_uid : 0;
+}
+
+static int claim_instance(Shim *s) {
+        char path[sizeof(HEP_RUNTIME_DIR) + 64];
+        struct stat st;
+
+        if (stat("/proc/self/ns/net", &st) < 0)
+                return -errno;
+        snprintf(path, sizeof(path), "%s/net-%llu.lock", HEP_RUNTIME_DIR, (unsigned long long)st.st_ino);
+        if (mkdir(HEP_RUNTIME_DIR, 0755) < 0 && errno != EEXIST)
+                goto fail;
+        if (lstat(HEP_RUNTIME_DIR, &st) < 0)
+                goto fail;
+        /* Root's, or hostendpointd's user's (systemd's RuntimeDirectory=
+         * for User=hostendpoint): nobody else may create files there. */
+        if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != daemon_uid()) ||
+            (st.st_mode & (S_IWGRP | S_IWOTH))) {
+                errno = EPERM;
+                goto fail;
+        }
+        s->instance_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (s->instance_fd < 0)
+                goto fail;
+        if (flock(s->instance_fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = errno;
+                close(s->instance_fd);
+                s->instance_fd = -1;
+                if (r == EWOULDBLOCK) {
+                        connman_warn("hostendpoint: hostendpointd already enforces in this network namespace (it holds "
+                                     "%s); it keeps doing so, not loading",
+                                     path);
+                        return -EADDRINUSE;
+                }
+                errno = r;
+                goto fail;
+        }
+        return 0;
+fail:
+        connman_error("hostendpoint: cannot take the lock %s: %s; not enforcing", path, strerror(errno));
+        return -errno;
+}
+
 /* The installed plugin (meson's plugin_dir), or $HEP_PLUGIN (tests). */
 static int load_plugin(Shim *s) {
         const char *path = getenv("HEP_PLUGIN");
@@ -309,9 +365,11 @@ static void shim_done(Shim *s) {
         config_done(&s->cfg);
         free(s->nodename);
         free(s->datastore);
+        if (s->instance_fd >= 0)
+                close(s->instance_fd);
         /* hostendpoint.so stays mapped, as under hostendpointd: its
          * callbacks may still be named by sources GLib frees later. */
-        *s = (Shim) {};
+        *s = (Shim) { .instance_fd = -1 };
 }
 
 static int hostendpoint_init(void) {
@@ -320,7 +378,9 @@ static int hostendpoint_init(void) {
 
         connman_info("hostendpoint: loading (shim built for ConnMan %s, ABI version %d)", CONNMAN_VERSION,
                      HEP_PLUGIN_ABI_VERSION);
-        r = load_settings(s);
+        r = claim_instance(s);
+        if (r >= 0)
+                r = load_settings(s);
         if (r >= 0)
                 r = load_plugin(s);
         if (r < 0) {

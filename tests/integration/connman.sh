@@ -133,10 +133,14 @@ export DBUS_SYSTEM_BUS_ADDRESS="$BUS" HEP_CONFIG="$T/hostendpoint.conf" HEP_PLUG
 exec "$CONNMAND" -n -r -c "$T/main.conf"
 EOF
 
-: >"$CONNMAN_LOG"
+# start_connmand LOG: connmand in the host namespace, its output in LOG.
+start_connmand() {
+        : >"$1"
+        ip netns exec "$(ns host)" unshare -m -u sh "$T/run-connmand.sh" >"$1" 2>&1 &
+        CONNMAN_PID=$!
+}
 bus_start /usr/share/dbus-1/system.d/connman.conf
-ip netns exec "$(ns host)" unshare -m -u sh "$T/run-connmand.sh" >"$CONNMAN_LOG" 2>&1 &
-CONNMAN_PID=$!
+start_connmand "$CONNMAN_LOG"
 
 echo "# connmand loads the shim"
 if ! wait_for 'grep -q "hostendpoint: ready" "$CONNMAN_LOG"' 10; then
@@ -235,6 +239,26 @@ ip -n "$(ns host)" addr replace 10.81.0.1/24 dev eth0 && ip -n "$(ns host)" link
 wait_operstate host eth0 UP || _netns_die "eth0 did not come back up"
 expect_pass "after connmand: peer -> host:8080 still allowed" probe_tcp peer 10.81.0.1 8080
 expect_blocked "after connmand: peer -> host:8081 still denied" probe_tcp peer 10.81.0.1 8081
-if grep -Eq "runtime error:|ERROR: (Address|Leak)Sanitizer" "$CONNMAN_LOG"; then
-        fail "connmand's log has a sanitizer report: $(grep -E -A20 "runtime error:|Sanitizer" "$CONNMAN_LOG" | head -40)"
-fi
+
+echo "# one enforcer per namespace: with hostendpointd running, the shim stands aside"
+HEPD_LOG="$T/hostendpointd.log"
+ip netns exec "$(ns host)" "$BUILDDIR/module/hostendpointd" --datastore "dir:$DS" --nodename "$NODE" --bus none \
+        --user root 2>"$HEPD_LOG" &
+HEPD_PID=$!
+CLEANUP_HOOKS=("kill $HEPD_PID 2>/dev/null; wait $HEPD_PID 2>/dev/null" "${CLEANUP_HOOKS[@]}")
+wait_for 'grep -q "Ready: the first ruleset is committed" "$HEPD_LOG"' 10 || _netns_die "hostendpointd: $(cat "$HEPD_LOG")"
+start_connmand "$T/connmand-2.log"
+expect_true 'wait_for "grep -q \"hostendpoint: hostendpointd already enforces in this network namespace\" \"$T/connmand-2.log\"" 10' \
+        "connmand's shim sees hostendpointd's lock and does not load the plugin"
+expect_true 'wait_for "[ \"\$(owner_pid net.connman)\" = $CONNMAN_PID ]" 10' \
+        "connmand runs on without it"
+expect_true '! grep -q "hostendpoint: Enforcing" "$T/connmand-2.log" && [ -z "$(owner_pid $BUS_NAME)" ]' \
+        "no second enforcer: no commit from connmand, no $BUS_NAME on the bus"
+expect_true 'kill -0 $HEPD_PID' "hostendpointd keeps running"
+kill -TERM "$CONNMAN_PID"; wait "$CONNMAN_PID" 2>/dev/null; CONNMAN_PID=
+kill -TERM "$HEPD_PID"; wait "$HEPD_PID" 2>/dev/null
+for log in "$CONNMAN_LOG" "$T/connmand-2.log"; do
+        if grep -Eq "runtime error:|ERROR: (Address|Leak)Sanitizer" "$log"; then
+                fail "connmand's log has a sanitizer report: $(grep -E -A20 "runtime error:|Sanitizer" "$log" | head -40)"
+        fi
+done
