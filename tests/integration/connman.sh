@@ -117,6 +117,20 @@ IPv4 = 10.82.0.1/255.255.255.0
 IPv6 = off
 EOF
 
+# A sanitized build (tools/run-tests.sh's ASan+UBSan run): connmand is
+# not instrumented, so the runtimes the shim and the plugin were linked
+# with are preloaded into it (ASan's must come first). Leaks are not
+# checked there: connmand's and GLib's own would be reported at exit (the
+# plugin's are, under hostendpointd, in the other tests).
+SAN_ENV=
+SAN_PRELOAD=$(ldd "$SHIM" | awk '$1 ~ /^libasan\.so/ {print $3}')
+SAN_PRELOAD="$SAN_PRELOAD $(ldd "$SHIM" | awk '$1 ~ /^libubsan\.so/ {print $3}')"
+SAN_PRELOAD=$(echo $SAN_PRELOAD)
+if [ -n "$SAN_PRELOAD" ]; then
+        SAN_ENV="export LD_PRELOAD='$SAN_PRELOAD' ASAN_OPTIONS='${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0'"
+        echo "# sanitized build: connmand runs with LD_PRELOAD=$SAN_PRELOAD"
+fi
+
 mkdir_host "$PLUGINDIR"
 mkdir_host /var/lib/connman
 mkdir_host /run/connman
@@ -130,6 +144,7 @@ mount --bind "$T/plugins" "$PLUGINDIR"
 cp "$T/state/hep.config" /var/lib/connman/
 hostname HEP-ConnMan-Node
 export DBUS_SYSTEM_BUS_ADDRESS="$BUS" HEP_CONFIG="$T/hostendpoint.conf" HEP_PLUGIN="$PLUGIN"
+$SAN_ENV
 exec "$CONNMAND" -n -r -c "$T/main.conf"
 EOF
 
@@ -146,6 +161,14 @@ echo "# connmand loads the shim"
 if ! wait_for 'grep -q "hostendpoint: ready" "$CONNMAN_LOG"' 10; then
         if ! kill -0 "$CONNMAN_PID" 2>/dev/null && ! grep -q "hostendpoint" "$CONNMAN_LOG"; then
                 echo "SKIP: connmand cannot run here: $(tail -5 "$CONNMAN_LOG")"
+                exit 77
+        fi
+        # Seen with Debian's connmand 1.41 and gcc 12's libasan: with the
+        # runtime preloaded, connmand (even with -p none, no plugin at
+        # all) waits on a futex forever after its first log line.
+        if [ -n "$SAN_PRELOAD" ] && ! grep -q "hostendpoint" "$CONNMAN_LOG"; then
+                echo "SKIP: connmand cannot run with the sanitizer runtimes preloaded (needed for this sanitized build's" \
+                        "shim): it never got to loading its plugins: $(tail -3 "$CONNMAN_LOG"); the plain build runs this test"
                 exit 77
         fi
         CHECKS=$((CHECKS + 1))
