@@ -269,14 +269,11 @@ static int load_settings(Shim *s) {
                               path ? path : HEP_DEFAULT_CONFIG);
                 return -ENOENT;
         }
-        if (s->cfg.datastore)
-                s->datastore = strdup(s->cfg.datastore);
-        else {
-                r = config_default_datastore(&s->datastore, &e);
-                if (r < 0) {
-                        log_parse_error(&e, r);
-                        return r;
-                }
+        /* As hostendpointd decides it, with no command line. */
+        r = config_datastore(NULL, &s->cfg, &s->datastore, &e);
+        if (r < 0) {
+                log_parse_error(&e, r);
+                return r;
         }
         return s->datastore ? 0 : -ENOMEM;
 }
