@@ -42,8 +42,12 @@ _connman_cleanup() {
         CONNMAN_PID=
         local d i
         # Only directories this test made, and only if still empty.
+        # A mount on it in connmand's namespace may outlive connmand for
+        # a moment (EBUSY): retried for up to 2 s.
         for ((i = ${#CREATED_DIRS[@]} - 1; i >= 0; i--)); do
-                rmdir "${CREATED_DIRS[i]}" 2>/dev/null
+                d=${CREATED_DIRS[i]}
+                wait_for "rmdir '$d' 2>/dev/null || [ ! -d '$d' ] || [ -n \"\$(ls -A '$d')\" ]" 2 ||
+                        echo "# could not remove $d, which this test created" >&2
         done
         return 0
 }
