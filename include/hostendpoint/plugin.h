@@ -15,8 +15,35 @@
  * 16 MiB each), a full ruleset commit (the first, after a reload or a
  * foreign change: about 0.6 s for 15,000 rules, milliseconds for a few
  * hundred; later commits send only what changed), and, for a D-Bus Apply
- * or Delete on a directory datastore, writing one file and fsync()ing it
- * and its directory (milliseconds on a local disk).
+ * or Delete, one write: on a directory datastore a file written and
+ * fsync()ed with its directory (milliseconds on a local disk), on an etcd
+ * datastore one transaction, which waits for etcd at most 2 s (etcd's
+ * lists and watches themselves run on fd watches and timers).
+ *
+ * Lifetimes and threads, the rules both sides keep:
+ * - One thread: the host calls the plugin's operations, and the callbacks
+ *   the plugin registered, on its loop thread only, never from a signal
+ *   handler, and never while a call into the host is still running (no
+ *   re-entry). The plugin calls the host's functions on that thread only,
+ *   from inside those calls and callbacks.
+ * - hep_host: read by init; its function pointers and host_data are used
+ *   until shutdown returns, so the struct must outlive the plugin. Its
+ *   strings (nodename, datastore, bus, host_name) are copied at init.
+ * - Watches and timers: a handle is valid from its *_add until its
+ *   *_remove; the plugin removes every one it added before shutdown
+ *   returns. A callback may remove its own watch or timer, or any other,
+ *   and add new ones; a removed one is never called again, even if its
+ *   event was already pending in that loop iteration.
+ * - log's message, and a hep_link's or hep_address's fields, are valid for
+ *   the call only.
+ * - dbus_connection: the plugin takes its own reference, hooks its
+ *   handlers into the connection (its object path and bus name) and drops
+ *   both at shutdown; it never closes the connection, and never sets the
+ *   connection's watch or timeout functions (the host dispatches it).
+ * - ready: called at most once, after the first commit, which may be
+ *   inside init; reloaded: after each reload's commit (or its failure),
+ *   later, never inside reload. Neither is called from shutdown.
+ * - shutdown: the plugin's last call; the kernel rules stay in force.
  *
  * A host that already tracks network interfaces may push link and address
  * events (link_event, address_event) and set HEP_HOST_TRACKS_LINKS; the
@@ -95,7 +122,7 @@ typedef struct hep_host {
         void (*ready)(void *host_data);
 
         const char *nodename;     /* this node's name, as Calico's */
-        const char *datastore;    /* "dir:PATH" */
+        const char *datastore;    /* "dir:PATH" or "etcdv3:URL[,URL...]"; NULL: the plugin's default */
         const char *bus;          /* "system", "session", "none" or an address; NULL: system */
         void *dbus_connection;    /* optional DBusConnection* to use instead of opening one */
 
