@@ -61,7 +61,10 @@ int datastore_add_problem(Datastore *ds, const char *origin, const char *public,
         _printf_(4, 5);
 
 /* Metadata a store gives a resource it creates, as Calico's do: a random
- * (version 4) uid, and a creationTimestamp as a shared string (intern.h). */
+ * (version 4) uid and the creationTimestamp of now, where r has none. */
+int datastore_stamp_new(Resource *r);
+/* An update keeps the stored uid and creationTimestamp, whatever r says. */
+int datastore_keep_stored_identity(Resource *r, const Resource *stored);
 void datastore_format_uuid(const uint8_t b[16], char out[37]);
-int datastore_random_uid(char **ret);
+/* A creationTimestamp, as a shared string (intern.h). */
 int datastore_format_time(time_t t, const char **ret);

@@ -1042,16 +1042,8 @@ static int dir_create(Datastore *base, const Resource *r, Resource **ret, char *
                 c = resource_copy(r);
                 k = c ? 0 : -ENOMEM;
         }
-        if (k == 0 && isempty(c->meta.uid)) {
-                free(c->meta.uid);
-                c->meta.uid = NULL;
-                k = datastore_random_uid(&c->meta.uid);
-        }
-        if (k == 0 && isempty(c->meta.creation_timestamp)) {
-                intern_unref(c->meta.creation_timestamp);
-                c->meta.creation_timestamp = NULL;
-                k = datastore_format_time(time(NULL), &c->meta.creation_timestamp);
-        }
+        if (k == 0)
+                k = datastore_stamp_new(c);
         if (k == 0)
                 k = resource_to_yaml(c, &text);
         if (k == 0)
@@ -1080,15 +1072,8 @@ static int dir_update(Datastore *base, const Resource *r, Resource **ret, char *
                 c = resource_copy(r);
                 k = c ? 0 : -ENOMEM;
         }
-        /* uid and creationTimestamp are the stored ones, whatever the input says. */
-        if (k == 0) {
-                free(c->meta.uid);
-                intern_unref(c->meta.creation_timestamp);
-                c->meta.uid = strdup(e->res->meta.uid);
-                c->meta.creation_timestamp = intern_ref(e->res->meta.creation_timestamp);
-                if (!c->meta.uid || !c->meta.creation_timestamp)
-                        k = -ENOMEM;
-        }
+        if (k == 0)
+                k = datastore_keep_stored_identity(c, e->res);
         if (k == 0)
                 k = resource_to_yaml(c, &text);
         if (k == 0)

@@ -20,12 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include <time.h>
 
 #include "check.h"
 #include "etcd.h"
 #include "host.h"
-#include "intern.h"
 #include "loader.h"
 #include "node.h"
 #include "strbuf.h"
@@ -725,12 +723,7 @@ static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char 
         s->listed = false; /* the next read lists again */
         if (!c || !key)
                 return -ENOMEM;
-        k = isempty(c->meta.uid) ? (free(c->meta.uid), c->meta.uid = NULL, datastore_random_uid(&c->meta.uid)) : 0;
-        if (k == 0 && isempty(c->meta.creation_timestamp)) {
-                intern_unref(c->meta.creation_timestamp);
-                c->meta.creation_timestamp = NULL;
-                k = datastore_format_time(time(NULL), &c->meta.creation_timestamp);
-        }
+        k = datastore_stamp_new(c);
         if (k == 0)
                 k = encode_value(c, &value);
         if (k == 0)
@@ -760,13 +753,9 @@ static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char 
         if (k == 0 && !isempty(r->meta.resource_version) &&
             strtoll(r->meta.resource_version, NULL, 10) != cur->mod_revision)
                 k = STORE_CONFLICT;
-        /* uid and creationTimestamp are the stored ones, whatever the input says. */
-        if (k == 0 && cur->res) {
-                free(c->meta.uid);
-                intern_unref(c->meta.creation_timestamp);
-                c->meta.uid = cur->res->meta.uid ? strdup(cur->res->meta.uid) : NULL;
-                c->meta.creation_timestamp = intern_ref(cur->res->meta.creation_timestamp);
-        }
+        /* A stored value that cannot be used has no identity to keep. */
+        if (k == 0 && cur->res)
+                k = datastore_keep_stored_identity(c, cur->res);
         if (k == 0)
                 k = encode_value(c, &value);
         if (k == 0)

@@ -222,7 +222,7 @@ void datastore_format_uuid(const uint8_t b[16], char out[37]) {
                  b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-int datastore_random_uid(char **ret) {
+static int random_uid(char **ret) {
         uint8_t b[16];
         char s[37];
 
@@ -243,4 +243,30 @@ int datastore_format_time(time_t t, const char **ret) {
         strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
         *ret = intern_ref(buf);
         return *ret ? 0 : -ENOMEM;
+}
+
+int datastore_stamp_new(Resource *r) {
+        int k = 0;
+
+        if (isempty(r->meta.uid)) {
+                free(r->meta.uid);
+                r->meta.uid = NULL;
+                k = random_uid(&r->meta.uid);
+        }
+        if (k == 0 && isempty(r->meta.creation_timestamp)) {
+                intern_unref(r->meta.creation_timestamp);
+                r->meta.creation_timestamp = NULL;
+                k = datastore_format_time(time(NULL), &r->meta.creation_timestamp);
+        }
+        return k;
+}
+
+int datastore_keep_stored_identity(Resource *r, const Resource *stored) {
+        free(r->meta.uid);
+        intern_unref(r->meta.creation_timestamp);
+        r->meta.uid = stored->meta.uid ? strdup(stored->meta.uid) : NULL;
+        r->meta.creation_timestamp = intern_ref(stored->meta.creation_timestamp);
+        return (stored->meta.uid && !r->meta.uid) || (stored->meta.creation_timestamp && !r->meta.creation_timestamp)
+                       ? -ENOMEM
+                       : 0;
 }

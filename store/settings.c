@@ -41,52 +41,25 @@ static int config_set(Config *c, const char *key, const char *value) {
         return *slot ? 0 : -ENOMEM;
 }
 
-int config_load(const char *path, bool missing_ok, Config *ret, ParseError *reterr) {
-        _cleanup_(config_done) Config c = {};
-        char *line = NULL;
-        size_t alloc = 0;
+static int calico_config_parse(const char *path, const char *data, size_t len, char **ret, ParseError *reterr);
+
+/* hostendpoint.conf's "key = value" lines, from the file's text. */
+static int parse_settings(const char *path, char *data, Config *c, ParseError *reterr) {
         unsigned lineno = 0;
-        FILE *f;
         int r = 0;
 
-        /* calicoctl's configuration file works here too (hepctl --config). */
-        r = calico_config_load(path, &c.datastore, reterr);
-        if (r == -ENOENT && missing_ok) {
-                parse_error_done(reterr);
-                *ret = c;
-                c = (Config) {};
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        if (c.datastore) {
-                *ret = c;
-                c = (Config) {};
-                return 0;
-        }
-        f = fopen(path, "re");
-        if (!f) {
-                if (errno == ENOENT && missing_ok) {
-                        *ret = c;
-                        c = (Config) {};
-                        return 0;
-                }
-                return parse_error_set(reterr, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
-        }
-        while (r >= 0 && getline(&line, &alloc, f) >= 0) {
+        for (char *line, *rest = data; r >= 0 && (line = strsep(&rest, "\n"));) {
                 char *s = strip(line), *eq;
 
                 lineno++;
                 if (!*s || *s == '#' || *s == ';')
                         continue;
                 eq = strchr(s, '=');
-                if (!eq) {
-                        r = parse_error_set(reterr, path, lineno, 1, NULL, "expected 'key = value', got '%s'", s);
-                        break;
-                }
+                if (!eq)
+                        return parse_error_set(reterr, path, lineno, 1, NULL, "expected 'key = value', got '%s'", s);
                 *eq = 0;
                 char *key = strip(s), *value = strip(eq + 1);
-                r = config_set(&c, key, value);
+                r = config_set(c, key, value);
                 if (r == -ENOENT)
                         r = parse_error_set(reterr, path, lineno, 1, NULL,
                                             "unknown setting '%s' (known: datastore, nodename, bus, log-level, nm-wait-ms)",
@@ -95,8 +68,28 @@ int config_load(const char *path, bool missing_ok, Config *ret, ParseError *rete
                         r = parse_error_set(reterr, path, lineno, (unsigned)(value - line) + 1, NULL,
                                             "%s must be a whole number of milliseconds, got '%s'", key, value);
         }
-        free(line);
-        fclose(f);
+        return r;
+}
+
+int config_load(const char *path, bool missing_ok, Config *ret, ParseError *reterr) {
+        _cleanup_(config_done) Config c = {};
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r;
+
+        r = read_file_limited(path, 1 << 20, &data, &len, reterr);
+        if (r == -ENOENT && missing_ok) {
+                parse_error_done(reterr);
+                *ret = c;
+                c = (Config) {};
+                return 0;
+        }
+        /* calicoctl's configuration file works here too (hepctl --config),
+         * else the text is hostendpoint.conf's. */
+        if (r >= 0)
+                r = calico_config_parse(path, data, len, &c.datastore, reterr);
+        if (r >= 0 && !c.datastore)
+                r = parse_settings(path, data, &c, reterr);
         if (r < 0)
                 return r;
         *ret = c;
@@ -165,15 +158,20 @@ static int datastore_type_ok(const char *type, const char *file, const Node *at,
 
 int calico_config_load(const char *path, char **ret, ParseError *reterr) {
         _cleanup_free_ char *data = NULL;
-        DocumentList docs = DOCUMENT_LIST_INIT;
-        const Node *root, *spec, *kind;
         size_t len;
         int r;
 
         *ret = NULL;
         r = read_file_limited(path, 1 << 20, &data, &len, reterr);
-        if (r < 0)
-                return r;
+        return r < 0 ? r : calico_config_parse(path, data, len, ret, reterr);
+}
+
+static int calico_config_parse(const char *path, const char *data, size_t len, char **ret, ParseError *reterr) {
+        DocumentList docs = DOCUMENT_LIST_INIT;
+        const Node *root, *spec, *kind;
+        int r;
+
+        *ret = NULL;
         /* hostendpoint.conf is "key = value": not YAML that says CalicoAPIConfig. */
         if (!strstr(data, "CalicoAPIConfig"))
                 return 0;
