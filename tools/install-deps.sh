@@ -16,7 +16,7 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
       nftables iproute2 iputils-ping netcat-openbsd socat iperf3 ethtool
       dbus dbus-bin libglib2.0-bin systemd valgrind man-db bash-completion
       dpkg-dev debhelper fakeroot lintian
-      connman connman-dev libglib2.0-dev"
+      connman connman-dev libglib2.0-dev network-manager"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -24,11 +24,12 @@ done
 if [ -n "$missing" ]; then
         echo "Installing:$missing"
         apt-get update -qq
-        # ConnMan is here for the shim (connman-dev) and its test, which
-        # runs a connmand of its own in a namespace: the package must not
+        # ConnMan is here for the shim (connman-dev) and its test, and
+        # NetworkManager for the dispatcher hook's test; each test runs
+        # the daemon in a namespace of its own: the packages must not
         # start one on this machine, where it would take over the network
         # interfaces. policy-rc.d (Debian's switch for that) stops the
-        # postinst from starting it, for this install only.
+        # postinst from starting them, for this install only.
         rcd=""
         if [ ! -e /usr/sbin/policy-rc.d ]; then
                 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -38,11 +39,17 @@ if [ -n "$missing" ]; then
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing >/dev/null || { [ -z "$rcd" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
         [ -z "$rcd" ] || rm -f /usr/sbin/policy-rc.d
-        # ... nor start it at the next boot (only if we installed it now).
-        case " $missing " in *" connman "*) new_connman=1 ;; *) new_connman="" ;; esac
-        if [ -n "$new_connman" ] && [ -d /run/systemd/system ] && systemctl -q is-enabled connman.service 2>/dev/null; then
-                systemctl -q disable connman.service
-        fi
+        # ... nor start them at the next boot (only those installed now).
+        # systemctl edits the unit links without a running systemd too
+        # (a container, an image being built), where the postinst has
+        # enabled them all the same; NetworkManager.service's disable
+        # takes its dispatcher and wait-online units along (Also=).
+        for p in connman:connman.service network-manager:NetworkManager.service; do
+                case " $missing " in *" ${p%%:*} "*) ;; *) continue ;; esac
+                if systemctl -q is-enabled "${p#*:}" 2>/dev/null; then
+                        systemctl -q --no-reload disable "${p#*:}"
+                fi
+        done
 fi
 # The user hostendpointd runs as, as the package creates it.
 systemd-sysusers "$(cd "$(dirname "$0")/.." && pwd)/packaging/sysusers.d/hostendpoint.conf"
