@@ -64,6 +64,7 @@ typedef struct EtcdStore {
         hep_timer *retry;
         uint64_t retry_usec, last_list_usec;
         bool synced; /* the first list has answered */
+        bool relisting; /* since a forget, until its list answers */
         bool listed; /* unattached: a list is in the view (until a write or forget) */
 } EtcdStore;
 
@@ -437,6 +438,10 @@ static void notify(EtcdStore *s) {
 static void schedule_retry(EtcdStore *s, const char *why) {
         uint64_t delay = s->retry_usec;
 
+        if (s->relisting) { /* a forget's re-read has its answer: this */
+                s->relisting = false;
+                s->dirty = true;
+        }
         set_store_problem(s, why);
         host_log(s->host, LOG_WARNING, "etcd: %s; the resources last read stay in force, retrying in %llu ms", why,
                  (unsigned long long)(delay / 1000));
@@ -483,6 +488,7 @@ static void on_list_done(void *userdata, EtcdKV *kvs, size_t n, int64_t revision
         int r;
 
         s->stream = NULL;
+        s->relisting = false;
         if (error) {
                 schedule_retry(s, error);
                 return;
@@ -552,8 +558,14 @@ static void etcd_forget(Datastore *base) {
         EtcdStore *s = (EtcdStore *)base;
 
         s->listed = false;
-        if (s->host)
+        if (s->host) {
+                s->relisting = true;
                 start_list(s);
+        }
+}
+
+static bool etcd_rereading(const Datastore *base) {
+        return ((const EtcdStore *)base)->relisting;
 }
 
 /* ---- writing ---- */
@@ -688,6 +700,7 @@ const DatastoreOps datastore_etcd_ops = {
         .refresh = etcd_refresh,
         .forget = etcd_forget,
         .synced = etcd_synced,
+        .rereading = etcd_rereading,
         .create = etcd_create,
         .update = etcd_update,
         .remove = etcd_delete,
