@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # hostendpointd under load, in network namespaces of its own (run as root):
-#  1. hot-plug latency: 1,000 HostEndpoints (100 of this node, matched by
-#     address) and 1,000 policies of 10 rules loaded; 200 times a veth is
-#     created and given a HEP's address, then deleted: a) with no other
+#  1. hot-plug latency: HEPS HostEndpoints (100 of this node, matched by
+#     address) and POLICIES policies of 10 rules loaded; EVENTS times a veth
+#     is created and given a HEP's address, then deleted: a) with no other
 #     local HEP bound, b) with the other 99 bound. The daemon timestamps the
 #     netlink event and the end of the commit; prints p50/p99 (target p99
 #     <= 2 ms). Also: from `ip addr add` to the commit seen in the log, and
@@ -13,22 +13,37 @@
 #     daemon stopped (SIGSTOP), 1,000 times.
 #  2. event storm: 1,000 interfaces flapping 5 times; converges to the exact
 #     final state; prints events/s handled.
-#  3. memory: RSS with 10,000 HEPs and 1,000 policies loaded (target 30 MB),
-#     after the first commit and after an interface event (libnftables then
-#     keeps its cache of the table, about 2 MB here).
-# Usage: bench/bench-daemon.sh [BUILDDIR]
+#  3. memory: RSS with MEM_HEPS HEPs and MEM_POLICIES policies loaded
+#     (target 30 MB at 10,000 and 1,000), after the first commit and after
+#     an interface event (libnftables then keeps its cache of the table,
+#     about 2 MB here).
+#  4. one resource changed: at the sizes of 1, with the 100 local HEPs
+#     bound, one policy selecting them is rewritten EVENTS times (a file
+#     renamed into place, as hepctl and editors write); the daemon's
+#     datastore notification to the end of the commit, p50/p99.
+# Usage: [HEPS=1000] [POLICIES=1000] [EVENTS=200] [MEM_HEPS=10000]
+#        [MEM_POLICIES=1000] [SECTIONS="1 2 3 4"] bench/bench-daemon.sh [BUILDDIR]
+# Issue 18's fleet point: HEPS=10000 POLICIES=5000 MEM_POLICIES=5000.
 set -u
 . "$(dirname "$0")/lib-daemon.sh"
 bench_init "${1:-build}"
+HEPS=${HEPS:-1000}
+POLICIES=${POLICIES:-1000}
+EVENTS=${EVENTS:-200}
+MEM_HEPS=${MEM_HEPS:-10000}
+MEM_POLICIES=${MEM_POLICIES:-1000}
+SECTIONS=${SECTIONS:-1 2 3 4}
+section() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 ip netns add "$NS" && ip netns add "$NS-peer" || exit 1
 ip -n "$NS" link set lo up
 ip -n "$NS-peer" link set lo up
 
-echo "== 1. hot-plug: 1000 HEPs (100 local, by address), 1000 policies x 10 rules"
-gen "$T/ds1" 1000 100 1000
+if section 1; then
+echo "== 1. hot-plug: $HEPS HEPs (100 local, by address), $POLICIES policies x 10 rules"
+gen "$T/ds1" "$HEPS" 100 "$POLICIES"
 start "$T/ds1"
-for i in $(seq 0 199); do
+for i in $(seq 0 $((EVENTS - 1))); do
         h=$((i % 100))
         ip -n "$NS" link add "hp$i" type veth peer name "hq$i" netns "$NS-peer"
         n=$(grep -c "Committed in" "$T/log")
@@ -56,7 +71,7 @@ commit_stats() { # from the log line after which to count
 echo "-- a) one local HostEndpoint bound at a time"
 commit_stats 1
 awk '{ print $1 / 1000 }' "$T/shell-us" | percentiles "ip addr add started -> commit seen in the log (includes ip and polling)"
-echo "RSS with 1000 HEPs and 1000 policies: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB"
+echo "RSS with $HEPS HEPs and $POLICIES policies: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB"
 # The steady state of a loaded host: the other 99 local HEPs bound and
 # settled into the dispatch maps, so the kernel's ruleset reachable from
 # the hooks is whole. Binding a HEP matched by address adds plain set
@@ -69,7 +84,7 @@ echo "-- b) the other 99 local HostEndpoints bound (all their chains reachable)"
 until ip netns exec "$NS" nft list map inet hostendpoint disp-in | grep -q '"b98"' &&
         ! ip netns exec "$NS" nft list set inet hostendpoint addr-ifnames | grep -q '"b[0-9]*"'; do sleep 0.05; done
 from=$(($(wc -l <"$T/log") + 1))
-for i in $(seq 0 199); do
+for i in $(seq 0 $((EVENTS - 1))); do
         ip -n "$NS" link add "hr$i" type veth peer name "hs$i" netns "$NS-peer"
         n=$(grep -c "Committed in" "$T/log")
         ip -n "$NS" addr add "10.150.0.100/32" dev "hr$i"
@@ -100,7 +115,9 @@ kill -STOP "$PID"
 ip netns exec "$NS" "$BUILD/bench/bench-probe" "$NS-peer" pr0 10.150.0.100 1000
 kill -CONT "$PID"
 stop
+fi
 
+if section 2; then
 echo "== 2. storm: 1000 interfaces with their HEPs, each flapping 5 times"
 $PY - "$T/ds2" <<'PY'
 import os, sys
@@ -137,11 +154,13 @@ echo "10000 link state changes (about $events netlink events) issued in $(((cmd_
         "the last commit seen $(((end_ns - cmd_done) / 1000000)) ms after the last one (10 ms polling), with $((last)) commits in total"
 echo "events handled: $(($events * 1000000000 / (end_ns - start_ns))) events/s; final state: $bound of 1000 interfaces dispatched to their HEPs"
 stop
-
-echo "== 3. memory: 10000 HEPs (100 local), 1000 policies x 10 rules"
 # Without the storm's 2000 veths: the HEPs and policies, not the interfaces.
 { for i in $(seq 0 999); do echo "link del s$i"; done; } | ip -n "$NS" -batch -
-gen "$T/ds3" 10000 100 1000
+fi
+
+if section 3; then
+echo "== 3. memory: $MEM_HEPS HEPs (100 local), $MEM_POLICIES policies x 10 rules"
+gen "$T/ds3" "$MEM_HEPS" 100 "$MEM_POLICIES"
 start "$T/ds3"
 sleep 1
 echo "RSS after the first commit: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB"
@@ -156,3 +175,34 @@ echo "RSS after an interface event: $(grep VmRSS /proc/$PID/status | awk '{print
         "heap and other private memory $(grep RssAnon /proc/$PID/status | awk '{print $2}') kB," \
         "shared libraries and executable $(grep RssFile /proc/$PID/status | awk '{print $2}') kB)"
 stop
+ip -n "$NS" link del m0
+fi
+
+if section 4; then
+echo "== 4. one resource changed: $HEPS HEPs (100 local, bound), $POLICIES policies x 10 rules; one policy rewritten $EVENTS times"
+gen "$T/ds4" "$HEPS" 100 "$POLICIES"
+start "$T/ds4"
+{ for h in $(seq 0 99); do echo "link add e$h type veth peer name f$h netns $NS-peer"; echo "addr add 10.150.0.$((h + 1))/32 dev e$h"; done; } |
+        ip -n "$NS" -batch -
+until ip netns exec "$NS" nft list map inet hostendpoint disp-in | grep -q '"e99"'; do sleep 0.05; done
+sleep 2 # settled into the dispatch maps
+from=$(($(wc -l <"$T/log") + 1))
+for i in $(seq 0 $((EVENTS - 1))); do
+        n=$(grep -c "Committed in" "$T/log")
+        # app == 'a0' selects 2 of the local HEPs (and 1 in 50 of all); its
+        # port changes each time, so every write changes the ruleset.
+        printf '%s\n' "apiVersion: projectcalico.org/v3" "kind: GlobalNetworkPolicy" "metadata: {name: edited}" \
+                "spec: {order: 5, selector: app == 'a0', ingress: [{action: Allow, protocol: TCP, destination: {ports: [$((20000 + i))]}}]}" \
+                >"$T/ds4/.edited.tmp"
+        mv "$T/ds4/.edited.tmp" "$T/ds4/edited.yaml"
+        until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.0005; done
+        sleep 0.03
+done
+tail -n +"$from" "$T/log" | grep -o "event to commit [0-9]*" | awk '{ print $4 / 1000 }' |
+        percentiles "one policy changed -> rules committed (daemon)"
+tail -n +"$from" "$T/log" | grep -o "computing [0-9]*" | awk '{ print $2 / 1000 }' |
+        percentiles "  computing (calculation + compilation)"
+tail -n +"$from" "$T/log" | grep -o "nftables [0-9]*" | awk '{ print $2 / 1000 }' |
+        percentiles "  libnftables transaction"
+stop
+fi

@@ -6,13 +6,17 @@
 # hostendpointd --oneshot. The ruleset holds 1,000 GlobalNetworkPolicies of
 # 10 rules (20 of them select the measured HEP) and 1,000 other enforced
 # interfaces (veth pairs, each matched by a HostEndpoint by interfaceName);
-# one more policy allows the iperf3 port (5201/TCP) in. Replies leave as
-# established flows: no egress policy is needed.
+# one more policy allows the iperf3 port (5201/TCP and UDP) in, and UDP out
+# (iperf3 -R's data). TCP replies leave as established flows.
 # Compared with the same transfer with no ruleset at all (no table, hence
 # no conntrack either), alternating baseline and enforced runs; prints
 # per-run Gbit/s, the median of each and the ratio enforced/baseline, in
 # both directions (client->host: data in through the HEP; host->client,
 # iperf3 -R: data out). Target: enforced >= 95% of baseline.
+# Each round also sends 64-byte UDP datagrams as fast as iperf3 can
+# (-u -l 64 -b 0) and counts those received per second: a UDP flow that
+# gets no reply stays "new" to conntrack, so every datagram goes through
+# the HEP's policies. Target: enforced >= 97% of ctonly.
 # A third mode, ctonly (a table whose input and output chains only accept
 # established flows), separates conntrack's own cost from the ruleset's.
 # Before measuring, checks that the ruleset enforces: 5202/TCP, listening
@@ -87,7 +91,9 @@ with open(os.path.join(d, "heps.yaml"), "w") as f:
 with open(os.path.join(d, "policies.yaml"), "a") as f:
     f.write("---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
             "metadata: {name: allow-iperf}\nspec:\n  order: 100000\n  selector: role == 'iperf'\n"
-            "  ingress: [{action: Allow, protocol: TCP, destination: {ports: [5201]}}]\n")
+            "  ingress: [{action: Allow, protocol: TCP, destination: {ports: [5201]}},"
+            " {action: Allow, protocol: UDP, destination: {ports: [5201]}}]\n"
+            "  egress: [{action: Allow, protocol: UDP}]\n")
 PY
 }
 
@@ -171,6 +177,25 @@ measure() {
                 { echo "cannot parse iperf3's output" >&2; exit 1; }
         echo "$gbps" >>"$T/$mode-$dir"
         printf '%6s' "$gbps"
+}
+
+# measure_udp MODE DIR: one run of 64-byte UDP datagrams; appends the
+# thousands received per second to $T/MODE-udp-DIR and prints it.
+measure_udp() {
+        local mode=$1 dir=$2 opt= kpps
+        [ "$dir" = out ] && opt=-R
+        if ! ip netns exec "$CLIENT" "$IPERF" -c "$HOST_IP" -p 5201 -u -l 64 -b 0 -t "$DURATION" -J $opt \
+                >"$T/iperf.json" 2>&1; then
+                echo "iperf3 -u failed ($mode, $dir):" >&2
+                cat "$T/iperf.json" >&2
+                exit 1
+        fi
+        kpps=$($PY -c 'import json, sys
+r = json.load(open(sys.argv[1]))["end"]["sum_received"]
+print("%.1f" % ((r["packets"] - r["lost_packets"]) / r["seconds"] / 1000))' "$T/iperf.json") ||
+                { echo "cannot parse iperf3's output" >&2; exit 1; }
+        echo "$kpps" >>"$T/$mode-udp-$dir"
+        printf '%7s' "$kpps"
 }
 
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -270,6 +295,10 @@ for r in $(seq 1 "$ROUNDS"); do
                 measure "$mode" in
                 printf '   host->client '
                 measure "$mode" out
+                printf '   UDP 64 B kpps in '
+                measure_udp "$mode" in
+                printf ' out '
+                measure_udp "$mode" out
                 [ "$mode" = enforced ] && printf '   (commit %s ms)' "$COMMIT_MS"
                 echo
         done
@@ -283,4 +312,12 @@ b, c, e = (float(x) for x in sys.argv[2:5]); r = 100 * e / b
 print("%s: median baseline %.2f, ctonly %.2f, enforced %.2f Gbit/s\n  enforced/baseline %.1f%% (target >= 95%%)%s; ctonly/baseline %.1f%%; enforced/ctonly %.1f%%"
       % (sys.argv[1], b, c, e, r, "" if r >= 95 else " BELOW TARGET", 100 * c / b, 100 * e / c))' \
                 "$label" "$(median "$T/baseline-$dir")" "$(median "$T/ctonly-$dir")" "$(median "$T/enforced-$dir")"
+done
+for dir in in out; do
+        if [ "$dir" = in ]; then label="64-byte UDP client->host"; else label="64-byte UDP host->client"; fi
+        $PY -c 'import sys
+b, c, e = (float(x) for x in sys.argv[2:5]); r = 100 * e / c
+print("%s: median baseline %.1f, ctonly %.1f, enforced %.1f thousand datagrams/s received\n  enforced/ctonly %.1f%% (target >= 97%%)%s; enforced/baseline %.1f%%"
+      % (sys.argv[1], b, c, e, r, "" if r >= 97 else " BELOW TARGET", 100 * e / b))' \
+                "$label" "$(median "$T/baseline-udp-$dir")" "$(median "$T/ctonly-udp-$dir")" "$(median "$T/enforced-udp-$dir")"
 done

@@ -242,6 +242,18 @@ static void log_problems(PluginCore *p) {
         set_last_error(p, n ? p->shown_problem : p->commit_error);
 }
 
+/* The store itself could not be read (not one file or key of it). */
+static bool store_unreadable(PluginCore *p) {
+        const StoreProblem *probs;
+        size_t n;
+
+        datastore_problems(p->ds, &probs, &n);
+        for (size_t i = 0; i < n; i++)
+                if (!probs[i].origin)
+                        return true;
+        return false;
+}
+
 /* ---- applying ---- */
 
 static void refill_tokens(PluginCore *p, uint64_t now) {
@@ -387,7 +399,11 @@ static int apply_now(PluginCore *p) {
                 if (p->host->ready)
                         p->host->ready(p->host->host_data);
         }
-        tell_reloaded(p, 0);
+        /* A reload is done once the store has read everything again: on
+         * etcd, when the fresh list has answered (this commit may still be
+         * of the keys read before). */
+        if (!datastore_rereading(p->ds))
+                tell_reloaded(p, store_unreadable(p) ? -EIO : 0);
         return 0;
 }
 

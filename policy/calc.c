@@ -18,6 +18,9 @@
 #include "check.h"
 #include "strbuf.h"
 
+/* A kind's resources, as the (array, count) the steps below take. */
+#define KIND_SPAN(c, k) (c)->by_kind[k], (c)->n_by_kind[k]
+
 const char *endpoint_state_to_string(EndpointState s) {
         switch (s) {
         case ENDPOINT_ENFORCED:
@@ -160,6 +163,7 @@ Calc *calc_free(Calc *c) {
                 free(c->warnings[i]);
         free(c->warnings);
         free((void *)c->profiles_by_name);
+        free(c->by_kind_all);
         for (size_t i = 0; i < c->n_netsets; i++)
                 free(c->netsets[i].nets);
         free(c->netsets);
@@ -1241,7 +1245,7 @@ static int build_order(Calc *c, Resource *const *res, size_t n, PolicyInfo **ret
         return 0;
 }
 
-static int calc_policies(Calc *c, Resource *const *res, size_t n) {
+static int calc_policies(Calc *c) {
         CalcCache *cache = c->cache;
         PolicyInfo *pol;
         size_t *matches = NULL, *changed = NULL;
@@ -1249,14 +1253,14 @@ static int calc_policies(Calc *c, Resource *const *res, size_t n) {
         uint64_t sig;
         int r;
 
-        r = cache_policies(c, res, n);
+        r = cache_policies(c, KIND_SPAN(c, KIND_GLOBAL_NETWORK_POLICY));
         if (r < 0)
                 return r;
-        bool same_order = order_current(cache, res, n, &sig);
+        bool same_order = order_current(cache, KIND_SPAN(c, KIND_TIER), &sig);
         if (!same_order) {
                 PolicyInfo *order;
                 size_t n_order;
-                r = build_order(c, res, n, &order, &n_order);
+                r = build_order(c, KIND_SPAN(c, KIND_TIER), &order, &n_order);
                 if (r < 0)
                         return r;
                 free(cache->order);
@@ -1637,6 +1641,32 @@ static int calc_http_notes(Calc *c) {
         return r;
 }
 
+/* One walk over the input (the only one that touches every resource),
+ * grouping it by kind, each kind in input order. */
+static int partition_by_kind(Calc *c) {
+        size_t at = 0;
+
+        c->by_kind_all = new_array(c->n_resources, sizeof(Resource *));
+        if (!c->by_kind_all && c->n_resources)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_resources; i++) {
+                ResourceKind k = c->resources[i]->kind;
+                if (k < 0 || k >= _KIND_MAX)
+                        return -EINVAL;
+                c->n_by_kind[k]++;
+        }
+        for (size_t k = 0; k < _KIND_MAX; k++) {
+                c->by_kind[k] = c->by_kind_all + at;
+                at += c->n_by_kind[k];
+                c->n_by_kind[k] = 0;
+        }
+        for (size_t i = 0; i < c->n_resources; i++) {
+                ResourceKind k = c->resources[i]->kind;
+                c->by_kind[k][c->n_by_kind[k]++] = c->resources[i];
+        }
+        return 0;
+}
+
 int calc_run(Resource *const *resources, size_t n_resources, const char *nodename, const HostInterface *ifaces,
              size_t n_ifaces, CalcCache *cache, Calc **ret) {
         _cleanup_(calc_freep) Calc *c = calloc(1, sizeof(Calc));
@@ -1656,32 +1686,35 @@ int calc_run(Resource *const *resources, size_t n_resources, const char *nodenam
         if (c->cache->n_infos == 0)
                 c->cache->changed_all = true;
         c->nodename = strdup(nodename);
-        profiles = new_array(n_resources, sizeof(Resource *));
-        if (!c->nodename || !profiles) {
-                free(profiles);
+        if (!c->nodename)
                 return -ENOMEM;
-        }
-        for (size_t i = 0; i < n_resources; i++)
-                if (resources[i]->kind == KIND_PROFILE)
-                        profiles[c->n_profiles++] = resources[i];
-        qsort_safe(profiles, c->n_profiles, sizeof(Resource *), compare_resource_names);
-        c->profiles_by_name = profiles;
         c->resources = resources;
         c->n_resources = n_resources;
+        r = partition_by_kind(c);
+        if (r < 0)
+                return r;
+        c->n_profiles = c->n_by_kind[KIND_PROFILE];
+        profiles = new_array(c->n_profiles, sizeof(Resource *));
+        if (!profiles && c->n_profiles)
+                return -ENOMEM;
+        if (c->n_profiles)
+                memcpy(profiles, c->by_kind[KIND_PROFILE], c->n_profiles * sizeof(Resource *));
+        qsort_safe(profiles, c->n_profiles, sizeof(Resource *), compare_resource_names);
+        c->profiles_by_name = profiles;
 
-        r = calc_endpoints(c, resources, n_resources);
+        r = calc_endpoints(c, KIND_SPAN(c, KIND_HOST_ENDPOINT));
         if (r >= 0)
-                r = calc_netsets(c, resources, n_resources);
+                r = calc_netsets(c, KIND_SPAN(c, KIND_GLOBAL_NETWORK_SET));
         if (r >= 0)
                 r = calc_endpoint_profiles(c);
         if (r >= 0)
-                r = calc_felix_config(c, resources, n_resources, &x);
+                r = calc_felix_config(c, KIND_SPAN(c, KIND_FELIX_CONFIGURATION), &x);
         if (r >= 0)
                 r = calc_bind_interfaces(c, ifaces, n_ifaces, &x);
         if (r >= 0)
                 r = calc_states(c, ifaces, n_ifaces);
         if (r >= 0)
-                r = calc_policies(c, resources, n_resources);
+                r = calc_policies(c);
         if (r >= 0)
                 r = calc_profile_warnings(c);
         if (r >= 0)

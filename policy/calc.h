@@ -245,6 +245,12 @@ typedef struct Calc {
         /* Borrowed input, for selector resolution. */
         Resource *const *resources;
         size_t n_resources;
+        /* The same, by kind (in input order): each step of the calculation
+         * walks only the kind it needs, not every resource. by_kind_all
+         * holds them; by_kind[k] points into it. */
+        Resource **by_kind_all;
+        Resource **by_kind[_KIND_MAX];
+        size_t n_by_kind[_KIND_MAX];
         const Resource *const *profiles_by_name; /* sorted */
         size_t n_profiles;
         NetworkSet *netsets; /* every GlobalNetworkSet, sorted by name */

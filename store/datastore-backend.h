@@ -42,6 +42,8 @@ struct DatastoreOps {
         void (*forget)(Datastore *ds);
         /* Optional: datastore_synced(); NULL means always. */
         bool (*synced)(const Datastore *ds);
+        /* Optional: datastore_rereading(); NULL means never. */
+        bool (*rereading)(const Datastore *ds);
         int (*create)(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
         int (*update)(Datastore *ds, const Resource *r, Resource **ret, char **ret_error);
         int (*remove)(Datastore *ds, ResourceKind kind, const char *ns, const char *name, const char *rv,

@@ -19,18 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
 
-#include "check.h"
 #include "etcd.h"
+#include "etcd-value.h"
 #include "host.h"
 #include "loader.h"
-#include "node.h"
-#include "strbuf.h"
 #include "strmap.h"
 
-#define PREFIX "/calico/resources/v3/projectcalico.org/"
-#define PREFIX_END "/calico/resources/v3/projectcalico.org0" /* '/' + 1 */
 #define RETRY_MIN_USEC (100ULL * 1000)
 #define RETRY_MAX_USEC (5ULL * 1000 * 1000)
 /* Calico's watcher cache re-lists at most this often. */
@@ -69,6 +64,7 @@ typedef struct EtcdStore {
         hep_timer *retry;
         uint64_t retry_usec, last_list_usec;
         bool synced; /* the first list has answered */
+        bool relisting; /* since a forget, until its list answers */
         bool listed; /* unattached: a list is in the view (until a write or forget) */
 } EtcdStore;
 
@@ -84,15 +80,6 @@ static void key_state_free(KeyState *k) {
         free(k->problem);
         free(k->public_problem);
         free(k);
-}
-
-static char *resource_key(ResourceKind kind, const char *ns, const char *name) {
-        const KindInfo *k = kind_info(kind);
-        char *key;
-
-        if (k->namespaced && !isempty(ns))
-                return asprintf(&key, PREFIX "%s/%s/%s", k->plural, ns, name) < 0 ? NULL : key;
-        return asprintf(&key, PREFIX "%s/%s", k->plural, name) < 0 ? NULL : key;
 }
 
 static void index_rebuild(EtcdStore *s) {
@@ -231,115 +218,28 @@ static int key_problem(KeyState *k, const ParseError *e) {
         return k->problem && k->public_problem ? 0 : -ENOMEM;
 }
 
-/* A JSON value as the tree the YAML parser would have made of it, without
- * positions: strings quoted, numbers, booleans and null plain. */
-static Node *node_from_json(json_object *o) {
-        Node *n;
-
-        switch (json_object_get_type(o)) {
-        case json_type_object:
-                n = node_new(NODE_MAP, 0, 0);
-                json_object_object_foreach(o, key, val) {
-                        Node *k = node_new_scalar(key, true), *v = node_from_json(val);
-                        if (!n || !k || !v || node_map_add(n, k, v) < 0) {
-                                node_free(k);
-                                node_free(v);
-                                return node_free(n);
-                        }
-                }
-                return n;
-        case json_type_array:
-                n = node_new(NODE_SEQ, 0, 0);
-                for (size_t i = 0; n && i < json_object_array_length(o); i++) {
-                        Node *v = node_from_json(json_object_array_get_idx(o, i));
-                        if (!v || node_seq_add(n, v) < 0) {
-                                node_free(v);
-                                return node_free(n);
-                        }
-                }
-                return n;
-        case json_type_string:
-                return node_new_scalar(json_object_get_string(o), true);
-        case json_type_null:
-                return node_new_scalar("null", false);
-        case json_type_boolean:
-        case json_type_double:
-        case json_type_int:
-                return node_new_scalar(json_object_get_string(o), false);
-        }
-        return NULL;
-}
-
-/* The fast way for the common case, a value as calicoctl writes it:
- * json-c (several times libyaml's speed) into the same tree. 0 if it
- * decoded and checked; <0 otherwise, and the caller parses again with
- * positions for the message. */
-static int parse_fast(KeyState *k, ResourceList *l) {
-        json_object *o = json_tokener_parse(k->value);
-        Node *n = o && json_object_is_type(o, json_type_object) ? node_from_json(o) : NULL;
-        ParseError e = {};
-        int r;
-
-        json_object_put(o);
-        if (!n)
-                return -EINVAL;
-        r = resources_from_document(k->key, &n, l, NULL, &e);
-        node_free(n);
-        if (r >= 0 && l->n == 1)
-                r = resource_check(l->v[0], &e);
-        parse_error_done(&e);
-        if (r < 0 || l->n != 1) {
-                resource_list_done(l);
-                *l = (ResourceList) {};
-                return r == -ENOMEM ? r : -EINVAL;
-        }
-        return 0;
-}
-
 /* Parses and checks a key's value (once per revision): exactly one
  * resource, of the kind and name the key says, with its mod_revision for
  * resourceVersion. The value itself is not kept. */
 static int key_parse(KeyState *k) {
-        _cleanup_(resource_list_done) ResourceList l = {};
-        _cleanup_free_ char *want = NULL;
-        ParseError e = {};
+        ParseError e = PARSE_ERROR_INIT;
+        Resource *res = NULL;
         int r;
 
         if (k->parsed)
                 return 0;
         k->parsed = true;
-        r = parse_fast(k, &l);
-        if (r == -ENOMEM)
+        r = etcd_value_decode(k->key, k->value, k->value_len, k->mod_revision, &res, &e);
+        if (r == -ENOMEM) {
+                parse_error_done(&e);
                 return r;
-        if (r < 0)
-                r = resources_parse(k->key, k->value, k->value_len, &l, &e);
-        if (r >= 0 && l.n != 1)
-                r = parse_error_set(&e, k->key, 0, 0, NULL, "expected one resource, found %zu", l.n);
-        if (r >= 0)
-                r = resource_check(l.v[0], &e);
-        if (r >= 0) {
-                want = resource_key(l.v[0]->kind, l.v[0]->meta.namespace, l.v[0]->meta.name);
-                if (!want)
-                        return -ENOMEM;
-                if (!streq(want, k->key))
-                        r = parse_error_set(&e, k->key, 0, 0, NULL, "the value is %s, which belongs at '%s'",
-                                            kind_info(l.v[0]->kind)->name, want);
         }
-        if (r == -ENOMEM)
-                return r;
         if (r < 0) {
                 r = key_problem(k, &e);
                 parse_error_done(&e);
                 return r;
         }
-        free(l.v[0]->meta.resource_version);
-        if (asprintf(&l.v[0]->meta.resource_version, "%lld", (long long)k->mod_revision) < 0) {
-                l.v[0]->meta.resource_version = NULL;
-                return -ENOMEM;
-        }
-        l.v[0]->source = node_free(l.v[0]->source);
-        k->res = steal_ptr(l.v[0]);
-        l.n = 0;
+        k->res = res;
         k->value = mfree_ptr(k->value);
         k->last_good = resource_free(k->last_good);
         return 0;
@@ -457,7 +357,7 @@ static int range_wanted(EtcdStore *s, EtcdKV **ret, size_t *ret_n, int64_t *ret_
         size_t n_all = 0;
 
         if (!s->base.only_kinds)
-                return etcd_range(s->client, PREFIX, PREFIX_END, ret, ret_n, ret_rev, err);
+                return etcd_range(s->client, ETCD_PREFIX, ETCD_PREFIX_END, ret, ret_n, ret_rev, err);
         for (int k = 0; k < _KIND_MAX; k++) {
                 _cleanup_free_ char *from = NULL, *to = NULL;
                 EtcdKV *v = NULL, *w;
@@ -466,8 +366,8 @@ static int range_wanted(EtcdStore *s, EtcdKV **ret, size_t *ret_n, int64_t *ret_
 
                 if (!(s->base.only_kinds & 1u << k))
                         continue;
-                if (asprintf(&from, PREFIX "%s/", kind_info((ResourceKind)k)->plural) < 0 ||
-                    asprintf(&to, PREFIX "%s0", kind_info((ResourceKind)k)->plural) < 0) {
+                if (asprintf(&from, ETCD_PREFIX "%s/", kind_info((ResourceKind)k)->plural) < 0 ||
+                    asprintf(&to, ETCD_PREFIX "%s0", kind_info((ResourceKind)k)->plural) < 0) {
                         etcd_kvs_free(all, n_all);
                         return -ENOMEM;
                 }
@@ -538,6 +438,10 @@ static void notify(EtcdStore *s) {
 static void schedule_retry(EtcdStore *s, const char *why) {
         uint64_t delay = s->retry_usec;
 
+        if (s->relisting) { /* a forget's re-read has its answer: this */
+                s->relisting = false;
+                s->dirty = true;
+        }
         set_store_problem(s, why);
         host_log(s->host, LOG_WARNING, "etcd: %s; the resources last read stay in force, retrying in %llu ms", why,
                  (unsigned long long)(delay / 1000));
@@ -584,6 +488,7 @@ static void on_list_done(void *userdata, EtcdKV *kvs, size_t n, int64_t revision
         int r;
 
         s->stream = NULL;
+        s->relisting = false;
         if (error) {
                 schedule_retry(s, error);
                 return;
@@ -599,7 +504,7 @@ static void on_list_done(void *userdata, EtcdKV *kvs, size_t n, int64_t revision
         set_store_problem(s, NULL);
         s->retry_usec = RETRY_MIN_USEC;
         (void)set_revision(s, revision);
-        r = etcd_watch_async(s->client, PREFIX, PREFIX_END, revision + 1, &cb, s, &s->stream);
+        r = etcd_watch_async(s->client, ETCD_PREFIX, ETCD_PREFIX_END, revision + 1, &cb, s, &s->stream);
         if (r < 0)
                 schedule_retry(s, "cannot start watching");
         s->dirty = true;
@@ -612,7 +517,7 @@ static void start_list(EtcdStore *s) {
         etcd_stream_cancel(s->stream);
         s->stream = NULL;
         s->last_list_usec = now_usec();
-        r = etcd_range_async(s->client, PREFIX, PREFIX_END, on_list_done, s, &s->stream);
+        r = etcd_range_async(s->client, ETCD_PREFIX, ETCD_PREFIX_END, on_list_done, s, &s->stream);
         if (r < 0)
                 schedule_retry(s, "cannot start listing");
 }
@@ -653,29 +558,17 @@ static void etcd_forget(Datastore *base) {
         EtcdStore *s = (EtcdStore *)base;
 
         s->listed = false;
-        if (s->host)
+        if (s->host) {
+                s->relisting = true;
                 start_list(s);
+        }
+}
+
+static bool etcd_rereading(const Datastore *base) {
+        return ((const EtcdStore *)base)->relisting;
 }
 
 /* ---- writing ---- */
-
-static int encode_value(const Resource *r, char **ret) {
-        _cleanup_(resource_freep) Resource *c = resource_copy(r);
-        _cleanup_(node_freep) Node *n = NULL;
-        StrBuf b = STRBUF_INIT;
-
-        if (!c)
-                return -ENOMEM;
-        /* Calico blanks resourceVersion before writing: the key's
-         * mod_revision is the version. */
-        c->meta.resource_version = mfree_ptr(c->meta.resource_version);
-        n = resource_encode(c);
-        if (!n)
-                return -ENOMEM;
-        node_emit_json(n, &b, false);
-        *ret = strbuf_steal(&b);
-        return *ret ? 0 : -ENOMEM;
-}
 
 static int with_revision(const Resource *r, int64_t revision, Resource **ret) {
         Resource *c;
@@ -716,7 +609,7 @@ static int read_key(EtcdStore *s, const char *key, KeyState **ret, char **ret_er
 static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
         _cleanup_(resource_freep) Resource *c = resource_copy(r);
-        _cleanup_free_ char *key = resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
+        _cleanup_free_ char *key = etcd_resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
         EtcdTxnResult t = {};
         int k;
 
@@ -725,7 +618,7 @@ static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char 
                 return -ENOMEM;
         k = datastore_stamp_new(c);
         if (k == 0)
-                k = encode_value(c, &value);
+                k = etcd_value_encode(c, &value);
         if (k == 0)
                 k = etcd_txn(s->client, key, "version", 0, value, &t, ret_error);
         if (k == 0 && !t.succeeded)
@@ -739,7 +632,7 @@ static int etcd_create(Datastore *base, const Resource *r, Resource **ret, char 
 static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
         _cleanup_(resource_freep) Resource *c = resource_copy(r);
-        _cleanup_free_ char *key = resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
+        _cleanup_free_ char *key = etcd_resource_key(r->kind, r->meta.namespace, r->meta.name), *value = NULL;
         KeyState *cur = NULL;
         EtcdTxnResult t = {};
         int k;
@@ -757,7 +650,7 @@ static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char 
         if (k == 0 && cur->res)
                 k = datastore_keep_stored_identity(c, cur->res);
         if (k == 0)
-                k = encode_value(c, &value);
+                k = etcd_value_encode(c, &value);
         if (k == 0)
                 k = etcd_txn(s->client, key, "mod", cur->mod_revision, value, &t, ret_error);
         if (k == 0 && !t.succeeded)
@@ -772,7 +665,7 @@ static int etcd_update(Datastore *base, const Resource *r, Resource **ret, char 
 static int etcd_delete(Datastore *base, ResourceKind kind, const char *ns, const char *name, const char *rv,
                        Resource **ret, char **ret_error) {
         EtcdStore *s = (EtcdStore *)base;
-        _cleanup_free_ char *key = resource_key(kind, ns, name);
+        _cleanup_free_ char *key = etcd_resource_key(kind, ns, name);
         KeyState *cur = NULL;
         EtcdTxnResult t = {};
         int k;
@@ -807,6 +700,7 @@ const DatastoreOps datastore_etcd_ops = {
         .refresh = etcd_refresh,
         .forget = etcd_forget,
         .synced = etcd_synced,
+        .rereading = etcd_rereading,
         .create = etcd_create,
         .update = etcd_update,
         .remove = etcd_delete,

@@ -89,6 +89,10 @@ bool datastore_synced(const Datastore *ds) {
         return !ds->ops->synced || ds->ops->synced(ds);
 }
 
+bool datastore_rereading(const Datastore *ds) {
+        return ds->ops->rereading && ds->ops->rereading(ds);
+}
+
 const char *datastore_revision(const Datastore *ds) {
         return ds->revision;
 }

@@ -80,6 +80,11 @@ bool datastore_synced(const Datastore *ds);
 void datastore_only_kinds(Datastore *ds, uint32_t kinds);
 /* Makes the next refresh read everything again (SIGHUP). */
 void datastore_forget(Datastore *ds);
+/* Whether the read datastore_forget() asked for is still under way: an
+ * attached etcd store keeps its last keys until the fresh list answers
+ * (with the keys, or with an error). Never for a directory, which is read
+ * by the refresh itself. */
+bool datastore_rereading(const Datastore *ds);
 
 /* The view: every resource, sorted by identity (kind, namespace, name).
  * Duplicates (the same identity in two places) are problems; the first

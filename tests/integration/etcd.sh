@@ -509,6 +509,14 @@ fi
 h get hep
 expect_rc 1 "hepctl without etcd fails"
 expect_err_contains "cannot reach etcd at $ETCD_URL" "and says it cannot reach etcd"
+# A reload is done when etcd has been listed again: here the list fails, so
+# the reload does, and the rules stay (the prober is still running).
+hup_mark=$(log_mark a)
+kill -HUP "${DPID[a]}"
+expect_true 'wait_log a "$hup_mark" "Reload failed: .*the previous rules stay in force" 10' \
+        "SIGHUP without etcd: a's daemon says the reload failed, its rules stay"
+expect_true '! tail -n +$((hup_mark + 1)) "$(dlog a)" | grep -q "Reloaded: the new ruleset is committed"' \
+        "and never that it reloaded"
 etcd_start
 for x in "${HOSTS[@]}"; do
         expect_true "wait_log $x ${MARK[$x]} 'etcd: reachable again at .*$ETCD_URL' 10" "$x's daemon is back on etcd"
