@@ -755,18 +755,19 @@ static void on_stream_timer(void *userdata) {
 }
 
 /* Waits for what the connection waits for: its socket's readiness (a
- * new socket is watched anew), until its deadline. */
+ * new socket is watched anew; none while a host name is resolved), until
+ * its deadline. */
 static int stream_arm(EtcdStream *s) {
         const hep_host *host = s->c->host;
         uint32_t events = http_conn_want_write(s->conn) ? HEP_WATCH_OUT : HEP_WATCH_IN;
         uint64_t deadline = http_conn_deadline(s->conn), now = http_now_usec();
-        int r;
+        int r = 0;
 
-        if (s->watch_fd && s->watched_serial != http_conn_serial(s->conn))
+        if (s->watch_fd && (s->watched_serial != http_conn_serial(s->conn) || http_conn_fd(s->conn) < 0))
                 stream_unwatch(s);
         if (s->watch_fd)
                 r = host_watch_update(host, s->watch_fd, events);
-        else
+        else if (http_conn_fd(s->conn) >= 0)
                 r = host_watch_add(host, http_conn_fd(s->conn), events, on_stream_fd, s, &s->watch_fd);
         if (r < 0)
                 return r;

@@ -26,25 +26,28 @@ static ssize_t fail(HttpResponse *r, const char *why) {
 
 /* Takes bytes up to and including a newline into r->line. 1: a whole line
  * is there (NUL-terminated, without its CR LF), 0: more bytes are needed,
- * <0: too long or holding a NUL. *used counts what it took. */
+ * <0: too long, holding a NUL, or one header line too many. *used counts
+ * what it took. */
 static int take_line(HttpResponse *r, const char *data, size_t n, size_t *used, bool counted) {
         const char *nl = memchr(data, '\n', n);
-        size_t k = nl ? (size_t)(nl - data) : n;
+        size_t k = nl ? (size_t)(nl - data) : n, room = HTTP_LINE_MAX - r->line_len;
 
-        if (r->line_len + k > HTTP_LINE_MAX)
-                return fail(r, "a line of the response is too long");
-        if (memchr(data, 0, k))
+        /* The same verdict however the bytes were cut into reads: a NUL
+         * within the line's allowed length, else a line too long. */
+        if (memchr(data, 0, k < room ? k : room))
                 return fail(r, "the response holds a NUL byte in its header");
-        if (counted) {
-                r->header_bytes += k + (nl ? 1 : 0);
-                if (r->header_bytes > HTTP_HEADERS_MAX)
-                        return fail(r, "the response's header is too long");
-        }
+        if (k > room)
+                return fail(r, "a line of the response is too long");
         memcpy(r->line + r->line_len, data, k);
         r->line_len += k;
         *used = k + (nl ? 1 : 0);
         if (!nl)
                 return 0;
+        if (counted) {
+                r->header_bytes += r->line_len + 1;
+                if (r->header_bytes > HTTP_HEADERS_MAX)
+                        return fail(r, "the response's header is too long");
+        }
         if (r->line_len > 0 && r->line[r->line_len - 1] == '\r')
                 r->line_len--;
         r->line[r->line_len] = 0;

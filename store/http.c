@@ -40,6 +40,9 @@ struct HttpConn {
         uint64_t serial; /* of the socket: a new one may get the old one's number */
         bool reused; /* this request went on a kept connection: a close before any answer is retried once */
         struct addrinfo *addrs, *addr;
+        struct gaicb *lookup; /* a host name being resolved off the loop */
+        uint64_t lookup_check; /* when to look at it again */
+        bool blocking;        /* inside http_conn_run(): may wait */
         uint64_t deadline, connect_deadline, timeout_usec;
         StrBuf out;
         size_t out_off;
@@ -142,7 +145,26 @@ int http_conn_new(const char *url, HttpTls *tls, HttpConn **ret, char **ret_erro
         return 0;
 }
 
+/* A lookup getaddrinfo_a() runs on a thread of its own: cancelled, or
+ * left to that thread if it cannot be (a few hundred bytes, only when a
+ * connection is dropped while DNS does not answer). */
+static void lookup_drop(HttpConn *c) {
+        int e;
+
+        if (!c->lookup)
+                return;
+        e = gai_cancel(c->lookup);
+        if (e == EAI_CANCELED || e == EAI_ALLDONE) {
+                if (c->lookup->ar_result)
+                        freeaddrinfo(c->lookup->ar_result);
+                free((char *)c->lookup->ar_request);
+                free(c->lookup);
+        }
+        c->lookup = NULL;
+}
+
 void http_conn_close(HttpConn *c) {
+        lookup_drop(c);
         c->session = tls_session_free(c->session);
         if (c->fd >= 0)
                 close(c->fd);
@@ -191,10 +213,18 @@ const char *http_conn_error(const HttpConn *c) {
         return c->error ? c->error : "out of memory";
 }
 
-uint64_t http_conn_deadline(const HttpConn *c) {
+/* When the exchange (or its connecting, a host name's lookup included)
+ * times out. */
+static uint64_t timeout_at(const HttpConn *c) {
         bool connecting = c->state == HTTP_CONNECTING || c->state == HTTP_HANDSHAKE;
 
         return connecting && c->connect_deadline < c->deadline ? c->connect_deadline : c->deadline;
+}
+
+uint64_t http_conn_deadline(const HttpConn *c) {
+        uint64_t t = timeout_at(c);
+
+        return c->lookup && c->lookup_check < t ? c->lookup_check : t;
 }
 
 static void start_connect(HttpConn *c) {
@@ -251,27 +281,81 @@ static void socket_options(int fd) {
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
-/* Resolves the host once per connection: an address needs no lookup. */
-static int resolve(HttpConn *c) {
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-        int e = getaddrinfo(c->host, c->port, &hints, &c->addrs);
+static int lookup_failed(HttpConn *c, int e) {
+        return set_error(c, -EHOSTUNREACH, "cannot resolve '%s': %s", c->host,
+                         e == EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
+}
 
-        if (e != 0)
-                return set_error(c, -EHOSTUNREACH, "cannot resolve '%s': %s", c->host,
-                                 e == EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
-        c->addr = c->addrs;
+/* Starts resolving a host name on getaddrinfo_a()'s thread, so the loop
+ * never waits for DNS; http_conn_deadline() brings the caller back every
+ * few milliseconds to look at it. */
+static int lookup_start(HttpConn *c) {
+        struct gaicb *g = calloc(1, sizeof(struct gaicb));
+        struct addrinfo *hints = calloc(1, sizeof(struct addrinfo));
+        struct gaicb *list[1] = { g };
+        int e;
+
+        if (!g || !hints) {
+                free(g);
+                free(hints);
+                return -ENOMEM;
+        }
+        hints->ai_family = AF_UNSPEC;
+        hints->ai_socktype = SOCK_STREAM;
+        *g = (struct gaicb) { .ar_name = c->host, .ar_service = c->port, .ar_request = hints };
+        e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+        if (e != 0) {
+                free(g);
+                free(hints);
+                return lookup_failed(c, e);
+        }
+        c->lookup = g;
         return 0;
+}
+
+/* The host's addresses, once per connection. 1: there; 0: resolving. An
+ * address needs no lookup; a name waits only in http_conn_run(). */
+static int resolve(HttpConn *c) {
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
+        int e, r;
+
+        if (c->addrs)
+                return 1;
+        if (c->lookup) {
+                e = gai_error(c->lookup);
+                if (e == EAI_INPROGRESS) {
+                        c->lookup_check = http_now_usec() + 5000;
+                        return 0;
+                }
+                c->addrs = c->lookup->ar_result;
+                c->lookup->ar_result = NULL;
+                lookup_drop(c);
+                if (e != 0)
+                        return lookup_failed(c, e);
+        } else {
+                e = getaddrinfo(c->host, c->port, &hints, &c->addrs);
+                if (e == EAI_NONAME && c->blocking) {
+                        hints.ai_flags = 0;
+                        e = getaddrinfo(c->host, c->port, &hints, &c->addrs);
+                } else if (e == EAI_NONAME) {
+                        r = lookup_start(c);
+                        return r < 0 ? r : resolve(c);
+                }
+                if (e != 0)
+                        return lookup_failed(c, e);
+        }
+        c->addr = c->addrs;
+        return 1;
 }
 
 /* 1: connected; 0: in progress; <0: every address failed. */
 static int step_connect(HttpConn *c) {
         int r = -EHOSTUNREACH;
 
-        if (!c->addrs) {
-                r = resolve(c);
-                if (r < 0)
-                        return r;
-        }
+        r = resolve(c);
+        if (r <= 0)
+                return r;
+        r = -EHOSTUNREACH;
         while (c->addr) {
                 if (c->fd < 0) {
                         c->fd = socket(c->addr->ai_family, c->addr->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -451,7 +535,7 @@ int http_conn_step(HttpConn *c) {
 
                 if (c->state == HTTP_DONE)
                         return 1;
-                if (http_now_usec() >= http_conn_deadline(c)) {
+                if (http_now_usec() >= timeout_at(c)) {
                         bool connecting = c->state == HTTP_CONNECTING || c->state == HTTP_HANDSHAKE;
                         uint64_t usec = connecting && c->connect_deadline < c->deadline ? HTTP_CONNECT_TIMEOUT_USEC
                                                                                         : c->timeout_usec;
@@ -477,18 +561,21 @@ int http_conn_step(HttpConn *c) {
 
 int http_conn_run(HttpConn *c) {
         for (;;) {
-                int r = http_conn_step(c);
                 uint64_t deadline, now;
                 struct pollfd p;
+                int r, ms;
 
+                c->blocking = true;
+                r = http_conn_step(c);
+                c->blocking = false;
                 if (r != 0)
                         return r;
                 deadline = http_conn_deadline(c);
                 now = http_now_usec();
                 p = (struct pollfd) { .fd = c->fd, .events = c->want_write ? POLLOUT : POLLIN };
                 /* Rounded up: woken before the deadline, step() would wait again. */
-                if (poll(&p, 1, deadline == UINT64_MAX ? -1 : deadline <= now ? 0 : (int)((deadline - now + 999) / 1000)) < 0 &&
-                    errno != EINTR)
+                ms = deadline == UINT64_MAX ? -1 : deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
+                if (poll(&p, 1, ms) < 0 && errno != EINTR)
                         return fail(c, set_error(c, -errno, "poll: %s", strerror(errno)));
         }
 }

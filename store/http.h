@@ -48,8 +48,9 @@ int http_conn_post(HttpConn *c, const char *path, const char *token, const char 
                    http_body_fn body_cb, void *userdata);
 /* Goes as far as it can without waiting. 1: the answer is complete; 0:
  * waiting for http_conn_fd() to be readable (or writable if
- * http_conn_want_write()), until http_conn_deadline(); <0: failed, and
- * the connection is closed (http_conn_error() says why). */
+ * http_conn_want_write()), until http_conn_deadline() (no fd, -1, while
+ * a host name is resolved: the deadline alone); <0: failed, and the
+ * connection is closed (http_conn_error() says why). */
 int http_conn_step(HttpConn *c);
 int http_conn_fd(const HttpConn *c);
 /* Changes with each new socket (whose number may be the last one's): a
