@@ -125,7 +125,7 @@ bad:
         if (!ret_error)
                 return -EINVAL;
         free(*ret_error);
-        if (asprintf(ret_error, "'%s' is not an http://HOST[:PORT] or https://HOST[:PORT] URL", url) < 0)
+        if (asprintf(ret_error, "'%s' is not an http:// or https:// URL (http[s]://HOST[:PORT])", url) < 0)
                 *ret_error = NULL;
         return -EINVAL;
 }
@@ -157,6 +157,8 @@ static void lookup_drop(HttpConn *c) {
         if (e == EAI_CANCELED || e == EAI_ALLDONE) {
                 if (c->lookup->ar_result)
                         freeaddrinfo(c->lookup->ar_result);
+                free((char *)c->lookup->ar_name);
+                free((char *)c->lookup->ar_service);
                 free((char *)c->lookup->ar_request);
                 free(c->lookup);
         }
@@ -295,22 +297,27 @@ static int lookup_start(HttpConn *c) {
         struct gaicb *list[1] = { g };
         int e;
 
-        if (!g || !hints) {
-                free(g);
-                free(hints);
-                return -ENOMEM;
+        if (g) /* copies: a lookup left to its thread outlives the connection */
+                *g = (struct gaicb) { .ar_name = strdup(c->host), .ar_service = strdup(c->port), .ar_request = hints };
+        if (!g || !hints || !g->ar_name || !g->ar_service) {
+                e = EAI_MEMORY;
+                goto fail;
         }
         hints->ai_family = AF_UNSPEC;
         hints->ai_socktype = SOCK_STREAM;
-        *g = (struct gaicb) { .ar_name = c->host, .ar_service = c->port, .ar_request = hints };
         e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-        if (e != 0) {
-                free(g);
-                free(hints);
-                return lookup_failed(c, e);
-        }
+        if (e != 0)
+                goto fail;
         c->lookup = g;
         return 0;
+fail:
+        if (g) {
+                free((char *)g->ar_name);
+                free((char *)g->ar_service);
+        }
+        free(g);
+        free(hints);
+        return e == EAI_MEMORY ? -ENOMEM : lookup_failed(c, e);
 }
 
 /* The host's addresses, once per connection. 1: there; 0: resolving. An

@@ -221,6 +221,11 @@ static int outcome(SSL *s, int ret, bool handshake, bool *want_write, char **ret
                 if (errno == 0 || errno == EAGAIN)
                         return set_error(ret_error, "the server closed the connection during TLS%s",
                                          handshake ? "'s handshake" : "");
+                /* etcd refusing a client certificate after TLS 1.3's
+                 * handshake may reset the connection before its alert is read. */
+                if (errno == ECONNRESET)
+                        return set_error(ret_error, "the server reset the TLS connection%s",
+                                         handshake ? " during the handshake" : "");
                 return set_error(ret_error, "TLS: %s", strerror(errno));
         default:
                 v = ssl.SSL_get_verify_result(s);
