@@ -99,7 +99,8 @@ static int parse_url(HttpConn *c, const char *url, char **ret_error) {
         }
         if (!c->host)
                 return -ENOMEM;
-        if (!*c->host)
+        /* A name or an address; nothing that could end the Host header. */
+        if (!*c->host || c->host[strspn(c->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%")])
                 goto bad;
         if (*end == ':') {
                 port = end + 1;
@@ -238,6 +239,9 @@ int http_conn_post(HttpConn *c, const char *path, const char *token, const char 
                    http_body_fn body_cb, void *userdata) {
         size_t len = strlen(body);
 
+        /* etcd's token, in a header: a line break would forge another. */
+        if (token && token[strcspn(token, "\r\n")])
+                return set_error(c, -EBADMSG, "the authentication token holds a line break");
         if (c->state != HTTP_IDLE && c->state != HTTP_DONE)
                 http_conn_close(c); /* a request abandoned half-way: its connection cannot carry another */
         strbuf_truncate(&c->out, 0);
