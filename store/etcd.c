@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* etcd v3 over its JSON gateway, with libcurl and json-c; see etcd.h. */
+/* etcd v3 over its JSON gateway, with http.c and json-c; see etcd.h. */
 #include "etcd.h"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -12,44 +10,41 @@
 #include <string.h>
 
 #include "host.h"
+#include "http.h"
 #include "strbuf.h"
 
 #define DEFAULT_TIMEOUT_USEC (10 * 1000000ULL)
-#define CONNECT_TIMEOUT_MS 3000L
 #define LIST_TIMEOUT_USEC (30 * 1000000ULL)
 
 struct EtcdStream {
         EtcdClient *c;
-        CURL *easy;
-        struct curl_slist *headers;
+        HttpConn *conn;
+        hep_watch *watch_fd;
+        uint64_t watched_serial; /* of the socket watch_fd watches */
+        hep_timer *timer;
         char *body;
         const char *path;
         char *auth_body;     /* with a user: {"name", "password"} */
         bool authenticating; /* the request in flight is the authentication, then path */
-        char *url;
-        size_t endpoint; /* c->urls[endpoint] is url */
+        size_t endpoint;     /* the stream's, c->sync[endpoint]'s URL */
         StrBuf buf;
         bool watch;
         etcd_range_done range_done;
         EtcdWatchCallbacks cb;
         void *userdata;
         bool in_callback, cancelled, ended;
-        char errbuf[CURL_ERROR_SIZE]; /* libcurl's detail, as the synchronous calls report it */
         EtcdStream *next;
 };
 
 struct EtcdClient {
-        char **urls;
+        HttpConn **sync; /* one per endpoint, kept between synchronous calls: one connection for many */
         size_t n_urls, current;
         char *endpoints; /* as given, for messages */
-        char *ca, *cert, *key;
+        HttpTls tls;
         char *user, *password, *token;
         uint64_t timeout_usec;
-        CURL *sync; /* kept between synchronous calls: one connection for many */
         /* on the host's loop */
         const hep_host *host;
-        CURLM *multi;
-        hep_timer *timer;
         EtcdStream *streams;
 };
 
@@ -152,7 +147,10 @@ static int parse_options(EtcdClient *c, char *q, char **ret_error) {
                 if (!eq)
                         return set_error(ret_error, "etcdv3: option '%s' has no value (expected ca=, cert= or key=)", kv);
                 *eq = 0;
-                slot = streq(kv, "ca") ? &c->ca : streq(kv, "cert") ? &c->cert : streq(kv, "key") ? &c->key : NULL;
+                slot = streq(kv, "ca")     ? &c->tls.ca
+                       : streq(kv, "cert") ? &c->tls.cert
+                       : streq(kv, "key")  ? &c->tls.key
+                                           : NULL;
                 if (!slot)
                         return set_error(ret_error, "etcdv3: unknown option '%s' (expected ca, cert or key)", kv);
                 free(*slot);
@@ -160,69 +158,6 @@ static int parse_options(EtcdClient *c, char *q, char **ret_error) {
                 if (!*slot)
                         return -ENOMEM;
         }
-        return 0;
-}
-
-/* libcurl, loaded when an etcd datastore is first opened (dlopen): a
- * daemon on a directory never maps it nor the thirty libraries it brings
- * (OpenSSL, nghttp2, LDAP, Kerberos...), about 6 MB of RSS. */
-static struct {
-        bool loaded;
-        CURLcode (*global_init)(long flags);
-        CURL *(*easy_init)(void);
-        CURLcode (*easy_setopt)(CURL *e, CURLoption o, ...);
-        CURLcode (*easy_perform)(CURL *e);
-        CURLcode (*easy_getinfo)(CURL *e, CURLINFO i, ...);
-        void (*easy_cleanup)(CURL *e);
-        void (*easy_reset)(CURL *e);
-        const char *(*easy_strerror)(CURLcode c);
-        struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
-        void (*slist_free_all)(struct curl_slist *l);
-        CURLM *(*multi_init)(void);
-        CURLMcode (*multi_setopt)(CURLM *m, CURLMoption o, ...);
-        CURLMcode (*multi_cleanup)(CURLM *m);
-        CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
-        CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
-        CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t fd, int ev, int *running);
-        CURLMsg *(*multi_info_read)(CURLM *m, int *left);
-        CURLMcode (*multi_assign)(CURLM *m, curl_socket_t fd, void *p);
-} curl;
-
-static int curl_load(char **ret_error) {
-        static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
-        void *h = NULL;
-
-        if (curl.loaded)
-                return 0;
-        for (size_t i = 0; !h && i < ELEMENTSOF(names); i++)
-                h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-                return set_error(ret_error, "etcdv3: cannot load libcurl (%s); install libcurl4", dlerror());
-#define SYM(f)                                                          \
-        if (!(*(void **)&curl.f = dlsym(h, "curl_" #f)))                \
-                return set_error(ret_error, "etcdv3: libcurl has no curl_%s", #f);
-        SYM(global_init)
-        SYM(easy_init)
-        SYM(easy_setopt)
-        SYM(easy_perform)
-        SYM(easy_getinfo)
-        SYM(easy_cleanup)
-        SYM(easy_reset)
-        SYM(easy_strerror)
-        SYM(slist_append)
-        SYM(slist_free_all)
-        SYM(multi_init)
-        SYM(multi_setopt)
-        SYM(multi_cleanup)
-        SYM(multi_add_handle)
-        SYM(multi_remove_handle)
-        SYM(multi_socket_action)
-        SYM(multi_info_read)
-        SYM(multi_assign)
-#undef SYM
-        if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return set_error(ret_error, "etcdv3: cannot initialise libcurl");
-        curl.loaded = true;
         return 0;
 }
 
@@ -246,35 +181,29 @@ int etcd_client_new(const char *location, EtcdClient **ret, char **ret_error) {
         if (!c->endpoints)
                 return -ENOMEM;
         for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
-                size_t len;
-                char **v;
+                _cleanup_free_ char *why = NULL;
+                HttpConn **v;
 
                 while (*u == ' ')
                         u++;
-                len = strlen(u);
-                while (len && u[len - 1] == '/')
-                        u[--len] = 0;
-                if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
-                        return set_error(ret_error, "etcdv3: endpoint '%s' is not an http:// or https:// URL", u);
-                v = realloc(c->urls, (c->n_urls + 1) * sizeof(char *));
+                v = realloc(c->sync, (c->n_urls + 1) * sizeof(HttpConn *));
                 if (!v)
                         return -ENOMEM;
-                c->urls = v;
-                c->urls[c->n_urls] = strdup(u);
-                if (!c->urls[c->n_urls])
-                        return -ENOMEM;
+                c->sync = v;
+                r = http_conn_new(u, &c->tls, &c->sync[c->n_urls], &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return set_error(ret_error, "etcdv3: endpoint %s", why ? why : u);
                 c->n_urls++;
         }
         if (c->n_urls == 0)
                 return set_error(ret_error, "etcdv3: no endpoint (expected etcdv3:http://HOST:PORT[,URL...])");
         /* calicoctl's own settings fill what the location leaves out. */
-        if (dup_env(&c->ca, "ETCD_CA_CERT_FILE") < 0 || dup_env(&c->cert, "ETCD_CERT_FILE") < 0 ||
-            dup_env(&c->key, "ETCD_KEY_FILE") < 0 || dup_env(&c->user, "ETCD_USERNAME") < 0 ||
+        if (dup_env(&c->tls.ca, "ETCD_CA_CERT_FILE") < 0 || dup_env(&c->tls.cert, "ETCD_CERT_FILE") < 0 ||
+            dup_env(&c->tls.key, "ETCD_KEY_FILE") < 0 || dup_env(&c->user, "ETCD_USERNAME") < 0 ||
             dup_env(&c->password, "ETCD_PASSWORD") < 0)
                 return -ENOMEM;
-        r = curl_load(ret_error);
-        if (r < 0)
-                return r;
         *ret = steal_ptr(c);
         return 0;
 }
@@ -287,24 +216,20 @@ EtcdClient *etcd_client_free(EtcdClient *c) {
                 s->in_callback = false;
                 etcd_stream_cancel(s);
         }
-        if (c->sync)
-                curl.easy_cleanup(c->sync);
-        if (c->multi)
-                curl.multi_cleanup(c->multi);
-        if (c->host)
-                host_timer_remove(c->host, c->timer);
         for (size_t i = 0; i < c->n_urls; i++)
-                free(c->urls[i]);
-        free(c->urls);
+                http_conn_free(c->sync[i]);
+        free(c->sync);
         free(c->endpoints);
-        free(c->ca);
-        free(c->cert);
-        free(c->key);
+        http_tls_done(&c->tls);
         free(c->user);
         free(c->password);
         free(c->token);
         free(c);
         return NULL;
+}
+
+static const char *url_of(const EtcdClient *c, size_t i) {
+        return http_conn_url(c->sync[i]);
 }
 
 const char *etcd_client_endpoints(const EtcdClient *c) {
@@ -325,46 +250,11 @@ void etcd_kvs_free(EtcdKV *v, size_t n) {
 
 /* ---- HTTP ---- */
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *userdata) {
+static int collect(void *userdata, const char *data, size_t n) {
         StrBuf *b = userdata;
 
-        strbuf_append_len(b, data, size * nmemb);
-        return strbuf_ok(b) ? size * nmemb : 0;
-}
-
-static int easy_setup(EtcdClient *c, CURL *e, const char *url, const char *body, struct curl_slist **headers) {
-        struct curl_slist *h = curl.slist_append(NULL, "Content-Type: application/json");
-
-        if (h && c->token) {
-                _cleanup_free_ char *auth = NULL;
-                if (asprintf(&auth, "Authorization: %s", c->token) < 0)
-                        return -ENOMEM;
-                struct curl_slist *h2 = curl.slist_append(h, auth);
-                if (!h2) {
-                        curl.slist_free_all(h);
-                        return -ENOMEM;
-                }
-                h = h2;
-        }
-        if (!h)
-                return -ENOMEM;
-        *headers = h;
-        curl.easy_setopt(e, CURLOPT_URL, url);
-        curl.easy_setopt(e, CURLOPT_POSTFIELDS, body);
-        curl.easy_setopt(e, CURLOPT_HTTPHEADER, h);
-        curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-        curl.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl.easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 10L);
-        curl.easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 5L);
-        if (c->ca)
-                curl.easy_setopt(e, CURLOPT_CAINFO, c->ca);
-        if (c->cert)
-                curl.easy_setopt(e, CURLOPT_SSLCERT, c->cert);
-        if (c->key)
-                curl.easy_setopt(e, CURLOPT_SSLKEY, c->key);
-        return 0;
+        strbuf_append_len(b, data, n);
+        return strbuf_ok(b) ? 0 : -ENOMEM;
 }
 
 /* The message of a gateway error body ({"error": "...", "message": "..."}),
@@ -393,12 +283,6 @@ static int take_token(EtcdClient *c, const char *body) {
         json_object_put(res);
         return r;
 }
-
-static bool transport_failure(CURLcode cc) {
-        return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_OPERATION_TIMEDOUT ||
-               cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING;
-}
-
 static int authenticate(EtcdClient *c, char **ret_error);
 
 /* POSTs body to path and parses the answer; tries every endpoint, from
@@ -413,62 +297,35 @@ static int post_sync(EtcdClient *c, const char *path, const char *body, json_obj
         }
         for (size_t tries = 0; tries < c->n_urls; tries++) {
                 size_t i = (c->current + tries) % c->n_urls;
-                _cleanup_free_ char *url = NULL;
-                struct curl_slist *headers = NULL;
-                StrBuf b = STRBUF_INIT;
-                CURL *e = c->sync ? c->sync : curl.easy_init();
-                char errbuf[CURL_ERROR_SIZE] = "";
-                long status = 0;
-                CURLcode cc;
-                int r;
+                _cleanup_(strbuf_done) StrBuf b = STRBUF_INIT;
+                int status, r;
 
-                if (!e)
+                r = http_conn_post(c->sync[i], path, c->token, body, c->timeout_usec, collect, &b);
+                if (r >= 0)
+                        r = http_conn_run(c->sync[i]);
+                if (r == -ENOMEM || !strbuf_ok(&b))
                         return -ENOMEM;
-                c->sync = e;
-                curl.easy_reset(e); /* keeps its connections */
-                if (asprintf(&url, "%s%s", c->urls[i], path) < 0)
-                        return -ENOMEM;
-                r = easy_setup(c, e, url, body, &headers);
-                if (r < 0)
-                        return r;
-                curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-                curl.easy_setopt(e, CURLOPT_WRITEDATA, &b);
-                curl.easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-                curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->timeout_usec / 1000));
-                cc = curl.easy_perform(e);
-                curl.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-                curl.easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-                curl.slist_free_all(headers);
-                if (!strbuf_ok(&b)) {
-                        strbuf_done(&b);
-                        return -ENOMEM;
-                }
-                if (cc != CURLE_OK) {
+                if (r < 0) {
                         free(last);
-                        if (asprintf(&last, "cannot reach etcd at %s: %s", c->urls[i],
-                                     errbuf[0] ? errbuf : curl.easy_strerror(cc)) < 0)
+                        if (asprintf(&last, "cannot reach etcd at %s: %s", url_of(c, i), http_conn_error(c->sync[i])) < 0)
                                 last = NULL;
-                        strbuf_done(&b);
-                        if (transport_failure(cc))
-                                continue;
-                        break;
+                        continue;
                 }
                 c->current = i;
+                status = http_conn_status(c->sync[i]);
                 if (status != 200) {
                         _cleanup_free_ char *m = gateway_message(strbuf_str(&b));
-                        strbuf_done(&b);
                         /* An expired token: authenticate once more. */
                         if (c->token && m && strstr(m, "invalid auth token")) {
                                 c->token = mfree_ptr(c->token);
                                 return post_sync(c, path, body, ret, ret_error);
                         }
-                        return set_error(ret_error, "etcd at %s refused %s (HTTP %ld): %s", c->urls[i], path, status,
+                        return set_error(ret_error, "etcd at %s refused %s (HTTP %d): %s", url_of(c, i), path, status,
                                          m ? m : "no message");
                 }
                 *ret = json_tokener_parse(strbuf_str(&b));
-                strbuf_done(&b);
                 if (!*ret)
-                        return set_error(ret_error, "etcd at %s answered %s with something that is not JSON", c->urls[i],
+                        return set_error(ret_error, "etcd at %s answered %s with something that is not JSON", url_of(c, i),
                                          path);
                 return 0;
         }
@@ -677,7 +534,15 @@ void etcd_txn_result_done(EtcdTxnResult *r) {
         *r = (EtcdTxnResult) {};
 }
 
-/* ---- on the host's loop: libcurl's multi-socket interface ---- */
+
+/* ---- on the host's loop: each stream its own connection, driven by an
+ * fd watch and a timer ---- */
+
+static void stream_unwatch(EtcdStream *s) {
+        if (s->watch_fd)
+                host_watch_remove(s->c->host, s->watch_fd);
+        s->watch_fd = NULL;
+}
 
 static void stream_free(EtcdStream *s) {
         EtcdClient *c = s->c;
@@ -687,14 +552,12 @@ static void stream_free(EtcdStream *s) {
                         *p = s->next;
                         break;
                 }
-        if (s->easy) {
-                curl.multi_remove_handle(c->multi, s->easy);
-                curl.easy_cleanup(s->easy);
-        }
-        curl.slist_free_all(s->headers);
+        stream_unwatch(s);
+        if (s->timer)
+                host_timer_remove(c->host, s->timer);
+        http_conn_free(s->conn);
         free(s->body);
         free(s->auth_body);
-        free(s->url);
         strbuf_done(&s->buf);
         free(s);
 }
@@ -708,8 +571,6 @@ void etcd_stream_cancel(EtcdStream *s) {
                 stream_free(s);
 }
 
-/* One watch response: its events, then the batch, or the end. Returns
- * false once the stream must stop. */
 static bool watch_line(EtcdStream *s, const char *line) {
         json_object *o = json_tokener_parse(line), *res, *events, *v;
         bool go_on = true;
@@ -762,8 +623,6 @@ static bool watch_line(EtcdStream *s, const char *line) {
         json_object_put(o);
         return go_on && !s->cancelled;
 }
-
-/* The gateway ends each watch response with a newline. */
 static void watch_lines(EtcdStream *s) {
         const char *data = strbuf_str(&s->buf), *nl;
         size_t used = 0;
@@ -780,190 +639,172 @@ static void watch_lines(EtcdStream *s) {
         }
 }
 
-static size_t stream_write(char *data, size_t size, size_t nmemb, void *userdata) {
+static int stream_body(void *userdata, const char *data, size_t n) {
         EtcdStream *s = userdata;
 
         if (s->cancelled || s->ended)
-                return 0;
-        strbuf_append_len(&s->buf, data, size * nmemb);
+                return -ECANCELED;
+        strbuf_append_len(&s->buf, data, n);
         if (!strbuf_ok(&s->buf))
-                return 0;
+                return -ENOMEM;
         if (s->watch && !s->authenticating) {
-                s->in_callback = true;
                 watch_lines(s);
-                s->in_callback = false;
                 if (s->cancelled || s->ended)
-                        return 0; /* ends the transfer; freed in finish() */
+                        return -ECANCELED; /* ends the exchange; freed in finish() */
         }
-        return size * nmemb;
+        return 0;
 }
 
-static void finish_range(EtcdStream *s, CURLcode cc, long status) {
+static const char *stream_url(const EtcdStream *s) {
+        return url_of(s->c, s->endpoint);
+}
+
+static void finish_range(EtcdStream *s, int r, int status) {
         json_object *res = NULL;
         EtcdKV *kvs = NULL;
         size_t n = 0;
         int64_t rev = 0;
         _cleanup_free_ char *msg = NULL;
 
-        if (cc != CURLE_OK) {
-                if (asprintf(&msg, "cannot reach etcd at %s: %s", s->url,
-                             s->errbuf[0] ? s->errbuf : curl.easy_strerror(cc)) < 0)
+        if (r < 0) {
+                if (asprintf(&msg, "cannot reach etcd at %s: %s", stream_url(s), http_conn_error(s->conn)) < 0)
                         msg = NULL;
         } else if (status != 200) {
                 _cleanup_free_ char *m = gateway_message(strbuf_str(&s->buf));
-                if (asprintf(&msg, "etcd at %s refused a range (HTTP %ld): %s", s->url, status, m ? m : "") < 0)
+                if (asprintf(&msg, "etcd at %s refused a range (HTTP %d): %s", stream_url(s), status, m ? m : "") < 0)
                         msg = NULL;
         } else if (!(res = json_tokener_parse(strbuf_str(&s->buf))) || parse_range(res, &kvs, &n, &rev) < 0)
                 msg = strdup("etcd's answer to a range request is not as expected");
         json_object_put(res);
-        s->range_done(s->userdata, kvs, n, rev, msg ? msg : (cc != CURLE_OK || status != 200) ? "etcd failed" : NULL);
+        s->range_done(s->userdata, kvs, n, rev, msg ? msg : (r < 0 || status != 200) ? "etcd failed" : NULL);
         etcd_kvs_free(kvs, n);
 }
 
 /* Why a watch stream ended, for the log and the store's problem. */
-static char *watch_end_message(EtcdStream *s, CURLcode cc, long status) {
+static char *watch_end_message(EtcdStream *s, int r, int status) {
         _cleanup_free_ char *m = NULL;
         char *msg = NULL;
-        int r;
+        int q;
 
-        if (cc != CURLE_OK)
-                r = asprintf(&msg, "the watch on etcd at %s ended: %s", s->url,
-                             s->errbuf[0] ? s->errbuf : curl.easy_strerror(cc));
+        if (r < 0)
+                q = asprintf(&msg, "the watch on etcd at %s ended: %s", stream_url(s), http_conn_error(s->conn));
         else if (status != 200) {
                 m = gateway_message(strbuf_str(&s->buf));
-                r = asprintf(&msg, "etcd at %s refused the watch (HTTP %ld): %s", s->url, status, m ? m : "");
+                q = asprintf(&msg, "etcd at %s refused the watch (HTTP %d): %s", stream_url(s), status, m ? m : "");
         } else
-                r = asprintf(&msg, "etcd at %s closed the watch", s->url);
-        return r < 0 ? NULL : msg;
+                q = asprintf(&msg, "etcd at %s closed the watch", stream_url(s));
+        return q < 0 ? NULL : msg;
 }
 
-static int stream_send(EtcdClient *c, EtcdStream *s);
+static int stream_send(EtcdStream *s);
 
-static void finish(EtcdClient *c, CURL *easy, CURLcode cc) {
-        EtcdStream *s = NULL;
-        long status = 0;
+/* The exchange is over (r < 0: it failed): the authentication's answer
+ * sends the request itself; a request's answer goes to the owner. */
+static void finish(EtcdStream *s, int r) {
+        EtcdClient *c = s->c;
+        int status = r < 0 ? 0 : http_conn_status(s->conn);
 
-        curl.easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
-        curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        if (!s)
-                return;
-        if (!s->cancelled && !s->ended && (cc != CURLE_OK || status != 200) && s->endpoint == c->current)
+        if (!s->ended && (r < 0 || status != 200) && s->endpoint == c->current)
                 c->current = (c->current + 1) % c->n_urls;
         /* A token etcd no longer knows (it restarted, or the token's TTL
          * passed): the owner's retry authenticates again. */
-        if (c->token && status != 200 && strstr(strbuf_str(&s->buf), "invalid auth token"))
+        if (c->token && r >= 0 && status != 200 && strstr(strbuf_str(&s->buf), "invalid auth token"))
                 c->token = mfree_ptr(c->token);
-        if (!s->cancelled && s->authenticating && cc == CURLE_OK && status == 200) {
-                /* Authenticated: now the request itself, on the same stream. */
-                int r = take_token(c, strbuf_str(&s->buf));
-                curl.multi_remove_handle(c->multi, s->easy);
-                curl.easy_cleanup(s->easy);
-                s->easy = NULL;
-                curl.slist_free_all(s->headers);
-                s->headers = NULL;
-                strbuf_done(&s->buf);
-                s->buf = (StrBuf) STRBUF_INIT;
-                if (r >= 0)
-                        r = stream_send(c, s);
-                if (r >= 0)
+        if (s->authenticating && r >= 0 && status == 200) {
+                /* Authenticated: now the request itself, on the same connection. */
+                _cleanup_free_ char *why = NULL;
+                int q = take_token(c, strbuf_str(&s->buf));
+                strbuf_truncate(&s->buf, 0);
+                if (q >= 0)
+                        q = stream_send(s);
+                if (q >= 0)
                         return;
                 /* Reported as a failure of the request, never as its answer. */
-                snprintf(s->errbuf, sizeof(s->errbuf), "cannot authenticate as '%s': %s", c->user,
-                         r == -EBADMSG ? "etcd gave no token" : strerror(-r));
-                cc = CURLE_LOGIN_DENIED;
+                r = -EACCES;
+                if (asprintf(&why, "cannot authenticate as '%s': %s", c->user,
+                             q == -EBADMSG ? "etcd gave no token" : strerror(-q)) >= 0) {
+                        s->in_callback = true;
+                        if (!s->watch)
+                                s->range_done(s->userdata, NULL, 0, 0, why);
+                        else
+                                s->cb.on_end(s->userdata, 0, why);
+                        s->in_callback = false;
+                        stream_free(s);
+                        return;
+                }
         }
         s->in_callback = true;
-        if (!s->cancelled && !s->watch)
-                finish_range(s, cc, status);
-        else if (!s->cancelled && !s->ended) {
-                _cleanup_free_ char *msg = watch_end_message(s, cc, status);
+        if (!s->watch)
+                finish_range(s, r, status);
+        else if (!s->ended) {
+                _cleanup_free_ char *msg = watch_end_message(s, r, status);
                 s->cb.on_end(s->userdata, 0, msg ? msg : "the watch ended");
         }
         s->in_callback = false;
         stream_free(s);
 }
 
-static void check_done(EtcdClient *c) {
-        CURLMsg *m;
-        int left;
+static void stream_pump(EtcdStream *s);
 
-        while ((m = curl.multi_info_read(c->multi, &left)))
-                if (m->msg == CURLMSG_DONE)
-                        finish(c, m->easy_handle, m->data.result);
+static void on_stream_fd(void *userdata, int fd, uint32_t events) {
+        stream_pump(userdata);
 }
 
-static void on_socket_event(void *userdata, int fd, uint32_t events) {
-        EtcdClient *c = userdata;
-        int running, action = 0;
-
-        if (events & HEP_WATCH_IN)
-                action |= CURL_CSELECT_IN;
-        if (events & HEP_WATCH_OUT)
-                action |= CURL_CSELECT_OUT;
-        if (events & (HEP_WATCH_ERR | HEP_WATCH_HUP))
-                action |= CURL_CSELECT_ERR;
-        curl.multi_socket_action(c->multi, fd, action, &running);
-        check_done(c);
+static void on_stream_timer(void *userdata) {
+        stream_pump(userdata);
 }
 
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
-        EtcdClient *c = userp;
-        hep_watch *w = socketp;
-        uint32_t events = (what & CURL_POLL_IN ? HEP_WATCH_IN : 0) | (what & CURL_POLL_OUT ? HEP_WATCH_OUT : 0);
+/* Waits for what the connection waits for: its socket's readiness (a
+ * new socket is watched anew; none while a host name is resolved), until
+ * its deadline. */
+static int stream_arm(EtcdStream *s) {
+        const hep_host *host = s->c->host;
+        uint32_t events = http_conn_want_write(s->conn) ? HEP_WATCH_OUT : HEP_WATCH_IN;
+        uint64_t deadline = http_conn_deadline(s->conn), now = http_now_usec();
+        int r = 0;
 
-        if (what == CURL_POLL_REMOVE) {
-                host_watch_remove(c->host, w);
-                curl.multi_assign(c->multi, fd, NULL);
-                return 0;
+        if (s->watch_fd && (s->watched_serial != http_conn_serial(s->conn) || http_conn_fd(s->conn) < 0))
+                stream_unwatch(s);
+        if (s->watch_fd)
+                r = host_watch_update(host, s->watch_fd, events);
+        else if (http_conn_fd(s->conn) >= 0)
+                r = host_watch_add(host, http_conn_fd(s->conn), events, on_stream_fd, s, &s->watch_fd);
+        if (r < 0)
+                return r;
+        s->watched_serial = http_conn_serial(s->conn);
+        return host_timer_rearm(host, s->timer, deadline == UINT64_MAX ? UINT64_MAX : deadline > now ? deadline - now : 0);
+}
+
+static void stream_pump(EtcdStream *s) {
+        int r;
+
+        s->in_callback = true;
+        r = http_conn_step(s->conn);
+        s->in_callback = false;
+        if (s->cancelled) {
+                stream_free(s);
+                return;
         }
-        if (w)
-                return host_watch_update(c->host, w, events) < 0 ? -1 : 0;
-        if (host_watch_add(c->host, fd, events, on_socket_event, c, &w) < 0)
-                return -1;
-        curl.multi_assign(c->multi, fd, w);
-        return 0;
-}
-
-static void on_timer(void *userdata) {
-        EtcdClient *c = userdata;
-        int running;
-
-        curl.multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        check_done(c);
-}
-
-static int on_timeout_change(CURLM *multi, long timeout_ms, void *userp) {
-        EtcdClient *c = userp;
-
-        return host_timer_rearm(c->host, c->timer, timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms * 1000) < 0 ? -1
-                                                                                                                : 0;
+        if (r == 0)
+                r = stream_arm(s);
+        if (r != 0)
+                finish(s, r);
 }
 
 int etcd_client_attach(EtcdClient *c, const hep_host *host) {
-        int r;
-
-        if (c->multi)
+        if (c->host)
                 return -EBUSY;
         c->host = host;
-        r = host_timer_add(host, UINT64_MAX, on_timer, c, &c->timer);
-        if (r < 0)
-                return r;
-        c->multi = curl.multi_init();
-        if (!c->multi)
-                return -ENOMEM;
-        curl.multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-        curl.multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-        curl.multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timeout_change);
-        curl.multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
         return 0;
 }
 
 /* Sends a stream's request, or first the authentication etcd wants when
  * a user is set and the client has no token yet (post_sync() does the
  * same for the synchronous calls); finish() then sends the request. */
-static int stream_send(EtcdClient *c, EtcdStream *s) {
-        _cleanup_free_ char *url = NULL;
+static int stream_send(EtcdStream *s) {
+        EtcdClient *c = s->c;
         const char *path = s->path, *body = s->body;
+        uint64_t timeout = 0;
         int r;
 
         s->authenticating = c->user && !c->token;
@@ -982,21 +823,16 @@ static int stream_send(EtcdClient *c, EtcdStream *s) {
                 path = "/v3/auth/authenticate";
                 body = s->auth_body;
         }
-        s->easy = curl.easy_init();
-        if (!s->easy || asprintf(&url, "%s%s", s->url, path) < 0)
-                return -ENOMEM;
-        r = easy_setup(c, s->easy, url, body, &s->headers);
+        /* A list of a whole fleet's resources may take a while; a watch
+         * lasts as long as it lasts. */
+        if (!s->watch || s->authenticating)
+                timeout = s->authenticating ? c->timeout_usec : LIST_TIMEOUT_USEC;
+        r = http_conn_post(s->conn, path, s->authenticating ? NULL : c->token, body, timeout, stream_body, s);
         if (r < 0)
                 return r;
-        curl.easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write);
-        curl.easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
-        curl.easy_setopt(s->easy, CURLOPT_PRIVATE, s);
-        curl.easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
-        /* A list of a whole fleet's resources may take a while. */
-        if (!s->watch || s->authenticating)
-                curl.easy_setopt(s->easy, CURLOPT_TIMEOUT_MS,
-                                 (long)((s->authenticating ? c->timeout_usec : LIST_TIMEOUT_USEC) / 1000));
-        return curl.multi_add_handle(c->multi, s->easy) == CURLM_OK ? 0 : -EIO;
+        /* Connecting starts on the loop's next turn: the owner gets its
+         * stream back before any callback. */
+        return host_timer_rearm(c->host, s->timer, 0);
 }
 
 static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream *s, EtcdStream **ret) {
@@ -1011,14 +847,17 @@ static int stream_start(EtcdClient *c, const char *path, char *body, EtcdStream 
          * next one each time: a list and the watch after it would always
          * go to different endpoints, one of them perhaps down. */
         s->endpoint = c->current;
-        if (!body || asprintf(&s->url, "%s", c->urls[c->current]) < 0) {
-                free(body);
-                free(s);
-                return -ENOMEM;
-        }
         s->next = c->streams;
         c->streams = s;
-        r = stream_send(c, s);
+        if (!body)
+                r = -ENOMEM;
+        else {
+                r = http_conn_new(url_of(c, s->endpoint), &c->tls, &s->conn, NULL);
+                if (r >= 0)
+                        r = host_timer_add(c->host, UINT64_MAX, on_stream_timer, s, &s->timer);
+                if (r >= 0)
+                        r = stream_send(s);
+        }
         if (r < 0) {
                 stream_free(s);
                 return r;
@@ -1033,7 +872,7 @@ int etcd_range_async(EtcdClient *c, const char *key, const char *range_end, etcd
 
         if (!s)
                 return -ENOMEM;
-        if (!c->multi) {
+        if (!c->host) {
                 free(s);
                 return -ENOTCONN;
         }
@@ -1041,7 +880,6 @@ int etcd_range_async(EtcdClient *c, const char *key, const char *range_end, etcd
         s->userdata = userdata;
         return stream_start(c, "/v3/kv/range", range_body(key, range_end), s, ret);
 }
-
 int etcd_watch_async(EtcdClient *c, const char *key, const char *range_end, int64_t start_revision,
                      const EtcdWatchCallbacks *cb, void *userdata, EtcdStream **ret) {
         json_object *req = json_object_new_object(), *create = json_object_new_object();
@@ -1060,7 +898,7 @@ int etcd_watch_async(EtcdClient *c, const char *key, const char *range_end, int6
         }
         json_object_put(req);
         json_object_put(create);
-        if (!s || !c->multi) {
+        if (!s || !c->host) {
                 free(s);
                 free(body);
                 return s ? -ENOTCONN : -ENOMEM;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A small etcd v3 client over etcd's JSON gateway (/v3/kv/range,
- * /v3/kv/txn, /v3/watch), with libcurl: calls that wait for their answer
+ * /v3/kv/txn, /v3/watch), over http.c: calls that wait for their answer
  * (hepctl, writes) and streams driven by the host's loop through the
- * plugin ABI's fd watches and timers (libcurl's multi-socket interface),
- * so the daemon's loop never blocks on etcd. Keys and values are bytes;
+ * plugin ABI's fd watches and timers (each stream its own non-blocking
+ * connection), so the daemon's loop never blocks on etcd. Keys and values are bytes;
  * the gateway carries them in base64, which this file hides.
  *
  * A location is "URL[,URL...]" (http or https), optionally followed by

@@ -141,6 +141,8 @@ static void test_etcd_locations(void) {
                 { "etcdv3:http://a:2379,ftp://b", "endpoint 'ftp://b' is not an http:// or https:// URL" },
                 { "etcdv3:http://a:2379?cacert=/x", "unknown option 'cacert' (expected ca, cert or key)" },
                 { "etcdv3:http://a:2379?ca", "option 'ca' has no value" },
+                { "etcdv3:http://a:x", "endpoint 'http://a:x' is not an http:// or https:// URL (http[s]://HOST[:PORT])" },
+                { "etcdv3:https://[::1", "endpoint 'https://[::1' is not an http:// or https:// URL" },
                 { "etcdv3:?ca=/x", "no endpoint" },
         };
 
