@@ -19,8 +19,9 @@
 #     about 2 MB here).
 #  4. one resource changed: at the sizes of 1, with the 100 local HEPs
 #     bound, one policy selecting them is rewritten EVENTS times (a file
-#     renamed into place, as hepctl and editors write); the daemon's
-#     datastore notification to the end of the commit, p50/p99.
+#     renamed into place, as hepctl and editors write), then another
+#     node's HEP (its labels and address); the daemon's datastore
+#     notification to the end of the commit, p50/p99.
 # Usage: [HEPS=1000] [POLICIES=1000] [EVENTS=200] [MEM_HEPS=10000]
 #        [MEM_POLICIES=1000] [SECTIONS="1 2 3 4"] bench/bench-daemon.sh [BUILDDIR]
 # Issue 18's fleet point: HEPS=10000 POLICIES=5000 MEM_POLICIES=5000.
@@ -200,6 +201,24 @@ for i in $(seq 0 $((EVENTS - 1))); do
 done
 tail -n +"$from" "$T/log" | grep -o "event to commit [0-9]*" | awk '{ print $4 / 1000 }' |
         percentiles "one policy changed -> rules committed (daemon)"
+tail -n +"$from" "$T/log" | grep -o "computing [0-9]*" | awk '{ print $2 / 1000 }' |
+        percentiles "  computing (calculation + compilation)"
+tail -n +"$from" "$T/log" | grep -o "nftables [0-9]*" | awk '{ print $2 / 1000 }' |
+        percentiles "  libnftables transaction"
+# What another host's change does here (bench-etcd.sh's event): a remote
+# HEP's labels and address, which feed the source-selector sets.
+from=$(($(wc -l <"$T/log") + 1))
+for i in $(seq 0 $((EVENTS - 1))); do
+        n=$(grep -c "Committed in" "$T/log")
+        printf '%s\n' "apiVersion: projectcalico.org/v3" "kind: HostEndpoint" \
+                "metadata: {name: hep-edited, labels: {app: a0, tier: t$((i % 7))}}" \
+                "spec: {node: node0, expectedIPs: [10.150.19.$((i % 250 + 1))]}" >"$T/ds4/.hep.tmp"
+        mv "$T/ds4/.hep.tmp" "$T/ds4/edited-hep.yaml"
+        until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.0005; done
+        sleep 0.03
+done
+tail -n +"$from" "$T/log" | grep -o "event to commit [0-9]*" | awk '{ print $4 / 1000 }' |
+        percentiles "another node's HEP changed -> rules committed (daemon)"
 tail -n +"$from" "$T/log" | grep -o "computing [0-9]*" | awk '{ print $2 / 1000 }' |
         percentiles "  computing (calculation + compilation)"
 tail -n +"$from" "$T/log" | grep -o "nftables [0-9]*" | awk '{ print $2 / 1000 }' |
