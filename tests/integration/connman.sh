@@ -26,7 +26,6 @@ PLUGINDIR=$(pkg-config --variable=plugindir connman 2>/dev/null)
 
 CONNMAN_PID=
 CONNMAN_LOG="$T/connmand.log"
-CREATED_DIRS=()
 DS="$T/ds"
 mkdir -p "$DS" "$T/plugins" "$T/state"
 NODE=hep-connman-node # the namespace's host name, HEP-ConnMan-Node, lower-cased
@@ -40,33 +39,9 @@ _connman_cleanup() {
                 wait "$CONNMAN_PID" 2>/dev/null
         fi
         CONNMAN_PID=
-        local d i
-        # Only directories this test made, and only if still empty.
-        # A mount on it in connmand's namespace may outlive connmand for
-        # a moment (EBUSY): retried for up to 2 s.
-        for ((i = ${#CREATED_DIRS[@]} - 1; i >= 0; i--)); do
-                d=${CREATED_DIRS[i]}
-                wait_for "rmdir '$d' 2>/dev/null || [ ! -d '$d' ] || [ -n \"\$(ls -A '$d')\" ]" 2 ||
-                        echo "# could not remove $d, which this test created" >&2
-        done
-        return 0
 }
 # Before the namespaces and the bus go.
 CLEANUP_HOOKS=("_connman_cleanup" "${CLEANUP_HOOKS[@]}")
-
-# Mount points must exist on the host (an empty directory is harmless;
-# the connman package creates them anyway); removed again if we made them.
-mkdir_host() {
-        local d=$1 missing=()
-        while [ ! -d "$d" ]; do
-                missing=("$d" "${missing[@]}")
-                d=$(dirname "$d")
-        done
-        for d in "${missing[@]}"; do
-                mkdir "$d" || _netns_die "cannot create mount point $d"
-                CREATED_DIRS+=("$d")
-        done
-}
 
 # ---- the world: host <-> peer, eth0 down and unaddressed until ConnMan ----
 netns_add host
@@ -135,9 +110,9 @@ if [ -n "$SAN_PRELOAD" ]; then
         echo "# sanitized build: connmand runs with LD_PRELOAD=$SAN_PRELOAD"
 fi
 
-mkdir_host "$PLUGINDIR"
-mkdir_host /var/lib/connman
-mkdir_host /run/connman
+mount_point "$PLUGINDIR"
+mount_point /var/lib/connman
+mount_point /run/connman
 # connmand's world: tmpfs state, our plugin directory, a host name of its
 # own (-u), then connmand itself in the foreground (-n), no DNS proxy (-r).
 cat >"$T/run-connmand.sh" <<EOF

@@ -47,9 +47,11 @@ PROBE_MS=0
 SERVER_PID=
 _NETNS_NAMES=()         # short names, in creation order
 _NETNS_SERVERS=()       # PIDs (= process groups) of our servers
+_NETNS_MOUNT_POINTS=()  # directories mount_point made on the machine
 _NETNS_PROBED=
 
-CLEANUP_HOOKS+=("_netns_cleanup_all")
+# The mount points go last: mounts on them live in our namespaces' processes.
+CLEANUP_HOOKS+=("_netns_cleanup_all" "_netns_mount_points_cleanup")
 # bash runs the EXIT trap on these signals too, but only once it is back in
 # the shell; exiting explicitly makes the exit status conventional.
 trap 'exit 129' HUP
@@ -163,6 +165,19 @@ _netns_cleanup_all() {
         done
         for ((i = ${#_NETNS_NAMES[@]} - 1; i >= 0; i--)); do
                 _netns_del "${_NETNS_NAMES[i]}"
+        done
+        return 0
+}
+
+# _netns_mount_points_cleanup: the EXIT hook after that; removes what
+# mount_point made, newest first, and only if still empty. A mount in a
+# dying mount namespace can keep one busy a moment (EBUSY): retried for 2 s.
+_netns_mount_points_cleanup() {
+        local d i
+        for ((i = ${#_NETNS_MOUNT_POINTS[@]} - 1; i >= 0; i--)); do
+                d=${_NETNS_MOUNT_POINTS[i]}
+                wait_for "rmdir '$d' 2>/dev/null || [ ! -d '$d' ] || [ -n \"\$(ls -A '$d')\" ]" 2 ||
+                        echo "# could not remove $d, which this test created" >&2
         done
         return 0
 }
@@ -292,6 +307,22 @@ topo_two_hosts() {
                         _netns_poll 5 probe_ping "$from" "$to" ||
                                 _netns_die "topo_two_hosts: $from cannot ping $to"
                 done
+        done
+}
+
+# mount_point DIR: makes sure DIR exists on the machine, as a mount point for
+# another daemon's private mount namespace (an empty directory is harmless;
+# that daemon's package makes most of them anyway); what it creates is
+# removed again at exit.
+mount_point() {
+        local d=$1 missing=()
+        while [ ! -d "$d" ]; do
+                missing=("$d" "${missing[@]}")
+                d=$(dirname "$d")
+        done
+        for d in "${missing[@]}"; do
+                mkdir "$d" || _netns_die "cannot create mount point $d"
+                _NETNS_MOUNT_POINTS+=("$d")
         done
 }
 
