@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Mount points on the host, for tests that run another program's daemon
-# (connmand, NetworkManager) in a mount namespace of its own with the
+# (connmand, NetworkManager, systemd-networkd) in a mount namespace of its own with the
 # test's directories bound over the fixed paths it uses (after lib.sh).
 # A mount needs its mount point on the host: mkdir_host makes the missing
 # ones (an empty directory is harmless), and they are removed at exit,
