@@ -230,7 +230,7 @@ static int attach(BusService *s, DBusConnection *c) {
 }
 
 static int connect_bus(BusService *s) {
-        const char *bus = s->host->bus ? s->host->bus : "system";
+        const char *bus = s->bus;
         DBusConnection *c;
         DBusError e;
         int r;
@@ -313,6 +313,7 @@ BusService *bus_service_free(BusService *s) {
         host_timer_remove(s->host, s->writes_timer);
         bus_signals_done(s);
         bus_view_done(&s->view);
+        free(s->bus);
         free(s);
         return NULL;
 }
@@ -338,6 +339,12 @@ int bus_service_new(PluginCore *p, BusService **ret) {
         s->manager.path = (char *)BUS_ROOT_PATH;
         s->reconnect_usec = RECONNECT_MIN_USEC;
         s->writes_tail = &s->writes;
+        /* A reconnection, later, needs it again. */
+        s->bus = strdup(bus);
+        if (!s->bus) {
+                free(s);
+                return -ENOMEM;
+        }
         r = host_timer_add(host, UINT64_MAX, on_reconnect_timer, s, &s->reconnect_timer);
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, bus_on_writes_timer, s, &s->writes_timer);
