@@ -144,6 +144,25 @@ static void request_name(BusService *s) {
 static void on_reconnect_timer(void *userdata);
 static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *userdata);
 
+/* On a lent connection, which stays open, our name goes with our
+ * handlers: else callers would find it owned and nothing answering. Not
+ * waiting for the bus' answer (the host's loop), only for the write. */
+static void release_name(BusService *s) {
+        const char *name = BUS_NAME;
+        DBusMessage *m;
+
+        if (!s->name_owned || !dbus_connection_get_is_connected(s->conn))
+                return;
+        m = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS, "ReleaseName");
+        if (m && dbus_message_append_args(m, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID)) {
+                dbus_message_set_no_reply(m, TRUE);
+                if (dbus_connection_send(s->conn, m, NULL))
+                        dbus_connection_flush(s->conn);
+        }
+        if (m)
+                dbus_message_unref(m);
+}
+
 /* Undoes exactly what attach() did; a lent connection stays open. */
 static void disconnect(BusService *s) {
         if (!s->conn)
@@ -162,7 +181,9 @@ static void disconnect(BusService *s) {
                         dbus_connection_unregister_object_path(s->conn, "/org/projectcalico");
                 }
         }
-        if (!s->lent)
+        if (s->lent)
+                release_name(s);
+        else
                 dbus_connection_close(s->conn);
         dbus_connection_unref(s->conn);
         s->conn = NULL;

@@ -39,8 +39,9 @@
  *   the call only.
  * - dbus_connection: the plugin takes its own reference, hooks its
  *   handlers into the connection (its object path and bus name) and drops
- *   both at shutdown; it never closes the connection, and never sets the
- *   connection's watch or timeout functions (the host dispatches it).
+ *   both at shutdown (the path unregistered, the name released); it never
+ *   closes the connection, and never sets the connection's watch or
+ *   timeout functions (the host dispatches it).
  * - ready: called at most once, after the first commit, which may be
  *   inside init (with HEP_HOST_TRACKS_LINKS: not before sync_done);
  *   reloaded: after each reload's commit (or its failure), later, never
