@@ -29,6 +29,11 @@
 #include "tests.h"
 #include "config.h"
 #include "hostendpoint/plugin.h"
+#if HEP_WITH_DBUS
+#include <dbus/dbus.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#endif
 
 #define NODE "node1"
 #define RESOURCES                                                                                          \
@@ -79,6 +84,7 @@ static struct {
         LogLine *logs;
         size_t n_logs;
         struct nft_ctx *nft; /* the test's own view of the kernel */
+        void *lent;          /* the DBusConnection lent to the plugin, or NULL */
         char dir[64];        /* the datastore */
 } H;
 
@@ -352,13 +358,107 @@ static uint32_t from_poll(short revents) {
 }
 
 #define MAX_SOURCES 64
+#define MAX_BUS_WATCHES 8
+
+#if HEP_WITH_DBUS
+/* ---- a D-Bus connection the host lends: the host dispatches it ---- */
+
+static struct {
+        pid_t daemon;     /* a dbus-daemon of the test's own */
+        char address[256];
+        DBusWatch *watches[MAX_BUS_WATCHES], *polled[MAX_BUS_WATCHES];
+        size_t n_watches;
+        unsigned functions_dropped; /* the host's watch or timeout functions replaced */
+        bool finalized;             /* the lent connection freed */
+} B;
+
+static dbus_bool_t bus_watch_add(DBusWatch *w, void *data) {
+        ASSERT_TRUE(B.n_watches < MAX_BUS_WATCHES);
+        B.watches[B.n_watches++] = w;
+        return TRUE;
+}
+
+static void bus_watch_remove(DBusWatch *w, void *data) {
+        for (size_t i = 0; i < B.n_watches; i++)
+                if (B.watches[i] == w) {
+                        B.watches[i] = B.watches[--B.n_watches];
+                        return;
+                }
+}
+
+static void bus_watch_toggled(DBusWatch *w, void *data) {
+}
+
+/* The bus daemon is local and answers at once: a minimal host leaves
+ * libdbus's reply timeouts unarmed. */
+static dbus_bool_t bus_timeout_add(DBusTimeout *t, void *data) {
+        return TRUE;
+}
+
+static void bus_timeout_remove(DBusTimeout *t, void *data) {
+}
+
+static void bus_functions_dropped(void *data) {
+        B.functions_dropped++;
+}
+
+static void bus_finalized(void *data) {
+        B.finalized = true;
+}
+
+static bool bus_watched(DBusWatch *w) {
+        for (size_t i = 0; i < B.n_watches; i++)
+                if (B.watches[i] == w)
+                        return true;
+        return false;
+}
+
+/* The lent connection's fds, polled with the plugin's. */
+static size_t bus_poll_prepare(struct pollfd *pfd, uint64_t *wait) {
+        size_t n = 0;
+
+        if (!H.lent)
+                return 0;
+        if (dbus_connection_get_dispatch_status(H.lent) == DBUS_DISPATCH_DATA_REMAINS)
+                *wait = 0;
+        for (size_t i = 0; i < B.n_watches; i++) {
+                unsigned flags = dbus_watch_get_flags(B.watches[i]);
+                if (!dbus_watch_get_enabled(B.watches[i]))
+                        continue;
+                pfd[n] = (struct pollfd) { .fd = dbus_watch_get_unix_fd(B.watches[i]),
+                                           .events = (short)((flags & DBUS_WATCH_READABLE ? POLLIN : 0) |
+                                                             (flags & DBUS_WATCH_WRITABLE ? POLLOUT : 0)) };
+                B.polled[n++] = B.watches[i];
+        }
+        return n;
+}
+
+/* Its I/O, then its messages: the plugin's handlers among them. */
+static void bus_poll_handle(const struct pollfd *pfd, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (pfd[i].revents && bus_watched(B.polled[i]))
+                        dbus_watch_handle(B.polled[i], (pfd[i].revents & POLLIN ? DBUS_WATCH_READABLE : 0) |
+                                                               (pfd[i].revents & POLLOUT ? DBUS_WATCH_WRITABLE : 0) |
+                                                               (pfd[i].revents & POLLERR ? DBUS_WATCH_ERROR : 0) |
+                                                               (pfd[i].revents & POLLHUP ? DBUS_WATCH_HANGUP : 0));
+        while (H.lent && dbus_connection_get_dispatch_status(H.lent) == DBUS_DISPATCH_DATA_REMAINS)
+                PLUGIN_CALL(dbus_connection_dispatch(H.lent));
+}
+#else
+static size_t bus_poll_prepare(struct pollfd *pfd, uint64_t *wait) {
+        return 0;
+}
+
+static void bus_poll_handle(const struct pollfd *pfd, size_t n) {
+}
+#endif
 
 /* One iteration: waits at most max_usec for the plugin's fds and timers,
  * then dispatches what is due, fd events before timers. What is due is
  * collected first; a source removed by an earlier callback of the same
  * iteration is skipped (the header's promise, kept by the host). */
 static void loop_iterate(uint64_t max_usec) {
-        struct pollfd pfd[MAX_SOURCES];
+        struct pollfd pfd[MAX_SOURCES + MAX_BUS_WATCHES];
         uint64_t ids[MAX_SOURCES], due[2 * MAX_SOURCES], now = now_usec(), wait = max_usec;
         uint32_t due_events[2 * MAX_SOURCES];
         size_t n = 0, n_due = 0;
@@ -372,8 +472,10 @@ static void loop_iterate(uint64_t max_usec) {
                         wait = 0;
                 else if (s->deadline != UINT64_MAX && s->deadline - now < wait)
                         wait = s->deadline - now;
-        if (poll(pfd, n, (int)((wait + 999) / 1000)) < 0)
+        size_t n_bus = bus_poll_prepare(pfd + n, &wait);
+        if (poll(pfd, n + n_bus, (int)((wait + 999) / 1000)) < 0)
                 ASSERT_EQ(errno, EINTR);
+        bus_poll_handle(pfd + n, n_bus);
         for (size_t i = 0; i < n; i++)
                 if (pfd[i].revents) {
                         due_events[n_due] = from_poll(pfd[i].revents);
@@ -533,6 +635,7 @@ static hep_host *host_new(size_t size, const char *bus, char **ret_strings) {
                 .nodename = s,
                 .datastore = s + 256,
                 .bus = s + 1024,
+                .dbus_connection = H.lent,
                 .reloaded = host_reloaded,
                 .host_name = s + 2048,
         };
@@ -736,6 +839,143 @@ static void test_v1_host(const hep_plugin_ops *ops) {
         (void)from;
 }
 
+#if HEP_WITH_DBUS
+#define BUS_NAME "org.projectcalico.HostEndpoint1"
+#define BUS_ROOT_PATH "/org/projectcalico/HostEndpoint1"
+
+/* A dbus-daemon of the test's own, with the session bus's policy (any
+ * name may be owned), on /tmp (the test's tmpfs); it dies with the test. */
+static bool bus_start(void) {
+        char *nl;
+        ssize_t n;
+        int p[2];
+
+        if (access("/usr/bin/dbus-daemon", X_OK) < 0)
+                return false;
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        B.daemon = fork();
+        ASSERT_OK(B.daemon);
+        if (B.daemon == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (dup2(p[1], 3) < 0 || fcntl(3, F_SETFD, 0) < 0)
+                        _exit(127);
+                execl("/usr/bin/dbus-daemon", "dbus-daemon", "--session", "--nofork", "--address=unix:path=/tmp/bus",
+                      "--print-address=3", (char *)NULL);
+                _exit(127);
+        }
+        close(p[1]);
+        n = read(p[0], B.address, sizeof(B.address) - 1);
+        close(p[0]);
+        ASSERT_TRUE(n > 0);
+        B.address[n] = 0;
+        nl = strchr(B.address, '\n');
+        if (nl)
+                *nl = 0;
+        return true;
+}
+
+static void bus_stop(void) {
+        int status;
+
+        ASSERT_OK(kill(B.daemon, SIGTERM));
+        ASSERT_EQ(waitpid(B.daemon, &status, 0), B.daemon);
+}
+
+static DBusConnection *bus_connect(void) {
+        DBusError e = DBUS_ERROR_INIT;
+        DBusConnection *c = dbus_connection_open_private(B.address, &e);
+
+        if (!c || !dbus_bus_register(c, &e))
+                TEST_FAIL("cannot connect to the test's bus %s: %s", B.address, e.message);
+        return c;
+}
+
+/* Who owns name, as the bus daemon says ("" if nobody). */
+static char *bus_owner(DBusConnection *client, const char *name) {
+        DBusError e = DBUS_ERROR_INIT;
+        DBusMessage *m = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+                                                      "GetNameOwner");
+        DBusMessage *reply;
+        const char *owner = "";
+        char *r;
+
+        ASSERT_NOT_NULL(m);
+        ASSERT_TRUE(dbus_message_append_args(m, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID));
+        reply = dbus_connection_send_with_reply_and_block(client, m, 5000, &e);
+        if (reply)
+                ASSERT_TRUE(dbus_message_get_args(reply, &e, DBUS_TYPE_STRING, &owner, DBUS_TYPE_INVALID));
+        r = strdup(owner);
+        ASSERT_NOT_NULL(r);
+        if (reply)
+                dbus_message_unref(reply);
+        dbus_message_unref(m);
+        dbus_error_free(&e);
+        return r;
+}
+
+static bool bus_path_registered(const char *path) {
+        void *data = NULL;
+
+        ASSERT_TRUE(dbus_connection_get_object_path_data(H.lent, path, &data));
+        return data != NULL;
+}
+
+/* A host lends its own connection, which it dispatches: the plugin takes
+ * its own reference and serves its name and objects on it, drops them at
+ * shutdown (the name released, the objects unregistered) and never closes
+ * the connection nor replaces the host's watch and timeout functions. */
+static void test_lent_connection(const hep_plugin_ops *ops) {
+        DBusConnection *lent, *client;
+        Host h = { .ops = ops };
+        dbus_int32_t slot = -1;
+        char *owner;
+
+        if (!bus_start()) {
+                printf("# skipped the lent D-Bus connection: no /usr/bin/dbus-daemon\n");
+                return;
+        }
+        lent = bus_connect();
+        client = bus_connect();
+        ASSERT_TRUE(dbus_connection_set_watch_functions(lent, bus_watch_add, bus_watch_remove, bus_watch_toggled, NULL,
+                                                        bus_functions_dropped));
+        ASSERT_TRUE(dbus_connection_set_timeout_functions(lent, bus_timeout_add, bus_timeout_remove, NULL, NULL,
+                                                          bus_functions_dropped));
+        /* Freed with the connection: tells when the last reference is gone. */
+        ASSERT_TRUE(dbus_connection_allocate_data_slot(&slot));
+        ASSERT_TRUE(dbus_connection_set_data(lent, slot, &B, bus_finalized));
+        H.lent = lent;
+        ASSERT_EQ(nft_run_cmd_from_buffer(H.nft, "add table inet hostendpoint; delete table inet hostendpoint"), 0);
+        host_start(&h, sizeof(hep_host), "none");
+        host_sync(&h);
+        loop_until_logged(0, LOG_INFO, "D-Bus: serving " BUS_NAME);
+        owner = bus_owner(client, BUS_NAME);
+        ASSERT_STREQ(owner, dbus_bus_get_unique_name(lent));
+        free(owner);
+        ASSERT_TRUE(bus_path_registered(BUS_ROOT_PATH));
+        host_reload(&h);
+        host_stop(&h);
+        ASSERT_FALSE(bus_path_registered(BUS_ROOT_PATH));
+        /* Asked on the lent connection: the bus answers after it has
+         * handled what the plugin sent on it. */
+        owner = bus_owner(lent, BUS_NAME);
+        ASSERT_STREQ(owner, "");
+        free(owner);
+        ASSERT_TRUE(dbus_connection_get_is_connected(lent));
+        ASSERT_EQ(B.functions_dropped, 0);
+        /* Our reference is the last (one the plugin dropped twice would
+         * be a use after free before this). */
+        H.lent = NULL;
+        dbus_connection_close(lent);
+        dbus_connection_unref(lent);
+        if (!B.finalized)
+                TEST_FAIL("the plugin kept a reference to the lent connection after shutdown");
+        dbus_connection_free_data_slot(&slot);
+        dbus_connection_close(client);
+        dbus_connection_unref(client);
+        bus_stop();
+}
+#endif
+
 /* ---- the test's world ---- */
 
 static const hep_plugin_ops *load(const char *path) {
@@ -806,6 +1046,10 @@ int main(int argc, char **argv) {
         printf("ok - test_newer_host\n");
         test_v1_host(ops);
         printf("ok - test_v1_host\n");
+#if HEP_WITH_DBUS
+        test_lent_connection(ops);
+        printf("ok - test_lent_connection\n");
+#endif
 
         for (size_t i = 0; i < H.n_logs; i++)
                 free(H.logs[i].message);
