@@ -52,6 +52,7 @@ typedef struct CallerCheck CallerCheck;
 struct BusService {
         PluginCore *p;
         const hep_host *host;
+        char *bus;             /* hep_host.bus, copied: the host's string lives for init only */
         DBusConnection *conn;
         bool lent;             /* the host's connection: not ours to close */
         BusLoop *loop;

@@ -144,6 +144,25 @@ static void request_name(BusService *s) {
 static void on_reconnect_timer(void *userdata);
 static DBusHandlerResult on_filter(DBusConnection *c, DBusMessage *m, void *userdata);
 
+/* On a lent connection, which stays open, our name goes with our
+ * handlers: else callers would find it owned and nothing answering. Not
+ * waiting for the bus' answer (the host's loop), only for the write. */
+static void release_name(BusService *s) {
+        const char *name = BUS_NAME;
+        DBusMessage *m;
+
+        if (!s->name_owned || !dbus_connection_get_is_connected(s->conn))
+                return;
+        m = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS, "ReleaseName");
+        if (m && dbus_message_append_args(m, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID)) {
+                dbus_message_set_no_reply(m, TRUE);
+                if (dbus_connection_send(s->conn, m, NULL))
+                        dbus_connection_flush(s->conn);
+        }
+        if (m)
+                dbus_message_unref(m);
+}
+
 /* Undoes exactly what attach() did; a lent connection stays open. */
 static void disconnect(BusService *s) {
         if (!s->conn)
@@ -162,7 +181,9 @@ static void disconnect(BusService *s) {
                         dbus_connection_unregister_object_path(s->conn, "/org/projectcalico");
                 }
         }
-        if (!s->lent)
+        if (s->lent)
+                release_name(s);
+        else
                 dbus_connection_close(s->conn);
         dbus_connection_unref(s->conn);
         s->conn = NULL;
@@ -230,7 +251,7 @@ static int attach(BusService *s, DBusConnection *c) {
 }
 
 static int connect_bus(BusService *s) {
-        const char *bus = s->host->bus ? s->host->bus : "system";
+        const char *bus = s->bus;
         DBusConnection *c;
         DBusError e;
         int r;
@@ -313,6 +334,7 @@ BusService *bus_service_free(BusService *s) {
         host_timer_remove(s->host, s->writes_timer);
         bus_signals_done(s);
         bus_view_done(&s->view);
+        free(s->bus);
         free(s);
         return NULL;
 }
@@ -338,6 +360,12 @@ int bus_service_new(PluginCore *p, BusService **ret) {
         s->manager.path = (char *)BUS_ROOT_PATH;
         s->reconnect_usec = RECONNECT_MIN_USEC;
         s->writes_tail = &s->writes;
+        /* A reconnection, later, needs it again. */
+        s->bus = strdup(bus);
+        if (!s->bus) {
+                free(s);
+                return -ENOMEM;
+        }
         r = host_timer_add(host, UINT64_MAX, on_reconnect_timer, s, &s->reconnect_timer);
         if (r >= 0)
                 r = host_timer_add(host, UINT64_MAX, bus_on_writes_timer, s, &s->writes_timer);

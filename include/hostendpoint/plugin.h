@@ -31,18 +31,21 @@
  *   strings (nodename, datastore, bus, host_name) are copied at init.
  * - Watches and timers: a handle is valid from its *_add until its
  *   *_remove; the plugin removes every one it added before shutdown
- *   returns. A callback may remove its own watch or timer, or any other,
- *   and add new ones; a removed one is never called again, even if its
- *   event was already pending in that loop iteration.
+ *   returns, and keeps a watched fd open until its watch is removed. A
+ *   callback may remove its own watch or timer, or any other, and add new
+ *   ones; a removed one is never called again, even if its event was
+ *   already pending in that loop iteration.
  * - log's message, and a hep_link's or hep_address's fields, are valid for
  *   the call only.
  * - dbus_connection: the plugin takes its own reference, hooks its
  *   handlers into the connection (its object path and bus name) and drops
- *   both at shutdown; it never closes the connection, and never sets the
- *   connection's watch or timeout functions (the host dispatches it).
+ *   both at shutdown (the path unregistered, the name released); it never
+ *   closes the connection, and never sets the connection's watch or
+ *   timeout functions (the host dispatches it).
  * - ready: called at most once, after the first commit, which may be
- *   inside init; reloaded: after each reload's commit (or its failure),
- *   later, never inside reload. Neither is called from shutdown.
+ *   inside init (with HEP_HOST_TRACKS_LINKS: not before sync_done);
+ *   reloaded: after each reload's commit (or its failure), later, never
+ *   inside reload. Neither is called from shutdown.
  * - shutdown: the plugin's last call; the kernel rules stay in force.
  *
  * A host that already tracks network interfaces may push link and address
@@ -53,7 +56,15 @@
  * keeps. Structures carry their size, so both sides can grow them: a field
  * added after ABI version 1 is read only if HEP_HAS() says the other side
  * knows it; the plugin refuses a hep_host, hep_link or hep_address
- * smaller than version 1's. */
+ * smaller than version 1's.
+ *
+ * Version 1 is frozen: the fields of its structures (up to the *_SIZE_V1
+ * below), their meaning and the rules above stay as they are. What may
+ * change is only appended: a field at the end of a structure, read only
+ * if the other side's size covers it, and a rule for it alone. Anything
+ * else would be version 2, which a plugin of version 1 does not serve
+ * (its entry point returns NULL). tests/unit/test-plugin-host.c is a
+ * minimal host that checks the plugin keeps these promises. */
 #pragma once
 
 #include <stdbool.h>
@@ -109,7 +120,8 @@ typedef struct hep_host {
         void (*watch_remove)(void *host_data, hep_watch *w);
 
         /* A one-shot timer, usec microseconds from now (0: on the next
-         * loop iteration, after pending fd events). Re-arm to repeat. */
+         * loop iteration, after pending fd events; UINT64_MAX: not armed,
+         * until re-armed). Re-arm to repeat. */
         int (*timer_add)(void *host_data, uint64_t usec, hep_timer_callback cb, void *userdata, hep_timer **ret);
         int (*timer_rearm)(void *host_data, hep_timer *t, uint64_t usec);
         void (*timer_remove)(void *host_data, hep_timer *t);
