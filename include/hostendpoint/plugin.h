@@ -44,8 +44,11 @@
  *   timeout functions (the host dispatches it).
  * - ready: called at most once, after the first commit, which may be
  *   inside init (with HEP_HOST_TRACKS_LINKS: not before sync_done);
- *   reloaded: after each reload's commit (or its failure), later, never
- *   inside reload. Neither is called from shutdown.
+ *   reloaded: once per reload, later, never inside reload: after the
+ *   commit that follows the datastore's re-read (on etcd, once the fresh
+ *   list has answered; -EIO if the datastore could not be read, the rules
+ *   in force kept), or after the commit's failure. Neither is called
+ *   from shutdown.
  * - shutdown: the plugin's last call; the kernel rules stay in force.
  *
  * A host that already tracks network interfaces may push link and address
