@@ -84,7 +84,7 @@ bound() { # IFNAME: its bindings so far, in the log
         grep -cE "enforced on $1([^0-9a-z-]|$)" "$T/log"
 }
 
-refused=0 edits=0
+refused=0 edits=0 t0=$(date +%s)
 for i in $(seq 1 "$CYCLES"); do
         if [ $((i % 2)) = 0 ]; then
                 ifname=hpn host=10.151.1.1 peer=10.151.1.2
@@ -115,7 +115,8 @@ done
 touch "$T/stop"
 wait "$FLOOD"
 leaked=$(wc -l <"$T/leaked")
-echo "$CYCLES hot-plug cycles ($((CYCLES - CYCLES / 2)) by address, $((CYCLES / 2)) by name), $edits policy edits;" \
+echo "$CYCLES hot-plug cycles ($((CYCLES - CYCLES / 2)) by address, $((CYCLES / 2)) by name) in $(($(date +%s) - t0)) s," \
+        "$edits policy edits;" \
         "$(cat "$T/sent") denied datagrams sent, $((CYCLES * 2)) allowed connections tried"
 echo "leaked packets: $leaked (target 0)"
 echo "allowed connections refused: $refused (target 0)"

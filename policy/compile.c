@@ -17,7 +17,10 @@
  *   pro-in/out.<name>.
  * Policy chains speak through three packet-mark bits, as Felix's do:
  * Allow sets ACCEPT, Deny sets DROP, Pass sets PASS, then return; the
- * endpoint chain acts on them and counts its verdicts. */
+ * endpoint chain acts on them and counts its verdicts. Its established
+ * shortcut takes only replies and flows that the current ruleset's
+ * generation admitted (compile_ct_generation): the others go through
+ * policy again. */
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
