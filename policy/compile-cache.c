@@ -948,10 +948,15 @@ int compile_cache_end(Compiler *k, int r, size_t chains_from, size_t sets_from) 
 
 /* ---- the conntrack generation ---- */
 
+void compile_cache_continue_ct_generation(CompileCache *c, unsigned gen) {
+        if (!c->last)
+                c->ct_gen = gen % (CT_GEN_MAX + 1);
+}
+
 unsigned compile_cache_ct_generation(Compiler *k) {
         CompileCache *c = k->cache;
 
-        if (!c->ct_gen || !c->last || ruleset_adds_to(c->last, k->rs, CT_PREFIX, OWN_IFNAMES))
+        if (!c->last || ruleset_adds_to(c->last, k->rs, CT_PREFIX, OWN_IFNAMES))
                 c->ct_gen = c->ct_gen % CT_GEN_MAX + 1;
         return c->ct_gen;
 }

@@ -20,12 +20,9 @@ extern const char *const flavour_addr_chain[_FLAVOUR_MAX][_DIRECTION_MAX];
  * speak through) carry the generation of the ruleset that last admitted
  * the flow, 1 to 255; 0 is a flow no endpoint's policy admitted. Their
  * objects' names start with CT_PREFIX. */
-#define CT_GEN_MASK 0x0ff00000u
-#define CT_GEN_MASK_STR "0x0ff00000"
-#define CT_GEN_SHIFT 20
+#define CT_GEN_MASK_STR "0x0ff00000" /* CT_GEN_MASK (compile.h) */
 #define CT_GEN_MAX 255u
 #define CT_PREFIX "ct-"
-#define CT_GEN_SET "ct-gen"
 #define CT_ADMIT "ct-admit"
 #define CT_ADMIT_RETURN "ct-admit-return"
 /* The set of the interfaces bound to an endpoint (the blocks' elements). */

@@ -165,3 +165,20 @@ wait "$PING"
 expect_true 'grep -q " 150 received" "$T/kept-ping"' "five edits during 150 pings: every one answered ($(grep received "$T/kept-ping"))"
 expect_true 'flowing kept-tcp' "the tcp flow still flows"
 flows_stop
+
+echo "# a restart with a policy that denies a flow cuts it"
+# A table the daemon starts from scratch: its first commit is the first
+# generation. The next daemon must go on from the kernel's, not start again.
+stop_daemon TERM
+nft_host delete table inet hostendpoint
+policy '[9080, 9081]'
+start_daemon
+flow restart-allowed 10.77.0.1 9080
+flow restart-denied 10.77.0.1 9081
+expect_true 'flowing restart-allowed restart-denied' "both flows work under the policy that allows them"
+stop_daemon TERM
+policy '[9080]'
+start_daemon
+expect_true 'cut_while restart-allowed restart-denied' \
+        "restarted with a policy that denies 9081: that flow is cut, 9080 keeps going"
+flows_stop
