@@ -30,6 +30,25 @@ struct Enforcer {
         Snapshot *snapshot; /* the resources calc borrows */
 };
 
+/* The conntrack generation of the table in the kernel (our ct-gen set's
+ * element), 0 if there is none: so that a restarted daemon's first commit
+ * moves to the next one rather than starting again at the first, which
+ * flows admitted long ago may carry. */
+static unsigned kernel_ct_generation(NftBackend *nft) {
+        _cleanup_free_ char *json = NULL, *err = NULL;
+        const char *p;
+        unsigned long mark;
+
+        if (nft_backend_query_json(nft, "list set " HEP_TABLE_FAMILY " " HEP_TABLE_NAME " " CT_GEN_SET, &json, &err) < 0)
+                return 0;
+        p = strstr(json, "\"elem\"");
+        p = p ? strchr(p, '[') : NULL;
+        if (!p)
+                return 0;
+        mark = strtoul(p + 1, NULL, 10);
+        return (unsigned)((mark & CT_GEN_MASK) >> CT_GEN_SHIFT);
+}
+
 int enforcer_new(Datastore *ds, const char *nodename, Enforcer **ret) {
         _cleanup_(enforcer_freep) Enforcer *e = calloc(1, sizeof(Enforcer));
         int r;
@@ -47,6 +66,7 @@ int enforcer_new(Datastore *ds, const char *nodename, Enforcer **ret) {
         e->compile_cache = compile_cache_new();
         if (!e->calc_cache || !e->compile_cache)
                 return -ENOMEM;
+        compile_cache_continue_ct_generation(e->compile_cache, kernel_ct_generation(e->nft));
         *ret = steal_ptr(e);
         return 0;
 }

@@ -65,6 +65,8 @@ struct CompileCache {
         bool settle_next;
         AddrDispatch addr;
         KeptSets kept[_KEPT_MAX]; /* kept_sets_reuse() */
+        unsigned ct_gen; /* the conntrack generation last compiled, 0 before any */
+        Ruleset *last; /* what it was compiled into (a snapshot), or NULL */
 };
 
 /* ---- policy and profile chains ---- */
@@ -842,6 +844,7 @@ CompileCache *compile_cache_free(CompileCache *c) {
         for (int i = 0; i < _KEPT_MAX; i++)
                 kept_sets_clear(&c->kept[i]);
         set_cache_free(c->sets);
+        ruleset_free(c->last);
         free(c);
         return NULL;
 }
@@ -941,4 +944,27 @@ int compile_cache_end(Compiler *k, int r, size_t chains_from, size_t sets_from) 
         } else
                 compile_cache_sweep(c);
         return 0;
+}
+
+/* ---- the conntrack generation ---- */
+
+void compile_cache_continue_ct_generation(CompileCache *c, unsigned gen) {
+        if (!c->last)
+                c->ct_gen = gen % (CT_GEN_MAX + 1);
+}
+
+unsigned compile_cache_ct_generation(Compiler *k) {
+        CompileCache *c = k->cache;
+
+        if (!c->last || ruleset_adds_to(c->last, k->rs, CT_PREFIX, OWN_IFNAMES))
+                c->ct_gen = c->ct_gen % CT_GEN_MAX + 1;
+        return c->ct_gen;
+}
+
+void compile_cache_ct_keep(Compiler *k) {
+        CompileCache *c = k->cache;
+
+        /* Without memory for it, the next compilation takes a new generation. */
+        ruleset_free(c->last);
+        c->last = ruleset_snapshot(k->rs);
 }

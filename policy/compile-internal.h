@@ -15,6 +15,19 @@ extern const char *const flavour_chain_prefix[_FLAVOUR_MAX][_DIRECTION_MAX];
 extern const char *const flavour_map[_FLAVOUR_MAX][_DIRECTION_MAX];
 extern const char *const flavour_addr_chain[_FLAVOUR_MAX][_DIRECTION_MAX];
 
+/* Conntrack generations (compile.c, compile_ct_generation): bits 20-27
+ * of the conntrack mark (not the packet mark, whose bits 16-18 the chains
+ * speak through) carry the generation of the ruleset that last admitted
+ * the flow, 1 to 255; 0 is a flow no endpoint's policy admitted. Their
+ * objects' names start with CT_PREFIX. */
+#define CT_GEN_MASK_STR "0x0ff00000" /* CT_GEN_MASK (compile.h) */
+#define CT_GEN_MAX 255u
+#define CT_PREFIX "ct-"
+#define CT_ADMIT "ct-admit"
+#define CT_ADMIT_RETURN "ct-admit-return"
+/* The set of the interfaces bound to an endpoint (the blocks' elements). */
+#define OWN_IFNAMES "own-ifnames"
+
 /* prefix.name, shortened with a hash when it would be too long for the
  * kernel (object names are at most 255 bytes). */
 #define OBJECT_NAME_MAX 256
@@ -127,6 +140,14 @@ int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, Chain
                 BlockChains *ret_chains);
 
 /* ---- compile-cache.c: what is taken as it was ---- */
+
+/* The conntrack generation of this compilation (k->rs finished, its
+ * CT_PREFIX objects still empty): the last compilation's, or the next one
+ * when this ruleset adds anything to the last one's (ruleset_adds_to). */
+unsigned compile_cache_ct_generation(Compiler *k);
+/* Keeps what this ruleset is, complete, for the next compilation's
+ * compile_cache_ct_generation(). */
+void compile_cache_ct_keep(Compiler *k);
 
 /* Before anything is compiled: a new generation, the set cache lent to
  * k->rules, whether this compilation settles (k->settle). */

@@ -17,7 +17,10 @@
  *   pro-in/out.<name>.
  * Policy chains speak through three packet-mark bits, as Felix's do:
  * Allow sets ACCEPT, Deny sets DROP, Pass sets PASS, then return; the
- * endpoint chain acts on them and counts its verdicts. */
+ * endpoint chain acts on them and counts its verdicts. Its established
+ * shortcut takes only replies and flows that the current ruleset's
+ * generation admitted (compile_ct_generation): the others go through
+ * policy again. */
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -35,6 +38,10 @@
 /* Accept or drop, but not pass: what ends the profiles. */
 #define IF_NO_VERDICT "meta mark & 0x00050000 == 0"
 #define SET_ACCEPT "meta mark set meta mark | " MARK_ACCEPT
+/* A flow whose conntrack mark carries the current generation, or a reply:
+ * what the established shortcut accepts (see compile_ct_generation). */
+#define IF_CT_CURRENT "ct state established,related ct mark & " CT_GEN_MASK_STR " @" CT_GEN_SET
+#define IF_CT_REPLY "ct direction reply ct state established,related"
 /* IPv6 neighbour discovery and MLD always pass (our decision 10). */
 #define ALLOW_ND "icmpv6 type @nd-types accept"
 
@@ -246,6 +253,7 @@ int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainP
  * counters: `counter name "ep-accepted.NAME" accept`. */
 typedef struct EndpointVerdicts {
         char accept[OBJECT_NAME_MAX + 32];
+        char admit[OBJECT_NAME_MAX + 48]; /* policy's accept: the flow's generation is stamped */
         char drop[OBJECT_NAME_MAX + 80];
 } EndpointVerdicts;
 
@@ -267,7 +275,7 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainTarget *targe
                 for (size_t i = 0; r >= 0 && i < tier->n_policies; i++)
                         r = chain_add_rulef(c, IF_UNDECIDED " jump %s", cached_chain_name(targets[(*next)++].cc));
                 if (r >= 0 && v == VERDICT_ACCEPT)
-                        r = chain_add_rulef(c, IF_ACCEPT " %s", ev->accept);
+                        r = chain_add_rulef(c, IF_ACCEPT " %s", ev->admit);
                 else if (r >= 0)
                         r = chain_add_rule(c, IF_ACCEPT " counter return");
                 if (r >= 0)
@@ -294,7 +302,7 @@ static int add_profiles(NftChain *c, const Endpoint *e, const ChainTarget *targe
                         r = chain_add_rulef(c, IF_NO_VERDICT " jump %s", cached_chain_name(cc));
         }
         if (r >= 0 && e->n_profiles) {
-                r = chain_add_rulef(c, IF_ACCEPT " %s", ev->accept);
+                r = chain_add_rulef(c, IF_ACCEPT " %s", ev->admit);
                 if (r >= 0)
                         r = chain_add_rulef(c, IF_DROP " %s", ev->drop);
         }
@@ -314,6 +322,24 @@ static const char *allow_verdict(const Calc *calc, bool mangle) {
         return (mangle ? calc->mangle_allow_return : calc->filter_allow_return) ? "return" : "accept";
 }
 
+/* The chain an allow of the filter hooks goes to, to stamp the flow with
+ * the current generation and then accept or return (allow_verdict). */
+static const char *admit_chain(const Calc *calc) {
+        return calc->filter_allow_return ? CT_ADMIT_RETURN : CT_ADMIT;
+}
+
+/* The established shortcut of the normal and forward chains: a flow of
+ * the current generation, or a reply (which this direction's policy
+ * cannot judge; the flow stops anyway once its original direction is
+ * dropped). Anything else goes through policy again. */
+static int add_established(NftChain *c, const EndpointVerdicts *ev) {
+        int r = chain_add_rulef(c, IF_CT_CURRENT " %s", ev->accept);
+
+        if (r >= 0)
+                r = chain_add_rulef(c, IF_CT_REPLY " %s", ev->accept);
+        return r;
+}
+
 /* The rules of an endpoint chain, flavour by flavour; targets: its plan. */
 int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavour f, Direction d,
                          const ChainTarget *targets) {
@@ -329,6 +355,7 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
          * MangleAllowAction (appendConntrackRules, static.go). */
         snprintf(ev.accept, sizeof(ev.accept), "counter name \"%s\" %s", accepted,
                  allow_verdict(calc, f == FLAVOUR_PREDNAT));
+        snprintf(ev.admit, sizeof(ev.admit), "counter name \"%s\" goto %s", accepted, admit_chain(calc));
         /* Felix denies with FilterDenyAction in every chain it renders,
          * pre-DNAT and untracked ones included: reject where
          * nftablesFilterDenyAction says so (rules/endpoints.go,
@@ -348,7 +375,7 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
          * disableConntrackInvalidCheck (appendConntrackRules). */
         switch (f) {
         case FLAVOUR_NORMAL:
-                r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
+                r = add_established(c, &ev);
                 if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
@@ -367,7 +394,7 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
                 return r;
         case FLAVOUR_FORWARD:
                 /* No failsafes and no profiles for forwarded traffic. */
-                r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
+                r = add_established(c, &ev);
                 if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
@@ -445,7 +472,7 @@ int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, Chain
         bool prednat = endpoint_has_flavour(e, FLAVOUR_PREDNAT, DIRECTION_INGRESS);
         for (size_t i = 0; r >= 0 && i < e->n_ifnames; i++) {
                 _cleanup_free_ char *q = NULL;
-                r = asprintf(&q, "\"%s\"", e->ifnames[i]) < 0 ? -ENOMEM : block_add_element(b, "own-ifnames", q);
+                r = asprintf(&q, "\"%s\"", e->ifnames[i]) < 0 ? -ENOMEM : block_add_element(b, OWN_IFNAMES, q);
                 if (r >= 0 && prednat)
                         r = block_add_element(b, PREDNAT_IFNAMES, q);
                 if (r >= 0 && !bc.settled[i])
@@ -466,7 +493,7 @@ int build_block(Compiler *k, const EndpointRecord *rec, const Endpoint *e, Chain
 /* ---- static parts ---- */
 
 static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *ports, size_t n, bool inbound,
-                          const FailsafePort *reverse, size_t n_reverse) {
+                          const FailsafePort *reverse, size_t n_reverse, const char *verdict) {
         NftChain *c = ruleset_add_chain(k->rs, name, NULL);
         const char *peer = inbound ? "saddr" : "daddr";
         int r = 0;
@@ -494,17 +521,17 @@ static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *por
                         }
                         ipnet_format(&v[i].net, net);
                         /* Replies (sport) come from the peer: the net is on the other side. */
-                        r = chain_add_rulef(c, "%s %s %s meta l4proto %s th %s %u accept",
+                        r = chain_add_rulef(c, "%s %s %s meta l4proto %s th %s %u %s",
                                             v[i].net.addr.family == AF_INET ? "ip" : "ip6",
                                             pass == 0 ? peer : (inbound ? "saddr" : "daddr"), net, p, port_dir,
-                                            v[i].port);
+                                            v[i].port, verdict);
                 }
                 if (r >= 0 && n_plain) {
                         char set[40];
                         snprintf(expr, sizeof(expr), "meta l4proto . th %s", port_dir);
                         r = rule_list_set(&k->rules, "failsafe", "type inet_proto . inet_service;", plain, n_plain, set);
                         if (r >= 0)
-                                r = chain_add_rulef(c, "%s @%s accept", expr, set);
+                                r = chain_add_rulef(c, "%s @%s %s", expr, set, verdict);
                 }
                 strv_free_n(plain, n_plain);
         }
@@ -515,17 +542,19 @@ static int compile_failsafes(Compiler *k) {
         const Calc *c = k->calc;
         int r;
 
-        r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0);
+        /* What a failsafe admits is stamped like what policy admits. */
+        r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0, "goto " CT_ADMIT);
         if (r >= 0)
-                r = failsafe_chain(k, "failsafe-out", c->failsafe_out, c->n_failsafe_out, false, NULL, 0);
+                r = failsafe_chain(k, "failsafe-out", c->failsafe_out, c->n_failsafe_out, false, NULL, 0,
+                                   "goto " CT_ADMIT);
         /* In the raw table there is no conntrack yet: also let replies to
          * the other direction's failsafe connections through. */
         if (r >= 0)
                 r = failsafe_chain(k, "raw-failsafe-in", c->failsafe_in, c->n_failsafe_in, true, c->failsafe_out,
-                                   c->n_failsafe_out);
+                                   c->n_failsafe_out, "accept");
         if (r >= 0)
                 r = failsafe_chain(k, "raw-failsafe-out", c->failsafe_out, c->n_failsafe_out, false, c->failsafe_in,
-                                   c->n_failsafe_in);
+                                   c->n_failsafe_in, "accept");
         return r;
 }
 
@@ -545,7 +574,7 @@ static int compile_maps(Compiler *k) {
                         return -ENOMEM;
         }
         /* Interfaces with a host endpoint of their own (the blocks' elements). */
-        if (!ruleset_add_set(k->rs, "own-ifnames", "type ifname;", false))
+        if (!ruleset_add_set(k->rs, OWN_IFNAMES, "type ifname;", false))
                 return -ENOMEM;
         if (k->prednat && !ruleset_add_set(k->rs, PREDNAT_IFNAMES, "type ifname;", false))
                 return -ENOMEM;
@@ -794,7 +823,7 @@ static int add_wildcard(Compiler *k, NftChain *base, Flavour f, Direction d, con
         if (!name)
                 return -ENOMEM;
         return chain_add_rulef(base, "%s%s != @%s jump %s", guard, ifname_match(d),
-                               f == FLAVOUR_PREDNAT ? PREDNAT_IFNAMES : "own-ifnames", name);
+                               f == FLAVOUR_PREDNAT ? PREDNAT_IFNAMES : OWN_IFNAMES, name);
 }
 
 /* The rules that send a hook's packets on to their endpoint's chain: the
@@ -880,7 +909,7 @@ static int compile_base_chains(Compiler *k) {
         if (r >= 0)
                 r = base_chain(k, "input", "type filter hook input priority filter; policy accept;", &c);
         if (r >= 0 && (k->untracked || k->prednat))
-                r = chain_add_rulef(c, IF_ACCEPT " %s", allow_verdict(k->calc, false));
+                r = chain_add_rulef(c, IF_ACCEPT " goto %s", admit_chain(k->calc));
         if (r >= 0)
                 r = chain_add_rule(c, CLEAR_ALL);
         if (r >= 0)
@@ -899,6 +928,11 @@ static int compile_base_chains(Compiler *k) {
                 r = add_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_INGRESS, "meta mark & " MARK_ACCEPT " == 0 ", true);
         if (r >= 0)
                 r = add_dispatch(k, c, FLAVOUR_FORWARD, DIRECTION_EGRESS, "", true);
+        /* What an endpoint's policy (or an earlier hook) admitted gets the
+         * current generation; forwarded traffic of interfaces without an
+         * endpoint has no accept bit here and is not stamped. */
+        if (r >= 0)
+                r = chain_add_rulef(c, IF_ACCEPT " goto %s", admit_chain(k->calc));
         if (r >= 0)
                 r = chain_add_rulef(c, SET_ACCEPT " %s", allow_verdict(k->calc, false));
 
@@ -942,6 +976,48 @@ static int compile_base_chains(Compiler *k) {
         return r;
 }
 
+/* Conntrack generations: what the established shortcut of the normal
+ * and forward chains accepts is a reply, or a flow whose conntrack mark
+ * carries the current generation (the element of ct-gen). An allow of
+ * policy or failsafe goes to ct-admit, which stamps the flow with it and
+ * accepts (ct-admit-return: returns, where nftablesFilterAllowAction says
+ * Return). A ruleset that adds anything to the last one (an interface or
+ * address bound, a rule, set element or chain that is new or changed)
+ * takes the next generation, in the same transaction: from then on, the
+ * original direction of every flow admitted before, or while no endpoint's
+ * policy saw it, goes through policy again at its next packet; allowed,
+ * it is stamped again, denied, it is dropped. So protection that begins
+ * or tightens cuts what it does not allow, in the kernel, with the commit:
+ * no conntrack entry is deleted, and only ct-gen's element and ct-admit's
+ * rule change, not the endpoints' chains. */
+static int compile_ct_generation(Compiler *k) {
+        if (!ruleset_add_set(k->rs, CT_GEN_SET, "type mark;", false) || !ruleset_add_chain(k->rs, CT_ADMIT, NULL))
+                return -ENOMEM;
+        if (k->calc->filter_allow_return && !ruleset_add_chain(k->rs, CT_ADMIT_RETURN, NULL))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Once the rest is finished: the generation, into ct-gen and ct-admit. */
+static int fill_ct_generation(Compiler *k) {
+        uint32_t mark = (uint32_t)compile_cache_ct_generation(k) << CT_GEN_SHIFT;
+        NftChain *c;
+        char elem[16];
+        int r;
+
+        snprintf(elem, sizeof(elem), "0x%08" PRIx32, mark);
+        r = set_add_element(ruleset_find_set(k->rs, CT_GEN_SET), elem);
+        for (int i = 0; r >= 0 && i < 2; i++) {
+                c = ruleset_find_chain(k->rs, i == 0 ? CT_ADMIT : CT_ADMIT_RETURN);
+                if (c)
+                        r = chain_add_rulef(c, "ct mark set ct mark & 0x%08" PRIx32 " | 0x%08" PRIx32 "%s",
+                                            (uint32_t)~CT_GEN_MASK, mark, i == 0 ? " accept" : "");
+        }
+        if (r >= 0)
+                compile_cache_ct_keep(k);
+        return r;
+}
+
 int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         _cleanup_(ruleset_freep) Ruleset *rs = ruleset_new();
         _cleanup_(compile_cache_freep) CompileCache *own = NULL;
@@ -970,6 +1046,8 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                 r = compile_maps(&k);
         if (r >= 0)
                 r = compile_failsafes(&k);
+        if (r >= 0)
+                r = compile_ct_generation(&k);
         size_t chains_from = rs->n_chains, sets_from = rs->n_sets;
         if (r >= 0)
                 r = compile_cache_share(&k);
@@ -983,6 +1061,9 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
         if (r < 0)
                 return r;
         ruleset_finish(rs);
+        r = fill_ct_generation(&k);
+        if (r < 0)
+                return r;
         *ret = steal_ptr(rs);
         return 0;
 }

@@ -23,6 +23,15 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret);
  * Without this, an interface keeps the way it was dispatched and a new
  * one goes through the sets; the ruleset's n_unsettled counts those. */
 void compile_cache_settle_next(CompileCache *c);
+/* Conntrack generations (compile.c, compile_ct_generation) are kept in
+ * bits 20-27 of the conntrack mark; ct-gen is the set that holds the
+ * current one. The first compilation takes the one after gen (the
+ * generation of the table in the kernel, 0 for none) rather than the
+ * first. */
+#define CT_GEN_MASK 0x0ff00000u
+#define CT_GEN_SHIFT 20
+#define CT_GEN_SET "ct-gen"
+void compile_cache_continue_ct_generation(CompileCache *c, unsigned gen);
 
 /* The named counters of an endpoint's chains: every packet they accept
  * (established ones included) and every packet they drop. */

@@ -740,3 +740,102 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                                 strbuf_printf(out, "delete counter " T " %s\n", p->o->counters[i]);
         free(pairs.v);
 }
+
+/* ---- what a ruleset adds to the previous one ---- */
+
+Ruleset *ruleset_snapshot(const Ruleset *rs) {
+        Ruleset *s = ruleset_new();
+
+        if (!s)
+                return NULL;
+        s->chains = new_array(rs->n_chains, sizeof(NftChain *));
+        s->sets = new_array(rs->n_sets, sizeof(NftSet *));
+        s->blocks = new_array(rs->n_blocks, sizeof(NftBlock *));
+        if ((rs->n_chains && !s->chains) || (rs->n_sets && !s->sets) || (rs->n_blocks && !s->blocks))
+                return ruleset_free(s);
+        for (size_t i = 0; i < rs->n_chains; i++)
+                s->chains[s->n_chains++] = nft_chain_ref(rs->chains[i]);
+        for (size_t i = 0; i < rs->n_sets; i++)
+                s->sets[s->n_sets++] = nft_set_ref(rs->sets[i]);
+        for (size_t i = 0; i < rs->n_blocks; i++)
+                s->blocks[s->n_blocks++] = nft_block_ref(rs->blocks[i]);
+        s->alloc_chains = s->n_chains;
+        s->alloc_sets = s->n_sets;
+        s->alloc_blocks = s->n_blocks;
+        return s;
+}
+
+/* Do a and b (sorted) hold the same elements? */
+static bool set_equal(const NftSet *a, const NftSet *b) {
+        if (a == b)
+                return true;
+        if (a->n_elements != b->n_elements || !streq(a->type, b->type))
+                return false;
+        for (size_t i = 0; i < a->n_elements; i++)
+                if (!streq(a->elements[i], b->elements[i]))
+                        return false;
+        return true;
+}
+
+/* A block adds to its previous version a chain that is new or changed, or
+ * an element of the set binding. */
+static bool block_adds_to(const NftBlock *o, const NftBlock *n, const char *binding) {
+        if (o == n)
+                return false;
+        for (size_t i = 0; i < n->n_chains; i++) {
+                const NftChain *c = block_find_chain(o, n->chains[i]->name);
+                if (!c || !chain_equal(c, n->chains[i]))
+                        return true;
+        }
+        for (size_t i = 0; i < n->n_elements; i++)
+                if (streq(n->elements[i].set, binding) && !block_has_element(o, &n->elements[i]))
+                        return true;
+        return false;
+}
+
+static bool skipped(const char *name, const char *skip) {
+        return skip && strncmp(name, skip, strlen(skip)) == 0;
+}
+
+/* Each object of old is looked up in new (which has the indexes): new
+ * adds nothing when every one of its objects was matched so. */
+bool ruleset_adds_to(const Ruleset *old, const Ruleset *new, const char *skip, const char *binding) {
+        size_t matched = 0, counted = 0, i = 0, j = 0;
+
+        for (size_t k = 0; k < old->n_chains; k++) {
+                const NftChain *o = old->chains[k], *n;
+                if (skipped(o->name, skip))
+                        continue;
+                n = find_chain_like_at(new, k, o);
+                matched += n && chain_equal(o, n);
+        }
+        for (size_t k = 0; k < new->n_chains; k++)
+                counted += !skipped(new->chains[k]->name, skip);
+        if (matched != counted)
+                return true;
+        matched = counted = 0;
+        for (size_t k = 0; k < old->n_sets; k++) {
+                const NftSet *o = old->sets[k], *n;
+                if (skipped(o->name, skip))
+                        continue;
+                n = find_set_like_at(new, k, o);
+                matched += n && set_equal(n, o);
+        }
+        for (size_t k = 0; k < new->n_sets; k++)
+                counted += !skipped(new->sets[k]->name, skip);
+        if (matched != counted)
+                return true;
+        /* Blocks, sorted by name on both sides. */
+        while (j < new->n_blocks) {
+                const NftBlock *n = new->blocks[j];
+                int c = i < old->n_blocks ? strcmp(old->blocks[i]->name, n->name) : 1;
+                if (c < 0) {
+                        i++;
+                        continue;
+                }
+                if (c > 0 || block_adds_to(old->blocks[i], n, binding))
+                        return true;
+                i++, j++;
+        }
+        return false;
+}

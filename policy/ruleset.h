@@ -134,3 +134,17 @@ void ruleset_commands_replace(const Ruleset *rs, StrBuf *out);
  * deletions of what is no longer referenced. Empty if nothing changed.
  * Counters that stay keep their values. */
 void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out);
+
+/* A copy of rs that shares its chains, sets and blocks (referenced), for
+ * ruleset_adds_to() to compare the next ruleset with; it has no indexes,
+ * so it is only the "old" side of that. NULL without memory. */
+Ruleset *ruleset_snapshot(const Ruleset *rs);
+/* Whether new (finished) has anything old had not: a chain, set or block
+ * that is new, a chain or set that changed (a set that loses an element
+ * can tighten a rule as much as one that gains one), a block with a
+ * chain that is new or changed or with an element of the set binding it
+ * lacked (its other elements say how its interfaces are dispatched,
+ * which can change with nothing bound). Objects whose names start with
+ * skip are passed over on both sides. Costs a comparison of pointers for
+ * each object the two share. */
+bool ruleset_adds_to(const Ruleset *old, const Ruleset *new, const char *skip, const char *binding);

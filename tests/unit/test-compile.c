@@ -101,8 +101,16 @@ static char *section(const char *text, const char *what) {
                         TEST_FAIL("unexpected \"%s\":\n%s", what, _s);                                  \
         } while (0)
 
+/* The established shortcut of normal and forward chains: a flow of the
+ * current conntrack generation (ct-gen), or a reply. */
+#define CT_SHORTCUT(ep, verdict)                                                                        \
+        "\t\tct state established,related ct mark & 0x0ff00000 @ct-gen counter name \"ep-accepted." ep   \
+        "\" " verdict "\n"                                                                              \
+        "\t\tct direction reply ct state established,related counter name \"ep-accepted." ep "\" " verdict \
+        "\n"
+
 #define EP_IN_HEAD(ep)                                                                                  \
-        "\t\tct state established,related counter name \"ep-accepted." ep "\" accept\n"                 \
+        CT_SHORTCUT(ep, "accept")                                                                       \
         "\t\tct state invalid counter name \"ep-dropped." ep "\" drop\n"                                \
         "\t\ticmpv6 type @nd-types accept\n"                                                            \
         "\t\tjump failsafe-in\n"                                                                        \
@@ -131,12 +139,12 @@ static void test_by_name_one_policy(void) {
                        EP_IN_HEAD("web-eth0")
                        "\t\tmeta mark set meta mark & 0xfffdffff\n"
                        "\t\tmeta mark & 0x00070000 == 0 jump pol-in.allow-db\n"
-                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.web-eth0\" accept\n"
+                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.web-eth0\" goto ct-admit\n"
                        "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.web-eth0\" drop\n"
                        "\t\tmeta mark & 0x00020000 == 0 counter name \"ep-dropped.web-eth0\" drop\n"
                        "\t\tcounter name \"ep-dropped.web-eth0\" drop\n");
         ASSERT_SECTION(t, "chain ep-out.web-eth0",
-                       "\t\tct state established,related counter name \"ep-accepted.web-eth0\" accept\n"
+                       CT_SHORTCUT("web-eth0", "accept")
                        "\t\tct state invalid counter name \"ep-dropped.web-eth0\" drop\n"
                        "\t\ticmpv6 type @nd-types accept\n"
                        "\t\tjump failsafe-out\n"
@@ -269,7 +277,7 @@ static void test_failsafes(void) {
                              "spec: {failsafeInboundHostPorts: [{protocol: UDP, port: 53, net: 10.0.0.0/8}],"
                              " failsafeOutboundHostPorts: []}\n",
                         ifs, 1);
-        ASSERT_SECTION(custom, "chain failsafe-in", "\t\tip saddr 10.0.0.0/8 meta l4proto udp th dport 53 accept\n");
+        ASSERT_SECTION(custom, "chain failsafe-in", "\t\tip saddr 10.0.0.0/8 meta l4proto udp th dport 53 goto ct-admit\n");
         ASSERT_SECTION(custom, "chain failsafe-out", "");
         /* No conntrack before raw: replies to outbound failsafes pass too. */
         ASSERT_SECTION(custom, "chain raw-failsafe-in", "\t\tip saddr 10.0.0.0/8 meta l4proto udp th dport 53 accept\n");
@@ -375,12 +383,12 @@ static void test_profiles_after_pass(void) {
                        EP_IN_HEAD("h")
                        "\t\tmeta mark set meta mark & 0xfffdffff\n"
                        "\t\tmeta mark & 0x00070000 == 0 jump pol-in.pass\n"
-                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" accept\n"
+                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit\n"
                        "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n"
                        "\t\tmeta mark & 0x00020000 == 0 counter name \"ep-dropped.h\" drop\n"
                        "\t\tmeta mark & 0x00050000 == 0 jump pro-in.pass-web\n"
                        "\t\tmeta mark & 0x00050000 == 0 jump pro-in.allow-web\n"
-                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" accept\n"
+                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit\n"
                        "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n"
                        "\t\tcounter name \"ep-dropped.h\" drop\n");
 }
@@ -448,12 +456,14 @@ static void test_dnat_egress_in_postrouting(void) {
                        "\t\t\t     \"eth1\" : jump ep-out.by-ip }\n");
         /* The endpoint chain is the one output uses: failsafes included. */
         ASSERT_CONTAINS(t, "\tchain ep-out.own0 {\n"
-                           "\t\tct state established,related counter name \"ep-accepted.own0\" accept\n"
+                           CT_SHORTCUT("own0", "accept")
                            "\t\tct state invalid counter name \"ep-dropped.own0\" drop\n"
                            "\t\ticmpv6 type @nd-types accept\n"
                            "\t\tjump failsafe-out\n");
-        /* What the forward chain lets through leaves it marked. */
+        /* What the forward chain lets through leaves it marked; what an
+         * endpoint's policy admitted gets the flow's generation first. */
         ASSERT_CONTAINS(t, "\t\toifname != @own-ifnames jump ep-fwd-out.all\n"
+                           "\t\tmeta mark & 0x00010000 != 0 goto ct-admit\n"
                            "\t\tmeta mark set meta mark | 0x00010000 accept\n\t}\n");
 }
 
@@ -527,19 +537,19 @@ static void test_deny_reject(void) {
         ASSERT_TRUE(asprintf(&yaml, "%s" FELIXCFG("default", "{nftablesFilterDenyAction: Reject}"), pols) > 0);
         t = render(yaml, ifs, 1);
         ASSERT_SECTION(t, "chain ep-in.h",
-                       "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                       CT_SHORTCUT("h", "accept")
                        "\t\tct state invalid counter name \"ep-dropped.h\" reject\n"
                        "\t\ticmpv6 type @nd-types accept\n"
                        "\t\tjump failsafe-in\n"
                        "\t\tmeta mark set meta mark & 0xfff8ffff\n"
                        "\t\tmeta mark set meta mark & 0xfffdffff\n"
                        "\t\tmeta mark & 0x00070000 == 0 jump pol-in.deny\n"
-                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" accept\n"
+                       "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit\n"
                        "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" reject\n"
                        "\t\tmeta mark & 0x00020000 == 0 counter name \"ep-dropped.h\" reject\n"
                        "\t\tcounter name \"ep-dropped.h\" reject\n");
         ASSERT_SECTION(t, "chain ep-out.h",
-                       "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                       CT_SHORTCUT("h", "accept")
                        "\t\tct state invalid meta mark set meta mark | 0x00040000 counter name \"ep-dropped.h\" return\n"
                        "\t\ticmpv6 type @nd-types accept\n"
                        "\t\tjump failsafe-out\n"
@@ -593,10 +603,12 @@ static void test_allow_return(void) {
         ASSERT_TRUE(asprintf(&yaml_f, "%s" FELIXCFG("default", "{nftablesFilterAllowAction: Return}"), pols) > 0);
         t_f = render(yaml_f, ifs, 1);
         ASSERT_CONTAINS(t_f, "\tchain ep-in.h {\n"
-                             "\t\tct state established,related counter name \"ep-accepted.h\" return\n");
+                             CT_SHORTCUT("h", "return"));
         ASSERT_CONTAINS(t_f, "== 0 jump pol-in.allow\n"
-                             "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" return\n");
-        ASSERT_CONTAINS(t_f, "\t\tmeta mark set meta mark | 0x00010000 return\n\t}\n");
+                             "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit-return\n");
+        ASSERT_CONTAINS(t_f, "\t\tmeta mark & 0x00010000 != 0 goto ct-admit-return\n"
+                             "\t\tmeta mark set meta mark | 0x00010000 return\n\t}\n");
+        ASSERT_SECTION(t_f, "chain ct-admit-return", "\t\tct mark set ct mark & 0xf00fffff | 0x00100000\n");
         /* pre-DNAT keeps accept: the filter action is not the mangle one */
         ASSERT_CONTAINS(t_f, "\tchain ep-prednat.h {\n"
                              "\t\tct state established,related counter name \"ep-accepted.h\" accept\n");
@@ -609,11 +621,11 @@ static void test_allow_return(void) {
         ASSERT_CONTAINS(t_m, "\t\tct state established,related return\n"
                              "\t\tmeta mark & 0x00010000 != 0 return\n");
         ASSERT_CONTAINS(t_m, "\tchain ep-in.h {\n"
-                             "\t\tct state established,related counter name \"ep-accepted.h\" accept\n");
+                             CT_SHORTCUT("h", "accept"));
 
         t_ipt = render(HEP("h", "", "interfaceName: eth0") FELIXCFG("default", "{iptablesFilterAllowAction: Return}"),
                        ifs, 1);
-        ASSERT_CONTAINS(t_ipt, "\t\tct state established,related counter name \"ep-accepted.h\" accept\n");
+        ASSERT_CONTAINS(t_ipt, CT_SHORTCUT("h", "accept"));
 }
 
 /* disableConntrackInvalidCheck: no ct invalid rule in the normal, forward
@@ -628,7 +640,7 @@ static void test_no_invalid_check(void) {
 
         ASSERT_FALSE(strstr(t, "ct state invalid"));
         ASSERT_SECTION(t, "chain ep-in.h",
-                       "\t\tct state established,related counter name \"ep-accepted.h\" accept\n"
+                       CT_SHORTCUT("h", "accept")
                        "\t\ticmpv6 type @nd-types accept\n"
                        "\t\tjump failsafe-in\n"
                        "\t\tmeta mark set meta mark & 0xfff8ffff\n"
