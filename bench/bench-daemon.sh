@@ -40,6 +40,19 @@ ip netns add "$NS" && ip netns add "$NS-peer" || exit 1
 ip -n "$NS" link set lo up
 ip -n "$NS-peer" link set lo up
 
+# commit_stats FROM LABEL [SKIP]: p50/p99 of the commits the daemon logged
+# after line FROM (leaving out the first SKIP): from the event it received
+# (netlink, or the datastore's notification) to the end of the commit,
+# and its two parts.
+commit_stats() {
+        tail -n +"$1" "$T/log" | grep -o "event to commit [0-9]*" | awk -v s="${3:-0}" 'NR > s { print $4 / 1000 }' |
+                percentiles "$2"
+        tail -n +"$1" "$T/log" | grep -o "computing [0-9]*" | awk -v s="${3:-0}" 'NR > s { print $2 / 1000 }' |
+                percentiles "  computing (calculation + compilation)"
+        tail -n +"$1" "$T/log" | grep -o "nftables [0-9]*" | awk -v s="${3:-0}" 'NR > s { print $2 / 1000 }' |
+                percentiles "  libnftables transaction"
+}
+
 if section 1; then
 echo "== 1. hot-plug: $HEPS HEPs (100 local, by address), $POLICIES policies x 10 rules"
 gen "$T/ds1" "$HEPS" 100 "$POLICIES"
@@ -59,18 +72,9 @@ for i in $(seq 0 $((EVENTS - 1))); do
         until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.0005; done
         sleep 0.03
 done
-# Each add and each delete is one commit; the daemon's own measure is
-# from the netlink event it received to the end of the commit.
-commit_stats() { # from the log line after which to count
-        tail -n +"$1" "$T/log" | grep -o "event to commit [0-9]*" | awk 'NR > 1 { print $4 / 1000 }' |
-                percentiles "netlink event -> rules committed (daemon, adds and deletes)"
-        tail -n +"$1" "$T/log" | grep -o "computing [0-9]*" | awk 'NR > 1 { print $2 / 1000 }' |
-                percentiles "  computing (calculation + compilation)"
-        tail -n +"$1" "$T/log" | grep -o "nftables [0-9]*" | awk 'NR > 1 { print $2 / 1000 }' |
-                percentiles "  libnftables transaction"
-}
 echo "-- a) one local HostEndpoint bound at a time"
-commit_stats 1
+# Each add and each delete is one commit (the first, of start, left out).
+commit_stats 1 "netlink event -> rules committed (daemon, adds and deletes)" 1
 awk '{ print $1 / 1000 }' "$T/shell-us" | percentiles "ip addr add started -> commit seen in the log (includes ip and polling)"
 echo "RSS with $HEPS HEPs and $POLICIES policies: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB"
 # The steady state of a loaded host: the other 99 local HEPs bound and
@@ -95,7 +99,7 @@ for i in $(seq 0 $((EVENTS - 1))); do
         until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.0005; done
         sleep 0.03
 done
-commit_stats "$from"
+commit_stats "$from" "netlink event -> rules committed (daemon, adds and deletes)" 1
 # From the address event to the first packet the policy handles: a peer
 # sends UDP to the address every 50 µs; what still arrives after the
 # address appears was not yet filtered (bench/bench-probe.c).
@@ -199,12 +203,7 @@ for i in $(seq 0 $((EVENTS - 1))); do
         until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.0005; done
         sleep 0.03
 done
-tail -n +"$from" "$T/log" | grep -o "event to commit [0-9]*" | awk '{ print $4 / 1000 }' |
-        percentiles "one policy changed -> rules committed (daemon)"
-tail -n +"$from" "$T/log" | grep -o "computing [0-9]*" | awk '{ print $2 / 1000 }' |
-        percentiles "  computing (calculation + compilation)"
-tail -n +"$from" "$T/log" | grep -o "nftables [0-9]*" | awk '{ print $2 / 1000 }' |
-        percentiles "  libnftables transaction"
+commit_stats "$from" "one policy changed -> rules committed (daemon)"
 # What another host's change does here (bench-etcd.sh's event): a remote
 # HEP's labels and address, which feed the source-selector sets.
 from=$(($(wc -l <"$T/log") + 1))
@@ -217,11 +216,6 @@ for i in $(seq 0 $((EVENTS - 1))); do
         until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.0005; done
         sleep 0.03
 done
-tail -n +"$from" "$T/log" | grep -o "event to commit [0-9]*" | awk '{ print $4 / 1000 }' |
-        percentiles "another node's HEP changed -> rules committed (daemon)"
-tail -n +"$from" "$T/log" | grep -o "computing [0-9]*" | awk '{ print $2 / 1000 }' |
-        percentiles "  computing (calculation + compilation)"
-tail -n +"$from" "$T/log" | grep -o "nftables [0-9]*" | awk '{ print $2 / 1000 }' |
-        percentiles "  libnftables transaction"
+commit_stats "$from" "another node's HEP changed -> rules committed (daemon)"
 stop
 fi
