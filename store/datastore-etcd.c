@@ -488,11 +488,11 @@ static void on_list_done(void *userdata, EtcdKV *kvs, size_t n, int64_t revision
         int r;
 
         s->stream = NULL;
-        s->relisting = false;
         if (error) {
-                schedule_retry(s, error);
+                schedule_retry(s, error); /* ends a forget's re-read too */
                 return;
         }
+        s->relisting = false;
         r = keys_replace(s, kvs, n);
         if (r < 0) {
                 schedule_retry(s, "out of memory");
