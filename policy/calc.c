@@ -18,7 +18,8 @@
 #include "check.h"
 #include "strbuf.h"
 
-/* A kind's resources, as the (array, count) the steps below take. */
+/* A kind's resources, as the (array, count) the steps below take: each
+ * step is given only the kind it reads (partition_by_kind()). */
 #define KIND_SPAN(c, k) (c)->by_kind[k], (c)->n_by_kind[k]
 
 const char *endpoint_state_to_string(EndpointState s) {
@@ -381,7 +382,7 @@ bool endpoint_by_address(const Endpoint *e) {
 
 static const Resource *find_felix_config(Resource *const *res, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
-                if (res[i]->kind == KIND_FELIX_CONFIGURATION && streq_ptr(res[i]->meta.name, name))
+                if (streq_ptr(res[i]->meta.name, name))
                         return res[i];
         return NULL;
 }
@@ -1042,8 +1043,6 @@ static bool same_policies(const CalcCache *cache, Resource *const *res, size_t n
         if (!cache->policies_complete)
                 return false;
         for (size_t i = 0; i < n; i++) {
-                if (res[i]->kind != KIND_GLOBAL_NETWORK_POLICY)
-                        continue;
                 if (k >= cache->n_policies || cache->policy_list[k]->res != res[i])
                         return false;
                 k++;
@@ -1079,11 +1078,7 @@ static int cache_policies(Calc *c, Resource *const *res, size_t n) {
                 return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 Resource *p = res[i];
-                CachedPolicy *cp;
-
-                if (p->kind != KIND_GLOBAL_NETWORK_POLICY)
-                        continue;
-                cp = strmap_get(&cache->policies, p->meta.name);
+                CachedPolicy *cp = strmap_get(&cache->policies, p->meta.name);
                 if (cp && cp->res == p) {
                         /* moved to the new list; the old list must not free it */
                         strmap_put(&cache->policies, p->meta.name, NULL);
@@ -1183,16 +1178,15 @@ static bool order_current(const CalcCache *cache, Resource *const *res, size_t n
                 h = mix(h, (uintptr_t)cache->policy_list[i]->res);
                 any_new = any_new || cache->policy_list[i]->generation == cache->generation;
         }
-        for (size_t i = 0; i < n; i++)
-                if (res[i]->kind == KIND_TIER) {
-                        const TierSpec *t = &res[i]->spec.tier;
-                        uint64_t bits;
-                        memcpy(&bits, &t->order.v, sizeof(bits));
-                        h = mix(mix(mix(h, strmap_hash(res[i]->meta.name)), t->order.set ? bits : 1),
-                                t->default_action ? strmap_hash(t->default_action) : 2);
-                        /* The object too: the order keeps pointers to it. */
-                        h = mix(h, (uintptr_t)res[i]);
-                }
+        for (size_t i = 0; i < n; i++) {
+                const TierSpec *t = &res[i]->spec.tier;
+                uint64_t bits;
+                memcpy(&bits, &t->order.v, sizeof(bits));
+                h = mix(mix(mix(h, strmap_hash(res[i]->meta.name)), t->order.set ? bits : 1),
+                        t->default_action ? strmap_hash(t->default_action) : 2);
+                /* The object too: the order keeps pointers to it. */
+                h = mix(h, (uintptr_t)res[i]);
+        }
         *ret_sig = h;
         return !any_new && cache->order && h == cache->order_signature;
 }
@@ -1208,8 +1202,7 @@ static int build_order(Calc *c, Resource *const *res, size_t n, PolicyInfo **ret
         if (!pol)
                 return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++)
-                if (res[i]->kind == KIND_TIER)
-                        r = strmap_put(&tiers, res[i]->meta.name, res[i]);
+                r = strmap_put(&tiers, res[i]->meta.name, res[i]);
         for (size_t i = 0; i < c->cache->n_policies && r >= 0; i++) {
                 CachedPolicy *cp = c->cache->policy_list[i];
                 const PolicySpec *s = &cp->res->spec.policy;
@@ -1331,8 +1324,6 @@ static bool same_heps(const CalcCache *cache, Resource *const *res, size_t n) {
         size_t k = 0;
 
         for (size_t i = 0; i < n; i++) {
-                if (res[i]->kind != KIND_HOST_ENDPOINT)
-                        continue;
                 if (k >= cache->n_infos || cache->infos[k]->hep != res[i])
                         return false;
                 k++;
@@ -1346,7 +1337,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         CalcCache *cache = c->cache;
         StrMap seen = STRMAP_INIT;
         EndpointInfo **infos;
-        size_t count = 0, n_infos = 0;
+        size_t count = n, n_infos = 0; /* res: the HEPs */
         Resource *stack_profiles[16];
         bool same = same_heps(cache, res, n), same_node = streq_ptr(cache->nodename, c->nodename);
         int r = 0;
@@ -1358,8 +1349,6 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
 
         cache->generation++;
         cache_clear_changed(cache);
-        for (size_t i = 0; i < n; i++)
-                count += res[i]->kind == KIND_HOST_ENDPOINT;
         c->endpoints = new_array(count, sizeof(Endpoint));
         infos = new_array(count, sizeof(EndpointInfo *));
         if (!c->endpoints || !infos || (!same && strmap_reserve(&seen, count) < 0)) {
@@ -1374,8 +1363,6 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                                                                               : new_array(pnames->n, sizeof(Resource *));
                 EndpointInfo *info;
 
-                if (hep->kind != KIND_HOST_ENDPOINT)
-                        continue;
                 if (!profiles) {
                         r = -ENOMEM;
                         break;
@@ -1509,15 +1496,12 @@ static int netset_parse(NetworkSet *ns, const Resource *gns) {
  * (selector sets are rebuilt when they are not). */
 static int calc_netsets(Calc *c, Resource *const *res, size_t n) {
         CalcCache *cache = c->cache;
-        size_t count = 0, k = 0;
+        size_t count = n; /* res: the GlobalNetworkSets */
         bool same;
 
-        for (size_t i = 0; i < n; i++)
-                count += res[i]->kind == KIND_GLOBAL_NETWORK_SET;
         same = count == cache->n_netsets;
         for (size_t i = 0; same && i < n; i++)
-                if (res[i]->kind == KIND_GLOBAL_NETWORK_SET && cache->netsets[k++] != res[i])
-                        same = false;
+                same = cache->netsets[i] == res[i];
         cache->netsets_changed = !same;
         if (!same) {
                 Resource **v = count ? new_array(count, sizeof(Resource *)) : NULL;
@@ -1529,21 +1513,19 @@ static int calc_netsets(Calc *c, Resource *const *res, size_t n) {
                 cache->netsets = v;
                 cache->n_netsets = 0;
                 for (size_t i = 0; i < n; i++)
-                        if (res[i]->kind == KIND_GLOBAL_NETWORK_SET)
-                                v[cache->n_netsets++] = resource_ref(res[i]);
+                        v[cache->n_netsets++] = resource_ref(res[i]);
         }
         if (count == 0)
                 return 0;
         c->netsets = new_array(count, sizeof(NetworkSet));
         if (!c->netsets)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (res[i]->kind == KIND_GLOBAL_NETWORK_SET) {
-                        int r = netset_parse(&c->netsets[c->n_netsets], res[i]);
-                        if (r < 0)
-                                return r;
-                        c->n_netsets++;
-                }
+        for (size_t i = 0; i < n; i++) {
+                int r = netset_parse(&c->netsets[c->n_netsets], res[i]);
+                if (r < 0)
+                        return r;
+                c->n_netsets++;
+        }
         qsort_safe(c->netsets, c->n_netsets, sizeof(NetworkSet), compare_netsets);
         return 0;
 }

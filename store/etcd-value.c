@@ -88,18 +88,20 @@ static int parse_fast(const char *key, const char *value, ResourceList *l) {
 /* Exactly one valid resource, at the key it belongs at. */
 static int decode_checked(const char *key, const char *value, size_t value_len, ResourceList *l, ParseError *e) {
         _cleanup_free_ char *want = NULL;
-        int r = parse_fast(key, value, l);
+        int r = parse_fast(key, value, l); /* decoded and checked, or not */
 
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
+        if (r < 0) {
+                /* Again with positions, for the message. */
                 r = resources_parse(key, value, value_len, l, e);
-        if (r >= 0 && l->n != 1)
-                r = parse_error_set(e, key, 0, 0, NULL, "expected one resource, found %zu", l->n);
-        if (r >= 0)
-                r = resource_check(l->v[0], e);
-        if (r < 0)
-                return r;
+                if (r >= 0 && l->n != 1)
+                        r = parse_error_set(e, key, 0, 0, NULL, "expected one resource, found %zu", l->n);
+                if (r >= 0)
+                        r = resource_check(l->v[0], e);
+                if (r < 0)
+                        return r;
+        }
         want = etcd_resource_key(l->v[0]->kind, l->v[0]->meta.namespace, l->v[0]->meta.name);
         if (!want)
                 return -ENOMEM;
