@@ -402,7 +402,7 @@ static int apply_now(PluginCore *p) {
         /* A reload is done once the store has read everything again: on
          * etcd, when the fresh list has answered (this commit may still be
          * of the keys read before). */
-        if (!datastore_rereading(p->ds))
+        if (p->reload_pending && !datastore_rereading(p->ds))
                 tell_reloaded(p, store_unreadable(p) ? -EIO : 0);
         return 0;
 }
