@@ -208,11 +208,13 @@ static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
 /* A full replace as a netlink batch: 1 if done; 0 if the translation did
  * not know something in rs or the kernel refused the batch, so that
  * libnftables commits rs from its text (and reports what is wrong with
- * it, if anything is). In strict mode (tests) that is a failure. */
-static int replace_by_batch(NftBackend *b, const Ruleset *rs, char **ret_error) {
+ * it, if anything is). In strict mode (the tests) the first is a failure,
+ * and so is the second if libnftables then commits the same table. */
+static int replace_by_batch(NftBackend *b, const Ruleset *rs, bool *ret_refused, char **ret_error) {
         char *why = NULL;
         int r = nft_batch_replace(b->batch, rs, &why);
 
+        *ret_refused = false;
         if (r >= 0)
                 return 1;
         if (r == -ENOMEM) {
@@ -222,7 +224,8 @@ static int replace_by_batch(NftBackend *b, const Ruleset *rs, char **ret_error) 
         b->fallbacks++;
         free(b->fallback_reason);
         b->fallback_reason = why ? why : strdup(strerror(-r));
-        if (!b->strict)
+        *ret_refused = r != -EOPNOTSUPP;
+        if (!b->strict || *ret_refused)
                 return 0;
         if (ret_error && asprintf(ret_error, "no netlink batch (HEP_NFT_BATCH=strict): %s",
                                   b->fallback_reason ? b->fallback_reason : "") < 0)
@@ -232,11 +235,11 @@ static int replace_by_batch(NftBackend *b, const Ruleset *rs, char **ret_error) 
 
 int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         StrBuf cmds = STRBUF_INIT;
-        bool big, cmds_sent;
+        bool big, cmds_sent, refused = false;
         int r;
 
         if (!b->committed && b->batch) {
-                r = replace_by_batch(b, rs, ret_error);
+                r = replace_by_batch(b, rs, &refused, ret_error);
                 if (r < 0)
                         return r;
                 if (r > 0) {
@@ -268,6 +271,14 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
                 /* The kernel kept its old rules; resync in full next time. */
                 nft_backend_reset(b);
                 return r;
+        }
+        if (refused && b->strict) {
+                /* A batch that differs from the text: a translation bug. */
+                if (ret_error && asprintf(ret_error, "the kernel refused the netlink batch but took the same table "
+                                          "from libnftables (HEP_NFT_BATCH=strict): %s", b->fallback_reason) < 0)
+                        *ret_error = NULL;
+                nft_backend_reset(b);
+                return -EPROTO;
         }
         ruleset_free(b->committed);
         b->committed = rs;
