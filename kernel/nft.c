@@ -243,9 +243,10 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        /* libnftables' cache is stale now: its next command
-                         * reads it again, as after a big transaction. */
-                        b->cold = false;
+                        /* libnftables' cache is stale now: warming reads it
+                         * while idle (compactly: nothing was parsed), rather
+                         * than the next commit. */
+                        b->cold = true;
                         b->committed = rs;
                         b->restore_flags = false;
                         return 1;
