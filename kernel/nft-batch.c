@@ -45,6 +45,7 @@
 struct NftBatchSocket {
         struct mnl_socket *nl;
         uint32_t portid;
+        uint32_t seq_base; /* of the last batch's sequence numbers */
 };
 
 int nft_batch_socket_new(NftBatchSocket **ret) {
@@ -1561,14 +1562,13 @@ fail:
 }
 
 int nft_batch_replace(NftBatchSocket *s, const Ruleset *rs, char **ret_error) {
-        static uint32_t seq_base;
         Batch bt;
         int r;
 
         /* Sequence numbers of each batch distinct from the last one's, so
          * late answers are never taken for this one's. */
-        seq_base += 1u << 24;
-        r = batch_init(&bt, seq_base | 1);
+        s->seq_base += 1u << 24;
+        r = batch_init(&bt, s->seq_base | 1);
         if (r < 0)
                 return r;
         r = build(rs, &bt);
