@@ -25,6 +25,8 @@
 # Usage: [HEPS=1000] [POLICIES=1000] [EVENTS=200] [MEM_HEPS=10000]
 #        [MEM_POLICIES=1000] [SECTIONS="1 2 3 4"] bench/bench-daemon.sh [BUILDDIR]
 # Issue 18's fleet point: HEPS=10000 POLICIES=5000 MEM_POLICIES=5000.
+# HEP_NFT_BATCH=0 sends full replaces through libnftables, as text, rather
+# than as netlink batches (kernel/nft.h), for comparison.
 set -u
 . "$(dirname "$0")/lib-daemon.sh"
 bench_init "${1:-build}"
@@ -168,7 +170,8 @@ echo "== 3. memory: $MEM_HEPS HEPs (100 local), $MEM_POLICIES policies x 10 rule
 gen "$T/ds3" "$MEM_HEPS" 100 "$MEM_POLICIES"
 start "$T/ds3"
 sleep 1
-echo "RSS after the first commit: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB"
+echo "RSS after the first commit: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB" \
+        "(peak so far $(grep VmHWM /proc/$PID/status | awk '{print $2}') kB)"
 # The steady state: after an interface event, libnftables keeps its cache
 # of the table (every chain, set and counter), filled again after each commit.
 n=$(grep -c "Committed in" "$T/log")
@@ -178,7 +181,8 @@ until [ "$(grep -c "Committed in" "$T/log")" -gt "$n" ]; do sleep 0.01; done
 sleep 3 # warming; settling after a quiet second; memory returned a second later
 echo "RSS after an interface event: $(grep VmRSS /proc/$PID/status | awk '{print $2}') kB (target <= 30720 kB;" \
         "heap and other private memory $(grep RssAnon /proc/$PID/status | awk '{print $2}') kB," \
-        "shared libraries and executable $(grep RssFile /proc/$PID/status | awk '{print $2}') kB)"
+        "shared libraries and executable $(grep RssFile /proc/$PID/status | awk '{print $2}') kB;" \
+        "peak $(grep VmHWM /proc/$PID/status | awk '{print $2}') kB)"
 stop
 ip -n "$NS" link del m0
 fi

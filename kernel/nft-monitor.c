@@ -87,6 +87,7 @@ struct NftMonitor {
         hep_watch *watch;
         hep_timer *backoff_timer;
         uint32_t own_portid, previous_portid;
+        uint32_t batch_portid; /* full replaces' socket (nft-batch.h), 0 if none */
         bool armed;        /* our first commit is in: the table is ours */
         bool requested;    /* cb was called: the next commit restores */
         bool requested_full;
@@ -280,7 +281,8 @@ static void end_transaction(NftMonitor *m, struct nlmsghdr *nlh) {
 
         m->tally = (Tally) {};
         /* The socket filter drops ours already, unless it could not be set. */
-        ours = m->own_portid ? nlh->nlmsg_pid == m->own_portid || nlh->nlmsg_pid == m->previous_portid
+        ours = m->own_portid ? nlh->nlmsg_pid == m->own_portid || nlh->nlmsg_pid == m->previous_portid ||
+                                       (m->batch_portid && nlh->nlmsg_pid == m->batch_portid)
                              : pid == (uint32_t)getpid();
         if (!t.any || ours || !m->armed)
                 return;
@@ -338,28 +340,35 @@ static void on_ready(void *userdata, int fd, uint32_t events) {
 }
 
 /* Drops, in the kernel, the messages of transactions committed through
- * our own socket: our commits (a full replace sends a message per rule)
- * then neither wake us nor fill this socket. The messages of one
- * transaction all come from one port id, whether or not the kernel
- * batches them into one datagram. Classic BPF loads are big-endian. */
-static int set_filter(NftMonitor *m, uint32_t portid) {
+ * our own sockets (libnftables', and the one full replaces are sent
+ * from): our commits (a full replace sends a message per rule) then
+ * neither wake us nor fill this socket. The messages of one transaction
+ * all come from one port id, whether or not the kernel batches them into
+ * one datagram. Classic BPF loads are big-endian. */
+static int apply_filter(NftMonitor *m) {
+        uint32_t other = m->batch_portid ? m->batch_portid : m->own_portid;
         struct sock_filter code[] = {
                 BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(portid), 0, 1),
-                BPF_STMT(BPF_RET | BPF_K, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(m->own_portid), 2, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(other), 1, 0),
                 BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+                BPF_STMT(BPF_RET | BPF_K, 0),
         };
         struct sock_fprog prog = { .len = ELEMENTSOF(code), .filter = code };
 
-        if (portid == m->own_portid)
-                return 0;
-        m->previous_portid = m->own_portid;
-        m->own_portid = portid;
-        if (!portid)
+        if (!m->own_portid)
                 return 0;
         if (setsockopt(m->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
                 return -errno;
         return 0;
+}
+
+static int set_filter(NftMonitor *m, uint32_t portid) {
+        if (portid == m->own_portid)
+                return 0;
+        m->previous_portid = m->own_portid;
+        m->own_portid = portid;
+        return apply_filter(m);
 }
 
 static int open_socket(NftMonitor *m) {
@@ -438,6 +447,13 @@ static void log_restored(NftMonitor *m, uint64_t now) {
                          " changed by other programs %u more times; restored%s", m->n_more, delayed);
         m->n_pending = 0;
         m->n_more = 0;
+}
+
+int nft_monitor_also_own(NftMonitor *m, uint32_t batch_portid) {
+        if (!m || m->batch_portid == batch_portid)
+                return 0;
+        m->batch_portid = batch_portid;
+        return apply_filter(m);
 }
 
 void nft_monitor_committed(NftMonitor *m, uint32_t own_portid) {

@@ -20,6 +20,9 @@ typedef void (*NftMonitorChanged)(void *userdata, bool full);
 int nft_monitor_new(const hep_host *host, uint32_t own_portid, NftMonitorChanged cb, void *userdata,
                     NftMonitor **ret);
 NftMonitor *nft_monitor_free(NftMonitor *m);
+/* Another port id our transactions come from: the socket full replaces
+ * are sent from (nft_backend_batch_portid()), which does not change. */
+int nft_monitor_also_own(NftMonitor *m, uint32_t batch_portid);
 DEFINE_CLEANUP_FUNC(NftMonitor, nft_monitor_free)
 
 /* Call after each successful commit, with the port id of the socket the

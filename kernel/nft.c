@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libnftables backend; see nft.h. */
+/* libnftables backend, with full replaces as netlink batches; see nft.h. */
 #include "nft.h"
 
 #include <dirent.h>
@@ -11,11 +11,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nft-batch.h"
+
 #define BIG_TRANSACTION (256u * 1024)
 
 struct NftBackend {
         struct nft_ctx *ctx;
         uint32_t portid; /* of ctx's netlink socket; 0 if unknown */
+        NftBatchSocket *batch; /* full replaces; NULL: through libnftables */
+        bool strict;           /* a full replace that cannot be a batch fails */
+        unsigned fallbacks;
+        char *fallback_reason;
         Ruleset *committed;
         bool cold; /* a transaction moved the generation since the cache was read */
         bool restore_flags; /* the next commit clears the table's flags */
@@ -112,6 +118,7 @@ static struct nft_ctx *ctx_new(uint32_t *ret_portid) {
 
 int nft_backend_new(NftBackend **ret) {
         NftBackend *b = calloc(1, sizeof(NftBackend));
+        const char *mode = getenv("HEP_NFT_BATCH");
 
         if (!b)
                 return -ENOMEM;
@@ -120,8 +127,29 @@ int nft_backend_new(NftBackend **ret) {
                 free(b);
                 return -ENOMEM;
         }
+        b->strict = mode && streq(mode, "strict");
+        /* Without the socket, full replaces go through libnftables. */
+        if (!mode || !streq(mode, "0"))
+                (void)nft_batch_socket_new(&b->batch);
         *ret = b;
         return 0;
+}
+
+void nft_backend_use_batch(NftBackend *b, bool use) {
+        if (!use)
+                b->batch = nft_batch_socket_free(b->batch);
+        else if (!b->batch)
+                (void)nft_batch_socket_new(&b->batch);
+}
+
+uint32_t nft_backend_batch_portid(const NftBackend *b) {
+        return b->batch ? nft_batch_socket_portid(b->batch) : 0;
+}
+
+unsigned nft_backend_fallbacks(const NftBackend *b, const char **ret_reason) {
+        if (ret_reason)
+                *ret_reason = b->fallback_reason;
+        return b->fallbacks;
 }
 
 /* libnftables keeps a cache of what a transaction touched, allocated among
@@ -144,6 +172,8 @@ NftBackend *nft_backend_free(NftBackend *b) {
                 return NULL;
         ruleset_free(b->committed);
         nft_ctx_free(b->ctx);
+        nft_batch_socket_free(b->batch);
+        free(b->fallback_reason);
         free(b);
         return NULL;
 }
@@ -175,11 +205,53 @@ static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
         return -EIO;
 }
 
+/* A full replace as a netlink batch: 1 if done; 0 if the translation did
+ * not know something in rs or the kernel refused the batch, so that
+ * libnftables commits rs from its text (and reports what is wrong with
+ * it, if anything is). In strict mode (the tests) the first is a failure,
+ * and so is the second if libnftables then commits the same table. */
+static int replace_by_batch(NftBackend *b, const Ruleset *rs, bool *ret_refused, char **ret_error) {
+        char *why = NULL;
+        int r = nft_batch_replace(b->batch, rs, &why);
+
+        *ret_refused = false;
+        if (r >= 0)
+                return 1;
+        if (r == -ENOMEM) {
+                free(why);
+                return r;
+        }
+        b->fallbacks++;
+        free(b->fallback_reason);
+        b->fallback_reason = why ? why : strdup(strerror(-r));
+        *ret_refused = r != -EOPNOTSUPP;
+        if (!b->strict || *ret_refused)
+                return 0;
+        if (ret_error && asprintf(ret_error, "no netlink batch (HEP_NFT_BATCH=strict): %s",
+                                  b->fallback_reason ? b->fallback_reason : "") < 0)
+                *ret_error = NULL;
+        return r;
+}
+
 int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         StrBuf cmds = STRBUF_INIT;
-        bool big, cmds_sent;
+        bool big, cmds_sent, refused = false;
         int r;
 
+        if (!b->committed && b->batch) {
+                r = replace_by_batch(b, rs, &refused, ret_error);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        /* libnftables' cache is stale now: warming reads it
+                         * while idle (compactly: nothing was parsed), rather
+                         * than the next commit. */
+                        b->cold = true;
+                        b->committed = rs;
+                        b->restore_flags = false;
+                        return 1;
+                }
+        }
         if (b->committed) {
                 if (b->restore_flags)
                         strbuf_append(&cmds, TABLE_FLAGS_COMMAND);
@@ -200,6 +272,14 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
                 /* The kernel kept its old rules; resync in full next time. */
                 nft_backend_reset(b);
                 return r;
+        }
+        if (refused && b->strict) {
+                /* A batch that differs from the text: a translation bug. */
+                if (ret_error && asprintf(ret_error, "the kernel refused the netlink batch but took the same table "
+                                          "from libnftables (HEP_NFT_BATCH=strict): %s", b->fallback_reason) < 0)
+                        *ret_error = NULL;
+                nft_backend_reset(b);
+                return -EPROTO;
         }
         ruleset_free(b->committed);
         b->committed = rs;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The nftables backend: commits rulesets to the kernel through libnftables
- * (never an `nft` process). The first commit replaces our table in one
- * transaction; later ones send only the difference to what was last
- * committed. A failed commit changes nothing in the kernel, keeps the last
+/* The nftables backend: commits rulesets to the kernel (never an `nft`
+ * process). The first commit replaces our table in one transaction, a
+ * netlink batch built from the ruleset (nft-batch.h); later ones send only
+ * the difference to what was last committed, through libnftables, which
+ * also takes a full replace the batch cannot express. A failed commit changes nothing in the kernel, keeps the last
  * committed ruleset as the reference, and reports the kernel's text. */
 #pragma once
 
@@ -15,6 +16,17 @@ typedef struct NftBackend NftBackend;
 int nft_backend_new(NftBackend **ret);
 NftBackend *nft_backend_free(NftBackend *b);
 DEFINE_CLEANUP_FUNC(NftBackend, nft_backend_free)
+
+/* Full replaces as netlink batches (the default), or through libnftables
+ * as text. The environment's HEP_NFT_BATCH=0 starts without batches;
+ * HEP_NFT_BATCH=strict (the tests) makes a full replace that cannot be a
+ * batch fail instead of falling back. */
+void nft_backend_use_batch(NftBackend *b, bool use);
+/* How many full replaces went through libnftables although batches were
+ * on, and why the last one did. */
+unsigned nft_backend_fallbacks(const NftBackend *b, const char **ret_reason);
+/* The port id batches are sent from; 0 without batches. */
+uint32_t nft_backend_batch_portid(const NftBackend *b);
 
 /* Takes ownership of rs on success: 1 if a transaction was sent, 0 if
  * the kernel already had rs. On failure *ret_error (if given) holds
