@@ -649,6 +649,30 @@ static size_t set_difference(const NftSet *a, const NftSet *b, char ***ret, StrB
         return n;
 }
 
+/* ---- what two rulesets do not share ---- */
+
+/* The position after a group both rulesets hold at the same place, when i
+ * is where it starts (its objects are the same on both sides), else i. */
+static size_t skip_group_chains(const Ruleset *a, const Ruleset *b, size_t i) {
+        return a->shared && a->shared == b->shared && a->shared_chains_from == b->shared_chains_from &&
+                               i == a->shared_chains_from
+                       ? i + a->shared->n_chains
+                       : i;
+}
+
+static size_t skip_group_sets(const Ruleset *a, const Ruleset *b, size_t i) {
+        return a->shared && a->shared == b->shared && a->shared_sets_from == b->shared_sets_from &&
+                               i == a->shared_sets_from
+                       ? i + a->shared->n_sets
+                       : i;
+}
+
+/* a's chains (sets) but those of a group b holds at the same place. */
+#define FOREACH_UNSHARED_CHAIN(i, a, b) \
+        for (size_t i = skip_group_chains(a, b, 0); i < (a)->n_chains; i = skip_group_chains(a, b, i + 1))
+#define FOREACH_UNSHARED_SET(i, a, b) \
+        for (size_t i = skip_group_sets(a, b, 0); i < (a)->n_sets; i = skip_group_sets(a, b, i + 1))
+
 /* ---- the diff of blocks ---- */
 
 /* The blocks that differ between old and new, paired by name (either
@@ -757,14 +781,14 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 for (size_t i = 0; p->n && i < p->n->n_counters; i++)
                         if (!block_has_counter(p->o, p->n->counters[i]))
                                 strbuf_printf(out, "add counter " T " %s\n", p->n->counters[i]);
-        for (size_t i = 0; i < new->n_chains; i++)
+        FOREACH_UNSHARED_CHAIN(i, new, old)
                 if (!find_chain_like_at(old, i, new->chains[i]))
                         cmd_add_chain(out, new->chains[i]);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->n && i < p->n->n_chains; i++)
                         if (!block_find_chain(p->o, p->n->chains[i]->name))
                                 cmd_add_chain(out, p->n->chains[i]);
-        for (size_t i = 0; i < new->n_sets; i++) {
+        FOREACH_UNSHARED_SET(i, new, old) {
                 const NftSet *o = find_set_like_at(old, i, new->sets[i]);
                 if (o && !streq(o->type, new->sets[i]->type))
                         o = NULL; /* a changed type is a different set; names encode types */
@@ -796,7 +820,7 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 free(v);
         }
         /* 3. Changed chains are flushed and refilled within the transaction. */
-        for (size_t i = 0; i < new->n_chains; i++) {
+        FOREACH_UNSHARED_CHAIN(i, new, old) {
                 const NftChain *o = find_chain_like_at(old, i, new->chains[i]);
                 if (o && chain_equal(o, new->chains[i]))
                         continue;
@@ -815,21 +839,21 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 }
         /* 4. Whatever is gone, now that nothing refers to it. Chains that
          * jump to each other are flushed first. */
-        for (size_t i = 0; i < old->n_chains; i++)
+        FOREACH_UNSHARED_CHAIN(i, old, new)
                 if (!find_chain_like_at(new, i, old->chains[i]))
                         strbuf_printf(out, "flush chain " T " %s\n", old->chains[i]->name);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
                                 strbuf_printf(out, "flush chain " T " %s\n", p->o->chains[i]->name);
-        for (size_t i = 0; i < old->n_chains; i++)
+        FOREACH_UNSHARED_CHAIN(i, old, new)
                 if (!find_chain_like_at(new, i, old->chains[i]))
                         strbuf_printf(out, "delete chain " T " %s\n", old->chains[i]->name);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
                                 strbuf_printf(out, "delete chain " T " %s\n", p->o->chains[i]->name);
-        for (size_t i = 0; i < old->n_sets; i++)
+        FOREACH_UNSHARED_SET(i, old, new)
                 if (!find_set_like_at(new, i, old->sets[i]))
                         strbuf_printf(out, "delete %s " T " %s\n", old->sets[i]->is_map ? "map" : "set",
                                       old->sets[i]->name);
@@ -908,27 +932,27 @@ bool ruleset_adds_to(const Ruleset *old, const Ruleset *new, const char *skip, c
         /* The same object at the same place (most of them) would count on
          * both sides, or be skipped on both: passed over with no look at
          * the object itself. */
-        for (size_t k = 0; k < old->n_chains; k++) {
+        FOREACH_UNSHARED_CHAIN(k, old, new) {
                 const NftChain *o = old->chains[k], *n;
                 if ((k < new->n_chains && new->chains[k] == o) || skipped(o->name, skip))
                         continue;
                 n = find_chain_like(new, o);
                 matched += n && chain_equal(o, n);
         }
-        for (size_t k = 0; k < new->n_chains; k++)
+        FOREACH_UNSHARED_CHAIN(k, new, old)
                 if (!(k < old->n_chains && old->chains[k] == new->chains[k]))
                         counted += !skipped(new->chains[k]->name, skip);
         if (matched != counted)
                 return true;
         matched = counted = 0;
-        for (size_t k = 0; k < old->n_sets; k++) {
+        FOREACH_UNSHARED_SET(k, old, new) {
                 const NftSet *o = old->sets[k], *n;
                 if ((k < new->n_sets && new->sets[k] == o) || skipped(o->name, skip))
                         continue;
                 n = ruleset_find_set_like(new, o);
                 matched += n && set_equal(n, o);
         }
-        for (size_t k = 0; k < new->n_sets; k++)
+        FOREACH_UNSHARED_SET(k, new, old)
                 if (!(k < old->n_sets && old->sets[k] == new->sets[k]))
                         counted += !skipped(new->sets[k]->name, skip);
         if (matched != counted)
