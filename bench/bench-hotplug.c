@@ -8,7 +8,9 @@
  *   - "by address": 1,000 HostEndpoints (100 local, by expectedIPs on
  *     100 interfaces), 1,000 policies of 10 rules (bench-daemon.sh's);
  *     an address comes and goes.
- * Usage: bench-hotplug [name|address [hot|cold]].
+ * Usage: bench-hotplug [name|address [hot|cold [HEPS [POLICIES]]]]; HEPS
+ * and POLICIES size the "by address" input (issue 18's scale point is
+ * 10000 5000).
  * Prints p50/p99 of each stage over 400 events per input, three rounds,
  * then the same with the CPU caches evicted before each event (a daemon
  * idle between events meets its data cold). */
@@ -23,6 +25,9 @@
 
 #define EVENTS 400
 #define ROUNDS 3
+
+/* The "by address" input's size. */
+static int n_heps = 1000, n_policies = 1000;
 
 static void report(const char *what, double *v, size_t n) {
         qsort(v, n, sizeof(double), compare_doubles);
@@ -44,13 +49,13 @@ static void by_name_resources(StrBuf *b) {
 }
 
 static void by_address_resources(StrBuf *b) {
-        for (int i = 0; i < 1000; i++)
+        for (int i = 0; i < n_heps; i++)
                 strbuf_printf(b,
                               "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
                               "metadata: {name: h%d, labels: {app: a%d, tier: t%d}}\n"
                               "spec: {node: %s, expectedIPs: [10.0.%d.%d], ports: [{name: http, protocol: TCP, port: 8080}]}\n",
                               i, i % 50, i % 7, i < 100 ? "bench" : "other", i >> 8, i & 255);
-        for (int p = 0; p < 1000; p++) {
+        for (int p = 0; p < n_policies; p++) {
                 strbuf_printf(b,
                               "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
                               "metadata: {name: pol%d}\nspec:\n  order: %d\n  selector: app == 'a%d'\n  ingress:\n",
@@ -174,6 +179,17 @@ static int bench(const char *title, bool by_address, bool cold) {
 int main(int argc, char **argv) {
         const char *only = argc > 1 ? argv[1] : NULL, *temp = argc > 2 ? argv[2] : NULL;
 
+        char title[96];
+
+        if (argc > 3)
+                n_heps = atoi(argv[3]);
+        if (argc > 4)
+                n_policies = atoi(argv[4]);
+        if (n_heps < 100 || n_heps > 60000 || n_policies < 1) {
+                fprintf(stderr, "bench-hotplug: HEPS must be 100..60000 and POLICIES at least 1\n");
+                return 1;
+        }
+        snprintf(title, sizeof(title), "by address (%d HEPs, 100 local, %d policies)", n_heps, n_policies);
         evict_buf = calloc(1, EVICT_BYTES);
         if (!evict_buf)
                 return 1;
@@ -182,8 +198,7 @@ int main(int argc, char **argv) {
                         continue;
                 if ((!only || streq(only, "name")) && bench("by name (1000 local HEPs, 10 policies)", false, cold) < 0)
                         return 1;
-                if ((!only || streq(only, "address")) &&
-                    bench("by address (1000 HEPs, 100 local, 1000 policies)", true, cold) < 0)
+                if ((!only || streq(only, "address")) && bench(title, true, cold) < 0)
                         return 1;
         }
         free(evict_buf);

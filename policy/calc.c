@@ -22,6 +22,11 @@
  * step is given only the kind it reads (partition_by_kind()). */
 #define KIND_SPAN(c, k) (c)->by_kind[k], (c)->n_by_kind[k]
 
+/* How far ahead the walks over every resource or HEP fetch: each element
+ * is another allocation, a cache miss of its own, and fetching a few ahead
+ * overlaps the misses instead of waiting for each in turn. */
+#define PREFETCH_AHEAD 8
+
 const char *endpoint_state_to_string(EndpointState s) {
         switch (s) {
         case ENDPOINT_ENFORCED:
@@ -246,9 +251,36 @@ static void cache_clear_changed(CalcCache *c) {
         c->n_changed = 0;
 }
 
+static void cache_profiles_drop(CalcCache *c) {
+        for (size_t i = 0; i < c->n_profiles; i++)
+                resource_free(c->profiles[i]);
+        c->profiles = mfree_ptr(c->profiles);
+        c->n_profiles = 0;
+}
+
+/* Whether the run's profiles are the objects of the last run, in the same
+ * order; if not, the cache takes this run's (no memory: none, and the
+ * next run compares again). */
+static bool cache_profiles_same(CalcCache *c, Resource *const *res, size_t n) {
+        Resource **v;
+
+        if (n == c->n_profiles && (n == 0 || memcmp(res, c->profiles, n * sizeof(Resource *)) == 0))
+                return true;
+        cache_profiles_drop(c);
+        v = malloc_array(n, sizeof(Resource *));
+        if (!v)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                v[i] = resource_ref(res[i]);
+        c->profiles = v;
+        c->n_profiles = n;
+        return false;
+}
+
 CalcCache *calc_cache_free(CalcCache *c) {
         if (!c)
                 return NULL;
+        cache_profiles_drop(c);
         for (size_t i = 0; i < c->n_infos; i++)
                 endpoint_info_unref(c->infos[i]);
         free(c->infos);
@@ -320,6 +352,8 @@ static int endpoint_info_new(Calc *c, Resource *hep, Resource **profiles, Endpoi
         i->n_ref = 1;
         i->generation = c->cache->generation;
         i->hep = resource_ref(hep);
+        i->name = hep->meta.name;
+        i->wildcard = streq_ptr(s->interface_name, "*");
         /* Most HEPs have no profile, many one address: no empty arrays. */
         i->profiles = s->profiles.n ? new_array(s->profiles.n, sizeof(Resource *)) : NULL;
         i->ips = s->expected_ips.n ? new_array(s->expected_ips.n, sizeof(IPAddr)) : NULL;
@@ -1331,6 +1365,45 @@ static bool same_heps(const CalcCache *cache, Resource *const *res, size_t n) {
         return k == cache->n_infos;
 }
 
+/* The information of one HEP: the cached one (last, when the HEPs are the
+ * same objects as last run, else found by name) if still current, else a
+ * new one, recorded as changed. Returns it with a reference taken. */
+static int endpoint_info_find(Calc *c, Resource *hep, EndpointInfo *last, bool same_node, EndpointInfo **ret) {
+        CalcCache *cache = c->cache;
+        const StrList *pnames = &hep->spec.hep.profiles;
+        Resource *stack_profiles[16];
+        Resource **profiles = pnames->n <= ELEMENTSOF(stack_profiles) ? stack_profiles
+                                                                      : new_array(pnames->n, sizeof(Resource *));
+        uint64_t hash = last ? last->name_hash : strmap_hash(hep->meta.name);
+        EndpointInfo *info = last ? last : strmap_get_hashed(&cache->by_name, hep->meta.name, hash);
+        int r = 0;
+
+        if (!profiles)
+                return -ENOMEM;
+        for (size_t j = 0; j < pnames->n; j++)
+                profiles[j] = find_profile(c, pnames->v[j]);
+        if (!info || !endpoint_info_current(c, info, hep, profiles, same_node)) {
+                EndpointInfo *made = NULL;
+                r = endpoint_info_new(c, hep, profiles, &made);
+                if (r >= 0 && !cache->changed_all)
+                        r = cache_note_changed(cache, hep->meta.name);
+                /* Same HEPs: the cache's index stays, with this one replaced. */
+                if (r >= 0 && last)
+                        r = strmap_put_hashed(&cache->by_name, hep->meta.name, hash, made);
+                if (r < 0)
+                        endpoint_info_unref(made); /* kept nowhere */
+                info = made;
+        } else
+                info->n_ref++;
+        if (profiles != stack_profiles)
+                free(profiles);
+        if (r < 0)
+                return r;
+        info->name_hash = hash;
+        *ret = info;
+        return 0;
+}
+
 /* One Endpoint per HEP, its information taken from the cache when the HEP
  * and its profiles are unchanged. Records in the cache which HEPs changed. */
 static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
@@ -1338,8 +1411,10 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         StrMap seen = STRMAP_INIT;
         EndpointInfo **infos;
         size_t count = n, n_infos = 0; /* res: the HEPs */
-        Resource *stack_profiles[16];
         bool same = same_heps(cache, res, n), same_node = streq_ptr(cache->nodename, c->nodename);
+        /* Nothing a HEP's information depends on changed (an interface
+         * event): every info is reused, no profile is looked up. */
+        bool reuse = cache_profiles_same(cache, KIND_SPAN(c, KIND_PROFILE)) && same && same_node;
         int r = 0;
 
         if (!same_node) {
@@ -1349,8 +1424,8 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
 
         cache->generation++;
         cache_clear_changed(cache);
-        c->endpoints = new_array(count, sizeof(Endpoint));
-        infos = new_array(count, sizeof(EndpointInfo *));
+        c->endpoints = malloc_array(count, sizeof(Endpoint));
+        infos = malloc_array(count, sizeof(EndpointInfo *));
         if (!c->endpoints || !infos || (!same && strmap_reserve(&seen, count) < 0)) {
                 free(infos);
                 strmap_done(&seen);
@@ -1358,53 +1433,35 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         }
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 Resource *hep = res[i];
-                const StrList *pnames = &hep->spec.hep.profiles;
-                Resource **profiles = pnames->n <= ELEMENTSOF(stack_profiles) ? stack_profiles
-                                                                              : new_array(pnames->n, sizeof(Resource *));
                 EndpointInfo *info;
 
-                if (!profiles) {
-                        r = -ENOMEM;
-                        break;
-                }
-                for (size_t j = 0; j < pnames->n; j++)
-                        profiles[j] = find_profile(c, pnames->v[j]);
-                /* References: one for the new cache array, one for the Endpoint. */
-                uint64_t hash = same ? cache->infos[n_infos]->name_hash : strmap_hash(hep->meta.name);
-                info = same ? cache->infos[n_infos] : strmap_get_hashed(&cache->by_name, hep->meta.name, hash);
-                if (!info || !endpoint_info_current(c, info, hep, profiles, same_node)) {
-                        EndpointInfo *made = NULL;
-                        r = endpoint_info_new(c, hep, profiles, &made);
-                        if (r >= 0 && !cache->changed_all)
-                                r = cache_note_changed(cache, hep->meta.name);
-                        /* Same HEPs: the cache's index stays, with this one replaced. */
-                        if (r >= 0 && same)
-                                r = strmap_put_hashed(&cache->by_name, hep->meta.name, hash, made);
-                        if (r < 0)
-                                endpoint_info_unref(made); /* kept nowhere */
-                        info = made;
-                } else
+                if (reuse) {
+                        if (i + PREFETCH_AHEAD < n)
+                                __builtin_prefetch(cache->infos[i + PREFETCH_AHEAD]);
+                        info = cache->infos[i];
                         info->n_ref++;
-                if (profiles != stack_profiles)
-                        free(profiles);
-                if (r < 0)
-                        break;
+                } else {
+                        r = endpoint_info_find(c, hep, same ? cache->infos[n_infos] : NULL, same_node, &info);
+                        if (r < 0)
+                                break;
+                }
+                /* References: one for the new cache array (taken above),
+                 * one for the Endpoint. */
                 infos[n_infos++] = info;
                 info->n_ref++;
                 Endpoint *e = &c->endpoints[c->n_endpoints++];
                 *e = (Endpoint) {
                         .info = info,
                         .hep = hep,
-                        .name = hep->meta.name,
-                        .wildcard = streq_ptr(hep->spec.hep.interface_name, "*"),
+                        .name = info->name,
+                        .wildcard = info->wildcard,
                         .labels = info->labels,
                         .ips = info->ips,
                         .n_ips = info->n_ips,
                         .state = info->remote_reason ? ENDPOINT_REMOTE : ENDPOINT_ENFORCED,
                 };
-                info->name_hash = hash;
                 if (!same)
-                        r = strmap_put_hashed(&seen, hep->meta.name, hash, info);
+                        r = strmap_put_hashed(&seen, info->name, info->name_hash, info);
         }
         /* HEPs that are gone changed too; then the cache keeps this run's. */
         for (size_t i = 0; r >= 0 && !same && i < cache->n_infos; i++)
@@ -1624,17 +1681,22 @@ static int calc_http_notes(Calc *c) {
 }
 
 /* One walk over the input (the only one that touches every resource),
- * grouping it by kind, each kind in input order. */
+ * grouping it by kind, each kind in input order. The kinds are read once,
+ * into a byte each, so the second pass does not touch the resources. */
 static int partition_by_kind(Calc *c) {
+        _cleanup_free_ uint8_t *kinds = malloc(c->n_resources ? c->n_resources : 1);
         size_t at = 0;
 
-        c->by_kind_all = new_array(c->n_resources, sizeof(Resource *));
-        if (!c->by_kind_all && c->n_resources)
+        c->by_kind_all = malloc_array(c->n_resources, sizeof(Resource *));
+        if (!kinds || !c->by_kind_all)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_resources; i++) {
+                if (i + PREFETCH_AHEAD < c->n_resources)
+                        __builtin_prefetch(c->resources[i + PREFETCH_AHEAD]);
                 ResourceKind k = c->resources[i]->kind;
                 if (k < 0 || k >= _KIND_MAX)
                         return -EINVAL;
+                kinds[i] = (uint8_t)k;
                 c->n_by_kind[k]++;
         }
         for (size_t k = 0; k < _KIND_MAX; k++) {
@@ -1642,10 +1704,8 @@ static int partition_by_kind(Calc *c) {
                 at += c->n_by_kind[k];
                 c->n_by_kind[k] = 0;
         }
-        for (size_t i = 0; i < c->n_resources; i++) {
-                ResourceKind k = c->resources[i]->kind;
-                c->by_kind[k][c->n_by_kind[k]++] = c->resources[i];
-        }
+        for (size_t i = 0; i < c->n_resources; i++)
+                c->by_kind[kinds[i]][c->n_by_kind[kinds[i]]++] = c->resources[i];
         return 0;
 }
 

@@ -98,6 +98,8 @@ typedef struct EndpointInfo {
         unsigned n_ref;
         uint64_t generation; /* the run of the CalcCache that made it */
         Resource *hep;       /* referenced */
+        const char *name;    /* hep's, kept here so a run that reuses the info need not read the HEP */
+        bool wildcard;       /* interfaceName "*" */
         uint64_t name_hash;  /* strmap_hash() of the HEP's name */
         Resource **profiles; /* referenced; NULL where the profile is missing */
         size_t n_profiles;
@@ -155,6 +157,11 @@ typedef struct CalcCache {
         Resource **netsets;
         size_t n_netsets;
         bool netsets_changed;
+        /* The Profiles of the last run (referenced), in datastore order:
+         * while they and the HEPs are the same objects, every HEP's
+         * information is reused without looking its profiles up. */
+        Resource **profiles;
+        size_t n_profiles;
         /* The last evaluation order, reused while no policy or tier changed. */
         void *order; /* PolicyInfo[], private to calc.c */
         size_t n_order;

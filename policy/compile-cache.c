@@ -50,11 +50,7 @@ struct CompileCache {
          * compilation that built them left them (referenced): the next one
          * takes them whole while no endpoint's policies and no HEP changed
          * (an interface came or went), without visiting each. */
-        NftChain **shared_chains;
-        size_t n_shared_chains;
-        NftSet **shared_sets;
-        size_t n_shared_sets;
-        bool shared_valid;
+        NftShared *shared; /* NULL: none kept */
         /* The calculation the last successful compilation was for: only
          * its direct successor (same CalcCache, next run) can share, since
          * the change list covers one run. */
@@ -94,7 +90,7 @@ static int deps_still_hold(Compiler *k, const CachedChain *cc) {
 
                 switch (d->kind) {
                 case DEP_LIST:
-                        if (!strmap_get_hashed(&k->rs->set_index, d->list->name, d->list->name_hash) &&
+                        if (!ruleset_find_set_like(k->rs, d->list) &&
                             ruleset_add_shared_set(k->rs, d->list) < 0)
                                 return -ENOMEM;
                         continue;
@@ -570,32 +566,19 @@ int compile_endpoints(Compiler *k) {
 /* ---- sharing the policy chains whole ---- */
 
 static void shared_drop(CompileCache *c) {
-        for (size_t i = 0; i < c->n_shared_chains; i++)
-                nft_chain_unref(c->shared_chains[i]);
-        for (size_t i = 0; i < c->n_shared_sets; i++)
-                nft_set_unref(c->shared_sets[i]);
-        c->shared_chains = mfree_ptr(c->shared_chains);
-        c->shared_sets = mfree_ptr(c->shared_sets);
-        c->n_shared_chains = c->n_shared_sets = 0;
-        c->shared_valid = false;
+        nft_shared_unref(c->shared);
+        c->shared = NULL;
 }
 
 /* Keeps rs's chains and sets from the given positions on: what the
  * endpoints' blocks jump to and match against. */
 static int shared_keep(CompileCache *c, const Ruleset *rs, size_t chains_from, size_t sets_from) {
         shared_drop(c);
-        c->shared_chains = new_array(rs->n_chains - chains_from, sizeof(NftChain *));
-        c->shared_sets = new_array(rs->n_sets - sets_from, sizeof(NftSet *));
-        if (!c->shared_chains || !c->shared_sets) {
-                shared_drop(c);
-                return -ENOMEM;
-        }
-        for (size_t i = chains_from; i < rs->n_chains; i++)
-                c->shared_chains[c->n_shared_chains++] = nft_chain_ref(rs->chains[i]);
-        for (size_t i = sets_from; i < rs->n_sets; i++)
-                c->shared_sets[c->n_shared_sets++] = nft_set_ref(rs->sets[i]);
-        c->shared_valid = true;
-        return 0;
+        /* (NULL + 0 is undefined: an empty ruleset has no arrays.) */
+        c->shared = nft_shared_new(rs->n_chains > chains_from ? rs->chains + chains_from : NULL,
+                                   rs->n_chains - chains_from, rs->n_sets > sets_from ? rs->sets + sets_from : NULL,
+                                   rs->n_sets - sets_from);
+        return c->shared ? 0 : -ENOMEM;
 }
 
 /* Whether this compilation can take the shared chains and sets: no HEP's
@@ -611,7 +594,7 @@ static int plan_sharing(Compiler *k) {
         int r;
 
         k->sharing = false;
-        if (!c->shared_valid || !calc->cache || calc->cache != c->last_calc_cache ||
+        if (!c->shared || !calc->cache || calc->cache != c->last_calc_cache ||
             calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed || calc->cache->netsets_changed ||
             verdict_config(calc) != c->last_verdict_config)
                 return 0;
@@ -644,22 +627,11 @@ static int plan_sharing(Compiler *k) {
         return 0;
 }
 
-static int put_shared(Compiler *k) {
-        const CompileCache *c = k->cache;
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < c->n_shared_chains; i++)
-                r = ruleset_add_shared_chain(k->rs, c->shared_chains[i]);
-        for (size_t i = 0; r >= 0 && i < c->n_shared_sets; i++)
-                r = ruleset_add_shared_set(k->rs, c->shared_sets[i]);
-        return r;
-}
-
 int compile_cache_share(Compiler *k) {
         int r = plan_sharing(k);
 
         if (r >= 0 && k->sharing)
-                r = put_shared(k);
+                r = ruleset_add_shared_group(k->rs, k->cache->shared);
         return r;
 }
 
@@ -916,8 +888,7 @@ int compile_cache_begin(Compiler *k) {
          * "used in this one" must never be left over from another. */
         c->generation++;
         set_cache_begin(c->sets);
-        /* About as many chains as last time: no rehashing while adding. */
-        return strmap_reserve(&k->rs->chain_index, c->chains.n + 64);
+        return 0;
 }
 
 int compile_cache_end(Compiler *k, int r, size_t chains_from, size_t sets_from) {

@@ -43,15 +43,77 @@ void nft_set_unref(NftSet *s) {
         free(s);
 }
 
+NftShared *nft_shared_new(NftChain *const *chains, size_t n_chains, NftSet *const *sets, size_t n_sets) {
+        NftShared *g = calloc(1, sizeof(NftShared));
+
+        if (!g)
+                return NULL;
+        g->n_ref = 1;
+        g->chains = malloc_array(n_chains, sizeof(NftChain *));
+        g->sets = malloc_array(n_sets, sizeof(NftSet *));
+        if (!g->chains || !g->sets || strmap_reserve(&g->chain_index, n_chains) < 0 ||
+            strmap_reserve(&g->set_index, n_sets) < 0) {
+                nft_shared_unref(g);
+                return NULL;
+        }
+        for (size_t i = 0; i < n_chains; i++) {
+                if (strmap_put_hashed(&g->chain_index, chains[i]->name, chains[i]->name_hash, chains[i]) < 0) {
+                        nft_shared_unref(g);
+                        return NULL;
+                }
+                g->chains[g->n_chains++] = nft_chain_ref(chains[i]);
+        }
+        for (size_t i = 0; i < n_sets; i++) {
+                if (strmap_put_hashed(&g->set_index, sets[i]->name, sets[i]->name_hash, sets[i]) < 0) {
+                        nft_shared_unref(g);
+                        return NULL;
+                }
+                g->sets[g->n_sets++] = nft_set_ref(sets[i]);
+        }
+        return g;
+}
+
+NftShared *nft_shared_ref(NftShared *g) {
+        if (g)
+                g->n_ref++;
+        return g;
+}
+
+void nft_shared_unref(NftShared *g) {
+        if (!g || --g->n_ref > 0)
+                return;
+        for (size_t i = 0; i < g->n_chains; i++)
+                nft_chain_unref(g->chains[i]);
+        for (size_t i = 0; i < g->n_sets; i++)
+                nft_set_unref(g->sets[i]);
+        free(g->chains);
+        free(g->sets);
+        strmap_done(&g->chain_index);
+        strmap_done(&g->set_index);
+        free(g);
+}
+
+/* Whether position i of rs's chains (sets) is the shared group's. */
+static bool chain_in_group(const Ruleset *rs, size_t i) {
+        return rs->shared && i >= rs->shared_chains_from && i - rs->shared_chains_from < rs->shared->n_chains;
+}
+
+static bool set_in_group(const Ruleset *rs, size_t i) {
+        return rs->shared && i >= rs->shared_sets_from && i - rs->shared_sets_from < rs->shared->n_sets;
+}
+
 Ruleset *ruleset_free(Ruleset *rs) {
         if (!rs)
                 return NULL;
         for (size_t i = 0; i < rs->n_chains; i++)
-                nft_chain_unref(rs->chains[i]);
+                if (!chain_in_group(rs, i))
+                        nft_chain_unref(rs->chains[i]);
         for (size_t i = 0; i < rs->n_sets; i++)
-                nft_set_unref(rs->sets[i]);
+                if (!set_in_group(rs, i))
+                        nft_set_unref(rs->sets[i]);
         for (size_t i = 0; i < rs->n_blocks; i++)
                 nft_block_unref(rs->blocks[i]);
+        nft_shared_unref(rs->shared);
         free(rs->chains);
         free(rs->sets);
         free(rs->blocks);
@@ -61,17 +123,24 @@ Ruleset *ruleset_free(Ruleset *rs) {
         return NULL;
 }
 
-NftChain *ruleset_find_chain(const Ruleset *rs, const char *name) {
-        return strmap_get(&rs->chain_index, name);
-}
-
-/* Lookups of one ruleset's objects in another, with their known hashes. */
+/* Lookups of one ruleset's objects in another, with their known hashes:
+ * its own, then its group's. */
 static NftChain *find_chain_like(const Ruleset *rs, const NftChain *c) {
-        return strmap_get_hashed(&rs->chain_index, c->name, c->name_hash);
+        NftChain *found = strmap_get_hashed(&rs->chain_index, c->name, c->name_hash);
+
+        return found || !rs->shared ? found : strmap_get_hashed(&rs->shared->chain_index, c->name, c->name_hash);
 }
 
-static NftSet *find_set_like(const Ruleset *rs, const NftSet *s) {
-        return strmap_get_hashed(&rs->set_index, s->name, s->name_hash);
+NftSet *ruleset_find_set_like(const Ruleset *rs, const NftSet *s) {
+        NftSet *found = strmap_get_hashed(&rs->set_index, s->name, s->name_hash);
+
+        return found || !rs->shared ? found : strmap_get_hashed(&rs->shared->set_index, s->name, s->name_hash);
+}
+
+NftChain *ruleset_find_chain(const Ruleset *rs, const char *name) {
+        NftChain *found = strmap_get(&rs->chain_index, name);
+
+        return found || !rs->shared ? found : strmap_get(&rs->shared->chain_index, name);
 }
 
 /* The same, when c or s is at position i of its own ruleset: successive
@@ -82,7 +151,7 @@ static NftChain *find_chain_like_at(const Ruleset *rs, size_t i, const NftChain 
 }
 
 static NftSet *find_set_like_at(const Ruleset *rs, size_t i, const NftSet *s) {
-        return i < rs->n_sets && rs->sets[i] == s ? rs->sets[i] : find_set_like(rs, s);
+        return i < rs->n_sets && rs->sets[i] == s ? rs->sets[i] : ruleset_find_set_like(rs, s);
 }
 
 NftChain *nft_chain_new(const char *name, const char *hook) {
@@ -141,6 +210,31 @@ int ruleset_add_shared_set(Ruleset *rs, NftSet *s) {
         return 0;
 }
 
+int ruleset_add_shared_group(Ruleset *rs, NftShared *g) {
+        NftChain **c = grow_array(rs->chains, &rs->alloc_chains, rs->n_chains + g->n_chains, sizeof(NftChain *));
+        NftSet **s;
+
+        if (rs->shared)
+                return -EBUSY;
+        if (!c)
+                return -ENOMEM;
+        rs->chains = c;
+        s = grow_array(rs->sets, &rs->alloc_sets, rs->n_sets + g->n_sets, sizeof(NftSet *));
+        if (!s)
+                return -ENOMEM;
+        rs->sets = s;
+        if (g->n_chains)
+                memcpy(rs->chains + rs->n_chains, g->chains, g->n_chains * sizeof(NftChain *));
+        if (g->n_sets)
+                memcpy(rs->sets + rs->n_sets, g->sets, g->n_sets * sizeof(NftSet *));
+        rs->shared = nft_shared_ref(g);
+        rs->shared_chains_from = rs->n_chains;
+        rs->shared_sets_from = rs->n_sets;
+        rs->n_chains += g->n_chains;
+        rs->n_sets += g->n_sets;
+        return 0;
+}
+
 int chain_add_rule(NftChain *c, const char *rule) {
         char **v = grow_array(c->rules, &c->alloc_rules, c->n_rules + 1, sizeof(char *));
 
@@ -170,7 +264,9 @@ int chain_add_rulef(NftChain *c, const char *fmt, ...) {
 }
 
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name) {
-        return strmap_get(&rs->set_index, name);
+        NftSet *found = strmap_get(&rs->set_index, name);
+
+        return found || !rs->shared ? found : strmap_get(&rs->shared->set_index, name);
 }
 
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map) {
@@ -330,9 +426,12 @@ void ruleset_finish(Ruleset *rs) {
         if (!blocks_sorted(rs))
                 qsort_safe(rs->blocks, rs->n_blocks, sizeof(NftBlock *), compare_blocks);
         for (size_t i = 0; i < rs->n_sets; i++) {
-                NftSet *s = rs->sets[i];
+                NftSet *s;
                 size_t k = 0;
 
+                if (set_in_group(rs, i)) /* finished with the ruleset they came from */
+                        continue;
+                s = rs->sets[i];
                 if (s->sorted)
                         continue;
                 s->sorted = true;
@@ -550,6 +649,30 @@ static size_t set_difference(const NftSet *a, const NftSet *b, char ***ret, StrB
         return n;
 }
 
+/* ---- what two rulesets do not share ---- */
+
+/* The position after a group both rulesets hold at the same place, when i
+ * is where it starts (its objects are the same on both sides), else i. */
+static size_t skip_group_chains(const Ruleset *a, const Ruleset *b, size_t i) {
+        return a->shared && a->shared == b->shared && a->shared_chains_from == b->shared_chains_from &&
+                               i == a->shared_chains_from
+                       ? i + a->shared->n_chains
+                       : i;
+}
+
+static size_t skip_group_sets(const Ruleset *a, const Ruleset *b, size_t i) {
+        return a->shared && a->shared == b->shared && a->shared_sets_from == b->shared_sets_from &&
+                               i == a->shared_sets_from
+                       ? i + a->shared->n_sets
+                       : i;
+}
+
+/* a's chains (sets) but those of a group b holds at the same place. */
+#define FOREACH_UNSHARED_CHAIN(i, a, b) \
+        for (size_t i = skip_group_chains(a, b, 0); i < (a)->n_chains; i = skip_group_chains(a, b, i + 1))
+#define FOREACH_UNSHARED_SET(i, a, b) \
+        for (size_t i = skip_group_sets(a, b, 0); i < (a)->n_sets; i = skip_group_sets(a, b, i + 1))
+
 /* ---- the diff of blocks ---- */
 
 /* The blocks that differ between old and new, paired by name (either
@@ -658,14 +781,14 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 for (size_t i = 0; p->n && i < p->n->n_counters; i++)
                         if (!block_has_counter(p->o, p->n->counters[i]))
                                 strbuf_printf(out, "add counter " T " %s\n", p->n->counters[i]);
-        for (size_t i = 0; i < new->n_chains; i++)
+        FOREACH_UNSHARED_CHAIN(i, new, old)
                 if (!find_chain_like_at(old, i, new->chains[i]))
                         cmd_add_chain(out, new->chains[i]);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->n && i < p->n->n_chains; i++)
                         if (!block_find_chain(p->o, p->n->chains[i]->name))
                                 cmd_add_chain(out, p->n->chains[i]);
-        for (size_t i = 0; i < new->n_sets; i++) {
+        FOREACH_UNSHARED_SET(i, new, old) {
                 const NftSet *o = find_set_like_at(old, i, new->sets[i]);
                 if (o && !streq(o->type, new->sets[i]->type))
                         o = NULL; /* a changed type is a different set; names encode types */
@@ -697,7 +820,7 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 free(v);
         }
         /* 3. Changed chains are flushed and refilled within the transaction. */
-        for (size_t i = 0; i < new->n_chains; i++) {
+        FOREACH_UNSHARED_CHAIN(i, new, old) {
                 const NftChain *o = find_chain_like_at(old, i, new->chains[i]);
                 if (o && chain_equal(o, new->chains[i]))
                         continue;
@@ -716,21 +839,21 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 }
         /* 4. Whatever is gone, now that nothing refers to it. Chains that
          * jump to each other are flushed first. */
-        for (size_t i = 0; i < old->n_chains; i++)
+        FOREACH_UNSHARED_CHAIN(i, old, new)
                 if (!find_chain_like_at(new, i, old->chains[i]))
                         strbuf_printf(out, "flush chain " T " %s\n", old->chains[i]->name);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
                                 strbuf_printf(out, "flush chain " T " %s\n", p->o->chains[i]->name);
-        for (size_t i = 0; i < old->n_chains; i++)
+        FOREACH_UNSHARED_CHAIN(i, old, new)
                 if (!find_chain_like_at(new, i, old->chains[i]))
                         strbuf_printf(out, "delete chain " T " %s\n", old->chains[i]->name);
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
                                 strbuf_printf(out, "delete chain " T " %s\n", p->o->chains[i]->name);
-        for (size_t i = 0; i < old->n_sets; i++)
+        FOREACH_UNSHARED_SET(i, old, new)
                 if (!find_set_like_at(new, i, old->sets[i]))
                         strbuf_printf(out, "delete %s " T " %s\n", old->sets[i]->is_map ? "map" : "set",
                                       old->sets[i]->name);
@@ -748,17 +871,21 @@ Ruleset *ruleset_snapshot(const Ruleset *rs) {
 
         if (!s)
                 return NULL;
-        s->chains = new_array(rs->n_chains, sizeof(NftChain *));
-        s->sets = new_array(rs->n_sets, sizeof(NftSet *));
-        s->blocks = new_array(rs->n_blocks, sizeof(NftBlock *));
-        if ((rs->n_chains && !s->chains) || (rs->n_sets && !s->sets) || (rs->n_blocks && !s->blocks))
+        s->chains = malloc_array(rs->n_chains, sizeof(NftChain *));
+        s->sets = malloc_array(rs->n_sets, sizeof(NftSet *));
+        s->blocks = malloc_array(rs->n_blocks, sizeof(NftBlock *));
+        if (!s->chains || !s->sets || !s->blocks)
                 return ruleset_free(s);
+        /* The group's objects are referenced through the group. */
         for (size_t i = 0; i < rs->n_chains; i++)
-                s->chains[s->n_chains++] = nft_chain_ref(rs->chains[i]);
+                s->chains[s->n_chains++] = chain_in_group(rs, i) ? rs->chains[i] : nft_chain_ref(rs->chains[i]);
         for (size_t i = 0; i < rs->n_sets; i++)
-                s->sets[s->n_sets++] = nft_set_ref(rs->sets[i]);
+                s->sets[s->n_sets++] = set_in_group(rs, i) ? rs->sets[i] : nft_set_ref(rs->sets[i]);
         for (size_t i = 0; i < rs->n_blocks; i++)
                 s->blocks[s->n_blocks++] = nft_block_ref(rs->blocks[i]);
+        s->shared = nft_shared_ref(rs->shared);
+        s->shared_chains_from = rs->shared_chains_from;
+        s->shared_sets_from = rs->shared_sets_from;
         s->alloc_chains = s->n_chains;
         s->alloc_sets = s->n_sets;
         s->alloc_blocks = s->n_blocks;
@@ -802,27 +929,32 @@ static bool skipped(const char *name, const char *skip) {
 bool ruleset_adds_to(const Ruleset *old, const Ruleset *new, const char *skip, const char *binding) {
         size_t matched = 0, counted = 0, i = 0, j = 0;
 
-        for (size_t k = 0; k < old->n_chains; k++) {
+        /* The same object at the same place (most of them) would count on
+         * both sides, or be skipped on both: passed over with no look at
+         * the object itself. */
+        FOREACH_UNSHARED_CHAIN(k, old, new) {
                 const NftChain *o = old->chains[k], *n;
-                if (skipped(o->name, skip))
+                if ((k < new->n_chains && new->chains[k] == o) || skipped(o->name, skip))
                         continue;
-                n = find_chain_like_at(new, k, o);
+                n = find_chain_like(new, o);
                 matched += n && chain_equal(o, n);
         }
-        for (size_t k = 0; k < new->n_chains; k++)
-                counted += !skipped(new->chains[k]->name, skip);
+        FOREACH_UNSHARED_CHAIN(k, new, old)
+                if (!(k < old->n_chains && old->chains[k] == new->chains[k]))
+                        counted += !skipped(new->chains[k]->name, skip);
         if (matched != counted)
                 return true;
         matched = counted = 0;
-        for (size_t k = 0; k < old->n_sets; k++) {
+        FOREACH_UNSHARED_SET(k, old, new) {
                 const NftSet *o = old->sets[k], *n;
-                if (skipped(o->name, skip))
+                if ((k < new->n_sets && new->sets[k] == o) || skipped(o->name, skip))
                         continue;
-                n = find_set_like_at(new, k, o);
+                n = ruleset_find_set_like(new, o);
                 matched += n && set_equal(n, o);
         }
-        for (size_t k = 0; k < new->n_sets; k++)
-                counted += !skipped(new->sets[k]->name, skip);
+        FOREACH_UNSHARED_SET(k, new, old)
+                if (!(k < old->n_sets && old->sets[k] == new->sets[k]))
+                        counted += !skipped(new->sets[k]->name, skip);
         if (matched != counted)
                 return true;
         /* Blocks, sorted by name on both sides. */

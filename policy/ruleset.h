@@ -63,6 +63,25 @@ typedef struct NftBlock {
         size_t n_elements, alloc_elements;
 } NftBlock;
 
+/* Finished chains and sets that successive rulesets take as a whole (the
+ * compiler's unchanged policy and profile chains and selector sets): the
+ * group holds the references and the indexes, so a ruleset that takes it
+ * costs a copy of pointers, not a reference and an index entry for each
+ * of thousands of objects. */
+typedef struct NftShared {
+        unsigned n_ref;
+        NftChain **chains;
+        size_t n_chains;
+        NftSet **sets;
+        size_t n_sets;
+        StrMap chain_index, set_index;
+} NftShared;
+
+/* NULL without memory. */
+NftShared *nft_shared_new(NftChain *const *chains, size_t n_chains, NftSet *const *sets, size_t n_sets);
+NftShared *nft_shared_ref(NftShared *s);
+void nft_shared_unref(NftShared *s);
+
 /* Arrays of pointers: a chain or set keeps its address while others are
  * added, so builders can hold on to it. */
 typedef struct Ruleset {
@@ -73,6 +92,11 @@ typedef struct Ruleset {
         NftBlock **blocks; /* sorted by name after ruleset_finish() */
         size_t n_blocks, alloc_blocks;
         StrMap chain_index, set_index; /* by name; chains of blocks are not in chain_index */
+        /* The group whose chains and sets are chains[shared_chains_from..]
+         * and sets[shared_sets_from..] (referenced through it, indexed in
+         * it), or NULL. */
+        NftShared *shared;
+        size_t shared_chains_from, shared_sets_from;
         /* Interfaces dispatched through the address dispatch sets rather
          * than the maps: bound lately, not settled yet (compile.h). */
         size_t n_unsettled;
@@ -92,6 +116,8 @@ NftChain *ruleset_find_chain(const Ruleset *rs, const char *name);
 /* Adds an existing (finished) chain or set, shared with its other owners. */
 int ruleset_add_shared_chain(Ruleset *rs, NftChain *c);
 int ruleset_add_shared_set(Ruleset *rs, NftSet *s);
+/* Adds every chain and set of a group (once per ruleset: -EBUSY after). */
+int ruleset_add_shared_group(Ruleset *rs, NftShared *g);
 NftChain *nft_chain_ref(NftChain *c);
 void nft_chain_unref(NftChain *c);
 NftSet *nft_set_ref(NftSet *s);
@@ -100,6 +126,8 @@ int chain_add_rule(NftChain *c, const char *rule);
 int chain_add_rulef(NftChain *c, const char *fmt, ...) _printf_(2, 3);
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map);
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name);
+/* The set of s's name in rs (its hash known), or NULL. */
+NftSet *ruleset_find_set_like(const Ruleset *rs, const NftSet *s);
 int set_add_element(NftSet *s, const char *element);
 
 NftBlock *nft_block_new(const char *name);

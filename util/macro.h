@@ -75,6 +75,14 @@ static inline void *new_array(size_t n, size_t size) {
         return calloc(n ? n : 1, size);
 }
 
+/* The same, not zeroed: for arrays the caller fills before reading (a
+ * large calloc() costs a pass over memory that is written again). */
+static inline void *malloc_array(size_t n, size_t size) {
+        if (size && n > (size_t)-1 / size)
+                return NULL;
+        return malloc((n ? n : 1) * size);
+}
+
 void *grow_array(void *p, size_t *alloc, size_t need, size_t size);
 
 /* CLOCK_MONOTONIC in microseconds, for timers and timings. */
