@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowlog.h"
 #include "strbuf.h"
 
 #define LOG_PREFIX "calico-packet: "
@@ -449,9 +450,24 @@ static int compile_rule_family(RuleCompiler *k, NftChain *chain, const Rule *rul
                         strbuf_append(&b, strbuf_str(&common));
                         strbuf_append(&b, strbuf_str(&src_alts[i].text));
                         strbuf_append(&b, strbuf_str(&dst_alts[j].text));
-                        strbuf_printf(&b, " %s",
-                                      k->log && streq(rule->action, "Log") ? k->log : action_statement(rule->action));
-                        r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
+                        const char *action = k->log && streq(rule->action, "Log") ? k->log : action_statement(rule->action);
+                        bool allow = streq(rule->action, "Allow"), deny = streq(rule->action, "Deny");
+                        size_t match = b.len;
+                        /* Flow logs: an allow logs with its verdict (the
+                         * established shortcut comes first: once per flow);
+                         * a deny, whose packets repeat, in a rule of its own
+                         * before it, so that its rate limit never lets a
+                         * packet through unjudged. */
+                        if (k->flow_log && deny) {
+                                strbuf_printf(&b, " " FLOW_LOG_DENY_LIMIT " %s", k->flow_log);
+                                r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
+                                strbuf_truncate(&b, match);
+                        }
+                        if (k->flow_log && allow)
+                                strbuf_printf(&b, " %s", k->flow_log);
+                        strbuf_printf(&b, " %s", action);
+                        if (r >= 0)
+                                r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
                         strbuf_done(&b);
                 }
         for (size_t i = 0; i < n_src; i++)
