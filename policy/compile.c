@@ -176,7 +176,8 @@ int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleLi
                  * a flow: it is not logged. */
                 if (k->flow_logs && !(res && res->kind != KIND_PROFILE && res->spec.policy.do_not_track) &&
                     (streq_ptr(action, "Allow") || streq_ptr(action, "Deny"))) {
-                        FlowOrigin o = { streq(action, "Allow"), FLOW_ORIGIN_RULE, c->name_hash, (int)i };
+                        FlowOrigin o = { streq(action, "Allow"), strncmp(c->name, "pol-out", 7) == 0 || strncmp(c->name, "pro-out", 7) == 0,
+                                         FLOW_ORIGIN_RULE, c->name_hash, (int)i };
                         flow_log_statement(&o, flow_log);
                         k->rules.flow_log = flow_log;
                 }
@@ -269,6 +270,7 @@ typedef struct EndpointVerdicts {
         char admit[OBJECT_NAME_MAX + 48]; /* policy's accept: the flow's generation is stamped */
         char drop[OBJECT_NAME_MAX + 80];
         bool flow_logs; /* the chain's own denies log (flowlog.h) */
+        bool egress;
 } EndpointVerdicts;
 
 /* Flow logs: a deny the endpoint chain decides itself (not a policy's,
@@ -276,7 +278,7 @@ typedef struct EndpointVerdicts {
  * the same condition, at most FLOW_LOG_DENY_LIMIT: over the limit, the
  * log rule does not match and the deny still does. */
 static int add_deny_log(NftChain *c, const EndpointVerdicts *ev, const char *cond, FlowOriginKind kind, uint64_t hash) {
-        FlowOrigin o = { false, kind, hash, -1 };
+        FlowOrigin o = { false, ev->egress, kind, hash, -1 };
         char stmt[96];
 
         if (!ev->flow_logs)
@@ -327,9 +329,8 @@ static int add_profiles(NftChain *c, const Endpoint *e, Direction d, const Chain
         for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
                 const CachedChain *cc = targets[(*next)++].cc;
                 if (!cc) {
-                        char name[OBJECT_NAME_MAX];
-                        object_name_buf(d == DIRECTION_INGRESS ? "pro-in" : "pro-out", e->profiles[i].name, name);
-                        r = add_deny_log(c, ev, IF_NO_VERDICT, FLOW_ORIGIN_MISSING_PROFILE, strmap_hash(name));
+                        r = add_deny_log(c, ev, IF_NO_VERDICT, FLOW_ORIGIN_MISSING_PROFILE,
+                                         flow_chain_hash(d == DIRECTION_INGRESS ? "pro-in" : "pro-out", e->profiles[i].name));
                         if (r >= 0)
                                 r = chain_add_rulef(c, IF_NO_VERDICT " %s", ev->drop);
                 } else
@@ -380,7 +381,7 @@ int build_endpoint_chain(const Calc *calc, bool flow_logs, NftChain *c, const En
         const PolicyOrder *o = endpoint_order(e, f, d);
         bool in = d == DIRECTION_INGRESS;
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
-        EndpointVerdicts ev = { .flow_logs = flow_logs && f != FLAVOUR_UNTRACKED };
+        EndpointVerdicts ev = { .flow_logs = flow_logs && f != FLAVOUR_UNTRACKED, .egress = !in };
         size_t next = 0;
         int r = 0;
 
@@ -584,20 +585,20 @@ static int compile_failsafes(Compiler *k) {
         const Calc *c = k->calc;
         int r;
 
-        char admit[128] = "goto " CT_ADMIT;
+        char admit[2][128] = { "goto " CT_ADMIT, "goto " CT_ADMIT };
 
         /* Flow logs: what a failsafe admits is logged, once per flow (the
          * endpoint chains' established shortcut comes first). */
-        if (k->flow_logs) {
-                FlowOrigin o = { true, FLOW_ORIGIN_FAILSAFE, 0, -1 };
+        for (int egress = 0; k->flow_logs && egress < 2; egress++) {
+                FlowOrigin o = { true, egress, FLOW_ORIGIN_FAILSAFE, 0, -1 };
                 char stmt[96];
                 flow_log_statement(&o, stmt);
-                snprintf(admit, sizeof(admit), "%s goto " CT_ADMIT, stmt);
+                snprintf(admit[egress], sizeof(admit[egress]), "%s goto " CT_ADMIT, stmt);
         }
         /* What a failsafe admits is stamped like what policy admits. */
-        r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0, admit);
+        r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0, admit[0]);
         if (r >= 0)
-                r = failsafe_chain(k, "failsafe-out", c->failsafe_out, c->n_failsafe_out, false, NULL, 0, admit);
+                r = failsafe_chain(k, "failsafe-out", c->failsafe_out, c->n_failsafe_out, false, NULL, 0, admit[1]);
         /* In the raw table there is no conntrack yet: also let replies to
          * the other direction's failsafe connections through. */
         if (r >= 0)

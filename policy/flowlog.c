@@ -3,6 +3,8 @@
  * daemon (flowlog.h): one format, in one place. */
 #include "flowlog.h"
 
+#include "compile-internal.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +36,14 @@ void flow_log_statement(const FlowOrigin *o, char buf[static 96]) {
                 strcpy(origin, "f");
                 break;
         }
-        snprintf(buf, 96, "log group " FLOW_LOG_GROUP_STR " prefix \"" FLOW_LOG_PREFIX "%c:%s\"", o->allow ? 'A' : 'D',
-                 origin);
+        snprintf(buf, 96, "log group " FLOW_LOG_GROUP_STR " prefix \"" FLOW_LOG_PREFIX "%c%c:%s\"", o->allow ? 'A' : 'D',
+                 o->egress ? 'E' : 'I', origin);
+}
+
+uint64_t flow_chain_hash(const char *prefix, const char *name) {
+        char buf[OBJECT_NAME_MAX];
+
+        return strmap_hash(object_name_buf(prefix, name, buf));
 }
 
 static int parse_hash(const char *s, uint64_t *ret, const char **end) {
@@ -59,10 +67,11 @@ int flow_origin_parse(const char *prefix, FlowOrigin *ret) {
         if (!s || strncmp(s, FLOW_LOG_PREFIX, strlen(FLOW_LOG_PREFIX)) != 0)
                 return -EINVAL;
         s += strlen(FLOW_LOG_PREFIX);
-        if ((s[0] != 'A' && s[0] != 'D') || s[1] != ':')
+        if ((s[0] != 'A' && s[0] != 'D') || (s[1] != 'I' && s[1] != 'E') || s[2] != ':')
                 return -EINVAL;
         o.allow = s[0] == 'A';
-        s += 2;
+        o.egress = s[1] == 'E';
+        s += 3;
         switch (*s) {
         case 'r':
                 o.kind = FLOW_ORIGIN_RULE;

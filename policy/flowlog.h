@@ -20,7 +20,9 @@
  * shortcut comes first. */
 #define FLOW_LOG_DENY_LIMIT "limit rate 20/second burst 20 packets"
 
-/* Prefixes, "hep:" then the action (A allow, D deny), then the origin:
+/* Prefixes, "hep:" then the action (A allow, D deny) and the side of the
+ * endpoint whose chain decided (I ingress, E egress: which of a forwarded
+ * packet's interfaces), ":", then the origin:
  *   r<hash>:<index>  rule <index> of the chain whose name hashes to <hash>
  *   p<hash>          a profile that does not exist (its chain's name)
  *   t<hash>          the end of the tier whose name hashes to <hash>
@@ -44,6 +46,7 @@ typedef enum FlowOriginKind {
 
 typedef struct FlowOrigin {
         bool allow;
+        bool egress;
         FlowOriginKind kind;
         uint64_t hash; /* RULE, MISSING_PROFILE: of the chain's name; TIER_END: of the tier's */
         int rule;      /* RULE: the rule's index in its list, else -1 */
@@ -51,5 +54,8 @@ typedef struct FlowOrigin {
 
 /* The statement that logs o ("log group ... prefix \"...\""), into buf. */
 void flow_log_statement(const FlowOrigin *o, char buf[static 96]);
+/* The hash a policy's or profile's chain name ("pol-in", "pol-out",
+ * "pro-in", "pro-out" and its name) has in the prefixes. */
+uint64_t flow_chain_hash(const char *prefix, const char *name);
 /* Parses a prefix the rules wrote; -EINVAL if it is not one. */
 int flow_origin_parse(const char *prefix, FlowOrigin *ret);

@@ -697,16 +697,16 @@ static void test_flow_logs(void) {
         ASSERT_NOT_NULL(cache);
         compile_cache_set_flow_logs(cache, true);
         on = render_cached(&l, ifs, 1, cache);
-        flow_log_statement(&(FlowOrigin) { true, FLOW_ORIGIN_RULE, strmap_hash("pol-in.web"), 0 }, rule0);
-        flow_log_statement(&(FlowOrigin) { false, FLOW_ORIGIN_RULE, strmap_hash("pol-in.web"), 1 }, rule1);
-        flow_log_statement(&(FlowOrigin) { false, FLOW_ORIGIN_TIER_END, strmap_hash("default"), -1 }, tier);
-        flow_log_statement(&(FlowOrigin) { false, FLOW_ORIGIN_MISSING_PROFILE, strmap_hash("pro-in.gone"), -1 }, gone);
+        flow_log_statement(&(FlowOrigin) { true, false, FLOW_ORIGIN_RULE, strmap_hash("pol-in.web"), 0 }, rule0);
+        flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_RULE, strmap_hash("pol-in.web"), 1 }, rule1);
+        flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_TIER_END, strmap_hash("default"), -1 }, tier);
+        flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_MISSING_PROFILE, flow_chain_hash("pro-in", "gone"), -1 }, gone);
         ASSERT_TRUE(asprintf(&pol, "\t\tmeta l4proto 6 th dport 80 %s meta mark set meta mark | 0x00010000 return\n"
                                    "\t\tlimit rate 20/second burst 20 packets %s\n"
                                    "\t\tmeta mark set meta mark | 0x00040000 return\n", rule0, rule1) > 0);
         ASSERT_SECTION(on, "chain pol-in.web", pol);
         ASSERT_TRUE(asprintf(&ep, CT_SHORTCUT("h", "accept")
-                                  "\t\tct state invalid limit rate 20/second burst 20 packets log group 4711 prefix \"hep:D:i\"\n"
+                                  "\t\tct state invalid limit rate 20/second burst 20 packets log group 4711 prefix \"hep:DI:i\"\n"
                                   "\t\tct state invalid counter name \"ep-dropped.h\" drop\n"
                                   "\t\ticmpv6 type @nd-types accept\n"
                                   "\t\tjump failsafe-in\n"
@@ -721,10 +721,10 @@ static void test_flow_logs(void) {
                                   "\t\tmeta mark & 0x00050000 == 0 counter name \"ep-dropped.h\" drop\n"
                                   "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit\n"
                                   "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n"
-                                  "\t\tlimit rate 20/second burst 20 packets log group 4711 prefix \"hep:D:d\"\n"
+                                  "\t\tlimit rate 20/second burst 20 packets log group 4711 prefix \"hep:DI:d\"\n"
                                   "\t\tcounter name \"ep-dropped.h\" drop\n", tier, gone) > 0);
         ASSERT_SECTION(on, "chain ep-in.h", ep);
-        ASSERT_CONTAINS(on, "log group 4711 prefix \"hep:A:f\" goto ct-admit\n");
+        ASSERT_CONTAINS(on, "log group 4711 prefix \"hep:AI:f\" goto ct-admit\n");
         /* The prefixes read back as what wrote them, and fit the kernel's 127 bytes. */
         ASSERT_TRUE(strlen(strstr(rule1, "hep:")) < FLOW_LOG_PREFIX_MAX);
         *strrchr(rule1, '"') = 0;
@@ -733,7 +733,9 @@ static void test_flow_logs(void) {
         ASSERT_EQ(o.kind, FLOW_ORIGIN_RULE);
         ASSERT_EQ(o.hash, strmap_hash("pol-in.web"));
         ASSERT_EQ(o.rule, 1);
-        ASSERT_TRUE(flow_origin_parse("hep:A:r12", &o) < 0);
+        ASSERT_FALSE(o.egress);
+        ASSERT_TRUE(flow_origin_parse("hep:AI:r12", &o) < 0);
+        ASSERT_TRUE(flow_origin_parse("hep:A:d", &o) < 0);
         ASSERT_TRUE(flow_origin_parse("calico-packet: ", &o) < 0);
 
         compile_cache_set_flow_logs(cache, false);
