@@ -26,6 +26,9 @@ serve_tcp host 9090
 # UDP flows end (conntrack destroys them) 2 s after their last packet.
 ip netns exec "$(ns host)" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=2
 ip netns exec "$(ns host)" sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream=2
+# TCP ones 1 s after their close, not after TIME_WAIT's 2 minutes.
+ip netns exec "$(ns host)" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1
+ip netns exec "$(ns host)" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=1
 
 put_resource hep.yaml <<EOF2
 apiVersion: projectcalico.org/v3
@@ -49,7 +52,7 @@ EOF2
 bus_start
 start_daemon --bus "$BUS" --flow-logs=yes
 wait_for "bctl status $BUS_NAME >/dev/null 2>&1" 5 || fail "the daemon does not serve $BUS_NAME"
-hepctl_flows() { "$HEPCTL" --bus "$BUS" flows "$@"; }
+hepctl_flows() { "$HEPCTL" flows --bus "$BUS" "$@"; }
 
 # The kernel took the logging rules.
 run nft_host list chain inet hostendpoint pol-in.web
@@ -83,5 +86,80 @@ for _ in range(50):
     s.close()
 PY
 
-# flow_line FILTER: the flow's line in `hepctl flows -o json`, as JSON.
+# The records, as `hepctl flows -o json` prints them.
 flows_json() { hepctl_flows -o json "$@"; }
+# flow_count PYEXPR [HEPCTL ARGS...]: how many records r make PYEXPR true.
+flow_count() {
+        local expr=$1
+        shift
+        flows_json "$@" | /usr/bin/python3 -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin) if eval(sys.argv[1])))' "$expr"
+}
+allowed_tcp4='r["interface"] == "eth0" and r["direction"] == "in" and r["protocol"] == "tcp" and r["source"] == "'$PEER_IP4'" and r["sourcePort"] == 40001 and r["destination"] == "'$HOST_IP4'" and r["destinationPort"] == 8080 and r["action"] == "allow" and r["policy"] == "gnp web" and r["tier"] == "default" and r["rule"] == 1 and r["endpoint"] == "host-eth0" and r["family"] == "ipv4"'
+allowed_udp='r["protocol"] == "udp" and r["sourcePort"] == 40002 and r["destinationPort"] == 5353 and r["action"] == "allow" and r["policy"] == "gnp web" and r["rule"] == 2'
+allowed_tcp6='r["family"] == "ipv6" and r["source"] == "'$PEER_IP6'" and r["sourcePort"] == 40003 and r["destinationPort"] == 8080 and r["action"] == "allow" and r["rule"] == 1'
+denied='r["protocol"] == "tcp" and r["sourcePort"] == 40004 and r["destinationPort"] == 9090 and r["action"] == "deny" and r["policy"] == "gnp web" and r["rule"] == 0 and r["packets"] >= 1'
+ended='and r["ended"] and r["packets"] >= 2 and r["bytes"] >= 2 * 40'
+
+# Each flow once, with its counts and its end (conntrack's DESTROY: TCP
+# at once after its close... TIME_WAIT aside, UDP after its 2 s timeout).
+wait_for "[ \"\$(flow_count '$allowed_tcp4 $ended')\" = 1 ]" 10
+expect_true "[ \"\$(flow_count '$allowed_tcp4 $ended')\" = 1 ]" \
+        "allowed TCP/IPv4: one record, eth0 in, the 5-tuple, allowed by gnp web rule 1, counted and ended"
+wait_for "[ \"\$(flow_count '$allowed_udp $ended')\" = 1 ]" 10
+expect_true "[ \"\$(flow_count '$allowed_udp $ended')\" = 1 ]" "allowed UDP: one record, gnp web rule 2, counted and ended"
+wait_for "[ \"\$(flow_count '$allowed_tcp6 $ended')\" = 1 ]" 10
+expect_true "[ \"\$(flow_count '$allowed_tcp6 $ended')\" = 1 ]" "allowed TCP/IPv6: one record, gnp web rule 1, counted and ended"
+expect_true "[ \"\$(flow_count '$denied')\" = 1 ]" "55 denied SYNs of one flow: one record, denied by gnp web rule 0"
+expect_true "[ \"\$(flow_count 'True' --action deny)\" = 1 ] && [ \"\$(flow_count '$denied' --action deny)\" = 1 ]" \
+        "--action deny shows the denied flow alone"
+expect_true "[ \"\$(flow_count 'r[\"action\"] == \"deny\"' --action allow)\" = 0 ] && [ \"\$(flow_count 'True' --action allow)\" -ge 3 ]" \
+        "--action allow leaves it out"
+expect_true "[ \"\$(flow_count 'True' --interface lo)\" = 0 ]" "--interface filters by interface"
+
+# The journal: one line for the denied flow, not one per packet.
+expect_true "[ \"\$(grep -c 'Flow denied: in eth0 (HostEndpoint .host-eth0.) tcp $PEER_IP4:40004 -> $HOST_IP4:9090 by gnp web (tier default), rule 0' '$DAEMON_LOG')\" = 1 ]" \
+        "the daemon logged the denied flow once"
+expect_true "[ \"\$(grep -c 'Flow denied' '$DAEMON_LOG')\" = 1 ]" "and no other denied flow"
+
+# FlowDenied on the bus.
+wait_for "grep -q 'member=FlowDenied' '$T/monitor'" 5
+expect_true "grep -A200 'member=FlowDenied' '$T/monitor' | grep -q 'uint16 9090'" "a FlowDenied signal carried the denied flow"
+expect_true "grep -q 'member=Flows' '$T/monitor'" "Flows signals were sent"
+
+# GetFlows itself, with the contract's keys and filters.
+run bctl call "$BUS_NAME" "$BUS_ROOT" "$BUS_NAME.Manager" GetFlows 'a{sv}' 2 Action s deny Limit u 5 --json=short
+expect_rc 0 "GetFlows with a filter"
+expect_true "[ \"\$(printf %s \"\$OUT\" | json_get 'len(d[\"data\"][0])')\" = 1 ]" "GetFlows' Action filter: the one denied flow"
+expect_true "[ \"\$(printf %s \"\$OUT\" | json_get 'sorted(d[\"data\"][0][0].keys())')\" = '[\"Action\", \"Bytes\", \"Destination\", \"DestinationPort\", \"Direction\", \"Ended\", \"Endpoint\", \"Family\", \"Interface\", \"LastSeen\", \"Packets\", \"PendingAction\", \"PendingPolicy\", \"PendingRule\", \"Policy\", \"Protocol\", \"Rule\", \"Source\", \"SourcePort\", \"Tier\", \"Time\"]' ]" \
+        "a record has the contract's keys"
+run gdbus call --address "$BUS" --dest "$BUS_NAME" --object-path "$BUS_ROOT" --method "$BUS_NAME.Manager.GetFlows" \
+        "{'Action': <uint32 3>}"
+expect_err_contains "InvalidArgs" "a filter key of the wrong type is InvalidArgs"
+expect_err_contains "Action" "naming the key"
+expect_true "[ \"\$(prop '$BUS_ROOT' Manager FlowLogs)\" = true ]" "FlowLogs is true"
+
+# hepctl flows' table and --follow.
+run hepctl_flows --action deny
+expect_out_contains "gnp web" "hepctl flows prints the policy"
+expect_true "[ \"\$(printf '%s\n' \"\$OUT\" | head -1 | tr -s ' ')\" = 'TIME INTERFACE DIRECTION PROTOCOL SOURCE DESTINATION ACTION POLICY RULE ' ]" "hepctl flows' columns"
+hepctl_flows --follow -o json --action allow >"$T/follow" 2>&1 &
+FOLLOW=$!
+CLEANUP_HOOKS=("kill $FOLLOW 2>/dev/null" "${CLEANUP_HOOKS[@]}")
+wait_for "[ \"\$(wc -l <'$T/follow')\" -ge 3 ]" 5
+expect_true 'probe_tcp_from_port peer "$HOST_IP4" 8080 40005' "another allowed connection"
+wait_for "grep -q '\"sourcePort\":40005' '$T/follow'" 5
+expect_true "grep -q '\"sourcePort\":40005' '$T/follow'" "hepctl flows --follow shows a new flow as it comes"
+kill $FOLLOW
+
+# Off (the default), the table is without them and nothing is logged.
+stop_daemon
+start_daemon --bus "$BUS"
+run nft_host list table inet hostendpoint
+expect_true "! printf %s \"\$OUT\" | grep -q 'group 4711'" "flow logs off: no rule logs"
+expect_true "[ \"\$(prop '$BUS_ROOT' Manager FlowLogs)\" = false ]" "FlowLogs is false"
+PROBE_TIMEOUT=0.2
+probe_tcp_from_port peer "$HOST_IP4" 9090 40006
+PROBE_TIMEOUT=2
+expect_true "[ \"\$(flow_count 'True')\" = 0 ]" "and no flows are shown"
