@@ -735,6 +735,9 @@ FlowLog *flow_log_free(FlowLog *f) {
         host_watch_remove(f->host, f->log_watch);
         host_watch_remove(f->host, f->ct_watch);
         host_timer_remove(f->host, f->batch_timer);
+        for (size_t i = 0; i < f->n_batch; i++)
+                f->batch[i]->queued = false;
+        f->n_batch = 0;
         while (f->oldest)
                 entry_remove(f, f->oldest);
         strmap_done(&f->by_key);

@@ -453,18 +453,20 @@ static int compile_rule_family(RuleCompiler *k, NftChain *chain, const Rule *rul
                         const char *action = k->log && streq(rule->action, "Log") ? k->log : action_statement(rule->action);
                         bool allow = streq(rule->action, "Allow"), deny = streq(rule->action, "Deny");
                         size_t match = b.len;
-                        /* Flow logs: an allow logs with its verdict (the
-                         * established shortcut comes first: once per flow);
-                         * a deny, whose packets repeat, in a rule of its own
-                         * before it, so that its rate limit never lets a
-                         * packet through unjudged. */
-                        if (k->flow_log && deny) {
-                                strbuf_printf(&b, " " FLOW_LOG_DENY_LIMIT " %s", k->flow_log);
+                        /* Flow logs: a rule of its own before the verdict,
+                         * with the same match, which decides nothing (over
+                         * its limit it just does not match). An allow logs
+                         * a flow's first packet only (its conntrack entry
+                         * not confirmed yet): a flow whose replies have not
+                         * come yet (one-way UDP) passes policy with every
+                         * packet. A deny's packets are never confirmed: it
+                         * logs at most FLOW_LOG_DENY_LIMIT. */
+                        if (k->flow_log && (allow || deny)) {
+                                strbuf_printf(&b, " %s %s", allow ? FLOW_LOG_ALLOW_ONCE : FLOW_LOG_DENY_LIMIT,
+                                              k->flow_log);
                                 r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
                                 strbuf_truncate(&b, match);
                         }
-                        if (k->flow_log && allow)
-                                strbuf_printf(&b, " %s", k->flow_log);
                         strbuf_printf(&b, " %s", action);
                         if (r >= 0)
                                 r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;

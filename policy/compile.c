@@ -583,17 +583,20 @@ static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *por
 
 static int compile_failsafes(Compiler *k) {
         const Calc *c = k->calc;
+        char admit[2][128] = { "goto " CT_ADMIT, "goto " CT_ADMIT };
+        NftChain *c2;
         int r;
 
-        char admit[2][128] = { "goto " CT_ADMIT, "goto " CT_ADMIT };
-
-        /* Flow logs: what a failsafe admits is logged, once per flow (the
-         * endpoint chains' established shortcut comes first). */
+        /* Flow logs: what a failsafe admits is logged, once per flow (its
+         * first packet: see FLOW_LOG_ALLOW_ONCE), on its way to ct-admit. */
         for (int egress = 0; k->flow_logs && egress < 2; egress++) {
                 FlowOrigin o = { true, egress, FLOW_ORIGIN_FAILSAFE, 0, -1 };
                 char stmt[96];
                 flow_log_statement(&o, stmt);
-                snprintf(admit[egress], sizeof(admit[egress]), "%s goto " CT_ADMIT, stmt);
+                snprintf(admit[egress], sizeof(admit[egress]), "goto %s", egress ? "flow-failsafe-out" : "flow-failsafe-in");
+                c2 = ruleset_add_chain(k->rs, egress ? "flow-failsafe-out" : "flow-failsafe-in", NULL);
+                if (!c2 || chain_add_rulef(c2, FLOW_LOG_ALLOW_ONCE " %s", stmt) < 0 || chain_add_rule(c2, "goto " CT_ADMIT) < 0)
+                        return -ENOMEM;
         }
         /* What a failsafe admits is stamped like what policy admits. */
         r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0, admit[0]);

@@ -16,9 +16,11 @@
 #define FLOW_LOG_GROUP_STR "4711"
 /* Denied packets repeat (no conntrack entry is ever confirmed for them):
  * each deciding deny logs at most this often, the rest are dropped
- * unlogged; an allow is logged once per flow, since the established
- * shortcut comes first. */
+ * unlogged. An allow is logged once per flow: for its first packet, whose
+ * conntrack entry is not confirmed yet (the later ones of a flow without
+ * replies, one-way UDP, still pass policy as "new"). */
 #define FLOW_LOG_DENY_LIMIT "limit rate 20/second burst 20 packets"
+#define FLOW_LOG_ALLOW_ONCE "ct status ! confirmed"
 
 /* Prefixes, "hep:" then the action (A allow, D deny) and the side of the
  * endpoint whose chain decided (I ingress, E egress: which of a forwarded

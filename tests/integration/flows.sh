@@ -45,7 +45,7 @@ spec:
   ingress:
   - {action: Deny, protocol: TCP, destination: {ports: [9090]}}
   - {action: Allow, protocol: TCP, destination: {ports: [8080]}}
-  - {action: Allow, protocol: UDP, destination: {ports: [5353]}}
+  - {action: Allow, protocol: UDP, destination: {ports: [5353, 5354]}}
   egress: [{action: Allow}]
 EOF2
 
@@ -53,6 +53,16 @@ bus_start
 start_daemon --bus "$BUS" --flow-logs=yes
 wait_for "bctl status $BUS_NAME >/dev/null 2>&1" 5 || fail "the daemon does not serve $BUS_NAME"
 hepctl_flows() { "$HEPCTL" flows --bus "$BUS" "$@"; }
+# The records, as `hepctl flows -o json` prints them.
+flows_json() { hepctl_flows -o json "$@"; }
+# flow_count PYEXPR [HEPCTL ARGS...]: how many records r make PYEXPR true.
+flow_count() {
+        local expr=$1
+        shift
+        flows_json "$@" | /usr/bin/python3 -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin) if eval(sys.argv[1])))' "$expr"
+}
 
 # The kernel took the logging rules.
 run nft_host list chain inet hostendpoint pol-in.web
@@ -68,6 +78,18 @@ wait_for "grep -q NameAcquired '$T/monitor'" 5
 expect_true 'probe_tcp_from_port peer "$HOST_IP4" 8080 40001' "allowed TCP over IPv4 passes"
 expect_true 'probe_udp_from_port peer "$HOST_IP4" 5353 40002' "allowed UDP passes"
 expect_true 'probe_tcp_from_port peer "$HOST_IP6" 8080 40003' "allowed TCP over IPv6 passes"
+# One-way UDP (5354: no server, no reply): 20 datagrams of one flow,
+# each "new" to conntrack and so judged by policy, logged once.
+ip netns exec "$(ns peer)" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 40007))
+for _ in range(20):
+    s.sendto(b"x" * 20, (sys.argv[1], 5354))' "$HOST_IP4"
+oneway='r["protocol"] == "udp" and r["sourcePort"] == 40007 and r["destinationPort"] == 5354 and r["action"] == "allow" and r["rule"] == 2'
+wait_for "[ \"\$(flow_count '$oneway')\" = 1 ]" 5
+expect_true "[ \"\$(flow_count '$oneway and not r[\"ended\"] and r[\"packets\"] == 1')\" = 1 ]" \
+        "20 one-way UDP datagrams: one record, only the first packet logged"
 # Denied: 50 SYNs of one flow (a fixed source port), for one journal line.
 PROBE_TIMEOUT=0.1
 for i in $(seq 5); do probe_tcp_from_port peer "$HOST_IP4" 9090 40004; done
@@ -86,16 +108,6 @@ for _ in range(50):
     s.close()
 PY
 
-# The records, as `hepctl flows -o json` prints them.
-flows_json() { hepctl_flows -o json "$@"; }
-# flow_count PYEXPR [HEPCTL ARGS...]: how many records r make PYEXPR true.
-flow_count() {
-        local expr=$1
-        shift
-        flows_json "$@" | /usr/bin/python3 -c '
-import json, sys
-print(sum(1 for r in json.load(sys.stdin) if eval(sys.argv[1])))' "$expr"
-}
 allowed_tcp4='r["interface"] == "eth0" and r["direction"] == "in" and r["protocol"] == "tcp" and r["source"] == "'$PEER_IP4'" and r["sourcePort"] == 40001 and r["destination"] == "'$HOST_IP4'" and r["destinationPort"] == 8080 and r["action"] == "allow" and r["policy"] == "gnp web" and r["tier"] == "default" and r["rule"] == 1 and r["endpoint"] == "host-eth0" and r["family"] == "ipv4"'
 allowed_udp='r["protocol"] == "udp" and r["sourcePort"] == 40002 and r["destinationPort"] == 5353 and r["action"] == "allow" and r["policy"] == "gnp web" and r["rule"] == 2'
 allowed_tcp6='r["family"] == "ipv6" and r["source"] == "'$PEER_IP6'" and r["sourcePort"] == 40003 and r["destinationPort"] == 8080 and r["action"] == "allow" and r["rule"] == 1'
@@ -117,6 +129,9 @@ expect_true "[ \"\$(flow_count 'True' --action deny)\" = 1 ] && [ \"\$(flow_coun
 expect_true "[ \"\$(flow_count 'r[\"action\"] == \"deny\"' --action allow)\" = 0 ] && [ \"\$(flow_count 'True' --action allow)\" -ge 3 ]" \
         "--action allow leaves it out"
 expect_true "[ \"\$(flow_count 'True' --interface lo)\" = 0 ]" "--interface filters by interface"
+
+wait_for "[ \"\$(flow_count '$oneway and r[\"ended\"] and r[\"packets\"] == 20')\" = 1 ]" 10
+expect_true "[ \"\$(flow_count '$oneway and r[\"ended\"] and r[\"packets\"] == 20')\" = 1 ]" "and conntrack's count at its end: 20 packets"
 
 # The journal: one line for the denied flow, not one per packet.
 expect_true "[ \"\$(grep -c 'Flow denied: in eth0 (HostEndpoint .host-eth0.) tcp $PEER_IP4:40004 -> $HOST_IP4:9090 by gnp web (tier default), rule 0' '$DAEMON_LOG')\" = 1 ]" \

@@ -678,11 +678,13 @@ static void test_log_prefix(void) {
 }
 
 /* Flow logs: the rules that decide log to NFLOG with their origin in the
- * prefix (flowlog.h): a policy's allow with its verdict, a deny in a rule
- * of its own before it, rate-limited; the endpoint chain's own denies
+ * prefix (flowlog.h), each in a rule of its own before the verdict: a
+ * policy's allow for a flow's first packet (its conntrack entry not
+ * confirmed yet), a deny rate-limited; the endpoint chain's own denies
  * (conntrack invalid, the tier's end, a missing profile, the final drop)
- * the same way; a failsafe's accept. Turned off again on the same cache,
- * the ruleset is byte for byte the one compiled without them. */
+ * the same way; a failsafe's accept, on its way to ct-admit. Turned off
+ * again on the same cache, the ruleset is byte for byte the one compiled
+ * without them. */
 static void test_flow_logs(void) {
         IPAddr a;
         HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
@@ -701,7 +703,8 @@ static void test_flow_logs(void) {
         flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_RULE, strmap_hash("pol-in.web"), 1 }, rule1);
         flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_TIER_END, strmap_hash("default"), -1 }, tier);
         flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_MISSING_PROFILE, flow_chain_hash("pro-in", "gone"), -1 }, gone);
-        ASSERT_TRUE(asprintf(&pol, "\t\tmeta l4proto 6 th dport 80 %s meta mark set meta mark | 0x00010000 return\n"
+        ASSERT_TRUE(asprintf(&pol, "\t\tmeta l4proto 6 th dport 80 ct status ! confirmed %s\n"
+                                   "\t\tmeta l4proto 6 th dport 80 meta mark set meta mark | 0x00010000 return\n"
                                    "\t\tlimit rate 20/second burst 20 packets %s\n"
                                    "\t\tmeta mark set meta mark | 0x00040000 return\n", rule0, rule1) > 0);
         ASSERT_SECTION(on, "chain pol-in.web", pol);
@@ -724,7 +727,10 @@ static void test_flow_logs(void) {
                                   "\t\tlimit rate 20/second burst 20 packets log group 4711 prefix \"hep:DI:d\"\n"
                                   "\t\tcounter name \"ep-dropped.h\" drop\n", tier, gone) > 0);
         ASSERT_SECTION(on, "chain ep-in.h", ep);
-        ASSERT_CONTAINS(on, "log group 4711 prefix \"hep:AI:f\" goto ct-admit\n");
+        ASSERT_CONTAINS(on, "meta l4proto . th dport @failsafe-9c9bf58745dcdf84 goto flow-failsafe-in\n");
+        ASSERT_SECTION(on, "chain flow-failsafe-in",
+                       "\t\tct status ! confirmed log group 4711 prefix \"hep:AI:f\"\n"
+                       "\t\tgoto ct-admit\n");
         /* The prefixes read back as what wrote them, and fit the kernel's 127 bytes. */
         ASSERT_TRUE(strlen(strstr(rule1, "hep:")) < FLOW_LOG_PREFIX_MAX);
         *strrchr(rule1, '"') = 0;
