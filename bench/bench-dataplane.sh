@@ -19,6 +19,9 @@
 # the HEP's policies. Target: enforced >= 97% of ctonly.
 # A third mode, ctonly (a table whose input and output chains only accept
 # established flows), separates conntrack's own cost from the ruleset's.
+# A fourth, flowlogs, is enforced with flow logs on (hostendpointd
+# --flow-logs=yes running, reading what the rules log): target >= 90% of
+# enforced, 64-byte UDP included.
 # Before measuring, checks that the ruleset enforces: 5202/TCP, listening
 # but not allowed, must be dropped, while it connects without the ruleset.
 # With MATCH=address, every HEP is matched by expectedIPs instead (the
@@ -52,6 +55,7 @@ PIDS=()
 
 cleanup() {
         local p n
+        flowlogs_stop
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
         for n in "$CLIENT" "$HOST" "$SINK"; do
                 for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -99,15 +103,42 @@ PY
 
 enforce() {
         local start=$EPOCHREALTIME
+        flowlogs_stop
         ip netns exec "$HOST" "$DAEMON" --oneshot --datastore "dir:$T/ds" --nodename bench \
                 --bus none --log-level warning 2>"$T/commit.log" ||
                 { echo "oneshot commit failed:" >&2; cat "$T/commit.log" >&2; exit 1; }
         COMMIT_MS=$($PY -c 'import sys; print("%.0f" % ((float(sys.argv[2]) - float(sys.argv[1])) * 1000))' "$start" "$EPOCHREALTIME")
 }
 
+# flowlogs: the same ruleset with flow logs, from a running hostendpointd
+# --flow-logs=yes that reads them (NFLOG, conntrack's events) meanwhile.
+FLOWLOGS_PID=
+flowlogs_stop() {
+        [ -n "$FLOWLOGS_PID" ] || return 0
+        kill "$FLOWLOGS_PID" 2>/dev/null
+        wait "$FLOWLOGS_PID" 2>/dev/null
+        FLOWLOGS_PID=
+}
+flowlogs() {
+        local start=$EPOCHREALTIME i
+        flowlogs_stop
+        ip netns exec "$HOST" "$DAEMON" --datastore "dir:$T/ds" --nodename bench --bus none --flow-logs=yes \
+                --log-level info 2>"$T/flowlogs.log" &
+        FLOWLOGS_PID=$!
+        for i in $(seq 600); do
+                grep -q "Ready: the first ruleset is committed" "$T/flowlogs.log" && break
+                [ "$i" = 600 ] && { echo "hostendpointd --flow-logs=yes did not start:" >&2; cat "$T/flowlogs.log" >&2; exit 1; }
+                sleep 0.05
+        done
+        ip netns exec "$HOST" nft list chain inet hostendpoint pol-in.allow-iperf | grep -q 'log prefix "hep:AI:' ||
+                { echo "flow logs are not in the ruleset" >&2; exit 1; }
+        COMMIT_MS=$($PY -c 'import sys; print("%.0f" % ((float(sys.argv[2]) - float(sys.argv[1])) * 1000))' "$start" "$EPOCHREALTIME")
+}
+
 # unenforce: no ruleset at all (neither table: no netfilter hook, no conntrack).
 unenforce() {
         local t
+        flowlogs_stop
         for t in hostendpoint hep-bench-ct; do
                 ip netns exec "$HOST" nft delete table inet "$t" 2>/dev/null
                 ! ip netns exec "$HOST" nft list table inet "$t" >/dev/null 2>&1 ||
@@ -284,13 +315,14 @@ set -- $(hep_counters)
 echo "HEP iperf-eth0 counters: ${1:-?} packets accepted, ${2:-?} dropped (the 5202 SYNs)"
 [ "${2:-0}" -gt 0 ] || { echo "FAIL: no drop counted for the HEP" >&2; exit 1; }
 
-MODES="baseline ctonly enforced"
+MODES="baseline ctonly enforced flowlogs"
 echo "== throughput, $ROUNDS rounds of $DURATION s per mode and direction (Gbit/s, one TCP stream)"
 echo "   baseline: no ruleset; ctonly: conntrack reference (input/output chains accepting established only);"
-echo "   enforced: the ruleset above, recommitted by hostendpointd --oneshot before each run"
+echo "   enforced: the ruleset above, recommitted by hostendpointd --oneshot before each run;"
+echo "   flowlogs: the same with flow logs, hostendpointd --flow-logs=yes running"
 for r in $(seq 1 "$ROUNDS"); do
         for mode in $MODES; do
-                case $mode in baseline) unenforce ;; ctonly) ctonly ;; enforced) enforce ;; esac
+                case $mode in baseline) unenforce ;; ctonly) ctonly ;; enforced) enforce ;; flowlogs) flowlogs ;; esac
                 printf 'round %d %-9s client->host ' "$r" "$mode"
                 measure "$mode" in
                 printf '   host->client '
@@ -300,6 +332,7 @@ for r in $(seq 1 "$ROUNDS"); do
                 printf ' out '
                 measure_udp "$mode" out
                 [ "$mode" = enforced ] && printf '   (commit %s ms)' "$COMMIT_MS"
+                [ "$mode" = flowlogs ] && printf '   (start %s ms)' "$COMMIT_MS"
                 echo
         done
 done
@@ -321,3 +354,12 @@ print("%s: median baseline %.1f, ctonly %.1f, enforced %.1f thousand datagrams/s
       % (sys.argv[1], b, c, e, r, "" if r >= 97 else " BELOW TARGET", 100 * e / b))' \
                 "$label" "$(median "$T/baseline-udp-$dir")" "$(median "$T/ctonly-udp-$dir")" "$(median "$T/enforced-udp-$dir")"
 done
+for dir in in out; do
+        $PY -c 'import sys
+t, tf, u, uf = (float(x) for x in sys.argv[2:6])
+print("flow logs, %s: TCP enforced %.2f, flowlogs %.2f Gbit/s (%.1f%%); 64-byte UDP enforced %.1f, flowlogs %.1f k/s (%.1f%%) (target >= 90%%)%s"
+      % (sys.argv[1], t, tf, 100 * tf / t, u, uf, 100 * uf / u, "" if tf >= 0.9 * t and uf >= 0.9 * u else " BELOW TARGET"))' \
+                "$dir" "$(median "$T/enforced-$dir")" "$(median "$T/flowlogs-$dir")" \
+                "$(median "$T/enforced-udp-$dir")" "$(median "$T/flowlogs-udp-$dir")"
+done
+[ -s "$T/flowlogs.log" ] && echo "flowlogs daemon: $(grep -c 'Flow denied' "$T/flowlogs.log") denied flows logged"

@@ -27,6 +27,7 @@ static const struct {
         [HEPCTL_COMMAND_RULESET] = { "ruleset", "Print the nftables ruleset this node would enforce" },
         [HEPCTL_COMMAND_STATUS] = { "status", "Show what the running daemon enforces (over D-Bus)" },
         [HEPCTL_COMMAND_VERSION] = { "version", "Show hepctl's version and the commit it was built from" },
+        [HEPCTL_COMMAND_FLOWS] = { "flows", "Show recent and live flows with the policy that decided each" },
 };
 
 /* ---- usage texts ---- */
@@ -162,6 +163,27 @@ static void status_usage(FILE *f) {
                 HEP_DEFAULT_CONFIG);
 }
 
+static void flows_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl flows [--follow] [--interface=<IF>] [--action=<ACTION>] [--output=<OUTPUT>] [--bus=<BUS>]\n"
+                "\n"
+                "The flows hostendpointd saw cross this host's enforced interfaces (flow-logs = yes in\n"
+                "%s), oldest first: time, interface, direction, protocol, source and\n"
+                "destination, the action and the policy and rule that decided it.\n"
+                "\n"
+                "Options:\n"
+                "  -h --help                Show this screen.\n"
+                "  -f --follow              Then show new and updated flows as they come, until interrupted.\n"
+                "  -i --interface=<IF>      Only the flows of this interface.\n"
+                "  -a --action=<ACTION>     Only allowed or denied flows: allow or deny.\n"
+                "  -o --output=<OUTPUT>     Output format: ps, wide or json (one record per line with\n"
+                "                           --follow) [default: ps].\n"
+                "  -b --bus=<BUS>           system, session or a D-Bus address (default: the 'bus'\n"
+                "                           setting of %s, else system).\n",
+                HEP_DEFAULT_CONFIG, HEP_DEFAULT_CONFIG);
+}
+
 static void version_usage(FILE *f) {
         fprintf(f,
                 "Usage:\n"
@@ -202,6 +224,9 @@ void hepctl_usage(HepctlCommand c, FILE *f) {
                 return;
         case HEPCTL_COMMAND_STATUS:
                 status_usage(f);
+                return;
+        case HEPCTL_COMMAND_FLOWS:
+                flows_usage(f);
                 return;
         case HEPCTL_COMMAND_VERSION:
                 version_usage(f);
@@ -364,6 +389,7 @@ static int parse_resource_command(int argc, char **argv, HepctlArgs *a, char **r
         case HEPCTL_COMMAND_LABEL:
         case HEPCTL_COMMAND_RULESET:
         case HEPCTL_COMMAND_STATUS:
+        case HEPCTL_COMMAND_FLOWS:
         case HEPCTL_COMMAND_VERSION:
         case _HEPCTL_COMMAND_MAX:
         case _HEPCTL_COMMAND_INVALID:
@@ -584,6 +610,49 @@ static int parse_status(int argc, char **argv, HepctlArgs *a) {
         return 0;
 }
 
+static int parse_flows(int argc, char **argv, HepctlArgs *a) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "follow", no_argument, NULL, 'f' },
+                { "interface", required_argument, NULL, 'i' },
+                { "action", required_argument, NULL, 'a' },
+                { "output", required_argument, NULL, 'o' },
+                { "bus", required_argument, NULL, 'b' },
+                {}
+        };
+        int ch;
+
+        optind = 0;
+        a->output = "ps";
+        while ((ch = getopt_long(argc, argv, "hfi:a:o:b:", longopts, NULL)) >= 0)
+                switch (ch) {
+                case 'h':
+                        a->help = true;
+                        return 0;
+                case 'f':
+                        a->follow = true;
+                        break;
+                case 'i':
+                        a->interface = optarg;
+                        break;
+                case 'a':
+                        a->action = optarg;
+                        break;
+                case 'o':
+                        a->output = optarg;
+                        break;
+                case 'b':
+                        a->bus = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc || (!streq(a->output, "ps") && !streq(a->output, "wide") && !streq(a->output, "json")) ||
+            (a->action && !streq(a->action, "allow") && !streq(a->action, "deny")))
+                return -EINVAL;
+        return 0;
+}
+
 /* calicoctl's version command: only its options, no arguments. */
 static int parse_version(int argc, char **argv, HepctlArgs *a) {
         static const struct option longopts[] = {
@@ -666,6 +735,8 @@ int hepctl_args_parse(int argc, char **argv, HepctlArgs *ret, char **ret_error) 
                 return parse_ruleset(argc, argv, ret);
         case HEPCTL_COMMAND_STATUS:
                 return parse_status(argc, argv, ret);
+        case HEPCTL_COMMAND_FLOWS:
+                return parse_flows(argc, argv, ret);
         case HEPCTL_COMMAND_VERSION:
                 return parse_version(argc, argv, ret);
         case HEPCTL_COMMAND_CREATE:

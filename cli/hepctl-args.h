@@ -30,6 +30,7 @@ typedef enum HepctlCommand {
         HEPCTL_COMMAND_RULESET,
         HEPCTL_COMMAND_STATUS,
         HEPCTL_COMMAND_VERSION,
+        HEPCTL_COMMAND_FLOWS,
         _HEPCTL_COMMAND_MAX,
         _HEPCTL_COMMAND_INVALID = -EINVAL, /* none: hepctl's own usage */
 } HepctlCommand;
@@ -74,9 +75,13 @@ typedef struct HepctlArgs {
         /* ruleset */
         const char *node;
         bool no_interfaces;
-        /* status */
+        /* status, flows */
         const char *bus;
         const char *output;
+        /* flows */
+        bool follow;
+        const char *interface;
+        const char *action;
 } HepctlArgs;
 
 /* 0, or -EINVAL with *ret_error the message to print (NULL: the usage of

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bus-open.h"
-#include "hepctl.h"
+#include "hepctl-bus.h"
 #include "intern.h"
 #include "node.h"
 #include "parse.h"
@@ -28,7 +28,7 @@ static Node *scalar(const char *text, bool quoted) {
 /* Any D-Bus value: strings and paths are quoted scalars, numbers and
  * booleans plain ones, arrays of dict entries maps, other arrays and
  * structs lists, variants their content. */
-static Node *from_iter(DBusMessageIter *it) {
+Node *hepctl_bus_value(DBusMessageIter *it) {
         int type = dbus_message_iter_get_arg_type(it);
         char buf[32];
 
@@ -72,7 +72,7 @@ static Node *from_iter(DBusMessageIter *it) {
         case DBUS_TYPE_VARIANT: {
                 DBusMessageIter sub;
                 dbus_message_iter_recurse(it, &sub);
-                return from_iter(&sub);
+                return hepctl_bus_value(&sub);
         }
         case DBUS_TYPE_ARRAY:
         case DBUS_TYPE_STRUCT: {
@@ -86,16 +86,16 @@ static Node *from_iter(DBusMessageIter *it) {
                         if (dict) {
                                 DBusMessageIter kv;
                                 dbus_message_iter_recurse(&sub, &kv);
-                                Node *k = from_iter(&kv);
+                                Node *k = hepctl_bus_value(&kv);
                                 dbus_message_iter_next(&kv);
-                                Node *v = from_iter(&kv);
+                                Node *v = hepctl_bus_value(&kv);
                                 if (!k || !v || node_map_add(n, k, v) < 0) {
                                         node_free(k);
                                         node_free(v);
                                         return node_free(n);
                                 }
                         } else {
-                                Node *v = from_iter(&sub);
+                                Node *v = hepctl_bus_value(&sub);
                                 if (!v || node_seq_add(n, v) < 0) {
                                         node_free(v);
                                         return node_free(n);
@@ -126,7 +126,7 @@ static Node *call(DBusConnection *c, const char *interface, const char *method, 
         dbus_message_unref(m);
         if (!reply)
                 return NULL;
-        n = dbus_message_iter_init(reply, &it) ? from_iter(&it) : NULL;
+        n = dbus_message_iter_init(reply, &it) ? hepctl_bus_value(&it) : NULL;
         dbus_message_unref(reply);
         return n;
 }
@@ -267,7 +267,7 @@ static int print_json(const Node *manager, const Objects *o) {
         return 0;
 }
 
-static const char *configured_bus(const HepctlOptions *o, Config *c) {
+const char *hepctl_configured_bus(const HepctlOptions *o, Config *c) {
         ParseError e = PARSE_ERROR_INIT;
 
         if (config_load(o->config ? o->config : HEP_DEFAULT_CONFIG, !o->config, c, &e) < 0) {
@@ -330,7 +330,7 @@ static int host_endpoint_from(const Node *p, Resource **ret) {
 
 int hepctl_daemon_host_endpoints(const HepctlOptions *o, ResourceList *ret) {
         _cleanup_(config_done) Config cfg = {};
-        const char *bus = configured_bus(o, &cfg);
+        const char *bus = hepctl_configured_bus(o, &cfg);
         Node *all = NULL;
         DBusConnection *c;
         DBusError e;
@@ -369,7 +369,7 @@ int hepctl_status(const HepctlArgs *a) {
         _cleanup_(config_done) Config cfg = {};
         _cleanup_(node_freep) Node *manager = NULL;
         Objects objects = {};
-        const char *bus = a->bus ? a->bus : configured_bus(&a->global, &cfg);
+        const char *bus = a->bus ? a->bus : hepctl_configured_bus(&a->global, &cfg);
         DBusConnection *c;
         DBusError e;
         int code = HEPCTL_FAIL;

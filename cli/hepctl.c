@@ -27,6 +27,7 @@ static int (*const commands[_HEPCTL_COMMAND_MAX])(const HepctlArgs *a) = {
         [HEPCTL_COMMAND_RULESET] = hepctl_ruleset,
         [HEPCTL_COMMAND_STATUS] = hepctl_status,
         [HEPCTL_COMMAND_VERSION] = hepctl_version,
+        [HEPCTL_COMMAND_FLOWS] = hepctl_flows,
 };
 
 /* A command's arguments that do not parse: calicoctl's one line, which

@@ -45,6 +45,7 @@ int hepctl_label(const HepctlArgs *a);
 int hepctl_get(const HepctlArgs *a);
 int hepctl_ruleset(const HepctlArgs *a);
 int hepctl_status(const HepctlArgs *a);
+int hepctl_flows(const HepctlArgs *a);
 int hepctl_version(const HepctlArgs *a);
 /* The HostEndpoints the running daemon knows, from its D-Bus objects
  * (for a user who cannot read the datastore). -ENOTCONN: no daemon. */

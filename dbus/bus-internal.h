@@ -129,6 +129,13 @@ void bus_waiters_drop_caller(BusService *s, const char *sender);
 void bus_handle_apply(BusService *s, DBusMessage *m);
 void bus_handle_delete(BusService *s, DBusMessage *m);
 void bus_handle_reload(BusService *s, DBusMessage *m);
+
+/* ---- flow logs (bus-flows.c) ---- */
+
+void bus_handle_get_flows(BusService *s, DBusMessage *m);
+/* Sends the flow log's Flows and FlowDenied as signals (if it is on). */
+void bus_flows_attach(BusService *s);
+void bus_flows_detach(BusService *s);
 void bus_on_writes_timer(void *userdata);
 /* Drops the queued writes (reason as for bus_waiters_drop). */
 void bus_writes_drop(BusService *s, const char *reason);

@@ -107,6 +107,9 @@ static DBusHandlerResult on_message(DBusConnection *c, DBusMessage *m, void *use
         else if (t.kind == BUS_OBJECT_MANAGER && (!iface || streq(iface, BUS_MANAGER_INTERFACE)) && member &&
                  streq(member, "Reload"))
                 bus_handle_reload(s, m);
+        else if (t.kind == BUS_OBJECT_MANAGER && (!iface || streq(iface, BUS_MANAGER_INTERFACE)) && member &&
+                 streq(member, "GetFlows"))
+                bus_handle_get_flows(s, m);
         else
                 bus_reply_error(s, m, DBUS_ERROR_UNKNOWN_METHOD, "No method %s.%s on %s", iface ? iface : "(none)",
                             member ? member : "(none)", dbus_message_get_path(m));
@@ -325,6 +328,7 @@ BusService *bus_service_free(BusService *s) {
         if (!s)
                 return NULL;
         plugin_unlisten(s->p, on_plugin_changed, s);
+        bus_flows_detach(s);
         bus_waiters_drop(s, "hostendpoint is stopping");
         bus_writes_drop(s, "hostendpoint is stopping; nothing was written");
         if (s->conn)
@@ -375,6 +379,7 @@ int bus_service_new(PluginCore *p, BusService **ret) {
                 bus_service_free(s);
                 return r;
         }
+        bus_flows_attach(s);
         if (host->dbus_connection) {
                 s->lent = true;
                 r = attach(s, dbus_connection_ref(host->dbus_connection));

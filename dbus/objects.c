@@ -392,6 +392,10 @@ static void manager_warnings(Out *o, BusView *v, const void *obj) {
         out_close(o);
 }
 
+static void manager_flow_logs(Out *o, BusView *v, const void *obj) {
+        out_bool(o, plugin_flow_logs(v->plugin));
+}
+
 static const BusProperty manager_properties[] = {
         { "Version", "s", manager_version, false, false },
         { "Host", "s", manager_host, false, false },
@@ -401,6 +405,7 @@ static const BusProperty manager_properties[] = {
         { "LastError", "s", manager_last_error, true, true },
         { "Restorations", "u", manager_restorations, true, true },
         { "Warnings", "as", manager_warnings, true, true },
+        { "FlowLogs", "b", manager_flow_logs, false, false },
 };
 
 const BusInterface bus_manager_interface = {

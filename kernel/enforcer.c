@@ -157,6 +157,10 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         return 0;
 }
 
+void enforcer_set_flow_logs(Enforcer *e, bool on) {
+        compile_cache_set_flow_logs(e->compile_cache, on);
+}
+
 void enforcer_settle_next(Enforcer *e) {
         compile_cache_settle_next(e->compile_cache);
 }

@@ -25,6 +25,8 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
  * A full replace (the first apply, or after a failed commit or a reload)
  * always settles. */
 void enforcer_settle_next(Enforcer *e);
+/* Flow logs in the rules (policy/flowlog.h) from the next apply on. */
+void enforcer_set_flow_logs(Enforcer *e, bool on);
 const Calc *enforcer_calc(const Enforcer *e);
 
 /* How long the last apply took: calculation + compilation, and the

@@ -43,6 +43,7 @@ typedef struct DaemonOptions {
         const char *plugin;
         const char *log_level;
         const char *user;
+        const char *flow_logs;
         bool oneshot;
 } DaemonOptions;
 
@@ -102,6 +103,7 @@ static void usage(FILE *f) {
                 "     --plugin=PATH      The hostendpoint plugin to load [default: %s,\n"
                 "                        else hostendpoint.so beside this program]\n"
                 "     --log-level=LEVEL  err, warning, notice, info or debug [default: info]\n"
+                "     --flow-logs=yes|no Log flows with the policy that decided each [default: no]\n"
                 "     --user=USER        Run as USER, keeping only CAP_NET_ADMIN, when started\n"
                 "                        as root [default: %s; root: stay root]\n"
                 "     --oneshot          Commit the ruleset once and exit\n"
@@ -111,7 +113,7 @@ static void usage(FILE *f) {
 }
 
 static int parse_args(int argc, char **argv, DaemonOptions *o) {
-        enum { OPT_BUS = 0x100, OPT_PLUGIN, OPT_ONESHOT, OPT_VERSION, OPT_LOG_LEVEL, OPT_USER };
+        enum { OPT_BUS = 0x100, OPT_PLUGIN, OPT_ONESHOT, OPT_VERSION, OPT_LOG_LEVEL, OPT_USER, OPT_FLOW_LOGS };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "datastore", required_argument, NULL, 'd' },
@@ -121,6 +123,7 @@ static int parse_args(int argc, char **argv, DaemonOptions *o) {
                 { "oneshot", no_argument, NULL, OPT_ONESHOT },
                 { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
                 { "user", required_argument, NULL, OPT_USER },
+                { "flow-logs", required_argument, NULL, OPT_FLOW_LOGS },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {}
@@ -153,6 +156,13 @@ static int parse_args(int argc, char **argv, DaemonOptions *o) {
                 case OPT_USER:
                         o->user = optarg;
                         break;
+                case OPT_FLOW_LOGS:
+                        if (config_parse_bool(optarg) < 0) {
+                                fprintf(stderr, "hostendpointd: --flow-logs takes yes or no, not '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->flow_logs = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         exit(EXIT_SUCCESS);
@@ -183,7 +193,7 @@ static void log_state(const Calc *c) {
                 log_line(LOG_WARNING, "%s", c->warnings[i]);
 }
 
-static int run_oneshot(Datastore *ds, const char *nodename) {
+static int run_oneshot(Datastore *ds, const char *nodename, bool flow_logs) {
         _cleanup_(enforcer_freep) Enforcer *e = NULL;
         _cleanup_(interface_list_done) InterfaceList ifaces = {};
         _cleanup_free_ char *err = NULL;
@@ -215,6 +225,7 @@ static int run_oneshot(Datastore *ds, const char *nodename) {
                 log_line(LOG_ERR, "Cannot open nftables: %s", strerror(-r));
                 return r;
         }
+        enforcer_set_flow_logs(e, flow_logs);
         r = enforcer_apply(e, ifaces.v, ifaces.n, &err);
         if (r < 0) {
                 log_line(LOG_ERR, "Cannot commit the ruleset, previous rules left in place: %s",
@@ -502,7 +513,8 @@ static void *load_plugin(const char *path, const hep_plugin_ops **ret_ops) {
         return dl;
 }
 
-static int run_daemon(const DaemonOptions *o, const char *datastore, const char *nodename, const char *bus) {
+static int run_daemon(const DaemonOptions *o, const char *datastore, const char *nodename, const char *bus,
+                      bool flow_logs) {
         static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
         _cleanup_free_ char *lock_path = NULL;
         Daemon d = {};
@@ -554,6 +566,7 @@ static int run_daemon(const DaemonOptions *o, const char *datastore, const char 
                 .datastore = datastore,
                 .bus = bus,
                 .host_name = "hostendpointd " HEP_VERSION,
+                .flow_logs = flow_logs,
         };
         log_line(LOG_INFO, "Starting hostendpoint %s for node '%s' on %s", d.ops->version, nodename, datastore);
         r = d.ops->init(&d.host, &d.plugin);
@@ -629,7 +642,7 @@ int main(int argc, char **argv) {
                         fatal("cannot drop privileges: %s", strerror(-r));
                         return EXIT_FAILURE;
                 }
-                return run_oneshot(ds, nodename) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                return run_oneshot(ds, nodename, config_parse_bool(o.flow_logs ? o.flow_logs : cfg.flow_logs) > 0) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         }
         datastore_free(steal_ptr(ds));
         if (!have_net_admin()) {
@@ -637,6 +650,7 @@ int main(int argc, char **argv) {
                                 "(run as root, or with AmbientCapabilities=CAP_NET_ADMIN)");
                 return EXIT_FAILURE;
         }
-        r = run_daemon(&o, spec, nodename, o.bus ? o.bus : cfg.bus ? cfg.bus : "system");
+        r = run_daemon(&o, spec, nodename, o.bus ? o.bus : cfg.bus ? cfg.bus : "system",
+                       config_parse_bool(o.flow_logs ? o.flow_logs : cfg.flow_logs) > 0);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

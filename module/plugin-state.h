@@ -70,6 +70,11 @@ const Calc *plugin_calc(const PluginCore *p);
 char *const *plugin_warnings(const PluginCore *p, size_t *ret_n);
 const InterfaceList *plugin_interfaces(const PluginCore *p);
 const hep_host *plugin_host(const PluginCore *p);
+/* Whether the rules log flows (hep_host.flow_logs); and the flows read
+ * back, NULL when off or when they cannot be read. */
+bool plugin_flow_logs(const PluginCore *p);
+typedef struct FlowLog FlowLog;
+FlowLog *plugin_flow_log(PluginCore *p);
 
 /* ---- what a face may ask ---- */
 

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "datastore.h"
 #include "enforcer.h"
+#include "flow-log.h"
 #include "host.h"
 #include "nft-monitor.h"
 #include "plugin-state.h"
@@ -62,6 +63,8 @@ struct PluginCore {
         Enforcer *enforcer;
         LinkTracker *tracker;
         NftMonitor *monitor;   /* other programs' changes to our table */
+        bool flow_logs;        /* hep_host.flow_logs: the rules log flows */
+        FlowLog *flows;        /* and we read them (NULL if off, or if that failed) */
         hep_timer *apply_timer;
         hep_timer *settle_timer; /* moves interfaces bound by address to the dispatch maps */
         hep_timer *warm_timer;   /* re-reads libnftables' cache after a commit (nft.h) */
@@ -363,6 +366,8 @@ static int apply_now(PluginCore *p) {
         }
         p->commits++;
         log_batch_fallback(p);
+        if (p->flows)
+                flow_log_set_calc(p->flows, enforcer_calc(p->enforcer));
         /* If another program had changed the table, this commit restored it. */
         nft_monitor_committed(p->monitor, nft_backend_portid(enforcer_backend(p->enforcer)));
         p->last_commit_end_usec = now_usec();
@@ -517,6 +522,22 @@ static void on_datastore_changed(void *userdata) {
         mark_dirty(p);
 }
 
+/* ---- flow logs ---- */
+
+/* The verdict the staged policies would give a new flow record (its
+ * PendingAction, PendingPolicy, PendingRule): the one place where the
+ * staged evaluation plugs in. Nothing yet: no staged policy exists. */
+static void flow_pending(void *userdata, const FlowRecord *f, FlowPending *ret) {
+}
+
+bool plugin_flow_logs(const PluginCore *p) {
+        return p->flow_logs;
+}
+
+FlowLog *plugin_flow_log(PluginCore *p) {
+        return p->flows;
+}
+
 /* ---- starting and stopping ---- */
 
 void plugin_free(PluginCore *p) {
@@ -527,6 +548,7 @@ void plugin_free(PluginCore *p) {
         host_timer_remove(p->host, p->warm_timer);
         host_timer_remove(p->host, p->trim_timer);
         nft_monitor_free(p->monitor);
+        flow_log_free(p->flows);
         link_tracker_free(p->tracker);
         enforcer_free(p->enforcer);
         datastore_free(p->ds);
@@ -562,6 +584,7 @@ int plugin_new(const hep_host *host, PluginCore **ret) {
                 return -ENOMEM;
         p->host = host;
         p->retry_usec = RETRY_MIN_USEC;
+        p->flow_logs = HEP_HOST_HAS(host, flow_logs) && host->flow_logs;
         p->nodename = strdup(host->nodename ? host->nodename : "");
         p->host_name = strdup(HEP_HOST_HAS(host, host_name) && host->host_name ? host->host_name : "");
         if (!p->nodename || !p->host_name) {
@@ -591,6 +614,13 @@ int plugin_new(const hep_host *host, PluginCore **ret) {
                 r = link_tracker_new(host, !(host->flags & HEP_HOST_TRACKS_LINKS), on_links_changed, p, &p->tracker);
                 if (r < 0)
                         host_log_errno(host, LOG_ERR, r, "Cannot watch network interfaces: %m");
+        }
+        if (r >= 0 && p->flow_logs) {
+                enforcer_set_flow_logs(p->enforcer, true);
+                /* Enforcement does not depend on reading them: the rules log
+                 * all the same, and flow_log_new() said why not. */
+                if (flow_log_new(host, link_tracker_interfaces(p->tracker), &p->flows) >= 0)
+                        flow_log_set_pending(p->flows, flow_pending, p);
         }
         if (r >= 0) {
                 r = datastore_attach(p->ds, host, on_datastore_changed, p);

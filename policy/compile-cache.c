@@ -63,6 +63,7 @@ struct CompileCache {
         KeptSets kept[_KEPT_MAX]; /* kept_sets_reuse() */
         unsigned ct_gen; /* the conntrack generation last compiled, 0 before any */
         Ruleset *last; /* what it was compiled into (a snapshot), or NULL */
+        bool flow_logs; /* compile_cache_set_flow_logs() */
 };
 
 /* ---- policy and profile chains ---- */
@@ -146,7 +147,7 @@ static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, co
 
         if (cc->used == k->cache->generation && cc->chain)
                 return 0; /* already in this ruleset */
-        if (cc->chain && cc->res == res && cc->config == verdict_config(k->calc)) {
+        if (cc->chain && cc->res == res && cc->config == verdict_config(k->calc, k->flow_logs)) {
                 r = deps_still_hold(k, cc);
                 if (r < 0)
                         return r;
@@ -167,7 +168,7 @@ static int put_rules_chain(Compiler *k, CachedChain *cc, const Resource *res, co
         set_deps_trim(&cc->deps); /* kept as long as the policy: no spare room */
         cc->chain = nft_chain_ref(c);
         cc->res = resource_ref((Resource *)res);
-        cc->config = verdict_config(k->calc);
+        cc->config = verdict_config(k->calc, k->flow_logs);
         cc->used = k->cache->generation;
         return 0;
 }
@@ -407,7 +408,7 @@ int block_chain(Compiler *k, const EndpointRecord *rec, NftBlock *b, const Endpo
                 if (!c)
                         return -ENOMEM;
                 /* No targets planned: plan->targets may be NULL, and NULL + 0 is undefined. */
-                r = build_endpoint_chain(k->calc, c, e, f, d, plan->n > first ? plan->targets + first : NULL);
+                r = build_endpoint_chain(k->calc, k->flow_logs, c, e, f, d, plan->n > first ? plan->targets + first : NULL);
                 if (r < 0) {
                         nft_chain_unref(c);
                         return r;
@@ -596,7 +597,7 @@ static int plan_sharing(Compiler *k) {
         k->sharing = false;
         if (!c->shared || !calc->cache || calc->cache != c->last_calc_cache ||
             calc->cache->generation != c->last_calc_gen + 1 || calc->cache->n_changed || calc->cache->netsets_changed ||
-            verdict_config(calc) != c->last_verdict_config)
+            verdict_config(calc, k->flow_logs) != c->last_verdict_config)
                 return 0;
         k->recs = new_array(calc->n_endpoints, sizeof(EndpointRecord *));
         k->full = new_array(calc->n_endpoints, sizeof(bool));
@@ -792,6 +793,14 @@ CompileCache *compile_cache_new(void) {
         return c;
 }
 
+void compile_cache_set_flow_logs(CompileCache *c, bool on) {
+        c->flow_logs = on;
+}
+
+bool compile_cache_flow_logs(const CompileCache *c) {
+        return c && c->flow_logs;
+}
+
 void compile_cache_settle_next(CompileCache *c) {
         c->settle_next = true;
 }
@@ -907,7 +916,7 @@ int compile_cache_end(Compiler *k, int r, size_t chains_from, size_t sets_from) 
                 shared_drop(c);
         c->last_calc_cache = calc->cache;
         c->last_calc_gen = calc->cache ? calc->cache->generation : 0;
-        c->last_verdict_config = verdict_config(calc);
+        c->last_verdict_config = verdict_config(calc, k->flow_logs);
         if (k->sharing) {
                 /* Nothing was built: nothing can have gone but blocks. */
                 sweep_records(c);

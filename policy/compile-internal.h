@@ -88,6 +88,7 @@ typedef struct Compiler {
         bool addr_dispatch[_FLAVOUR_MAX][_DIRECTION_MAX];
         bool settle; /* every interface goes into the dispatch maps */
         bool prebind; /* some waiting HEP's addresses are pre-bound (compile_prebind) */
+        bool flow_logs; /* the deciding rules log (flowlog.h; compile_cache_set_flow_logs) */
 } Compiler;
 
 /* ---- compile.c: the rendering ---- */
@@ -118,9 +119,10 @@ static inline bool endpoint_has_flavour(const Endpoint *e, Flavour f, Direction 
 /* The FelixConfiguration knobs an endpoint chain is rendered with, as
  * bits: part of its plan's signature, and a change in them keeps the
  * cache from taking the endpoints' chains as they were. */
-static inline uint64_t verdict_config(const Calc *calc) {
+static inline uint64_t verdict_config(const Calc *calc, bool flow_logs) {
         uint64_t h = (calc->deny_reject ? 1 : 0) | (calc->no_invalid_check ? 2 : 0) | ((uint64_t)calc->log_burst << 2);
 
+        h ^= flow_logs ? 0x5bd1e9955bd1e995ULL : 0;
         h ^= calc->log_prefix ? strmap_hash(calc->log_prefix) * 3 : 0;
         h ^= calc->log_rate ? strmap_hash(calc->log_rate) * 5 : 0;
         return h;
@@ -130,8 +132,9 @@ int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleLi
 /* The plan of one endpoint chain, appended to p (which may hold the plans
  * of the endpoint's other chains); its signature in *ret_signature. */
 int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainPlan *p, uint64_t *ret_signature);
-/* The rules of an endpoint chain; targets: its plan. */
-int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavour f, Direction d,
+/* The rules of an endpoint chain; targets: its plan; flow_logs: its
+ * deciding denies log (flowlog.h). */
+int build_endpoint_chain(const Calc *calc, bool flow_logs, NftChain *c, const Endpoint *e, Flavour f, Direction d,
                          const ChainTarget *targets);
 /* An endpoint's block: its counters, chains and dispatch elements. rec:
  * the record it was last built from; plan: where the chains' plans go

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowlog.h"
 #include "strbuf.h"
 
 #define LOG_PREFIX "calico-packet: "
@@ -449,9 +450,26 @@ static int compile_rule_family(RuleCompiler *k, NftChain *chain, const Rule *rul
                         strbuf_append(&b, strbuf_str(&common));
                         strbuf_append(&b, strbuf_str(&src_alts[i].text));
                         strbuf_append(&b, strbuf_str(&dst_alts[j].text));
-                        strbuf_printf(&b, " %s",
-                                      k->log && streq(rule->action, "Log") ? k->log : action_statement(rule->action));
-                        r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
+                        const char *action = k->log && streq(rule->action, "Log") ? k->log : action_statement(rule->action);
+                        bool allow = streq(rule->action, "Allow"), deny = streq(rule->action, "Deny");
+                        size_t match = b.len;
+                        /* Flow logs: a rule of its own before the verdict,
+                         * with the same match, which decides nothing (over
+                         * its limit it just does not match). An allow logs
+                         * a flow's first packet only (its conntrack entry
+                         * not confirmed yet): a flow whose replies have not
+                         * come yet (one-way UDP) passes policy with every
+                         * packet. A deny's packets are never confirmed: it
+                         * logs at most FLOW_LOG_DENY_LIMIT. */
+                        if (k->flow_log && (allow || deny)) {
+                                strbuf_printf(&b, " %s %s", allow ? FLOW_LOG_ALLOW_ONCE : FLOW_LOG_DENY_LIMIT,
+                                              k->flow_log);
+                                r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
+                                strbuf_truncate(&b, match);
+                        }
+                        strbuf_printf(&b, " %s", action);
+                        if (r >= 0)
+                                r = strbuf_ok(&b) ? chain_add_rule(chain, strbuf_str(&b) + 1) : -ENOMEM;
                         strbuf_done(&b);
                 }
         for (size_t i = 0; i < n_src; i++)

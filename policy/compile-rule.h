@@ -54,6 +54,9 @@ typedef struct RuleCompiler {
         SetCache *sets;
         SetDeps *recording; /* where the sets used are noted, or NULL */
         const char *log; /* the statement of a Log rule in the chain being filled, or NULL for the default */
+        /* Flow logs: the statement that logs the rule being compiled, if
+         * it allows or denies (flowlog.h), or NULL. */
+        const char *flow_log;
         StrMap selectors;  /* text → ParsedSelector */
         ParsedSelector **all_selectors;
         size_t n_selectors, alloc_selectors;

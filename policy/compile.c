@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "compile-internal.h"
+#include "flowlog.h"
 
 #define CLEAR_ALL "meta mark set meta mark & 0xfff8ffff"
 #define CLEAR_PASS_DROP "meta mark set meta mark & 0xfff9ffff"
@@ -168,8 +169,21 @@ int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleLi
                         break;
                 }
         k->rules.log = log;
-        for (size_t i = 0; r >= 0 && rules && i < rules->n; i++)
+        for (size_t i = 0; r >= 0 && rules && i < rules->n; i++) {
+                char flow_log[96];
+                const char *action = rules->v[i].action;
+                /* An untracked policy sees every packet, not the first of
+                 * a flow: it is not logged. */
+                if (k->flow_logs && !(res && res->kind != KIND_PROFILE && res->spec.policy.do_not_track) &&
+                    (streq_ptr(action, "Allow") || streq_ptr(action, "Deny"))) {
+                        FlowOrigin o = { streq(action, "Allow"), strncmp(c->name, "pol-out", 7) == 0 || strncmp(c->name, "pro-out", 7) == 0,
+                                         FLOW_ORIGIN_RULE, c->name_hash, (int)i };
+                        flow_log_statement(&o, flow_log);
+                        k->rules.flow_log = flow_log;
+                }
                 r = rule_compile(&k->rules, c, &rules->v[i]);
+                k->rules.flow_log = NULL;
+        }
         k->rules.log = NULL;
         return r;
 }
@@ -219,7 +233,7 @@ int plan_endpoint(Compiler *k, const Endpoint *e, Flavour f, Direction d, ChainP
         ChainTarget *t;
         int r = 0;
 
-        p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d) ^ (verdict_config(k->calc) << 8);
+        p->signature = 14695981039346656037ULL ^ (uint64_t)(f * 2 + d) ^ (verdict_config(k->calc, k->flow_logs) << 8);
         for (size_t i = 0; r >= 0 && i < o->n_tiers; i++) {
                 const TierPolicies *tier = &o->tiers[i];
                 plan_mix(p, tier->tier_name);
@@ -255,7 +269,23 @@ typedef struct EndpointVerdicts {
         char accept[OBJECT_NAME_MAX + 32];
         char admit[OBJECT_NAME_MAX + 48]; /* policy's accept: the flow's generation is stamped */
         char drop[OBJECT_NAME_MAX + 80];
+        bool flow_logs; /* the chain's own denies log (flowlog.h) */
+        bool egress;
 } EndpointVerdicts;
+
+/* Flow logs: a deny the endpoint chain decides itself (not a policy's,
+ * whose rule logged) is logged by a rule of its own just before it, under
+ * the same condition, at most FLOW_LOG_DENY_LIMIT: over the limit, the
+ * log rule does not match and the deny still does. */
+static int add_deny_log(NftChain *c, const EndpointVerdicts *ev, const char *cond, FlowOriginKind kind, uint64_t hash) {
+        FlowOrigin o = { false, ev->egress, kind, hash, -1 };
+        char stmt[96];
+
+        if (!ev->flow_logs)
+                return 0;
+        flow_log_statement(&o, stmt);
+        return chain_add_rulef(c, "%s%s" FLOW_LOG_DENY_LIMIT " %s", cond, *cond ? " " : "", stmt);
+}
 
 void endpoint_counter_names(const char *endpoint, char accepted[static 256], char dropped[static 256]) {
         object_name_buf("ep-accepted", endpoint, accepted);
@@ -282,6 +312,8 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainTarget *targe
                         r = chain_add_rulef(c, IF_DROP " %s", ev->drop);
                 /* A policy applied but none decided: the tier's end drops. */
                 if (r >= 0 && tier->end_of_tier_drop)
+                        r = add_deny_log(c, ev, IF_NOT_PASSED, FLOW_ORIGIN_TIER_END, strmap_hash(tier->tier_name));
+                if (r >= 0 && tier->end_of_tier_drop)
                         r = chain_add_rulef(c, IF_NOT_PASSED " %s", ev->drop);
         }
         return r;
@@ -290,15 +322,18 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainTarget *targe
 /* Felix jumps to each profile in turn and returns only on the accept bit
  * (endpoints.go, endpointIptablesChain): a Pass, from the last tier or
  * inside a profile, skips no profile. */
-static int add_profiles(NftChain *c, const Endpoint *e, const ChainTarget *targets, size_t *next,
+static int add_profiles(NftChain *c, const Endpoint *e, Direction d, const ChainTarget *targets, size_t *next,
                         const EndpointVerdicts *ev) {
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
                 const CachedChain *cc = targets[(*next)++].cc;
-                if (!cc)
-                        r = chain_add_rulef(c, IF_NO_VERDICT " %s", ev->drop);
-                else
+                if (!cc) {
+                        r = add_deny_log(c, ev, IF_NO_VERDICT, FLOW_ORIGIN_MISSING_PROFILE,
+                                         flow_chain_hash(d == DIRECTION_INGRESS ? "pro-in" : "pro-out", e->profiles[i].name));
+                        if (r >= 0)
+                                r = chain_add_rulef(c, IF_NO_VERDICT " %s", ev->drop);
+                } else
                         r = chain_add_rulef(c, IF_NO_VERDICT " jump %s", cached_chain_name(cc));
         }
         if (r >= 0 && e->n_profiles) {
@@ -341,12 +376,12 @@ static int add_established(NftChain *c, const EndpointVerdicts *ev) {
 }
 
 /* The rules of an endpoint chain, flavour by flavour; targets: its plan. */
-int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavour f, Direction d,
+int build_endpoint_chain(const Calc *calc, bool flow_logs, NftChain *c, const Endpoint *e, Flavour f, Direction d,
                          const ChainTarget *targets) {
         const PolicyOrder *o = endpoint_order(e, f, d);
         bool in = d == DIRECTION_INGRESS;
         char accepted[OBJECT_NAME_MAX], dropped[OBJECT_NAME_MAX];
-        EndpointVerdicts ev;
+        EndpointVerdicts ev = { .flow_logs = flow_logs && f != FLAVOUR_UNTRACKED, .egress = !in };
         size_t next = 0;
         int r = 0;
 
@@ -377,6 +412,8 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
         case FLAVOUR_NORMAL:
                 r = add_established(c, &ev);
                 if (r >= 0 && !calc->no_invalid_check)
+                        r = add_deny_log(c, &ev, "ct state invalid", FLOW_ORIGIN_INVALID, 0);
+                if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
                         r = chain_add_rule(c, ALLOW_ND);
@@ -387,14 +424,18 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
                 if (r >= 0)
                         r = add_tiers(c, o, targets, &next, VERDICT_ACCEPT, &ev);
                 if (r >= 0)
-                        r = add_profiles(c, e, targets, &next, &ev);
+                        r = add_profiles(c, e, d, targets, &next, &ev);
                 /* "Drop if no profiles matched" */
+                if (r >= 0)
+                        r = add_deny_log(c, &ev, "", FLOW_ORIGIN_DEFAULT_DENY, 0);
                 if (r >= 0)
                         r = chain_add_rule(c, ev.drop);
                 return r;
         case FLAVOUR_FORWARD:
                 /* No failsafes and no profiles for forwarded traffic. */
                 r = add_established(c, &ev);
+                if (r >= 0 && !calc->no_invalid_check)
+                        r = add_deny_log(c, &ev, "ct state invalid", FLOW_ORIGIN_INVALID, 0);
                 if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 if (r >= 0)
@@ -406,6 +447,8 @@ int build_endpoint_chain(const Calc *calc, NftChain *c, const Endpoint *e, Flavo
                 return r;
         case FLAVOUR_PREDNAT:
                 r = chain_add_rulef(c, "ct state established,related %s", ev.accept);
+                if (r >= 0 && !calc->no_invalid_check)
+                        r = add_deny_log(c, &ev, "ct state invalid", FLOW_ORIGIN_INVALID, 0);
                 if (r >= 0 && !calc->no_invalid_check)
                         r = chain_add_rulef(c, "ct state invalid %s", ev.drop);
                 _fallthrough_;
@@ -540,13 +583,25 @@ static int failsafe_chain(Compiler *k, const char *name, const FailsafePort *por
 
 static int compile_failsafes(Compiler *k) {
         const Calc *c = k->calc;
+        char admit[2][128] = { "goto " CT_ADMIT, "goto " CT_ADMIT };
+        NftChain *c2;
         int r;
 
+        /* Flow logs: what a failsafe admits is logged, once per flow (its
+         * first packet: see FLOW_LOG_ALLOW_ONCE), on its way to ct-admit. */
+        for (int egress = 0; k->flow_logs && egress < 2; egress++) {
+                FlowOrigin o = { true, egress, FLOW_ORIGIN_FAILSAFE, 0, -1 };
+                char stmt[96];
+                flow_log_statement(&o, stmt);
+                snprintf(admit[egress], sizeof(admit[egress]), "goto %s", egress ? "flow-failsafe-out" : "flow-failsafe-in");
+                c2 = ruleset_add_chain(k->rs, egress ? "flow-failsafe-out" : "flow-failsafe-in", NULL);
+                if (!c2 || chain_add_rulef(c2, FLOW_LOG_ALLOW_ONCE " %s", stmt) < 0 || chain_add_rule(c2, "goto " CT_ADMIT) < 0)
+                        return -ENOMEM;
+        }
         /* What a failsafe admits is stamped like what policy admits. */
-        r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0, "goto " CT_ADMIT);
+        r = failsafe_chain(k, "failsafe-in", c->failsafe_in, c->n_failsafe_in, true, NULL, 0, admit[0]);
         if (r >= 0)
-                r = failsafe_chain(k, "failsafe-out", c->failsafe_out, c->n_failsafe_out, false, NULL, 0,
-                                   "goto " CT_ADMIT);
+                r = failsafe_chain(k, "failsafe-out", c->failsafe_out, c->n_failsafe_out, false, NULL, 0, admit[1]);
         /* In the raw table there is no conntrack yet: also let replies to
          * the other direction's failsafe connections through. */
         if (r >= 0)
@@ -1034,6 +1089,7 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret) {
                 compile_cache_settle_next(own);
         }
         k.rs = rs;
+        k.flow_logs = compile_cache_flow_logs(k.cache);
         k.rules = (RuleCompiler) { .calc = calc, .rs = rs };
         r = compile_cache_begin(&k);
         if (r >= 0)

@@ -23,6 +23,10 @@ int ruleset_compile(const Calc *calc, CompileCache *cache, Ruleset **ret);
  * Without this, an interface keeps the way it was dispatched and a new
  * one goes through the sets; the ruleset's n_unsettled counts those. */
 void compile_cache_settle_next(CompileCache *c);
+/* Flow logs (flowlog.h): the rules that decide also log to NFLOG, from
+ * the next compilation on. Off, the ruleset is as without them. */
+void compile_cache_set_flow_logs(CompileCache *c, bool on);
+bool compile_cache_flow_logs(const CompileCache *c);
 /* Conntrack generations (compile.c, compile_ct_generation) are kept in
  * bits 20-27 of the conntrack mark; ct-gen is the set that holds the
  * current one. The first compilation takes the one after gen (the

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -30,12 +31,15 @@ static int config_set(Config *c, const char *key, const char *value) {
                       : streq(key, "bus")      ? &c->bus
                       : streq(key, "log-level") ? &c->log_level
                       : streq(key, "nm-wait-ms") ? &c->nm_wait_ms
+                      : streq(key, "flow-logs") ? &c->flow_logs
                                                : NULL;
 
         if (!slot)
                 return -ENOENT;
         if (slot == &c->nm_wait_ms && (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 9))
                 return -EINVAL;
+        if (slot == &c->flow_logs && config_parse_bool(value) < 0)
+                return -EDOM;
         free(*slot);
         *slot = strdup(value);
         return *slot ? 0 : -ENOMEM;
@@ -62,11 +66,14 @@ static int parse_settings(const char *path, char *data, Config *c, ParseError *r
                 r = config_set(c, key, value);
                 if (r == -ENOENT)
                         r = parse_error_set(reterr, path, lineno, 1, NULL,
-                                            "unknown setting '%s' (known: datastore, nodename, bus, log-level, nm-wait-ms)",
+                                            "unknown setting '%s' (known: datastore, nodename, bus, log-level, nm-wait-ms, flow-logs)",
                                             key);
                 else if (r == -EINVAL)
                         r = parse_error_set(reterr, path, lineno, (unsigned)(value - line) + 1, NULL,
                                             "%s must be a whole number of milliseconds, got '%s'", key, value);
+                else if (r == -EDOM)
+                        r = parse_error_set(reterr, path, lineno, (unsigned)(value - line) + 1, NULL,
+                                            "%s must be yes or no, got '%s'", key, value);
         }
         return r;
 }
@@ -103,7 +110,20 @@ void config_done(Config *c) {
         free(c->bus);
         free(c->log_level);
         free(c->nm_wait_ms);
+        free(c->flow_logs);
         *c = (Config) {};
+}
+
+int config_parse_bool(const char *s) {
+        static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; s && i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
 }
 
 int default_nodename(char **ret) {

@@ -17,7 +17,13 @@ typedef struct Config {
          * be enforced, in milliseconds; read by the hook, kept here so
          * the daemon accepts and checks it. */
         char *nm_wait_ms;
+        /* "yes" or "no": the deciding rules log flows (NFLOG) and the
+         * daemon shows them (hepctl flows, D-Bus GetFlows). */
+        char *flow_logs;
 } Config;
+
+/* A yes/no setting's value: 1, 0, or -EINVAL (yes, no, true, false, on, off, 1, 0). */
+int config_parse_bool(const char *s);
 
 /* A missing file is not an error when missing_ok (the default path). */
 int config_load(const char *path, bool missing_ok, Config *ret, ParseError *reterr);

@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-      libyaml-dev libnftables-dev libnftnl-dev libmnl-dev libnl-3-dev libnl-route-3-dev libdbus-1-dev libcap-ng-dev
+      libyaml-dev libnftables-dev libnftnl-dev libmnl-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libdbus-1-dev libcap-ng-dev
       libssl-dev libjson-c-dev etcd-server etcd-client openssl
       nftables iproute2 iputils-ping netcat-openbsd socat iperf3 ethtool
       dbus dbus-bin libglib2.0-bin systemd valgrind man-db bash-completion

@@ -156,6 +156,12 @@ typedef struct hep_host {
          * shown by D-Bus (Manager.Host) and `hepctl status`. NULL or
          * absent: unknown. Copied at init. */
         const char *host_name;
+
+        /* Optional, and only read if the host's size covers it
+         * (HEP_HOST_HAS(host, flow_logs)): log flows, with the policy
+         * that decided each (hostendpoint.conf's flow-logs). Absent:
+         * off. */
+        bool flow_logs;
 } hep_host;
 
 /* Link and address events, for hosts with HEP_HOST_TRACKS_LINKS. */

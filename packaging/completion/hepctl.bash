@@ -4,7 +4,7 @@
 # Resource names come from the datastore the command line names (or the
 # default one), through hepctl itself.
 
-_hepctl_commands='create apply replace delete get patch label validate ruleset status version'
+_hepctl_commands='create apply replace delete get patch label validate ruleset status flows version'
 # Every kind name and alias hepctl accepts (policy/kinds.c).
 _hepctl_kinds='hostendpoint hostendpoints hep heps
         profile profiles pro pros
@@ -101,6 +101,8 @@ _hepctl()
         -o | --output)
             if [[ $command == status ]]; then
                 COMPREPLY=($(compgen -W 'table json' -- "$cur"))
+            elif [[ $command == flows ]]; then
+                COMPREPLY=($(compgen -W 'ps wide json' -- "$cur"))
             else
                 COMPREPLY=($(compgen -W 'ps wide yaml json custom-columns=' -- "$cur"))
                 [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
@@ -109,6 +111,14 @@ _hepctl()
             ;;
         -b | --bus)
             COMPREPLY=($(compgen -W 'system session' -- "$cur"))
+            return
+            ;;
+        -a | --action)
+            COMPREPLY=($(compgen -W 'allow deny' -- "$cur"))
+            return
+            ;;
+        -i | --interface)
+            COMPREPLY=($(compgen -W "$(command ls /sys/class/net 2>/dev/null)" -- "$cur"))
             return
             ;;
         -n | --namespace | -l | --selector | -p | --patch | --type | --node | --context | --poll)
@@ -127,6 +137,7 @@ _hepctl()
         label) opts="--overwrite --remove --namespace $common" ;;
         ruleset) opts="--node --no-interfaces $common" ;;
         status) opts='--bus --output --help' ;;
+        flows) opts='--follow --interface --action --output --bus --help' ;;
         version) opts='--config --poll --allow-version-mismatch --help' ;;
         *) return ;;
     esac
@@ -174,6 +185,10 @@ _hostendpointd()
             COMPREPLY=($(compgen -W 'err warning notice info debug' -- "$cur"))
             return
             ;;
+        --flow-logs)
+            COMPREPLY=($(compgen -W 'yes no' -- "$cur"))
+            return
+            ;;
         --user)
             COMPREPLY=($(compgen -u -- "$cur"))
             return
@@ -186,7 +201,7 @@ _hostendpointd()
     [[ $split == true ]] && return
 
     COMPREPLY=($(compgen -W '--config --datastore --nodename --bus --plugin --log-level
-        --user --oneshot --help --version' -- "$cur"))
+        --flow-logs --user --oneshot --help --version' -- "$cur"))
 } &&
     complete -F _hostendpointd hostendpointd
 

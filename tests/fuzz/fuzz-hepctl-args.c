@@ -43,6 +43,12 @@ static void check_command(const HepctlArgs *a) {
         case HEPCTL_COMMAND_STATUS:
                 FUZZ_ASSERT(streq(a->output, "table") || streq(a->output, "json"), "status -o %s", a->output);
                 return;
+        case HEPCTL_COMMAND_FLOWS:
+                FUZZ_ASSERT(streq(a->output, "ps") || streq(a->output, "wide") || streq(a->output, "json"),
+                            "flows -o %s", a->output);
+                FUZZ_ASSERT(!a->action || streq(a->action, "allow") || streq(a->action, "deny"),
+                            "flows --action %s", a->action);
+                return;
         case HEPCTL_COMMAND_RULESET:
         case HEPCTL_COMMAND_VERSION:
                 return;
@@ -67,7 +73,8 @@ static void check_result(int r, const HepctlArgs *a, const char *err, char **arg
                             inside(a->selector, buf, size) && inside(a->node, buf, size) &&
                             inside(a->bus, buf, size) && inside(a->global.datastore, buf, size) &&
                             inside(a->kind_word, buf, size) && inside(a->label_value, buf, size) &&
-                            inside(a->global.config, buf, size),
+                            inside(a->global.config, buf, size) &&
+                            inside(a->interface, buf, size) && inside(a->action, buf, size),
                     "an option's value does not point into argv");
         FUZZ_ASSERT(a->format >= 0 && a->format < _OUTPUT_MAX, "output format %d", a->format);
         FUZZ_ASSERT(a->format != OUTPUT_CUSTOM || a->n_columns > 0, "custom-columns without columns");

@@ -7,6 +7,7 @@
 #include "calc.h"
 #include "check.h"
 #include "compile.h"
+#include "flowlog.h"
 #include "intern.h"
 #include "loader.h"
 
@@ -676,6 +677,82 @@ static void test_log_prefix(void) {
                        "\t\tlimit rate 10/second burst 3 packets log prefix \"pro//p/p %x: \" level info\n");
 }
 
+/* Flow logs: the rules that decide log to NFLOG with their origin in the
+ * prefix (flowlog.h), each in a rule of its own before the verdict: a
+ * policy's allow for a flow's first packet (its conntrack entry not
+ * confirmed yet), a deny rate-limited; the endpoint chain's own denies
+ * (conntrack invalid, the tier's end, a missing profile, the final drop)
+ * the same way; a failsafe's accept, on its way to ct-admit. Turned off
+ * again on the same cache, the ruleset is byte for byte the one compiled
+ * without them. */
+static void test_flow_logs(void) {
+        IPAddr a;
+        HostInterface ifs[] = { iface("eth0", 2, NULL, &a) };
+        const char *yaml = HEP("h", "", "interfaceName: eth0, profiles: [gone]")
+                GNP("web", "{ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}, {action: Deny}]}");
+        _cleanup_(compile_cache_freep) CompileCache *cache = compile_cache_new();
+        _cleanup_free_ char *off = render(yaml, ifs, 1), *on = NULL, *again = NULL, *pol = NULL, *ep = NULL;
+        char rule0[96], rule1[96], tier[96], gone[96];
+        ResourceList l = load(yaml);
+        FlowOrigin o;
+
+        ASSERT_NOT_NULL(cache);
+        compile_cache_set_flow_logs(cache, true);
+        on = render_cached(&l, ifs, 1, cache);
+        flow_log_statement(&(FlowOrigin) { true, false, FLOW_ORIGIN_RULE, strmap_hash("pol-in.web"), 0 }, rule0);
+        flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_RULE, strmap_hash("pol-in.web"), 1 }, rule1);
+        flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_TIER_END, strmap_hash("default"), -1 }, tier);
+        flow_log_statement(&(FlowOrigin) { false, false, FLOW_ORIGIN_MISSING_PROFILE, flow_chain_hash("pro-in", "gone"), -1 }, gone);
+        ASSERT_TRUE(asprintf(&pol, "\t\tmeta l4proto 6 th dport 80 ct status ! confirmed %s\n"
+                                   "\t\tmeta l4proto 6 th dport 80 meta mark set meta mark | 0x00010000 return\n"
+                                   "\t\tlimit rate 20/second burst 20 packets %s\n"
+                                   "\t\tmeta mark set meta mark | 0x00040000 return\n", rule0, rule1) > 0);
+        ASSERT_SECTION(on, "chain pol-in.web", pol);
+        ASSERT_TRUE(asprintf(&ep, CT_SHORTCUT("h", "accept")
+                                  "\t\tct state invalid limit rate 20/second burst 20 packets log group 4711 prefix \"hep:DI:i\"\n"
+                                  "\t\tct state invalid counter name \"ep-dropped.h\" drop\n"
+                                  "\t\ticmpv6 type @nd-types accept\n"
+                                  "\t\tjump failsafe-in\n"
+                                  "\t\tmeta mark set meta mark & 0xfff8ffff\n"
+                                  "\t\tmeta mark set meta mark & 0xfffdffff\n"
+                                  "\t\tmeta mark & 0x00070000 == 0 jump pol-in.web\n"
+                                  "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit\n"
+                                  "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n"
+                                  "\t\tmeta mark & 0x00020000 == 0 limit rate 20/second burst 20 packets %s\n"
+                                  "\t\tmeta mark & 0x00020000 == 0 counter name \"ep-dropped.h\" drop\n"
+                                  "\t\tmeta mark & 0x00050000 == 0 limit rate 20/second burst 20 packets %s\n"
+                                  "\t\tmeta mark & 0x00050000 == 0 counter name \"ep-dropped.h\" drop\n"
+                                  "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit\n"
+                                  "\t\tmeta mark & 0x00040000 != 0 counter name \"ep-dropped.h\" drop\n"
+                                  "\t\tlimit rate 20/second burst 20 packets log group 4711 prefix \"hep:DI:d\"\n"
+                                  "\t\tcounter name \"ep-dropped.h\" drop\n", tier, gone) > 0);
+        ASSERT_SECTION(on, "chain ep-in.h", ep);
+        ASSERT_CONTAINS(on, "meta l4proto . th dport @failsafe-9c9bf58745dcdf84 goto flow-failsafe-in\n");
+        ASSERT_SECTION(on, "chain flow-failsafe-in",
+                       "\t\tct status ! confirmed log group 4711 prefix \"hep:AI:f\"\n"
+                       "\t\tgoto ct-admit\n");
+        /* The prefixes read back as what wrote them, and fit the kernel's 127 bytes. */
+        ASSERT_TRUE(strlen(strstr(rule1, "hep:")) < FLOW_LOG_PREFIX_MAX);
+        *strrchr(rule1, '"') = 0;
+        ASSERT_OK(flow_origin_parse(strstr(rule1, "hep:"), &o));
+        ASSERT_FALSE(o.allow);
+        ASSERT_EQ(o.kind, FLOW_ORIGIN_RULE);
+        ASSERT_EQ(o.hash, strmap_hash("pol-in.web"));
+        ASSERT_EQ(o.rule, 1);
+        ASSERT_FALSE(o.egress);
+        ASSERT_TRUE(flow_origin_parse("hep:AI:r12", &o) < 0);
+        ASSERT_TRUE(flow_origin_parse("hep:A:d", &o) < 0);
+        ASSERT_TRUE(flow_origin_parse("calico-packet: ", &o) < 0);
+
+        compile_cache_set_flow_logs(cache, false);
+        again = render_cached(&l, ifs, 1, cache);
+        /* The same but for the conntrack generation, which the change moved on. */
+        for (char *g; (g = strstr(again, "0x00200000"));)
+                g[4] = '1';
+        ASSERT_STREQ(again, off);
+        resource_list_done(&l);
+}
+
 int main(void) {
         RUN(test_endpoint_without_policy);
         RUN(test_by_name_one_policy);
@@ -695,6 +772,7 @@ int main(void) {
         RUN(test_allow_return);
         RUN(test_no_invalid_check);
         RUN(test_log_prefix);
+        RUN(test_flow_logs);
         ASSERT_EQ(intern_count(), 0);
         return 0;
 }

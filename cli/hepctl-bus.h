@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What hepctl's commands that ask the daemon over D-Bus share
+ * (hepctl-status.c, hepctl-flows.c). */
+#pragma once
+
+#include <dbus/dbus.h>
+
+#include "hepctl.h"
+#include "node.h"
+#include "settings.h"
+
+#define HEPCTL_BUS_NAME "org.projectcalico.HostEndpoint1"
+#define HEPCTL_BUS_ROOT "/org/projectcalico/HostEndpoint1"
+
+/* Any D-Bus value as a document tree: strings and paths quoted scalars,
+ * numbers and booleans plain ones, arrays of dict entries maps, other
+ * arrays and structs lists, variants their content. */
+Node *hepctl_bus_value(DBusMessageIter *it);
+/* The bus of hostendpoint.conf's 'bus' setting, else "system"; c keeps
+ * the string. */
+const char *hepctl_configured_bus(const HepctlOptions *o, Config *c);
