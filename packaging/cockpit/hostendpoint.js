@@ -47,8 +47,6 @@ function el(tag, props, ...children) {
                         e.className = v;
                 else if (k === "text")
                         e.textContent = v;
-                else if (k.startsWith("data-"))
-                        e.setAttribute(k, v);
                 else
                         e.setAttribute(k, v);
         }

@@ -155,3 +155,168 @@ expect_true "page_wait '$(row endpoints hotplug) && $(row endpoints hotplug).dat
 expect_true "page_wait '! document.getElementById(\"admin\").hidden'" "root is offered Reload and Apply"
 wd screenshot "$SHOTS/cockpit-loaded.png"
 echo "  screenshot: $SHOTS/cockpit-loaded.png"
+
+echo "# a hot-plugged interface under a HostEndpoint's name: shown enforced within a second"
+# A MutationObserver in the page notes (Date.now(), the same clock as
+# EPOCHREALTIME) when the row appears enforced and when it is gone; the
+# time from "ip link add" to that is the page's whole path: the kernel,
+# hostendpointd's commit, its D-Bus signals, cockpit-bridge, cockpit-ws,
+# the browser.
+WATCH='(() => {
+        const sel = "#interfaces tbody tr[data-name=\"hep1\"]";
+        window.hepShown = window.hepGone = null;
+        const check = () => {
+                const r = document.querySelector(sel);
+                if (r && r.dataset.enforced === "true" && !window.hepShown)
+                        window.hepShown = Date.now();
+                if (!r && window.hepShown && !window.hepGone)
+                        window.hepGone = Date.now();
+        };
+        if (window.hepObserver)
+                window.hepObserver.disconnect();
+        window.hepObserver = new MutationObserver(check);
+        window.hepObserver.observe(document.getElementById("interfaces"), {subtree: true, childList: true, attributes: true});
+        return true;
+})()'
+now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
+SHOWN_MS=() GONE_MS=()
+for cycle in 1 2 3; do
+        wd js "$WATCH" >/dev/null
+        t0=$(now_ms)
+        ip -n "$(ns host)" link add hep1 type veth peer name hep1p netns "$(ns peer)"
+        if page_wait "window.hepShown" 5; then
+                SHOWN_MS+=($((${OUT%% *} - t0)))
+        else
+                SHOWN_MS+=(never)
+        fi
+        if [ "$cycle" = 1 ]; then
+                run wd js "$(row endpoints hotplug).dataset.state + \" \" + $(row endpoints hotplug).innerText"
+                expect_out_contains "enforced" "the endpoint hotplug is now enforced"
+                expect_out_contains "hep1" "on hep1"
+                ip -n "$(ns host)" link set hep1 up
+                ip -n "$(ns peer)" link set hep1p up
+                expect_true "page_wait '$(row interfaces hep1).cells[1].textContent === \"up\"'" "hep1's state follows it up"
+                wd screenshot "$SHOTS/cockpit-hotplug.png"
+                echo "  screenshot: $SHOTS/cockpit-hotplug.png"
+        fi
+        t0=$(now_ms)
+        ip -n "$(ns host)" link del hep1
+        if page_wait "window.hepGone" 5; then
+                GONE_MS+=($((${OUT%% *} - t0)))
+        else
+                GONE_MS+=(never)
+        fi
+done
+echo "  ip link add -> page shows hep1 enforced (ms): ${SHOWN_MS[*]}"
+echo "  ip link del -> hep1 gone from the page (ms): ${GONE_MS[*]}"
+for ms in "${SHOWN_MS[@]}"; do
+        expect_true "[ '$ms' != never ] && [ '$ms' -lt 1000 ]" "the page shows hep1 enforced within a second ($ms ms)"
+done
+for ms in "${GONE_MS[@]}"; do
+        expect_true "[ '$ms' != never ] && [ '$ms' -lt 1000 ]" "and drops it within a second of its removal ($ms ms)"
+done
+expect_true "page_wait '$(row endpoints hotplug).dataset.state === \"waiting\"'" "hotplug is waiting again"
+
+echo "# idle, the page calls nothing on the bus; the counters are read when asked"
+# dbus-monitor sees every method call on the test's bus. The window is a
+# fixed time by nature: it watches for calls that must not come.
+dbus-monitor --address "$BUS" "type='method_call'" >"$T/monitor.log" 2>&1 &
+MONITOR_PID=$!
+wait_for 'grep -q NameAcquired "$T/monitor.log"' 5
+calls() { grep -c '^method call' "$T/monitor.log"; }
+sleep 5
+expect_true '[ "$(calls)" = 0 ]' "no method call in 5 idle seconds (saw $(calls): $(grep -A1 '^method call' "$T/monitor.log" | head -6))"
+WEB_PATH=$(endpoint_path web.host)
+dropped_shown() { wd js "$(row endpoints web.host).cells[5].textContent"; }
+BEFORE=$(dropped_shown)
+for i in 1 2 3; do probe_ping peer "$HOST_IP4"; done
+expect_true '[ "$(prop "$WEB_PATH" Endpoint PacketsDropped)" -ge 3 ]' "pings to web.host are dropped (its counter: $(prop "$WEB_PATH" Endpoint PacketsDropped))"
+expect_true '[ "$(dropped_shown)" = "$BEFORE" ]' "the page still shows the counter it read ($BEFORE): no polling"
+wd click "#refresh-counters"
+expect_true "page_wait '$(row endpoints web.host).cells[5].textContent === \"$(prop "$WEB_PATH" Endpoint PacketsDropped)\"'" \
+        "Refresh counters shows the kernel's count ($(prop "$WEB_PATH" Endpoint PacketsDropped))"
+expect_true 'grep -q "member=GetAll" "$T/monitor.log"' "read with GetAll, on the click (the monitor sees calls: $(calls))"
+expect_true "page_wait 'document.getElementById(\"counters-time\").textContent.startsWith(\"Counters as of\")'" "and says when they were read"
+
+echo "# the flow log"
+if FLOWLOGS=$(prop "$BUS_ROOT" Manager FlowLogs 2>/dev/null) && [ "$FLOWLOGS" = true ]; then
+        expect_true "page_wait 'document.getElementById(\"flows-status\").dataset.flowlogs === \"on\"'" "the page says flow logs are on"
+        for i in 1 2 3; do probe_ping peer "$HOST_IP4"; done
+        expect_true "page_wait 'document.querySelector(\"#flows tbody tr[data-action=deny][data-interface=eth0]\")'" \
+                "a denied ping on eth0 appears in the flow log, from the Flows signal"
+        run wd js 'document.querySelector("#flows tbody tr[data-action=deny]").innerText'
+        expect_out_contains "$PEER_IP4" "with its source"
+else
+        expect_true "page_wait 'document.getElementById(\"flows-status\").textContent.startsWith(\"Flow logs off\")'" \
+                "without FlowLogs (${FLOWLOGS:-no such property}), the page says: flow logs off"
+fi
+# Records as the contract (a{sv}) has them, handed to the page's own
+# handler of the Flows signal: rows, newest first, and the filters.
+FLOW_JS='(() => {
+        const t = (v) => ({t: "t", v: v}), s = (v) => ({t: "s", v: v}), q = (v) => ({t: "q", v: v}), i = (v) => ({t: "i", v: v});
+        const rec = (n, ifname, action, policy) => ({
+                Time: t(1700000000000000 + n), LastSeen: t(1700000000000000 + n), Interface: s(ifname), Endpoint: s("web.host"),
+                Direction: s("in"), Family: s("ipv4"), Protocol: s("tcp"), Source: s("10.77.0.2"), SourcePort: q(40000 + n),
+                Destination: s("10.77.0.1"), DestinationPort: q(8080), Action: s(action), Tier: s("default"), Policy: s(policy),
+                Rule: i(action === "allow" ? 0 : -1), Packets: t(3), Bytes: t(180), Ended: {t: "b", v: false},
+                PendingAction: s(action === "allow" ? "deny" : ""), PendingPolicy: s(action === "allow" ? "gnp staged-lockdown" : ""), PendingRule: i(0)});
+        addFlows([rec(1, "eth0", "allow", "gnp allow-http"), rec(2, "eth0", "deny", "default deny"), rec(3, "lo", "allow", "gnp allow-http")]);
+        return document.querySelectorAll("#flows tbody tr[data-action]").length;
+})()'
+run wd js "$FLOW_JS"
+expect_out 3 "three records, three rows"
+run wd js 'document.querySelector("#flows tbody tr").innerText'
+expect_out_contains "lo" "the newest first"
+select_filter() { wd js "(() => { const e = document.getElementById(\"$1\"); e.value = \"$2\"; e.dispatchEvent(new Event(\"change\")); return e.value; })()" >/dev/null; }
+select_filter filter-action deny
+run wd js 'Array.from(document.querySelectorAll("#flows tbody tr")).map(r => r.dataset.action).join(",")'
+expect_out '"deny"' "the action filter keeps the denied flow"
+run wd js 'document.querySelector("#flows tbody tr").innerText'
+expect_out_contains "default deny" "which names what decided it"
+select_filter filter-action ""
+select_filter filter-interface eth0
+run wd js 'Array.from(document.querySelectorAll("#flows tbody tr")).map(r => r.dataset.interface).join(",")'
+expect_out '"eth0,eth0"' "the interface filter keeps eth0's flows"
+run wd js 'document.querySelector("#flows tbody tr[data-action=allow]").innerText'
+expect_out_contains "gnp staged-lockdown" "and a flow shows its pending verdict"
+wd screenshot "$SHOTS/cockpit-flows.png"
+echo "  screenshot: $SHOTS/cockpit-flows.png"
+select_filter filter-interface ""
+
+echo "# root may reload and apply"
+wd click "#reload"
+expect_true "page_wait 'document.getElementById(\"admin-result\").textContent.startsWith(\"Reloaded\")'" "Reload: the page says it reloaded"
+expect_true 'wait_log "Reloading: re-reading the datastore"' "and hostendpointd did"
+wd js '(() => { document.querySelector("#admin details").open = true; document.getElementById("apply-document").value = "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: applied}\nspec: {node: node1, interfaceName: hep9}\n"; return true; })()' >/dev/null
+wd click "#apply"
+expect_true "page_wait 'document.getElementById(\"admin-result\").textContent === \"Applied; endpoints: applied.\"'" "Apply: the page names the endpoint it applied"
+expect_true "page_wait '$(row endpoints applied)'" "which appears in the endpoints"
+expect_true '[ -n "$(grep -l "name: applied" "$DS"/* 2>/dev/null)" ]' "and is in the datastore"
+
+echo "# another user reads, and is offered nothing that writes"
+mkdir -p "$T/nobody"
+chown nobody "$T/nobody"
+chmod 755 "$T/share" "$T/share/cockpit"
+for i in 1 2 3; do
+        NR_PORT=$(free_port)
+        setpriv --reuid=nobody --regid=nogroup --clear-groups \
+                env HOME="$T/nobody" DBUS_SYSTEM_BUS_ADDRESS="$BUS" XDG_DATA_DIRS="$T/share:/usr/share" XDG_DATA_HOME="$T/nobody" \
+                "$COCKPIT_WS" --no-tls --local-session=cockpit-bridge -p "$NR_PORT" -a 127.0.0.1 \
+                >"$T/cockpit-ws-nobody.log" 2>&1 &
+        NR_WS_PID=$!
+        wait_for "curl -sf -o /dev/null http://127.0.0.1:$NR_PORT/cockpit/@localhost/manifests.json || ! kill -0 $NR_WS_PID" 10
+        kill -0 "$NR_WS_PID" 2>/dev/null && break
+        wait "$NR_WS_PID"
+        NR_WS_PID=
+done
+[ -n "$NR_WS_PID" ] || { fail "cockpit-ws as nobody did not start: $(cat "$T/cockpit-ws-nobody.log")"; exit 1; }
+CLEANUP_HOOKS=("_stop_tree $NR_WS_PID" "${CLEANUP_HOOKS[@]}")
+wd open "http://127.0.0.1:$NR_PORT/cockpit/@localhost/hostendpoint/index.html"
+expect_true 'page_wait "document.getElementById(\"app\").dataset.ready === \"true\""' "as nobody, the page loads"
+expect_true "page_wait '$(row interfaces eth0) && $(row interfaces eth0).dataset.enforced === \"true\"'" "and shows eth0 enforced"
+run wd js 'document.getElementById("manager-state").textContent'
+expect_out '"running"' "and the daemon's state"
+run wd js 'Array.from(document.querySelectorAll("button, textarea")).filter(e => e.offsetParent !== null).map(e => e.id).join(",")'
+expect_out '"refresh-counters"' "its only visible control reads the counters: no Reload, no Apply"
+wd screenshot "$SHOTS/cockpit-nobody.png"
+echo "  screenshot: $SHOTS/cockpit-nobody.png"

@@ -11,6 +11,7 @@
 #         the milliseconds waited; exit 1 (and the last value) on timeout
 #   webdriver.py DRIVER_URL SESSION click CSS_SELECTOR
 #   webdriver.py DRIVER_URL SESSION screenshot FILE.png
+#         the whole page: the window is made as tall as the page first
 #   webdriver.py DRIVER_URL SESSION quit
 import base64
 import json
@@ -74,6 +75,8 @@ def main(argv):
                 element = next(iter(found.values()))
                 request("POST", base + "/element/" + element + "/click", {})
         elif cmd == "screenshot":
+                height = js(base, "document.documentElement.scrollHeight + window.outerHeight - window.innerHeight")
+                request("POST", base + "/window/rect", {"width": 1280, "height": max(800, int(height))})
                 with open(args[0], "wb") as f:
                         f.write(base64.b64decode(request("GET", base + "/screenshot")))
         elif cmd == "quit":
