@@ -68,10 +68,20 @@ function replaceRows(tbody, rows, columns, emptyText) {
         tbody.replaceChildren(...rows);
 }
 
+/* Whether hostendpointd has left the bus: what the proxies still hold
+ * is then no longer what the kernel enforces, and is not shown. */
+function serviceGone() {
+        return state.owner === null;
+}
+
 /* The proxy's properties, also those its introspection data may lack (an
  * older daemon has no FlowLogs). */
 function props(proxy) {
-        return (proxy && proxy.valid && proxy.data) ? proxy.data : {};
+        return (proxy && proxy.valid && proxy.data && !serviceGone()) ? proxy.data : {};
+}
+
+function validProxies(proxies) {
+        return serviceGone() ? [] : Object.entries(proxies || {}).filter(([, p]) => p.valid);
 }
 
 /* The last element of an object path, unescaped as the service escapes
@@ -139,9 +149,8 @@ function renderStatus() {
 /* ------------------------------------------------------------- interfaces */
 
 function renderInterfaces() {
-        const rows = Object.values(state.interfaces || {})
-                .filter(i => i.valid)
-                .map(props)
+        const rows = validProxies(state.interfaces)
+                .map(([, i]) => props(i))
                 .sort((a, b) => (a.Index || 0) - (b.Index || 0))
                 .map(i => {
                         const ep = endpointName(i.Endpoint);
@@ -152,15 +161,14 @@ function renderInterfaces() {
                                   el("td", { text: ep || "none", class: ep ? null : "hep-muted" }),
                                   el("td", { class: i.Enforced ? "hep-yes" : "hep-muted", text: i.Enforced ? "yes" : "no" }));
                 });
-        replaceRows($("interfaces").tBodies[0], rows, 5, "No interfaces.");
+        replaceRows($("interfaces").tBodies[0], rows, 5, serviceGone() ? "hostendpointd is not running." : "No interfaces.");
         renderInterfaceFilter();
 }
 
 /* ------------------------------------------------------------- endpoints */
 
 function renderEndpoints() {
-        const rows = Object.entries(state.endpoints || {})
-                .filter(([, e]) => e.valid)
+        const rows = validProxies(state.endpoints)
                 .map(([path, e]) => [path, props(e)])
                 .sort((a, b) => String(a[1].Name).localeCompare(String(b[1].Name)))
                 .map(([path, e]) => {
@@ -178,7 +186,7 @@ function renderEndpoints() {
                                   el("td", { class: "hep-num", text: remote ? "—" : number(c.accepted) }),
                                   el("td", { class: "hep-num", text: remote ? "—" : number(c.dropped) }));
                 });
-        replaceRows($("endpoints").tBodies[0], rows, 6, "No HostEndpoints.");
+        replaceRows($("endpoints").tBodies[0], rows, 6, serviceGone() ? "hostendpointd is not running." : "No HostEndpoints.");
 }
 
 function takeCounters(path, p) {
@@ -189,8 +197,8 @@ function takeCounters(path, p) {
 function refreshCounters() {
         const button = $("refresh-counters");
         button.disabled = true;
-        const reads = Object.entries(state.endpoints || {})
-                .filter(([, e]) => e.valid && props(e).State !== "remote")
+        const reads = validProxies(state.endpoints)
+                .filter(([, e]) => props(e).State !== "remote")
                 .map(([path]) => state.client.call(path, "org.freedesktop.DBus.Properties", "GetAll", [ENDPOINT])
                         .then(([all]) => takeCounters(path, {
                                 PacketsAccepted: all.PacketsAccepted && all.PacketsAccepted.v,
@@ -272,7 +280,7 @@ function renderFlowsStatus() {
 
 function renderInterfaceFilter() {
         const select = $("filter-interface");
-        const names = new Set(Object.values(state.interfaces || {}).filter(i => i.valid).map(i => props(i).Name));
+        const names = new Set(validProxies(state.interfaces).map(([, i]) => props(i).Name));
         for (const r of state.flows.values())
                 names.add(r.Interface);
         names.delete(undefined);
@@ -382,11 +390,13 @@ function start() {
         state.client.addEventListener("owner", (event, owner) => {
                 const back = state.owner === null && owner;
                 state.owner = owner;
-                if (back) {
+                if (back)
                         state.flowsLoaded = false;
-                        loadFlows();
-                }
-                renderStatus();
+                renderManager();
+                renderInterfaces();
+                renderEndpoints();
+                renderFlows();
+                loadFlows();
         });
         state.client.addEventListener("close", (event, options) => {
                 $("service-status").textContent = "The system bus connection closed: " +

@@ -320,3 +320,14 @@ run wd js 'Array.from(document.querySelectorAll("button, textarea")).filter(e =>
 expect_out '"refresh-counters"' "its only visible control reads the counters: no Reload, no Apply"
 wd screenshot "$SHOTS/cockpit-nobody.png"
 echo "  screenshot: $SHOTS/cockpit-nobody.png"
+
+echo "# hostendpointd stops and starts again under the open page"
+stop_daemon
+expect_true "page_wait 'document.getElementById(\"service-status\").textContent.startsWith(\"hostendpointd is not running\")'" \
+        "the page says hostendpointd is not running"
+expect_true "page_wait '! $(row interfaces eth0)'" "and shows no interface it no longer knows about"
+start_daemon --bus "$BUS"
+expect_true "page_wait '$(row interfaces eth0) && $(row interfaces eth0).dataset.enforced === \"true\"'" \
+        "back: eth0 is shown enforced again, with no reload of the page"
+expect_true "page_wait 'document.getElementById(\"service-status\").textContent === \"hostendpointd is running.\"'" \
+        "and the service running"
