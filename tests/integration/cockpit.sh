@@ -49,7 +49,7 @@ _stop_tree() { # PID
         for p in $tree; do kill "$p" 2>/dev/null; done
         for p in $tree; do _netns_poll 2 _netns_dead "$p" || kill -KILL "$p" 2>/dev/null; done
 }
-WS_PID= DRIVER_PID= SESSION= MONITOR_PID=
+WS_PID='' DRIVER_PID='' SESSION='' MONITOR_PID=''
 _cockpit_cleanup() {
         [ -n "$SESSION" ] && $WD "$DRIVER" "$SESSION" quit 2>/dev/null
         _stop_tree "$DRIVER_PID"
@@ -179,7 +179,8 @@ WATCH='(() => {
         return true;
 })()'
 now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
-SHOWN_MS=() GONE_MS=()
+SHOWN_MS=()
+GONE_MS=()
 for cycle in 1 2 3; do
         wd js "$WATCH" >/dev/null
         t0=$(now_ms)
@@ -229,7 +230,7 @@ expect_true '[ "$(calls)" = 0 ]' "no method call in 5 idle seconds (saw $(calls)
 WEB_PATH=$(endpoint_path web.host)
 dropped_shown() { wd js "$(row endpoints web.host).cells[5].textContent"; }
 BEFORE=$(dropped_shown)
-for i in 1 2 3; do probe_ping peer "$HOST_IP4"; done
+for _ in 1 2 3; do probe_ping peer "$HOST_IP4"; done
 expect_true '[ "$(prop "$WEB_PATH" Endpoint PacketsDropped)" -ge 3 ]' "pings to web.host are dropped (its counter: $(prop "$WEB_PATH" Endpoint PacketsDropped))"
 expect_true '[ "$(dropped_shown)" = "$BEFORE" ]' "the page still shows the counter it read ($BEFORE): no polling"
 wd click "#refresh-counters"
@@ -241,7 +242,7 @@ expect_true "page_wait 'document.getElementById(\"counters-time\").textContent.s
 echo "# the flow log"
 if FLOWLOGS=$(prop "$BUS_ROOT" Manager FlowLogs 2>/dev/null) && [ "$FLOWLOGS" = true ]; then
         expect_true "page_wait 'document.getElementById(\"flows-status\").dataset.flowlogs === \"on\"'" "the page says flow logs are on"
-        for i in 1 2 3; do probe_ping peer "$HOST_IP4"; done
+        for _ in 1 2 3; do probe_ping peer "$HOST_IP4"; done
         expect_true "page_wait 'document.querySelector(\"#flows tbody tr[data-action=deny][data-interface=eth0]\")'" \
                 "a denied ping on eth0 appears in the flow log, from the Flows signal"
         run wd js 'document.querySelector("#flows tbody tr[data-action=deny]").innerText'
@@ -292,6 +293,8 @@ wd click "#apply"
 expect_true "page_wait 'document.getElementById(\"admin-result\").textContent === \"Applied; endpoints: applied.\"'" "Apply: the page names the endpoint it applied"
 expect_true "page_wait '$(row endpoints applied)'" "which appears in the endpoints"
 expect_true '[ -n "$(grep -l "name: applied" "$DS"/* 2>/dev/null)" ]' "and is in the datastore"
+run wd errors
+expect_true '[ "$RC" = 0 ] && [ -z "$OUT" ]' "no error in the browser's console (${OUT:-none}${ERR:+; $ERR})"
 
 echo "# another user reads, and is offered nothing that writes"
 mkdir -p "$T/nobody"
@@ -311,6 +314,7 @@ for i in 1 2 3; do
 done
 [ -n "$NR_WS_PID" ] || { fail "cockpit-ws as nobody did not start: $(cat "$T/cockpit-ws-nobody.log")"; exit 1; }
 CLEANUP_HOOKS=("_stop_tree $NR_WS_PID" "${CLEANUP_HOOKS[@]}")
+for _ in 1 2; do probe_ping peer "$HOST_IP4"; done      # dropped: counted before the page loads
 wd open "http://127.0.0.1:$NR_PORT/cockpit/@localhost/hostendpoint/index.html"
 expect_true 'page_wait "document.getElementById(\"app\").dataset.ready === \"true\""' "as nobody, the page loads"
 expect_true "page_wait '$(row interfaces eth0) && $(row interfaces eth0).dataset.enforced === \"true\"'" "and shows eth0 enforced"
@@ -318,6 +322,8 @@ run wd js 'document.getElementById("manager-state").textContent'
 expect_out '"running"' "and the daemon's state"
 run wd js 'Array.from(document.querySelectorAll("button, textarea")).filter(e => e.offsetParent !== null).map(e => e.id).join(",")'
 expect_out '"refresh-counters"' "its only visible control reads the counters: no Reload, no Apply"
+expect_true "page_wait '$(row endpoints web.host).cells[5].textContent === \"$(prop "$WEB_PATH" Endpoint PacketsDropped)\"'" \
+        "and it shows the kernel's counters as they were when it loaded ($(prop "$WEB_PATH" Endpoint PacketsDropped) dropped)"
 wd screenshot "$SHOTS/cockpit-nobody.png"
 echo "  screenshot: $SHOTS/cockpit-nobody.png"
 
@@ -331,3 +337,5 @@ expect_true "page_wait '$(row interfaces eth0) && $(row interfaces eth0).dataset
         "back: eth0 is shown enforced again, with no reload of the page"
 expect_true "page_wait 'document.getElementById(\"service-status\").textContent === \"hostendpointd is running.\"'" \
         "and the service running"
+run wd errors
+expect_true '[ "$RC" = 0 ] && [ -z "$OUT" ]' "no error in the browser's console (${OUT:-none}${ERR:+; $ERR})"

@@ -12,6 +12,8 @@
 #   webdriver.py DRIVER_URL SESSION click CSS_SELECTOR
 #   webdriver.py DRIVER_URL SESSION screenshot FILE.png
 #         the whole page: the window is made as tall as the page first
+#   webdriver.py DRIVER_URL SESSION errors
+#         prints the browser console's errors since the last call (chromedriver's log)
 #   webdriver.py DRIVER_URL SESSION quit
 import base64
 import json
@@ -42,6 +44,7 @@ def main(argv):
         if cmd == "start":
                 caps = {"capabilities": {"alwaysMatch": {
                         "browserName": "chrome",
+                        "goog:loggingPrefs": {"browser": "ALL"},
                         "goog:chromeOptions": {
                                 "binary": "/usr/bin/chromium",
                                 "args": ["--headless", "--no-sandbox", "--disable-gpu",
@@ -79,6 +82,10 @@ def main(argv):
                 request("POST", base + "/window/rect", {"width": 1280, "height": max(800, int(height))})
                 with open(args[0], "wb") as f:
                         f.write(base64.b64decode(request("GET", base + "/screenshot")))
+        elif cmd == "errors":
+                for entry in request("POST", base + "/se/log", {"type": "browser"}):
+                        if entry.get("level") == "SEVERE":
+                                print(entry.get("message"))
         elif cmd == "quit":
                 request("DELETE", base)
         else:
