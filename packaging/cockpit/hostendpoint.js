@@ -305,6 +305,17 @@ function decidedBy(r) {
         return s;
 }
 
+/* IANA's names of the protocols a host sees most, for records that give
+ * the number. */
+const PROTOCOLS = { 0: "hopopt", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 47: "gre", 50: "esp",
+                    51: "ah", 58: "icmpv6", 132: "sctp", 136: "udplite" };
+
+function protocolText(p) {
+        if (p === undefined || p === "")
+                return "—";
+        return /^[0-9]+$/.test(String(p)) && PROTOCOLS[p] ? PROTOCOLS[p] : String(p);
+}
+
 function endpointText(addr, port) {
         if (!addr)
                 return "—";
@@ -334,7 +345,7 @@ function renderFlows() {
                               el("td", { text: r.Interface || "—" }),
                               el("td", { text: r.Endpoint || "—" }),
                               el("td", { text: r.Direction || "—" }),
-                              el("td", { text: r.Protocol || "—" }),
+                              el("td", { text: protocolText(r.Protocol) }),
                               el("td", { class: "hep-mono", text: endpointText(r.Source, r.SourcePort) }),
                               el("td", { class: "hep-mono", text: endpointText(r.Destination, r.DestinationPort) }),
                               el("td", { class: "hep-" + r.Action, text: r.Action + (r.Ended ? " (ended)" : "") }),

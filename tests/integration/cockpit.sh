@@ -98,7 +98,7 @@ EOF
 # Flow logs on, when this hostendpointd has them.
 FLOW_LOGS=false FLOW_ARGS=()
 if "$HOSTENDPOINTD" --help | grep -q -- --flow-logs; then
-        FLOW_LOGS=true FLOW_ARGS=(--flow-logs)
+        FLOW_LOGS=true FLOW_ARGS=(--flow-logs=yes)
 fi
 start_daemon --bus "$BUS" "${FLOW_ARGS[@]}"
 expect_true 'wait_log "D-Bus: serving"' "hostendpointd serves on the test's private system bus"
