@@ -257,7 +257,10 @@ function loadFlows() {
                         renderFlowsStatus();
                 })
                 .catch(err => {
-                        state.flowsError = errorText(err);
+                        /* The bus policy may let only root call GetFlows;
+                         * the Flows signal reaches everyone all the same. */
+                        state.flowsError = err.name === "org.freedesktop.DBus.Error.AccessDenied"
+                                ? "denied" : errorText(err);
                         renderFlowsStatus();
                 });
 }
@@ -271,6 +274,9 @@ function renderFlowsStatus() {
                 s.textContent = "Flow logs off" + (p.FlowLogs === undefined
                         ? ": this hostendpointd does not log flows."
                         : ": hostendpointd is not logging flows.");
+        else if (state.flowsError === "denied")
+                s.textContent = "Flow logs on. Only an administrator may read the flows seen before this page " +
+                        "opened; new flows appear as hostendpointd reports them.";
         else if (state.flowsError)
                 s.textContent = "Flow logs on, but the recent flows could not be read: " + state.flowsError;
         else

@@ -335,6 +335,14 @@ run wd js 'Array.from(document.querySelectorAll("button, textarea")).filter(e =>
 expect_out '"refresh-counters"' "its only visible control reads the counters: no Reload, no Apply"
 expect_true "page_wait '$(row endpoints web.host).cells[5].textContent === \"$(prop "$WEB_PATH" Endpoint PacketsDropped)\"'" \
         "and it shows the kernel's counters as they were when it loaded ($(prop "$WEB_PATH" Endpoint PacketsDropped) dropped)"
+if [ "$FLOW_LOGS" = true ]; then
+        # hostendpoint's bus policy lets only root call the Manager's methods.
+        expect_true "page_wait 'document.getElementById(\"flows-status\").textContent.startsWith(\"Flow logs on. Only an administrator\")'" \
+                "the flows before the page opened are root's (GetFlows is denied), and it says so"
+        for _ in 1 2; do probe_ping peer "$HOST_IP4"; done
+        expect_true "page_wait 'document.querySelector(\"#flows tbody tr[data-action=deny][data-interface=eth0]\")'" \
+                "but the Flows signal reaches it: a denied ping appears"
+fi
 wd screenshot "$SHOTS/cockpit-nobody.png"
 echo "  screenshot: $SHOTS/cockpit-nobody.png"
 
