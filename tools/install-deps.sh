@@ -16,7 +16,8 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
       nftables iproute2 iputils-ping netcat-openbsd socat iperf3 ethtool
       dbus dbus-bin libglib2.0-bin systemd valgrind man-db bash-completion
       dpkg-dev debhelper fakeroot lintian
-      connman connman-dev libglib2.0-dev network-manager"
+      connman connman-dev libglib2.0-dev network-manager
+      cockpit-ws cockpit-bridge chromium chromium-driver"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -28,8 +29,11 @@ if [ -n "$missing" ]; then
         # NetworkManager for the dispatcher hook's test; each test runs
         # the daemon in a namespace of its own: the packages must not
         # start one on this machine, where it would take over the network
-        # interfaces. policy-rc.d (Debian's switch for that) stops the
-        # postinst from starting them, for this install only.
+        # interfaces. Cockpit and Chromium are for the Cockpit page's test,
+        # which runs its own cockpit-ws on loopback: cockpit.socket must
+        # not listen on this machine's port 9090 either. policy-rc.d
+        # (Debian's switch for that) stops the postinst from starting
+        # them, for this install only.
         rcd=""
         if [ ! -e /usr/sbin/policy-rc.d ]; then
                 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -44,7 +48,7 @@ if [ -n "$missing" ]; then
         # (a container, an image being built), where the postinst has
         # enabled them all the same; NetworkManager.service's disable
         # takes its dispatcher and wait-online units along (Also=).
-        for p in connman:connman.service network-manager:NetworkManager.service; do
+        for p in connman:connman.service network-manager:NetworkManager.service cockpit-ws:cockpit.socket; do
                 case " $missing " in *" ${p%%:*} "*) ;; *) continue ;; esac
                 if systemctl -q is-enabled "${p#*:}" 2>/dev/null; then
                         systemctl -q --no-reload disable "${p#*:}"

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian packaging (debian/): dpkg-buildpackage -us -uc -b builds
-# hostendpoint, hostendpoint-dev and hostendpoint-connman (the ConnMan
-# plugin, for the exact ConnMan it is built with) from a copy of the
-# source tree, with
+# hostendpoint, hostendpoint-dev, hostendpoint-connman (the ConnMan
+# plugin, for the exact ConnMan it is built with) and cockpit-hostendpoint
+# (the Cockpit page) from a copy of the source tree, with
 # the build-time tests of debian/rules; lintian finds no error and no
 # warning; the packages, unpacked and configured with dpkg in a root of
 # the test's own (their maintainer scripts run outside a chroot, with
@@ -50,11 +50,12 @@ MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 DEB="$T/src/hostendpoint_${VERSION}_$ARCH.deb"
 DEV="$T/src/hostendpoint-dev_${VERSION}_$ARCH.deb"
 CONNMAN_DEB="$T/src/hostendpoint-connman_${VERSION}_$ARCH.deb"
+COCKPIT_DEB="$T/src/cockpit-hostendpoint_${VERSION}_all.deb"
 CHANGES="$T/src/hostendpoint_${VERSION}_$ARCH.changes"
-for f in "$DEB" "$DEV" "$CONNMAN_DEB" "$CHANGES"; do
+for f in "$DEB" "$DEV" "$CONNMAN_DEB" "$COCKPIT_DEB" "$CHANGES"; do
         expect_true "[ -f '$f' ]" "${f##*/} is built (the package's version is meson's, $VERSION)"
 done
-[ -f "$DEB" ] && [ -f "$DEV" ] && [ -f "$CONNMAN_DEB" ] && [ -f "$CHANGES" ] || exit 1
+[ -f "$DEB" ] && [ -f "$DEV" ] && [ -f "$CONNMAN_DEB" ] && [ -f "$COCKPIT_DEB" ] && [ -f "$CHANGES" ] || exit 1
 
 # lintian, as a Debian maintainer runs it before an upload.
 run lintian --info "$CHANGES"
@@ -74,6 +75,11 @@ run dpkg-deb -c "$CONNMAN_DEB"
 expect_true "printf '%s\\n' \"\$OUT\" | grep -q ' ./usr/lib/$MA/connman/plugins/hostendpoint-connman.so\$'" \
         "hostendpoint-connman holds the shim, in ConnMan's plugin directory"
 expect_true "[ \"\$(printf '%s\\n' \"\$OUT\" | grep -c '\\.so\$')\" = 1 ]" "and no other library"
+expect_true "dpkg-deb -f '$COCKPIT_DEB' Depends | grep -qF 'cockpit-bridge' && dpkg-deb -f '$COCKPIT_DEB' Depends | grep -qF 'hostendpoint (>= $VERSION)'" \
+        "cockpit-hostendpoint depends on Cockpit's bridge and on hostendpoint"
+run dpkg-deb -c "$COCKPIT_DEB"
+expect_true "[ \"\$(printf '%s\\n' \"\$OUT\" | grep -c ' ./usr/share/cockpit/hostendpoint/[^/]\\+\$')\" = 4 ]" \
+        "cockpit-hostendpoint holds the page's four files, in /usr/share/cockpit/hostendpoint"
 expect_true "dpkg-deb -f '$DEB' Depends | grep -q 'systemd-sysusers'" \
         "hostendpoint depends on a systemd-sysusers (dh_installsysusers)"
 run dpkg-deb -I "$DEB" conffiles
@@ -110,10 +116,11 @@ dpkg_root() {
         run env PATH="$T/stubs:$PATH" dpkg --root="$ROOT" --log=/dev/null --force-not-root \
                 --force-script-chrootless --force-depends "$@"
 }
-dpkg_root --install "$DEB" "$DEV" "$CONNMAN_DEB"
-expect_rc 0 "dpkg installs the three packages in a root of the test's own"
-run dpkg-query --root="$ROOT" -W -f='${Package} ${Status}\n' hostendpoint hostendpoint-connman hostendpoint-dev
-expect_out "hostendpoint install ok installed
+dpkg_root --install "$DEB" "$DEV" "$CONNMAN_DEB" "$COCKPIT_DEB"
+expect_rc 0 "dpkg installs the four packages in a root of the test's own"
+run dpkg-query --root="$ROOT" -W -f='${Package} ${Status}\n' cockpit-hostendpoint hostendpoint hostendpoint-connman hostendpoint-dev
+expect_out "cockpit-hostendpoint install ok installed
+hostendpoint install ok installed
 hostendpoint-connman install ok installed
 hostendpoint-dev install ok installed" "and all are configured"
 
@@ -129,7 +136,9 @@ for f in /usr/sbin/hostendpointd /usr/bin/hepctl "/usr/lib/$MA/hostendpoint/host
         /usr/share/doc/hostendpoint/README.md /usr/share/doc/hostendpoint/copyright \
         /usr/share/doc/hostendpoint/changelog.gz /usr/share/doc/hostendpoint/examples/hostendpoint.yaml \
         /usr/include/hostendpoint/plugin.h "/usr/lib/$MA/pkgconfig/hostendpoint.pc" \
-        "/usr/lib/$MA/connman/plugins/hostendpoint-connman.so"; do
+        "/usr/lib/$MA/connman/plugins/hostendpoint-connman.so" \
+        /usr/share/cockpit/hostendpoint/manifest.json /usr/share/cockpit/hostendpoint/index.html \
+        /usr/share/cockpit/hostendpoint/hostendpoint.js /usr/share/cockpit/hostendpoint/hostendpoint.css; do
         expect_true "[ -f '$ROOT$f' ]" "$f is installed"
 done
 for f in /usr/sbin/hostendpointd /usr/bin/hepctl /usr/lib/NetworkManager/dispatcher.d/pre-up.d/50-hostendpoint; do
@@ -192,10 +201,10 @@ done
 
 # Removal keeps the settings (a conffile), purge does not; neither asks
 # the host's systemd to stop anything.
-dpkg_root --remove hostendpoint-connman hostendpoint-dev hostendpoint
-expect_rc 0 "dpkg removes the three packages"
-expect_true "[ ! -e '$ROOT/usr/sbin/hostendpointd' ] && [ ! -e '$ROOT/usr/include/hostendpoint/plugin.h' ] && [ ! -e '$ROOT/usr/lib/$MA/connman/plugins/hostendpoint-connman.so' ]" \
-        "their programs, header and plugins are gone"
+dpkg_root --remove cockpit-hostendpoint hostendpoint-connman hostendpoint-dev hostendpoint
+expect_rc 0 "dpkg removes the four packages"
+expect_true "[ ! -e '$ROOT/usr/sbin/hostendpointd' ] && [ ! -e '$ROOT/usr/include/hostendpoint/plugin.h' ] && [ ! -e '$ROOT/usr/lib/$MA/connman/plugins/hostendpoint-connman.so' ] && [ ! -e '$ROOT/usr/share/cockpit/hostendpoint' ]" \
+        "their programs, header, plugins and page are gone"
 expect_true "[ -f '$ROOT/etc/hostendpoint/hostendpoint.conf' ]" "the settings file stays after removal"
 dpkg_root --purge hostendpoint
 expect_rc 0 "dpkg purges hostendpoint"
