@@ -74,6 +74,7 @@ typedef struct HepctlArgs {
         /* ruleset */
         const char *node;
         bool no_interfaces;
+        bool staged; /* --staged: the staged view's ruleset */
         /* status */
         const char *bus;
         const char *output;

@@ -26,6 +26,10 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
  * always settles. */
 void enforcer_settle_next(Enforcer *e);
 const Calc *enforcer_calc(const Enforcer *e);
+/* The ruleset the last successful apply's resources would give with every
+ * StagedGlobalNetworkPolicy promoted (staged.h), for the same interfaces;
+ * never committed. NULL when there was no staged policy. */
+const Ruleset *enforcer_staged_ruleset(const Enforcer *e);
 
 /* How long the last apply took: calculation + compilation, and the
  * libnftables transaction; and whether it changed anything. */

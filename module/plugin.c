@@ -696,6 +696,10 @@ const Calc *plugin_calc(const PluginCore *p) {
         return enforcer_calc(p->enforcer);
 }
 
+const Ruleset *plugin_staged_ruleset(const PluginCore *p) {
+        return enforcer_staged_ruleset(p->enforcer);
+}
+
 char *const *plugin_warnings(const PluginCore *p, size_t *ret_n) {
         const Calc *c = plugin_calc(p);
 
