@@ -135,7 +135,7 @@ static void label_usage(FILE *f) {
 static void ruleset_usage(FILE *f) {
         fprintf(f,
                 "Usage:\n"
-                "  hepctl ruleset [--node=<NAME>] [--no-interfaces] [--datastore=<DS>]\n"
+                "  hepctl ruleset [--node=<NAME>] [--no-interfaces] [--staged] [--datastore=<DS>]\n"
                 "\n"
                 "Print the nftables table (inet hostendpoint) that would be committed.\n"
                 "\n"
@@ -143,6 +143,8 @@ static void ruleset_usage(FILE *f) {
                 "     --node=<NAME>       The node to compute for [default: this host's name, lower-cased].\n"
                 "     --no-interfaces     Do not look at this host's interfaces (only name-matched host\n"
                 "                         endpoints are bound; they are enforced by name in advance).\n"
+                "     --staged            The table if every StagedGlobalNetworkPolicy were promoted now\n"
+                "                         (never committed; the same table when there is none).\n"
                 "  -d --datastore=<DS>    " DATASTORE_HELP);
 }
 
@@ -559,6 +561,7 @@ static int parse_ruleset(int argc, char **argv, HepctlArgs *a) {
         static const struct option longopts[] = {
                 { "node", required_argument, NULL, 'N' },
                 { "no-interfaces", no_argument, NULL, 'I' },
+                { "staged", no_argument, NULL, 'S' },
                 COMMON_LONGOPTS,
                 {}
         };
@@ -572,6 +575,9 @@ static int parse_ruleset(int argc, char **argv, HepctlArgs *a) {
                         break;
                 case 'I':
                         a->no_interfaces = true;
+                        break;
+                case 'S':
+                        a->staged = true;
                         break;
                 default:
                         r = parse_common_option(ch, a);

@@ -75,6 +75,7 @@ typedef struct HepctlArgs {
         /* ruleset */
         const char *node;
         bool no_interfaces;
+        bool staged; /* --staged: the staged view's ruleset */
         /* status, flows */
         const char *bus;
         const char *output;

@@ -42,6 +42,7 @@ static const KindColumns kind_columns[_KIND_MAX] = {
         [KIND_TIER] = { tier_ps, tier_ps, tier_ps },
         [KIND_FELIX_CONFIGURATION] = { name_only, name_only, name_only },
         [KIND_GLOBAL_NETWORK_SET] = { name_only, gns_wide, gns_wide },
+        [KIND_STAGED_GLOBAL_NETWORK_POLICY] = { policy_ps, policy_wide, policy_wide },
 };
 
 static void join_strlist(StrBuf *b, const StrList *l) {

@@ -2,20 +2,22 @@
 /* hepctl ruleset: prints the nftables table hostendpointd would commit for
  * this node, from the datastore and this network namespace's interfaces,
  * without committing anything. The same calculation and compiler as the
- * daemon, so what it shows is what the kernel would get. */
+ * daemon, so what it shows is what the kernel would get; with --staged,
+ * what it would get if every staged policy were promoted (staged.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compute.h"
 #include "hepctl.h"
 #include "links.h"
 #include "settings.h"
+#include "staged.h"
 
 int hepctl_ruleset(const HepctlArgs *a) {
         _cleanup_(datastore_freep) Datastore *ds = NULL;
         _cleanup_(interface_list_done) InterfaceList ifaces = {};
-        _cleanup_(computation_done) Computation c = {};
+        /* Without --staged only its computation is used (no view). */
+        _cleanup_(staged_computation_done) StagedComputation s = {};
         _cleanup_free_ Resource **res = NULL;
         _cleanup_free_ char *host = NULL;
         const char *node = a->node;
@@ -50,14 +52,17 @@ int hepctl_ruleset(const HepctlArgs *a) {
                 return HEPCTL_FAIL;
         for (size_t i = 0; i < n; i++)
                 res[i] = e[i].res;
-        r = ruleset_compute(res, n, node, ifaces.v, ifaces.n, NULL, NULL, &c);
+        if (a->staged)
+                r = staged_compute(res, n, node, ifaces.v, ifaces.n, &s);
+        else
+                r = ruleset_compute(res, n, node, ifaces.v, ifaces.n, NULL, NULL, &s.c);
         if (r < 0) {
                 hepctl_error("cannot compute the ruleset: %s", strerror(-r));
                 return HEPCTL_FAIL;
         }
-        for (size_t i = 0; i < c.calc->n_warnings; i++)
-                fprintf(stderr, "warning: %s\n", c.calc->warnings[i]);
-        ruleset_print(c.ruleset, &out);
+        for (size_t i = 0; i < s.c.calc->n_warnings; i++)
+                fprintf(stderr, "warning: %s\n", s.c.calc->warnings[i]);
+        ruleset_print(s.c.ruleset, &out);
         fputs(strbuf_str(&out), stdout);
         strbuf_done(&out);
         return HEPCTL_OK;

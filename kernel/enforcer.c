@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "compute.h"
+#include "staged.h"
 
 /* References to the datastore's resources (never changed once loaded),
  * so that a calculation stays valid whatever the datastore does next.
@@ -28,6 +29,9 @@ struct Enforcer {
         CompileCache *compile_cache;
         Calc *calc;
         Snapshot *snapshot; /* the resources calc borrows */
+        /* What the staged view would commit (never committed); NULL while
+         * no StagedGlobalNetworkPolicy exists. */
+        Ruleset *staged;
 };
 
 /* The conntrack generation of the table in the kernel (our ct-gen set's
@@ -86,6 +90,7 @@ Enforcer *enforcer_free(Enforcer *e) {
                 return NULL;
         calc_free(e->calc);
         snapshot_unref(e->snapshot);
+        ruleset_free(e->staged);
         compile_cache_free(e->compile_cache);
         calc_cache_free(e->calc_cache);
         nft_backend_free(e->nft);
@@ -154,11 +159,29 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         snapshot_unref(e->snapshot);
         e->calc = steal_ptr(c.calc);
         e->snapshot = snap;
+        /* Beside what was committed, what the staged policies would make
+         * of the same resources and interfaces: computed only when there
+         * are some, so that a datastore without them pays nothing. */
+        e->staged = ruleset_free(e->staged);
+        if (resources_have_staged(snap->v, snap->n)) {
+                StagedComputation s = {};
+
+                /* Only memory can fail here: the commit stands, and the
+                 * staged view is missing until the next one. */
+                if (staged_compute(snap->v, snap->n, e->nodename, ifaces, n_ifaces, &s) >= 0) {
+                        e->staged = steal_ptr(s.c.ruleset);
+                        staged_computation_done(&s);
+                }
+        }
         return 0;
 }
 
 void enforcer_set_flow_logs(Enforcer *e, bool on) {
         compile_cache_set_flow_logs(e->compile_cache, on);
+}
+
+const Ruleset *enforcer_staged_ruleset(const Enforcer *e) {
+        return e->staged;
 }
 
 void enforcer_settle_next(Enforcer *e) {

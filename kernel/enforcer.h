@@ -28,6 +28,10 @@ void enforcer_settle_next(Enforcer *e);
 /* Flow logs in the rules (policy/flowlog.h) from the next apply on. */
 void enforcer_set_flow_logs(Enforcer *e, bool on);
 const Calc *enforcer_calc(const Enforcer *e);
+/* The ruleset the last successful apply's resources would give with every
+ * StagedGlobalNetworkPolicy promoted (staged.h), for the same interfaces;
+ * never committed. NULL when there was no staged policy. */
+const Ruleset *enforcer_staged_ruleset(const Enforcer *e);
 
 /* How long the last apply took: calculation + compilation, and the
  * libnftables transaction; and whether it changed anything. */

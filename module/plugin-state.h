@@ -11,6 +11,7 @@
 #include "calc.h"
 #include "datastore.h"
 #include "links.h"
+#include "ruleset.h"
 
 /* The plugin's core (plugin.c); the host's hep_plugin holds it and its faces. */
 typedef struct PluginCore PluginCore;
@@ -64,6 +65,11 @@ unsigned plugin_restorations(const PluginCore *p);
 /* The last committed calculation (NULL before the first) and the
  * interfaces it was made for. */
 const Calc *plugin_calc(const PluginCore *p);
+/* The staged view of the last commit: the ruleset the datastore would give
+ * if every StagedGlobalNetworkPolicy were promoted now, for the same
+ * interfaces (never committed); its verdict for a flow is the flow's
+ * pending one. NULL when the datastore has no staged policy. */
+const Ruleset *plugin_staged_ruleset(const PluginCore *p);
 /* What the last committed calculation tells the user (a missing profile,
  * a FelixConfiguration field that means nothing here, ...), as logged:
  * *ret_n of them (none before the first commit). */

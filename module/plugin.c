@@ -387,6 +387,12 @@ static int apply_now(PluginCore *p) {
                 host_log(p->host, LOG_DEBUG, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
                          (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
                          (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
+        /* What the staged policies would commit, beside what was: said at
+         * debug level only, it is never in the kernel. */
+        const Ruleset *staged = plugin_staged_ruleset(p);
+        if (staged)
+                host_log(p->host, LOG_DEBUG, "Staged view (not committed): %zu chains, %zu rules",
+                         ruleset_count_chains(staged), ruleset_count_rules(staged));
         schedule_settling(p, committed->n_unsettled);
         /* Once the loop has nothing else to do. */
         if (nft_backend_cold(enforcer_backend(p->enforcer)))
@@ -742,6 +748,10 @@ unsigned plugin_restorations(const PluginCore *p) {
 
 const Calc *plugin_calc(const PluginCore *p) {
         return enforcer_calc(p->enforcer);
+}
+
+const Ruleset *plugin_staged_ruleset(const PluginCore *p) {
+        return enforcer_staged_ruleset(p->enforcer);
 }
 
 char *const *plugin_warnings(const PluginCore *p, size_t *ret_n) {

@@ -7,6 +7,13 @@
 
 #define TIER_LABEL "projectcalico.org/tier"
 
+static void strlist_clear(StrList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        l->v = mfree_ptr(l->v);
+        l->n = 0;
+}
+
 int resource_apply_defaults(Resource *r) {
         PolicySpec *p = &r->spec.policy;
         int k;
@@ -20,7 +27,7 @@ int resource_apply_defaults(Resource *r) {
                 if (!r->meta.namespace)
                         return -ENOMEM;
         }
-        if (r->kind != KIND_GLOBAL_NETWORK_POLICY && r->kind != KIND_NETWORK_POLICY)
+        if (!kind_is_policy(r->kind))
                 return 0;
         if (isempty(p->tier)) {
                 free(p->tier);
@@ -28,9 +35,22 @@ int resource_apply_defaults(Resource *r) {
                 if (!p->tier)
                         return -ENOMEM;
         }
-        k = policy_spec_default_types(p);
-        if (k < 0)
-                return k;
+        /* The staged kind's CRD default, as v3.32 applies it client-side. */
+        if (r->kind == KIND_STAGED_GLOBAL_NETWORK_POLICY && isempty(p->staged_action)) {
+                free(p->staged_action);
+                p->staged_action = strdup("Set");
+                if (!p->staged_action)
+                        return -ENOMEM;
+        }
+        /* A staged deletion has no types: Calico clears them after
+         * defaulting, so that the spec is empty but for its tier. */
+        if (r->kind == KIND_STAGED_GLOBAL_NETWORK_POLICY && streq(p->staged_action, "Delete"))
+                strlist_clear(&p->types);
+        else {
+                k = policy_spec_default_types(p);
+                if (k < 0)
+                        return k;
+        }
         return labels_set(&r->meta.labels, TIER_LABEL, p->tier);
 }
 

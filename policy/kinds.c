@@ -17,6 +17,9 @@ static const char *const felix_aliases[] = { "felixconfiguration", "felixconfigu
                                              "felixconfigs", NULL };
 /* calicoctl's three, and the CRD's short name. */
 static const char *const gns_aliases[] = { "globalnetworkset", "globalnetworksets", "gnetsets", "gns", NULL };
+/* calicoctl's (resourcemgr/stagedglobalnetworkpolicy.go); sgnp is also the CRD's short name. */
+static const char *const sgnp_aliases[] = { "stagedglobalnetworkpolicy", "stagedglobalnetworkpolicies", "sgnp",
+                                            "sgnps", NULL };
 
 static const KindInfo kinds[_KIND_MAX] = {
         [KIND_HOST_ENDPOINT] = { KIND_HOST_ENDPOINT, "HostEndpoint", "HostEndpointList", "hostendpoints",
@@ -31,6 +34,9 @@ static const KindInfo kinds[_KIND_MAX] = {
                                        "felixconfigurations", felix_aliases, false },
         [KIND_GLOBAL_NETWORK_SET] = { KIND_GLOBAL_NETWORK_SET, "GlobalNetworkSet", "GlobalNetworkSetList",
                                       "globalnetworksets", gns_aliases, false },
+        [KIND_STAGED_GLOBAL_NETWORK_POLICY] = { KIND_STAGED_GLOBAL_NETWORK_POLICY, "StagedGlobalNetworkPolicy",
+                                                "StagedGlobalNetworkPolicyList", "stagedglobalnetworkpolicies",
+                                                sgnp_aliases, false },
 };
 
 const KindInfo *kind_info(ResourceKind k) {

@@ -22,6 +22,7 @@ typedef enum ResourceKind {
         KIND_TIER,
         KIND_FELIX_CONFIGURATION,
         KIND_GLOBAL_NETWORK_SET,
+        KIND_STAGED_GLOBAL_NETWORK_POLICY, /* never enforced; see staged.h */
         _KIND_MAX,
         _KIND_INVALID = -EINVAL,
 } ResourceKind;
@@ -159,9 +160,11 @@ typedef struct RuleList {
         size_t n;
 } RuleList;
 
-/* GlobalNetworkPolicy and NetworkPolicy share one spec type; the fields a
- * NetworkPolicy lacks are rejected by its schema, not here. */
+/* GlobalNetworkPolicy, NetworkPolicy and StagedGlobalNetworkPolicy share
+ * one spec type; the fields a kind lacks are rejected by its schema, not
+ * here (only the staged kind has staged_action). */
 typedef struct PolicySpec {
+        char *staged_action; /* "Set", "Delete", "Learn", "Ignore"; StagedGlobalNetworkPolicy only */
         char *tier;
         OptFloat order;
         char *selector;
@@ -219,7 +222,7 @@ typedef struct Resource {
         union {
                 HostEndpointSpec hep;
                 ProfileSpec profile;
-                PolicySpec policy; /* GlobalNetworkPolicy, NetworkPolicy */
+                PolicySpec policy; /* GlobalNetworkPolicy, NetworkPolicy, StagedGlobalNetworkPolicy */
                 TierSpec tier;
                 FelixConfigurationSpec felix;
                 GlobalNetworkSetSpec gns;
@@ -257,6 +260,10 @@ typedef struct KindInfo {
 } KindInfo;
 
 const KindInfo *kind_info(ResourceKind k);
+/* The kinds whose spec is a PolicySpec (spec.policy): tiered policies. */
+static inline bool kind_is_policy(ResourceKind k) {
+        return k == KIND_GLOBAL_NETWORK_POLICY || k == KIND_NETWORK_POLICY || k == KIND_STAGED_GLOBAL_NETWORK_POLICY;
+}
 const KindInfo *kind_from_name(const char *name);  /* exact, as in files */
 const KindInfo *kind_from_list_name(const char *name);
 const KindInfo *kind_from_alias(const char *alias); /* CLI, case-insensitive */

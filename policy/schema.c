@@ -192,6 +192,25 @@ static const FieldDesc np_fields[] = {
 };
 static const StructDesc np_desc = STRUCT_DESC("NetworkPolicySpec", PolicySpec, np_fields);
 
+/* StagedGlobalNetworkPolicySpec: a GNP's fields after stagedAction, in the
+ * staged struct's own Go order (which differs from the GNP table's). */
+static const FieldDesc sgnp_fields[] = {
+        FIELD(PolicySpec, "stagedAction", F_STRING, staged_action),
+        FIELD(PolicySpec, "tier", F_STRING, tier),
+        FIELD(PolicySpec, "order", F_OPT_FLOAT, order),
+        FIELD(PolicySpec, "ingress", F_ARRAY, ingress, .sub = &rule_desc),
+        FIELD(PolicySpec, "egress", F_ARRAY, egress, .sub = &rule_desc),
+        FIELD(PolicySpec, "selector", F_STRING, selector),
+        FIELD(PolicySpec, "types", F_STRLIST, types),
+        FIELD(PolicySpec, "doNotTrack", F_BOOL, do_not_track),
+        FIELD(PolicySpec, "preDNAT", F_BOOL, pre_dnat),
+        FIELD(PolicySpec, "applyOnForward", F_BOOL, apply_on_forward),
+        FIELD(PolicySpec, "serviceAccountSelector", F_STRING, service_account_selector),
+        FIELD(PolicySpec, "namespaceSelector", F_STRING, namespace_selector),
+        FIELD(PolicySpec, "performanceHints", F_STRLIST, performance_hints),
+};
+static const StructDesc sgnp_desc = STRUCT_DESC("StagedGlobalNetworkPolicySpec", PolicySpec, sgnp_fields);
+
 static const FieldDesc tier_fields[] = {
         FIELD(TierSpec, "order", F_OPT_FLOAT, order),
         FIELD(TierSpec, "defaultAction", F_STRING, default_action),
@@ -263,6 +282,8 @@ static const StructDesc *spec_desc(ResourceKind k) {
                 return &felix_desc;
         case KIND_GLOBAL_NETWORK_SET:
                 return &gns_desc;
+        case KIND_STAGED_GLOBAL_NETWORK_POLICY:
+                return &sgnp_desc;
         case _KIND_MAX:
         case _KIND_INVALID:
                 break;

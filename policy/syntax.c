@@ -383,7 +383,7 @@ int syntax_check_resource_name(const char *kind, const char *name, char **ret_ms
                 check_name_length(&m, n, K8S_LABEL_MAX);
                 if (!syntax_is_dns_label(name))
                         messages_add(&m, NAME_LABEL_MSG);
-        } else if (streq(kind, "GlobalNetworkPolicy")) {
+        } else if (streq(kind, "GlobalNetworkPolicy") || streq(kind, "StagedGlobalNetworkPolicy")) {
                 check_name_length(&m, n, K8S_NAME_MAX);
                 if (!syntax_is_gnp_name(name))
                         messages_add(&m, NAME_LABEL_MSG);

@@ -296,6 +296,27 @@ static void go_float(StrBuf *b, double v) {
                 strbuf_printf(b, "%.*f", digits - 1 - exp > 0 ? digits - 1 - exp : 0, v);
 }
 
+/* api.StagedGlobalNetworkPolicySpec, fields in Go order (Order, a
+ * pointer, printed as its value). */
+static void go_sgnp_spec(StrBuf *b, const PolicySpec *s) {
+        strbuf_printf(b, "{%s %s ", str_or_empty(s->staged_action), str_or_empty(s->tier));
+        if (s->order.set)
+                go_float(b, s->order.v);
+        else
+                strbuf_append(b, "<nil>");
+        strbuf_append_char(b, ' ');
+        go_rules(b, &s->ingress);
+        strbuf_append_char(b, ' ');
+        go_rules(b, &s->egress);
+        strbuf_printf(b, " %s ", str_or_empty(s->selector));
+        go_strlist(b, &s->types);
+        strbuf_printf(b, " %s %s %s %s %s ", s->do_not_track ? "true" : "false", s->pre_dnat ? "true" : "false",
+                      s->apply_on_forward ? "true" : "false", str_or_empty(s->service_account_selector),
+                      str_or_empty(s->namespace_selector));
+        go_strlist(b, &s->performance_hints);
+        strbuf_append_char(b, '}');
+}
+
 /* ---- the walker ---- */
 
 typedef struct Validator {
@@ -1338,6 +1359,54 @@ static void check_np_struct(Validator *v, const PolicySpec *s) {
                        s->service_account_selector, MSG_GLOBAL_ENTITY_ONLY);
 }
 
+/* ---- StagedGlobalNetworkPolicy ---- */
+
+static bool staged_action_valid(const char *a) {
+        static const char *const actions[] = { "Set", "Delete", "Learn", "Ignore" };
+
+        for (size_t i = 0; i < ELEMENTSOF(actions); i++)
+                if (streq(a, actions[i]))
+                        return true;
+        return false;
+}
+
+/* Promoted, a staged deletion removes the policy of its name: its spec
+ * must say nothing else (its tier may be given). */
+static bool staged_delete_empty(const PolicySpec *s) {
+        return !s->order.set && s->ingress.n == 0 && s->egress.n == 0 && isempty(s->selector) && s->types.n == 0 &&
+               !s->do_not_track && !s->pre_dnat && !s->apply_on_forward && isempty(s->service_account_selector) &&
+               isempty(s->namespace_selector) && s->performance_hints.n == 0;
+}
+
+/* validateStagedGlobalNetworkPolicy: the fields' tags (stagedAction's
+ * first), then the name and metadata again, then either the emptiness a
+ * deletion demands or the checks of the GlobalNetworkPolicy it stands for. */
+static void check_staged_policy(Validator *v, const Resource *r) {
+        const PolicySpec *s = &r->spec.policy;
+        size_t old;
+
+        check_object_meta(v, r);
+        old = path_push(v, "spec");
+        if (!isempty(s->staged_action) && !staged_action_valid(s->staged_action))
+                report_tag(v, "stagedAction", "StagedAction", s->staged_action, "stagedAction");
+        check_policy_fields(v, s, true);
+        path_pop(v, old);
+
+        check_kind_meta(v, r);
+        old = path_push(v, "spec");
+        if (streq_ptr(s->staged_action, "Delete")) {
+                if (!staged_delete_empty(s)) {
+                        StrBuf val = STRBUF_INIT;
+
+                        go_sgnp_spec(&val, s);
+                        report_buf(v, NULL, "StagedGlobalNetworkPolicySpec", &val,
+                                   "Spec fields, except Tier, should all be zero-value if stagedAction is Delete");
+                }
+        } else
+                check_gnp_struct(v, s);
+        path_pop(v, old);
+}
+
 static void check_policy(Validator *v, const Resource *r) {
         const PolicySpec *s = &r->spec.policy;
         bool global = r->kind == KIND_GLOBAL_NETWORK_POLICY;
@@ -1441,6 +1510,9 @@ static void crd_report(Validator *v, const char *sub, const char *detail) {
         }
         report(v, sub, p, NULL, detail);
 }
+
+/* enum: "supported values: ..." for the space-separated values. */
+static void crd_enum(Validator *v, const char *sub, const char *values);
 
 static void crd_max_length(Validator *v, const char *text, const char *sub, size_t max) {
         if (text && rune_count(text) > max) {
@@ -1563,6 +1635,9 @@ static void crd_policy(Validator *v, const Resource *r) {
                 snprintf(sub, sizeof(sub), "performanceHints[%zu]", i);
                 crd_report(v, sub, "supported values: \"AssumeNeededOnEveryNode\"");
         }
+        if (r->kind == KIND_STAGED_GLOBAL_NETWORK_POLICY && !isempty(s->staged_action) &&
+            !staged_action_valid(s->staged_action))
+                crd_enum(v, "stagedAction", "Set Delete Learn Ignore");
         crd_max_items(v, s->types.n, "types", 2);
         for (size_t i = 0; i < s->types.n; i++) {
                 char sub[32];
@@ -1573,8 +1648,9 @@ static void crd_policy(Validator *v, const Resource *r) {
                 crd_report(v, sub, "supported values: \"Ingress\", \"Egress\"");
         }
 
-        /* CEL: the spec's own rules (GNP only), then each rule's. */
-        if (r->kind == KIND_GLOBAL_NETWORK_POLICY) {
+        /* CEL: the spec's own rules (GNP and its staged twin only), then
+         * each rule's. */
+        if (r->kind != KIND_NETWORK_POLICY) {
                 bool egress_type = false;
 
                 for (size_t i = 0; i < s->types.n; i++)
@@ -2253,6 +2329,10 @@ int resource_validate(const Resource *r, ValidationErrors *ret) {
                 break;
         case KIND_GLOBAL_NETWORK_SET:
                 check_gns(&v, r);
+                break;
+        case KIND_STAGED_GLOBAL_NETWORK_POLICY:
+                check_staged_policy(&v, r);
+                crd_policy(&v, r);
                 break;
         case _KIND_MAX:
         case _KIND_INVALID:

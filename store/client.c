@@ -86,8 +86,7 @@ static bool tier_in_use(Datastore *ds, const char *tier) {
 
         datastore_entries(ds, &e, &n);
         for (size_t i = 0; i < n; i++)
-                if ((e[i].res->kind == KIND_GLOBAL_NETWORK_POLICY || e[i].res->kind == KIND_NETWORK_POLICY) &&
-                    streq_ptr(e[i].res->spec.policy.tier, tier))
+                if (kind_is_policy(e[i].res->kind) && streq_ptr(e[i].res->spec.policy.tier, tier))
                         return true;
         return false;
 }
@@ -120,7 +119,7 @@ static int validate_for_write(Datastore *ds, Resource *r, bool creating, char **
                 return set_error(ret_error, -EINVAL,
                                  "error with field Metadata.Name = '' (field must be set for a %s request)",
                                  creating ? "Create" : "Update");
-        if (creating && (r->kind == KIND_GLOBAL_NETWORK_POLICY || r->kind == KIND_NETWORK_POLICY)) {
+        if (creating && kind_is_policy(r->kind)) {
                 const char *tier = isempty(r->spec.policy.tier) ? "default" : r->spec.policy.tier;
                 if (!tier_exists(ds, tier))
                         return identifier_error(ret_error, STORE_NOT_FOUND, "resource does not exist: %s with error: <nil>",

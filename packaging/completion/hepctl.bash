@@ -9,6 +9,7 @@ _hepctl_commands='create apply replace delete get patch label validate ruleset s
 _hepctl_kinds='hostendpoint hostendpoints hep heps
         profile profiles pro pros
         globalnetworkpolicy globalnetworkpolicies gnp gnps
+        stagedglobalnetworkpolicy stagedglobalnetworkpolicies sgnp sgnps
         networkpolicy networkpolicies policy policies np pol pols
         tier tiers
         globalnetworkset globalnetworksets gnetsets gns
@@ -135,7 +136,7 @@ _hepctl()
         get) opts="--filename --recursive --output --selector --namespace --all-namespaces --export $common" ;;
         patch) opts="--patch --type --namespace $common" ;;
         label) opts="--overwrite --remove --namespace $common" ;;
-        ruleset) opts="--node --no-interfaces $common" ;;
+        ruleset) opts="--node --no-interfaces --staged $common" ;;
         status) opts='--bus --output --help' ;;
         flows) opts='--follow --interface --action --output --bus --help' ;;
         version) opts='--config --poll --allow-version-mismatch --help' ;;

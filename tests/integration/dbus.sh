@@ -288,6 +288,23 @@ expect_true '[ "$(prop "$WEB" Endpoint StateReason)" = "enforced on eth0" ]' "an
 run "$HEPCTL" --datastore "dir:$DS" get globalnetworkpolicy allow-8081
 expect_rc 1 "gone from the datastore"
 
+echo "# Apply and Delete of a staged policy: stored, never enforced"
+before=$(nft_host -s list table inet hostendpoint | md5sum)
+run manager_call Apply s 'apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: allow-http}
+spec: {stagedAction: Delete}'
+expect_rc 0 "Apply of a StagedGlobalNetworkPolicy"
+expect_out "ao 0" "returns no endpoint"
+run "$HEPCTL" --datastore "dir:$DS" get sgnp allow-http -o yaml
+expect_out_contains "stagedAction: Delete" "written to the datastore"
+expect_true '[ "$(nft_host -s list table inet hostendpoint | md5sum)" = "$before" ]' "the committed table is unchanged"
+expect_pass "tcp 8080 is still allowed: the staged Delete of allow-http is not enforced" probe_tcp peer 10.77.0.1 8080
+run manager_call Delete ss StagedGlobalNetworkPolicy allow-http
+expect_rc 0 "Delete StagedGlobalNetworkPolicy allow-http"
+run "$HEPCTL" --datastore "dir:$DS" get sgnp allow-http
+expect_rc 1 "gone from the datastore"
+
 echo "# a hepctl holding the datastore's lock: writes wait in line, the daemon keeps answering"
 ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
 flock "$DS" sleep 1.5 &

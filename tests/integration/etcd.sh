@@ -347,6 +347,51 @@ expect_true 'wait_for "! probe_tcp b ${DATA_IP[a]} 9090" 5' "a's daemon withdrew
 h delete gnp a-web2
 expect_rc 1 "deleting it again fails"
 expect_err_contains "resource does not exist: GlobalNetworkPolicy(a-web2)" "calicoctl's message"
+
+echo "# StagedGlobalNetworkPolicy on etcd: Calico's key and JSON, never enforced"
+cat >"$T/staged.yaml" <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: a-stage}
+spec:
+  order: 1
+  selector: role == 'a-ish'
+  ingress:
+  - action: Deny
+    protocol: TCP
+    destination: {ports: [8080]}
+EOF
+table_before=$(nft_dump a)
+mark=$(log_mark a)
+h create -f "$T/staged.yaml"
+expect_rc 0 "hepctl create of a staged policy"
+expect_out "Successfully created 1 'StagedGlobalNetworkPolicy' resource(s)" "calicoctl's message"
+expect_true "vcheck stagedglobalnetworkpolicies/a-stage 'd[\"kind\"] == \"StagedGlobalNetworkPolicy\" and d[\"apiVersion\"] == \"projectcalico.org/v3\" and d[\"metadata\"][\"name\"] == \"a-stage\" and len(d[\"metadata\"][\"uid\"]) == 36 and \"resourceVersion\" not in d[\"metadata\"] and d[\"metadata\"][\"labels\"] == {\"projectcalico.org/tier\": \"default\"}'" \
+        "etcdctl reads it at Calico's key, stagedglobalnetworkpolicies/a-stage, as compact JSON"
+expect_true "vcheck stagedglobalnetworkpolicies/a-stage 'list(d[\"spec\"]) == [\"stagedAction\", \"tier\", \"order\", \"ingress\", \"selector\", \"types\"] and d[\"spec\"][\"stagedAction\"] == \"Set\" and d[\"spec\"][\"tier\"] == \"default\" and d[\"spec\"][\"types\"] == [\"Ingress\"] and d[\"spec\"][\"ingress\"][0][\"destination\"][\"ports\"] == [8080]'" \
+        "its spec in Calico's field order, with Calico's defaults (stagedAction Set, tier, types)"
+expect_true 'wait_log a "$mark" "Staged view (not committed)"' "a's daemon saw it and computed the staged view"
+expect_true '[ "$(nft_dump a)" = "$table_before" ]' "a's committed table is byte for byte what it was"
+expect_pass "tcp 8080 from b is still allowed on a: a staged Deny is not enforced" probe_tcp b "${DATA_IP[a]}" 8080
+put stagedglobalnetworkpolicies/a-web '{"kind":"StagedGlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"a-web","uid":"'"$(cat /proc/sys/kernel/random/uuid)"'","creationTimestamp":"'"$TS"'"},"spec":{"stagedAction":"Delete","tier":"default"}}'
+h get sgnp -o wide
+expect_rc 0 "hepctl get sgnp -o wide"
+expect_out "$(printf 'NAME      TIER      ORDER   SELECTOR          \na-stage   default   1       role == '\''a-ish'\''   \na-web     default   <nil>                     ')" \
+        "lists the staged policies, the one etcdctl wrote included, in calicoctl's columns"
+run hep a ruleset --node a
+expect_true 'printf "%s\n" "$OUT" | grep -q "chain pol-in.a-web {"' "a enforces a-web"
+expect_true '! printf "%s\n" "$OUT" | grep -q "chain pol-in.a-stage {"' "and not the staged policy"
+run hep a ruleset --node a --staged
+expect_rc 0 "hepctl ruleset --staged on etcd"
+expect_true 'printf "%s\n" "$OUT" | grep -q "chain pol-in.a-stage {"' "its staged view has the staged Set"
+expect_true '! printf "%s\n" "$OUT" | grep -q "chain pol-in.a-web {"' "and not a-web, which the staged Delete removes"
+h label sgnp a-stage owner=test
+expect_rc 0 "hepctl label on a staged policy"
+expect_true "vcheck stagedglobalnetworkpolicies/a-stage 'd[\"metadata\"][\"labels\"].get(\"owner\") == \"test\"'" "the label is in etcd"
+h delete sgnp a-stage a-web
+expect_rc 0 "hepctl delete sgnp"
+expect_out "Successfully deleted 2 'StagedGlobalNetworkPolicy' resource(s)" "delete message"
+expect_true '[ -z "$(ectl get --keys-only --prefix "$PREFIX/stagedglobalnetworkpolicies/")" ]' "the keys are gone from etcd"
 cat >"$T/np.yaml" <<'EOF'
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy

@@ -380,6 +380,84 @@ h delete globalnetworksets trusted
 expect_rc 0 "delete"
 expect_true '[ ! -e "$DS/globalnetworkset-trusted.yaml" ]' "its file is gone"
 
+# --- StagedGlobalNetworkPolicy: a kind like the others, never enforced ---
+cat > "$T/sgnp.yaml" <<'Y'
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata:
+  name: stage-web
+spec:
+  order: 20
+  selector: role == 'web'
+  ingress:
+  - action: Deny
+    protocol: TCP
+    destination: {ports: [8080]}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata:
+  name: stage-gone
+spec:
+  stagedAction: Delete
+Y
+h create -f "$T/sgnp.yaml"
+expect_rc 0 "create staged policies"
+expect_out "Successfully created 2 'StagedGlobalNetworkPolicy' resource(s)" "calicoctl's message"
+expect_true '[ -e "$DS/stagedglobalnetworkpolicy-stage-web.yaml" ]' "a file of its own, named after its kind"
+h get sgnp stage-web -o yaml
+expect_out_contains "  stagedAction: Set" "stored with Calico's default stagedAction"
+expect_out_contains "    projectcalico.org/tier: default" "and the tier label"
+h get sgnps
+expect_out "$(printf 'NAME         TIER      \nstage-gone   default   \nstage-web    default   ')" "get: NAME TIER, as calicoctl"
+h get stagedglobalnetworkpolicies -o wide
+expect_out "$(printf 'NAME         TIER      ORDER   SELECTOR        \nstage-gone   default   <nil>                   \nstage-web    default   20      role == '\''web'\''   ')" \
+        "get -o wide: NAME TIER ORDER SELECTOR"
+h get sgnp -o custom-columns=NAME,NODE
+expect_rc 1 "a HostEndpoint heading on a staged policy"
+expect_err "unknown heading NODE, valid values are: NAME, TIER, ORDER, SELECTOR" "valid headings for the kind"
+h create -f "$T/sgnp.yaml"
+expect_rc 1 "create again"
+expect_err "failed to create any 'StagedGlobalNetworkPolicy' resources: [resource already exists: StagedGlobalNetworkPolicy(stage-web) with error: <nil> resource already exists: StagedGlobalNetworkPolicy(stage-gone) with error: <nil>]" \
+        "already exists, in calicoctl's words"
+sed -i 's/order: 20/order: 30/' "$T/sgnp.yaml"
+h apply -f "$T/sgnp.yaml"
+expect_rc 0 "apply"
+expect_out "Successfully applied 2 'StagedGlobalNetworkPolicy' resource(s)" "apply message"
+h patch sgnp stage-web -p '{"spec":{"order":40}}'
+expect_rc 0 "patch"
+expect_out "Successfully patched 1 'StagedGlobalNetworkPolicy' resource" "patch message"
+h label sgnp stage-web team=blue
+expect_rc 0 "label"
+h get sgnp stage-web -o yaml
+expect_out_contains "  order: 40" "patched"
+expect_out_contains "    team: blue" "labelled"
+printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: web0, labels: {role: web}}\nspec: {node: myhost, interfaceName: web0}\n' > "$T/web0.yaml"
+h create -f "$T/web0.yaml"
+h ruleset --node myhost --no-interfaces --staged
+expect_out_contains "chain pol-in.stage-web {" "ruleset --staged shows the staged policy"
+h ruleset --node myhost --no-interfaces
+expect_true '! grep -q "stage-web" <<<"$OUT"' "ruleset, what is enforced, does not"
+# Calico's validation, positioned in the file.
+printf 'apiVersion: projectcalico.org/v3\nkind: StagedGlobalNetworkPolicy\nmetadata: {name: bad}\nspec:\n  stagedAction: Delete\n  selector: all()\n' > "$T/sgnp-bad.yaml"
+h create -f "$T/sgnp-bad.yaml"
+expect_rc 1 "a staged Delete with a selector"
+expect_err "failed to create 'StagedGlobalNetworkPolicy' resource: [$T/sgnp-bad.yaml:5:3: spec: error with field StagedGlobalNetworkPolicySpec = '{Delete default <nil> [] [] all() [] false false false   []}' (Spec fields, except Tier, should all be zero-value if stagedAction is Delete)]" \
+        "calicoctl's words with file:line:col"
+printf 'apiVersion: projectcalico.org/v3\nkind: StagedGlobalNetworkPolicy\nmetadata: {name: bad}\nspec:\n  stagedAction: Promote\n' > "$T/sgnp-bad.yaml"
+h validate -f "$T/sgnp-bad.yaml"
+expect_rc 1 "an unknown stagedAction"
+expect_err "failed to validate 'StagedGlobalNetworkPolicy' resource: [$T/sgnp-bad.yaml:5:17: spec.stagedAction: error with the following fields:
+-  StagedAction = 'Promote' (Reason: failed to validate Field: StagedAction because of Tag: stagedAction )
+-  spec.stagedAction (supported values: \"Set\", \"Delete\", \"Learn\", \"Ignore\")
+]" "the Go tag and the CRD enum, positioned"
+expect_true '[ ! -e "$DS/stagedglobalnetworkpolicy-bad.yaml" ]' "nothing written"
+h delete sgnp stage-web stage-gone
+expect_rc 0 "delete"
+expect_out "Successfully deleted 2 'StagedGlobalNetworkPolicy' resource(s)" "delete message"
+expect_true '[ ! -e "$DS/stagedglobalnetworkpolicy-stage-web.yaml" ]' "its file is gone"
+h delete hep web0
+
 # --- names as long as Calico allows, and file-system errors (issue 12, 10) ---
 # 253 characters: the file name is cut and given a digest, within NAME_MAX.
 P=$(printf '%0252d' 0 | tr 0 a)

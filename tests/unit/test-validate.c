@@ -129,6 +129,8 @@ static char *repeat(char c, size_t n) {
 #define GNP(spec) GNPN("thing", spec)
 #define GNP_IN(rule) GNP("{ingress: [" rule "]}")
 #define GNP_OUT(rule) GNP("{egress: [" rule "]}")
+#define SGNPN(name, spec) "{" API "kind: StagedGlobalNetworkPolicy, metadata: {name: " name "}, spec: " spec "}"
+#define SGNP(spec) SGNPN("thing", spec)
 #define NPN(name, spec) "{" API "kind: NetworkPolicy, metadata: {name: " name ", namespace: default}, spec: " spec "}"
 #define NP(spec) NPN("thing", spec)
 #define TIER(name, spec) "{" API "kind: Tier, metadata: {name: " name "}, spec: " spec "}"
@@ -1070,6 +1072,77 @@ static void test_gnp_crd_rules(void) {
         VALID(RULE("{action: Allow, http: {methods: [A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14, A15, A16, A17, A18, A19, A20, A21]}}"));
 }
 
+/* ---- StagedGlobalNetworkPolicy (v3.32.1 validateStagedGlobalNetworkPolicy
+ * and the stagedglobalnetworkpolicies CRD) ---- */
+
+#define DELETE_ONLY "(Spec fields, except Tier, should all be zero-value if stagedAction is Delete)"
+
+/* stagedAction: one of four words, exact case; absent is fine (Set). */
+static void test_sgnp_action(void) {
+        VALID(SGNP("{}"));
+        VALID(SGNP("{stagedAction: Set, selector: all(), ingress: [{action: Deny}]}"));
+        VALID(SGNP("{stagedAction: Learn, ingress: [{action: Allow}]}"));
+        VALID(SGNP("{stagedAction: Ignore, egress: [{action: Allow}]}"));
+        ERROR(SGNP("{stagedAction: Remove}"),
+              MANY(ITEM("StagedAction = 'Remove' " TAG("StagedAction", "stagedAction"))
+                   ITEM("spec.stagedAction (supported values: \"Set\", \"Delete\", \"Learn\", \"Ignore\")")));
+        ERROR(SGNP("{stagedAction: delete}"),
+              MANY(ITEM("StagedAction = 'delete' " TAG("StagedAction", "stagedAction"))
+                   ITEM("spec.stagedAction (supported values: \"Set\", \"Delete\", \"Learn\", \"Ignore\")")));
+        /* Its tag is checked first, before the other fields'. */
+        ERROR(SGNP("{stagedAction: X, selector: 'a =='}"),
+              MANY(ITEM("StagedAction = 'X' " TAG("StagedAction", "stagedAction"))
+                   ITEM("Selector = 'a ==' " TAG("Selector", "selector"))
+                   ITEM("spec.stagedAction (supported values: \"Set\", \"Delete\", \"Learn\", \"Ignore\")")));
+}
+
+/* Delete: nothing but the tier, the whole spec printed as Go prints it. */
+static void test_sgnp_delete(void) {
+        VALID(SGNP("{stagedAction: Delete}"));
+        VALID(SGNP("{stagedAction: Delete, tier: default}"));
+        VALID(SGNP("{stagedAction: Delete, tier: other, selector: '', doNotTrack: false}"));
+        ERROR(SGNP("{stagedAction: Delete, selector: all(), order: 3}"),
+              ONE("StagedGlobalNetworkPolicySpec = '{Delete  3 [] [] all() [] false false false   []}' " DELETE_ONLY));
+        ERROR(SGNP("{stagedAction: Delete, tier: t1, order: 2.5, types: [Ingress], performanceHints: [AssumeNeededOnEveryNode]}"),
+              ONE("StagedGlobalNetworkPolicySpec = '{Delete t1 2.5 [] []  [Ingress] false false false   [AssumeNeededOnEveryNode]}' "
+                  DELETE_ONLY));
+        ERROR(SGNP("{stagedAction: Delete, egress: [{action: Allow}]}"),
+              ONE("StagedGlobalNetworkPolicySpec = '{Delete  <nil> [] [{Allow <nil> <nil> <nil> <nil> <nil> " EMPTY_ENTITY
+                  " " EMPTY_ENTITY " <nil> <nil>}]  [] false false false   []}' " DELETE_ONLY));
+        /* A deletion skips the GNP checks, not the CRD's CEL rules. */
+        ERROR(SGNP("{stagedAction: Delete, preDNAT: true, doNotTrack: true, applyOnForward: true}"),
+              MANY(ITEM("StagedGlobalNetworkPolicySpec = '{Delete  <nil> [] []  [] true true true   []}' " DELETE_ONLY)
+                   ITEM("spec (preDNAT and doNotTrack cannot both be true)")));
+        /* Field tags still apply to what it holds. */
+        ERROR(SGNP("{stagedAction: Delete, namespaceSelector: '&&'}"),
+              MANY(ITEM("NamespaceSelector = '&&' " TAG("NamespaceSelector", "selector"))
+                   ITEM("StagedGlobalNetworkPolicySpec = '{Delete  <nil> [] []  [] false false false  && []}' " DELETE_ONLY)));
+}
+
+/* Otherwise it is checked as the GlobalNetworkPolicy it stands for, in
+ * the GNP's words, name rules included. */
+static void test_sgnp_as_gnp(void) {
+        ERROR(SGNP("{preDNAT: true}"),
+              MANY(ITEM("PolicySpec.ApplyOnForward = 'false' (ApplyOnForward must be true if either PreDNAT or DoNotTrack is true, for a given PolicySpec)")
+                   ITEM("spec (applyOnForward must be true if either preDNAT or doNotTrack is true)")));
+        ERROR(SGNP("{stagedAction: Learn, types: [Egress, Egress]}"),
+              ONE("GlobalNetworkPolicySpec.Types = '[Egress Egress]' ('Egress' type specified more than once)"));
+        ERROR(SGNP("{selector: global()}"),
+              ONE("GlobalNetworkPolicySpec.Selector = 'global()' (global() can only be used in an EntityRule namespaceSelector)"));
+        ERROR(SGNP("{ingress: [{action: unknown}]}"),
+              MANY(ITEM("Action = 'unknown' " TAG("Action", "action"))
+                   ITEM("spec.ingress[0].action (supported values: \"Allow\", \"Deny\", \"Log\", \"Pass\")")));
+        ERROR(SGNP("{types: [unexpected]}"),
+              MANY(ITEM("Types[0] = 'unexpected' " TAG("Types[0]", "policyType"))
+                   ITEM("spec.types[0] (supported values: \"Ingress\", \"Egress\")")));
+        VALID(SGNPN("th.ing", "{}"));
+        ERROR(SGNPN("t.h.i.ng", "{}"), ONE("Metadata.Name = 't.h.i.ng' (" LABEL_NAME_MSG ")"));
+        ERROR(SGNPN("tHiNg", "{}"),
+              MANY(ITEM("Metadata.Name = 'tHiNg' (" SUBDOMAIN_MSG ")") ITEM("Metadata.Name = 'tHiNg' (" LABEL_NAME_MSG ")")));
+        ERROR("{" API "kind: StagedGlobalNetworkPolicy, metadata: {name: s, namespace: ns}, spec: {}}",
+              "namespace should not be specified for a non-namespaced resource. StagedGlobalNetworkPolicy is not a namespaced resource");
+}
+
 /* ---- NetworkPolicy ---- */
 
 static void test_np(void) {
@@ -1753,6 +1826,9 @@ int main(void) {
         RUN(test_gnp_global);
         RUN(test_gnp_fields);
         RUN(test_gnp_crd_rules);
+        RUN(test_sgnp_action);
+        RUN(test_sgnp_delete);
+        RUN(test_sgnp_as_gnp);
         RUN(test_np);
         RUN(test_tier);
         RUN(test_felix);
