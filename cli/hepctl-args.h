@@ -29,6 +29,7 @@ typedef enum HepctlCommand {
         HEPCTL_COMMAND_VALIDATE,
         HEPCTL_COMMAND_RULESET,
         HEPCTL_COMMAND_STATUS,
+        HEPCTL_COMMAND_EXPLAIN,
         HEPCTL_COMMAND_VERSION,
         _HEPCTL_COMMAND_MAX,
         _HEPCTL_COMMAND_INVALID = -EINVAL, /* none: hepctl's own usage */
@@ -74,9 +75,13 @@ typedef struct HepctlArgs {
         /* ruleset */
         const char *node;
         bool no_interfaces;
-        /* status */
+        /* status, explain */
         const char *bus;
         const char *output;
+        /* explain (ports and the ICMP type -1 when not given); --node and
+         * --no-interfaces as for ruleset */
+        const char *interface, *out_interface, *direction, *src, *dst, *proto;
+        int dport, sport, icmp_type;
 } HepctlArgs;
 
 /* 0, or -EINVAL with *ret_error the message to print (NULL: the usage of

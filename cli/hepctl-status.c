@@ -267,16 +267,6 @@ static int print_json(const Node *manager, const Objects *o) {
         return 0;
 }
 
-static const char *configured_bus(const HepctlOptions *o, Config *c) {
-        ParseError e = PARSE_ERROR_INIT;
-
-        if (config_load(o->config ? o->config : HEP_DEFAULT_CONFIG, !o->config, c, &e) < 0) {
-                parse_error_done(&e);
-                return "system";
-        }
-        return c->bus ? c->bus : "system";
-}
-
 /* ---- the daemon's view of HostEndpoints, for hepctl get ---- */
 
 static int strlist_from(const Node *seq_node, StrList *ret) {
@@ -330,7 +320,7 @@ static int host_endpoint_from(const Node *p, Resource **ret) {
 
 int hepctl_daemon_host_endpoints(const HepctlOptions *o, ResourceList *ret) {
         _cleanup_(config_done) Config cfg = {};
-        const char *bus = configured_bus(o, &cfg);
+        const char *bus = hepctl_configured_bus(o, &cfg);
         Node *all = NULL;
         DBusConnection *c;
         DBusError e;
@@ -369,7 +359,7 @@ int hepctl_status(const HepctlArgs *a) {
         _cleanup_(config_done) Config cfg = {};
         _cleanup_(node_freep) Node *manager = NULL;
         Objects objects = {};
-        const char *bus = a->bus ? a->bus : configured_bus(&a->global, &cfg);
+        const char *bus = a->bus ? a->bus : hepctl_configured_bus(&a->global, &cfg);
         DBusConnection *c;
         DBusError e;
         int code = HEPCTL_FAIL;

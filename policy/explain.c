@@ -1166,3 +1166,51 @@ int explain_parse_protocol(const char *s, uint8_t *ret) {
         *ret = (uint8_t)v;
         return 0;
 }
+
+int explain_packet_from(const ExplainQuestion *q, ExplainPacket *ret, const char **ret_bad) {
+        ExplainPacket p = { .ct_new = true, .iifname = "", .oifname = "" };
+
+        if (streq_ptr(q->direction, "in")) {
+                p.hook = "input";
+                p.iifname = q->interface;
+        } else if (streq_ptr(q->direction, "out")) {
+                p.hook = "output";
+                p.oifname = q->interface;
+        } else if (streq_ptr(q->direction, "forward")) {
+                p.hook = "forward";
+                p.iifname = q->interface;
+                p.oifname = q->out_interface ? q->out_interface : "";
+        } else {
+                *ret_bad = "direction";
+                return -EINVAL;
+        }
+        if (!q->interface || !*q->interface) {
+                *ret_bad = "interface";
+                return -EINVAL;
+        }
+        if (!q->src || !ipaddr_parse_go(q->src, &p.src)) {
+                *ret_bad = "source";
+                return -EINVAL;
+        }
+        if (!q->dst || !ipaddr_parse_go(q->dst, &p.dst)) {
+                *ret_bad = "destination";
+                return -EINVAL;
+        }
+        if (p.src.family != p.dst.family) {
+                *ret_bad = "family";
+                return -EINVAL;
+        }
+        p.family = p.src.family;
+        if (explain_parse_protocol(q->proto, &p.proto) < 0 ||
+            (p.proto == IPPROTO_ICMP && p.family != AF_INET) || (p.proto == IPPROTO_ICMPV6 && p.family != AF_INET6)) {
+                *ret_bad = "protocol";
+                return -EINVAL;
+        }
+        if (has_ports(p.proto)) {
+                p.sport = (uint16_t)(q->sport > 0 ? q->sport : 0);
+                p.dport = (uint16_t)(q->dport > 0 ? q->dport : 0);
+        } else if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6)
+                p.icmp_type = (uint8_t)(q->icmp_type >= 0 ? q->icmp_type : p.proto == IPPROTO_ICMP ? 8 : 128);
+        *ret = p;
+        return 0;
+}

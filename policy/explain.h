@@ -59,3 +59,16 @@ int ruleset_explain_check(const Ruleset *rs, char **ret_error);
 
 /* "tcp", "udp", "icmp", "icmpv6", "sctp" or a number 0-255: 0 and *ret, or -EINVAL. */
 int explain_parse_protocol(const char *s, uint8_t *ret);
+
+/* The question as hepctl explain and the D-Bus method Explain ask it: an
+ * interface and a direction ("in", "out", "forward", with out_interface
+ * the one a forwarded packet leaves by, or NULL), addresses and a protocol
+ * as text, ports and the ICMP type (-1: not given; ICMP's default is an
+ * echo request). The first packet of a flow. ret points into the strings.
+ * 0, or -EINVAL with *ret_bad naming the argument that is wrong
+ * ("direction", "source", "destination", "protocol", "family"). */
+typedef struct ExplainQuestion {
+        const char *interface, *direction, *out_interface, *src, *dst, *proto;
+        int sport, dport, icmp_type;
+} ExplainQuestion;
+int explain_packet_from(const ExplainQuestion *q, ExplainPacket *ret, const char **ret_bad);
