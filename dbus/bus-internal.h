@@ -129,6 +129,8 @@ void bus_waiters_drop_caller(BusService *s, const char *sender);
 void bus_handle_apply(BusService *s, DBusMessage *m);
 void bus_handle_delete(BusService *s, DBusMessage *m);
 void bus_handle_reload(BusService *s, DBusMessage *m);
+/* bus-explain.c */
+void bus_handle_explain(BusService *s, DBusMessage *m);
 void bus_on_writes_timer(void *userdata);
 /* Drops the queued writes (reason as for bus_waiters_drop). */
 void bus_writes_drop(BusService *s, const char *reason);

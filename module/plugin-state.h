@@ -11,6 +11,7 @@
 #include "calc.h"
 #include "datastore.h"
 #include "links.h"
+#include "ruleset.h"
 
 /* The plugin's core (plugin.c); the host's hep_plugin holds it and its faces. */
 typedef struct PluginCore PluginCore;
@@ -69,6 +70,9 @@ const Calc *plugin_calc(const PluginCore *p);
  * *ret_n of them (none before the first commit). */
 char *const *plugin_warnings(const PluginCore *p, size_t *ret_n);
 const InterfaceList *plugin_interfaces(const PluginCore *p);
+/* The ruleset in the kernel, as last committed (NULL before the first
+ * commit, or after one failed): what D-Bus Explain walks. */
+const Ruleset *plugin_committed_ruleset(const PluginCore *p);
 const hep_host *plugin_host(const PluginCore *p);
 
 /* ---- what a face may ask ---- */
