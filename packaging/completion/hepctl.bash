@@ -4,7 +4,7 @@
 # Resource names come from the datastore the command line names (or the
 # default one), through hepctl itself.
 
-_hepctl_commands='create apply replace delete get patch label validate ruleset status version'
+_hepctl_commands='create apply replace delete get patch label validate ruleset status explain version'
 # Every kind name and alias hepctl accepts (policy/kinds.c).
 _hepctl_kinds='hostendpoint hostendpoints hep heps
         profile profiles pro pros
@@ -98,8 +98,23 @@ _hepctl()
             _filedir '@(yaml|yml|json)'
             return
             ;;
+        --direction)
+            COMPREPLY=($(compgen -W 'in out forward' -- "$cur"))
+            return
+            ;;
+        --proto)
+            COMPREPLY=($(compgen -W 'tcp udp sctp icmp icmpv6' -- "$cur"))
+            return
+            ;;
+        -i | --interface | --out-interface)
+            COMPREPLY=($(compgen -W "$(command ls /sys/class/net 2>/dev/null)" -- "$cur"))
+            return
+            ;;
+        --src | --dst | --dport | --sport | --icmp-type)
+            return
+            ;;
         -o | --output)
-            if [[ $command == status ]]; then
+            if [[ $command == @(status|explain) ]]; then
                 COMPREPLY=($(compgen -W 'table json' -- "$cur"))
             else
                 COMPREPLY=($(compgen -W 'ps wide yaml json custom-columns=' -- "$cur"))
@@ -127,6 +142,7 @@ _hepctl()
         label) opts="--overwrite --remove --namespace $common" ;;
         ruleset) opts="--node --no-interfaces $common" ;;
         status) opts='--bus --output --help' ;;
+        explain) opts="--interface --direction --src --dst --proto --dport --sport --icmp-type --out-interface --bus --node --no-interfaces --output $common" ;;
         version) opts='--config --poll --allow-version-mismatch --help' ;;
         *) return ;;
     esac
