@@ -107,7 +107,7 @@ static void parsed_rule_done(ParsedRule *r) {
 
 /* Splits at spaces; a quoted string is one token, quotes kept. */
 static int tokenize(const char *text, ParsedRule *r) {
-        size_t n = strlen(text), alloc = 0;
+        size_t alloc = 0;
         char *p;
 
         r->buf = strdup(text);
@@ -133,7 +133,6 @@ static int tokenize(const char *text, ParsedRule *r) {
                 } else
                         p += strcspn(p, " ");
         }
-        (void)n;
         return 0;
 }
 
@@ -359,6 +358,12 @@ static int parse_statement(Parser *p, Item *it) {
         }
         if (streq(t, "log"))
                 return parse_log(p);
+        if (streq(t, "comment")) {
+                if (!peek(p, 1) || peek(p, 1)[0] != '"')
+                        return fail(p, "comment without a quoted text");
+                p->pos += 2;
+                return 0;
+        }
         if (streq(t, "limit"))
                 return parse_limit(p);
         if (streq(t, "notrack")) {
