@@ -26,6 +26,7 @@ static const struct {
         [HEPCTL_COMMAND_VALIDATE] = { "validate", "Check resources offline, as Calico would" },
         [HEPCTL_COMMAND_RULESET] = { "ruleset", "Print the nftables ruleset this node would enforce" },
         [HEPCTL_COMMAND_STATUS] = { "status", "Show what the running daemon enforces (over D-Bus)" },
+        [HEPCTL_COMMAND_EXPLAIN] = { "explain", "Show the path of one packet through the ruleset, and its verdict" },
         [HEPCTL_COMMAND_VERSION] = { "version", "Show hepctl's version and the commit it was built from" },
         [HEPCTL_COMMAND_FLOWS] = { "flows", "Show recent and live flows with the policy that decided each" },
 };
@@ -186,6 +187,37 @@ static void flows_usage(FILE *f) {
                 HEP_DEFAULT_CONFIG, HEP_DEFAULT_CONFIG);
 }
 
+static void explain_usage(FILE *f) {
+        fprintf(f,
+                "Usage:\n"
+                "  hepctl explain --interface=<IF> --direction=<DIR> --src=<ADDR> --dst=<ADDR> --proto=<PROTO>\n"
+                "                 [--dport=<PORT>] [--sport=<PORT>] [--icmp-type=<TYPE>] [--out-interface=<IF>]\n"
+                "                 [--bus=<BUS>] [--node=<NAME>] [--no-interfaces] [--output=<OUTPUT>]\n"
+                "                 [--datastore=<DS>]\n"
+                "\n"
+                "The path the first packet of a flow takes through the ruleset (dispatch, endpoint chain,\n"
+                "each policy in order, the rule that decides) and its verdict: allow, deny, or none (no\n"
+                "host endpoint's policy applies). With --bus, or when hostendpointd runs and neither\n"
+                "--datastore nor --node is given, the daemon answers about the ruleset it committed;\n"
+                "otherwise the ruleset is computed from the datastore, as 'hepctl ruleset' does.\n"
+                "\n"
+                "Options:\n"
+                "  -i --interface=<IF>      The interface the packet comes in by (in, forward) or goes out by (out).\n"
+                "     --direction=<DIR>     in (to this host), out (from this host) or forward.\n"
+                "     --src=<ADDR>          Source address (IPv4 or IPv6).\n"
+                "     --dst=<ADDR>          Destination address.\n"
+                "  -p --proto=<PROTO>       tcp, udp, sctp, icmp, icmpv6 or a protocol number.\n"
+                "     --dport=<PORT>        Destination port (tcp, udp, sctp) [default: 0].\n"
+                "     --sport=<PORT>        Source port [default: 0].\n"
+                "     --icmp-type=<TYPE>    ICMP or ICMPv6 type [default: 8 for icmp, 128 for icmpv6].\n"
+                "     --out-interface=<IF>  Forwarded packets: the interface they leave by.\n"
+                "  -b --bus=<BUS>           Ask hostendpointd on this bus: system, session or a D-Bus address.\n"
+                "     --node=<NAME>         Offline: the node to compute for [default: this host's name].\n"
+                "     --no-interfaces       Offline: do not look at this host's interfaces.\n"
+                "  -o --output=<OUTPUT>     Output format: table or json [default: table].\n"
+                "  -d --datastore=<DS>      " DATASTORE_HELP);
+}
+
 static void version_usage(FILE *f) {
         fprintf(f,
                 "Usage:\n"
@@ -230,6 +262,9 @@ void hepctl_usage(HepctlCommand c, FILE *f) {
         case HEPCTL_COMMAND_FLOWS:
                 flows_usage(f);
                 return;
+        case HEPCTL_COMMAND_EXPLAIN:
+                explain_usage(f);
+                return;
         case HEPCTL_COMMAND_VERSION:
                 version_usage(f);
                 return;
@@ -263,6 +298,15 @@ enum {
         OPT_OVERWRITE,
         OPT_REMOVE,
         OPT_IGNORED,
+        OPT_DIRECTION,
+        OPT_SRC,
+        OPT_DST,
+        OPT_DPORT,
+        OPT_SPORT,
+        OPT_ICMP_TYPE,
+        OPT_OUT_INTERFACE,
+        OPT_NODE,
+        OPT_NO_INTERFACES,
 };
 
 /* The options every datastore command takes, as calicoctl's do; --context
@@ -392,6 +436,7 @@ static int parse_resource_command(int argc, char **argv, HepctlArgs *a, char **r
         case HEPCTL_COMMAND_RULESET:
         case HEPCTL_COMMAND_STATUS:
         case HEPCTL_COMMAND_FLOWS:
+        case HEPCTL_COMMAND_EXPLAIN:
         case HEPCTL_COMMAND_VERSION:
         case _HEPCTL_COMMAND_MAX:
         case _HEPCTL_COMMAND_INVALID:
@@ -659,6 +704,102 @@ static int parse_flows(int argc, char **argv, HepctlArgs *a) {
         return 0;
 }
 
+/* A port or ICMP type: 0 to max. */
+static int parse_number(const char *s, int max, const char *option, int *ret, char **ret_error) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (!*s || *end || errno || v < 0 || v > max)
+                return error_message(ret_error, "Invalid value for --%s: '%s' (a number from 0 to %d)", option, s, max);
+        *ret = (int)v;
+        return 0;
+}
+
+static int parse_explain(int argc, char **argv, HepctlArgs *a, char **ret_error) {
+        static const struct option longopts[] = {
+                { "interface", required_argument, NULL, 'i' },
+                { "direction", required_argument, NULL, OPT_DIRECTION },
+                { "src", required_argument, NULL, OPT_SRC },
+                { "dst", required_argument, NULL, OPT_DST },
+                { "proto", required_argument, NULL, 'p' },
+                { "dport", required_argument, NULL, OPT_DPORT },
+                { "sport", required_argument, NULL, OPT_SPORT },
+                { "icmp-type", required_argument, NULL, OPT_ICMP_TYPE },
+                { "out-interface", required_argument, NULL, OPT_OUT_INTERFACE },
+                { "bus", required_argument, NULL, 'b' },
+                { "node", required_argument, NULL, OPT_NODE },
+                { "no-interfaces", no_argument, NULL, OPT_NO_INTERFACES },
+                { "output", required_argument, NULL, 'o' },
+                COMMON_LONGOPTS,
+                {}
+        };
+        int ch, r = 0;
+
+        a->dport = a->sport = a->icmp_type = -1;
+        optind = 0;
+        while (r >= 0 && (ch = getopt_long(argc, argv, "i:p:b:o:c:d:h", longopts, NULL)) >= 0)
+                switch (ch) {
+                case 'i':
+                        a->interface = optarg;
+                        break;
+                case OPT_DIRECTION:
+                        a->direction = optarg;
+                        break;
+                case OPT_SRC:
+                        a->src = optarg;
+                        break;
+                case OPT_DST:
+                        a->dst = optarg;
+                        break;
+                case 'p':
+                        a->proto = optarg;
+                        break;
+                case OPT_DPORT:
+                        r = parse_number(optarg, 65535, "dport", &a->dport, ret_error);
+                        break;
+                case OPT_SPORT:
+                        r = parse_number(optarg, 65535, "sport", &a->sport, ret_error);
+                        break;
+                case OPT_ICMP_TYPE:
+                        r = parse_number(optarg, 255, "icmp-type", &a->icmp_type, ret_error);
+                        break;
+                case OPT_OUT_INTERFACE:
+                        a->out_interface = optarg;
+                        break;
+                case 'b':
+                        a->bus = optarg;
+                        break;
+                case OPT_NODE:
+                        a->node = optarg;
+                        break;
+                case OPT_NO_INTERFACES:
+                        a->no_interfaces = true;
+                        break;
+                case 'o':
+                        a->output = optarg;
+                        break;
+                default:
+                        r = parse_common_option(ch, a);
+                        if (r == 0)
+                                return 0;
+                }
+        if (r < 0)
+                return r;
+        if (optind < argc || (!streq(a->output, "table") && !streq(a->output, "json")))
+                return -EINVAL;
+        if (!a->interface || !a->direction || !a->src || !a->dst || !a->proto)
+                return error_message(ret_error,
+                                     "hepctl explain needs --interface, --direction, --src, --dst and --proto.");
+        if (!streq(a->direction, "in") && !streq(a->direction, "out") && !streq(a->direction, "forward"))
+                return error_message(ret_error, "Invalid value for --direction: '%s' (in, out or forward)",
+                                     a->direction);
+        if (a->out_interface && !streq(a->direction, "forward"))
+                return error_message(ret_error, "--out-interface is only for --direction=forward.");
+        return 0;
+}
+
 /* calicoctl's version command: only its options, no arguments. */
 static int parse_version(int argc, char **argv, HepctlArgs *a) {
         static const struct option longopts[] = {
@@ -743,6 +884,8 @@ int hepctl_args_parse(int argc, char **argv, HepctlArgs *ret, char **ret_error) 
                 return parse_status(argc, argv, ret);
         case HEPCTL_COMMAND_FLOWS:
                 return parse_flows(argc, argv, ret);
+        case HEPCTL_COMMAND_EXPLAIN:
+                return parse_explain(argc, argv, ret, ret_error);
         case HEPCTL_COMMAND_VERSION:
                 return parse_version(argc, argv, ret);
         case HEPCTL_COMMAND_CREATE:

@@ -29,6 +29,7 @@ typedef enum HepctlCommand {
         HEPCTL_COMMAND_VALIDATE,
         HEPCTL_COMMAND_RULESET,
         HEPCTL_COMMAND_STATUS,
+        HEPCTL_COMMAND_EXPLAIN,
         HEPCTL_COMMAND_VERSION,
         HEPCTL_COMMAND_FLOWS,
         _HEPCTL_COMMAND_MAX,
@@ -76,13 +77,18 @@ typedef struct HepctlArgs {
         const char *node;
         bool no_interfaces;
         bool staged; /* --staged: the staged view's ruleset */
-        /* status, flows */
+        /* status, flows, explain */
         const char *bus;
         const char *output;
+        /* flows, explain */
+        const char *interface;
         /* flows */
         bool follow;
-        const char *interface;
         const char *action;
+        /* explain (ports and the ICMP type -1 when not given); --node and
+         * --no-interfaces as for ruleset */
+        const char *out_interface, *direction, *src, *dst, *proto;
+        int dport, sport, icmp_type;
 } HepctlArgs;
 
 /* 0, or -EINVAL with *ret_error the message to print (NULL: the usage of

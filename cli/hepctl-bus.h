@@ -16,6 +16,3 @@
  * numbers and booleans plain ones, arrays of dict entries maps, other
  * arrays and structs lists, variants their content. */
 Node *hepctl_bus_value(DBusMessageIter *it);
-/* The bus of hostendpoint.conf's 'bus' setting, else "system"; c keeps
- * the string. */
-const char *hepctl_configured_bus(const HepctlOptions *o, Config *c);

@@ -13,55 +13,70 @@
 #include "settings.h"
 #include "staged.h"
 
-int hepctl_ruleset(const HepctlArgs *a) {
+/* The ruleset this node would commit, computed as the daemon does: from
+ * the datastore (--datastore), for --node (default: this host's name),
+ * with this namespace's interfaces (unless --no-interfaces). Errors are
+ * printed. On success *ret holds the computation (of the staged view
+ * with --staged, else ret->c alone) and *ret_ds the datastore, whose
+ * resources the calculation borrows. */
+int hepctl_compute(const HepctlArgs *a, Datastore **ret_ds, StagedComputation *ret) {
         _cleanup_(datastore_freep) Datastore *ds = NULL;
         _cleanup_(interface_list_done) InterfaceList ifaces = {};
-        /* Without --staged only its computation is used (no view). */
-        _cleanup_(staged_computation_done) StagedComputation s = {};
         _cleanup_free_ Resource **res = NULL;
         _cleanup_free_ char *host = NULL;
         const char *node = a->node;
         const StoreEntry *e;
         size_t n;
-        StrBuf out = STRBUF_INIT;
         int r;
 
         if (!node) {
                 r = default_nodename(&host);
                 if (r < 0) {
                         hepctl_error("cannot determine the node name (%s); use --node", strerror(-r));
-                        return HEPCTL_FAIL;
+                        return r;
                 }
                 node = host;
         }
-        if (hepctl_open_datastore(&a->global, &ds) < 0)
-                return HEPCTL_FAIL;
+        r = hepctl_open_datastore(&a->global, &ds);
+        if (r < 0)
+                return r;
         r = datastore_refresh(ds);
         if (r < 0) {
                 hepctl_error("cannot read datastore: %s", strerror(-r));
-                return HEPCTL_FAIL;
+                return r;
         }
         hepctl_report_problems(ds);
         if (!a->no_interfaces && (r = links_enumerate(&ifaces)) < 0) {
                 hepctl_error("cannot list network interfaces: %s", strerror(-r));
-                return HEPCTL_FAIL;
+                return r;
         }
         datastore_entries(ds, &e, &n);
         res = new_array(n, sizeof(Resource *));
         if (!res)
-                return HEPCTL_FAIL;
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 res[i] = e[i].res;
         if (a->staged)
-                r = staged_compute(res, n, node, ifaces.v, ifaces.n, &s);
+                r = staged_compute(res, n, node, ifaces.v, ifaces.n, ret);
         else
-                r = ruleset_compute(res, n, node, ifaces.v, ifaces.n, NULL, NULL, &s.c);
+                r = ruleset_compute(res, n, node, ifaces.v, ifaces.n, NULL, NULL, &ret->c);
         if (r < 0) {
                 hepctl_error("cannot compute the ruleset: %s", strerror(-r));
-                return HEPCTL_FAIL;
+                return r;
         }
-        for (size_t i = 0; i < s.c.calc->n_warnings; i++)
-                fprintf(stderr, "warning: %s\n", s.c.calc->warnings[i]);
+        for (size_t i = 0; i < ret->c.calc->n_warnings; i++)
+                fprintf(stderr, "warning: %s\n", ret->c.calc->warnings[i]);
+        *ret_ds = steal_ptr(ds);
+        return 0;
+}
+
+int hepctl_ruleset(const HepctlArgs *a) {
+        _cleanup_(datastore_freep) Datastore *ds = NULL;
+        _cleanup_(staged_computation_done) StagedComputation s = {};
+        StrBuf out = STRBUF_INIT;
+
+        if (hepctl_compute(a, &ds, &s) < 0)
+                return HEPCTL_FAIL;
         ruleset_print(s.c.ruleset, &out);
         fputs(strbuf_str(&out), stdout);
         strbuf_done(&out);

@@ -267,16 +267,6 @@ static int print_json(const Node *manager, const Objects *o) {
         return 0;
 }
 
-const char *hepctl_configured_bus(const HepctlOptions *o, Config *c) {
-        ParseError e = PARSE_ERROR_INIT;
-
-        if (config_load(o->config ? o->config : HEP_DEFAULT_CONFIG, !o->config, c, &e) < 0) {
-                parse_error_done(&e);
-                return "system";
-        }
-        return c->bus ? c->bus : "system";
-}
-
 /* ---- the daemon's view of HostEndpoints, for hepctl get ---- */
 
 static int strlist_from(const Node *seq_node, StrList *ret) {

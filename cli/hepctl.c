@@ -26,6 +26,7 @@ static int (*const commands[_HEPCTL_COMMAND_MAX])(const HepctlArgs *a) = {
         [HEPCTL_COMMAND_VALIDATE] = hepctl_validate,
         [HEPCTL_COMMAND_RULESET] = hepctl_ruleset,
         [HEPCTL_COMMAND_STATUS] = hepctl_status,
+        [HEPCTL_COMMAND_EXPLAIN] = hepctl_explain,
         [HEPCTL_COMMAND_VERSION] = hepctl_version,
         [HEPCTL_COMMAND_FLOWS] = hepctl_flows,
 };
@@ -69,6 +70,16 @@ int hepctl_open_datastore(const HepctlOptions *o, Datastore **ret) {
         if (r < 0)
                 hepctl_error("%s", err ? err : strerror(-r));
         return r;
+}
+
+const char *hepctl_configured_bus(const HepctlOptions *o, Config *c) {
+        ParseError e = PARSE_ERROR_INIT;
+
+        if (config_load(o->config ? o->config : HEP_DEFAULT_CONFIG, !o->config, c, &e) < 0) {
+                parse_error_done(&e);
+                return "system";
+        }
+        return c->bus ? c->bus : "system";
 }
 
 void hepctl_report_problems(Datastore *ds) {

@@ -6,9 +6,12 @@
 
 #include <stdbool.h>
 
+#include "compute.h"
+#include "staged.h"
 #include "datastore.h"
 #include "hepctl-args.h"
 #include "loader.h"
+#include "settings.h"
 
 /* Exit codes are calicoctl's: 0, or 1 on any error. */
 #define HEPCTL_OK 0
@@ -46,6 +49,12 @@ int hepctl_get(const HepctlArgs *a);
 int hepctl_ruleset(const HepctlArgs *a);
 int hepctl_status(const HepctlArgs *a);
 int hepctl_flows(const HepctlArgs *a);
+int hepctl_explain(const HepctlArgs *a);
+/* The ruleset hepctl ruleset prints (see hepctl-ruleset.c). */
+int hepctl_compute(const HepctlArgs *a, Datastore **ret_ds, StagedComputation *ret);
+/* The bus the settings name (hostendpoint.conf's 'bus'), else "system";
+ * c holds the string. */
+const char *hepctl_configured_bus(const HepctlOptions *o, Config *c);
 int hepctl_version(const HepctlArgs *a);
 /* The HostEndpoints the running daemon knows, from its D-Bus objects
  * (for a user who cannot read the datastore). -ENOTCONN: no daemon. */

@@ -136,6 +136,9 @@ void bus_handle_get_flows(BusService *s, DBusMessage *m);
 /* Sends the flow log's Flows and FlowDenied as signals (if it is on). */
 void bus_flows_attach(BusService *s);
 void bus_flows_detach(BusService *s);
+
+/* bus-explain.c */
+void bus_handle_explain(BusService *s, DBusMessage *m);
 void bus_on_writes_timer(void *userdata);
 /* Drops the queued writes (reason as for bus_waiters_drop). */
 void bus_writes_drop(BusService *s, const char *reason);

@@ -110,6 +110,9 @@ static DBusHandlerResult on_message(DBusConnection *c, DBusMessage *m, void *use
         else if (t.kind == BUS_OBJECT_MANAGER && (!iface || streq(iface, BUS_MANAGER_INTERFACE)) && member &&
                  streq(member, "GetFlows"))
                 bus_handle_get_flows(s, m);
+        else if (t.kind == BUS_OBJECT_MANAGER && (!iface || streq(iface, BUS_MANAGER_INTERFACE)) && member &&
+                 streq(member, "Explain"))
+                bus_handle_explain(s, m);
         else
                 bus_reply_error(s, m, DBUS_ERROR_UNKNOWN_METHOD, "No method %s.%s on %s", iface ? iface : "(none)",
                             member ? member : "(none)", dbus_message_get_path(m));

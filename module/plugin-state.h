@@ -75,6 +75,9 @@ const Ruleset *plugin_staged_ruleset(const PluginCore *p);
  * *ret_n of them (none before the first commit). */
 char *const *plugin_warnings(const PluginCore *p, size_t *ret_n);
 const InterfaceList *plugin_interfaces(const PluginCore *p);
+/* The ruleset in the kernel, as last committed (NULL before the first
+ * commit, or after one failed): what D-Bus Explain walks. */
+const Ruleset *plugin_committed_ruleset(const PluginCore *p);
 const hep_host *plugin_host(const PluginCore *p);
 /* Whether the rules log flows (hep_host.flow_logs); and the flows read
  * back, NULL when off or when they cannot be read. */

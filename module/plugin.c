@@ -746,6 +746,10 @@ unsigned plugin_restorations(const PluginCore *p) {
         return nft_monitor_restorations(p->monitor);
 }
 
+const Ruleset *plugin_committed_ruleset(const PluginCore *p) {
+        return nft_backend_committed(enforcer_backend(p->enforcer));
+}
+
 const Calc *plugin_calc(const PluginCore *p) {
         return enforcer_calc(p->enforcer);
 }

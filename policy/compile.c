@@ -156,6 +156,26 @@ static char *log_statement(const Calc *calc, const Resource *res) {
         return strbuf_steal(&b);
 }
 
+/* Whose chain it is, as explain.c names it (res NULL: the built-in
+ * projectcalico-default-allow profile). */
+static int chain_origin(NftChain *c, const Resource *res) {
+        int k;
+
+        if (!res)
+                k = asprintf(&c->origin, "profile projectcalico-default-allow");
+        else if (res->kind == KIND_PROFILE)
+                k = asprintf(&c->origin, "profile %s", res->meta.name);
+        else if (res->kind == KIND_NETWORK_POLICY)
+                k = asprintf(&c->origin, "np %s/%s", res->meta.namespace ? res->meta.namespace : "", res->meta.name);
+        else
+                k = asprintf(&c->origin, "gnp %s", res->meta.name);
+        if (k < 0) {
+                c->origin = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* A policy's or profile's rules, in order (compile-rule.c renders each). */
 int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleList *rules) {
         _cleanup_free_ char *log = NULL;
@@ -168,6 +188,7 @@ int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleLi
                                 return -ENOMEM;
                         break;
                 }
+        r = chain_origin(c, res);
         k->rules.log = log;
         for (size_t i = 0; r >= 0 && rules && i < rules->n; i++) {
                 char flow_log[96];
@@ -181,7 +202,9 @@ int rules_chain_fill(Compiler *k, NftChain *c, const Resource *res, const RuleLi
                         flow_log_statement(&o, flow_log);
                         k->rules.flow_log = flow_log;
                 }
-                r = rule_compile(&k->rules, c, &rules->v[i]);
+                r = chain_add_note(c, (int)i, NULL);
+                if (r >= 0)
+                        r = rule_compile(&k->rules, c, &rules->v[i]);
                 k->rules.flow_log = NULL;
         }
         k->rules.log = NULL;
@@ -301,7 +324,12 @@ static int add_tiers(NftChain *c, const PolicyOrder *o, const ChainTarget *targe
 
         for (size_t t = 0; r >= 0 && t < o->n_tiers; t++) {
                 const TierPolicies *tier = &o->tiers[t];
-                r = chain_add_rule(c, "meta mark set meta mark & 0xfffdffff"); /* start of tier: clear pass */
+                _cleanup_free_ char *label = NULL;
+                if (asprintf(&label, "tier %s", tier->tier_name) < 0)
+                        return -ENOMEM;
+                r = chain_add_note(c, -1, label);
+                if (r >= 0)
+                        r = chain_add_rule(c, "meta mark set meta mark & 0xfffdffff"); /* start of tier: clear pass */
                 for (size_t i = 0; r >= 0 && i < tier->n_policies; i++)
                         r = chain_add_rulef(c, IF_UNDECIDED " jump %s", cached_chain_name(targets[(*next)++].cc));
                 if (r >= 0 && v == VERDICT_ACCEPT)
@@ -328,6 +356,12 @@ static int add_profiles(NftChain *c, const Endpoint *e, Direction d, const Chain
 
         for (size_t i = 0; r >= 0 && i < e->n_profiles; i++) {
                 const CachedChain *cc = targets[(*next)++].cc;
+                _cleanup_free_ char *label = NULL;
+                if (asprintf(&label, "profile %s", e->profiles[i].name) < 0)
+                        return -ENOMEM;
+                r = chain_add_note(c, -1, label);
+                if (r < 0)
+                        break;
                 if (!cc) {
                         r = add_deny_log(c, ev, IF_NO_VERDICT, FLOW_ORIGIN_MISSING_PROFILE,
                                          flow_chain_hash(d == DIRECTION_INGRESS ? "pro-in" : "pro-out", e->profiles[i].name));
@@ -337,7 +371,9 @@ static int add_profiles(NftChain *c, const Endpoint *e, Direction d, const Chain
                         r = chain_add_rulef(c, IF_NO_VERDICT " jump %s", cached_chain_name(cc));
         }
         if (r >= 0 && e->n_profiles) {
-                r = chain_add_rulef(c, IF_ACCEPT " %s", ev->admit);
+                r = chain_add_note(c, -1, "profiles");
+                if (r >= 0)
+                        r = chain_add_rulef(c, IF_ACCEPT " %s", ev->admit);
                 if (r >= 0)
                         r = chain_add_rulef(c, IF_DROP " %s", ev->drop);
         }
@@ -426,6 +462,8 @@ int build_endpoint_chain(const Calc *calc, bool flow_logs, NftChain *c, const En
                 if (r >= 0)
                         r = add_profiles(c, e, d, targets, &next, &ev);
                 /* "Drop if no profiles matched" */
+                if (r >= 0)
+                        r = chain_add_note(c, -1, "default deny");
                 if (r >= 0)
                         r = add_deny_log(c, &ev, "", FLOW_ORIGIN_DEFAULT_DENY, 0);
                 if (r >= 0)

@@ -25,6 +25,10 @@ void nft_chain_unref(NftChain *c) {
         free(c->name);
         free(c->hook);
         strv_free_n(c->rules, c->n_rules);
+        free(c->origin);
+        for (size_t i = 0; i < c->n_notes; i++)
+                free(c->notes[i].label);
+        free(c->notes);
         free(c);
 }
 
@@ -261,6 +265,28 @@ int chain_add_rulef(NftChain *c, const char *fmt, ...) {
         r = chain_add_rule(c, strbuf_str(&b));
         strbuf_done(&b);
         return r;
+}
+
+int chain_add_note(NftChain *c, int index, const char *label) {
+        NftNote *v = grow_array(c->notes, &c->alloc_notes, c->n_notes + 1, sizeof(NftNote));
+
+        if (!v)
+                return -ENOMEM;
+        c->notes = v;
+        v[c->n_notes] = (NftNote) { .first = c->n_rules, .index = index, .label = label ? strdup(label) : NULL };
+        if (label && !v[c->n_notes].label)
+                return -ENOMEM;
+        c->n_notes++;
+        return 0;
+}
+
+const NftNote *chain_note(const NftChain *c, size_t i) {
+        const NftNote *found = NULL;
+
+        /* The last note at or before i: notes are in the order of their rules. */
+        for (size_t k = 0; k < c->n_notes && c->notes[k].first <= i; k++)
+                found = &c->notes[k];
+        return found;
 }
 
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name) {

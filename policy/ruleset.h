@@ -21,6 +21,15 @@
  * unchanged ones with the previous ruleset (compile-cache.c): they are
  * not modified once a ruleset is finished. Sharing also makes the diff
  * cheap: the same object is the same content. */
+/* What a stretch of a chain's rules stands for, for explain.c (never
+ * printed or committed: the kernel's rules carry no such text). A note
+ * covers its chain's rules from first up to the next note's first. */
+typedef struct NftNote {
+        size_t first;
+        int index;   /* in a policy's or profile's chain: the index of the Calico rule; else -1 */
+        char *label; /* in an endpoint chain: "tier NAME", "profile NAME", "default deny"; else NULL */
+} NftNote;
+
 typedef struct NftChain {
         unsigned n_ref;
         char *name;
@@ -28,6 +37,13 @@ typedef struct NftChain {
         char *hook;  /* base chains: "type filter hook input priority filter; policy accept;", else NULL */
         char **rules;
         size_t n_rules, alloc_rules;
+        /* For explain.c: a policy's or profile's chain says whose it is
+         * ("gnp NAME", "np NAMESPACE/NAME", "profile NAME"), and its notes
+         * which rule each stretch renders; an endpoint chain's notes name
+         * its tiers and profiles. */
+        char *origin;
+        NftNote *notes;
+        size_t n_notes, alloc_notes;
 } NftChain;
 
 typedef struct NftSet {
@@ -124,6 +140,11 @@ NftSet *nft_set_ref(NftSet *s);
 void nft_set_unref(NftSet *s);
 int chain_add_rule(NftChain *c, const char *rule);
 int chain_add_rulef(NftChain *c, const char *fmt, ...) _printf_(2, 3);
+/* Notes that the rules added next (up to the next note) stand for the
+ * Calico rule index, or the part of an endpoint chain label (NULL: none). */
+int chain_add_note(NftChain *c, int index, const char *label);
+/* The note that covers rule i of c, or NULL. */
+const NftNote *chain_note(const NftChain *c, size_t i);
 NftSet *ruleset_add_set(Ruleset *rs, const char *name, const char *type, bool is_map);
 NftSet *ruleset_find_set(const Ruleset *rs, const char *name);
 /* The set of s's name in rs (its hash known), or NULL. */

@@ -4,7 +4,7 @@
 # Resource names come from the datastore the command line names (or the
 # default one), through hepctl itself.
 
-_hepctl_commands='create apply replace delete get patch label validate ruleset status flows version'
+_hepctl_commands='create apply replace delete get patch label validate ruleset status explain flows version'
 # Every kind name and alias hepctl accepts (policy/kinds.c).
 _hepctl_kinds='hostendpoint hostendpoints hep heps
         profile profiles pro pros
@@ -99,8 +99,23 @@ _hepctl()
             _filedir '@(yaml|yml|json)'
             return
             ;;
+        --direction)
+            COMPREPLY=($(compgen -W 'in out forward' -- "$cur"))
+            return
+            ;;
+        --proto)
+            COMPREPLY=($(compgen -W 'tcp udp sctp icmp icmpv6' -- "$cur"))
+            return
+            ;;
+        -i | --interface | --out-interface)
+            COMPREPLY=($(compgen -W "$(command ls /sys/class/net 2>/dev/null)" -- "$cur"))
+            return
+            ;;
+        --src | --dst | --dport | --sport | --icmp-type)
+            return
+            ;;
         -o | --output)
-            if [[ $command == status ]]; then
+            if [[ $command == @(status|explain) ]]; then
                 COMPREPLY=($(compgen -W 'table json' -- "$cur"))
             elif [[ $command == flows ]]; then
                 COMPREPLY=($(compgen -W 'ps wide json' -- "$cur"))
@@ -139,6 +154,7 @@ _hepctl()
         ruleset) opts="--node --no-interfaces --staged $common" ;;
         status) opts='--bus --output --help' ;;
         flows) opts='--follow --interface --action --output --bus --help' ;;
+        explain) opts="--interface --direction --src --dst --proto --dport --sport --icmp-type --out-interface --bus --node --no-interfaces --output $common" ;;
         version) opts='--config --poll --allow-version-mismatch --help' ;;
         *) return ;;
     esac

@@ -49,6 +49,14 @@ static void check_command(const HepctlArgs *a) {
                 FUZZ_ASSERT(!a->action || streq(a->action, "allow") || streq(a->action, "deny"),
                             "flows --action %s", a->action);
                 return;
+        case HEPCTL_COMMAND_EXPLAIN:
+                FUZZ_ASSERT(a->interface && a->direction && a->src && a->dst && a->proto,
+                            "explain without --interface, --direction, --src, --dst or --proto");
+                FUZZ_ASSERT(streq(a->direction, "in") || streq(a->direction, "out") || streq(a->direction, "forward"),
+                            "explain --direction %s", a->direction);
+                FUZZ_ASSERT(streq(a->output, "table") || streq(a->output, "json"), "explain -o %s", a->output);
+                FUZZ_ASSERT(a->dport <= 65535 && a->sport <= 65535 && a->icmp_type <= 255, "a port out of range");
+                return;
         case HEPCTL_COMMAND_RULESET:
         case HEPCTL_COMMAND_VERSION:
                 return;
@@ -73,8 +81,10 @@ static void check_result(int r, const HepctlArgs *a, const char *err, char **arg
                             inside(a->selector, buf, size) && inside(a->node, buf, size) &&
                             inside(a->bus, buf, size) && inside(a->global.datastore, buf, size) &&
                             inside(a->kind_word, buf, size) && inside(a->label_value, buf, size) &&
-                            inside(a->global.config, buf, size) &&
-                            inside(a->interface, buf, size) && inside(a->action, buf, size),
+                            inside(a->global.config, buf, size) && inside(a->interface, buf, size) &&
+                            inside(a->action, buf, size) &&
+                            inside(a->out_interface, buf, size) && inside(a->direction, buf, size) &&
+                            inside(a->src, buf, size) && inside(a->dst, buf, size) && inside(a->proto, buf, size),
                     "an option's value does not point into argv");
         FUZZ_ASSERT(a->format >= 0 && a->format < _OUTPUT_MAX, "output format %d", a->format);
         FUZZ_ASSERT(a->format != OUTPUT_CUSTOM || a->n_columns > 0, "custom-columns without columns");

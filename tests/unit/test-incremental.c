@@ -8,6 +8,7 @@
 #include "calc.h"
 #include "check.h"
 #include "compile.h"
+#include "explain.h"
 #include "loader.h"
 
 typedef struct World {
@@ -110,6 +111,12 @@ static char *compute(World *w, CalcCache *cc, CompileCache *kc, Ruleset **prev, 
         ASSERT_OK(calc_run(w->res.v, w->res.n, "node1", w->ifaces, w->n_ifaces, cc, &c));
         ASSERT_OK(ruleset_compile(c, kc, &rs));
         ASSERT_EQ(rs->n_unsettled, 0);
+        /* What the cache took as it was, explain understands as well. */
+        {
+                _cleanup_free_ char *why = NULL;
+                if (ruleset_explain_check(rs, &why) < 0)
+                        TEST_FAIL("explain: %s", why ? why : "out of memory");
+        }
         ruleset_print(rs, &b);
         if (*prev)
                 ruleset_commands_diff(*prev, rs, &d);
