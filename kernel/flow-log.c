@@ -443,7 +443,7 @@ static int entry_new(FlowLog *f, const char *key, uint64_t hash, const char *tup
                 f->pending(f->pending_data, &e->rec, &pending);
         e->rec.pending_action = pending.action ? pending.action : "";
         e->rec.pending_rule = pending.rule;
-        e->rec.pending_policy = strdup(pending.policy ? pending.policy : "");
+        e->rec.pending_policy = pending.policy ? pending.policy : strdup("");
         if (r >= 0 && !e->rec.pending_policy)
                 r = -ENOMEM;
         if (r >= 0)

@@ -40,8 +40,8 @@ typedef struct FlowRecord {
 /* The pending part of a new record: set by the plugin (the staged
  * evaluation); leaves *ret as it is (action "") when it has nothing to say. */
 typedef struct FlowPending {
-        const char *action; /* "allow", "deny" or "" */
-        const char *policy; /* copied */
+        const char *action; /* "allow", "deny" or "" (a literal) */
+        char *policy;       /* malloc()ed, or NULL; the record takes it */
         int rule;
 } FlowPending;
 typedef void (*FlowPendingFn)(void *userdata, const FlowRecord *f, FlowPending *ret);

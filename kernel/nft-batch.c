@@ -620,9 +620,10 @@ static int add_lookup(RuleCtx *c, const Field *const *f, size_t n, const Value *
         return add(c, e);
 }
 
-/* "<field> [& mask] [!=|==] value". */
+/* "<field> [& mask] [!=|==] value", or "<flags field> ! value" (none of
+ * those flags: none_of). */
 static int add_value_match(RuleCtx *c, const Field *f, const Value *mask, bool explicit_op, uint32_t op,
-                           const char *text) {
+                           bool none_of, const char *text) {
         Value lo, hi, zero = {};
         unsigned prefix;
         int r;
@@ -634,13 +635,15 @@ static int add_value_match(RuleCtx *c, const Field *f, const Value *mask, bool e
         r = add_dependencies(c, f);
         if (r < 0)
                 return r;
-        /* A bare flag value: any of those flags. */
+        /* A bare flag value: any of those flags; after "!", none of them. */
         if (f->flags && !explicit_op && !mask) {
                 r = add_load(c, f, f->len, NFT_REG_1);
                 if (r >= 0)
                         r = add_bitwise(c, lo.len, lo.b, zero.b);
-                return r < 0 ? r : add_cmp(c, NFT_CMP_NEQ, zero.b, lo.len);
+                return r < 0 ? r : add_cmp(c, none_of ? NFT_CMP_EQ : NFT_CMP_NEQ, zero.b, lo.len);
         }
+        if (none_of)
+                return rule_unsupported(c, "a \"!\" on a field that is not flags");
         if (mask) {
                 r = add_load(c, f, f->len, NFT_REG_1);
                 if (r >= 0)
@@ -698,7 +701,7 @@ static int add_value_match(RuleCtx *c, const Field *f, const Value *mask, bool e
 static int parse_match(RuleCtx *c, const char **p) {
         const Field *f[4];
         Value mask, ignored;
-        bool have_mask = false, explicit_op = false, vmap;
+        bool have_mask = false, explicit_op = false, none_of = false, vmap;
         uint32_t op = NFT_CMP_EQ;
         char tok[NAME_MAX_BYTES];
         size_t n = 0;
@@ -720,17 +723,21 @@ static int parse_match(RuleCtx *c, const char **p) {
                 explicit_op = true;
         } else if (eat(p, "=="))
                 explicit_op = true;
+        else if (eat(p, "!"))
+                none_of = true;
         vmap = eat(p, "vmap");
         if (!token(p, tok, sizeof(tok)))
                 return rule_unsupported(c, "a match without a value");
         if (tok[0] == '@') {
+                if (none_of)
+                        return rule_unsupported(c, "a \"!\" before a set");
                 if (vmap && op != NFT_CMP_EQ)
                         return rule_unsupported(c, "a negated map");
                 return add_lookup(c, f, n, have_mask ? &mask : NULL, op == NFT_CMP_NEQ, vmap, tok + 1);
         }
-        if (n != 1 || vmap)
+        if (n != 1 || vmap || (none_of && have_mask))
                 return rule_unsupported(c, "an anonymous set or map");
-        return add_value_match(c, f[0], have_mask ? &mask : NULL, explicit_op, op, tok);
+        return add_value_match(c, f[0], have_mask ? &mask : NULL, explicit_op, op, none_of, tok);
 }
 
 /* "meta mark set meta mark & M", "... | V", "ct mark set ct mark & M | V". */
@@ -802,6 +809,20 @@ static int parse_log(RuleCtx *c, const char **p) {
         struct nftnl_expr *e;
         uint32_t l;
 
+        /* "log group N prefix P": to NFLOG (the flow logs, flowlog.h). */
+        if (eat(p, "group")) {
+                char tok[16], *end;
+                unsigned long g;
+                if (!token(p, tok, sizeof(tok)) || (g = strtoul(tok, &end, 10)) > UINT16_MAX || *end ||
+                    !eat(p, "prefix") || !quoted(p, prefix, sizeof(prefix)))
+                        return rule_unsupported(c, "a log statement");
+                e = expr_new("log");
+                if (e) {
+                        nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, (uint16_t)g);
+                        nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+                }
+                return add(c, e);
+        }
         if (!eat(p, "prefix") || !quoted(p, prefix, sizeof(prefix)) || !eat(p, "level") ||
             !token(p, level, sizeof(level)))
                 return rule_unsupported(c, "a log statement");

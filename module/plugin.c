@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "config.h"
 #include "datastore.h"
 #include "enforcer.h"
+#include "explain.h"
 #include "flow-log.h"
 #include "host.h"
 #include "nft-monitor.h"
@@ -531,9 +533,36 @@ static void on_datastore_changed(void *userdata) {
 /* ---- flow logs ---- */
 
 /* The verdict the staged policies would give a new flow record (its
- * PendingAction, PendingPolicy, PendingRule): the one place where the
- * staged evaluation plugs in. Nothing yet: no staged policy exists. */
+ * PendingAction, PendingPolicy, PendingRule): the flow's first packet
+ * explained through the staged view's ruleset (staged.h, explain.h), the
+ * ruleset that would be committed if every staged policy were promoted.
+ * Nothing when no staged policy exists. */
 static void flow_pending(void *userdata, const FlowRecord *f, FlowPending *ret) {
+        PluginCore *p = userdata;
+        const Ruleset *staged = enforcer_staged_ruleset(p->enforcer);
+        _cleanup_(explain_result_freep) ExplainResult *r = NULL;
+        bool in = streq(f->direction, "in"), out = streq(f->direction, "out");
+        ExplainPacket pkt = {
+                .iifname = out ? "" : f->ifname,
+                .oifname = out ? f->ifname : "",
+                .hook = in ? "input" : out ? "output" : "forward",
+                .family = f->src.family,
+                .src = f->src,
+                .dst = f->dst,
+                .proto = f->proto,
+                .sport = f->sport,
+                .dport = f->dport,
+                /* The record keeps no ICMP type: a flow's first is an echo request. */
+                .icmp_type = f->src.family == AF_INET6 ? 128 : 8,
+                .ct_new = true,
+        };
+
+        if (!staged || ruleset_explain(staged, &pkt, &r) < 0)
+                return;
+        /* No verdict in our table: the packet would pass. */
+        ret->action = streq(r->action, "deny") ? "deny" : "allow";
+        ret->policy = r->policy ? strdup(r->policy) : NULL;
+        ret->rule = r->rule;
 }
 
 bool plugin_flow_logs(const PluginCore *p) {

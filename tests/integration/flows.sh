@@ -168,6 +168,34 @@ wait_for "grep -q '\"sourcePort\":40005' '$T/follow'" 5
 expect_true "grep -q '\"sourcePort\":40005' '$T/follow'" "hepctl flows --follow shows a new flow as it comes"
 kill $FOLLOW
 
+# A staged policy (item 3): never enforced, but each new flow's record
+# says what it would do, from the staged view's ruleset (PendingAction,
+# PendingPolicy, PendingRule).
+put_resource staged.yaml <<EOF2
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: web}
+spec:
+  selector: has(web)
+  ingress:
+  - {action: Deny, protocol: TCP, destination: {ports: [8080]}}
+  egress: [{action: Allow}]
+EOF2
+staged_port=40100
+# A new connection to 8080; true once its record carries the staged verdict.
+staged_probe() {
+        staged_port=$((staged_port + 1))
+        probe_tcp_from_port peer "$HOST_IP4" 8080 $staged_port >/dev/null 2>&1 || return 1
+        [ "$(flow_count "r['sourcePort'] == $staged_port and r['action'] == 'allow' and r['pendingAction'] == 'deny' and r['pendingPolicy'] == 'gnp web' and r['pendingRule'] == 0")" = 1 ]
+}
+expect_true 'wait_for staged_probe 10' \
+        "with a staged policy denying 8080, a new connection is still allowed and its record says the staged policy would deny it (gnp web, rule 0)"
+expect_true "[ \"\$(flow_count 'r[\"destinationPort\"] == 5353 and r[\"pendingAction\"] == \"\"')\" -ge 1 ]" \
+        "records made before the staged policy existed carry no pending verdict"
+expect_true 'probe_udp_from_port peer "$HOST_IP4" 5353 40200' "the staged policy changes no traffic"
+expect_true "[ \"\$(flow_count 'r[\"sourcePort\"] == 40200 and r[\"pendingAction\"] == \"deny\" and r[\"pendingPolicy\"] == \"default deny\"')\" = 1 ]" \
+        "a flow the staged policy set would leave to the end of the tier: pending deny by the default deny"
+
 # Off (the default), the table is without them and nothing is logged.
 stop_daemon
 start_daemon --bus "$BUS"
