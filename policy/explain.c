@@ -271,8 +271,10 @@ static int parse_match(Parser *p, Item *it) {
                 p->pos += 2;
                 return 0;
         }
-        if (streq(t, "!=") || streq(t, "==")) {
-                it->negate = streq(t, "!=");
+        /* "!" before flags (ct status ! confirmed): none of them, the
+         * negation of the bare test (any of them). */
+        if (streq(t, "!=") || streq(t, "==") || streq(t, "!")) {
+                it->negate = !streq(t, "==");
                 p->pos++;
         }
         it->value = peek(p, 0);
