@@ -47,11 +47,12 @@ typedef struct Pkt {
         const char *hook, *iif, *oif, *src, *dst, *proto;
         uint16_t dport;
         uint8_t icmp_type;
+        uint16_t sport; /* 0: 40000 */
 } Pkt;
 
 static ExplainResult *explain(const Ruleset *rs, Pkt k) {
         ExplainPacket p = { .hook = k.hook, .iifname = k.iif ? k.iif : "", .oifname = k.oif ? k.oif : "",
-                            .sport = 40000, .dport = k.dport, .icmp_type = k.icmp_type, .ct_new = true };
+                            .sport = k.sport ? k.sport : 40000, .dport = k.dport, .icmp_type = k.icmp_type, .ct_new = true };
         ExplainResult *res = NULL;
         char *why = NULL;
 
@@ -310,6 +311,32 @@ static void test_forward_prednat_untracked(void) {
         ruleset_free(rs);
 }
 
+/* Source and destination ports are told apart: a reply from a served
+ * port, and a port range. */
+static void test_ports(void) {
+        Ruleset *rs = compile_yaml(HEP("web", "interfaceName: eth0")
+                GNP("out", "{selector: \"role == 'web'\", egress: [{action: Allow, protocol: TCP, "
+                           "source: {ports: [8080]}}, {action: Allow, protocol: UDP, destination: {ports: [\"6000:6010\"]}}]}"));
+        ExplainResult *r;
+
+        r = explain(rs, ((Pkt) { "output", NULL, "eth0", "10.0.0.1", "10.0.0.9", "tcp", 40000, 0, 8080 }));
+        expect(r, "allow", "default", "gnp out", 0);
+        explain_result_free(r);
+
+        r = explain(rs, ((Pkt) { "output", NULL, "eth0", "10.0.0.1", "10.0.0.9", "tcp", 8080, 0, 40000 }));
+        expect(r, "deny", "default", "default deny", -1);
+        explain_result_free(r);
+
+        r = explain(rs, ((Pkt) { "output", NULL, "eth0", "10.0.0.1", "10.0.0.9", "udp", 6005 }));
+        expect(r, "allow", "default", "gnp out", 1);
+        explain_result_free(r);
+
+        r = explain(rs, ((Pkt) { "output", NULL, "eth0", "10.0.0.1", "10.0.0.9", "udp", 6011 }));
+        expect(r, "deny", "default", "default deny", -1);
+        explain_result_free(r);
+        ruleset_free(rs);
+}
+
 /* A statement the evaluator does not know is an error naming the rule,
  * never a guess. */
 static void test_unknown_rule(void) {
@@ -344,6 +371,7 @@ int main(void) {
         RUN(test_named_ports);
         RUN(test_ipv6);
         RUN(test_forward_prednat_untracked);
+        RUN(test_ports);
         RUN(test_unknown_rule);
         return 0;
 }
