@@ -247,8 +247,12 @@ expect_true "page_wait 'document.getElementById(\"counters-time\").textContent.s
 echo "# the flow log"
 if [ "$FLOW_LOGS" = true ]; then
         expect_true "page_wait 'document.getElementById(\"flows-status\").dataset.flowlogs === \"on\"'" "the page says flow logs are on"
+        # An allowed connection (allow-http): its flow is logged once, at
+        # its first packet.
+        serve_tcp host 80
+        expect_true 'probe_tcp peer "$HOST_IP4" 80' "a connection allow-http allows"
         expect_true "page_wait 'document.querySelector(\"#flows tbody tr[data-action=allow][data-interface=eth0]\")'" \
-                "the flows allowed so far are listed (GetFlows at load, then the Flows signal)"
+                "the allowed flow is listed (GetFlows at load, then the Flows signal)"
         for _ in 1 2 3; do probe_ping peer "$HOST_IP4"; done
         expect_true "page_wait 'document.querySelector(\"#flows tbody tr[data-action=deny][data-interface=eth0]\")'" \
                 "a denied ping on eth0 appears in the flow log, from the Flows signal"
