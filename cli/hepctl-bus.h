@@ -16,3 +16,8 @@
  * numbers and booleans plain ones, arrays of dict entries maps, other
  * arrays and structs lists, variants their content. */
 Node *hepctl_bus_value(DBusMessageIter *it);
+
+/* The daemon's bus (--bus, else the settings'; cfg keeps the string),
+ * connected, with hostendpointd on it: the connection and *ret_bus, or
+ * NULL after saying why not (cannot connect, or nothing owns the name). */
+DBusConnection *hepctl_bus_connect(const HepctlArgs *a, Config *cfg, const char **ret_bus);

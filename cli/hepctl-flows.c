@@ -203,22 +203,14 @@ static int follow(DBusConnection *c, const HepctlArgs *a) {
 int hepctl_flows(const HepctlArgs *a) {
         _cleanup_(config_done) Config cfg = {};
         _cleanup_(node_freep) Node *list = NULL;
-        const char *bus = a->bus ? a->bus : hepctl_configured_bus(&a->global, &cfg);
-        DBusConnection *c;
+        const char *bus;
+        DBusConnection *c = hepctl_bus_connect(a, &cfg, &bus);
         DBusError e;
         int code = HEPCTL_FAIL;
 
-        dbus_error_init(&e);
-        c = bus_open(bus, &e);
-        if (!c) {
-                hepctl_error("Cannot connect to the %s bus: %s", bus, e.message ? e.message : "unknown error");
-                dbus_error_free(&e);
+        if (!c)
                 return HEPCTL_FAIL;
-        }
-        if (!dbus_bus_name_has_owner(c, HEPCTL_BUS_NAME, NULL)) {
-                hepctl_error("hostendpointd is not running: nothing owns %s on the %s bus", HEPCTL_BUS_NAME, bus);
-                goto out;
-        }
+        dbus_error_init(&e);
         list = get_flows(c, a, &e);
         if (!list || list->type != NODE_SEQ) {
                 hepctl_error("Cannot ask hostendpointd: %s", dbus_error_is_set(&e) ? e.message : "unexpected reply");

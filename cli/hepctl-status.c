@@ -353,28 +353,42 @@ int hepctl_daemon_host_endpoints(const HepctlOptions *o, ResourceList *ret) {
         return r;
 }
 
-/* ---- the command ---- */
-
-int hepctl_status(const HepctlArgs *a) {
-        _cleanup_(config_done) Config cfg = {};
-        _cleanup_(node_freep) Node *manager = NULL;
-        Objects objects = {};
-        const char *bus = a->bus ? a->bus : hepctl_configured_bus(&a->global, &cfg);
+DBusConnection *hepctl_bus_connect(const HepctlArgs *a, Config *cfg, const char **ret_bus) {
+        const char *bus = a->bus ? a->bus : hepctl_configured_bus(&a->global, cfg);
         DBusConnection *c;
         DBusError e;
-        int code = HEPCTL_FAIL;
 
         dbus_error_init(&e);
         c = bus_open(bus, &e);
         if (!c) {
                 hepctl_error("Cannot connect to the %s bus: %s", bus, e.message ? e.message : "unknown error");
                 dbus_error_free(&e);
-                return HEPCTL_FAIL;
+                return NULL;
         }
         if (!dbus_bus_name_has_owner(c, BUS_NAME, NULL)) {
                 hepctl_error("hostendpointd is not running: nothing owns %s on the %s bus", BUS_NAME, bus);
-                goto out;
+                dbus_connection_close(c);
+                dbus_connection_unref(c);
+                return NULL;
         }
+        *ret_bus = bus;
+        return c;
+}
+
+/* ---- the command ---- */
+
+int hepctl_status(const HepctlArgs *a) {
+        _cleanup_(config_done) Config cfg = {};
+        _cleanup_(node_freep) Node *manager = NULL;
+        Objects objects = {};
+        const char *bus;
+        DBusConnection *c = hepctl_bus_connect(a, &cfg, &bus);
+        DBusError e;
+        int code = HEPCTL_FAIL;
+
+        if (!c)
+                return HEPCTL_FAIL;
+        dbus_error_init(&e);
         manager = call(c, DBUS_INTERFACE_PROPERTIES, "GetAll", BUS_NAME ".Manager", &e);
         if (manager)
                 objects.all = call(c, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL, &e);
