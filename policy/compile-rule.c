@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "flowlog.h"
+#include "ipaddr.h"
 #include "strbuf.h"
 
 #define LOG_PREFIX "calico-packet: "
@@ -221,9 +222,37 @@ static int append_list_match(RuleCompiler *k, StrBuf *b, const char *expr, bool 
         return 0;
 }
 
+static int compare_ports(const void *a, const void *b) {
+        const Port *x = a, *y = b;
+
+        return x->min < y->min ? -1 : x->min > y->min;
+}
+
+/* The numeric ports of l as ranges that neither overlap nor touch, in
+ * order: an interval set refuses overlapping elements ("80" with
+ * "70:90"), and touching ones match as their union does. */
+static size_t merge_port_ranges(const PortList *l, Port *ret) {
+        size_t n = 0, k = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].kind != PORT_NAMED)
+                        ret[n++] = (Port) { .kind = PORT_RANGE, .min = l->v[i].min, .max = l->v[i].max };
+        qsort_safe(ret, n, sizeof(Port), compare_ports);
+        for (size_t i = 0; i < n; i++) {
+                if (k > 0 && (unsigned)ret[i].min <= (unsigned)ret[k - 1].max + 1) {
+                        if (ret[i].max > ret[k - 1].max)
+                                ret[k - 1].max = ret[i].max;
+                        continue;
+                }
+                ret[k++] = ret[i];
+        }
+        return k;
+}
+
 static int append_port_list(RuleCompiler *k, StrBuf *b, const PortList *l, const char *port_dir, bool negate) {
+        _cleanup_free_ Port *ranges = NULL;
         char **v, expr[16];
-        size_t n = 0;
+        size_t n = 0, n_ranges;
         int r = 0;
 
         /* The common case, one port: no list to build. */
@@ -235,19 +264,65 @@ static int append_port_list(RuleCompiler *k, StrBuf *b, const PortList *l, const
         }
         if (l->n == 0)
                 return 0;
+        ranges = new_array(l->n, sizeof(Port));
         v = new_array(l->n, sizeof(char *));
-        if (!v)
+        if (!v || !ranges) {
+                free(v);
                 return -ENOMEM;
-        for (size_t i = 0; i < l->n && r >= 0; i++)
-                if (l->v[i].kind != PORT_NAMED) {
-                        v[n] = port_text(&l->v[i]);
-                        r = v[n++] ? 0 : -ENOMEM;
-                }
+        }
+        n_ranges = merge_port_ranges(l, ranges);
+        for (size_t i = 0; i < n_ranges && r >= 0; i++) {
+                v[n] = port_text(&ranges[i]);
+                r = v[n++] ? 0 : -ENOMEM;
+        }
         snprintf(expr, sizeof(expr), "th %s", port_dir);
         if (r >= 0)
                 r = append_list_match(k, b, expr, negate, "ports", "type inet_service; flags interval;", v, n);
         strv_free_n(v, n);
         return r;
+}
+
+/* A rule's net as written ("10.0.0.0/8", or an address alone). */
+static bool parse_net(const char *text, IPNet *ret) {
+        if (strchr(text, '/'))
+                return ipnet_parse_go(text, ret, NULL) == 0;
+        if (!ipaddr_parse_go(text, &ret->addr))
+                return false;
+        ret->prefixlen = ret->addr.family == AF_INET ? 32 : 128;
+        return true;
+}
+
+/* Whether net i of v lies inside another of v (the first of equal ones
+ * stays): an interval set refuses elements that overlap, and the wider
+ * network matches what the narrower one would. */
+static bool net_covered(const IPNet *parsed, const bool *ok, size_t n, size_t i) {
+        for (size_t j = 0; j < n; j++) {
+                if (j == i || !ok[j] || parsed[j].addr.family != parsed[i].addr.family ||
+                    parsed[j].prefixlen > parsed[i].prefixlen || !ipnet_contains(&parsed[j], &parsed[i].addr))
+                        continue;
+                if (parsed[j].prefixlen < parsed[i].prefixlen || j < i)
+                        return true;
+        }
+        return false;
+}
+
+/* Drops the nets of v that others cover; v keeps its order. */
+static size_t drop_covered_nets(char **v, size_t n) {
+        _cleanup_free_ IPNet *parsed = new_array(n + 1, sizeof(IPNet));
+        _cleanup_free_ bool *ok = new_array(n + 1, sizeof(bool));
+        _cleanup_free_ bool *drop = new_array(n + 1, sizeof(bool));
+        size_t k = 0;
+
+        if (!parsed || !ok || !drop)
+                return n; /* the kernel will say what it thinks of them */
+        for (size_t i = 0; i < n; i++)
+                ok[i] = parse_net(v[i], &parsed[i]);
+        for (size_t i = 0; i < n; i++)
+                drop[i] = ok[i] && net_covered(parsed, ok, n, i);
+        for (size_t i = 0; i < n; i++)
+                if (!drop[i])
+                        v[k++] = v[i];
+        return k;
 }
 
 static int append_nets(RuleCompiler *k, StrBuf *b, const StrList *nets, int family, const char *dir, bool negate) {
@@ -262,6 +337,7 @@ static int append_nets(RuleCompiler *k, StrBuf *b, const StrList *nets, int fami
         for (size_t i = 0; i < nets->n; i++)
                 if ((strchr(nets->v[i], ':') ? 6 : 4) == family)
                         v[n++] = nets->v[i];
+        n = drop_covered_nets(v, n);
         snprintf(expr, sizeof(expr), "%s %s", family == 4 ? "ip" : "ip6", dir);
         int r = append_list_match(k, b, expr, negate, family == 4 ? "nets4" : "nets6",
                                   family == 4 ? "type ipv4_addr; flags interval;" : "type ipv6_addr; flags interval;", v, n);

@@ -346,6 +346,37 @@ static void test_long_names_and_counters(void) {
         free(json);
 }
 
+/* Nets and ports that overlap, as Calico accepts them, make interval sets
+ * the kernel takes: a net inside another is dropped, overlapping or
+ * touching port ranges merged, in a full replace and in a diff alike. */
+#define OVERLAPPING                                                                                            \
+        "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: overlap}\n"          \
+        "spec: {ingress: [{action: Allow, protocol: TCP, source: {nets: [fd00::/8, fd02::1/128, fd00:1::/32]}}, " \
+        "{action: Allow, protocol: TCP, source: {nets: [10.0.0.0/8, 10.1.2.3/32, 10.1.0.0/16, 192.168.1.0/24, "  \
+        "192.168.1.0/24]}, destination: {ports: [80, \"70:90\", 443, 444, \"1000:2000\", 1500, 22]}}]}\n"
+static void test_overlapping_nets_and_ports(void) {
+        _cleanup_(nft_backend_freep) NftBackend *b = NULL;
+        char *err = NULL, *json = NULL;
+
+        ASSERT_OK(nft_backend_new(&b));
+        ASSERT_OK(nft_backend_commit(b, compile(BASE OVERLAPPING), &err));
+        ASSERT_OK(nft_backend_query_json(b, "list table inet hostendpoint", &json, &err));
+        ASSERT_CONTAINS(json, "\"fd00::\"");
+        ASSERT_FALSE(strstr(json, "fd02::1"));
+        ASSERT_FALSE(strstr(json, "10.1."));
+        ASSERT_CONTAINS(json, "192.168.1.0");
+        ASSERT_FALSE(strstr(json, "\"1500\""));
+        ASSERT_CONTAINS(json, "{\"range\": [70, 90]}");
+        ASSERT_CONTAINS(json, "{\"range\": [443, 444]}");
+        free(json);
+        /* As a diff: from a table without the policy, and back. */
+        ASSERT_OK(nft_backend_commit(b, compile(BASE), &err));
+        ASSERT_OK(nft_backend_commit(b, compile(BASE OVERLAPPING), &err));
+        ASSERT_OK(nft_backend_query_json(b, "list chain inet hostendpoint pol-in.overlap", &json, &err));
+        ASSERT_CONTAINS(json, "@nets");
+        free(json);
+}
+
 int main(void) {
         if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
                 printf("skipping: needs root and network namespaces\n");
@@ -358,5 +389,6 @@ int main(void) {
         RUN(test_replace_existing);
         RUN(test_long_names_and_counters);
         RUN(test_warming_changes_nothing);
+        RUN(test_overlapping_nets_and_ports);
         return 0;
 }
