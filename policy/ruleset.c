@@ -765,85 +765,98 @@ static bool block_has_element(const NftBlock *b, const NftElement *e) {
 
 /* The elements that changed blocks of a (the old ruleset, or the new) have
  * in set s and the matching block of b has not: to delete, or to add. */
-static void cmd_block_elements(StrBuf *out, const char *verb, const BlockPairs *pairs, bool from_old,
-                               const NftSet *s) {
-        char **v = NULL;
+static int block_elements(const RulesetDiffOps *ops, void *u, bool add, const BlockPairs *pairs, const NftSet *s) {
+        _cleanup_free_ char **v = NULL;
         size_t n = 0, alloc = 0;
 
         FOREACH_PAIR(p, pairs) {
-                const NftBlock *a = from_old ? p->o : p->n, *b = from_old ? p->n : p->o;
+                const NftBlock *a = add ? p->n : p->o, *b = add ? p->o : p->n;
                 for (size_t i = 0; a && i < a->n_elements; i++) {
                         const NftElement *e = &a->elements[i];
                         char **g;
                         if (!streq(e->set, s->name) || block_has_element(b, e))
                                 continue;
                         g = grow_array(v, &alloc, n + 1, sizeof(char *));
-                        if (!g) {
-                                out->failed = true;
-                                free(v);
-                                return;
-                        }
+                        if (!g)
+                                return -ENOMEM;
                         v = g;
                         v[n++] = e->element;
                 }
         }
-        cmd_elements(out, verb, s, v, n);
-        free(v);
+        return n ? ops->elements(u, s, add, v, n) : 0;
 }
 
-void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) {
-        BlockPairs pairs;
-        char **v;
-        size_t n;
+/* The elements of a its own set b lacks (b NULL: all of them). */
+static int own_elements(const RulesetDiffOps *ops, void *u, bool add, const NftSet *a, const NftSet *b,
+                        const NftSet *target) {
+        _cleanup_free_ char **v = NULL;
+        StrBuf oom = STRBUF_INIT;
+        size_t n = set_difference(a, b, &v, &oom);
 
-        if (changed_blocks(old, new, &pairs) < 0) {
-                out->failed = true;
-                return;
-        }
+        if (oom.failed)
+                return -ENOMEM;
+        return n ? ops->elements(u, target, add, v, n) : 0;
+}
+
+/* Stops the walk at the first step that fails. */
+#define STEP(call)                       \
+        do {                             \
+                int _r = (call);         \
+                if (_r < 0) {            \
+                        free(pairs.v);   \
+                        return _r;       \
+                }                        \
+        } while (0)
+
+int ruleset_diff(const Ruleset *old, const Ruleset *new, const RulesetDiffOps *ops, void *u) {
+        BlockPairs pairs;
+        StrBuf oom = STRBUF_INIT;
+
+        if (changed_blocks(old, new, &pairs) < 0)
+                return -ENOMEM;
 
         /* 1. New counters, chains and sets, so that anything below may
          * reference them. */
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->n && i < p->n->n_counters; i++)
                         if (!block_has_counter(p->o, p->n->counters[i]))
-                                strbuf_printf(out, "add counter " T " %s\n", p->n->counters[i]);
+                                STEP(ops->add_counter(u, p->n->counters[i]));
         FOREACH_UNSHARED_CHAIN(i, new, old)
                 if (!find_chain_like_at(old, i, new->chains[i]))
-                        cmd_add_chain(out, new->chains[i]);
+                        STEP(ops->add_chain(u, new->chains[i]));
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->n && i < p->n->n_chains; i++)
                         if (!block_find_chain(p->o, p->n->chains[i]->name))
-                                cmd_add_chain(out, p->n->chains[i]);
+                                STEP(ops->add_chain(u, p->n->chains[i]));
         FOREACH_UNSHARED_SET(i, new, old) {
                 const NftSet *o = find_set_like_at(old, i, new->sets[i]);
                 if (o && !streq(o->type, new->sets[i]->type))
                         o = NULL; /* a changed type is a different set; names encode types */
                 if (!o)
-                        cmd_add_set(out, new->sets[i]);
+                        STEP(ops->add_set(u, new->sets[i]));
         }
         /* 2. Elements: removals first, so a map key can move to a new verdict. */
         for (size_t i = 0; i < old->n_sets; i++) {
                 const NftSet *s = find_set_like_at(new, i, old->sets[i]);
                 if (!s)
                         continue;
-                n = set_difference(old->sets[i], s, &v, out);
-                cmd_elements(out, "delete", s, v, n);
-                free(v);
-                cmd_block_elements(out, "delete", &pairs, true, s);
+                STEP(own_elements(ops, u, false, old->sets[i], s, s));
+                STEP(block_elements(ops, u, false, &pairs, s));
         }
         for (size_t i = 0; i < new->n_sets; i++) {
                 const NftSet *o = find_set_like_at(old, i, new->sets[i]);
-                n = set_difference(new->sets[i], o, &v, out);
-                cmd_elements(out, "add", new->sets[i], v, n);
-                free(v);
+                STEP(own_elements(ops, u, true, new->sets[i], o, new->sets[i]));
                 if (o) {
-                        cmd_block_elements(out, "add", &pairs, false, new->sets[i]);
+                        STEP(block_elements(ops, u, true, &pairs, new->sets[i]));
                         continue;
                 }
                 /* A new set: every block's elements, shared blocks too. */
-                v = set_elements(new, new->sets[i], false, &n, out);
-                cmd_elements(out, "add", new->sets[i], v, n);
-                free(v);
+                size_t n;
+                _cleanup_free_ char **v = set_elements(new, new->sets[i], false, &n, &oom);
+                if (oom.failed)
+                        STEP(-ENOMEM);
+                if (n)
+                        STEP(ops->elements(u, new->sets[i], true, v, n));
         }
         /* 3. Changed chains are flushed and refilled within the transaction. */
         FOREACH_UNSHARED_CHAIN(i, new, old) {
@@ -851,8 +864,8 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                 if (o && chain_equal(o, new->chains[i]))
                         continue;
                 if (o)
-                        strbuf_printf(out, "flush chain " T " %s\n", new->chains[i]->name);
-                cmd_rules(out, new->chains[i]);
+                        STEP(ops->flush_chain(u, new->chains[i]));
+                STEP(ops->add_rules(u, new->chains[i]));
         }
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->n && i < p->n->n_chains; i++) {
@@ -860,34 +873,98 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) 
                         if (o && chain_equal(o, c))
                                 continue;
                         if (o)
-                                strbuf_printf(out, "flush chain " T " %s\n", c->name);
-                        cmd_rules(out, c);
+                                STEP(ops->flush_chain(u, c));
+                        STEP(ops->add_rules(u, c));
                 }
         /* 4. Whatever is gone, now that nothing refers to it. Chains that
          * jump to each other are flushed first. */
         FOREACH_UNSHARED_CHAIN(i, old, new)
                 if (!find_chain_like_at(new, i, old->chains[i]))
-                        strbuf_printf(out, "flush chain " T " %s\n", old->chains[i]->name);
+                        STEP(ops->flush_chain(u, old->chains[i]));
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
-                                strbuf_printf(out, "flush chain " T " %s\n", p->o->chains[i]->name);
+                                STEP(ops->flush_chain(u, p->o->chains[i]));
         FOREACH_UNSHARED_CHAIN(i, old, new)
                 if (!find_chain_like_at(new, i, old->chains[i]))
-                        strbuf_printf(out, "delete chain " T " %s\n", old->chains[i]->name);
+                        STEP(ops->delete_chain(u, old->chains[i]));
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_chains; i++)
                         if (!block_find_chain(p->n, p->o->chains[i]->name))
-                                strbuf_printf(out, "delete chain " T " %s\n", p->o->chains[i]->name);
+                                STEP(ops->delete_chain(u, p->o->chains[i]));
         FOREACH_UNSHARED_SET(i, old, new)
                 if (!find_set_like_at(new, i, old->sets[i]))
-                        strbuf_printf(out, "delete %s " T " %s\n", old->sets[i]->is_map ? "map" : "set",
-                                      old->sets[i]->name);
+                        STEP(ops->delete_set(u, old->sets[i]));
         FOREACH_PAIR(p, &pairs)
                 for (size_t i = 0; p->o && i < p->o->n_counters; i++)
                         if (!block_has_counter(p->n, p->o->counters[i]))
-                                strbuf_printf(out, "delete counter " T " %s\n", p->o->counters[i]);
+                                STEP(ops->delete_counter(u, p->o->counters[i]));
         free(pairs.v);
+        return 0;
+}
+
+/* ---- the diff as nft commands ---- */
+
+static int text_add_counter(void *u, const char *name) {
+        strbuf_printf(u, "add counter " T " %s\n", name);
+        return 0;
+}
+
+static int text_add_chain(void *u, const NftChain *c) {
+        cmd_add_chain(u, c);
+        return 0;
+}
+
+static int text_add_set(void *u, const NftSet *s) {
+        cmd_add_set(u, s);
+        return 0;
+}
+
+static int text_elements(void *u, const NftSet *s, bool add, char *const *elems, size_t n) {
+        cmd_elements(u, add ? "add" : "delete", s, elems, n);
+        return 0;
+}
+
+static int text_flush_chain(void *u, const NftChain *c) {
+        strbuf_printf(u, "flush chain " T " %s\n", c->name);
+        return 0;
+}
+
+static int text_add_rules(void *u, const NftChain *c) {
+        cmd_rules(u, c);
+        return 0;
+}
+
+static int text_delete_chain(void *u, const NftChain *c) {
+        strbuf_printf(u, "delete chain " T " %s\n", c->name);
+        return 0;
+}
+
+static int text_delete_set(void *u, const NftSet *s) {
+        strbuf_printf(u, "delete %s " T " %s\n", s->is_map ? "map" : "set", s->name);
+        return 0;
+}
+
+static int text_delete_counter(void *u, const char *name) {
+        strbuf_printf(u, "delete counter " T " %s\n", name);
+        return 0;
+}
+
+static const RulesetDiffOps text_ops = {
+        .add_counter = text_add_counter,
+        .add_chain = text_add_chain,
+        .add_set = text_add_set,
+        .elements = text_elements,
+        .flush_chain = text_flush_chain,
+        .add_rules = text_add_rules,
+        .delete_chain = text_delete_chain,
+        .delete_set = text_delete_set,
+        .delete_counter = text_delete_counter,
+};
+
+void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out) {
+        if (ruleset_diff(old, new, &text_ops, out) < 0)
+                out->failed = true;
 }
 
 /* ---- what a ruleset adds to the previous one ---- */

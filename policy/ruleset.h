@@ -184,6 +184,26 @@ void ruleset_commands_replace(const Ruleset *rs, StrBuf *out);
  * Counters that stay keep their values. */
 void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out);
 
+/* The steps that turn one ruleset into another, in the order one
+ * transaction needs them: new counters, chains and sets; elements
+ * (removals first); changed chains flushed and refilled; then what is
+ * gone. ruleset_diff() walks the two rulesets and calls them; each
+ * backend says them its way: ruleset_commands_diff() as nft commands,
+ * kernel/nft-batch.c as netlink messages. A step's error stops the walk
+ * and is returned. For elements, s is the new ruleset's set. */
+typedef struct RulesetDiffOps {
+        int (*add_counter)(void *userdata, const char *name);
+        int (*add_chain)(void *userdata, const NftChain *c);
+        int (*add_set)(void *userdata, const NftSet *s);
+        int (*elements)(void *userdata, const NftSet *s, bool add, char *const *elems, size_t n);
+        int (*flush_chain)(void *userdata, const NftChain *c);
+        int (*add_rules)(void *userdata, const NftChain *c);
+        int (*delete_chain)(void *userdata, const NftChain *c);
+        int (*delete_set)(void *userdata, const NftSet *s);
+        int (*delete_counter)(void *userdata, const char *name);
+} RulesetDiffOps;
+int ruleset_diff(const Ruleset *old, const Ruleset *new, const RulesetDiffOps *ops, void *userdata);
+
 /* A copy of rs that shares its chains, sets and blocks (referenced), for
  * ruleset_adds_to() to compare the next ruleset with; it has no indexes,
  * so it is only the "old" side of that. NULL without memory. */
