@@ -90,7 +90,33 @@ typedef struct Batch {
         /* Where each kind of message starts, to say which one the kernel refused. */
         uint32_t counters_seq, chains_seq, sets_seq, elements_seq, rules_seq;
         char *error;           /* the first thing the translation does not know */
+        /* A difference's messages, each said where it starts (a full
+         * replace says them by the *_seq above instead). */
+        struct BatchNote {
+                uint32_t seq;
+                char *what;
+        } *notes;
+        size_t n_notes, alloc_notes;
 } Batch;
+
+/* What the messages from the next one on do, for an error to name. */
+static int note(Batch *bt, const char *fmt, ...) _printf_(2, 3);
+static int note(Batch *bt, const char *fmt, ...) {
+        struct BatchNote *v = grow_array(bt->notes, &bt->alloc_notes, bt->n_notes + 1, sizeof(struct BatchNote));
+        va_list ap;
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        bt->notes = v;
+        va_start(ap, fmt);
+        r = vasprintf(&v[bt->n_notes].what, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        v[bt->n_notes++].seq = bt->seq;
+        return 0;
+}
 
 static int unsupported(Batch *bt, const char *fmt, ...) _printf_(2, 3);
 static int unsupported(Batch *bt, const char *fmt, ...) {
@@ -1154,6 +1180,7 @@ typedef struct ElemWriter {
         Batch *bt;
         const NftSet *s;
         const SetSpec *spec;
+        bool del; /* the elements are deleted (by key alone) */
         struct nftnl_set *chunk;
         size_t bytes;
 } ElemWriter;
@@ -1164,7 +1191,7 @@ static int elems_flush(ElemWriter *w) {
 
         if (!w->chunk)
                 return 0;
-        nlh = msg_begin(w->bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+        nlh = w->del ? msg_begin(w->bt, NFT_MSG_DELSETELEM, 0) : msg_begin(w->bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
         nftnl_set_elems_nlmsg_build_payload(nlh, w->chunk);
         r = msg_end(w->bt);
         nftnl_set_free(w->chunk);
@@ -1274,19 +1301,23 @@ static int add_intervals(ElemWriter *w, char *const *elems, size_t n) {
         return r;
 }
 
-static int add_elements(Batch *bt, const NftSet *s, const SetSpec *spec, char *const *elems, size_t n) {
-        ElemWriter w = { .bt = bt, .s = s, .spec = spec };
+/* Adds elements (or deletes them: not from an interval set, whose
+ * elements are ranges the kernel keeps as ends). */
+static int write_elements(Batch *bt, const NftSet *s, const SetSpec *spec, char *const *elems, size_t n, bool del) {
+        ElemWriter w = { .bt = bt, .s = s, .spec = spec, .del = del };
         char chain[NAME_MAX_BYTES];
         uint8_t key[64];
         int r = 0;
 
+        if (spec->interval && del)
+                return unsupported(bt, "deleting elements of interval set %s", s->name);
         if (spec->interval)
                 r = add_intervals(&w, elems, n);
         for (size_t i = 0; !spec->interval && r >= 0 && i < n; i++) {
                 int verdict = 0;
                 r = parse_element(&w, elems[i], key, &verdict, chain, sizeof(chain));
                 if (r >= 0)
-                        r = elems_add(&w, key, 0, verdict, spec->map ? chain : NULL);
+                        r = elems_add(&w, key, 0, verdict, spec->map && !del ? chain : NULL);
         }
         if (r >= 0)
                 r = elems_flush(&w);
@@ -1422,7 +1453,7 @@ static int build(const Ruleset *rs, Batch *bt) {
                 r = collect_elements(rs, per_set);
         for (size_t i = 0; r >= 0 && i < rs->n_sets; i++) {
                 size_t n = sort_unique(per_set[i].v, per_set[i].n);
-                r = add_elements(bt, rs->sets[i], &specs[i], per_set[i].v, n);
+                r = write_elements(bt, rs->sets[i], &specs[i], per_set[i].v, n, false);
         }
         for (size_t i = 0; i < rs->n_sets; i++)
                 free(per_set[i].v);
@@ -1443,6 +1474,9 @@ static void batch_done(Batch *bt) {
         if (bt->b)
                 nftnl_batch_free(bt->b);
         free(bt->error);
+        for (size_t i = 0; i < bt->n_notes; i++)
+                free(bt->notes[i].what);
+        free(bt->notes);
 }
 
 static int batch_init(Batch *bt, uint32_t seq) {
@@ -1527,6 +1561,13 @@ static char *describe_seq(const Ruleset *rs, const Batch *bt, uint32_t seq) {
         const char *chain = NULL, *rule;
         char *d = NULL;
 
+        if (bt->notes) {
+                for (size_t i = bt->n_notes; i-- > 0;)
+                        if (bt->notes[i].seq <= seq)
+                                return strdup(bt->notes[i].what);
+                return strdup("the table");
+        }
+
         if (seq >= bt->rules_seq && (rule = nth_rule(rs, seq - bt->rules_seq, &chain)))
                 return asprintf(&d, "the rule \"%s\" of chain %s", rule, chain) < 0 ? NULL : d;
         return strdup(seq >= bt->elements_seq ? "set elements"
@@ -1598,6 +1639,244 @@ int nft_batch_replace(NftBatchSocket *s, const Ruleset *rs, char **ret_error) {
                         *ret_error = steal_ptr(bt.error);
         } else if (r >= 0)
                 r = send_batch(s, rs, &bt, ret_error);
+        batch_done(&bt);
+        return r;
+}
+
+/* ---- a difference ---- */
+
+/* The steps of ruleset_diff() as netlink messages. An interval set that
+ * changes is flushed and filled again within the transaction: its
+ * elements are ranges whose ends the kernel merges and splits, which only
+ * the whole list says right. */
+typedef struct DiffBatch {
+        Batch *bt;
+        const Ruleset *old, *new;
+        uint32_t set_id;
+        StrMap refilled; /* interval sets already written */
+} DiffBatch;
+
+static int diff_add_counter(void *u, const char *name) {
+        DiffBatch *d = u;
+        int r = note(d->bt, "the counter %s", name);
+
+        return r < 0 ? r : add_counter(d->bt, name);
+}
+
+static int diff_add_chain(void *u, const NftChain *c) {
+        DiffBatch *d = u;
+        int r = note(d->bt, "the new chain %s", c->name);
+
+        return r < 0 ? r : add_chain(d->bt, c);
+}
+
+static int diff_add_set(void *u, const NftSet *s) {
+        DiffBatch *d = u;
+        SetSpec spec;
+        int r = note(d->bt, "the new set %s", s->name);
+
+        if (r >= 0)
+                r = parse_set_type(d->bt, s, &spec);
+        return r < 0 ? r : add_set(d->bt, s, &spec, ++d->set_id);
+}
+
+/* Every element of s in the new ruleset: its own and the blocks'. */
+static int all_elements(const Ruleset *rs, const NftSet *s, char ***ret, size_t *ret_n) {
+        size_t n = s->n_elements, k = 0;
+        char **v;
+
+        for (size_t b = 0; b < rs->n_blocks; b++)
+                n += rs->blocks[b]->n_elements;
+        v = new_array(n + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_elements; i++)
+                v[k++] = s->elements[i];
+        for (size_t b = 0; b < rs->n_blocks; b++)
+                for (size_t i = 0; i < rs->blocks[b]->n_elements; i++)
+                        if (streq(rs->blocks[b]->elements[i].set, s->name))
+                                v[k++] = rs->blocks[b]->elements[i].element;
+        *ret = v;
+        *ret_n = sort_unique(v, k);
+        return 0;
+}
+
+static int refill_interval_set(DiffBatch *d, const NftSet *s, const SetSpec *spec) {
+        _cleanup_free_ char **v = NULL;
+        size_t n;
+        int r;
+
+        if (strmap_get(&d->refilled, s->name))
+                return 0;
+        r = strmap_put(&d->refilled, s->name, (void *)s);
+        if (r >= 0 && ruleset_find_set_like(d->old, s)) {
+                /* A set of elements with no element in it: a flush. */
+                struct nftnl_set *set = set_alloc(s->name);
+                if (!set)
+                        return -ENOMEM;
+                nftnl_set_elems_nlmsg_build_payload(msg_begin(d->bt, NFT_MSG_DELSETELEM, 0), set);
+                nftnl_set_free(set);
+                r = msg_end(d->bt);
+        }
+        if (r >= 0)
+                r = all_elements(d->new, s, &v, &n);
+        return r < 0 ? r : write_elements(d->bt, s, spec, v, n, false);
+}
+
+static int diff_elements(void *u, const NftSet *s, bool add, char *const *elems, size_t n) {
+        DiffBatch *d = u;
+        SetSpec spec;
+        int r = note(d->bt, "%s elements of %s %s", add ? "new" : "deleted", s->is_map ? "map" : "set", s->name);
+
+        if (r >= 0)
+                r = parse_set_type(d->bt, s, &spec);
+        if (r < 0)
+                return r;
+        if (spec.interval)
+                return refill_interval_set(d, s, &spec);
+        return write_elements(d->bt, s, &spec, elems, n, !add);
+}
+
+/* A rule message for a chain with no handle: all of its rules. */
+static int chain_message(Batch *bt, uint16_t type, const char *chain) {
+        struct nlmsghdr *nlh;
+
+        if (type == NFT_MSG_DELRULE) {
+                struct nftnl_rule *rule = nftnl_rule_alloc();
+                if (!rule)
+                        return -ENOMEM;
+                nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, HEP_TABLE_NAME);
+                nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, chain);
+                nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
+                nlh = msg_begin(bt, type, 0);
+                nftnl_rule_nlmsg_build_payload(nlh, rule);
+                nftnl_rule_free(rule);
+        } else {
+                struct nftnl_chain *c = nftnl_chain_alloc();
+                if (!c)
+                        return -ENOMEM;
+                nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HEP_TABLE_NAME);
+                nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+                nlh = msg_begin(bt, type, 0);
+                nftnl_chain_nlmsg_build_payload(nlh, c);
+                nftnl_chain_free(c);
+        }
+        return msg_end(bt);
+}
+
+static int diff_flush_chain(void *u, const NftChain *c) {
+        DiffBatch *d = u;
+        int r = note(d->bt, "flushing chain %s", c->name);
+
+        return r < 0 ? r : chain_message(d->bt, NFT_MSG_DELRULE, c->name);
+}
+
+static int diff_add_rules(void *u, const NftChain *c) {
+        DiffBatch *d = u;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < c->n_rules; i++) {
+                r = note(d->bt, "the rule \"%s\" of chain %s", c->rules[i], c->name);
+                if (r >= 0)
+                        r = add_rule(d->bt, c->name, c->rules[i]);
+        }
+        return r;
+}
+
+static int diff_delete_chain(void *u, const NftChain *c) {
+        DiffBatch *d = u;
+        int r = note(d->bt, "deleting chain %s", c->name);
+
+        return r < 0 ? r : chain_message(d->bt, NFT_MSG_DELCHAIN, c->name);
+}
+
+static int diff_delete_set(void *u, const NftSet *s) {
+        DiffBatch *d = u;
+        struct nftnl_set *set;
+        int r = note(d->bt, "deleting %s %s", s->is_map ? "map" : "set", s->name);
+
+        if (r < 0)
+                return r;
+        set = set_alloc(s->name);
+        if (!set)
+                return -ENOMEM;
+        nftnl_set_nlmsg_build_payload(msg_begin(d->bt, NFT_MSG_DELSET, 0), set);
+        nftnl_set_free(set);
+        return msg_end(d->bt);
+}
+
+static int diff_delete_counter(void *u, const char *name) {
+        DiffBatch *d = u;
+        struct nftnl_obj *o;
+        int r = note(d->bt, "deleting counter %s", name);
+
+        if (r < 0)
+                return r;
+        o = nftnl_obj_alloc();
+        if (!o)
+                return -ENOMEM;
+        nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, HEP_TABLE_NAME);
+        nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+        nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+        nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+        nftnl_obj_nlmsg_build_payload(msg_begin(d->bt, NFT_MSG_DELOBJ, 0), o);
+        nftnl_obj_free(o);
+        return msg_end(d->bt);
+}
+
+static const RulesetDiffOps batch_diff_ops = {
+        .add_counter = diff_add_counter,
+        .add_chain = diff_add_chain,
+        .add_set = diff_add_set,
+        .elements = diff_elements,
+        .flush_chain = diff_flush_chain,
+        .add_rules = diff_add_rules,
+        .delete_chain = diff_delete_chain,
+        .delete_set = diff_delete_set,
+        .delete_counter = diff_delete_counter,
+};
+
+static int build_diff(const Ruleset *old, const Ruleset *new, bool restore_flags, Batch *bt) {
+        DiffBatch d = { .bt = bt, .old = old, .new = new };
+        uint32_t begin;
+        int r;
+
+        nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->seq++);
+        r = msg_end(bt);
+        begin = bt->seq;
+        /* Declaring the table with no flags wakes one set dormant. */
+        if (r >= 0 && restore_flags && (r = note(bt, "the table")) >= 0)
+                r = add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+        if (r >= 0)
+                r = ruleset_diff(old, new, &batch_diff_ops, &d);
+        strmap_done(&d.refilled);
+        if (r < 0)
+                return r;
+        if (bt->seq == begin)
+                return 0; /* nothing changed */
+        bt->last->nlmsg_flags |= NLM_F_ACK;
+        nftnl_batch_end(nftnl_batch_buffer(bt->b), bt->seq++);
+        r = msg_end(bt);
+        return r < 0 ? r : 1;
+}
+
+int nft_batch_diff(NftBatchSocket *s, const Ruleset *old, const Ruleset *new, bool restore_flags, char **ret_error) {
+        Batch bt;
+        int r;
+
+        s->seq_base += 1u << 24;
+        r = batch_init(&bt, s->seq_base | 1);
+        if (r < 0)
+                return r;
+        r = build_diff(old, new, restore_flags, &bt);
+        if (r == -EOPNOTSUPP) {
+                if (ret_error)
+                        *ret_error = steal_ptr(bt.error);
+        } else if (r > 0) {
+                int q = send_batch(s, new, &bt, ret_error);
+                r = q < 0 ? q : 1;
+        }
         batch_done(&bt);
         return r;
 }

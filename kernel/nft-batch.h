@@ -25,6 +25,13 @@ uint32_t nft_batch_socket_portid(const NftBatchSocket *s);
  * kernel refused the batch, and changed nothing. */
 int nft_batch_replace(NftBatchSocket *s, const Ruleset *rs, char **ret_error);
 
+/* Turns old (what the kernel has) into new in one transaction: only what
+ * differs (ruleset_diff()); with restore_flags, the table's flags are
+ * cleared too. 1 if a batch was sent, 0 if nothing differed; errors as
+ * nft_batch_replace(). */
+int nft_batch_diff(NftBatchSocket *s, const Ruleset *old, const Ruleset *new, bool restore_flags,
+                   char **ret_error);
+
 /* The translation alone, into a batch that is then dropped: for tests of
  * what is known. */
 int nft_batch_translate(const Ruleset *rs, char **ret_error);

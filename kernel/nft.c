@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libnftables backend, with full replaces as netlink batches; see nft.h. */
+/* The nftables backend: commits as netlink batches (nft-batch.h), through
+ * libnftables where a batch cannot say something; see nft.h. */
 #include "nft.h"
 
 #include <dirent.h>
@@ -205,18 +206,23 @@ static int run_buffer(NftBackend *b, const char *cmds, char **ret_error) {
         return -EIO;
 }
 
-/* A full replace as a netlink batch: 1 if done; 0 if the translation did
- * not know something in rs or the kernel refused the batch, so that
- * libnftables commits rs from its text (and reports what is wrong with
- * it, if anything is). In strict mode (the tests) the first is a failure,
- * and so is the second if libnftables then commits the same table. */
-static int replace_by_batch(NftBackend *b, const Ruleset *rs, bool *ret_refused, char **ret_error) {
+/* A commit as a netlink batch: a full replace when nothing is committed,
+ * else the difference to what is. 1 if done (*ret_sent: something was
+ * sent); 0 if the translation did not know something in rs or the kernel
+ * refused the batch, so that libnftables commits from text (and reports
+ * what is wrong, if anything is). In strict mode (the tests) the first is
+ * a failure, and so is the second if libnftables then takes the same
+ * commands. */
+static int commit_by_batch(NftBackend *b, const Ruleset *rs, bool *ret_sent, bool *ret_refused, char **ret_error) {
         char *why = NULL;
-        int r = nft_batch_replace(b->batch, rs, &why);
+        int r = b->committed ? nft_batch_diff(b->batch, b->committed, rs, b->restore_flags, &why)
+                             : nft_batch_replace(b->batch, rs, &why);
 
         *ret_refused = false;
-        if (r >= 0)
+        if (r >= 0) {
+                *ret_sent = !b->committed || r > 0;
                 return 1;
+        }
         if (r == -ENOMEM) {
                 free(why);
                 return r;
@@ -233,23 +239,28 @@ static int replace_by_batch(NftBackend *b, const Ruleset *rs, bool *ret_refused,
         return r;
 }
 
+static void set_committed(NftBackend *b, Ruleset *rs) {
+        if (b->committed != rs)
+                ruleset_free(b->committed);
+        b->committed = rs;
+        b->restore_flags = false;
+}
+
 int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         StrBuf cmds = STRBUF_INIT;
-        bool big, cmds_sent, refused = false;
+        bool big, cmds_sent, sent = false, refused = false;
         int r;
 
-        if (!b->committed && b->batch) {
-                r = replace_by_batch(b, rs, &refused, ret_error);
+        if (b->batch) {
+                r = commit_by_batch(b, rs, &sent, &refused, ret_error);
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        /* libnftables' cache is stale now: warming reads it
-                         * while idle (compactly: nothing was parsed), rather
-                         * than the next commit. */
-                        b->cold = true;
-                        b->committed = rs;
-                        b->restore_flags = false;
-                        return 1;
+                        /* libnftables commits nothing while batches do:
+                         * its cache needs no warming. */
+                        b->cold = false;
+                        set_committed(b, rs);
+                        return sent ? 1 : 0;
                 }
         }
         if (b->committed) {
@@ -275,15 +286,14 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         }
         if (refused && b->strict) {
                 /* A batch that differs from the text: a translation bug. */
-                if (ret_error && asprintf(ret_error, "the kernel refused the netlink batch but took the same table "
-                                          "from libnftables (HEP_NFT_BATCH=strict): %s", b->fallback_reason) < 0)
+                if (ret_error && asprintf(ret_error, "the kernel refused the netlink batch but took the same "
+                                          "commands from libnftables (HEP_NFT_BATCH=strict): %s",
+                                          b->fallback_reason) < 0)
                         *ret_error = NULL;
                 nft_backend_reset(b);
                 return -EPROTO;
         }
-        ruleset_free(b->committed);
-        b->committed = rs;
-        b->restore_flags = false;
+        set_committed(b, rs);
         if (big)
                 renew_ctx(b);
         return r == 0 && cmds_sent ? 1 : 0;

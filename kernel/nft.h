@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nftables backend: commits rulesets to the kernel (never an `nft`
- * process). The first commit replaces our table in one transaction, a
- * netlink batch built from the ruleset (nft-batch.h); later ones send only
- * the difference to what was last committed, through libnftables, which
- * also takes a full replace the batch cannot express. A failed commit changes nothing in the kernel, keeps the last
- * committed ruleset as the reference, and reports the kernel's text. */
+ * process). The first commit replaces our table in one transaction;
+ * later ones send only the difference to what was last committed. Both
+ * are netlink batches built from the ruleset (nft-batch.h); libnftables
+ * takes, as text, what a batch cannot express, and answers listings. A
+ * failed commit changes nothing in the kernel, keeps the last committed
+ * ruleset as the reference, and reports the kernel's text. */
 #pragma once
 
 #include "ruleset.h"
@@ -17,13 +18,13 @@ int nft_backend_new(NftBackend **ret);
 NftBackend *nft_backend_free(NftBackend *b);
 DEFINE_CLEANUP_FUNC(NftBackend, nft_backend_free)
 
-/* Full replaces as netlink batches (the default), or through libnftables
- * as text. The environment's HEP_NFT_BATCH=0 starts without batches;
- * HEP_NFT_BATCH=strict (the tests) makes a full replace that cannot be a
- * batch fail instead of falling back. */
+/* Commits as netlink batches (the default), or through libnftables as
+ * text. The environment's HEP_NFT_BATCH=0 starts without batches;
+ * HEP_NFT_BATCH=strict (the tests) makes a commit that cannot be a batch
+ * fail instead of falling back. */
 void nft_backend_use_batch(NftBackend *b, bool use);
-/* How many full replaces went through libnftables although batches were
- * on, and why the last one did. */
+/* How many commits went through libnftables although batches were on,
+ * and why the last one did. */
 unsigned nft_backend_fallbacks(const NftBackend *b, const char **ret_reason);
 /* The port id batches are sent from; 0 without batches. */
 uint32_t nft_backend_batch_portid(const NftBackend *b);
@@ -49,7 +50,8 @@ uint32_t nft_backend_portid(const NftBackend *b);
  * reads chains only on error.) Warming runs a transaction that changes
  * nothing, at a time when nothing waits on it: the next commit then finds
  * the cache current, unless someone else changed the ruleset meanwhile.
- * True when a commit since the last warming left the cache stale. */
+ * True when a libnftables commit since the last warming left the cache
+ * stale; never while commits go as batches, which need no cache. */
 bool nft_backend_cold(const NftBackend *b);
 void nft_backend_warm(NftBackend *b);
 /* Runs a read-only command (e.g. "list chain inet hostendpoint X") with

@@ -838,6 +838,16 @@ int ruleset_diff(const Ruleset *old, const Ruleset *new, const RulesetDiffOps *o
         /* 2. Elements: removals first, so a map key can move to a new verdict. */
         for (size_t i = 0; i < old->n_sets; i++) {
                 const NftSet *s = find_set_like_at(new, i, old->sets[i]);
+                if (!s && old->sets[i]->is_map) {
+                        /* A map that goes may jump to chains that go too:
+                         * emptied now, they can be deleted before it. */
+                        size_t n;
+                        _cleanup_free_ char **v = set_elements(old, old->sets[i], true, &n, &oom);
+                        if (oom.failed)
+                                STEP(-ENOMEM);
+                        if (n)
+                                STEP(ops->elements(u, old->sets[i], false, v, n));
+                }
                 if (!s)
                         continue;
                 STEP(own_elements(ops, u, false, old->sets[i], s, s));

@@ -190,7 +190,8 @@ void ruleset_commands_diff(const Ruleset *old, const Ruleset *new, StrBuf *out);
  * gone. ruleset_diff() walks the two rulesets and calls them; each
  * backend says them its way: ruleset_commands_diff() as nft commands,
  * kernel/nft-batch.c as netlink messages. A step's error stops the walk
- * and is returned. For elements, s is the new ruleset's set. */
+ * and is returned. For elements, s is the new ruleset's set, or the old
+ * one's for a map that goes (emptied before the chains it jumps to). */
 typedef struct RulesetDiffOps {
         int (*add_counter)(void *userdata, const char *name);
         int (*add_chain)(void *userdata, const NftChain *c);
