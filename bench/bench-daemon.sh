@@ -52,7 +52,9 @@ commit_stats() {
         tail -n +"$1" "$T/log" | grep -o "computing [0-9]*" | awk -v s="${3:-0}" 'NR > s { print $2 / 1000 }' |
                 percentiles "  computing (calculation + compilation)"
         tail -n +"$1" "$T/log" | grep -o "nftables [0-9]*" | awk -v s="${3:-0}" 'NR > s { print $2 / 1000 }' |
-                percentiles "  libnftables transaction"
+                percentiles "  nftables transaction"
+        tail -n +"$1" "$T/log" | grep -o "kernel [0-9]*" | awk -v s="${3:-0}" 'NR > s { print $2 / 1000 }' |
+                percentiles "    of which the kernel (the netlink batch's sendmsg)"
 }
 
 if section 1; then

@@ -85,11 +85,13 @@ for i in range(200):
 PY
 
 # The daemon's own account of the same commits: event to commit, and the
-# computing and nftables parts of it.
-grep "Committed in" "$T/log" | tail -200 | sed -n 's/.*event to commit \([0-9]*\) us; computing \([0-9]*\) us, nftables \([0-9]*\) us.*/\1 \2 \3/p' >"$T/parts"
+# computing and nftables parts of it, and the kernel's part of nftables'.
+grep "Committed in" "$T/log" | tail -200 |
+        sed -n 's/.*event to commit \([0-9]*\) us; computing \([0-9]*\) us, nftables \([0-9]*\) us, kernel \([0-9]*\) us.*/\1 \2 \3 \4/p' >"$T/parts"
 awk '{print $1 / 1000}' "$T/parts" | percentiles "  in the daemon: watch event to commit"
 awk '{print $2 / 1000}' "$T/parts" | percentiles "  of which computing"
 awk '{print $3 / 1000}' "$T/parts" | percentiles "  of which nftables"
+awk '{print $4 / 1000}' "$T/parts" | percentiles "    of which the kernel (the netlink batch's sendmsg)"
 
 echo "== 4. memory"
 sleep 3

@@ -149,7 +149,10 @@ int enforcer_apply(Enforcer *e, const HostInterface *ifaces, size_t n_ifaces, ch
         }
         uint64_t t1 = now_usec();
         r = nft_backend_commit(e->nft, c.ruleset, ret_error);
-        e->timings = (EnforcerTimings) { .compute_usec = t1 - t0, .commit_usec = now_usec() - t1, .sent = r > 0 };
+        e->timings = (EnforcerTimings) { .compute_usec = t1 - t0,
+                                         .commit_usec = now_usec() - t1,
+                                         .kernel_usec = nft_backend_kernel_usec(e->nft),
+                                         .sent = r > 0 };
         if (r < 0) {
                 snapshot_unref(snap);
                 return r;

@@ -34,10 +34,11 @@ const Calc *enforcer_calc(const Enforcer *e);
 const Ruleset *enforcer_staged_ruleset(const Enforcer *e);
 
 /* How long the last apply took: calculation + compilation, and the
- * libnftables transaction; and whether it changed anything. */
+ * nftables transaction; and whether it changed anything. */
 typedef struct EnforcerTimings {
         uint64_t compute_usec;
         uint64_t commit_usec;
+        uint64_t kernel_usec; /* of commit_usec, the kernel's (0: unknown) */
         bool sent; /* the kernel's rules changed (a transaction was sent) */
 } EnforcerTimings;
 EnforcerTimings enforcer_timings(const Enforcer *e);

@@ -46,6 +46,7 @@ struct NftBatchSocket {
         struct mnl_socket *nl;
         uint32_t portid;
         uint32_t seq_base; /* of the last batch's sequence numbers */
+        uint64_t kernel_usec; /* the last batch's sendmsg() */
 };
 
 int nft_batch_socket_new(NftBatchSocket **ret) {
@@ -74,6 +75,10 @@ NftBatchSocket *nft_batch_socket_free(NftBatchSocket *s) {
                 mnl_socket_close(s->nl);
         free(s);
         return NULL;
+}
+
+uint64_t nft_batch_socket_kernel_usec(const NftBatchSocket *s) {
+        return s->kernel_usec;
 }
 
 uint32_t nft_batch_socket_portid(const NftBatchSocket *s) {
@@ -769,7 +774,7 @@ static int parse_match(RuleCtx *c, const char **p) {
 /* "meta mark set meta mark & M", "... | V", "ct mark set ct mark & M | V". */
 static int parse_mark_set(RuleCtx *c, const char **p, bool ct) {
         uint32_t and_mask = UINT32_MAX, or_value = 0, mask, xor;
-        char tok[32];
+        char tok[32], map[NAME_MAX_BYTES] = "";
         Value v, ignored;
         struct nftnl_expr *e;
         bool any = false;
@@ -789,6 +794,10 @@ static int parse_mark_set(RuleCtx *c, const char **p, bool ct) {
         }
         if (!any)
                 return rule_unsupported(c, "a mark");
+        if (eat(p, "map")) {
+                if (!ct || !token(p, map, sizeof(map)) || map[0] != '@')
+                        return rule_unsupported(c, "a mark map");
+        }
         /* x & m | v = (x & (m & ~v)) ^ v, as nft folds it. */
         mask = and_mask & ~or_value;
         xor = or_value;
@@ -803,6 +812,16 @@ static int parse_mark_set(RuleCtx *c, const char **p, bool ct) {
                 r = add_meta_load(c, NFT_META_MARK, NFT_REG_1);
         if (r >= 0)
                 r = add_bitwise(c, 4, &mask, &xor);
+        if (r >= 0 && map[0]) {
+                /* The mark looked up, its value in place of it. */
+                e = expr_new("lookup");
+                if (e) {
+                        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+                        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+                        nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map + 1);
+                }
+                r = add(c, e);
+        }
         if (r < 0)
                 return r;
         e = expr_new(ct ? "ct" : "meta");
@@ -1070,9 +1089,17 @@ typedef struct SetSpec {
         size_t n_parts;
         uint32_t key_type, key_len;
         bool interval, map;
+        const KeyType *data; /* a map to values (not verdicts): their type */
 } SetSpec;
 
-/* "type A[ . B ...][ : verdict]; [flags interval;]" */
+static const KeyType *key_type_named(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(key_types); i++)
+                if (streq(name, key_types[i].name))
+                        return &key_types[i];
+        return NULL;
+}
+
+/* "type A[ . B ...][ : verdict|: mark]; [flags interval;]" */
 static int parse_set_type(Batch *bt, const NftSet *s, SetSpec *spec) {
         const char *p = s->type;
         char tok[32];
@@ -1098,6 +1125,11 @@ static int parse_set_type(Batch *bt, const NftSet *s, SetSpec *spec) {
                         break;
                 if (eat(&p, ": verdict;")) {
                         spec->map = true;
+                        break;
+                }
+                if (eat(&p, ": mark;")) {
+                        spec->map = true;
+                        spec->data = key_type_named("mark");
                         break;
                 }
                 if (!eat(&p, "."))
@@ -1134,9 +1166,10 @@ static void set_userdata(struct nftnl_set *set, const SetSpec *spec) {
                 nftnl_set_set_data(set, NFTNL_SET_USERDATA, ud, 6);
                 return;
         }
+        uint32_t data_order = spec->data ? (spec->data->host_order ? 1 : 2) : 0;
         ud[6] = 1; /* NFTNL_UDATA_SET_DATABYTEORDER */
         ud[7] = 4;
-        memcpy(ud + 8, &zero, 4);
+        memcpy(ud + 8, &data_order, 4);
         ud[12] = 6; /* NFTNL_UDATA_SET_DATA_INTERVAL */
         ud[13] = 4;
         memcpy(ud + 14, &zero, 4);
@@ -1165,8 +1198,8 @@ static int add_set(Batch *bt, const NftSet *s, const SetSpec *spec, uint32_t id)
         nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, spec->key_type);
         nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, spec->key_len);
         if (spec->map) {
-                nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-                nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, 16);
+                nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, spec->data ? spec->data->type : NFT_DATA_VERDICT);
+                nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, spec->data ? spec->data->len : 16);
         }
         set_userdata(set, spec);
         nlh = msg_begin(bt, NFT_MSG_NEWSET, NLM_F_CREATE);
@@ -1200,7 +1233,8 @@ static int elems_flush(ElemWriter *w) {
         return r;
 }
 
-static int elems_add(ElemWriter *w, const void *key, uint32_t flags, int verdict, const char *chain) {
+static int elems_add(ElemWriter *w, const void *key, uint32_t flags, int verdict, const char *chain,
+                     const Value *data) {
         struct nftnl_set_elem *e;
 
         if (!w->chunk && !(w->chunk = set_alloc(w->s->name)))
@@ -1215,14 +1249,17 @@ static int elems_add(ElemWriter *w, const void *key, uint32_t flags, int verdict
                 nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)verdict);
                 nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
         }
+        if (data)
+                nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data->b, data->len);
         nftnl_set_elem_add(w->chunk, e);
         w->bytes += w->spec->key_len + (chain ? strlen(chain) : 0) + 48;
         return w->bytes >= ELEMENTS_BYTES ? elems_flush(w) : 0;
 }
 
-/* The key of a non-interval element ("a . b . c"), and a map's verdict. */
+/* The key of a non-interval element ("a . b . c"), and a map's verdict
+ * or value. */
 static int parse_element(ElemWriter *w, const char *text, uint8_t key[static 64], int *verdict, char *chain,
-                         size_t chain_size) {
+                         size_t chain_size, Value *data) {
         const char *p = text;
         uint32_t offset = 0;
         char tok[NAME_MAX_BYTES];
@@ -1236,7 +1273,12 @@ static int parse_element(ElemWriter *w, const char *text, uint8_t key[static 64]
                 memcpy(key + offset, v.b, v.len);
                 offset += (v.len + 3) / 4 * 4;
         }
-        if (w->spec->map) {
+        if (w->spec->data) {
+                Value ignored;
+                if (!eat(&p, ":") || !token(&p, tok, sizeof(tok)) ||
+                    !parse_value(w->spec->data->value, tok, data, &ignored, NULL) || data->len != w->spec->data->len)
+                        return unsupported(w->bt, "the element %s of map %s", text, w->s->name);
+        } else if (w->spec->map) {
                 if (!eat(&p, ":") || !(eat(&p, "jump") ? (*verdict = NFT_JUMP) : eat(&p, "goto") ? (*verdict = NFT_GOTO) : 0) ||
                     !token(&p, chain, chain_size))
                         return unsupported(w->bt, "the element %s of map %s", text, w->s->name);
@@ -1289,14 +1331,14 @@ static int add_intervals(ElemWriter *w, char *const *elems, size_t n) {
                 if (memcmp(v[i].lo.b, v[i - 1].hi.b, k->len) <= 0)
                         return unsupported(w->bt, "overlapping elements in set %s", w->s->name);
         if (n && memcmp(v[0].lo.b, zero.b, k->len) != 0)
-                r = elems_add(w, zero.b, NFT_SET_ELEM_INTERVAL_END, 0, NULL);
+                r = elems_add(w, zero.b, NFT_SET_ELEM_INTERVAL_END, 0, NULL, NULL);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = elems_add(w, v[i].lo.b, 0, 0, NULL);
+                r = elems_add(w, v[i].lo.b, 0, 0, NULL, NULL);
                 if (r < 0)
                         break;
                 if (!value_next(&v[i].hi))
                         return unsupported(w->bt, "an interval up to the last value in set %s", w->s->name);
-                r = elems_add(w, v[i].hi.b, NFT_SET_ELEM_INTERVAL_END, 0, NULL);
+                r = elems_add(w, v[i].hi.b, NFT_SET_ELEM_INTERVAL_END, 0, NULL, NULL);
         }
         return r;
 }
@@ -1315,9 +1357,11 @@ static int write_elements(Batch *bt, const NftSet *s, const SetSpec *spec, char 
                 r = add_intervals(&w, elems, n);
         for (size_t i = 0; !spec->interval && r >= 0 && i < n; i++) {
                 int verdict = 0;
-                r = parse_element(&w, elems[i], key, &verdict, chain, sizeof(chain));
+                Value data = {};
+                r = parse_element(&w, elems[i], key, &verdict, chain, sizeof(chain), &data);
                 if (r >= 0)
-                        r = elems_add(&w, key, 0, verdict, spec->map && !del ? chain : NULL);
+                        r = elems_add(&w, key, 0, verdict, spec->map && !spec->data && !del ? chain : NULL,
+                                      spec->data && !del ? &data : NULL);
         }
         if (r >= 0)
                 r = elems_flush(&w);
@@ -1607,9 +1651,11 @@ static int send_batch(NftBatchSocket *s, const Ruleset *rs, Batch *bt, char **re
                 (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
         msg.msg_iov = iov;
         msg.msg_iovlen = (size_t)n_iov;
+        uint64_t start = now_usec();
         do
                 sent = sendmsg(fd, &msg, 0);
         while (sent < 0 && errno == EINTR);
+        s->kernel_usec = now_usec() - start;
         r = sent < 0 ? -errno : read_answers(s, bt->first_seq, bt->last_seq, &err_seq);
         if (r >= 0)
                 return 0;

@@ -16,6 +16,9 @@ typedef struct NftBatchSocket NftBatchSocket;
 int nft_batch_socket_new(NftBatchSocket **ret);
 NftBatchSocket *nft_batch_socket_free(NftBatchSocket *s);
 DEFINE_CLEANUP_FUNC(NftBatchSocket, nft_batch_socket_free)
+/* How long the kernel took over the last batch: it runs the whole
+ * transaction within sendmsg(). */
+uint64_t nft_batch_socket_kernel_usec(const NftBatchSocket *s);
 /* The netlink port id the batches are sent from (nft-monitor.h). */
 uint32_t nft_batch_socket_portid(const NftBatchSocket *s);
 

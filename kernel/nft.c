@@ -26,6 +26,7 @@ struct NftBackend {
         Ruleset *committed;
         bool cold; /* a transaction moved the generation since the cache was read */
         bool restore_flags; /* the next commit clears the table's flags */
+        uint64_t kernel_usec; /* the last commit's time in the kernel; 0 if unknown */
 };
 
 /* A transaction that changes nothing but needs what our commands need in
@@ -191,6 +192,10 @@ const Ruleset *nft_backend_committed(const NftBackend *b) {
         return b->committed;
 }
 
+uint64_t nft_backend_kernel_usec(const NftBackend *b) {
+        return b->kernel_usec;
+}
+
 uint32_t nft_backend_portid(const NftBackend *b) {
         return b->portid;
 }
@@ -251,6 +256,7 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
         bool big, cmds_sent, sent = false, refused = false;
         int r;
 
+        b->kernel_usec = 0;
         if (b->batch) {
                 r = commit_by_batch(b, rs, &sent, &refused, ret_error);
                 if (r < 0)
@@ -259,6 +265,7 @@ int nft_backend_commit(NftBackend *b, Ruleset *rs, char **ret_error) {
                         /* libnftables commits nothing while batches do:
                          * its cache needs no warming. */
                         b->cold = false;
+                        b->kernel_usec = sent ? nft_batch_socket_kernel_usec(b->batch) : 0;
                         set_committed(b, rs);
                         return sent ? 1 : 0;
                 }

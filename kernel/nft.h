@@ -39,6 +39,9 @@ void nft_backend_reset(NftBackend *b);
  * and sends a transaction even if nothing else changed. */
 void nft_backend_restore_flags(NftBackend *b);
 const Ruleset *nft_backend_committed(const NftBackend *b);
+/* How long the kernel took over the last commit's transaction, if it was
+ * a netlink batch (else 0): the floor under what the commit cost. */
+uint64_t nft_backend_kernel_usec(const NftBackend *b);
 /* The netlink port id our transactions are committed through, which
  * names them in nftables' notifications (nft-monitor.h); 0 if unknown.
  * It changes when a big commit renews libnftables' context. */

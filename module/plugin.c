@@ -386,9 +386,12 @@ static int apply_now(PluginCore *p) {
                 host_log(p->host, LOG_DEBUG, "Settled %zu interfaces bound by address into the dispatch maps in %llu us",
                          unsettled, (unsigned long long)p->last_commit_usec);
         else
-                host_log(p->host, LOG_DEBUG, "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us)",
+                host_log(p->host, LOG_DEBUG,
+                         "Committed in %llu us (event to commit %llu us; computing %llu us, nftables %llu us, "
+                         "kernel %llu us)",
                          (unsigned long long)p->last_commit_usec, (unsigned long long)p->last_event_to_commit_usec,
-                         (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec);
+                         (unsigned long long)t.compute_usec, (unsigned long long)t.commit_usec,
+                         (unsigned long long)t.kernel_usec);
         /* What the staged policies would commit, beside what was: said at
          * debug level only, it is never in the kernel. */
         const Ruleset *staged = plugin_staged_ruleset(p);

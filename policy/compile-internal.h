@@ -25,6 +25,7 @@ extern const char *const flavour_addr_chain[_FLAVOUR_MAX][_DIRECTION_MAX];
 #define CT_PREFIX "ct-"
 #define CT_ADMIT "ct-admit"
 #define CT_ADMIT_RETURN "ct-admit-return"
+#define CT_STAMP_MAP "ct-stamp"
 /* The set of the interfaces bound to an endpoint (the blocks' elements). */
 #define OWN_IFNAMES "own-ifnames"
 

@@ -1081,31 +1081,42 @@ static int compile_base_chains(Compiler *k) {
  * policy saw it, goes through policy again at its next packet; allowed,
  * it is stamped again, denied, it is dropped. So protection that begins
  * or tightens cuts what it does not allow, in the kernel, with the commit:
- * no conntrack entry is deleted, and only ct-gen's element and ct-admit's
- * rule change, not the endpoints' chains. */
+ * no conntrack entry is deleted.
+ * The stamp comes from the map ct-stamp, whose one element maps a
+ * conntrack mark with none of our bits to that mark with the generation:
+ * a new generation changes two plain elements (ct-gen's, ct-stamp's) and
+ * no rule. A rule added anywhere makes the kernel check every chain the
+ * hooks reach for loops (about 15 ms at 100 local endpoints and 5,000
+ * policies); elements that are no verdicts do not. A flow whose mark
+ * holds bits of another program's (the map has no such key) is admitted
+ * unstamped: policy sees each of its packets in the original direction. */
+#define CT_ADMIT_STAMP "ct mark set ct mark & 0xf00fffff map @" CT_STAMP_MAP
 static int compile_ct_generation(Compiler *k) {
-        if (!ruleset_add_set(k->rs, CT_GEN_SET, "type mark;", false) || !ruleset_add_chain(k->rs, CT_ADMIT, NULL))
+        NftChain *c;
+
+        if (!ruleset_add_set(k->rs, CT_GEN_SET, "type mark;", false) ||
+            !ruleset_add_set(k->rs, CT_STAMP_MAP, "type mark : mark;", true))
                 return -ENOMEM;
-        if (k->calc->filter_allow_return && !ruleset_add_chain(k->rs, CT_ADMIT_RETURN, NULL))
+        c = ruleset_add_chain(k->rs, CT_ADMIT, NULL);
+        if (!c || chain_add_rule(c, CT_ADMIT_STAMP " accept") < 0 || chain_add_rule(c, "accept") < 0)
                 return -ENOMEM;
-        return 0;
+        if (!k->calc->filter_allow_return)
+                return 0;
+        c = ruleset_add_chain(k->rs, CT_ADMIT_RETURN, NULL);
+        return c && chain_add_rule(c, CT_ADMIT_STAMP) >= 0 ? 0 : -ENOMEM;
 }
 
-/* Once the rest is finished: the generation, into ct-gen and ct-admit. */
+/* Once the rest is finished: the generation, into ct-gen and ct-stamp. */
 static int fill_ct_generation(Compiler *k) {
         uint32_t mark = (uint32_t)compile_cache_ct_generation(k) << CT_GEN_SHIFT;
-        NftChain *c;
-        char elem[16];
+        char elem[32];
         int r;
 
         snprintf(elem, sizeof(elem), "0x%08" PRIx32, mark);
         r = set_add_element(ruleset_find_set(k->rs, CT_GEN_SET), elem);
-        for (int i = 0; r >= 0 && i < 2; i++) {
-                c = ruleset_find_chain(k->rs, i == 0 ? CT_ADMIT : CT_ADMIT_RETURN);
-                if (c)
-                        r = chain_add_rulef(c, "ct mark set ct mark & 0x%08" PRIx32 " | 0x%08" PRIx32 "%s",
-                                            (uint32_t)~CT_GEN_MASK, mark, i == 0 ? " accept" : "");
-        }
+        snprintf(elem, sizeof(elem), "0x00000000 : 0x%08" PRIx32, mark);
+        if (r >= 0)
+                r = set_add_element(ruleset_find_set(k->rs, CT_STAMP_MAP), elem);
         if (r >= 0)
                 compile_cache_ct_keep(k);
         return r;

@@ -210,7 +210,8 @@ static int parse_field(Parser *p, Field *ret) {
         return 0;
 }
 
-/* "meta mark set meta mark & X", "... | X", "ct mark set ct mark & X | Y". */
+/* "meta mark set meta mark & X", "... | X", "ct mark set ct mark & X | Y",
+ * "ct mark set ct mark & X map @M". */
 static int parse_mark_set(Parser *p, Item *it, FieldKind kind) {
         const char *src = kind == F_MARK ? "meta" : "ct";
 
@@ -231,6 +232,10 @@ static int parse_mark_set(Parser *p, Item *it, FieldKind kind) {
                         it->or_bits |= v;
                 p->pos += 2;
         }
+        /* "ct mark set ct mark & X map @ct-stamp": the conntrack
+         * generation's stamp (compile.c), which no verdict depends on. */
+        if (kind == F_CTMARK && streq_ptr(peek(p, 0), "map") && peek(p, 1) && peek(p, 1)[0] == '@')
+                p->pos += 2;
         it->kind = kind == F_MARK ? ITEM_MARK_SET : ITEM_NOOP;
         return 0;
 }

@@ -66,13 +66,13 @@ expect_true '[ "$(restorations)" = 0 ]' "Manager.Restorations is 0 at first"
 expect_pass "tcp 8080 is allowed" probe_tcp peer 10.77.0.1 8080
 expect_blocked "tcp 8081 is denied" probe_tcp peer 10.77.0.1 8081
 # The table as nft_dump prints it, without what says its conntrack
-# generation (the ct-gen set's element, ct-admit's rules): the daemon's own
+# generation (the elements of the ct-gen set and the ct-stamp map): the daemon's own
 # commits move that on (README, Semantics), a restoration does not.
 table_now() {
         nft_dump host | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-keep = lambda i: not (i.get("set", {}).get("name") == "ct-gen" or i.get("rule", {}).get("chain", "").startswith("ct-admit"))
+keep = lambda i: not (i.get("set", {}).get("name") == "ct-gen" or i.get("map", {}).get("name") == "ct-stamp")
 print(json.dumps({"nftables": [i for i in d["nftables"] if keep(i)]}, indent=2, sort_keys=True))'
 }
 COMMITTED=$(table_now)

@@ -621,7 +621,8 @@ static void test_allow_return(void) {
                              "\t\tmeta mark & 0x00010000 != 0 counter name \"ep-accepted.h\" goto ct-admit-return\n");
         ASSERT_CONTAINS(t_f, "\t\tmeta mark & 0x00010000 != 0 goto ct-admit-return\n"
                              "\t\tmeta mark set meta mark | 0x00010000 return\n\t}\n");
-        ASSERT_SECTION(t_f, "chain ct-admit-return", "\t\tct mark set ct mark & 0xf00fffff | 0x00100000\n");
+        ASSERT_SECTION(t_f, "chain ct-admit-return", "\t\tct mark set ct mark & 0xf00fffff map @ct-stamp\n");
+        ASSERT_CONTAINS(t_f, "\tmap ct-stamp {\n\t\ttype mark : mark;\n\t\telements = { 0x00000000 : 0x00100000 }\n");
         /* pre-DNAT keeps accept: the filter action is not the mangle one */
         ASSERT_CONTAINS(t_f, "\tchain ep-prednat.h {\n"
                              "\t\tct state established,related counter name \"ep-accepted.h\" accept\n");

@@ -148,10 +148,10 @@ static char *without_ct_generation(char *s) {
         while (*in) {
                 char *eol = strchrnul(in, '\n');
                 size_t n = (size_t)(eol - in) + (*eol ? 1 : 0);
-                bool drop = strstr_n(in, eol, "ct mark set ct mark") || strstr_n(in, eol, " ct-gen ") ||
-                            strstr_n(in, eol, " ct-admit") || (in_gen_set && strstr_n(in, eol, "elements = {"));
+                bool drop = strstr_n(in, eol, " ct-gen ") || strstr_n(in, eol, " ct-stamp ") ||
+                            (in_gen_set && strstr_n(in, eol, "elements = {"));
 
-                if (strstr_n(in, eol, "set ct-gen {"))
+                if (strstr_n(in, eol, "set ct-gen {") || strstr_n(in, eol, "map ct-stamp {"))
                         in_gen_set = true;
                 else if (strstr_n(in, eol, "}") && !strstr_n(in, eol, "{"))
                         in_gen_set = false;
