@@ -15,8 +15,7 @@
 #     final state; prints events/s handled.
 #  3. memory: RSS with MEM_HEPS HEPs and MEM_POLICIES policies loaded
 #     (target 30 MB at 10,000 and 1,000), after the first commit and after
-#     an interface event (libnftables then keeps its cache of the table,
-#     about 2 MB here).
+#     an interface event.
 #  4. one resource changed: at the sizes of 1, with the 100 local HEPs
 #     bound, one policy selecting them is rewritten EVENTS times (a file
 #     renamed into place, as hepctl and editors write), then another
@@ -25,8 +24,10 @@
 # Usage: [HEPS=1000] [POLICIES=1000] [EVENTS=200] [MEM_HEPS=10000]
 #        [MEM_POLICIES=1000] [SECTIONS="1 2 3 4"] bench/bench-daemon.sh [BUILDDIR]
 # Issue 18's fleet point: HEPS=10000 POLICIES=5000 MEM_POLICIES=5000.
-# HEP_NFT_BATCH=0 sends full replaces through libnftables, as text, rather
-# than as netlink batches (kernel/nft.h), for comparison.
+# Each commit's time is also split into computing, the nftables
+# transaction, and the kernel's share of it (the netlink batch's sendmsg).
+# HEP_NFT_BATCH=0 commits through libnftables, as text, rather than as
+# netlink batches (kernel/nft.h), for comparison.
 set -u
 . "$(dirname "$0")/lib-daemon.sh"
 bench_init "${1:-build}"
