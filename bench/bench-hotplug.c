@@ -8,7 +8,10 @@
  *   - "by address": 1,000 HostEndpoints (100 local, by expectedIPs on
  *     100 interfaces), 1,000 policies of 10 rules (bench-daemon.sh's);
  *     an address comes and goes.
- * Usage: bench-hotplug [name|address [hot|cold [HEPS [POLICIES]]]]; HEPS
+ *   - "remote": the "by address" input, in which a remote HEP's tier label
+ *     changes (a new resource object in its place, as a datastore event
+ *     makes), then changes back.
+ * Usage: bench-hotplug [name|address|remote [hot|cold [HEPS [POLICIES]]]]; HEPS
  * and POLICIES size the "by address" input (issue 18's scale point is
  * 10000 5000).
  * Prints p50/p99 of each stage over 400 events per input, three rounds,
@@ -111,13 +114,31 @@ static int step(Pipeline *p, ResourceList *l, const HostInterface *ifaces, size_
         return 0;
 }
 
-static int bench(const char *title, bool by_address, bool cold) {
+/* A remote HEP (h<i>, i >= 100) with its tier label moved on by one: the
+ * object a datastore event puts in its place. */
+static Resource *relabelled_remote(int i, int shift, ResourceList *keep) {
+        char yaml[512];
+
+        snprintf(yaml, sizeof(yaml),
+                 "---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+                 "metadata: {name: h%d, labels: {app: a%d, tier: t%d}}\n"
+                 "spec: {node: other, expectedIPs: [10.0.%d.%d], ports: [{name: http, protocol: TCP, port: 8080}]}\n",
+                 i, i % 50, (i + shift) % 7, i >> 8, i & 255);
+        if (bench_load_resources(yaml, keep) < 0 || keep->n == 0)
+                return NULL;
+        return keep->v[keep->n - 1];
+}
+
+static int bench(const char *title, bool by_address, bool remote, bool cold) {
         double calc[EVENTS * ROUNDS], compile[EVENTS * ROUNDS], diff[EVENTS * ROUNDS], total[EVENTS * ROUNDS];
         HostInterface ifaces[1000] = {}, cur[501];
         IPAddr addrs[1000];
         StrBuf text = STRBUF_INIT;
         ResourceList l = RESOURCE_LIST_INIT;
         size_t n_present = by_address ? 100 : 500, at = 0;
+        ResourceList moved = RESOURCE_LIST_INIT;
+        Resource *original = NULL;
+        size_t moved_at = 0;
 
         (by_address ? by_address_resources : by_name_resources)(&text);
         if (bench_load_resources(strbuf_str(&text), &l) < 0)
@@ -142,7 +163,25 @@ static int bench(const char *title, bool by_address, bool cold) {
                 if (step(&p, &l, ifaces, n, false) < 0)
                         return -1;
                 for (int e = 0; e < EVENTS; e++, at++) {
-                        if (by_address) {
+                        if (remote) {
+                                /* Remote HEP h<100 + e> relabelled, then back. */
+                                int i = 100 + e / 2 % (n_heps - 100);
+                                if (e % 2 == 0) {
+                                        char name[16];
+                                        snprintf(name, sizeof(name), "h%d", i);
+                                        for (moved_at = 0; moved_at < l.n && !(l.v[moved_at]->kind == KIND_HOST_ENDPOINT &&
+                                                                               streq(l.v[moved_at]->meta.name, name));
+                                             moved_at++)
+                                                ;
+                                        if (moved_at == l.n)
+                                                return -1;
+                                        original = l.v[moved_at];
+                                        l.v[moved_at] = relabelled_remote(i, 1, &moved);
+                                        if (!l.v[moved_at])
+                                                return -1;
+                                } else
+                                        l.v[moved_at] = original;
+                        } else if (by_address) {
                                 /* Interface e % 100 loses its address, then gets it back. */
                                 HostInterface *h = &ifaces[e / 2 % 100];
                                 h->n_addrs = !h->n_addrs;
@@ -170,6 +209,7 @@ static int bench(const char *title, bool by_address, bool cold) {
         report("total", total, at);
         for (int i = 0; i < 1000; i++)
                 free(ifaces[i].name);
+        resource_list_done(&moved);
         resource_list_done(&l);
         strbuf_done(&text);
         return 0;
@@ -179,7 +219,7 @@ static int bench(const char *title, bool by_address, bool cold) {
 int main(int argc, char **argv) {
         const char *only = argc > 1 ? argv[1] : NULL, *temp = argc > 2 ? argv[2] : NULL;
 
-        char title[96];
+        char title[96], remote_title[112];
 
         if (argc > 3)
                 n_heps = atoi(argv[3]);
@@ -190,15 +230,19 @@ int main(int argc, char **argv) {
                 return 1;
         }
         snprintf(title, sizeof(title), "by address (%d HEPs, 100 local, %d policies)", n_heps, n_policies);
+        snprintf(remote_title, sizeof(remote_title), "a remote HEP relabelled (%d HEPs, 100 local, %d policies)", n_heps,
+                 n_policies);
         evict_buf = calloc(1, EVICT_BYTES);
         if (!evict_buf)
                 return 1;
         for (int cold = 0; cold <= 1; cold++) {
                 if (temp && streq(temp, cold ? "hot" : "cold"))
                         continue;
-                if ((!only || streq(only, "name")) && bench("by name (1000 local HEPs, 10 policies)", false, cold) < 0)
+                if ((!only || streq(only, "name")) && bench("by name (1000 local HEPs, 10 policies)", false, false, cold) < 0)
                         return 1;
-                if ((!only || streq(only, "address")) && bench(title, true, cold) < 0)
+                if ((!only || streq(only, "address")) && bench(title, true, false, cold) < 0)
+                        return 1;
+                if ((!only || streq(only, "remote")) && bench(remote_title, true, true, cold) < 0)
                         return 1;
         }
         free(evict_buf);
