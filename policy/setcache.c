@@ -21,7 +21,8 @@ struct CachedSet {
         bool nets4, nets6; /* a selector's set holds a network, not only addresses */
         NftSet *s4, *s6;  /* finished; shared with the rulesets that use them */
         char **members;   /* endpoint names, sorted */
-        size_t n_members, alloc_members;
+        uint64_t *prints; /* each member's contribution_print() */
+        size_t n_members, alloc_members, alloc_prints;
         uint64_t calc_gen; /* the CalcCache generation the members are for */
         uint64_t used;     /* the compilation that last used it (and put it into its ruleset) */
 };
@@ -46,6 +47,7 @@ static void cached_set_free(CachedSet *cs) {
         for (size_t i = 0; i < cs->n_members; i++)
                 free(cs->members[i]);
         free(cs->members);
+        free(cs->prints);
         free(cs);
 }
 
@@ -102,19 +104,47 @@ static bool is_member(const CachedSet *cs, const Selector *sel, const Endpoint *
         return !cs->named_port || endpoint_has_port(e, cs->port, cs->proto);
 }
 
-static int members_add(CachedSet *cs, size_t at, const char *name) {
+/* What a member puts into a set's elements: its addresses and ports (a
+ * superset of what either kind of set takes from it). A member whose
+ * print is unchanged leaves the elements as they were: a HEP relabelled
+ * but still selected costs no rebuild of a set of thousands. */
+static uint64_t contribution_print(const Endpoint *e) {
+        const HostEndpointSpec *s = &e->hep->spec.hep;
+        uint64_t h = 0xcbf29ce484222325u;
+
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 0x100000001b3u)
+        for (size_t a = 0; a < e->n_ips; a++) {
+                MIX(e->ips[a].family);
+                for (size_t b = 0; b < 16; b++)
+                        MIX(e->ips[a].bytes[b]);
+        }
+        MIX(0xffff);
+        for (size_t p = 0; p < s->ports.n; p++) {
+                MIX(protocol_number(&s->ports.v[p].protocol));
+                MIX(s->ports.v[p].port);
+                MIX(strmap_hash(s->ports.v[p].name ? s->ports.v[p].name : ""));
+        }
+#undef MIX
+        return h;
+}
+
+static int members_add(CachedSet *cs, size_t at, const char *name, uint64_t print) {
         char **v = grow_array(cs->members, &cs->alloc_members, cs->n_members + 1, sizeof(char *));
+        uint64_t *pv = grow_array(cs->prints, &cs->alloc_prints, cs->n_members + 1, sizeof(uint64_t));
         char *copy = strdup(name);
 
-        if (!v || !copy) {
+        if (v)
+                cs->members = v;
+        if (pv)
+                cs->prints = pv;
+        if (!v || !pv || !copy) {
                 free(copy);
-                if (v)
-                        cs->members = v;
                 return -ENOMEM;
         }
-        cs->members = v;
         memmove(&v[at + 1], &v[at], (cs->n_members - at) * sizeof(char *));
+        memmove(&pv[at + 1], &pv[at], (cs->n_members - at) * sizeof(uint64_t));
         v[at] = copy;
+        pv[at] = print;
         cs->n_members++;
         return 0;
 }
@@ -146,7 +176,8 @@ static int members_full(CachedSet *cs, const Calc *calc, const Selector *sel) {
         /* calc's endpoints are sorted by name, so members come out sorted. */
         for (size_t i = 0; i < calc->n_endpoints; i++)
                 if (is_member(cs, sel, &calc->endpoints[i])) {
-                        int r = members_add(cs, cs->n_members, calc->endpoints[i].name);
+                        int r = members_add(cs, cs->n_members, calc->endpoints[i].name,
+                                            contribution_print(&calc->endpoints[i]));
                         if (r < 0)
                                 return r;
                 }
@@ -165,17 +196,21 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel) 
                 bool found, member = is_member(cs, sel, e);
                 size_t at = members_find(cs, name, &found);
 
-                if (found) {
+                if (found && member) {
                         /* still a member: its addresses or ports may differ */
-                        dirty = true;
-                        if (!member) {
-                                free(cs->members[at]);
-                                memmove(&cs->members[at], &cs->members[at + 1],
-                                        (cs->n_members - at - 1) * sizeof(char *));
-                                cs->n_members--;
+                        uint64_t print = contribution_print(e);
+                        if (print != cs->prints[at]) {
+                                cs->prints[at] = print;
+                                dirty = true;
                         }
+                } else if (found) {
+                        free(cs->members[at]);
+                        memmove(&cs->members[at], &cs->members[at + 1], (cs->n_members - at - 1) * sizeof(char *));
+                        memmove(&cs->prints[at], &cs->prints[at + 1], (cs->n_members - at - 1) * sizeof(uint64_t));
+                        cs->n_members--;
+                        dirty = true;
                 } else if (member) {
-                        int r = members_add(cs, at, name);
+                        int r = members_add(cs, at, name, contribution_print(e));
                         if (r < 0)
                                 return r;
                         dirty = true;
@@ -237,6 +272,10 @@ static int add_member_elements(CachedSet *cs, const Endpoint *e, NftSet *s4, Nft
         return r;
 }
 
+static bool is_host(const IPNet *net) {
+        return net->prefixlen == (net->addr.family == AF_INET ? 32u : 128u);
+}
+
 /* A selector's addresses: its member endpoints' and the nets of the
  * network sets it selects, merged (Felix's label index takes both alike).
  * Sets *n to the number of merged entries. */
@@ -259,14 +298,16 @@ static int selector_nets(CachedSet *cs, const Calc *calc, IPNet **ret, size_t *n
         r = calc_netset_nets(calc, cs->sel, &v, n, &alloc);
         if (r < 0)
                 return r;
-        *n = ipnet_merge(v, *n);
+        /* Addresses alone cannot overlap but by being equal, which the
+         * set's own sort drops: merging (a sort by address) is for nets. */
+        bool hosts_only = true;
+        for (size_t i = 0; hosts_only && i < *n; i++)
+                hosts_only = is_host(&v[i]);
+        if (!hosts_only)
+                *n = ipnet_merge(v, *n);
         *ret = v;
         v = NULL;
         return 0;
-}
-
-static bool is_host(const IPNet *net) {
-        return net->prefixlen == (net->addr.family == AF_INET ? 32u : 128u);
 }
 
 /* Names a selector's sets for what they hold: "sel" sets hold addresses
