@@ -25,9 +25,8 @@ static Resource *parse_one(const char *yaml) {
         ParseError e = PARSE_ERROR_INIT;
         Resource *r;
 
-        ASSERT_OK(resources_parse("t.yaml", yaml, strlen(yaml), &l, &e));
-        ASSERT_EQ(l.n, 1);
-        ASSERT_OK(resource_check(l.v[0], &e));
+        if (resources_parse("t.yaml", yaml, strlen(yaml), &l, &e) < 0 || l.n != 1 || resource_check(l.v[0], &e) < 0)
+                TEST_FAIL("invalid test resource: %s\n%s", parse_error_format(&e), yaml);
         r = l.v[0];
         l.n = 0;
         resource_list_done(&l);
@@ -165,6 +164,8 @@ static char *without_ct_generation(char *s) {
         return s;
 }
 
+static bool quiet; /* the randomised sequences say only how they ended */
+
 /* Cached and fresh computations agree, and so do the commands from the
  * previous ruleset to this one (the cached rulesets share the blocks of
  * unchanged endpoints, which the diff skips; the fresh ones share none). */
@@ -180,7 +181,8 @@ static void check_same(World *w, CalcCache *cc, CompileCache *kc, const char *st
                 TEST_FAIL("after %s the cached ruleset differs:\n--- cached\n%s\n--- fresh\n%s", step, cached, fresh);
         if (!streq(cached_diff, fresh_diff))
                 TEST_FAIL("after %s the commands differ:\n--- cached\n%s\n--- fresh\n%s", step, cached_diff, fresh_diff);
-        printf("  same after %s (%zu bytes of commands)\n", step, strlen(cached_diff));
+        if (!quiet)
+                printf("  same after %s (%zu bytes of commands)\n", step, strlen(cached_diff));
         free(cached);
         free(fresh);
         free(cached_diff);
@@ -328,7 +330,204 @@ static void test_edit_sequence(void) {
         resource_list_done(&w.res);
 }
 
+/* ---- randomised sequences ---- */
+
+static uint64_t rng = 1;
+
+/* xorshift64*: the same sequence for the same seed, on any machine. */
+static unsigned rnd(unsigned n) {
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        return (unsigned)((rng * 0x2545f4914f6cdd1dull) >> 33) % n;
+}
+
+static unsigned env_or(const char *name, unsigned def) {
+        const char *v = getenv(name);
+
+        return v && *v ? (unsigned)strtoul(v, NULL, 10) : def;
+}
+
+/* HEP h<i>: the first n_local of node1 (by interface name, or by address,
+ * some on the addresses the interfaces hold), the others remote; labels,
+ * addresses (shared between HEPs at times) and the named port at random. */
+static void random_hep(World *w, unsigned i, unsigned n_local) {
+        char yaml[1024], ips[128] = "", ports[128] = "", where[64] = "", tier[32] = "";
+        unsigned n_ips = 1 + rnd(2);
+
+        for (unsigned k = 0; k < n_ips; k++) {
+                char ip[48];
+                if (i < n_local && rnd(3) == 0)
+                        snprintf(ip, sizeof(ip), "10.0.0.%u", 1 + rnd(2));
+                else if (rnd(4) == 0)
+                        snprintf(ip, sizeof(ip), "\"fd00::%x\"", rnd(64));
+                else
+                        snprintf(ip, sizeof(ip), "10.%u.%u.%u", rnd(3), rnd(8), rnd(16));
+                snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s", k ? ", " : "", ip);
+        }
+        if (rnd(3))
+                snprintf(ports, sizeof(ports), ", ports: [{name: http, protocol: %s, port: %u}]", rnd(4) ? "TCP" : "UDP",
+                         80 + rnd(3));
+        if (i < n_local && rnd(2))
+                snprintf(where, sizeof(where), "interfaceName: eth%u, ", rnd(4));
+        if (rnd(4))
+                snprintf(tier, sizeof(tier), ", tier: t%u", rnd(4));
+        snprintf(yaml, sizeof(yaml),
+                 HEAD "kind: HostEndpoint\nmetadata: {name: h%u, labels: {app: a%u%s}}\n"
+                      "spec: {node: node%u, %sexpectedIPs: [%s]%s}\n",
+                 i, rnd(6), tier, i < n_local ? 1 : 2 + i % 5, where, ips, ports);
+        put(w, yaml);
+}
+
+/* Policy p: a selector, and rules that take selectors, named and numeric
+ * ports, nets that nest, negations and each action, at random. */
+static void random_policy(World *w, unsigned p) {
+        static const char *const actions[] = { "Allow", "Deny", "Pass", "Log" };
+
+        char yaml[2048];
+        size_t len;
+        unsigned n = 1 + rnd(3);
+
+        len = (size_t)snprintf(yaml, sizeof(yaml),
+                               HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: pol%u}\nspec:\n  order: %u\n"
+                                    "  selector: \"%s\"\n  ingress:\n",
+                               p, rnd(20), rnd(5) ? "app == 'a0' || app == 'a1' || app == 'a2'" : "all()");
+        if (rnd(5) == 0)
+                len = (size_t)snprintf(yaml, sizeof(yaml),
+                                       HEAD "kind: GlobalNetworkPolicy\nmetadata: {name: pol%u}\nspec:\n  order: %u\n"
+                                            "  selector: \"app == 'a%u'\"\n  ingress:\n",
+                                       p, rnd(20), rnd(6));
+        for (unsigned r = 0; r < n; r++) {
+                char rule[256];
+                unsigned v = rnd(4);
+                switch (rnd(6)) {
+                case 0:
+                        snprintf(rule, sizeof(rule),
+                                 "protocol: TCP, source: {selector: \"tier == 't%u'\"}, destination: {ports: [http]}", v);
+                        break;
+                case 1:
+                        snprintf(rule, sizeof(rule), "protocol: TCP, destination: {ports: [%u, \"90:95\", 443]}", 90 + v);
+                        break;
+                case 2:
+                        snprintf(rule, sizeof(rule), "source: {nets: [10.%u.0.0/16, 10.1.1.0/24, 10.2.0.0/16]}", v);
+                        break;
+                case 3:
+                        snprintf(rule, sizeof(rule), "protocol: UDP, source: {notSelector: \"app == 'a%u'\"}", v);
+                        break;
+                case 4:
+                        snprintf(rule, sizeof(rule),
+                                 "protocol: TCP, destination: {selector: \"tier == 't%u' || app == 'a1'\", notPorts: [22]}", v);
+                        break;
+                default:
+                        snprintf(rule, sizeof(rule), "source: {selector: \"has(tier)\"}, ipVersion: %u", v % 2 ? 4 : 6);
+                }
+                len += (size_t)snprintf(yaml + len, sizeof(yaml) - len, "  - {action: %s, %s}\n",
+                                        actions[rnd(ELEMENTSOF(actions))], rule);
+        }
+        put(w, yaml);
+}
+
+static void random_netset(World *w, unsigned k) {
+        char yaml[512];
+
+        snprintf(yaml, sizeof(yaml),
+                 HEAD "kind: GlobalNetworkSet\nmetadata: {name: ns%u, labels: {tier: t%u}}\n"
+                      "spec: {nets: [10.%u.0.0/16, 10.0.%u.%u/32, \"fd00::%x/128\"]}\n",
+                 k, rnd(4), rnd(3), rnd(8), rnd(16), rnd(64));
+        put(w, yaml);
+}
+
+/* Long random sequences of edits (HEPS, HEP_TEST_STEPS and the seed from
+ * the environment, to run one at fleet size by hand: HEP_TEST_HEPS=10000),
+ * each checked against a computation from scratch. */
+static void test_random_sequences(void) {
+        unsigned n_heps = env_or("HEP_TEST_HEPS", 240), n_local = n_heps / 12 + 1, n_pol = n_heps / 10 + 2;
+        unsigned steps = env_or("HEP_TEST_STEPS", 150), seeds = env_or("HEP_TEST_SEEDS", 3);
+        unsigned first_seed = env_or("HEP_TEST_SEED", 1);
+
+        quiet = true;
+        for (unsigned seed = first_seed; seed < first_seed + seeds; seed++) {
+                World w = {};
+                CalcCache *cc = calc_cache_new();
+                CompileCache *kc = compile_cache_new();
+                bool *hep = calloc(n_heps, sizeof(bool)), *pol = calloc(n_pol, sizeof(bool)), ns[3] = {};
+                IPAddr a[2];
+                char what[96];
+
+                ASSERT_TRUE(hep && pol);
+                rng = 0x9e3779b97f4a7c15ull * seed;
+                ASSERT_TRUE(ipaddr_parse_go("10.0.0.1", &a[0]));
+                ASSERT_TRUE(ipaddr_parse_go("10.0.0.2", &a[1]));
+                for (int i = 0; i < 4; i++) {
+                        static char names[4][8] = { "eth0", "eth1", "eth2", "eth3" };
+                        w.ifaces[i] = (HostInterface) { .name = names[i], .ifindex = 2 + i, .oper_up = true };
+                }
+                w.ifaces[2].addrs = &a[0];
+                w.ifaces[2].n_addrs = 1;
+                w.ifaces[3].addrs = &a[1];
+                w.ifaces[3].n_addrs = 1;
+                w.n_ifaces = 4;
+                for (unsigned i = 0; i < n_heps; i++, hep[i - 1] = true)
+                        random_hep(&w, i, n_local);
+                for (unsigned p = 0; p < n_pol; p++, pol[p - 1] = true)
+                        random_policy(&w, p);
+                check_same(&w, cc, kc, "the first run");
+                for (unsigned step = 0; step < steps; step++) {
+                        unsigned i = rnd(n_heps), p = rnd(n_pol), k = rnd(3), e = rnd(10);
+                        if (e < 4) {
+                                random_hep(&w, i, n_local);
+                                hep[i] = true;
+                                snprintf(what, sizeof(what), "seed %u step %u: HEP h%u put", seed, step, i);
+                        } else if (e == 4 && hep[i]) {
+                                char name[16];
+                                snprintf(name, sizeof(name), "h%u", i);
+                                del(&w, KIND_HOST_ENDPOINT, name);
+                                hep[i] = false;
+                                snprintf(what, sizeof(what), "seed %u step %u: HEP h%u deleted", seed, step, i);
+                        } else if (e == 5 || (e == 6 && !pol[p])) {
+                                random_policy(&w, p);
+                                pol[p] = true;
+                                snprintf(what, sizeof(what), "seed %u step %u: policy pol%u put", seed, step, p);
+                        } else if (e == 6) {
+                                char name[16];
+                                snprintf(name, sizeof(name), "pol%u", p);
+                                del(&w, KIND_GLOBAL_NETWORK_POLICY, name);
+                                pol[p] = false;
+                                snprintf(what, sizeof(what), "seed %u step %u: policy %s deleted", seed, step, name);
+                        } else if (e == 7 && ns[k]) {
+                                char name[16];
+                                snprintf(name, sizeof(name), "ns%u", k);
+                                del(&w, KIND_GLOBAL_NETWORK_SET, name);
+                                ns[k] = false;
+                                snprintf(what, sizeof(what), "seed %u step %u: network set %s deleted", seed, step, name);
+                        } else if (e == 7) {
+                                random_netset(&w, k);
+                                ns[k] = true;
+                                snprintf(what, sizeof(what), "seed %u step %u: network set ns%u put", seed, step, k);
+                        } else if (e == 8) {
+                                HostInterface *h = &w.ifaces[2 + rnd(2)];
+                                h->n_addrs = !h->n_addrs;
+                                snprintf(what, sizeof(what), "seed %u step %u: %s's address %s", seed, step, h->name,
+                                         h->n_addrs ? "added" : "removed");
+                        } else
+                                snprintf(what, sizeof(what), "seed %u step %u: nothing changed", seed, step);
+                        check_same(&w, cc, kc, what);
+                }
+                printf("  seed %u: %u steps on %u HEPs (%u local), %u policies: cached equals fresh after each\n", seed,
+                       steps, n_heps, n_local, n_pol);
+                ruleset_free(w.prev_cached);
+                ruleset_free(w.prev_fresh);
+                compile_cache_free(kc);
+                calc_cache_free(cc);
+                resource_list_done(&w.res);
+                free(hep);
+                free(pol);
+        }
+        quiet = false;
+}
+
 int main(void) {
         RUN(test_edit_sequence);
+        RUN(test_random_sequences);
         return 0;
 }
