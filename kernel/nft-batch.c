@@ -1783,31 +1783,30 @@ static int diff_elements(void *u, const NftSet *s, bool add, char *const *elems,
         return write_elements(d->bt, s, &spec, elems, n, !add);
 }
 
-/* A rule message for a chain with no handle: all of its rules. */
-static int chain_message(Batch *bt, uint16_t type, const char *chain) {
-        struct nlmsghdr *nlh;
+/* A rule deletion naming a chain but no rule: all of its rules go. */
+static int flush_rules(Batch *bt, const char *chain) {
+        struct nftnl_rule *rule = nftnl_rule_alloc();
 
-        if (type == NFT_MSG_DELRULE) {
-                struct nftnl_rule *rule = nftnl_rule_alloc();
-                if (!rule)
-                        return -ENOMEM;
-                nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, HEP_TABLE_NAME);
-                nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, chain);
-                nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
-                nlh = msg_begin(bt, type, 0);
-                nftnl_rule_nlmsg_build_payload(nlh, rule);
-                nftnl_rule_free(rule);
-        } else {
-                struct nftnl_chain *c = nftnl_chain_alloc();
-                if (!c)
-                        return -ENOMEM;
-                nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HEP_TABLE_NAME);
-                nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-                nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-                nlh = msg_begin(bt, type, 0);
-                nftnl_chain_nlmsg_build_payload(nlh, c);
-                nftnl_chain_free(c);
-        }
+        if (!rule)
+                return -ENOMEM;
+        nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, HEP_TABLE_NAME);
+        nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        nftnl_rule_nlmsg_build_payload(msg_begin(bt, NFT_MSG_DELRULE, 0), rule);
+        nftnl_rule_free(rule);
+        return msg_end(bt);
+}
+
+static int delete_chain(Batch *bt, const char *chain) {
+        struct nftnl_chain *c = nftnl_chain_alloc();
+
+        if (!c)
+                return -ENOMEM;
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HEP_TABLE_NAME);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+        nftnl_chain_nlmsg_build_payload(msg_begin(bt, NFT_MSG_DELCHAIN, 0), c);
+        nftnl_chain_free(c);
         return msg_end(bt);
 }
 
@@ -1815,7 +1814,7 @@ static int diff_flush_chain(void *u, const NftChain *c) {
         DiffBatch *d = u;
         int r = note(d->bt, "flushing chain %s", c->name);
 
-        return r < 0 ? r : chain_message(d->bt, NFT_MSG_DELRULE, c->name);
+        return r < 0 ? r : flush_rules(d->bt, c->name);
 }
 
 static int diff_add_rules(void *u, const NftChain *c) {
@@ -1834,7 +1833,7 @@ static int diff_delete_chain(void *u, const NftChain *c) {
         DiffBatch *d = u;
         int r = note(d->bt, "deleting chain %s", c->name);
 
-        return r < 0 ? r : chain_message(d->bt, NFT_MSG_DELCHAIN, c->name);
+        return r < 0 ? r : delete_chain(d->bt, c->name);
 }
 
 static int diff_delete_set(void *u, const NftSet *s) {

@@ -348,6 +348,13 @@ static unsigned env_or(const char *name, unsigned def) {
         return v && *v ? (unsigned)strtoul(v, NULL, 10) : def;
 }
 
+static void del_numbered(World *w, ResourceKind kind, const char *prefix, unsigned n) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "%s%u", prefix, n);
+        del(w, kind, name);
+}
+
 /* HEP h<i>: the first n_local of node1 (by interface name, or by address,
  * some on the addresses the interfaces hold), the others remote; labels,
  * addresses (shared between HEPs at times) and the named port at random. */
@@ -479,9 +486,7 @@ static void test_random_sequences(void) {
                                 hep[i] = true;
                                 snprintf(what, sizeof(what), "seed %u step %u: HEP h%u put", seed, step, i);
                         } else if (e == 4 && hep[i]) {
-                                char name[16];
-                                snprintf(name, sizeof(name), "h%u", i);
-                                del(&w, KIND_HOST_ENDPOINT, name);
+                                del_numbered(&w, KIND_HOST_ENDPOINT, "h", i);
                                 hep[i] = false;
                                 snprintf(what, sizeof(what), "seed %u step %u: HEP h%u deleted", seed, step, i);
                         } else if (e == 5 || (e == 6 && !pol[p])) {
@@ -489,17 +494,13 @@ static void test_random_sequences(void) {
                                 pol[p] = true;
                                 snprintf(what, sizeof(what), "seed %u step %u: policy pol%u put", seed, step, p);
                         } else if (e == 6) {
-                                char name[16];
-                                snprintf(name, sizeof(name), "pol%u", p);
-                                del(&w, KIND_GLOBAL_NETWORK_POLICY, name);
+                                del_numbered(&w, KIND_GLOBAL_NETWORK_POLICY, "pol", p);
                                 pol[p] = false;
-                                snprintf(what, sizeof(what), "seed %u step %u: policy %s deleted", seed, step, name);
+                                snprintf(what, sizeof(what), "seed %u step %u: policy pol%u deleted", seed, step, p);
                         } else if (e == 7 && ns[k]) {
-                                char name[16];
-                                snprintf(name, sizeof(name), "ns%u", k);
-                                del(&w, KIND_GLOBAL_NETWORK_SET, name);
+                                del_numbered(&w, KIND_GLOBAL_NETWORK_SET, "ns", k);
                                 ns[k] = false;
-                                snprintf(what, sizeof(what), "seed %u step %u: network set %s deleted", seed, step, name);
+                                snprintf(what, sizeof(what), "seed %u step %u: network set ns%u deleted", seed, step, k);
                         } else if (e == 7) {
                                 random_netset(&w, k);
                                 ns[k] = true;
