@@ -1365,8 +1365,20 @@ static bool same_heps(const CalcCache *cache, Resource *const *res, size_t n) {
         return k == cache->n_infos;
 }
 
+/* The same HEPs by name, in the same order, as last run: a HEP put again
+ * (an etcd watch event, a file rewritten) is a new object in the old one's
+ * place, and the others need no index to find their information. */
+static bool same_hep_names(const CalcCache *cache, Resource *const *res, size_t n) {
+        if (n != cache->n_infos)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (cache->infos[i]->hep != res[i] && !streq(cache->infos[i]->hep->meta.name, res[i]->meta.name))
+                        return false;
+        return true;
+}
+
 /* The information of one HEP: the cached one (last, when the HEPs are the
- * same objects as last run, else found by name) if still current, else a
+ * same by name as last run, else found by name) if still current, else a
  * new one, recorded as changed. Returns it with a reference taken. */
 static int endpoint_info_find(Calc *c, Resource *hep, EndpointInfo *last, bool same_node, EndpointInfo **ret) {
         CalcCache *cache = c->cache;
@@ -1412,6 +1424,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         EndpointInfo **infos;
         size_t count = n, n_infos = 0; /* res: the HEPs */
         bool same = same_heps(cache, res, n), same_node = streq_ptr(cache->nodename, c->nodename);
+        bool same_names = same || same_hep_names(cache, res, n);
         /* Nothing a HEP's information depends on changed (an interface
          * event): every info is reused, no profile is looked up. */
         bool reuse = cache_profiles_same(cache, KIND_SPAN(c, KIND_PROFILE)) && same && same_node;
@@ -1426,7 +1439,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         cache_clear_changed(cache);
         c->endpoints = malloc_array(count, sizeof(Endpoint));
         infos = malloc_array(count, sizeof(EndpointInfo *));
-        if (!c->endpoints || !infos || (!same && strmap_reserve(&seen, count) < 0)) {
+        if (!c->endpoints || !infos || (!same_names && strmap_reserve(&seen, count) < 0)) {
                 free(infos);
                 strmap_done(&seen);
                 return -ENOMEM;
@@ -1441,7 +1454,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                         info = cache->infos[i];
                         info->n_ref++;
                 } else {
-                        r = endpoint_info_find(c, hep, same ? cache->infos[n_infos] : NULL, same_node, &info);
+                        r = endpoint_info_find(c, hep, same_names ? cache->infos[n_infos] : NULL, same_node, &info);
                         if (r < 0)
                                 break;
                 }
@@ -1460,11 +1473,11 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
                         .n_ips = info->n_ips,
                         .state = info->remote_reason ? ENDPOINT_REMOTE : ENDPOINT_ENFORCED,
                 };
-                if (!same)
+                if (!same_names)
                         r = strmap_put_hashed(&seen, info->name, info->name_hash, info);
         }
         /* HEPs that are gone changed too; then the cache keeps this run's. */
-        for (size_t i = 0; r >= 0 && !same && i < cache->n_infos; i++)
+        for (size_t i = 0; r >= 0 && !same_names && i < cache->n_infos; i++)
                 if (!strmap_get(&seen, cache->infos[i]->hep->meta.name) && !cache->changed_all)
                         r = cache_note_changed(cache, cache->infos[i]->hep->meta.name);
         for (size_t i = 0; i < cache->n_infos; i++)
@@ -1472,7 +1485,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         free(cache->infos);
         /* After a failure the index may point to infos that were not kept:
          * it is dropped (empty), and the next run looks everything up. */
-        if (!same || r < 0) {
+        if (!same_names || r < 0) {
                 strmap_done(&cache->by_name);
                 cache->by_name = seen;
         }
