@@ -184,9 +184,20 @@ static int members_full(CachedSet *cs, const Calc *calc, const Selector *sel) {
         return 1;
 }
 
+/* What members_update() saw: the members that joined or left, when each
+ * one's addresses are known (a member that left is still an endpoint,
+ * with the print the set knew it by), so that a selector's set can be
+ * patched rather than rebuilt; else rebuild. */
+#define DELTA_MAX 8
+typedef struct MemberDelta {
+        const Endpoint *joined[DELTA_MAX], *left[DELTA_MAX];
+        size_t n_joined, n_left;
+        bool rebuild;
+} MemberDelta;
+
 /* Re-evaluates only the endpoints that changed since the previous
- * calculation. Returns >0 if the elements must be rebuilt. */
-static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel) {
+ * calculation. Returns >0 if the elements must change (*delta says how). */
+static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel, MemberDelta *delta) {
         const CalcCache *cc = calc->cache;
         bool dirty = false;
 
@@ -202,8 +213,13 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel) 
                         if (print != cs->prints[at]) {
                                 cs->prints[at] = print;
                                 dirty = true;
+                                delta->rebuild = true;
                         }
                 } else if (found) {
+                        if (e && contribution_print(e) == cs->prints[at] && delta->n_left < DELTA_MAX)
+                                delta->left[delta->n_left++] = e;
+                        else
+                                delta->rebuild = true;
                         free(cs->members[at]);
                         memmove(&cs->members[at], &cs->members[at + 1], (cs->n_members - at - 1) * sizeof(char *));
                         memmove(&cs->prints[at], &cs->prints[at + 1], (cs->n_members - at - 1) * sizeof(uint64_t));
@@ -213,6 +229,10 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel) 
                         int r = members_add(cs, at, name, contribution_print(e));
                         if (r < 0)
                                 return r;
+                        if (delta->n_joined < DELTA_MAX)
+                                delta->joined[delta->n_joined++] = e;
+                        else
+                                delta->rebuild = true;
                         dirty = true;
                 }
         }
@@ -392,6 +412,154 @@ static int rebuild_sets(CachedSet *cs, const Calc *calc) {
         return 0;
 }
 
+/* ---- patching a selector's set ---- */
+
+/* A set of addresses alone, from members only (no network set adds to
+ * it): its elements are its members' addresses, one each. */
+static bool patchable(const CachedSet *cs, const Calc *calc) {
+        _cleanup_free_ IPNet *v = NULL;
+        size_t n = 0, alloc = 0;
+
+        if (cs->named_port || cs->nets4 || cs->nets6 || !cs->s4 || !cs->s6)
+                return false;
+        return calc_netset_nets(calc, cs->sel, &v, &n, &alloc) >= 0 && n == 0;
+}
+
+/* Whether a member of cs (as it is now) has the address a. */
+static bool member_has_address(const CachedSet *cs, const Calc *calc, const IPAddr *a) {
+        const Endpoint *e;
+
+        for (MemberWalk mw = {}; (e = member_next(cs, calc, &mw));)
+                for (size_t i = 0; i < e->n_ips; i++)
+                        if (e->ips[i].family == a->family && memcmp(e->ips[i].bytes, a->bytes, 16) == 0)
+                                return true;
+        return false;
+}
+
+/* A sorted array of element strings, as NftSet keeps them. */
+typedef struct Elements {
+        char **v;
+        size_t n, alloc;
+} Elements;
+
+static size_t elements_find(const Elements *l, const char *x, bool *found) {
+        size_t lo = 0, hi = l->n;
+
+        *found = false;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int k = strcmp(l->v[mid], x);
+                if (k == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (k < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static int elements_insert(Elements *l, const char *x) {
+        bool found;
+        size_t at = elements_find(l, x, &found);
+        char **v, *copy;
+
+        if (found)
+                return 0;
+        v = grow_array(l->v, &l->alloc, l->n + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        l->v = v;
+        copy = strdup(x);
+        if (!copy)
+                return -ENOMEM;
+        memmove(&v[at + 1], &v[at], (l->n - at) * sizeof(char *));
+        v[at] = copy;
+        l->n++;
+        return 0;
+}
+
+static void elements_remove(Elements *l, const char *x) {
+        bool found;
+        size_t at = elements_find(l, x, &found);
+
+        if (!found)
+                return;
+        free(l->v[at]);
+        memmove(&l->v[at], &l->v[at + 1], (l->n - at - 1) * sizeof(char *));
+        l->n--;
+}
+
+static int elements_copy(const NftSet *s, Elements *ret) {
+        *ret = (Elements) { .v = new_array(s->n_elements + 1, sizeof(char *)), .alloc = s->n_elements + 1 };
+        if (!ret->v)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_elements; i++, ret->n++)
+                if (!(ret->v[i] = strdup(s->elements[i])))
+                        return -ENOMEM;
+        return 0;
+}
+
+static void elements_done(Elements *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        *l = (Elements) {};
+}
+
+/* The set's elements as they were, less the addresses of the members that
+ * left (unless a member still has one), plus those of the members that
+ * joined: what a rebuild would give, without formatting and sorting the
+ * addresses of every member. */
+static int patch_sets(CachedSet *cs, const Calc *calc, const MemberDelta *d) {
+        _cleanup_(ruleset_freep) Ruleset *tmp = ruleset_new();
+        Elements l[2] = {};
+        NftSet *s[2];
+        char addr[IPADDR_STRLEN];
+        int r;
+
+        if (!tmp)
+                return -ENOMEM;
+        r = elements_copy(cs->s4, &l[0]);
+        if (r >= 0)
+                r = elements_copy(cs->s6, &l[1]);
+        for (size_t i = 0; r >= 0 && i < d->n_left; i++)
+                for (size_t a = 0; a < d->left[i]->n_ips; a++) {
+                        const IPAddr *ip = &d->left[i]->ips[a];
+                        if (member_has_address(cs, calc, ip))
+                                continue;
+                        ipaddr_format(ip, addr);
+                        elements_remove(&l[ip->family == AF_INET ? 0 : 1], addr);
+                }
+        for (size_t i = 0; r >= 0 && i < d->n_joined; i++)
+                for (size_t a = 0; r >= 0 && a < d->joined[i]->n_ips; a++) {
+                        const IPAddr *ip = &d->joined[i]->ips[a];
+                        ipaddr_format(ip, addr);
+                        r = elements_insert(&l[ip->family == AF_INET ? 0 : 1], addr);
+                }
+        s[0] = r >= 0 ? ruleset_add_set(tmp, cs->name4, set_type(cs, 4), false) : NULL;
+        s[1] = r >= 0 ? ruleset_add_set(tmp, cs->name6, set_type(cs, 6), false) : NULL;
+        if (!s[0] || !s[1]) {
+                elements_done(&l[0]);
+                elements_done(&l[1]);
+                return r < 0 ? r : -ENOMEM;
+        }
+        for (int f = 0; f < 2; f++) {
+                s[f]->elements = l[f].v;
+                s[f]->n_elements = l[f].n;
+                s[f]->alloc_elements = l[f].alloc;
+                s[f]->sorted = true; /* kept in order: ruleset_finish() leaves it */
+        }
+        ruleset_finish(tmp);
+        nft_set_unref(cs->s4);
+        nft_set_unref(cs->s6);
+        cs->s4 = nft_set_ref(s[0]);
+        cs->s6 = nft_set_ref(s[1]);
+        return 0;
+}
+
 static int cached_set_new(SetCache *sc, const char *key, const char *canon, bool named_port, const char *port,
                           uint8_t proto, CachedSet **ret) {
         CachedSet *cs = calloc(1, sizeof(CachedSet));
@@ -425,22 +593,27 @@ static int cached_set_new(SetCache *sc, const char *key, const char *canon, bool
 
 int set_cache_use(SetCache *sc, const Calc *calc, Ruleset *rs, CachedSet *cs) {
         uint64_t calc_gen = calc->cache->generation;
+        MemberDelta delta = { .rebuild = true };
         int r = 0;
 
         if (cs->used == sc->generation && cs->calc_gen == calc_gen)
                 return 0; /* already brought up to date and added in this compilation */
         if (cs->calc_gen == calc_gen)
                 r = cs->s4 ? 0 : 1;
-        else if (cs->calc_gen + 1 == calc_gen && !calc->cache->changed_all && cs->s4)
-                r = members_update(cs, calc, cs->sel);
-        else
+        else if (cs->calc_gen + 1 == calc_gen && !calc->cache->changed_all && cs->s4) {
+                delta.rebuild = false;
+                r = members_update(cs, calc, cs->sel, &delta);
+        } else
                 r = members_full(cs, calc, cs->sel);
         /* Network sets are few: any change to them rebuilds every
          * selector's set (named ports have no network set members). */
-        if (r == 0 && cs->calc_gen != calc_gen && calc->cache->netsets_changed && !cs->named_port)
-                r = 1;
+        if (cs->calc_gen != calc_gen && calc->cache->netsets_changed && !cs->named_port) {
+                delta.rebuild = true;
+                if (r == 0)
+                        r = 1;
+        }
         if (r > 0)
-                r = rebuild_sets(cs, calc);
+                r = !delta.rebuild && patchable(cs, calc) ? patch_sets(cs, calc, &delta) : rebuild_sets(cs, calc);
         if (r < 0)
                 return r;
         cs->calc_gen = calc_gen;
