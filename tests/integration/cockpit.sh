@@ -262,6 +262,49 @@ if [ "$FLOW_LOGS" = true ]; then
         expect_out_contains "web.host" "and its endpoint"
         wd screenshot "$SHOTS/cockpit-flows.png"
         echo "  screenshot: $SHOTS/cockpit-flows.png"
+
+        # A roll-out, as an admin makes it: the policy staged first, the
+        # page shows which real flows it would deny (their pending
+        # verdict); promoted, new ones are denied, the policy named.
+        allowed_pending() { # the page's rows of allowed eth0 flows the staged lockdown would deny
+                printf '%s' 'Array.from(document.querySelectorAll("#flows tbody tr[data-action=allow][data-interface=eth0]")).filter(r => r.innerText.includes("deny (gnp lockdown, rule 0)")).length'
+        }
+        mark=$(log_lines)
+        put_resource lockdown.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: lockdown}
+spec:
+  order: 5
+  selector: role == 'web'
+  ingress: [{action: Deny, protocol: TCP, destination: {ports: [80]}}]
+EOF
+        expect_true 'wait_log_since "$mark" "Staged view (not committed)"' "a policy staged: hostendpointd computes what it would do"
+        expect_true 'probe_tcp peer "$HOST_IP4" 80' "staged, it denies nothing: port 80 still connects"
+        expect_true "page_wait '$(allowed_pending) >= 1'" \
+                "the page lists that connection allowed, pending deny by the staged lockdown, rule 0"
+        wd screenshot "$SHOTS/cockpit-staged.png"
+        echo "  screenshot: $SHOTS/cockpit-staged.png"
+        mark=$(log_lines)
+        rm "$DS/lockdown.yaml"
+        put_resource lockdown.yaml <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: lockdown}
+spec:
+  order: 5
+  selector: role == 'web'
+  ingress: [{action: Deny, protocol: TCP, destination: {ports: [80]}}]
+EOF
+        expect_true 'wait_log_since "$mark" "ruleset re-committed"' "promoted (the staged policy deleted, the policy applied), it is committed"
+        expect_blocked "promoted, port 80 is denied" probe_tcp peer "$HOST_IP4" 80
+        expect_true "page_wait 'Array.from(document.querySelectorAll(\"#flows tbody tr[data-action=deny][data-interface=eth0]\")).some(r => r.innerText.includes(\"gnp lockdown, rule 0\"))'" \
+                "the page lists the new connection denied, decided by gnp lockdown, rule 0"
+        wd screenshot "$SHOTS/cockpit-promoted.png"
+        echo "  screenshot: $SHOTS/cockpit-promoted.png"
+        mark=$(log_lines)
+        rm "$DS/lockdown.yaml"
+        expect_true 'wait_log_since "$mark" "ruleset re-committed"' "the lockdown deleted again"
 else
         expect_true "page_wait 'document.getElementById(\"flows-status\").textContent.startsWith(\"Flow logs off\")'" \
                 "without flow logs, the page says: flow logs off"
