@@ -204,6 +204,29 @@ expect_true 'probe_udp_from_port peer "$HOST_IP4" 5353 40200' "the staged policy
 expect_true "[ \"\$(flow_count 'r[\"sourcePort\"] == 40200 and r[\"pendingAction\"] == \"deny\" and r[\"pendingPolicy\"] == \"default deny\"')\" = 1 ]" \
         "a flow the staged policy set would leave to the end of the tier: pending deny by the default deny"
 
+# Promoted (the policy applied as staged, the staged one deleted), what it
+# would have denied is denied, and the record names it.
+mark=$(log_lines)
+rm "$DS/staged.yaml"
+put_resource policy.yaml <<EOF2
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web}
+spec:
+  selector: has(web)
+  ingress:
+  - {action: Deny, protocol: TCP, destination: {ports: [8080]}}
+  egress: [{action: Allow}]
+EOF2
+expect_true 'wait_log_since "$mark" "ruleset re-committed"' "the promoted policy is committed"
+PROBE_TIMEOUT=0.5
+expect_true '! probe_tcp_from_port peer "$HOST_IP4" 8080 40300' "promoted, a new connection to 8080 is denied"
+PROBE_TIMEOUT=2
+promoted_denied() {
+        [ "$(flow_count 'r["sourcePort"] == 40300 and r["action"] == "deny" and r["policy"] == "gnp web" and r["rule"] == 0' --action deny)" = 1 ]
+}
+expect_true 'wait_for promoted_denied 5' "and hepctl flows --action deny shows it, denied by gnp web, rule 0"
+
 # Off (the default), the table is without them and nothing is logged.
 stop_daemon
 start_daemon --bus "$BUS"
