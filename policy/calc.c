@@ -244,10 +244,14 @@ CalcCache *calc_cache_new(void) {
 }
 
 static void cache_clear_changed(CalcCache *c) {
-        for (size_t i = 0; i < c->n_changed; i++)
+        for (size_t i = 0; i < c->n_changed; i++) {
                 free(c->changed[i]);
+                endpoint_info_unref(c->previous[i]);
+        }
         free(c->changed);
+        free(c->previous);
         c->changed = NULL;
+        c->previous = NULL;
         c->n_changed = 0;
 }
 
@@ -305,15 +309,23 @@ CalcCache *calc_cache_free(CalcCache *c) {
         return NULL;
 }
 
-static int cache_note_changed(CalcCache *c, const char *name) {
+static int cache_note_changed(CalcCache *c, const char *name, EndpointInfo *previous) {
         char **v = realloc(c->changed, (c->n_changed + 1) * sizeof(char *));
+        EndpointInfo **p;
 
         if (!v)
                 return -ENOMEM;
         c->changed = v;
+        p = realloc(c->previous, (c->n_changed + 1) * sizeof(EndpointInfo *));
+        if (!p)
+                return -ENOMEM;
+        c->previous = p;
         v[c->n_changed] = strdup(name);
         if (!v[c->n_changed])
                 return -ENOMEM;
+        p[c->n_changed] = previous;
+        if (previous)
+                previous->n_ref++;
         c->n_changed++;
         return 0;
 }
@@ -1398,7 +1410,7 @@ static int endpoint_info_find(Calc *c, Resource *hep, EndpointInfo *last, bool s
                 EndpointInfo *made = NULL;
                 r = endpoint_info_new(c, hep, profiles, &made);
                 if (r >= 0 && !cache->changed_all)
-                        r = cache_note_changed(cache, hep->meta.name);
+                        r = cache_note_changed(cache, hep->meta.name, info);
                 /* Same HEPs: the cache's index stays, with this one replaced. */
                 if (r >= 0 && last)
                         r = strmap_put_hashed(&cache->by_name, hep->meta.name, hash, made);
@@ -1479,7 +1491,7 @@ static int calc_endpoints(Calc *c, Resource *const *res, size_t n) {
         /* HEPs that are gone changed too; then the cache keeps this run's. */
         for (size_t i = 0; r >= 0 && !same_names && i < cache->n_infos; i++)
                 if (!strmap_get(&seen, cache->infos[i]->hep->meta.name) && !cache->changed_all)
-                        r = cache_note_changed(cache, cache->infos[i]->hep->meta.name);
+                        r = cache_note_changed(cache, cache->infos[i]->hep->meta.name, cache->infos[i]);
         for (size_t i = 0; i < cache->n_infos; i++)
                 endpoint_info_unref(cache->infos[i]);
         free(cache->infos);

@@ -144,6 +144,10 @@ typedef struct CalcCache {
         /* HEP names whose labels or addresses may have changed in the last
          * run (added, changed, removed), for incremental selector sets. */
         char **changed;
+        /* Parallel to changed: each one's information before the run
+         * (referenced), NULL for a HEP that is new; a set can then take
+         * out what the HEP put in, without rebuilding. */
+        EndpointInfo **previous;
         size_t n_changed;
         bool changed_all; /* the first run: everything is new */
         StrMap node_reasons; /* node → "belongs to node 'node'", one per node (both owned) */

@@ -108,15 +108,31 @@ static bool is_member(const CachedSet *cs, const Selector *sel, const Endpoint *
  * superset of what either kind of set takes from it). A member whose
  * print is unchanged leaves the elements as they were: a HEP relabelled
  * but still selected costs no rebuild of a set of thousands. */
-static uint64_t contribution_print(const Endpoint *e) {
-        const HostEndpointSpec *s = &e->hep->spec.hep;
+/* What a HEP puts into sets: its addresses, and its ports. From the
+ * endpoint as it is, or from the information it had before the run. */
+typedef struct Contribution {
+        const IPAddr *ips;
+        size_t n_ips;
+        const HostEndpointSpec *spec;
+} Contribution;
+
+static Contribution endpoint_contribution(const Endpoint *e) {
+        return (Contribution) { e->ips, e->n_ips, &e->hep->spec.hep };
+}
+
+static Contribution info_contribution(const EndpointInfo *i) {
+        return (Contribution) { i->ips, i->n_ips, &i->hep->spec.hep };
+}
+
+static uint64_t print_of(Contribution c) {
+        const HostEndpointSpec *s = c.spec;
         uint64_t h = 0xcbf29ce484222325u;
 
 #define MIX(v) (h = (h ^ (uint64_t)(v)) * 0x100000001b3u)
-        for (size_t a = 0; a < e->n_ips; a++) {
-                MIX(e->ips[a].family);
+        for (size_t a = 0; a < c.n_ips; a++) {
+                MIX(c.ips[a].family);
                 for (size_t b = 0; b < 16; b++)
-                        MIX(e->ips[a].bytes[b]);
+                        MIX(c.ips[a].bytes[b]);
         }
         MIX(0xffff);
         for (size_t p = 0; p < s->ports.n; p++) {
@@ -126,6 +142,10 @@ static uint64_t contribution_print(const Endpoint *e) {
         }
 #undef MIX
         return h;
+}
+
+static uint64_t contribution_print(const Endpoint *e) {
+        return print_of(endpoint_contribution(e));
 }
 
 static int members_add(CachedSet *cs, size_t at, const char *name, uint64_t print) {
@@ -190,10 +210,24 @@ static int members_full(CachedSet *cs, const Calc *calc, const Selector *sel) {
  * patched rather than rebuilt; else rebuild. */
 #define DELTA_MAX 8
 typedef struct MemberDelta {
-        const Endpoint *joined[DELTA_MAX], *left[DELTA_MAX];
+        Contribution joined[DELTA_MAX], left[DELTA_MAX];
         size_t n_joined, n_left;
         bool rebuild;
 } MemberDelta;
+
+static void delta_leave(MemberDelta *d, Contribution c) {
+        if (d->n_left < DELTA_MAX)
+                d->left[d->n_left++] = c;
+        else
+                d->rebuild = true;
+}
+
+static void delta_join(MemberDelta *d, Contribution c) {
+        if (d->n_joined < DELTA_MAX)
+                d->joined[d->n_joined++] = c;
+        else
+                d->rebuild = true;
+}
 
 /* Re-evaluates only the endpoints that changed since the previous
  * calculation. Returns >0 if the elements must change (*delta says how). */
@@ -203,6 +237,8 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel, 
 
         for (size_t i = 0; i < cc->n_changed; i++) {
                 const char *name = cc->changed[i];
+                /* What it put in before this run, as the set knew it. */
+                const EndpointInfo *prev = cc->previous[i];
                 const Endpoint *e = calc_find_endpoint(calc, name);
                 bool found, member = is_member(cs, sel, e);
                 size_t at = members_find(cs, name, &found);
@@ -211,13 +247,19 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel, 
                         /* still a member: its addresses or ports may differ */
                         uint64_t print = contribution_print(e);
                         if (print != cs->prints[at]) {
+                                if (prev && print_of(info_contribution(prev)) == cs->prints[at]) {
+                                        delta_leave(delta, info_contribution(prev));
+                                        delta_join(delta, endpoint_contribution(e));
+                                } else
+                                        delta->rebuild = true;
                                 cs->prints[at] = print;
                                 dirty = true;
-                                delta->rebuild = true;
                         }
                 } else if (found) {
-                        if (e && contribution_print(e) == cs->prints[at] && delta->n_left < DELTA_MAX)
-                                delta->left[delta->n_left++] = e;
+                        if (e && contribution_print(e) == cs->prints[at])
+                                delta_leave(delta, endpoint_contribution(e));
+                        else if (prev && print_of(info_contribution(prev)) == cs->prints[at])
+                                delta_leave(delta, info_contribution(prev));
                         else
                                 delta->rebuild = true;
                         free(cs->members[at]);
@@ -229,10 +271,7 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel, 
                         int r = members_add(cs, at, name, contribution_print(e));
                         if (r < 0)
                                 return r;
-                        if (delta->n_joined < DELTA_MAX)
-                                delta->joined[delta->n_joined++] = e;
-                        else
-                                delta->rebuild = true;
+                        delta_join(delta, endpoint_contribution(e));
                         dirty = true;
                 }
         }
@@ -414,27 +453,22 @@ static int rebuild_sets(CachedSet *cs, const Calc *calc) {
 
 /* ---- patching a selector's set ---- */
 
-/* A set of addresses alone, from members only (no network set adds to
- * it): its elements are its members' addresses, one each. */
+/* A set whose elements come from its members alone, each one's from its
+ * addresses (and a named port's ports): a named port's, or a selector's
+ * of addresses that no network set adds to. */
 static bool patchable(const CachedSet *cs, const Calc *calc) {
         _cleanup_free_ IPNet *v = NULL;
         size_t n = 0, alloc = 0;
 
-        if (cs->named_port || cs->nets4 || cs->nets6 || !cs->s4 || !cs->s6)
+        if (!cs->s4 || !cs->s6)
+                return false;
+        if (cs->named_port)
+                return true;
+        if (cs->nets4 || cs->nets6)
                 return false;
         return calc_netset_nets(calc, cs->sel, &v, &n, &alloc) >= 0 && n == 0;
 }
 
-/* Whether a member of cs (as it is now) has the address a. */
-static bool member_has_address(const CachedSet *cs, const Calc *calc, const IPAddr *a) {
-        const Endpoint *e;
-
-        for (MemberWalk mw = {}; (e = member_next(cs, calc, &mw));)
-                for (size_t i = 0; i < e->n_ips; i++)
-                        if (e->ips[i].family == a->family && memcmp(e->ips[i].bytes, a->bytes, 16) == 0)
-                                return true;
-        return false;
-}
 
 /* A sorted array of element strings, as NftSet keeps them. */
 typedef struct Elements {
@@ -509,15 +543,64 @@ static void elements_done(Elements *l) {
         *l = (Elements) {};
 }
 
-/* The set's elements as they were, less the addresses of the members that
- * left (unless a member still has one), plus those of the members that
- * joined: what a rebuild would give, without formatting and sorting the
- * addresses of every member. */
+/* The elements one address of a member gives cs: the address itself, or
+ * for a named port "addr . proto . port" for each port of that name. */
+#define ELEMENT_MAX (IPADDR_STRLEN + 32)
+#define ADDRESS_ELEMENTS_MAX 8
+static size_t address_elements(const CachedSet *cs, const HostEndpointSpec *spec, const IPAddr *ip,
+                               char out[ADDRESS_ELEMENTS_MAX][ELEMENT_MAX], bool *too_many) {
+        char addr[IPADDR_STRLEN], proto[8];
+        size_t n = 0;
+
+        ipaddr_format(ip, addr);
+        if (!cs->named_port) {
+                snprintf(out[n++], ELEMENT_MAX, "%s", addr);
+                return n;
+        }
+        for (size_t p = 0; p < spec->ports.n; p++) {
+                const EndpointPort *ep = &spec->ports.v[p];
+                uint8_t pn = protocol_number(&ep->protocol);
+                if (!streq_ptr(ep->name, cs->port) || !pn || (cs->proto && pn != cs->proto))
+                        continue;
+                if (n == ADDRESS_ELEMENTS_MAX) {
+                        *too_many = true;
+                        return n;
+                }
+                protocol_format(pn, proto);
+                snprintf(out[n++], ELEMENT_MAX, "%s . %s . %u", addr, proto, ep->port);
+        }
+        return n;
+}
+
+/* Whether a member of cs, as it is now, gives the element elem of its
+ * address a (two HEPs may share an address). */
+static bool element_given(const CachedSet *cs, const Calc *calc, const IPAddr *a, const char *elem, bool *too_many) {
+        char mine[ADDRESS_ELEMENTS_MAX][ELEMENT_MAX];
+        const Endpoint *e;
+
+        for (MemberWalk mw = {}; (e = member_next(cs, calc, &mw));)
+                for (size_t i = 0; i < e->n_ips; i++) {
+                        if (e->ips[i].family != a->family || memcmp(e->ips[i].bytes, a->bytes, 16) != 0)
+                                continue;
+                        size_t n = address_elements(cs, &e->hep->spec.hep, a, mine, too_many);
+                        for (size_t k = 0; k < n; k++)
+                                if (streq(mine[k], elem))
+                                        return true;
+                }
+        return false;
+}
+
+/* The set's elements as they were, less what the members that left put
+ * in (unless a member still has that address), plus what those that
+ * joined put in: what a rebuild would give, without formatting and
+ * sorting the elements of every member. 1: it cannot say (a member with
+ * more ports of the name than it counts), rebuild. */
 static int patch_sets(CachedSet *cs, const Calc *calc, const MemberDelta *d) {
         _cleanup_(ruleset_freep) Ruleset *tmp = ruleset_new();
+        char elems[ADDRESS_ELEMENTS_MAX][ELEMENT_MAX];
         Elements l[2] = {};
+        bool too_many = false;
         NftSet *s[2];
-        char addr[IPADDR_STRLEN];
         int r;
 
         if (!tmp)
@@ -525,26 +608,29 @@ static int patch_sets(CachedSet *cs, const Calc *calc, const MemberDelta *d) {
         r = elements_copy(cs->s4, &l[0]);
         if (r >= 0)
                 r = elements_copy(cs->s6, &l[1]);
-        for (size_t i = 0; r >= 0 && i < d->n_left; i++)
-                for (size_t a = 0; a < d->left[i]->n_ips; a++) {
-                        const IPAddr *ip = &d->left[i]->ips[a];
-                        if (member_has_address(cs, calc, ip))
-                                continue;
-                        ipaddr_format(ip, addr);
-                        elements_remove(&l[ip->family == AF_INET ? 0 : 1], addr);
+        for (size_t i = 0; r == 0 && i < d->n_left; i++)
+                for (size_t a = 0; r == 0 && a < d->left[i].n_ips; a++) {
+                        const IPAddr *ip = &d->left[i].ips[a];
+                        size_t n = address_elements(cs, d->left[i].spec, ip, elems, &too_many);
+                        for (size_t k = 0; k < n; k++)
+                                if (!element_given(cs, calc, ip, elems[k], &too_many))
+                                        elements_remove(&l[ip->family == AF_INET ? 0 : 1], elems[k]);
                 }
-        for (size_t i = 0; r >= 0 && i < d->n_joined; i++)
-                for (size_t a = 0; r >= 0 && a < d->joined[i]->n_ips; a++) {
-                        const IPAddr *ip = &d->joined[i]->ips[a];
-                        ipaddr_format(ip, addr);
-                        r = elements_insert(&l[ip->family == AF_INET ? 0 : 1], addr);
+        for (size_t i = 0; r == 0 && i < d->n_joined; i++)
+                for (size_t a = 0; r == 0 && a < d->joined[i].n_ips; a++) {
+                        const IPAddr *ip = &d->joined[i].ips[a];
+                        size_t n = address_elements(cs, d->joined[i].spec, ip, elems, &too_many);
+                        for (size_t k = 0; r >= 0 && k < n; k++)
+                                r = elements_insert(&l[ip->family == AF_INET ? 0 : 1], elems[k]);
                 }
-        s[0] = r >= 0 ? ruleset_add_set(tmp, cs->name4, set_type(cs, 4), false) : NULL;
-        s[1] = r >= 0 ? ruleset_add_set(tmp, cs->name6, set_type(cs, 6), false) : NULL;
+        if (r == 0 && too_many)
+                r = 1;
+        s[0] = r == 0 ? ruleset_add_set(tmp, cs->name4, set_type(cs, 4), false) : NULL;
+        s[1] = r == 0 ? ruleset_add_set(tmp, cs->name6, set_type(cs, 6), false) : NULL;
         if (!s[0] || !s[1]) {
                 elements_done(&l[0]);
                 elements_done(&l[1]);
-                return r < 0 ? r : -ENOMEM;
+                return r != 0 ? r : -ENOMEM;
         }
         for (int f = 0; f < 2; f++) {
                 s[f]->elements = l[f].v;
@@ -613,7 +699,9 @@ int set_cache_use(SetCache *sc, const Calc *calc, Ruleset *rs, CachedSet *cs) {
                         r = 1;
         }
         if (r > 0)
-                r = !delta.rebuild && patchable(cs, calc) ? patch_sets(cs, calc, &delta) : rebuild_sets(cs, calc);
+                r = !delta.rebuild && patchable(cs, calc) ? patch_sets(cs, calc, &delta) : 1;
+        if (r > 0)
+                r = rebuild_sets(cs, calc);
         if (r < 0)
                 return r;
         cs->calc_gen = calc_gen;
