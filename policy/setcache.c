@@ -204,10 +204,11 @@ static int members_full(CachedSet *cs, const Calc *calc, const Selector *sel) {
         return 1;
 }
 
-/* What members_update() saw: the members that joined or left, when each
- * one's addresses are known (a member that left is still an endpoint,
- * with the print the set knew it by), so that a selector's set can be
- * patched rather than rebuilt; else rebuild. */
+/* What members_update() saw: what each member that left put into the set
+ * and what each that joined puts in (a member that changed did both),
+ * when that is known: from the endpoint as it is, or from its
+ * information before the run, if its print is the one the set knew it
+ * by. Then the set can be patched rather than rebuilt; else rebuild. */
 #define DELTA_MAX 8
 typedef struct MemberDelta {
         Contribution joined[DELTA_MAX], left[DELTA_MAX];
