@@ -169,13 +169,15 @@ static int members_add(CachedSet *cs, size_t at, const char *name, uint64_t prin
         return 0;
 }
 
-/* Position of name in the sorted members, or where it would go. */
-static size_t members_find(const CachedSet *cs, const char *name, bool *found) {
-        size_t lo = 0, hi = cs->n_members;
+/* Position of x in the sorted strings v, or where it would go: for a
+ * set's members (names) and for its elements alike. */
+static size_t sorted_find(char *const *v, size_t n, const char *x, bool *found) {
+        size_t lo = 0, hi = n;
 
+        *found = false;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int k = strcmp(cs->members[mid], name);
+                int k = strcmp(v[mid], x);
                 if (k == 0) {
                         *found = true;
                         return mid;
@@ -185,7 +187,6 @@ static size_t members_find(const CachedSet *cs, const char *name, bool *found) {
                 else
                         hi = mid;
         }
-        *found = false;
         return lo;
 }
 
@@ -242,7 +243,7 @@ static int members_update(CachedSet *cs, const Calc *calc, const Selector *sel, 
                 const EndpointInfo *prev = cc->previous[i];
                 const Endpoint *e = calc_find_endpoint(calc, name);
                 bool found, member = is_member(cs, sel, e);
-                size_t at = members_find(cs, name, &found);
+                size_t at = sorted_find(cs->members, cs->n_members, name, &found);
 
                 if (found && member) {
                         /* still a member: its addresses or ports may differ */
@@ -477,28 +478,9 @@ typedef struct Elements {
         size_t n, alloc;
 } Elements;
 
-static size_t elements_find(const Elements *l, const char *x, bool *found) {
-        size_t lo = 0, hi = l->n;
-
-        *found = false;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int k = strcmp(l->v[mid], x);
-                if (k == 0) {
-                        *found = true;
-                        return mid;
-                }
-                if (k < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
 static int elements_insert(Elements *l, const char *x) {
         bool found;
-        size_t at = elements_find(l, x, &found);
+        size_t at = sorted_find(l->v, l->n, x, &found);
         char **v, *copy;
 
         if (found)
@@ -518,7 +500,7 @@ static int elements_insert(Elements *l, const char *x) {
 
 static void elements_remove(Elements *l, const char *x) {
         bool found;
-        size_t at = elements_find(l, x, &found);
+        size_t at = sorted_find(l->v, l->n, x, &found);
 
         if (!found)
                 return;
